@@ -1,0 +1,73 @@
+// Typed wrappers around the desktop shell's commands (src-tauri/src/commands.rs).
+// The UI talks to nothing else: no network, no SQLite.
+import { invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import { ElMessage } from "element-plus";
+import type { AppInfo } from "./bindings/AppInfo";
+import type { SessionUser } from "./bindings/SessionUser";
+import type { CaseQuery } from "./bindings/CaseQuery";
+import type { Page } from "./bindings/Page";
+import type { CaseRecord } from "./bindings/CaseRecord";
+import type { CaseInput } from "./bindings/CaseInput";
+import type { CaseDetail } from "./bindings/CaseDetail";
+import type { CheckinInput } from "./bindings/CheckinInput";
+import type { CheckinRecord } from "./bindings/CheckinRecord";
+import type { SyncStatus } from "./bindings/SyncStatus";
+import { t } from "./i18n";
+
+/** What every failing command returns: a machine code and a zh-CN message for people. */
+export type UiError = { code: string; message: string };
+
+export function hasBackend(): boolean {
+  return typeof window !== "undefined" && "__TAURI_INTERNALS__" in window;
+}
+
+function toUiError(e: unknown): UiError {
+  if (e && typeof e === "object" && "code" in e && "message" in e) {
+    const o = e as { code: unknown; message: unknown };
+    return { code: String(o.code), message: String(o.message) };
+  }
+  if (typeof e === "string") return { code: "error", message: e };
+  if (e instanceof Error) return { code: "error", message: e.message };
+  return { code: "unknown", message: t("err_unknown") };
+}
+
+async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  if (!hasBackend()) throw { code: "no_backend", message: t("err_no_backend") } satisfies UiError;
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (e) {
+    throw toUiError(e);
+  }
+}
+
+/** Show a failed command to the user (zh-CN message from core) and return it for inline display. */
+export function showError(e: unknown): UiError {
+  const err = toUiError(e);
+  ElMessage({ type: "error", message: err.message, duration: 5000, customClass: "jc-error-message" });
+  return err;
+}
+
+// Commands take snake_case argument names (the shell declares rename_all = "snake_case").
+export const api = {
+  appInfo: () => call<AppInfo>("app_info"),
+  enrol: (server_url: string, code: string) => call<AppInfo>("enrol", { server_url, code }),
+  login: (username: string, password: string) => call<SessionUser>("login", { username, password }),
+  logout: () => call<void>("logout"),
+  currentUser: () => call<SessionUser | null>("current_user"),
+  listCases: (query: CaseQuery) => call<Page<CaseRecord>>("list_cases", { query }),
+  getCase: (id: string) => call<CaseDetail>("get_case", { id }),
+  saveCase: (input: CaseInput) => call<CaseRecord>("save_case", { input }),
+  deleteCase: (id: string) => call<CaseRecord>("delete_case", { id }),
+  restoreCase: (id: string) => call<CaseRecord>("restore_case", { id }),
+  addCheckin: (input: CheckinInput) => call<CheckinRecord>("add_checkin", { input }),
+  syncStatus: () => call<SyncStatus>("sync_status"),
+  syncNow: () => call<SyncStatus>("sync_now"),
+  setSyncInterval: (secs: number) => call<void>("set_sync_interval", { secs }),
+};
+
+/** The shell emits "sync-status" after every background or manual sync attempt. */
+export async function onSyncStatus(cb: (s: SyncStatus) => void): Promise<UnlistenFn> {
+  if (!hasBackend()) return () => {};
+  return listen<SyncStatus>("sync-status", (ev) => cb(ev.payload));
+}

@@ -1,0 +1,353 @@
+// A small dictionary of our own: zh-CN first, English as a toggle (settings dialog).
+import { ref, computed } from "vue";
+import zhCn from "element-plus/es/locale/lang/zh-cn";
+import en from "element-plus/es/locale/lang/en";
+import type { CaseKind } from "./bindings/CaseKind";
+import type { CaseStatus } from "./bindings/CaseStatus";
+import type { CheckinMethod } from "./bindings/CheckinMethod";
+import type { Role } from "./bindings/Role";
+
+export type Lang = "zh" | "en";
+
+const zh = {
+  app_name: "基层通",
+  loading: "加载中…",
+  ok: "确定",
+  cancel: "取消",
+  save: "保存",
+  close: "关闭",
+  back: "返回",
+  // enrolment
+  enrol_title: "首次使用：注册本机",
+  enrol_hint: "请输入区司法局提供的服务器地址和注册码。注册后本机可离线工作。",
+  enrol_server: "服务器地址",
+  enrol_server_placeholder: "例如 http://192.168.1.10:8443",
+  enrol_code: "注册码",
+  enrol_submit: "注册",
+  enrol_done: "注册成功",
+  enrol_server_required: "请输入服务器地址",
+  enrol_code_required: "请输入注册码",
+  // login
+  login_title: "登录",
+  login_username: "用户名",
+  login_password: "密码",
+  login_submit: "登录",
+  login_offline_hint: "离线登录：使用本机保存的账户信息",
+  login_required: "请输入用户名和密码",
+  logout: "退出",
+  logout_confirm: "确定退出登录吗？",
+  // header / menu
+  menu_cases: "社区矫正对象",
+  settings: "设置",
+  // case list
+  case_search_placeholder: "姓名 / 拼音首字母 / 身份证号",
+  case_new: "新建",
+  case_include_deleted: "显示已删除",
+  col_name: "姓名",
+  col_id_number: "身份证号",
+  col_sex: "性别",
+  col_kind: "类别",
+  col_period: "矫正期限",
+  col_status: "状态",
+  col_org: "所属单位",
+  col_flags: "标记",
+  tag_pending: "待同步",
+  tag_conflict: "冲突",
+  tag_deleted: "已删除",
+  empty_cases: "暂无数据",
+  sex_male: "男",
+  sex_female: "女",
+  total_n: "共 {n} 条",
+  // form
+  form_new: "新建社区矫正对象",
+  form_edit: "编辑社区矫正对象",
+  form_name: "姓名",
+  form_id_number: "身份证号",
+  form_kind: "类别",
+  form_start: "矫正开始日期",
+  form_end: "矫正结束日期",
+  form_status: "状态",
+  form_date_placeholder: "YYYY-MM-DD",
+  form_name_required: "请输入姓名",
+  form_kind_required: "请选择类别",
+  form_date_required: "请输入日期",
+  idhint_length: "身份证号应为 18 位",
+  idhint_chars: "前 17 位应为数字，最后一位为数字或 X",
+  idhint_checksum: "身份证号校验位不正确，请核对",
+  idhint_ok: "格式正确",
+  form_saved: "已保存",
+  // detail
+  detail_title: "对象详情",
+  edit: "编辑",
+  delete: "删除",
+  restore: "恢复",
+  delete_confirm: "确定删除该对象吗？删除可以恢复。",
+  restore_confirm: "确定恢复该对象吗？",
+  deleted_ok: "已删除",
+  restored_ok: "已恢复",
+  birth_date: "出生日期",
+  checkins: "报到记录",
+  checkin_add: "新增报到",
+  checkin_time: "报到时间",
+  checkin_method: "方式",
+  checkin_note: "备注",
+  checkin_recorded_by: "记录人",
+  checkin_saved: "报到已记录",
+  history: "修改历史",
+  history_field: "字段",
+  history_value: "值",
+  history_hlc: "时间戳 (HLC)",
+  history_site: "站点",
+  history_user: "用户",
+  conflicts: "待处理冲突",
+  conflict_field: "字段",
+  conflict_winner: "暂定值",
+  conflict_other: "另一值",
+  no_conflicts: "无冲突",
+  no_checkins: "暂无报到记录",
+  no_history: "暂无历史",
+  // status bar
+  st_online: "在线",
+  st_offline: "离线",
+  st_unknown: "未同步",
+  st_pending: "待上传 {n} 条",
+  st_last_sync: "上次同步",
+  st_never: "从未",
+  st_sync_now: "立即同步",
+  st_skew: "本机时钟与服务器相差 {n} 分钟，请校准",
+  st_synced: "同步完成",
+  // settings
+  settings_title: "设置",
+  settings_interval: "自动同步间隔（秒）",
+  settings_language: "语言",
+  settings_saved: "设置已保存",
+  // errors
+  err_unknown: "发生未知错误",
+  err_no_backend: "未连接到桌面程序（请在基层通桌面端中打开）",
+};
+
+type Dict = typeof zh;
+
+const enDict: Dict = {
+  app_name: "Jiceng",
+  loading: "Loading…",
+  ok: "OK",
+  cancel: "Cancel",
+  save: "Save",
+  close: "Close",
+  back: "Back",
+  enrol_title: "First run: enrol this computer",
+  enrol_hint: "Enter the server address and enrolment code from the district bureau. After enrolment this computer works offline.",
+  enrol_server: "Server address",
+  enrol_server_placeholder: "e.g. http://192.168.1.10:8443",
+  enrol_code: "Enrolment code",
+  enrol_submit: "Enrol",
+  enrol_done: "Enrolled",
+  enrol_server_required: "Enter the server address",
+  enrol_code_required: "Enter the enrolment code",
+  login_title: "Sign in",
+  login_username: "Username",
+  login_password: "Password",
+  login_submit: "Sign in",
+  login_offline_hint: "Offline sign-in with the accounts stored on this computer",
+  login_required: "Enter username and password",
+  logout: "Sign out",
+  logout_confirm: "Sign out now?",
+  menu_cases: "Corrections subjects",
+  settings: "Settings",
+  case_search_placeholder: "Name / pinyin initials / ID number",
+  case_new: "New",
+  case_include_deleted: "Show deleted",
+  col_name: "Name",
+  col_id_number: "ID number",
+  col_sex: "Sex",
+  col_kind: "Kind",
+  col_period: "Correction period",
+  col_status: "Status",
+  col_org: "Org unit",
+  col_flags: "Flags",
+  tag_pending: "Pending sync",
+  tag_conflict: "Conflict",
+  tag_deleted: "Deleted",
+  empty_cases: "No data",
+  sex_male: "Male",
+  sex_female: "Female",
+  total_n: "{n} in total",
+  form_new: "New corrections subject",
+  form_edit: "Edit corrections subject",
+  form_name: "Name",
+  form_id_number: "ID number",
+  form_kind: "Kind",
+  form_start: "Start date",
+  form_end: "End date",
+  form_status: "Status",
+  form_date_placeholder: "YYYY-MM-DD",
+  form_name_required: "Enter the name",
+  form_kind_required: "Choose the kind",
+  form_date_required: "Enter the date",
+  idhint_length: "The ID number has 18 characters",
+  idhint_chars: "17 digits, then a digit or X",
+  idhint_checksum: "The check digit is wrong, please verify",
+  idhint_ok: "Format OK",
+  form_saved: "Saved",
+  detail_title: "Subject detail",
+  edit: "Edit",
+  delete: "Delete",
+  restore: "Restore",
+  delete_confirm: "Delete this subject? Deletion can be undone.",
+  restore_confirm: "Restore this subject?",
+  deleted_ok: "Deleted",
+  restored_ok: "Restored",
+  birth_date: "Birth date",
+  checkins: "Check-ins",
+  checkin_add: "Add check-in",
+  checkin_time: "Time",
+  checkin_method: "Method",
+  checkin_note: "Note",
+  checkin_recorded_by: "Recorded by",
+  checkin_saved: "Check-in recorded",
+  history: "Field history",
+  history_field: "Field",
+  history_value: "Value",
+  history_hlc: "Timestamp (HLC)",
+  history_site: "Site",
+  history_user: "User",
+  conflicts: "Open conflicts",
+  conflict_field: "Field",
+  conflict_winner: "Provisional value",
+  conflict_other: "Other value",
+  no_conflicts: "No conflicts",
+  no_checkins: "No check-ins yet",
+  no_history: "No history",
+  st_online: "Online",
+  st_offline: "Offline",
+  st_unknown: "Not synced yet",
+  st_pending: "{n} to upload",
+  st_last_sync: "Last sync",
+  st_never: "never",
+  st_sync_now: "Sync now",
+  st_skew: "This PC's clock differs from the server by {n} minutes; please correct it",
+  st_synced: "Sync finished",
+  settings_title: "Settings",
+  settings_interval: "Auto-sync interval (seconds)",
+  settings_language: "Language",
+  settings_saved: "Settings saved",
+  err_unknown: "Unknown error",
+  err_no_backend: "Not connected to the desktop shell (open this inside the Jiceng desktop app)",
+};
+
+export type MsgKey = keyof Dict;
+
+const dicts: Record<Lang, Dict> = { zh, en: enDict };
+
+function initialLang(): Lang {
+  try {
+    return localStorage.getItem("jiceng.lang") === "en" ? "en" : "zh";
+  } catch {
+    return "zh";
+  }
+}
+
+export const lang = ref<Lang>(initialLang());
+
+export function setLang(l: Lang) {
+  lang.value = l;
+  try {
+    localStorage.setItem("jiceng.lang", l);
+  } catch {
+    /* storage unavailable: keep it for this run only */
+  }
+  document.documentElement.lang = l === "zh" ? "zh-CN" : "en";
+}
+
+export const elLocale = computed(() => (lang.value === "zh" ? zhCn : en));
+
+export function t(key: MsgKey, params?: Record<string, string | number>): string {
+  let s: string = dicts[lang.value][key] ?? key;
+  if (params) {
+    for (const [k, v] of Object.entries(params)) s = s.replace(`{${k}}`, String(v));
+  }
+  return s;
+}
+
+const kindLabels: Record<Lang, Record<CaseKind, string>> = {
+  zh: {
+    control: "管制",
+    probation: "缓刑",
+    temporary_outside: "暂予监外执行",
+    parole: "假释",
+    deprivation_of_political_rights: "剥夺政治权利",
+  },
+  en: {
+    control: "Public surveillance",
+    probation: "Suspended sentence",
+    temporary_outside: "Temporary execution outside prison",
+    parole: "Parole",
+    deprivation_of_political_rights: "Deprivation of political rights",
+  },
+};
+
+const statusLabels: Record<Lang, Record<CaseStatus, string>> = {
+  zh: {
+    received: "待接收",
+    reported: "已报到",
+    in_correction: "在矫",
+    released: "解除",
+    revoked: "撤销",
+    terminated: "终止",
+  },
+  en: {
+    received: "Received",
+    reported: "Reported",
+    in_correction: "In correction",
+    released: "Released",
+    revoked: "Revoked",
+    terminated: "Terminated",
+  },
+};
+
+const methodLabels: Record<Lang, Record<CheckinMethod, string>> = {
+  zh: { in_person: "当面", phone: "电话", written: "书面", home_visit: "走访" },
+  en: { in_person: "In person", phone: "Phone", written: "Written", home_visit: "Home visit" },
+};
+
+const roleLabels: Record<Lang, Record<Role, string>> = {
+  zh: {
+    community_clerk: "社区工作站",
+    judicial_officer: "司法所工作人员",
+    office_head: "司法所所长",
+    district_admin: "区司法局管理员",
+    procuratorate_auditor: "检察院",
+  },
+  en: {
+    community_clerk: "Community clerk",
+    judicial_officer: "Judicial officer",
+    office_head: "Office head",
+    district_admin: "District admin",
+    procuratorate_auditor: "Procuratorate",
+  },
+};
+
+export const CASE_KINDS: CaseKind[] = [
+  "control",
+  "probation",
+  "temporary_outside",
+  "parole",
+  "deprivation_of_political_rights",
+];
+export const CASE_STATUSES: CaseStatus[] = [
+  "received",
+  "reported",
+  "in_correction",
+  "released",
+  "revoked",
+  "terminated",
+];
+export const CHECKIN_METHODS: CheckinMethod[] = ["in_person", "phone", "written", "home_visit"];
+
+export const kindLabel = (k: CaseKind) => kindLabels[lang.value][k] ?? k;
+export const statusLabel = (s: CaseStatus) => statusLabels[lang.value][s] ?? s;
+export const methodLabel = (m: CheckinMethod) => methodLabels[lang.value][m] ?? m;
+export const roleLabel = (r: Role) => roleLabels[lang.value][r] ?? r;
+export const sexLabel = (s: string) =>
+  s === "male" ? t("sex_male") : s === "female" ? t("sex_female") : s;

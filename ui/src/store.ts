@@ -1,0 +1,18 @@
+// App-wide reactive state: who is signed in, what the shell says about itself and about sync.
+import { reactive } from "vue";
+import type { AppInfo } from "./bindings/AppInfo";
+import type { SessionUser } from "./bindings/SessionUser";
+import type { SyncStatus } from "./bindings/SyncStatus";
+
+export const state = reactive({
+  appInfo: null as AppInfo | null,
+  user: null as SessionUser | null,
+  sync: null as SyncStatus | null,
+  /** Bumped after every sync attempt and every local write, so lists know to reload. */
+  dataVersion: 0,
+});
+
+export function setSync(s: SyncStatus) {
+  state.sync = s;
+  state.dataVersion++;
+}
