@@ -2,4 +2,15 @@
 import type { CaseKind } from "./CaseKind";
 import type { CaseStatus } from "./CaseStatus";
 
-export type CaseInput = { id: string | null, name: string, id_number: string, kind: CaseKind, sentence_start: string, sentence_end: string, org_unit_id: string | null, status: CaseStatus | null, };
+/**
+ * What the case form sends. `id: None` creates a case; an id edits it (only changed fields are logged).
+ */
+export type CaseInput = { id: string | null, name: string, id_number: string, kind: CaseKind, sentence_start: string, sentence_end: string, 
+/**
+ * Defaults to the user's org unit on create.
+ */
+org_unit_id: string | null, 
+/**
+ * Defaults to `received` on create.
+ */
+status: CaseStatus | null, };

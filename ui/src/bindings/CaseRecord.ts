@@ -2,4 +2,31 @@
 import type { CaseKind } from "./CaseKind";
 import type { CaseStatus } from "./CaseStatus";
 
-export type CaseRecord = { id: string, name: string, id_number: string, sex: string, birth_date: string, kind: CaseKind, sentence_start: string, sentence_end: string, org_unit_id: string, org_unit_name: string, status: CaseStatus, deleted: boolean, has_conflict: boolean, pending_sync: boolean, };
+/**
+ * A corrections case as stored (C-7 basics).
+ */
+export type CaseRecord = { id: string, name: string, id_number: string, 
+/**
+ * "male" | "female", derived from the ID number (GB 11643 digit 17).
+ */
+sex: string, 
+/**
+ * YYYY-MM-DD, derived from the ID number.
+ */
+birth_date: string, kind: CaseKind, 
+/**
+ * YYYY-MM-DD
+ */
+sentence_start: string, 
+/**
+ * YYYY-MM-DD
+ */
+sentence_end: string, org_unit_id: string, org_unit_name: string, status: CaseStatus, deleted: boolean, 
+/**
+ * True while some field has a concurrent edit waiting for review (D-3).
+ */
+has_conflict: boolean, 
+/**
+ * True until every operation of this case reached the server.
+ */
+pending_sync: boolean, };

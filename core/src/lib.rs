@@ -1,0 +1,31 @@
+//! # jiceng-core
+//!
+//! The heart of 基层通 Jiceng, shared by the desktop shell and the sync server, free of any UI:
+//!
+//! - [`model`]: the API types the desktop exchanges (exported to TypeScript by ts-rs);
+//! - [`store`]: the local SQLite store; its single write path logs one [`op::Operation`] per changed
+//!   field, in the same transaction, on a hash-chained per-site log;
+//! - [`merge`]: the deterministic per-field merge with conflict items (DOMAIN.md D-3);
+//! - [`hlc`]: the hybrid logical clock that never runs backwards;
+//! - [`sync`] and [`wire`]: the sync client and the HTTP bodies it exchanges with `jiceng-server`;
+//! - [`idcard`]: GB 11643 identity numbers; [`search`]: pinyin initials; [`shanghai`]: the calendar.
+//!
+//! Domain rules cite DOMAIN.md ids (C-…, L-…, W-…, D-…).
+
+pub mod auth;
+pub mod error;
+pub mod hlc;
+pub mod idcard;
+pub mod merge;
+pub mod model;
+pub mod op;
+pub mod search;
+pub mod shanghai;
+pub mod store;
+pub mod sync;
+pub mod tables;
+pub mod wire;
+
+pub use error::CoreError;
+pub use store::Store;
+pub use sync::SyncError;

@@ -1,0 +1,366 @@
+//! The types the desktop shell and the UI exchange with `core`.
+//!
+//! Every type here derives `ts_rs::TS`; `cargo test -p jiceng-core` writes their TypeScript twins to
+//! `ui/src/bindings/`, so the UI never hand-copies a Rust shape.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// C-1: the five kinds of community-corrections subjects. L-11 keeps 剥夺政治权利 as a configurable kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum CaseKind {
+    /// 管制
+    Control,
+    /// 缓刑
+    Probation,
+    /// 暂予监外执行
+    TemporaryOutside,
+    /// 假释
+    Parole,
+    /// 剥夺政治权利
+    DeprivationOfPoliticalRights,
+}
+
+impl CaseKind {
+    pub const ALL: [CaseKind; 5] = [
+        CaseKind::Control,
+        CaseKind::Probation,
+        CaseKind::TemporaryOutside,
+        CaseKind::Parole,
+        CaseKind::DeprivationOfPoliticalRights,
+    ];
+    pub fn code(self) -> &'static str {
+        match self {
+            CaseKind::Control => "control",
+            CaseKind::Probation => "probation",
+            CaseKind::TemporaryOutside => "temporary_outside",
+            CaseKind::Parole => "parole",
+            CaseKind::DeprivationOfPoliticalRights => "deprivation_of_political_rights",
+        }
+    }
+    pub fn from_code(code: &str) -> Option<CaseKind> {
+        CaseKind::ALL.into_iter().find(|k| k.code() == code)
+    }
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            CaseKind::Control => "管制",
+            CaseKind::Probation => "缓刑",
+            CaseKind::TemporaryOutside => "暂予监外执行",
+            CaseKind::Parole => "假释",
+            CaseKind::DeprivationOfPoliticalRights => "剥夺政治权利",
+        }
+    }
+}
+
+/// The lifecycle of a corrections case (see ARCHITECTURE.md "State machines are not LWW").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum CaseStatus {
+    /// 待接收: documents received, subject not yet reported.
+    Received,
+    /// 已报到
+    Reported,
+    /// 在矫
+    InCorrection,
+    /// 解除
+    Released,
+    /// 撤销 / 收监
+    Revoked,
+    /// 终止
+    Terminated,
+}
+
+impl CaseStatus {
+    pub const ALL: [CaseStatus; 6] = [
+        CaseStatus::Received,
+        CaseStatus::Reported,
+        CaseStatus::InCorrection,
+        CaseStatus::Released,
+        CaseStatus::Revoked,
+        CaseStatus::Terminated,
+    ];
+    pub fn code(self) -> &'static str {
+        match self {
+            CaseStatus::Received => "received",
+            CaseStatus::Reported => "reported",
+            CaseStatus::InCorrection => "in_correction",
+            CaseStatus::Released => "released",
+            CaseStatus::Revoked => "revoked",
+            CaseStatus::Terminated => "terminated",
+        }
+    }
+    pub fn from_code(code: &str) -> Option<CaseStatus> {
+        CaseStatus::ALL.into_iter().find(|k| k.code() == code)
+    }
+}
+
+/// C-16: how a subject reported in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum CheckinMethod {
+    InPerson,
+    Phone,
+    Written,
+    HomeVisit,
+}
+
+impl CheckinMethod {
+    pub const ALL: [CheckinMethod; 4] = [
+        CheckinMethod::InPerson,
+        CheckinMethod::Phone,
+        CheckinMethod::Written,
+        CheckinMethod::HomeVisit,
+    ];
+    pub fn code(self) -> &'static str {
+        match self {
+            CheckinMethod::InPerson => "in_person",
+            CheckinMethod::Phone => "phone",
+            CheckinMethod::Written => "written",
+            CheckinMethod::HomeVisit => "home_visit",
+        }
+    }
+    pub fn from_code(code: &str) -> Option<CheckinMethod> {
+        CheckinMethod::ALL.into_iter().find(|k| k.code() == code)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Role {
+    /// 社区工作站 工作人员
+    CommunityClerk,
+    /// 司法所 工作人员
+    JudicialOfficer,
+    /// 司法所 所长 / office head
+    OfficeHead,
+    /// 区司法局 管理员
+    DistrictAdmin,
+    /// C-24 检察院: read only
+    ProcuratorateAuditor,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::CommunityClerk,
+        Role::JudicialOfficer,
+        Role::OfficeHead,
+        Role::DistrictAdmin,
+        Role::ProcuratorateAuditor,
+    ];
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::CommunityClerk => "community_clerk",
+            Role::JudicialOfficer => "judicial_officer",
+            Role::OfficeHead => "office_head",
+            Role::DistrictAdmin => "district_admin",
+            Role::ProcuratorateAuditor => "procuratorate_auditor",
+        }
+    }
+    pub fn from_code(code: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|k| k.code() == code)
+    }
+    /// Who may write corrections records (C-, L- rules) at all.
+    pub fn may_write_corrections(self) -> bool {
+        matches!(
+            self,
+            Role::JudicialOfficer | Role::OfficeHead | Role::DistrictAdmin
+        )
+    }
+    pub fn may_read_corrections(self) -> bool {
+        !matches!(self, Role::CommunityClerk)
+    }
+}
+
+/// Levels of the org tree (DOMAIN.md "Organisation tree").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum OrgKind {
+    /// 区/县
+    District,
+    /// 街道/乡镇 (with its 司法所)
+    Township,
+    /// 社区/村 (with its 社区工作站)
+    Community,
+}
+
+impl OrgKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            OrgKind::District => "district",
+            OrgKind::Township => "township",
+            OrgKind::Community => "community",
+        }
+    }
+    pub fn from_code(code: &str) -> Option<OrgKind> {
+        [OrgKind::District, OrgKind::Township, OrgKind::Community]
+            .into_iter()
+            .find(|k| k.code() == code)
+    }
+}
+
+/// The signed-in person on this desktop.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct SessionUser {
+    pub user_id: String,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub org_unit_id: String,
+}
+
+/// What the desktop knows about itself, shown before and after enrolment.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct AppInfo {
+    pub enrolled: bool,
+    pub site_id: Option<String>,
+    pub site_name: Option<String>,
+    pub org_unit_id: Option<String>,
+    pub org_unit_name: Option<String>,
+    pub server_url: Option<String>,
+    pub data_dir: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct CaseQuery {
+    /// Matches name, pinyin initials (e.g. "zs" for 张三) or the ID number (any part).
+    pub text: Option<String>,
+    /// 1-based.
+    pub page: u32,
+    pub page_size: u32,
+    pub include_deleted: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Page<T: TS> {
+    pub items: Vec<T>,
+    pub total: u32,
+    pub page: u32,
+    pub page_size: u32,
+}
+
+/// A corrections case as stored (C-7 basics).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct CaseRecord {
+    pub id: String,
+    pub name: String,
+    pub id_number: String,
+    /// "male" | "female", derived from the ID number (GB 11643 digit 17).
+    pub sex: String,
+    /// YYYY-MM-DD, derived from the ID number.
+    pub birth_date: String,
+    pub kind: CaseKind,
+    /// YYYY-MM-DD
+    pub sentence_start: String,
+    /// YYYY-MM-DD
+    pub sentence_end: String,
+    pub org_unit_id: String,
+    pub org_unit_name: String,
+    pub status: CaseStatus,
+    pub deleted: bool,
+    /// True while some field has a concurrent edit waiting for review (D-3).
+    pub has_conflict: bool,
+    /// True until every operation of this case reached the server.
+    pub pending_sync: bool,
+}
+
+/// What the case form sends. `id: None` creates a case; an id edits it (only changed fields are logged).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct CaseInput {
+    pub id: Option<String>,
+    pub name: String,
+    pub id_number: String,
+    pub kind: CaseKind,
+    pub sentence_start: String,
+    pub sentence_end: String,
+    /// Defaults to the user's org unit on create.
+    pub org_unit_id: Option<String>,
+    /// Defaults to `received` on create.
+    pub status: Option<CaseStatus>,
+}
+
+/// C-16 check-in / report entry: append-only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct CheckinRecord {
+    pub id: String,
+    pub case_id: String,
+    /// RFC 3339 in Asia/Shanghai, e.g. 2026-11-26T09:30:00+08:00
+    pub occurred_at: String,
+    pub method: CheckinMethod,
+    pub note: String,
+    pub recorded_by: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct CheckinInput {
+    pub case_id: String,
+    /// RFC 3339; a value without offset is read as Asia/Shanghai.
+    pub occurred_at: String,
+    pub method: CheckinMethod,
+    pub note: String,
+}
+
+/// One change of one field, for the history panel ("Nothing is lost" in DOMAIN.md).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct FieldChange {
+    pub field: String,
+    pub value: String,
+    pub hlc: String,
+    pub site_id: String,
+    pub user_id: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ConflictItem {
+    pub id: String,
+    pub table: String,
+    pub row_id: String,
+    pub field: String,
+    /// The provisional (deterministic) winner.
+    pub winner_value: String,
+    pub winner_site: String,
+    pub other_value: String,
+    pub other_site: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct CaseDetail {
+    pub case: CaseRecord,
+    pub checkins: Vec<CheckinRecord>,
+    pub history: Vec<FieldChange>,
+    pub conflicts: Vec<ConflictItem>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct SyncStatus {
+    /// None until the first attempt.
+    pub online: Option<bool>,
+    /// Operations written here and not yet acknowledged by the server.
+    pub pending_ops: u32,
+    /// RFC 3339 of the last fully successful push+pull.
+    pub last_success_at: Option<String>,
+    pub last_attempt_at: Option<String>,
+    /// zh-CN message of the last failure, cleared on success.
+    pub last_error: Option<String>,
+    /// Server clock minus this PC's clock, seconds, from the last response.
+    pub clock_skew_secs: Option<i64>,
+    pub interval_secs: u32,
+}

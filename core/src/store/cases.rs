@@ -1,0 +1,381 @@
+//! Corrections cases (C-1, C-7) and check-ins (C-16) on the local store.
+
+use super::{merge_sql, Store, WriteChange};
+use crate::error::{CoreError, Result};
+use crate::idcard;
+use crate::merge::RowVersions;
+use crate::model::{
+    CaseDetail, CaseInput, CaseKind, CaseQuery, CaseRecord, CaseStatus, CheckinInput, CheckinMethod, CheckinRecord,
+    ConflictItem, FieldChange, Page, SessionUser,
+};
+use crate::search::like_escape;
+use crate::shanghai;
+use crate::tables::{self, TableDef, DELETED_FIELD};
+use rusqlite::{params, OptionalExtension, Row};
+
+const MAX_NAME_CHARS: usize = 50;
+const MAX_NOTE_CHARS: usize = 2000;
+const MAX_PAGE_SIZE: u32 = 200;
+
+fn case_table() -> Result<&'static TableDef> {
+    tables::table("corr_case").ok_or(CoreError::NotFound("table corr_case"))
+}
+fn checkin_table() -> Result<&'static TableDef> {
+    tables::table("corr_checkin").ok_or(CoreError::NotFound("table corr_checkin"))
+}
+
+const CASE_COLUMNS: &str = "c.id, c.name, c.id_number, c.sex, c.birth_date, c.kind, c.sentence_start, c.sentence_end, \
+     c.org_unit_id, o.name, c.status, COALESCE(c._deleted, 0), \
+     EXISTS (SELECT 1 FROM conflict k WHERE k.row_id = c.id), \
+     EXISTS (SELECT 1 FROM oplog l WHERE l.row_id = c.id AND l.server_seq IS NULL)";
+
+fn case_from_row(r: &Row<'_>) -> rusqlite::Result<CaseRecord> {
+    let kind: Option<String> = r.get(5)?;
+    let status: Option<String> = r.get(10)?;
+    Ok(CaseRecord {
+        id: r.get(0)?,
+        name: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+        id_number: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+        sex: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+        birth_date: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
+        kind: kind.as_deref().and_then(CaseKind::from_code).unwrap_or(CaseKind::Probation),
+        sentence_start: r.get::<_, Option<String>>(6)?.unwrap_or_default(),
+        sentence_end: r.get::<_, Option<String>>(7)?.unwrap_or_default(),
+        org_unit_id: r.get::<_, Option<String>>(8)?.unwrap_or_default(),
+        org_unit_name: r.get::<_, Option<String>>(9)?.unwrap_or_default(),
+        status: status.as_deref().and_then(CaseStatus::from_code).unwrap_or(CaseStatus::Received),
+        deleted: r.get::<_, i64>(11)? != 0,
+        has_conflict: r.get(12)?,
+        pending_sync: r.get(13)?,
+    })
+}
+
+impl Store {
+    fn require_read(&self, user: &SessionUser) -> Result<()> {
+        if user.role.may_read_corrections() {
+            Ok(())
+        } else {
+            Err(CoreError::Forbidden("corrections records are for judicial offices only"))
+        }
+    }
+
+    fn require_write(&self, user: &SessionUser) -> Result<()> {
+        if user.role.may_write_corrections() {
+            Ok(())
+        } else {
+            Err(CoreError::Forbidden("this role cannot change corrections records"))
+        }
+    }
+
+    pub fn list_cases(&self, user: &SessionUser, query: &CaseQuery) -> Result<Page<CaseRecord>> {
+        self.require_read(user)?;
+        let page_size = query.page_size.clamp(1, MAX_PAGE_SIZE);
+        let page = query.page.max(1);
+        let text = query.text.as_deref().map(str::trim).unwrap_or("");
+        let pattern = format!("%{}%", like_escape(text));
+        let initials = format!("{}%", like_escape(&text.to_lowercase()));
+        let id_pattern = format!("%{}%", like_escape(&text.to_uppercase()));
+        let scope = self.org_subtree(&user.org_unit_id)?;
+        let scope_json = serde_json::to_string(&scope).map_err(|e| CoreError::Corrupt(e.to_string()))?;
+        let filter = "c.org_unit_id IN (SELECT value FROM json_each(?1)) \
+             AND (?2 = '' OR c.name LIKE ?3 ESCAPE '\\' OR c.name_initials LIKE ?4 ESCAPE '\\' OR c.id_number LIKE ?5 ESCAPE '\\') \
+             AND (?6 OR COALESCE(c._deleted, 0) = 0)";
+        let total: u32 = self.conn.query_row(
+            &format!("SELECT COUNT(*) FROM corr_case c WHERE {filter}"),
+            params![scope_json, text, pattern, initials, id_pattern, query.include_deleted],
+            |r| r.get(0),
+        )?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {CASE_COLUMNS} FROM corr_case c LEFT JOIN org_unit o ON o.id = c.org_unit_id \
+             WHERE {filter} ORDER BY c.id DESC LIMIT ?7 OFFSET ?8"
+        ))?;
+        let items = stmt
+            .query_map(
+                params![
+                    scope_json,
+                    text,
+                    pattern,
+                    initials,
+                    id_pattern,
+                    query.include_deleted,
+                    page_size,
+                    (page - 1) * page_size
+                ],
+                case_from_row,
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(Page {
+            items,
+            total,
+            page,
+            page_size,
+        })
+    }
+
+    fn case_by_id(&self, id: &str) -> Result<Option<CaseRecord>> {
+        Ok(self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {CASE_COLUMNS} FROM corr_case c LEFT JOIN org_unit o ON o.id = c.org_unit_id WHERE c.id = ?1"
+            ))?
+            .query_row([id], case_from_row)
+            .optional()?)
+    }
+
+    fn case_in_scope(&self, user: &SessionUser, id: &str) -> Result<CaseRecord> {
+        let case = self.case_by_id(id)?.ok_or(CoreError::NotFound("case"))?;
+        if !self.is_within(&case.org_unit_id, &user.org_unit_id)? {
+            return Err(CoreError::NotFound("case"));
+        }
+        Ok(case)
+    }
+
+    pub fn get_case(&self, user: &SessionUser, id: &str) -> Result<CaseDetail> {
+        self.require_read(user)?;
+        let case = self.case_in_scope(user, id)?;
+        let checkins = self.checkins_of(id)?;
+        let versions = merge_sql::load_versions(&self.conn, case_table()?, id)?.unwrap_or_default();
+        Ok(CaseDetail {
+            case,
+            checkins,
+            history: history_of(&versions),
+            conflicts: self.conflicts_of(id)?,
+        })
+    }
+
+    /// Creates (input.id = None) or edits a case. Only changed fields are logged.
+    pub fn save_case(&mut self, user: &SessionUser, input: CaseInput) -> Result<CaseRecord> {
+        self.require_write(user)?;
+        let name = input.name.trim().to_string();
+        if name.is_empty() {
+            return Err(CoreError::invalid("name", "name is empty", "姓名不能为空"));
+        }
+        if name.chars().count() > MAX_NAME_CHARS {
+            return Err(CoreError::invalid("name", "name is too long", "姓名过长（最多50个字）"));
+        }
+        let id_number = idcard::parse(&input.id_number)?;
+        let start = shanghai::parse_date(&input.sentence_start).ok_or_else(|| {
+            CoreError::invalid("sentence_start", "start date must be YYYY-MM-DD", "矫正起始日期格式应为YYYY-MM-DD")
+        })?;
+        let end = shanghai::parse_date(&input.sentence_end).ok_or_else(|| {
+            CoreError::invalid("sentence_end", "end date must be YYYY-MM-DD", "矫正结束日期格式应为YYYY-MM-DD")
+        })?;
+        if end <= start {
+            return Err(CoreError::invalid(
+                "sentence_end",
+                "the correction period must end after it starts",
+                "矫正结束日期必须晚于起始日期",
+            ));
+        }
+        if start < id_number.birth_date {
+            return Err(CoreError::invalid(
+                "sentence_start",
+                "the correction period starts before the birth date",
+                "矫正起始日期早于出生日期，请核对",
+            ));
+        }
+        let existing = match &input.id {
+            Some(id) => Some(self.case_in_scope(user, id)?),
+            None => None,
+        };
+        let org_unit_id = input
+            .org_unit_id
+            .clone()
+            .or_else(|| existing.as_ref().map(|c| c.org_unit_id.clone()))
+            .unwrap_or_else(|| user.org_unit_id.clone());
+        if !self.is_within(&org_unit_id, &user.org_unit_id)? {
+            return Err(CoreError::Forbidden("the case's org unit is outside your office"));
+        }
+        if let Some(case) = &existing {
+            if case.org_unit_id != org_unit_id {
+                // L-6: moving a case between offices is the explicit two-phase transfer, not an edit.
+                return Err(CoreError::invalid(
+                    "org_unit_id",
+                    "use a transfer to move a case to another office",
+                    "变更执行地须走交接流程，不能直接修改所属单位",
+                ));
+            }
+        }
+        self.refuse_duplicate_active_case(&id_number.number, input.id.as_deref())?;
+        let status = input
+            .status
+            .or(existing.as_ref().map(|c| c.status))
+            .unwrap_or(CaseStatus::Received);
+        let id = input.id.clone().unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+        let changes = [
+            WriteChange::new("org_unit_id", org_unit_id.clone()),
+            WriteChange::new("name", name),
+            WriteChange::new("id_number", id_number.number.clone()),
+            WriteChange::new("sex", id_number.sex_code()),
+            WriteChange::new("birth_date", id_number.birth_date.format("%Y-%m-%d").to_string()),
+            WriteChange::new("kind", input.kind.code()),
+            WriteChange::new("sentence_start", start.format("%Y-%m-%d").to_string()),
+            WriteChange::new("sentence_end", end.format("%Y-%m-%d").to_string()),
+            WriteChange::new("status", status.code()),
+        ];
+        self.write_row(&user.user_id, case_table()?, &id, &org_unit_id, &changes)?;
+        self.case_by_id(&id)?.ok_or(CoreError::NotFound("case"))
+    }
+
+    fn refuse_duplicate_active_case(&self, id_number: &str, own_id: Option<&str>) -> Result<()> {
+        let other: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT id FROM corr_case WHERE id_number = ?1 AND COALESCE(_deleted, 0) = 0 \
+                 AND status NOT IN ('released', 'revoked', 'terminated') AND id IS NOT ?2 LIMIT 1",
+                params![id_number, own_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match other {
+            Some(_) => Err(CoreError::DuplicateCase(id_number.to_string())),
+            None => Ok(()),
+        }
+    }
+
+    /// Marks a case deleted. Reversible with [`Store::restore_case`]; nothing is removed.
+    pub fn delete_case(&mut self, user: &SessionUser, id: &str) -> Result<CaseRecord> {
+        self.set_case_deleted(user, id, true)
+    }
+
+    pub fn restore_case(&mut self, user: &SessionUser, id: &str) -> Result<CaseRecord> {
+        self.set_case_deleted(user, id, false)
+    }
+
+    fn set_case_deleted(&mut self, user: &SessionUser, id: &str, deleted: bool) -> Result<CaseRecord> {
+        self.require_write(user)?;
+        let case = self.case_in_scope(user, id)?;
+        if !deleted {
+            self.refuse_duplicate_active_case(&case.id_number, Some(id))?;
+        }
+        self.write_row(
+            &user.user_id,
+            case_table()?,
+            id,
+            &case.org_unit_id,
+            &[WriteChange::new(DELETED_FIELD, deleted)],
+        )?;
+        self.case_by_id(id)?.ok_or(CoreError::NotFound("case"))
+    }
+
+    /// C-16: records a check-in. Append-only: entries are never edited.
+    pub fn add_checkin(&mut self, user: &SessionUser, input: CheckinInput) -> Result<CheckinRecord> {
+        self.require_write(user)?;
+        let case = self.case_in_scope(user, &input.case_id)?;
+        if case.deleted {
+            return Err(CoreError::invalid("case_id", "the case is deleted", "该案件已删除，不能登记报到"));
+        }
+        let occurred_at = shanghai::normalise_datetime(&input.occurred_at).ok_or_else(|| {
+            CoreError::invalid("occurred_at", "time must be RFC 3339 or YYYY-MM-DD HH:MM", "报到时间格式不正确")
+        })?;
+        let note = input.note.trim().to_string();
+        if note.chars().count() > MAX_NOTE_CHARS {
+            return Err(CoreError::invalid("note", "note is too long", "备注过长（最多2000字）"));
+        }
+        let id = uuid::Uuid::now_v7().to_string();
+        self.write_row(
+            &user.user_id,
+            checkin_table()?,
+            &id,
+            &case.org_unit_id,
+            &[
+                WriteChange::new("org_unit_id", case.org_unit_id.clone()),
+                WriteChange::new("case_id", case.id.clone()),
+                WriteChange::new("occurred_at", occurred_at),
+                WriteChange::new("method", input.method.code()),
+                WriteChange::new("note", note),
+                WriteChange::new("recorded_by", user.display_name.clone()),
+            ],
+        )?;
+        self.checkins_of(&case.id)?
+            .into_iter()
+            .find(|c| c.id == id)
+            .ok_or(CoreError::NotFound("check-in"))
+    }
+
+    fn checkins_of(&self, case_id: &str) -> Result<Vec<CheckinRecord>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, case_id, occurred_at, method, note, recorded_by FROM corr_checkin \
+             WHERE case_id = ?1 AND COALESCE(_deleted, 0) = 0 ORDER BY occurred_at DESC, id DESC",
+        )?;
+        let rows = stmt.query_map([case_id], |r| {
+            let method: Option<String> = r.get(3)?;
+            Ok(CheckinRecord {
+                id: r.get(0)?,
+                case_id: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                occurred_at: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+                method: method.as_deref().and_then(CheckinMethod::from_code).unwrap_or(CheckinMethod::InPerson),
+                note: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
+                recorded_by: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    fn conflicts_of(&self, row_id: &str) -> Result<Vec<ConflictItem>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, tbl, row_id, field, newer_json, older_json FROM conflict WHERE row_id = ?1 ORDER BY field, id",
+        )?;
+        let rows = stmt.query_map([row_id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+            ))
+        })?;
+        let mut items = Vec::new();
+        for row in rows {
+            let (id, table, row_id, field, newer, older) = row?;
+            let newer: crate::merge::FieldVersion =
+                serde_json::from_str(&newer).map_err(|e| CoreError::Corrupt(e.to_string()))?;
+            let older: crate::merge::FieldVersion =
+                serde_json::from_str(&older).map_err(|e| CoreError::Corrupt(e.to_string()))?;
+            items.push(ConflictItem {
+                id,
+                table,
+                row_id,
+                field,
+                winner_value: display_value(newer.value()),
+                winner_site: newer.1.clone(),
+                other_value: display_value(older.value()),
+                other_site: older.1.clone(),
+            });
+        }
+        Ok(items)
+    }
+
+    /// Open conflict items of the whole store (D-3 review list).
+    pub fn conflict_count(&self) -> Result<u64> {
+        Ok(self.conn.query_row("SELECT COUNT(*) FROM conflict", [], |r| r.get::<_, i64>(0))? as u64)
+    }
+}
+
+fn display_value(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// Every version of every field, oldest first (DOMAIN.md: every change keeps who, where, when).
+fn history_of(row: &RowVersions) -> Vec<FieldChange> {
+    let mut changes: Vec<FieldChange> = row
+        .fields
+        .iter()
+        .flat_map(|(field, versions)| {
+            versions.iter().map(move |v| FieldChange {
+                field: field.clone(),
+                value: display_value(v.value()),
+                hlc: v.0.to_string(),
+                site_id: v.1.clone(),
+                user_id: v.user().to_string(),
+            })
+        })
+        .collect();
+    changes.sort_by(|a, b| a.hlc.cmp(&b.hlc).then(a.field.cmp(&b.field)));
+    changes
+}

@@ -1,0 +1,178 @@
+//! The org tree and users as replicated to this site; login against the local copy (works offline).
+
+use super::{Store, WriteChange};
+use crate::auth;
+use crate::error::{CoreError, Result};
+use crate::model::{AppInfo, OrgKind, Role, SessionUser};
+use crate::tables;
+use rusqlite::{params, OptionalExtension};
+
+/// What `create_user` needs.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub org_unit_id: String,
+    pub password: String,
+}
+
+impl Store {
+    pub fn org_unit_name(&self, id: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT name FROM org_unit WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?
+            .flatten())
+    }
+
+    pub fn org_unit_kind(&self, id: &str) -> Result<Option<OrgKind>> {
+        let kind: Option<Option<String>> = self
+            .conn
+            .prepare_cached("SELECT kind FROM org_unit WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        Ok(kind.flatten().and_then(|k| OrgKind::from_code(&k)))
+    }
+
+    /// The unit and every unit below it.
+    pub fn org_subtree(&self, root: &str) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare_cached(
+            "WITH RECURSIVE sub(id) AS (SELECT ?1 UNION SELECT o.id FROM org_unit o JOIN sub ON o.parent_id = sub.id) \
+             SELECT id FROM sub",
+        )?;
+        let ids = stmt.query_map([root], |r| r.get(0))?;
+        Ok(ids.collect::<rusqlite::Result<Vec<String>>>()?)
+    }
+
+    pub fn is_within(&self, unit: &str, root: &str) -> Result<bool> {
+        Ok(self.org_subtree(root)?.iter().any(|u| u == unit))
+    }
+
+    /// Adds an org unit (admin tooling; replicated like every other record).
+    pub fn create_org_unit(
+        &mut self,
+        actor_id: &str,
+        id: &str,
+        parent_id: Option<&str>,
+        kind: OrgKind,
+        name: &str,
+    ) -> Result<()> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(CoreError::invalid("name", "org unit name is empty", "单位名称不能为空"));
+        }
+        if let Some(parent) = parent_id {
+            if self.org_unit_kind(parent)?.is_none() {
+                return Err(CoreError::NotFound("parent org unit"));
+            }
+        }
+        let def = tables::table("org_unit").ok_or(CoreError::NotFound("table org_unit"))?;
+        self.write_row(
+            actor_id,
+            def,
+            id,
+            id,
+            &[
+                WriteChange::new("parent_id", parent_id.map(str::to_string)),
+                WriteChange::new("kind", kind.code()),
+                WriteChange::new("name", name),
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub fn create_user(&mut self, actor_id: &str, user: &NewUser) -> Result<String> {
+        let username = user.username.trim();
+        if username.is_empty() || username.chars().count() > 64 {
+            return Err(CoreError::invalid("username", "username must be 1-64 characters", "用户名应为1到64个字符"));
+        }
+        if user.password.chars().count() < 8 {
+            return Err(CoreError::invalid("password", "password must have at least 8 characters", "密码至少8位"));
+        }
+        if self.user_id_by_name(username)?.is_some() {
+            return Err(CoreError::invalid("username", "username is taken", "用户名已存在"));
+        }
+        if self.org_unit_kind(&user.org_unit_id)?.is_none() {
+            return Err(CoreError::NotFound("org unit"));
+        }
+        let id = uuid::Uuid::now_v7().to_string();
+        let def = tables::table("app_user").ok_or(CoreError::NotFound("table app_user"))?;
+        self.write_row(
+            actor_id,
+            def,
+            &id,
+            &user.org_unit_id,
+            &[
+                WriteChange::new("org_unit_id", user.org_unit_id.clone()),
+                WriteChange::new("username", username),
+                WriteChange::new("display_name", user.display_name.trim()),
+                WriteChange::new("role", user.role.code()),
+                WriteChange::new("password_hash", auth::hash_password(&user.password)),
+            ],
+        )?;
+        Ok(id)
+    }
+
+    fn user_id_by_name(&self, username: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT id FROM app_user WHERE username = ?1 AND COALESCE(_deleted, 0) = 0")?
+            .query_row([username], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Checks a password against the local copy of the user list (works offline).
+    pub fn login(&self, username: &str, password: &str) -> Result<SessionUser> {
+        let row: Option<(String, String, Option<String>, Option<String>, Option<String>, Option<String>)> = self
+            .conn
+            .prepare_cached(
+                "SELECT id, username, display_name, role, org_unit_id, password_hash FROM app_user \
+                 WHERE username = ?1 AND COALESCE(_deleted, 0) = 0",
+            )?
+            .query_row([username.trim()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+            .optional()?;
+        let Some((user_id, username, display_name, role, org_unit_id, hash)) = row else {
+            // Spend the same time as a real check so a missing user is not told apart by timing.
+            auth::verify_password(password, "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+            return Err(CoreError::BadCredentials);
+        };
+        if !hash.is_some_and(|h| auth::verify_password(password, &h)) {
+            return Err(CoreError::BadCredentials);
+        }
+        let role = role
+            .as_deref()
+            .and_then(Role::from_code)
+            .ok_or_else(|| CoreError::Corrupt(format!("user {username} has no valid role")))?;
+        Ok(SessionUser {
+            user_id,
+            display_name: display_name.unwrap_or_else(|| username.clone()),
+            username,
+            role,
+            org_unit_id: org_unit_id.unwrap_or_default(),
+        })
+    }
+
+    pub fn app_info(&self, data_dir: &str) -> Result<AppInfo> {
+        let identity = self.identity()?;
+        Ok(AppInfo {
+            enrolled: identity.is_some(),
+            site_id: identity.as_ref().map(|i| i.site_id.clone()),
+            site_name: identity.as_ref().map(|i| i.site_name.clone()),
+            org_unit_id: identity.as_ref().map(|i| i.org_unit_id.clone()),
+            org_unit_name: identity.as_ref().map(|i| i.org_unit_name.clone()),
+            server_url: identity.as_ref().map(|i| i.server_url.clone()),
+            data_dir: data_dir.to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        })
+    }
+
+    /// Number of rows of a replicated table (for tests and status screens).
+    pub fn count_rows(&self, table: &str) -> Result<u64> {
+        let def = tables::table(table).ok_or(CoreError::NotFound("table"))?;
+        Ok(self
+            .conn
+            .query_row(&format!("SELECT COUNT(*) FROM {}", def.name), params![], |r| r.get::<_, i64>(0))? as u64)
+    }
+}

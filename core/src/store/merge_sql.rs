@@ -1,0 +1,169 @@
+//! Applies operations to the domain tables: the only code that writes them.
+//!
+//! Operations are grouped per row so each touched row is read once and written once per batch; the
+//! row's field history (`_versions`) is the merge state, the plain columns are its projection.
+
+use crate::error::{CoreError, Result};
+use crate::merge::{Applied, RowVersions};
+use crate::op::Operation;
+use crate::tables::{self, FieldType, TableDef, DELETED_FIELD};
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{params, Connection, OptionalExtension};
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MergeStats {
+    pub applied: usize,
+    pub duplicates: usize,
+    pub conflicts: usize,
+    pub rows_written: usize,
+}
+
+/// Merges `ops` into the domain tables of `conn` (inside the caller's transaction).
+pub fn merge_ops(conn: &Connection, ops: &[Operation]) -> Result<MergeStats> {
+    let mut stats = MergeStats::default();
+    // Group per row, keeping first-seen order of rows for deterministic writes.
+    let mut order: Vec<(&str, &str)> = Vec::new();
+    let mut groups: HashMap<(&str, &str), Vec<&Operation>> = HashMap::new();
+    for op in ops {
+        let key = (op.table.as_str(), op.row_id.as_str());
+        groups
+            .entry(key)
+            .or_insert_with(|| {
+                order.push(key);
+                Vec::new()
+            })
+            .push(op);
+    }
+    for key in order {
+        let Some(row_ops) = groups.get(&key) else { continue };
+        let def = tables::table(key.0)
+            .ok_or_else(|| CoreError::Corrupt(format!("operation for unknown table {}", key.0)))?;
+        merge_row(conn, def, key.1, row_ops, &mut stats)?;
+    }
+    Ok(stats)
+}
+
+fn merge_row(
+    conn: &Connection,
+    def: &TableDef,
+    row_id: &str,
+    ops: &[&Operation],
+    stats: &mut MergeStats,
+) -> Result<()> {
+    let existing: Option<String> = conn
+        .prepare_cached(&format!("SELECT _versions FROM {} WHERE id = ?1", def.name))?
+        .query_row([row_id], |r| r.get(0))
+        .optional()?;
+    let mut row = match &existing {
+        Some(text) => RowVersions::from_json(text)
+            .map_err(|e| CoreError::Corrupt(format!("{} {row_id} history: {e}", def.name)))?,
+        None => RowVersions::default(),
+    };
+    let mut changed = false;
+    for op in ops {
+        if def.field(&op.field).is_none() {
+            return Err(CoreError::Corrupt(format!("operation for unknown field {}.{}", def.name, op.field)));
+        }
+        match row.apply(op, def.merge) {
+            Applied::Duplicate => stats.duplicates += 1,
+            Applied::New { conflicts, .. } => {
+                stats.applied += 1;
+                changed = true;
+                for conflict in conflicts {
+                    let id = conflict.id(def.name, row_id);
+                    let inserted = conn
+                        .prepare_cached(
+                            "INSERT OR IGNORE INTO conflict (id, tbl, row_id, field, newer_json, older_json) \
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        )?
+                        .execute(params![
+                            id,
+                            def.name,
+                            row_id,
+                            conflict.field,
+                            serde_json::to_string(&conflict.newer).unwrap_or_default(),
+                            serde_json::to_string(&conflict.older).unwrap_or_default(),
+                        ])?;
+                    stats.conflicts += inserted;
+                }
+            }
+        }
+    }
+    if changed {
+        write_row(conn, def, row_id, &row)?;
+        stats.rows_written += 1;
+    }
+    Ok(())
+}
+
+fn upsert_sql(def: &TableDef) -> String {
+    let mut columns: Vec<&str> = def.fields.iter().map(|f| f.name).collect();
+    columns.extend(derived_columns(def.name));
+    let placeholders: Vec<String> = (0..columns.len() + 2).map(|i| format!("?{}", i + 1)).collect();
+    let updates: Vec<String> = columns
+        .iter()
+        .chain(std::iter::once(&"_versions"))
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect();
+    format!(
+        "INSERT INTO {} (id, {}, _versions) VALUES ({}) ON CONFLICT(id) DO UPDATE SET {}",
+        def.name,
+        columns.join(", "),
+        placeholders.join(", "),
+        updates.join(", ")
+    )
+}
+
+fn write_row(conn: &Connection, def: &TableDef, row_id: &str, row: &RowVersions) -> Result<()> {
+    let mut values: Vec<SqlValue> = Vec::with_capacity(def.fields.len() + 3);
+    values.push(SqlValue::Text(row_id.to_string()));
+    for field in def.fields {
+        let value = row.value(field.name).cloned().unwrap_or(serde_json::Value::Null);
+        values.push(to_sql(field.ty, &value, field.name == DELETED_FIELD));
+    }
+    values.extend(derived_values(def.name, row));
+    values.push(SqlValue::Text(row.to_json()));
+    conn.prepare_cached(&upsert_sql(def))?
+        .execute(rusqlite::params_from_iter(values))?;
+    Ok(())
+}
+
+fn to_sql(ty: FieldType, value: &serde_json::Value, is_deleted_flag: bool) -> SqlValue {
+    match value {
+        serde_json::Value::Null if is_deleted_flag => SqlValue::Integer(0),
+        serde_json::Value::Null => SqlValue::Null,
+        serde_json::Value::Bool(b) => SqlValue::Integer(i64::from(*b)),
+        serde_json::Value::Number(n) => n.as_i64().map(SqlValue::Integer).unwrap_or(SqlValue::Null),
+        serde_json::Value::String(s) if ty == FieldType::Text => SqlValue::Text(s.clone()),
+        other => SqlValue::Text(other.to_string()),
+    }
+}
+
+/// Columns computed locally from replicated fields (never replicated themselves).
+fn derived_columns(table: &str) -> Vec<&'static str> {
+    match table {
+        "corr_case" => vec!["name_initials"],
+        _ => vec![],
+    }
+}
+
+fn derived_values(table: &str, row: &RowVersions) -> Vec<SqlValue> {
+    match table {
+        "corr_case" => {
+            let name = row.value("name").and_then(|v| v.as_str()).unwrap_or("");
+            vec![SqlValue::Text(crate::search::pinyin_initials(name))]
+        }
+        _ => vec![],
+    }
+}
+
+/// Reads a row's field history (None when the row does not exist here).
+pub fn load_versions(conn: &Connection, table: &TableDef, row_id: &str) -> Result<Option<RowVersions>> {
+    let text: Option<String> = conn
+        .prepare_cached(&format!("SELECT _versions FROM {} WHERE id = ?1", table.name))?
+        .query_row([row_id], |r| r.get(0))
+        .optional()?;
+    text.map(|t| RowVersions::from_json(&t).map_err(|e| CoreError::Corrupt(e.to_string())))
+        .transpose()
+}

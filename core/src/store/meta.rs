@@ -1,0 +1,88 @@
+//! Key/value facts of the site: identity, clocks, cursors and sync status.
+
+use crate::error::Result;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+pub(crate) const HLC_LAST: &str = "hlc_last";
+pub(crate) const SEQ_LAST: &str = "site_seq_last";
+pub(crate) const HASH_LAST: &str = "hash_last";
+pub(crate) const INSTANCE_ID: &str = "db_instance_id";
+pub(crate) const IDENTITY: &str = "site_identity";
+pub(crate) const PULL_CURSOR: &str = "pull_cursor";
+pub(crate) const SYNC_STATUS: &str = "sync_status";
+
+/// Who this site is, as the server told it at enrolment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SiteIdentity {
+    pub site_id: String,
+    pub site_name: String,
+    pub org_unit_id: String,
+    pub org_unit_name: String,
+    pub server_url: String,
+    /// Bearer token for the sync API (kept only here; the server stores its hash).
+    pub token: String,
+}
+
+pub(crate) fn get(conn: &Connection, key: &str) -> Result<Option<String>> {
+    Ok(conn
+        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .optional()?)
+}
+
+pub(crate) fn set(conn: &Connection, key: &str, value: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn get_u64(conn: &Connection, key: &str) -> Result<Option<u64>> {
+    Ok(get(conn, key)?.and_then(|v| v.parse().ok()))
+}
+
+pub(crate) fn get_json<T: serde::de::DeserializeOwned>(conn: &Connection, key: &str) -> Result<Option<T>> {
+    match get(conn, key)? {
+        None => Ok(None),
+        Some(text) => serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| crate::error::CoreError::Corrupt(format!("meta {key}: {e}"))),
+    }
+}
+
+pub(crate) fn set_json<T: Serialize>(conn: &Connection, key: &str, value: &T) -> Result<()> {
+    let text = serde_json::to_string(value).map_err(|e| crate::error::CoreError::Corrupt(e.to_string()))?;
+    set(conn, key, &text)
+}
+
+impl super::Store {
+    pub(super) fn ensure_instance_id(&mut self) -> Result<()> {
+        if get(&self.conn, INSTANCE_ID)?.is_none() {
+            set(&self.conn, INSTANCE_ID, &uuid::Uuid::now_v7().to_string())?;
+        }
+        Ok(())
+    }
+
+    /// Identifies this database file instance; a restored or cloned copy gets a new one through
+    /// [`Store::reset_instance_id`] so the server can tell two copies of one site apart.
+    pub fn instance_id(&self) -> Result<String> {
+        Ok(get(&self.conn, INSTANCE_ID)?.unwrap_or_default())
+    }
+
+    pub fn reset_instance_id(&mut self) -> Result<()> {
+        set(&self.conn, INSTANCE_ID, &uuid::Uuid::now_v7().to_string())
+    }
+
+    pub fn identity(&self) -> Result<Option<SiteIdentity>> {
+        get_json(&self.conn, IDENTITY)
+    }
+
+    pub fn set_identity(&mut self, identity: &SiteIdentity) -> Result<()> {
+        set_json(&self.conn, IDENTITY, identity)
+    }
+
+    pub(crate) fn require_identity(&self) -> Result<SiteIdentity> {
+        self.identity()?.ok_or(crate::error::CoreError::NotEnrolled)
+    }
+}

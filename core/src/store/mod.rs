@@ -1,0 +1,113 @@
+//! The local SQLite store of one site (and, on the server, of the master record).
+//!
+//! All SQL of `core` lives under this module. Domain tables are written only by [`merge_sql`], which is
+//! reached either from the local write path ([`write`], which logs each operation first, in the same
+//! transaction) or from operations received through sync.
+
+mod cases;
+mod directory;
+pub mod merge_sql;
+mod meta;
+mod sync_state;
+mod write;
+
+pub use merge_sql::MergeStats;
+pub use meta::SiteIdentity;
+pub use directory::NewUser;
+pub use write::FieldChange as WriteChange;
+
+use crate::error::{CoreError, Result};
+use crate::hlc::Hlc;
+use rusqlite::Connection;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Wall clock in milliseconds since the Unix epoch. Injectable so tests can run a PC with a wrong clock.
+pub type WallClock = Arc<dyn Fn() -> u64 + Send + Sync>;
+
+pub fn system_clock() -> WallClock {
+    Arc::new(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0)
+    })
+}
+
+/// Forward-only migrations, embedded from `schema/migrations/`.
+const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("../../../schema/migrations/0001_site_store.sql"))];
+
+pub struct Store {
+    conn: Connection,
+    clock: WallClock,
+}
+
+impl Store {
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| CoreError::Corrupt(format!("cannot create data dir {}: {e}", dir.display())))?;
+        }
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        Store::init(conn, system_clock())
+    }
+
+    pub fn open_in_memory() -> Result<Store> {
+        Store::init(Connection::open_in_memory()?, system_clock())
+    }
+
+    /// Wraps an existing connection (the server's master uses this with its own extra tables).
+    pub fn from_connection(conn: Connection) -> Result<Store> {
+        Store::init(conn, system_clock())
+    }
+
+    pub fn with_clock(mut self, clock: WallClock) -> Store {
+        self.clock = clock;
+        self
+    }
+
+    fn init(conn: Connection, clock: WallClock) -> Result<Store> {
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        let mut store = Store { conn, clock };
+        store.migrate()?;
+        store.ensure_instance_id()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let current: u32 = self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        for (version, sql) in MIGRATIONS {
+            if *version > current {
+                let tx = self.conn.transaction()?;
+                tx.execute_batch(sql)?;
+                tx.pragma_update(None, "user_version", version)?;
+                tx.commit()?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn schema_version(&self) -> Result<u32> {
+        Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub fn connection_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    pub(crate) fn wall_millis(&self) -> u64 {
+        (self.clock)()
+    }
+
+    /// The last HLC issued or observed here.
+    pub fn last_hlc(&self) -> Result<Hlc> {
+        meta::get_u64(&self.conn, meta::HLC_LAST).map(|v| Hlc(v.unwrap_or(0)))
+    }
+}

@@ -1,0 +1,120 @@
+//! What sync needs from the store: unacknowledged operations, acknowledgements, received operations,
+//! the pull cursor and the status shown in the desktop's status bar.
+
+use super::{merge_sql, meta, MergeStats, Store};
+use crate::error::{CoreError, Result};
+use crate::hlc::Hlc;
+use crate::model::SyncStatus;
+use crate::op::Operation;
+use crate::tables;
+use rusqlite::params;
+
+/// Default seconds between automatic syncs.
+pub const DEFAULT_SYNC_INTERVAL_SECS: u32 = 300;
+
+impl Store {
+    /// Operations written here and not yet acknowledged, oldest first.
+    pub fn unacked_ops(&self, limit: usize) -> Result<Vec<Operation>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT op_json FROM oplog WHERE server_seq IS NULL ORDER BY site_seq LIMIT ?1")?;
+        let rows = stmt.query_map([limit as i64], |r| r.get::<_, String>(0))?;
+        rows.map(|text| {
+            let text = text?;
+            serde_json::from_str(&text).map_err(|e| CoreError::Corrupt(format!("oplog entry: {e}")))
+        })
+        .collect()
+    }
+
+    pub fn unacked_count(&self) -> Result<u32> {
+        Ok(self
+            .conn
+            .query_row("SELECT COUNT(*) FROM oplog WHERE server_seq IS NULL", [], |r| r.get(0))?)
+    }
+
+    /// Every operation this site ever wrote, in order (the site's own log).
+    pub fn own_log(&self) -> Result<Vec<Operation>> {
+        let mut stmt = self.conn.prepare("SELECT op_json FROM oplog ORDER BY site_seq")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        rows.map(|text| serde_json::from_str(&text?).map_err(|e| CoreError::Corrupt(format!("oplog entry: {e}"))))
+            .collect()
+    }
+
+    /// Marks operations as stored by the server. Called only after the server acknowledged them.
+    pub fn mark_acked(&mut self, acks: &[(u64, u64)]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut stmt =
+                tx.prepare_cached("UPDATE oplog SET server_seq = ?2 WHERE site_seq = ?1 AND server_seq IS NULL")?;
+            for (site_seq, server_seq) in acks {
+                stmt.execute(params![*site_seq as i64, *server_seq as i64])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn pull_cursor(&self) -> Result<u64> {
+        Ok(meta::get_u64(&self.conn, meta::PULL_CURSOR)?.unwrap_or(0))
+    }
+
+    /// Merges operations received from the server and moves the pull cursor, in one transaction, so a
+    /// client killed mid-pull re-pulls from the old cursor and re-applies idempotently.
+    pub fn apply_remote(&mut self, ops: &[Operation], next_cursor: u64) -> Result<MergeStats> {
+        for op in ops {
+            let known = tables::table(&op.table)
+                .and_then(|t| t.field(&op.field))
+                .is_some_and(|f| f.ty.accepts(&op.value));
+            if !known {
+                return Err(CoreError::Corrupt(format!(
+                    "received an operation for {}.{} this version does not know; upgrade the desktop",
+                    op.table, op.field
+                )));
+            }
+        }
+        let tx = self.conn.transaction()?;
+        let stats = merge_sql::merge_ops(&tx, ops)?;
+        let mut hlc = meta::get_u64(&tx, meta::HLC_LAST)?.map(Hlc).unwrap_or(Hlc::ZERO);
+        for op in ops {
+            hlc = Hlc::observe(hlc, op.hlc);
+        }
+        meta::set(&tx, meta::HLC_LAST, &hlc.0.to_string())?;
+        let cursor = meta::get_u64(&tx, meta::PULL_CURSOR)?.unwrap_or(0);
+        meta::set(&tx, meta::PULL_CURSOR, &cursor.max(next_cursor).to_string())?;
+        tx.commit()?;
+        Ok(stats)
+    }
+
+    /// Folds a clock value seen from the server into the HLC so local writes sort after what the site
+    /// has seen (never moves it backwards).
+    pub fn observe_hlc(&mut self, seen: Hlc) -> Result<()> {
+        let hlc = Hlc::observe(self.last_hlc()?, seen);
+        meta::set(&self.conn, meta::HLC_LAST, &hlc.0.to_string())
+    }
+
+    pub fn sync_status(&self) -> Result<SyncStatus> {
+        let mut status: SyncStatus = meta::get_json(&self.conn, meta::SYNC_STATUS)?.unwrap_or(SyncStatus {
+            interval_secs: DEFAULT_SYNC_INTERVAL_SECS,
+            ..SyncStatus::default()
+        });
+        status.pending_ops = self.unacked_count()?;
+        Ok(status)
+    }
+
+    pub fn save_sync_status(&mut self, status: &SyncStatus) -> Result<()> {
+        meta::set_json(&self.conn, meta::SYNC_STATUS, status)
+    }
+
+    pub fn set_sync_interval(&mut self, secs: u32) -> Result<()> {
+        if !(10..=86_400).contains(&secs) {
+            return Err(CoreError::invalid(
+                "interval_secs",
+                "sync interval must be between 10 seconds and one day",
+                "同步间隔应在10秒到1天之间",
+            ));
+        }
+        let mut status = self.sync_status()?;
+        status.interval_secs = secs;
+        self.save_sync_status(&status)
+    }
+}

@@ -1,0 +1,103 @@
+//! The single local write path: every domain write becomes one logged operation per changed field,
+//! appended to this site's hash-chained log and merged into the domain tables in ONE transaction.
+
+use super::{merge_sql, meta, Store};
+use crate::error::{CoreError, Result};
+use crate::hlc::Hlc;
+use crate::merge::{base_of, RowVersions};
+use crate::op::{Operation, GENESIS_HASH, SCHEMA_VERSION};
+use crate::tables::{MergeKind, TableDef, DELETED_FIELD};
+use rusqlite::params;
+
+/// One field a command wants to set.
+#[derive(Debug, Clone)]
+pub struct FieldChange {
+    pub field: &'static str,
+    pub value: serde_json::Value,
+}
+
+impl FieldChange {
+    pub fn new(field: &'static str, value: impl Into<serde_json::Value>) -> FieldChange {
+        FieldChange {
+            field,
+            value: value.into(),
+        }
+    }
+}
+
+impl Store {
+    /// Writes `changes` to one row. Unchanged fields produce no operation. Returns the operations logged.
+    pub fn write_row(
+        &mut self,
+        user_id: &str,
+        table: &'static TableDef,
+        row_id: &str,
+        scope: &str,
+        changes: &[FieldChange],
+    ) -> Result<Vec<Operation>> {
+        let site_id = self.require_identity()?.site_id;
+        let wall = self.wall_millis();
+        let tx = self.conn.transaction()?;
+        let row = merge_sql::load_versions(&tx, table, row_id)?.unwrap_or_default();
+        if table.merge == MergeKind::AppendOnly && !row.is_empty() {
+            if let Some(change) = changes.iter().find(|c| c.field != DELETED_FIELD) {
+                if row.value(change.field) != Some(&change.value) {
+                    return Err(CoreError::AppendOnly(table.name));
+                }
+            }
+        }
+        let mut hlc = meta::get_u64(&tx, meta::HLC_LAST)?.map(Hlc).unwrap_or(Hlc::ZERO);
+        let mut seq = meta::get_u64(&tx, meta::SEQ_LAST)?.unwrap_or(0);
+        let mut prev_hash = meta::get(&tx, meta::HASH_LAST)?.unwrap_or_else(|| GENESIS_HASH.to_string());
+        let mut ops = Vec::new();
+        for change in changes {
+            if table.field(change.field).is_none() {
+                return Err(CoreError::Corrupt(format!("write to unknown field {}.{}", table.name, change.field)));
+            }
+            if unchanged(&row, change) {
+                continue;
+            }
+            hlc = Hlc::tick(hlc, wall);
+            seq += 1;
+            let mut op = Operation {
+                site_id: site_id.clone(),
+                site_seq: seq,
+                prev_hash: prev_hash.clone(),
+                hash: String::new(),
+                table: table.name.to_string(),
+                row_id: row_id.to_string(),
+                field: change.field.to_string(),
+                value: change.value.clone(),
+                hlc,
+                base: base_of(&row, change.field),
+                user_id: user_id.to_string(),
+                schema_version: SCHEMA_VERSION,
+                scope: scope.to_string(),
+                server_seq: None,
+            };
+            op.hash = op.compute_hash();
+            prev_hash = op.hash.clone();
+            let json = serde_json::to_string(&op).map_err(|e| CoreError::Corrupt(e.to_string()))?;
+            tx.prepare_cached("INSERT INTO oplog (site_seq, hash, tbl, row_id, op_json) VALUES (?1, ?2, ?3, ?4, ?5)")?
+                .execute(params![seq as i64, op.hash, op.table, op.row_id, json])?;
+            ops.push(op);
+        }
+        if ops.is_empty() {
+            return Ok(ops);
+        }
+        merge_sql::merge_ops(&tx, &ops)?;
+        meta::set(&tx, meta::HLC_LAST, &hlc.0.to_string())?;
+        meta::set(&tx, meta::SEQ_LAST, &seq.to_string())?;
+        meta::set(&tx, meta::HASH_LAST, &prev_hash)?;
+        tx.commit()?;
+        Ok(ops)
+    }
+}
+
+fn unchanged(row: &RowVersions, change: &FieldChange) -> bool {
+    match row.value(change.field) {
+        Some(current) => current == &change.value,
+        // A new row's false/null deletion flag and empty fields need no operation.
+        None => change.value.is_null() || (change.field == DELETED_FIELD && change.value == serde_json::Value::Bool(false)),
+    }
+}

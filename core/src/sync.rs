@@ -1,0 +1,234 @@
+//! The sync client: push unacknowledged operations in batches, then pull from the cursor.
+//!
+//! The store lock is never held across a network call, so the desktop stays usable while syncing. An
+//! operation is marked sent only after the server acknowledged it; a failed or cut push is simply
+//! retried and the server recognises what it already has.
+
+use crate::error::CoreError;
+use crate::model::{AppInfo, SyncStatus};
+use crate::store::{SiteIdentity, Store};
+use crate::wire::{EnrolRequest, EnrolResponse, ErrorBody, PullResponse, PushRequest, PushResponse, API_PREFIX};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+use thiserror::Error;
+
+pub const PUSH_BATCH: usize = 1000;
+pub const PULL_LIMIT: usize = 5000;
+
+#[derive(Debug, Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Core(#[from] CoreError),
+    #[error("cannot reach the sync server at {url}: {detail}. Check the network or try again later; work continues offline")]
+    Network { url: String, detail: String },
+    #[error("the sync server refused the request ({status} {code}): {message}")]
+    Server { status: u16, code: String, message: String },
+    #[error("unexpected answer from the sync server: {0}. Check the server address")]
+    Protocol(String),
+    #[error("the sync server address {0:?} is not a valid http:// or https:// URL")]
+    BadUrl(String),
+}
+
+impl SyncError {
+    pub fn code(&self) -> &str {
+        match self {
+            SyncError::Core(e) => e.code(),
+            SyncError::Network { .. } => "offline",
+            SyncError::Server { code, .. } => code,
+            SyncError::Protocol(_) => "protocol",
+            SyncError::BadUrl(_) => "bad_url",
+        }
+    }
+
+    pub fn message_zh(&self) -> String {
+        match self {
+            SyncError::Core(e) => e.message_zh(),
+            SyncError::Network { .. } => "无法连接同步服务器，数据已保存在本机，网络恢复后会自动上传。".to_string(),
+            SyncError::Server { code, .. } => match code.as_str() {
+                "bad_code" => "注册码无效、已使用或已过期，请向区司法局管理员索取新的注册码。".to_string(),
+                "bad_token" => "本机的同步凭证已失效，请联系区司法局管理员重新注册本机。".to_string(),
+                "out_of_scope" => "有记录超出本站的管辖范围，服务器拒绝接收，请联系区司法局管理员。".to_string(),
+                "hash_mismatch" => "服务器发现本机数据与已上传的记录不一致（可能是复制或恢复的数据库），请联系区司法局管理员。".to_string(),
+                "upgrade_server" => "服务器版本过旧，请联系区司法局升级同步服务器。".to_string(),
+                _ => format!("同步服务器拒绝了请求（{code}），请联系区司法局管理员。"),
+            },
+            SyncError::Protocol(_) => "同步服务器的应答无法识别，请检查服务器地址是否正确。".to_string(),
+            SyncError::BadUrl(_) => "服务器地址格式不正确，应以 http:// 或 https:// 开头。".to_string(),
+        }
+    }
+
+    fn is_offline(&self) -> bool {
+        matches!(self, SyncError::Network { .. })
+    }
+}
+
+fn lock(store: &Mutex<Store>) -> MutexGuard<'_, Store> {
+    // A panic while holding the lock leaves the store consistent (SQLite rolled the transaction back).
+    store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn http() -> Result<reqwest::Client, SyncError> {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(120))
+        .build()
+        .map_err(|e| SyncError::Protocol(e.to_string()))
+}
+
+fn normalise_url(url: &str) -> Result<String, SyncError> {
+    let url = url.trim().trim_end_matches('/');
+    if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 10 {
+        return Err(SyncError::BadUrl(url.to_string()));
+    }
+    Ok(url.to_string())
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+async fn read<T: serde::de::DeserializeOwned>(url: &str, response: reqwest::Response) -> Result<T, SyncError> {
+    let status = response.status();
+    let bytes = response.bytes().await.map_err(|e| SyncError::Network {
+        url: url.to_string(),
+        detail: e.to_string(),
+    })?;
+    if status.is_success() {
+        serde_json::from_slice(&bytes).map_err(|e| SyncError::Protocol(e.to_string()))
+    } else {
+        let body: ErrorBody = serde_json::from_slice(&bytes).map_err(|_| SyncError::Server {
+            status: status.as_u16(),
+            code: "http_error".to_string(),
+            message: String::from_utf8_lossy(&bytes).chars().take(200).collect(),
+        })?;
+        Err(SyncError::Server {
+            status: status.as_u16(),
+            code: body.code,
+            message: body.message,
+        })
+    }
+}
+
+fn network(url: &str, e: reqwest::Error) -> SyncError {
+    SyncError::Network {
+        url: url.to_string(),
+        detail: e.to_string(),
+    }
+}
+
+/// Exchanges a one-time enrolment code for this desktop's identity and token, then syncs once so the
+/// org tree and the users arrive (login works offline afterwards).
+pub async fn enrol(store: &Mutex<Store>, server_url: &str, code: &str) -> Result<AppInfo, SyncError> {
+    let server_url = normalise_url(server_url)?;
+    if lock(store).identity()?.is_some() {
+        return Err(SyncError::Core(CoreError::invalid(
+            "code",
+            "this desktop is already enrolled",
+            "本机已经注册，无需再次注册",
+        )));
+    }
+    let request = EnrolRequest {
+        code: code.to_string(),
+        device_label: hostname(),
+        db_instance_id: lock(store).instance_id()?,
+    };
+    let url = format!("{server_url}{API_PREFIX}/enrol");
+    let response = http()?.post(&url).json(&request).send().await.map_err(|e| network(&url, e))?;
+    let enrolled: EnrolResponse = read(&url, response).await?;
+    lock(store).set_identity(&SiteIdentity {
+        site_id: enrolled.site_id,
+        site_name: enrolled.site_name,
+        org_unit_id: enrolled.org_unit_id,
+        org_unit_name: enrolled.org_unit_name,
+        server_url,
+        token: enrolled.token,
+    })?;
+    sync_now(store).await?;
+    let info = lock(store).app_info("")?;
+    Ok(info)
+}
+
+fn hostname() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|s| s.trim().to_string()))
+        .unwrap_or_else(|| "desktop".to_string())
+}
+
+/// Push everything unacknowledged, then pull everything new. Records the outcome in the store's sync
+/// status (shown in the status bar) whether it succeeds or fails.
+pub async fn sync_now(store: &Mutex<Store>) -> Result<SyncStatus, SyncError> {
+    let started = now_ms();
+    let outcome = push_then_pull(store).await;
+    let mut guard = lock(store);
+    let mut status = guard.sync_status()?;
+    status.last_attempt_at = Some(crate::shanghai::from_millis(started).to_rfc3339());
+    match &outcome {
+        Ok(server_time_ms) => {
+            status.online = Some(true);
+            status.last_error = None;
+            status.last_success_at = status.last_attempt_at.clone();
+            status.clock_skew_secs = Some((*server_time_ms as i64 - now_ms() as i64) / 1000);
+        }
+        Err(e) => {
+            status.online = Some(!e.is_offline());
+            status.last_error = Some(e.message_zh());
+        }
+    }
+    guard.save_sync_status(&status)?;
+    let status = guard.sync_status()?;
+    drop(guard);
+    outcome.map(|_| status)
+}
+
+/// Returns the server time of the last response.
+async fn push_then_pull(store: &Mutex<Store>) -> Result<u64, SyncError> {
+    let identity = lock(store).identity()?.ok_or(CoreError::NotEnrolled)?;
+    let client = http()?;
+    loop {
+        let (ops, instance) = {
+            let guard = lock(store);
+            (guard.unacked_ops(PUSH_BATCH)?, guard.instance_id()?)
+        };
+        if ops.is_empty() {
+            break;
+        }
+        let url = format!("{}{API_PREFIX}/push", identity.server_url);
+        let body = PushRequest {
+            db_instance_id: instance,
+            ops,
+        };
+        let response = client
+            .post(&url)
+            .bearer_auth(&identity.token)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| network(&url, e))?;
+        let pushed: PushResponse = read(&url, response).await?;
+        if pushed.acks.is_empty() {
+            return Err(SyncError::Protocol("the server acknowledged nothing".to_string()));
+        }
+        let acks: Vec<(u64, u64)> = pushed.acks.iter().map(|a| (a.site_seq, a.server_seq)).collect();
+        lock(store).mark_acked(&acks)?;
+    }
+    let server_time = loop {
+        let cursor = lock(store).pull_cursor()?;
+        let url = format!("{}{API_PREFIX}/pull?after={cursor}&limit={PULL_LIMIT}", identity.server_url);
+        let response = client
+            .get(&url)
+            .bearer_auth(&identity.token)
+            .send()
+            .await
+            .map_err(|e| network(&url, e))?;
+        let pulled: PullResponse = read(&url, response).await?;
+        lock(store).apply_remote(&pulled.ops, pulled.next_cursor)?;
+        if !pulled.has_more {
+            break pulled.server_time_ms;
+        }
+    };
+    Ok(server_time)
+}

@@ -1,0 +1,149 @@
+//! The registry of replicated tables: which fields exist, how they merge, and who may see them.
+//!
+//! Sync accepts an operation only for a (table, field) listed here, so the server refuses unknown names
+//! with a 4xx before touching the master. Table and field names are used as SQL identifiers only after
+//! they matched this list.
+
+/// How a table's rows merge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MergeKind {
+    /// Fields merge by last-writer-wins with conflict items for concurrent different values.
+    Mutable,
+    /// Rows are inserted once and never edited (check-ins, labour entries…); only the reversible
+    /// `_deleted` flag may change later. They never conflict.
+    AppendOnly,
+}
+
+/// Which kind of site may hold a table's rows (scope is closed by default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Domain {
+    /// The org tree and users: every site in scope.
+    Directory,
+    /// 社区矫正: judicial offices and the district only, never a community workstation.
+    Corrections,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldType {
+    Text,
+    Integer,
+    Bool,
+}
+
+#[derive(Debug)]
+pub struct FieldDef {
+    pub name: &'static str,
+    pub ty: FieldType,
+}
+
+#[derive(Debug)]
+pub struct TableDef {
+    pub name: &'static str,
+    pub merge: MergeKind,
+    pub domain: Domain,
+    /// The field naming the org unit a row belongs to (the row's scope).
+    pub scope_field: &'static str,
+    pub fields: &'static [FieldDef],
+}
+
+/// `scope_field` value meaning "the row's own id is its scope".
+pub const ROW_ID_SCOPE: &str = "id";
+
+/// The reversible deletion flag every table carries (DOMAIN.md "Nothing is lost").
+pub const DELETED_FIELD: &str = "_deleted";
+
+const fn text(name: &'static str) -> FieldDef {
+    FieldDef {
+        name,
+        ty: FieldType::Text,
+    }
+}
+const fn boolean(name: &'static str) -> FieldDef {
+    FieldDef {
+        name,
+        ty: FieldType::Bool,
+    }
+}
+
+pub static TABLES: &[TableDef] = &[
+    TableDef {
+        name: "org_unit",
+        merge: MergeKind::Mutable,
+        domain: Domain::Directory,
+        // An org unit is in its own scope, so a site sees the units of its subtree.
+        scope_field: ROW_ID_SCOPE,
+        fields: &[text("parent_id"), text("kind"), text("name"), boolean(DELETED_FIELD)],
+    },
+    TableDef {
+        name: "app_user",
+        merge: MergeKind::Mutable,
+        domain: Domain::Directory,
+        scope_field: "org_unit_id",
+        fields: &[
+            text("org_unit_id"),
+            text("username"),
+            text("display_name"),
+            text("role"),
+            text("password_hash"),
+            boolean(DELETED_FIELD),
+        ],
+    },
+    // C-1, C-7: the corrections case.
+    TableDef {
+        name: "corr_case",
+        merge: MergeKind::Mutable,
+        domain: Domain::Corrections,
+        scope_field: "org_unit_id",
+        fields: &[
+            text("org_unit_id"),
+            text("name"),
+            text("id_number"),
+            text("sex"),
+            text("birth_date"),
+            text("kind"),
+            text("sentence_start"),
+            text("sentence_end"),
+            text("status"),
+            boolean(DELETED_FIELD),
+        ],
+    },
+    // C-16: check-ins are append-only.
+    TableDef {
+        name: "corr_checkin",
+        merge: MergeKind::AppendOnly,
+        domain: Domain::Corrections,
+        scope_field: "org_unit_id",
+        fields: &[
+            text("org_unit_id"),
+            text("case_id"),
+            text("occurred_at"),
+            text("method"),
+            text("note"),
+            text("recorded_by"),
+            boolean(DELETED_FIELD),
+        ],
+    },
+];
+
+pub fn table(name: &str) -> Option<&'static TableDef> {
+    TABLES.iter().find(|t| t.name == name)
+}
+
+impl TableDef {
+    pub fn field(&self, name: &str) -> Option<&'static FieldDef> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+}
+
+impl FieldType {
+    /// Whether a JSON value fits this field (null always does: a field may be cleared).
+    pub fn accepts(self, value: &serde_json::Value) -> bool {
+        match (self, value) {
+            (_, serde_json::Value::Null) => true,
+            (FieldType::Text, serde_json::Value::String(_)) => true,
+            (FieldType::Integer, serde_json::Value::Number(n)) => n.is_i64(),
+            (FieldType::Bool, serde_json::Value::Bool(_)) => true,
+            _ => false,
+        }
+    }
+}
