@@ -1,1 +1,46 @@
+//! # jiceng-server
+//!
+//! The sync server of 基层通 Jiceng: accepts each site's operation log (`/api/v1/push`), merges it with
+//! `jiceng-core`'s merge into the district master record, and hands each site back what its scope allows
+//! (`/api/v1/pull`). The master sits behind [`master::MasterStore`]; [`admin`] holds the org-tree and
+//! enrolment tooling used by the `jiceng-server admin …` CLI and the demo district.
 
+pub mod admin;
+pub mod error;
+pub mod http;
+pub mod master;
+pub mod scope;
+
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Serves the API on `listen` until Ctrl-C / SIGTERM.
+pub async fn serve(master: Box<dyn master::MasterStore>, listen: std::net::SocketAddr) -> std::io::Result<()> {
+    let shared = std::sync::Arc::new(std::sync::Mutex::new(master));
+    let app = http::router(shared);
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    tracing::info!("jiceng-server listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

@@ -1,1 +1,142 @@
-fn main() {}
+//! `jiceng-server`: `serve` the sync API, or `admin …` the district (org tree, sites, users, demo).
+
+use clap::{Parser, Subcommand};
+use jiceng_core::model::{OrgKind, Role};
+use jiceng_server::{admin, master, now_ms};
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "jiceng-server", version, about = "Jiceng sync server and district administration")]
+struct Cli {
+    /// The master record: a SQLite file path (embedded backend).
+    #[arg(long, env = "JICENG_MASTER", default_value = "jiceng-master.sqlite", global = true)]
+    db: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the sync API (listens on 127.0.0.1 unless told otherwise).
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8470")]
+        listen: SocketAddr,
+    },
+    /// Administer the district.
+    Admin {
+        #[command(subcommand)]
+        action: Admin,
+    },
+}
+
+#[derive(Subcommand)]
+enum Admin {
+    /// Add an org unit: district (no parent), township (under a district), community (under a township).
+    OrgAdd {
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        parent: Option<String>,
+        #[arg(long)]
+        name: String,
+    },
+    OrgList,
+    /// Register a site (one desktop) at an org unit and print its one-time enrolment code.
+    SiteAdd {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// Issue a new one-time enrolment code for a site (re-enrolment after a reinstall).
+    SiteCode {
+        #[arg(long)]
+        site: String,
+    },
+    SiteList,
+    UserAdd {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        display_name: String,
+        /// community_clerk | judicial_officer | office_head | district_admin | procuratorate_auditor
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        org: String,
+        #[arg(long, env = "JICENG_NEW_PASSWORD")]
+        password: String,
+    },
+    /// Alarms for the district: hash mismatches, out-of-scope writes.
+    Alarms,
+    /// Create the demo district and print its sites, codes and users as JSON.
+    Demo,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    let mut master = master::open(&cli.db).map_err(|e| e.to_string())?;
+    match cli.command {
+        Command::Serve { listen } => {
+            let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+            runtime
+                .block_on(jiceng_server::serve(master, listen))
+                .map_err(|e| format!("cannot serve on {listen}: {e}"))
+        }
+        Command::Admin { action } => admin_command(master.as_mut(), action).map_err(|e| e.to_string()),
+    }
+}
+
+fn print_json(value: &impl serde::Serialize) {
+    println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+}
+
+fn admin_command(master: &mut dyn master::MasterStore, action: Admin) -> Result<(), jiceng_server::error::ServerError> {
+    use jiceng_server::error::ServerError;
+    match action {
+        Admin::OrgAdd { kind, parent, name } => {
+            let kind = OrgKind::from_code(&kind)
+                .ok_or_else(|| ServerError::BadRequest("kind must be district, township or community".to_string()))?;
+            let id = master.add_org_unit(parent.as_deref(), kind, &name)?;
+            println!("{id}");
+        }
+        Admin::OrgList => print_json(&master.org_units()?),
+        Admin::SiteAdd { org, name } => {
+            let (site_id, code) = master.add_site(&org, &name, now_ms())?;
+            print_json(&serde_json::json!({ "site_id": site_id, "enrolment_code": code }));
+        }
+        Admin::SiteCode { site } => println!("{}", master.new_enrolment_code(&site, now_ms())?),
+        Admin::SiteList => print_json(&master.sites()?),
+        Admin::UserAdd {
+            username,
+            display_name,
+            role,
+            org,
+            password,
+        } => {
+            let role = Role::from_code(&role).ok_or_else(|| ServerError::BadRequest(format!("unknown role {role}")))?;
+            println!("{}", master.add_user(&username, &display_name, role, &org, &password)?);
+        }
+        Admin::Alarms => print_json(&master.alarms()?),
+        Admin::Demo => print_json(&admin::seed_demo(master, now_ms())?),
+    }
+    Ok(())
+}

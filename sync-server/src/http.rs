@@ -1,0 +1,164 @@
+//! The HTTP layer: parses requests, authenticates, delegates to the master store, answers JSON. Bad
+//! input always gets a 4xx with a machine code (never a 5xx, never a panic).
+
+use crate::error::ServerError;
+use crate::master::{MasterStore, SiteAuth};
+use crate::now_ms;
+use axum::body::{to_bytes, Body};
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use jiceng_core::wire::{EnrolRequest, ErrorBody, HealthResponse, PushRequest};
+use std::sync::{Arc, Mutex};
+
+/// Largest accepted request body. A desktop pushes at most 1,000 operations per request (~0.5 MiB).
+pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+const MAX_PULL_LIMIT: usize = 10_000;
+
+pub type SharedMaster = Arc<Mutex<Box<dyn MasterStore>>>;
+
+pub fn router(master: SharedMaster) -> Router {
+    Router::new()
+        .route("/api/v1/health", get(health))
+        .route("/api/v1/enrol", post(enrol))
+        .route("/api/v1/push", post(push))
+        .route("/api/v1/pull", get(pull))
+        .route("/api/v1/records/{table}", get(records))
+        .route("/api/v1/records/{table}/{id}", get(record))
+        .fallback(not_found)
+        .with_state(master)
+}
+
+impl IntoResponse for ServerError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::BAD_REQUEST);
+        if status.is_server_error() {
+            tracing::error!("{self}");
+        } else {
+            tracing::info!(code = self.code(), "refused: {self}");
+        }
+        let body = ErrorBody {
+            code: self.code().to_string(),
+            message: self.to_string(),
+            server_time_ms: now_ms(),
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
+/// Runs a master call off the async runtime (SQLite is blocking) with the lock held only inside.
+async fn with_master<T: Send + 'static>(
+    master: &SharedMaster,
+    f: impl FnOnce(&mut dyn MasterStore) -> Result<T, ServerError> + Send + 'static,
+) -> Result<T, ServerError> {
+    let master = master.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut guard = master.lock().unwrap_or_else(|p| p.into_inner());
+        f(guard.as_mut())
+    })
+    .await
+    .map_err(|e| ServerError::Store(format!("worker failed: {e}")))?
+}
+
+async fn read_json<T: serde::de::DeserializeOwned>(body: Body) -> Result<T, ServerError> {
+    let bytes = to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| ServerError::TooLarge(MAX_BODY_BYTES))?;
+    serde_json::from_slice(&bytes).map_err(|e| ServerError::BadRequest(format!("body is not the expected JSON: {e}")))
+}
+
+fn bearer(headers: &HeaderMap) -> Result<String, ServerError> {
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or(ServerError::MissingToken)?;
+    let token = value.strip_prefix("Bearer ").ok_or(ServerError::MissingToken)?.trim();
+    if token.is_empty() || token.len() > 256 {
+        return Err(ServerError::MissingToken);
+    }
+    Ok(token.to_string())
+}
+
+async fn authenticate(master: &SharedMaster, headers: &HeaderMap) -> Result<SiteAuth, ServerError> {
+    let token = bearer(headers)?;
+    with_master(master, move |m| m.authenticate(&token)).await
+}
+
+async fn health() -> Json<HealthResponse> {
+    Json(HealthResponse {
+        status: "ok".to_string(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        server_time_ms: now_ms(),
+    })
+}
+
+async fn not_found() -> ServerError {
+    ServerError::NotFound("route".to_string())
+}
+
+async fn enrol(State(master): State<SharedMaster>, body: Body) -> Result<Response, ServerError> {
+    let request: EnrolRequest = read_json(body).await?;
+    let response = with_master(&master, move |m| m.enrol(&request, now_ms())).await?;
+    tracing::info!(site = %response.site_id, "site enrolled");
+    Ok(Json(response).into_response())
+}
+
+async fn push(State(master): State<SharedMaster>, headers: HeaderMap, body: Body) -> Result<Response, ServerError> {
+    let site = authenticate(&master, &headers).await?;
+    let request: PushRequest = read_json(body).await?;
+    let count = request.ops.len();
+    let response = with_master(&master, move |m| m.push(&site, request, now_ms())).await?;
+    tracing::debug!(count, duplicates = response.duplicates, "push accepted");
+    Ok(Json(response).into_response())
+}
+
+fn query_u64(query: &Option<String>, key: &str, default: u64) -> Result<u64, ServerError> {
+    let Some(query) = query else { return Ok(default) };
+    for pair in query.split('&') {
+        if let Some((k, v)) = pair.split_once('=') {
+            if k == key {
+                return v
+                    .parse()
+                    .map_err(|_| ServerError::BadRequest(format!("query parameter {key} must be a non-negative integer")));
+            }
+        }
+    }
+    Ok(default)
+}
+
+async fn pull(
+    State(master): State<SharedMaster>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ServerError> {
+    let site = authenticate(&master, &headers).await?;
+    let after = query_u64(&query, "after", 0)?;
+    let limit = query_u64(&query, "limit", 5000)?.min(MAX_PULL_LIMIT as u64) as usize;
+    let response = with_master(&master, move |m| m.pull(&site, after, limit, now_ms())).await?;
+    Ok(Json(response).into_response())
+}
+
+async fn record(
+    State(master): State<SharedMaster>,
+    headers: HeaderMap,
+    Path((table, id)): Path<(String, String)>,
+) -> Result<Response, ServerError> {
+    let site = authenticate(&master, &headers).await?;
+    let row = with_master(&master, move |m| m.record(&site, &table, &id)).await?;
+    Ok(Json(serde_json::json!({ "record": row, "server_time_ms": now_ms() })).into_response())
+}
+
+async fn records(
+    State(master): State<SharedMaster>,
+    headers: HeaderMap,
+    Path(table): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ServerError> {
+    let site = authenticate(&master, &headers).await?;
+    let offset = query_u64(&query, "offset", 0)?;
+    let limit = query_u64(&query, "limit", 100)?.min(1000);
+    let rows = with_master(&master, move |m| m.records(&site, &table, offset, limit)).await?;
+    Ok(Json(serde_json::json!({ "records": rows, "server_time_ms": now_ms() })).into_response())
+}

@@ -1,0 +1,92 @@
+//! The district master record behind one trait, so the SQLite backend (default, a file) and a
+//! PostgreSQL backend (for districts that outgrow one file) are chosen by URI and the HTTP layer never
+//! sees SQL.
+
+mod sqlite;
+
+pub use sqlite::SqliteMaster;
+
+use crate::error::{Result, ServerError};
+use jiceng_core::model::{OrgKind, Role};
+use jiceng_core::wire::{EnrolRequest, EnrolResponse, PullResponse, PushRequest, PushResponse};
+use serde::Serialize;
+
+/// An authenticated site and what it may see.
+#[derive(Debug, Clone)]
+pub struct SiteAuth {
+    pub site_id: String,
+    pub org_unit_id: String,
+    pub kind: OrgKind,
+    /// The site's org unit and every unit below it.
+    pub scope: Vec<String>,
+}
+
+impl SiteAuth {
+    pub fn covers(&self, unit: &str) -> bool {
+        self.scope.iter().any(|u| u == unit)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Alarm {
+    pub at_ms: u64,
+    pub site_id: Option<String>,
+    pub code: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SiteSummary {
+    pub id: String,
+    pub name: String,
+    pub org_unit_id: String,
+    pub enrolled: bool,
+    pub last_seq: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OrgUnitSummary {
+    pub id: String,
+    pub parent_id: Option<String>,
+    pub kind: String,
+    pub name: String,
+}
+
+pub trait MasterStore: Send {
+    fn authenticate(&mut self, token: &str) -> Result<SiteAuth>;
+    fn enrol(&mut self, request: &EnrolRequest, now_ms: u64) -> Result<EnrolResponse>;
+    /// Appends a site's operations to the log and merges them into the master (idempotent on
+    /// (site id, site_seq)).
+    fn push(&mut self, site: &SiteAuth, request: PushRequest, now_ms: u64) -> Result<PushResponse>;
+    fn pull(&mut self, site: &SiteAuth, after: u64, limit: usize, now_ms: u64) -> Result<PullResponse>;
+    /// One master row as JSON (its visible fields), if the site may read it.
+    fn record(&mut self, site: &SiteAuth, table: &str, id: &str) -> Result<serde_json::Value>;
+    /// Master rows of a table inside the site's read scope, ordered by id.
+    fn records(&mut self, site: &SiteAuth, table: &str, offset: u64, limit: u64) -> Result<Vec<serde_json::Value>>;
+
+    // Administration (D-2).
+    fn add_org_unit(&mut self, parent_id: Option<&str>, kind: OrgKind, name: &str) -> Result<String>;
+    fn org_units(&mut self) -> Result<Vec<OrgUnitSummary>>;
+    /// Registers a site at an org unit; returns its id and a one-time enrolment code.
+    fn add_site(&mut self, org_unit_id: &str, name: &str, now_ms: u64) -> Result<(String, String)>;
+    fn new_enrolment_code(&mut self, site_id: &str, now_ms: u64) -> Result<String>;
+    fn sites(&mut self) -> Result<Vec<SiteSummary>>;
+    fn add_user(&mut self, username: &str, display_name: &str, role: Role, org_unit_id: &str, password: &str)
+        -> Result<String>;
+    /// Writes a corrections case as the district administrator (demo data, imports).
+    fn add_case_as_admin(&mut self, input: jiceng_core::model::CaseInput) -> Result<String>;
+    fn alarms(&mut self) -> Result<Vec<Alarm>>;
+    /// Total operations in the audit log.
+    fn log_len(&mut self) -> Result<u64>;
+}
+
+/// Opens the master named by `uri`: a file path (or `sqlite://path`) for the embedded SQLite backend.
+pub fn open(uri: &str) -> Result<Box<dyn MasterStore>> {
+    if uri.starts_with("postgres://") || uri.starts_with("postgresql://") {
+        return Err(ServerError::Unsupported(
+            "the PostgreSQL master backend is not built yet; use a file path for the embedded SQLite master".to_string(),
+        ));
+    }
+    let path = uri.strip_prefix("sqlite://").unwrap_or(uri);
+    Ok(Box::new(SqliteMaster::open(std::path::Path::new(path))?))
+}

@@ -1,0 +1,723 @@
+//! The embedded SQLite master: core's replicated tables (merged with core's own merge) plus the
+//! server's tables from `schema/server/`.
+
+use super::{Alarm, MasterStore, OrgUnitSummary, SiteAuth, SiteSummary};
+use crate::error::{Result, ServerError};
+use crate::scope;
+use jiceng_core::auth;
+use jiceng_core::model::{OrgKind, Role};
+use jiceng_core::op::{Operation, SCHEMA_VERSION};
+use jiceng_core::store::{merge_sql, NewUser, SiteIdentity, Store};
+use jiceng_core::tables::{self, TableDef, ROW_ID_SCOPE};
+use jiceng_core::wire::{Ack, EnrolRequest, EnrolResponse, PullResponse, PushRequest, PushResponse};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+const SERVER_MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("../../../schema/server/0001_master.sql"))];
+/// The server's own writes (admin CLI) are logged under this user id.
+const ADMIN_ACTOR: &str = "admin";
+/// Enrolment codes expire after 14 days.
+const CODE_TTL_MS: u64 = 14 * 24 * 3600 * 1000;
+const RECEIPT_LEN: usize = 40;
+
+pub struct SqliteMaster {
+    store: Store,
+    server_site_id: String,
+}
+
+impl SqliteMaster {
+    pub fn open(path: &Path) -> Result<SqliteMaster> {
+        let store = Store::open(path)?;
+        SqliteMaster::init(store)
+    }
+
+    pub fn open_in_memory() -> Result<SqliteMaster> {
+        SqliteMaster::init(Store::open_in_memory()?)
+    }
+
+    fn init(mut store: Store) -> Result<SqliteMaster> {
+        let conn = store.connection_mut();
+        conn.execute_batch("CREATE TABLE IF NOT EXISTS server_schema (version INTEGER NOT NULL) STRICT;")?;
+        let current: u32 = conn
+            .query_row("SELECT COALESCE(MAX(version), 0) FROM server_schema", [], |r| r.get(0))?;
+        for (version, sql) in SERVER_MIGRATIONS {
+            if *version > current {
+                let tx = conn.transaction()?;
+                tx.execute_batch(sql)?;
+                tx.execute("INSERT INTO server_schema (version) VALUES (?1)", [version])?;
+                tx.commit()?;
+            }
+        }
+        let server_site_id = match store.identity()? {
+            Some(identity) => identity.site_id,
+            None => {
+                let site_id = format!("server-{}", uuid::Uuid::now_v7());
+                store.set_identity(&SiteIdentity {
+                    site_id: site_id.clone(),
+                    site_name: "同步服务器".to_string(),
+                    org_unit_id: String::new(),
+                    org_unit_name: String::new(),
+                    server_url: String::new(),
+                    token: String::new(),
+                })?;
+                store.connection().execute(
+                    "INSERT INTO site (id, name, org_unit_id, created_at_ms) VALUES (?1, 'sync server', '', 0)",
+                    [&site_id],
+                )?;
+                site_id
+            }
+        };
+        Ok(SqliteMaster { store, server_site_id })
+    }
+
+    /// The master's domain tables and log, for tests and tools that read SQL directly.
+    pub fn connection(&self) -> &Connection {
+        self.store.connection()
+    }
+
+    /// Moves the server's own writes (admin commands) into the audit log so sites pull them.
+    fn publish_own_writes(&mut self, now_ms: u64) -> Result<()> {
+        loop {
+            let ops = self.store.unacked_ops(10_000)?;
+            if ops.is_empty() {
+                return Ok(());
+            }
+            let site_id = self.server_site_id.clone();
+            let tx = self.store.connection_mut().transaction()?;
+            // Already merged into the master by the local write path: only log them.
+            let acks = append_to_log(&tx, &site_id, &ops, now_ms)?;
+            tx.commit()?;
+            let pairs: Vec<(u64, u64)> = acks.iter().map(|a| (a.site_seq, a.server_seq)).collect();
+            self.store.mark_acked(&pairs)?;
+        }
+    }
+
+    /// Accepts already-validated operations: idempotency by (site, site_seq), hash chain, merge, log.
+    /// Public so the benchmark measures exactly what a push does after its checks.
+    pub fn ingest(&mut self, ops: &[Operation], now_ms: u64) -> Result<(Vec<Ack>, u64)> {
+        let mut by_site: BTreeMap<&str, Vec<&Operation>> = BTreeMap::new();
+        for op in ops {
+            by_site.entry(op.site_id.as_str()).or_default().push(op);
+        }
+        let tx = self.store.connection_mut().transaction()?;
+        let mut acks = Vec::with_capacity(ops.len());
+        let mut duplicates = 0;
+        let mut fresh: Vec<Operation> = Vec::with_capacity(ops.len());
+        let mut heads: Vec<(&str, u64, String)> = Vec::new();
+        for (site_id, mut site_ops) in by_site {
+            site_ops.sort_by_key(|o| o.site_seq);
+            let (last_seq, last_hash): (u64, String) = tx
+                .prepare_cached("SELECT last_seq, last_hash FROM site WHERE id = ?1")?
+                .query_row([site_id], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))
+                .optional()?
+                .ok_or_else(|| ServerError::NotFound(format!("site {site_id}")))?;
+            let (old, new): (Vec<&Operation>, Vec<&Operation>) = site_ops.into_iter().partition(|o| o.site_seq <= last_seq);
+            for op in &old {
+                match receipt(&tx, site_id, op.site_seq)? {
+                    Some((hash, server_seq)) if hash == op.hash => {
+                        duplicates += 1;
+                        acks.push(Ack {
+                            site_seq: op.site_seq,
+                            server_seq,
+                        });
+                    }
+                    _ => return Err(ServerError::HashMismatch { seq: op.site_seq }),
+                }
+            }
+            let mut expected = last_seq + 1;
+            let mut prev = last_hash;
+            for op in &new {
+                if op.site_seq != expected {
+                    return Err(ServerError::Gap {
+                        expected,
+                        got: op.site_seq,
+                    });
+                }
+                if op.prev_hash != prev {
+                    return Err(ServerError::HashMismatch { seq: op.site_seq });
+                }
+                expected += 1;
+                prev = op.hash.clone();
+                fresh.push((*op).clone());
+            }
+            if let Some(last) = new.last() {
+                heads.push((site_id, last.site_seq, last.hash.clone()));
+            }
+        }
+        if !fresh.is_empty() {
+            merge_sql::merge_ops(&tx, &fresh)?;
+            let mut by_origin: BTreeMap<&str, Vec<Operation>> = BTreeMap::new();
+            for op in &fresh {
+                by_origin.entry(op.site_id.as_str()).or_default().push(op.clone());
+            }
+            for (origin, site_ops) in by_origin {
+                acks.extend(append_to_log(&tx, origin, &site_ops, now_ms)?);
+            }
+            for (site_id, seq, hash) in heads {
+                tx.prepare_cached("UPDATE site SET last_seq = ?2, last_hash = ?3 WHERE id = ?1")?
+                    .execute(params![site_id, seq as i64, hash])?;
+            }
+        }
+        tx.commit()?;
+        acks.sort_by_key(|a| a.site_seq);
+        Ok((acks, duplicates))
+    }
+
+    fn raise_alarm(&mut self, site_id: Option<&str>, code: &str, detail: &str, now_ms: u64) {
+        let result = self.store.connection().execute(
+            "INSERT INTO alarm (at_ms, site_id, code, detail) VALUES (?1, ?2, ?3, ?4)",
+            params![now_ms as i64, site_id, code, detail],
+        );
+        if let Err(e) = result {
+            tracing::error!("could not record alarm {code} for {site_id:?}: {e}");
+        }
+        tracing::warn!(site = ?site_id, code, "alarm: {detail}");
+    }
+
+    /// Checks one operation against the site's write scope and the schema (before any write).
+    fn check_op(&self, site: &SiteAuth, op: &Operation) -> Result<&'static TableDef> {
+        let def = tables::table(&op.table).ok_or_else(|| ServerError::UnknownTable(op.table.clone()))?;
+        let field = def
+            .field(&op.field)
+            .ok_or_else(|| ServerError::UnknownField(format!("{}.{}", op.table, op.field)))?;
+        if !field.ty.accepts(&op.value) {
+            return Err(ServerError::BadValue(format!("{}.{}", op.table, op.field)));
+        }
+        if op.schema_version > SCHEMA_VERSION {
+            return Err(ServerError::UpgradeServer {
+                seq: op.site_seq,
+                version: op.schema_version,
+                known: SCHEMA_VERSION,
+            });
+        }
+        if op.site_id != site.site_id {
+            return Err(ServerError::BadOperation {
+                seq: op.site_seq,
+                reason: "site_id is not the authenticated site".to_string(),
+            });
+        }
+        if op.site_seq == 0 || op.row_id.is_empty() || op.row_id.len() > 64 {
+            return Err(ServerError::BadOperation {
+                seq: op.site_seq,
+                reason: "site_seq must start at 1 and row_id must have 1-64 characters".to_string(),
+            });
+        }
+        if !op.hash_is_valid() {
+            return Err(ServerError::BadOperation {
+                seq: op.site_seq,
+                reason: "hash does not match the operation's content".to_string(),
+            });
+        }
+        if !scope::may_write_table(site.kind, def) {
+            return Err(ServerError::OutOfScope {
+                seq: op.site_seq,
+                reason: format!("a {} site may not write {}", site.kind.code(), def.name),
+            });
+        }
+        if !site.covers(&op.scope) {
+            return Err(ServerError::OutOfScope {
+                seq: op.site_seq,
+                reason: format!("org unit {} is not under this site", op.scope),
+            });
+        }
+        if op.field == def.scope_field {
+            let target = op.value.as_str().unwrap_or_default();
+            if !site.covers(target) {
+                return Err(ServerError::OutOfScope {
+                    seq: op.site_seq,
+                    reason: format!("cannot move a record to org unit {target}"),
+                });
+            }
+        }
+        Ok(def)
+    }
+
+    /// The org unit a master row currently belongs to (None for a row the master has not seen).
+    fn row_scope(&self, def: &TableDef, row_id: &str) -> Result<Option<String>> {
+        if def.scope_field == ROW_ID_SCOPE {
+            return Ok(Some(row_id.to_string()));
+        }
+        let scope: Option<Option<String>> = self
+            .store
+            .connection()
+            .prepare_cached(&format!("SELECT {} FROM {} WHERE id = ?1", def.scope_field, def.name))?
+            .query_row([row_id], |r| r.get(0))
+            .optional()?;
+        Ok(scope.flatten())
+    }
+
+    fn site_auth(&self, site_id: &str, org_unit_id: &str) -> Result<SiteAuth> {
+        let kind = self
+            .store
+            .org_unit_kind(org_unit_id)?
+            .ok_or_else(|| ServerError::Store(format!("site {site_id} is attached to an unknown org unit")))?;
+        Ok(SiteAuth {
+            site_id: site_id.to_string(),
+            org_unit_id: org_unit_id.to_string(),
+            kind,
+            scope: self.store.org_subtree(org_unit_id)?,
+        })
+    }
+
+    fn readable(&self, site: &SiteAuth, table: &str) -> Result<&'static TableDef> {
+        let def = tables::table(table).ok_or_else(|| ServerError::UnknownTable(table.to_string()))?;
+        if !scope::may_read_table(site.kind, def) {
+            return Err(ServerError::NotFound(format!("{table} rows for this site")));
+        }
+        Ok(def)
+    }
+}
+
+/// Stored hash and server_seq of (site, seq), from the batch that accepted it.
+fn receipt(tx: &Transaction<'_>, site_id: &str, seq: u64) -> Result<Option<(String, u64)>> {
+    let batch: Option<(i64, Vec<u8>)> = tx
+        .prepare_cached(
+            "SELECT first_site_seq, receipts FROM push_batch WHERE site_id = ?1 AND last_site_seq >= ?2 \
+             AND first_site_seq <= ?2 LIMIT 1",
+        )?
+        .query_row(params![site_id, seq as i64], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((first, receipts)) = batch else { return Ok(None) };
+    let at = (seq as usize).saturating_sub(first as usize) * RECEIPT_LEN;
+    let Some(entry) = receipts.get(at..at + RECEIPT_LEN) else { return Ok(None) };
+    let mut seq_bytes = [0u8; 8];
+    seq_bytes.copy_from_slice(&entry[32..]);
+    Ok(Some((hex::encode(&entry[..32]), u64::from_be_bytes(seq_bytes))))
+}
+
+/// Appends one site's contiguous operations to the audit log, assigning global server_seqs, one chunk per
+/// (scope, table).
+fn append_to_log(tx: &Transaction<'_>, site_id: &str, ops: &[Operation], now_ms: u64) -> Result<Vec<Ack>> {
+    let (Some(first), Some(last)) = (ops.first(), ops.last()) else { return Ok(Vec::new()) };
+    let mut next_seq: u64 = tx
+        .query_row("SELECT last_seq FROM log_chunk ORDER BY first_seq DESC LIMIT 1", [], |r| r.get::<_, i64>(0))
+        .optional()?
+        .map(|s| s as u64 + 1)
+        .unwrap_or(1);
+    let mut chunks: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
+    for (i, op) in ops.iter().enumerate() {
+        chunks.entry((op.scope.as_str(), op.table.as_str())).or_default().push(i);
+    }
+    let mut server_seqs = vec![0u64; ops.len()];
+    let mut chunk_rows = Vec::with_capacity(chunks.len());
+    for ((scope, table), indices) in chunks {
+        let first_seq = next_seq;
+        let mut stamped = Vec::with_capacity(indices.len());
+        for i in indices {
+            server_seqs[i] = next_seq;
+            let mut op = ops[i].clone();
+            op.server_seq = Some(next_seq);
+            stamped.push(op);
+            next_seq += 1;
+        }
+        let json = serde_json::to_string(&stamped).map_err(|e| ServerError::Store(e.to_string()))?;
+        chunk_rows.push((first_seq, next_seq - 1, scope, table, json));
+    }
+    let mut receipts = Vec::with_capacity(ops.len() * RECEIPT_LEN);
+    for (op, server_seq) in ops.iter().zip(&server_seqs) {
+        let mut hash = [0u8; 32];
+        hex::decode_to_slice(&op.hash, &mut hash).map_err(|_| ServerError::BadOperation {
+            seq: op.site_seq,
+            reason: "hash is not 64 hex digits".to_string(),
+        })?;
+        receipts.extend_from_slice(&hash);
+        receipts.extend_from_slice(&server_seq.to_be_bytes());
+    }
+    tx.prepare_cached(
+        "INSERT INTO push_batch (site_id, first_site_seq, last_site_seq, received_at_ms, receipts) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![site_id, first.site_seq as i64, last.site_seq as i64, now_ms as i64, receipts])?;
+    let batch_id = tx.last_insert_rowid();
+    for (first_seq, last_seq, scope, table, json) in chunk_rows {
+        tx.prepare_cached(
+            "INSERT INTO log_chunk (first_seq, last_seq, batch_id, origin_site, scope, tbl, ops) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?
+        .execute(params![first_seq as i64, last_seq as i64, batch_id, site_id, scope, table, json])?;
+    }
+    Ok(ops
+        .iter()
+        .zip(server_seqs)
+        .map(|(op, server_seq)| Ack {
+            site_seq: op.site_seq,
+            server_seq,
+        })
+        .collect())
+}
+
+impl MasterStore for SqliteMaster {
+    fn authenticate(&mut self, token: &str) -> Result<SiteAuth> {
+        let row: Option<(String, String, i64)> = self
+            .store
+            .connection()
+            .prepare_cached("SELECT id, org_unit_id, revoked FROM site WHERE token_hash = ?1")?
+            .query_row([auth::secret_digest(token)], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        match row {
+            Some((site_id, org_unit_id, 0)) => self.site_auth(&site_id, &org_unit_id),
+            _ => Err(ServerError::BadToken),
+        }
+    }
+
+    fn enrol(&mut self, request: &EnrolRequest, now_ms: u64) -> Result<EnrolResponse> {
+        let code_hash = auth::secret_digest(&auth::normalise_code(&request.code));
+        let tx = self.store.connection_mut().transaction()?;
+        let site_id: Option<String> = tx
+            .query_row(
+                "SELECT site_id FROM enrolment_code WHERE code_hash = ?1 AND used_at_ms IS NULL AND expires_at_ms > ?2",
+                params![code_hash, now_ms as i64],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let site_id = site_id.ok_or(ServerError::BadCode)?;
+        let token = auth::random_token();
+        tx.execute("UPDATE enrolment_code SET used_at_ms = ?2 WHERE code_hash = ?1", params![code_hash, now_ms as i64])?;
+        tx.execute(
+            "UPDATE site SET token_hash = ?2, enrolled_at_ms = ?3, device_label = ?4, db_instance_id = ?5, \
+             last_seq = 0, last_hash = '' WHERE id = ?1",
+            params![
+                site_id,
+                auth::secret_digest(&token),
+                now_ms as i64,
+                request.device_label.chars().take(100).collect::<String>(),
+                request.db_instance_id.chars().take(64).collect::<String>()
+            ],
+        )?;
+        let (site_name, org_unit_id): (String, String) =
+            tx.query_row("SELECT name, org_unit_id FROM site WHERE id = ?1", [&site_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        tx.commit()?;
+        let org_unit_name = self.store.org_unit_name(&org_unit_id)?.unwrap_or_default();
+        Ok(EnrolResponse {
+            site_id,
+            site_name,
+            org_unit_id,
+            org_unit_name,
+            token,
+            server_time_ms: now_ms,
+        })
+    }
+
+    fn push(&mut self, site: &SiteAuth, request: PushRequest, now_ms: u64) -> Result<PushResponse> {
+        if request.ops.is_empty() {
+            return Ok(PushResponse {
+                acks: Vec::new(),
+                duplicates: 0,
+                server_time_ms: now_ms,
+            });
+        }
+        let mut checked_rows = std::collections::HashSet::new();
+        for op in &request.ops {
+            let def = match self.check_op(site, op) {
+                Ok(def) => def,
+                Err(e) => {
+                    if matches!(e, ServerError::OutOfScope { .. }) {
+                        self.raise_alarm(Some(&site.site_id), e.code(), &e.to_string(), now_ms);
+                    }
+                    return Err(e);
+                }
+            };
+            if checked_rows.insert((def.name, op.row_id.as_str())) {
+                if let Some(owner) = self.row_scope(def, &op.row_id)? {
+                    if !site.covers(&owner) {
+                        let e = ServerError::OutOfScope {
+                            seq: op.site_seq,
+                            reason: format!("{} {} belongs to org unit {owner}", def.name, op.row_id),
+                        };
+                        self.raise_alarm(Some(&site.site_id), e.code(), &e.to_string(), now_ms);
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        match self.ingest(&request.ops, now_ms) {
+            Ok((acks, duplicates)) => {
+                self.store.connection().execute(
+                    "UPDATE site SET db_instance_id = ?2 WHERE id = ?1",
+                    params![site.site_id, request.db_instance_id.chars().take(64).collect::<String>()],
+                )?;
+                Ok(PushResponse {
+                    acks,
+                    duplicates,
+                    server_time_ms: now_ms,
+                })
+            }
+            Err(e @ ServerError::HashMismatch { .. }) => {
+                let detail = format!("{e} (db instance {})", request.db_instance_id);
+                self.raise_alarm(Some(&site.site_id), e.code(), &detail, now_ms);
+                Err(e)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn pull(&mut self, site: &SiteAuth, after: u64, limit: usize, now_ms: u64) -> Result<PullResponse> {
+        let readable: Vec<&str> = tables::TABLES
+            .iter()
+            .filter(|t| scope::may_read_table(site.kind, t) && !scope::user_rows_only_at_own_unit(t))
+            .map(|t| t.name)
+            .collect();
+        let scope_json = serde_json::to_string(&site.scope).map_err(|e| ServerError::Store(e.to_string()))?;
+        let tables_json = serde_json::to_string(&readable).map_err(|e| ServerError::Store(e.to_string()))?;
+        let conn = self.store.connection();
+        let head: u64 = conn
+            .query_row("SELECT last_seq FROM log_chunk ORDER BY first_seq DESC LIMIT 1", [], |r| r.get::<_, i64>(0))
+            .optional()?
+            .unwrap_or(0) as u64;
+        let mut stmt = conn.prepare_cached(
+            "SELECT last_seq, ops FROM log_chunk WHERE first_seq > ?1 AND origin_site <> ?2 AND ( \
+               (scope IN (SELECT value FROM json_each(?3)) AND tbl IN (SELECT value FROM json_each(?4))) \
+               OR (tbl = 'app_user' AND scope = ?5)) \
+             ORDER BY first_seq",
+        )?;
+        let mut rows = stmt.query(params![after as i64, site.site_id, scope_json, tables_json, site.org_unit_id])?;
+        let mut ops: Vec<Operation> = Vec::new();
+        let mut next_cursor = head.max(after);
+        let mut has_more = false;
+        while let Some(row) = rows.next()? {
+            if ops.len() >= limit.max(1) {
+                has_more = true;
+                break;
+            }
+            let last_seq: i64 = row.get(0)?;
+            let json: String = row.get(1)?;
+            let chunk: Vec<Operation> =
+                serde_json::from_str(&json).map_err(|e| ServerError::Store(format!("log chunk {last_seq}: {e}")))?;
+            ops.extend(chunk);
+            next_cursor = last_seq as u64;
+        }
+        if !has_more {
+            next_cursor = head.max(after);
+        }
+        Ok(PullResponse {
+            ops,
+            next_cursor,
+            has_more,
+            server_time_ms: now_ms,
+        })
+    }
+
+    fn record(&mut self, site: &SiteAuth, table: &str, id: &str) -> Result<serde_json::Value> {
+        let def = self.readable(site, table)?;
+        let rows = select_rows(self.store.connection(), def, Some(id), 0, 1)?;
+        let row = rows.into_iter().next().ok_or_else(|| ServerError::NotFound(format!("{table} {id}")))?;
+        let owner = row_owner(def, &row);
+        if !site.covers(&owner) {
+            return Err(ServerError::NotFound(format!("{table} {id}")));
+        }
+        Ok(row)
+    }
+
+    fn records(&mut self, site: &SiteAuth, table: &str, offset: u64, limit: u64) -> Result<Vec<serde_json::Value>> {
+        let def = self.readable(site, table)?;
+        // Filter by scope in Rust: the table is small per page and the scope column differs per table.
+        let rows = select_rows(self.store.connection(), def, None, 0, u64::MAX)?;
+        Ok(rows
+            .into_iter()
+            .filter(|row| site.covers(&row_owner(def, row)))
+            .skip(offset as usize)
+            .take(limit as usize)
+            .collect())
+    }
+
+    fn add_org_unit(&mut self, parent_id: Option<&str>, kind: OrgKind, name: &str) -> Result<String> {
+        match (parent_id, kind) {
+            (None, OrgKind::District) => {}
+            (Some(parent), _) => {
+                let parent_kind = self
+                    .store
+                    .org_unit_kind(parent)?
+                    .ok_or_else(|| ServerError::NotFound(format!("org unit {parent}")))?;
+                let fits = matches!(
+                    (parent_kind, kind),
+                    (OrgKind::District, OrgKind::Township) | (OrgKind::Township, OrgKind::Community)
+                );
+                if !fits {
+                    return Err(ServerError::BadRequest(format!(
+                        "a {} cannot sit under a {}",
+                        kind.code(),
+                        parent_kind.code()
+                    )));
+                }
+            }
+            (None, _) => return Err(ServerError::BadRequest("only a district has no parent".to_string())),
+        }
+        let id = uuid::Uuid::now_v7().to_string();
+        self.store.create_org_unit(ADMIN_ACTOR, &id, parent_id, kind, name)?;
+        self.publish_own_writes(now())?;
+        Ok(id)
+    }
+
+    fn org_units(&mut self) -> Result<Vec<OrgUnitSummary>> {
+        let mut stmt = self
+            .store
+            .connection()
+            .prepare("SELECT id, parent_id, kind, name FROM org_unit ORDER BY kind, name")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(OrgUnitSummary {
+                id: r.get(0)?,
+                parent_id: r.get(1)?,
+                kind: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+                name: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    fn add_site(&mut self, org_unit_id: &str, name: &str, now_ms: u64) -> Result<(String, String)> {
+        if self.store.org_unit_kind(org_unit_id)?.is_none() {
+            return Err(ServerError::NotFound(format!("org unit {org_unit_id}")));
+        }
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(ServerError::BadRequest("site name is empty".to_string()));
+        }
+        let site_id = uuid::Uuid::now_v7().to_string();
+        self.store.connection().execute(
+            "INSERT INTO site (id, name, org_unit_id, created_at_ms) VALUES (?1, ?2, ?3, ?4)",
+            params![site_id, name, org_unit_id, now_ms as i64],
+        )?;
+        let code = self.new_enrolment_code(&site_id, now_ms)?;
+        Ok((site_id, code))
+    }
+
+    fn new_enrolment_code(&mut self, site_id: &str, now_ms: u64) -> Result<String> {
+        let exists: bool = self
+            .store
+            .connection()
+            .query_row("SELECT EXISTS (SELECT 1 FROM site WHERE id = ?1 AND org_unit_id <> '')", [site_id], |r| r.get(0))?;
+        if !exists {
+            return Err(ServerError::NotFound(format!("site {site_id}")));
+        }
+        let code = auth::random_enrolment_code();
+        self.store.connection().execute(
+            "INSERT INTO enrolment_code (code_hash, site_id, expires_at_ms) VALUES (?1, ?2, ?3)",
+            params![auth::secret_digest(&auth::normalise_code(&code)), site_id, (now_ms + CODE_TTL_MS) as i64],
+        )?;
+        Ok(code)
+    }
+
+    fn sites(&mut self) -> Result<Vec<SiteSummary>> {
+        let mut stmt = self.store.connection().prepare(
+            "SELECT id, name, org_unit_id, token_hash IS NOT NULL, last_seq FROM site WHERE org_unit_id <> '' ORDER BY name",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(SiteSummary {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                org_unit_id: r.get(2)?,
+                enrolled: r.get(3)?,
+                last_seq: r.get::<_, i64>(4)? as u64,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    fn add_user(
+        &mut self,
+        username: &str,
+        display_name: &str,
+        role: Role,
+        org_unit_id: &str,
+        password: &str,
+    ) -> Result<String> {
+        let id = self.store.create_user(
+            ADMIN_ACTOR,
+            &NewUser {
+                username: username.to_string(),
+                display_name: display_name.to_string(),
+                role,
+                org_unit_id: org_unit_id.to_string(),
+                password: password.to_string(),
+            },
+        )?;
+        self.publish_own_writes(now())?;
+        Ok(id)
+    }
+
+    fn add_case_as_admin(&mut self, input: jiceng_core::model::CaseInput) -> Result<String> {
+        let district = self
+            .org_units()?
+            .into_iter()
+            .find(|u| u.kind == OrgKind::District.code())
+            .ok_or_else(|| ServerError::NotFound("district org unit".to_string()))?;
+        let admin = jiceng_core::model::SessionUser {
+            user_id: ADMIN_ACTOR.to_string(),
+            username: ADMIN_ACTOR.to_string(),
+            display_name: "区司法局".to_string(),
+            role: Role::DistrictAdmin,
+            org_unit_id: district.id,
+        };
+        let case = self.store.save_case(&admin, input)?;
+        self.publish_own_writes(now())?;
+        Ok(case.id)
+    }
+
+    fn alarms(&mut self) -> Result<Vec<Alarm>> {
+        let mut stmt =
+            self.store.connection().prepare("SELECT at_ms, site_id, code, detail FROM alarm ORDER BY id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Alarm {
+                at_ms: r.get::<_, i64>(0)? as u64,
+                site_id: r.get(1)?,
+                code: r.get(2)?,
+                detail: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    fn log_len(&mut self) -> Result<u64> {
+        Ok(self
+            .store
+            .connection()
+            .query_row("SELECT COALESCE(SUM(last_seq - first_seq + 1), 0) FROM log_chunk", [], |r| r.get::<_, i64>(0))?
+            as u64)
+    }
+}
+
+fn now() -> u64 {
+    crate::now_ms()
+}
+
+fn row_owner(def: &TableDef, row: &serde_json::Value) -> String {
+    let field = if def.scope_field == ROW_ID_SCOPE { "id" } else { def.scope_field };
+    row.get(field).and_then(|v| v.as_str()).unwrap_or_default().to_string()
+}
+
+/// Visible fields of master rows as JSON objects (never the password hash).
+fn select_rows(
+    conn: &Connection,
+    def: &TableDef,
+    id: Option<&str>,
+    offset: u64,
+    limit: u64,
+) -> Result<Vec<serde_json::Value>> {
+    let columns: Vec<&str> = def.fields.iter().map(|f| f.name).filter(|f| *f != "password_hash").collect();
+    let sql = format!(
+        "SELECT id, {} FROM {} WHERE (?1 IS NULL OR id = ?1) ORDER BY id LIMIT ?2 OFFSET ?3",
+        columns.join(", "),
+        def.name
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let mut rows = stmt.query(params![id, limit, offset as i64])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let mut object = serde_json::Map::new();
+        object.insert("id".to_string(), serde_json::Value::String(row.get(0)?));
+        for (i, column) in columns.iter().enumerate() {
+            let value: rusqlite::types::Value = row.get(i + 1)?;
+            let json = match value {
+                rusqlite::types::Value::Null => serde_json::Value::Null,
+                rusqlite::types::Value::Integer(n) if *column == "_deleted" => serde_json::Value::Bool(n != 0),
+                rusqlite::types::Value::Integer(n) => serde_json::Value::from(n),
+                rusqlite::types::Value::Real(f) => serde_json::Value::from(f),
+                rusqlite::types::Value::Text(t) => serde_json::Value::String(t),
+                rusqlite::types::Value::Blob(_) => serde_json::Value::Null,
+            };
+            object.insert((*column).to_string(), json);
+        }
+        out.push(serde_json::Value::Object(object));
+    }
+    Ok(out)
+}

@@ -1,0 +1,51 @@
+//! Which site may write and read what: closed by default (ARCHITECTURE.md "Scope").
+
+use jiceng_core::model::OrgKind;
+use jiceng_core::tables::{Domain, TableDef};
+
+/// Whether a site enrolled at an org unit of `kind` may hold rows of `table`.
+/// A community workstation never receives corrections records (issue: walking skeleton; C-, L-12).
+pub fn may_read_table(kind: OrgKind, table: &TableDef) -> bool {
+    match table.domain {
+        Domain::Directory => true,
+        Domain::Corrections => matches!(kind, OrgKind::Township | OrgKind::District),
+    }
+}
+
+/// Whether a site may write rows of `table` at all (the directory is written only by the server's admin).
+pub fn may_write_table(kind: OrgKind, table: &TableDef) -> bool {
+    match table.domain {
+        Domain::Directory => false,
+        Domain::Corrections => matches!(kind, OrgKind::Township | OrgKind::District),
+    }
+}
+
+/// Users replicate only to the sites of their own org unit (password hashes go nowhere else).
+pub fn user_rows_only_at_own_unit(table: &TableDef) -> bool {
+    table.name == "app_user"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiceng_core::tables::table;
+
+    #[test]
+    fn community_workstation_never_reads_or_writes_corrections() {
+        let case = table("corr_case").unwrap();
+        let checkin = table("corr_checkin").unwrap();
+        assert!(!may_read_table(OrgKind::Community, case));
+        assert!(!may_read_table(OrgKind::Community, checkin));
+        assert!(!may_write_table(OrgKind::Community, case));
+        assert!(may_read_table(OrgKind::Township, case));
+        assert!(may_write_table(OrgKind::Township, checkin));
+    }
+
+    #[test]
+    fn no_site_writes_the_directory() {
+        for kind in [OrgKind::Community, OrgKind::Township, OrgKind::District] {
+            assert!(!may_write_table(kind, table("app_user").unwrap()));
+            assert!(!may_write_table(kind, table("org_unit").unwrap()));
+        }
+    }
+}
