@@ -1,0 +1,175 @@
+//! The Tauri commands the UI invokes. Thin: translate arguments and errors, delegate to `jiceng-core`.
+//! No business rules and no SQL here. Argument names are snake_case on the JS side too.
+
+use crate::state::AppState;
+use crate::sync_task;
+use jiceng_core::model::{
+    AppInfo, CaseDetail, CaseInput, CaseQuery, CaseRecord, CheckinInput, CheckinRecord, Page, SessionUser, SyncStatus,
+};
+use jiceng_core::{CoreError, Store, SyncError};
+use serde::Serialize;
+use tauri::{AppHandle, Manager, State};
+
+/// What a failed command returns to the UI: a stable machine code and a zh-CN message for people.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct UiError {
+    pub code: String,
+    pub message: String,
+}
+
+impl UiError {
+    pub fn new(code: &str, message: impl Into<String>) -> UiError {
+        UiError {
+            code: code.to_string(),
+            message: message.into(),
+        }
+    }
+
+    pub fn not_logged_in() -> UiError {
+        UiError::new("not_logged_in", "请先登录。")
+    }
+
+    fn internal(detail: impl std::fmt::Display) -> UiError {
+        eprintln!("[jiceng] internal error: {detail}");
+        UiError::new("internal", "程序内部错误，请重试；若仍出错请重启程序。")
+    }
+}
+
+impl From<CoreError> for UiError {
+    fn from(e: CoreError) -> UiError {
+        eprintln!("[jiceng] {}: {e}", e.code());
+        UiError::new(e.code(), e.message_zh())
+    }
+}
+
+impl From<SyncError> for UiError {
+    fn from(e: SyncError) -> UiError {
+        eprintln!("[jiceng] sync {}: {e}", e.code());
+        UiError::new(e.code(), e.message_zh())
+    }
+}
+
+pub type CmdResult<T> = Result<T, UiError>;
+
+/// Runs `f` on the blocking pool with the store locked, so SQLite work and password hashing never
+/// stall the window's event loop.
+async fn with_store<T, F>(app: &AppHandle, f: F) -> CmdResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Store) -> Result<T, CoreError> + Send + 'static,
+{
+    let app = app.clone();
+    tauri::async_runtime::spawn_blocking(move || {
+        let state = app.state::<AppState>();
+        let mut store = state.store();
+        f(&mut store).map_err(UiError::from)
+    })
+    .await
+    .map_err(UiError::internal)?
+}
+
+fn current(state: &AppState) -> CmdResult<SessionUser> {
+    state.session().clone().ok_or_else(UiError::not_logged_in)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn app_info(app: AppHandle, state: State<'_, AppState>) -> CmdResult<AppInfo> {
+    let dir = state.data_dir_str();
+    with_store(&app, move |s| s.app_info(&dir)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn enrol(app: AppHandle, state: State<'_, AppState>, server_url: String, code: String) -> CmdResult<AppInfo> {
+    {
+        let _gate = state.sync_gate.lock().await;
+        jiceng_core::sync::enrol(&state.store, &server_url, &code).await?;
+    }
+    sync_task::emit_status(&app);
+    state.sync_wake.notify_one();
+    let dir = state.data_dir_str();
+    with_store(&app, move |s| s.app_info(&dir)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn login(app: AppHandle, state: State<'_, AppState>, username: String, password: String) -> CmdResult<SessionUser> {
+    let user = with_store(&app, move |s| s.login(&username, &password)).await?;
+    *state.session() = Some(user.clone());
+    Ok(user)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn logout(state: State<'_, AppState>) -> CmdResult<()> {
+    *state.session() = None;
+    Ok(())
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn current_user(state: State<'_, AppState>) -> CmdResult<Option<SessionUser>> {
+    Ok(state.session().clone())
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn list_cases(app: AppHandle, state: State<'_, AppState>, query: CaseQuery) -> CmdResult<Page<CaseRecord>> {
+    let user = current(&state)?;
+    with_store(&app, move |s| s.list_cases(&user, &query)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn get_case(app: AppHandle, state: State<'_, AppState>, id: String) -> CmdResult<CaseDetail> {
+    let user = current(&state)?;
+    with_store(&app, move |s| s.get_case(&user, &id)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn save_case(app: AppHandle, state: State<'_, AppState>, input: CaseInput) -> CmdResult<CaseRecord> {
+    let user = current(&state)?;
+    let rec = with_store(&app, move |s| s.save_case(&user, input)).await?;
+    sync_task::emit_status(&app);
+    Ok(rec)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn delete_case(app: AppHandle, state: State<'_, AppState>, id: String) -> CmdResult<CaseRecord> {
+    let user = current(&state)?;
+    let rec = with_store(&app, move |s| s.delete_case(&user, &id)).await?;
+    sync_task::emit_status(&app);
+    Ok(rec)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn restore_case(app: AppHandle, state: State<'_, AppState>, id: String) -> CmdResult<CaseRecord> {
+    let user = current(&state)?;
+    let rec = with_store(&app, move |s| s.restore_case(&user, &id)).await?;
+    sync_task::emit_status(&app);
+    Ok(rec)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn add_checkin(app: AppHandle, state: State<'_, AppState>, input: CheckinInput) -> CmdResult<CheckinRecord> {
+    let user = current(&state)?;
+    let rec = with_store(&app, move |s| s.add_checkin(&user, input)).await?;
+    sync_task::emit_status(&app);
+    Ok(rec)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn sync_status(app: AppHandle) -> CmdResult<SyncStatus> {
+    with_store(&app, |s| s.sync_status()).await
+}
+
+/// "立即同步". On failure the store has already recorded the error in its status (shown in the
+/// status bar); the UI also gets the error itself.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn sync_now(app: AppHandle, state: State<'_, AppState>) -> CmdResult<SyncStatus> {
+    let outcome = sync_task::sync_once(&app, &state).await;
+    sync_task::emit_status(&app);
+    Ok(outcome?)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn set_sync_interval(app: AppHandle, state: State<'_, AppState>, secs: u32) -> CmdResult<()> {
+    with_store(&app, move |s| s.set_sync_interval(secs)).await?;
+    state.sync_wake.notify_one();
+    sync_task::emit_status(&app);
+    Ok(())
+}

@@ -1,0 +1,53 @@
+//! 基层通 Jiceng desktop shell. Thin by design: everything but the window lives in `jiceng-core`.
+//!
+//! Usage: `jiceng-desktop [--data-dir <path>]` (else env JICENG_DATA_DIR, else the OS app-data dir).
+//! The local store is `<data dir>/jiceng.sqlite`.
+
+// No console window on Windows release builds.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod commands;
+mod state;
+mod sync_task;
+
+use state::AppState;
+use tauri::Manager;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let explicit_dir = state::data_dir_from(&args, std::env::var("JICENG_DATA_DIR").ok());
+
+    let result = tauri::Builder::default()
+        .setup(move |app| {
+            let data_dir = match explicit_dir.clone() {
+                Some(d) => d,
+                None => app.path().app_data_dir()?,
+            };
+            let state = AppState::open(data_dir)?;
+            eprintln!("[jiceng] data dir {}", state.data_dir.display());
+            app.manage(state);
+            sync_task::spawn(app.handle().clone());
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::app_info,
+            commands::enrol,
+            commands::login,
+            commands::logout,
+            commands::current_user,
+            commands::list_cases,
+            commands::get_case,
+            commands::save_case,
+            commands::delete_case,
+            commands::restore_case,
+            commands::add_checkin,
+            commands::sync_status,
+            commands::sync_now,
+            commands::set_sync_interval,
+        ])
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        eprintln!("[jiceng] the desktop shell stopped: {e}");
+        std::process::exit(1);
+    }
+}
