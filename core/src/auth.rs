@@ -1,6 +1,8 @@
 //! Password hashing (argon2id, PHC strings) and random secrets for tokens and enrolment codes.
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use rand::Rng;
 use sha2::{Digest, Sha256};
@@ -16,7 +18,11 @@ pub fn hash_password(password: &str) -> String {
 
 pub fn verify_password(password: &str, phc: &str) -> bool {
     PasswordHash::new(phc)
-        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -70,6 +76,9 @@ mod tests {
     fn enrolment_codes_normalise() {
         let code = random_enrolment_code();
         assert_eq!(code.len(), 14);
-        assert_eq!(normalise_code(&code.to_lowercase().replace('-', " ")), normalise_code(&code));
+        assert_eq!(
+            normalise_code(&code.to_lowercase().replace('-', " ")),
+            normalise_code(&code)
+        );
     }
 }

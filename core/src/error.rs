@@ -13,7 +13,11 @@ pub enum CoreError {
     #[error("invalid ID number: {0}")]
     IdNumber(#[from] IdNumberError),
     #[error("invalid input in field {field}: {reason}")]
-    Invalid { field: &'static str, reason: String, reason_zh: String },
+    Invalid {
+        field: &'static str,
+        reason: String,
+        reason_zh: String,
+    },
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("wrong username or password")]
@@ -29,7 +33,11 @@ pub enum CoreError {
 }
 
 impl CoreError {
-    pub fn invalid(field: &'static str, reason: impl Into<String>, reason_zh: impl Into<String>) -> CoreError {
+    pub fn invalid(
+        field: &'static str,
+        reason: impl Into<String>,
+        reason_zh: impl Into<String>,
+    ) -> CoreError {
         CoreError::Invalid {
             field,
             reason: reason.into(),
@@ -54,16 +62,24 @@ impl CoreError {
 
     pub fn message_zh(&self) -> String {
         match self {
-            CoreError::Database(e) => format!("本地数据库出错：{e}。请重启程序，若仍出错请联系区司法局管理员。"),
-            CoreError::Corrupt(_) => "本地数据已损坏，请联系区司法局管理员重新初始化本机。".to_string(),
+            CoreError::Database(e) => {
+                format!("本地数据库出错：{e}。请重启程序，若仍出错请联系区司法局管理员。")
+            }
+            CoreError::Corrupt(_) => {
+                "本地数据已损坏，请联系区司法局管理员重新初始化本机。".to_string()
+            }
             CoreError::IdNumber(e) => e.message_zh(),
             CoreError::Invalid { reason_zh, .. } => reason_zh.clone(),
             CoreError::NotFound(_) => "记录不存在，或不在本站的查看范围内。".to_string(),
             CoreError::BadCredentials => "用户名或密码错误。".to_string(),
             CoreError::Forbidden(_) => "您的角色无权执行此操作。".to_string(),
-            CoreError::NotEnrolled => "本机尚未注册到同步服务器，请先填写服务器地址和注册码。".to_string(),
+            CoreError::NotEnrolled => {
+                "本机尚未注册到同步服务器，请先填写服务器地址和注册码。".to_string()
+            }
             CoreError::DuplicateCase(n) => format!("身份证号{n}已有在册的矫正案件，请勿重复建档。"),
-            CoreError::AppendOnly(_) => "此类记录只能新增，不能修改；如有错误请补录一条并注明。".to_string(),
+            CoreError::AppendOnly(_) => {
+                "此类记录只能新增，不能修改；如有错误请补录一条并注明。".to_string()
+            }
         }
     }
 }

@@ -87,7 +87,9 @@ pub fn parse(input: &str) -> Result<IdNumber, IdNumberError> {
         n => return Err(IdNumberError::Length(n)),
     };
     let (body, last) = number.split_at(17);
-    if !body.bytes().all(|b| b.is_ascii_digit()) || !last.chars().all(|c| c.is_ascii_digit() || c == 'X') {
+    if !body.bytes().all(|b| b.is_ascii_digit())
+        || !last.chars().all(|c| c.is_ascii_digit() || c == 'X')
+    {
         return Err(IdNumberError::Characters);
     }
     let date_text = &body[6..14];
@@ -121,7 +123,10 @@ mod tests {
     fn gb11643_standard_example_validates() {
         // The example number printed in GB 11643-1999 itself.
         let id = parse("11010519491231002X").expect("valid");
-        assert_eq!(id.birth_date, NaiveDate::from_ymd_opt(1949, 12, 31).unwrap());
+        assert_eq!(
+            id.birth_date,
+            NaiveDate::from_ymd_opt(1949, 12, 31).unwrap()
+        );
         assert!(!id.male);
     }
 
@@ -155,10 +160,16 @@ mod tests {
     fn impossible_dates_and_lengths_are_refused() {
         let bad_date = compose("110105", NaiveDate::from_ymd_opt(2000, 1, 1).unwrap(), 1)
             .replace("20000101", "20000230");
-        assert!(matches!(parse(&bad_date), Err(IdNumberError::BirthDate(_)) | Err(IdNumberError::Checksum { .. })));
+        assert!(matches!(
+            parse(&bad_date),
+            Err(IdNumberError::BirthDate(_)) | Err(IdNumberError::Checksum { .. })
+        ));
         assert_eq!(parse("123"), Err(IdNumberError::Length(3)));
         assert_eq!(parse("11010519491231002Y"), Err(IdNumberError::Characters));
-        assert_eq!(parse("１１０１０５１９４９１２３１００２Ｘ").map(|_| ()), Err(IdNumberError::Characters));
+        assert_eq!(
+            parse("１１０１０５１９４９１２３１００２Ｘ").map(|_| ()),
+            Err(IdNumberError::Characters)
+        );
     }
 
     #[test]

@@ -173,7 +173,13 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn op(site: &str, hlc: u64, field: &str, value: serde_json::Value, base: Option<(u64, &str)>) -> Operation {
+    fn op(
+        site: &str,
+        hlc: u64,
+        field: &str,
+        value: serde_json::Value,
+        base: Option<(u64, &str)>,
+    ) -> Operation {
         Operation {
             site_id: site.into(),
             site_seq: 1,
@@ -199,8 +205,17 @@ mod tests {
     fn sequential_edits_do_not_conflict_and_last_wins() {
         let mut row = RowVersions::default();
         row.apply(&op("a", 1, "name", json!("甲"), None), MergeKind::Mutable);
-        let r = row.apply(&op("b", 2, "name", json!("乙"), Some((1, "a"))), MergeKind::Mutable);
-        assert_eq!(r, Applied::New { winner_changed: true, conflicts: vec![] });
+        let r = row.apply(
+            &op("b", 2, "name", json!("乙"), Some((1, "a"))),
+            MergeKind::Mutable,
+        );
+        assert_eq!(
+            r,
+            Applied::New {
+                winner_changed: true,
+                conflicts: vec![]
+            }
+        );
         assert_eq!(row.value("name"), Some(&json!("乙")));
     }
 
@@ -227,7 +242,11 @@ mod tests {
         found_two.sort();
         assert_eq!(one, two);
         assert_eq!(found_one, found_two);
-        assert_eq!(found_one.len(), 3, "a/b, a/c and b/c are pairwise concurrent");
+        assert_eq!(
+            found_one.len(),
+            3,
+            "a/b, a/c and b/c are pairwise concurrent"
+        );
         assert_eq!(one.value("name"), Some(&json!("丙")));
     }
 
@@ -236,7 +255,13 @@ mod tests {
         let mut row = RowVersions::default();
         row.apply(&op("a", 1, "name", json!("甲"), None), MergeKind::Mutable);
         let r = row.apply(&op("b", 2, "name", json!("甲"), None), MergeKind::Mutable);
-        assert_eq!(r, Applied::New { winner_changed: true, conflicts: vec![] });
+        assert_eq!(
+            r,
+            Applied::New {
+                winner_changed: true,
+                conflicts: vec![]
+            }
+        );
     }
 
     #[test]
@@ -253,7 +278,10 @@ mod tests {
         row.apply(&op("b", 5, "name", json!("乙"), None), MergeKind::Mutable);
         let r = row.apply(&op("a", 3, "name", json!("甲"), None), MergeKind::Mutable);
         match r {
-            Applied::New { winner_changed, conflicts } => {
+            Applied::New {
+                winner_changed,
+                conflicts,
+            } => {
                 assert!(!winner_changed);
                 assert_eq!(conflicts.len(), 1);
             }
@@ -267,7 +295,13 @@ mod tests {
         let mut row = RowVersions::default();
         row.apply(&op("a", 1, "note", json!("x"), None), MergeKind::AppendOnly);
         let r = row.apply(&op("b", 2, "note", json!("y"), None), MergeKind::AppendOnly);
-        assert_eq!(r, Applied::New { winner_changed: true, conflicts: vec![] });
+        assert_eq!(
+            r,
+            Applied::New {
+                winner_changed: true,
+                conflicts: vec![]
+            }
+        );
     }
 
     #[test]

@@ -5,7 +5,8 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
 pub fn offset() -> FixedOffset {
     // 8 hours is always in range.
-    FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"))
+    FixedOffset::east_opt(8 * 3600)
+        .unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"))
 }
 
 pub fn from_millis(millis: u64) -> DateTime<FixedOffset> {
@@ -30,9 +31,17 @@ pub fn normalise_datetime(text: &str) -> Option<String> {
     if let Ok(dt) = DateTime::parse_from_rfc3339(text) {
         return Some(dt.with_timezone(&offset()).to_rfc3339());
     }
-    for format in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"] {
+    for format in [
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+    ] {
         if let Ok(naive) = NaiveDateTime::parse_from_str(text, format) {
-            return offset().from_local_datetime(&naive).single().map(|dt| dt.to_rfc3339());
+            return offset()
+                .from_local_datetime(&naive)
+                .single()
+                .map(|dt| dt.to_rfc3339());
         }
     }
     None
@@ -45,13 +54,22 @@ mod tests {
     #[test]
     fn shanghai_day_starts_at_16_utc() {
         // 2026-11-26T16:30Z is already 2026-11-27 in Shanghai.
-        let millis = Utc.with_ymd_and_hms(2026, 11, 26, 16, 30, 0).unwrap().timestamp_millis() as u64;
-        assert_eq!(today(millis), NaiveDate::from_ymd_opt(2026, 11, 27).unwrap());
+        let millis = Utc
+            .with_ymd_and_hms(2026, 11, 26, 16, 30, 0)
+            .unwrap()
+            .timestamp_millis() as u64;
+        assert_eq!(
+            today(millis),
+            NaiveDate::from_ymd_opt(2026, 11, 27).unwrap()
+        );
     }
 
     #[test]
     fn local_times_are_read_as_shanghai() {
-        assert_eq!(normalise_datetime("2026-02-14 09:30").as_deref(), Some("2026-02-14T09:30:00+08:00"));
+        assert_eq!(
+            normalise_datetime("2026-02-14 09:30").as_deref(),
+            Some("2026-02-14T09:30:00+08:00")
+        );
         assert_eq!(
             normalise_datetime("2026-02-14T01:30:00Z").as_deref(),
             Some("2026-02-14T09:30:00+08:00")

@@ -7,7 +7,9 @@
 use crate::error::CoreError;
 use crate::model::{AppInfo, SyncStatus};
 use crate::store::{SiteIdentity, Store};
-use crate::wire::{EnrolRequest, EnrolResponse, ErrorBody, PullResponse, PushRequest, PushResponse, API_PREFIX};
+use crate::wire::{
+    EnrolRequest, EnrolResponse, ErrorBody, PullResponse, PushRequest, PushResponse, API_PREFIX,
+};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 use thiserror::Error;
@@ -22,7 +24,11 @@ pub enum SyncError {
     #[error("cannot reach the sync server at {url}: {detail}. Check the network or try again later; work continues offline")]
     Network { url: String, detail: String },
     #[error("the sync server refused the request ({status} {code}): {message}")]
-    Server { status: u16, code: String, message: String },
+    Server {
+        status: u16,
+        code: String,
+        message: String,
+    },
     #[error("unexpected answer from the sync server: {0}. Check the server address")]
     Protocol(String),
     #[error("the sync server address {0:?} is not a valid http:// or https:// URL")]
@@ -64,7 +70,9 @@ impl SyncError {
 
 fn lock(store: &Mutex<Store>) -> MutexGuard<'_, Store> {
     // A panic while holding the lock leaves the store consistent (SQLite rolled the transaction back).
-    store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    store
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn http() -> Result<reqwest::Client, SyncError> {
@@ -90,7 +98,10 @@ fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-async fn read<T: serde::de::DeserializeOwned>(url: &str, response: reqwest::Response) -> Result<T, SyncError> {
+async fn read<T: serde::de::DeserializeOwned>(
+    url: &str,
+    response: reqwest::Response,
+) -> Result<T, SyncError> {
     let status = response.status();
     let bytes = response.bytes().await.map_err(|e| SyncError::Network {
         url: url.to_string(),
@@ -121,7 +132,11 @@ fn network(url: &str, e: reqwest::Error) -> SyncError {
 
 /// Exchanges a one-time enrolment code for this desktop's identity and token, then syncs once so the
 /// org tree and the users arrive (login works offline afterwards).
-pub async fn enrol(store: &Mutex<Store>, server_url: &str, code: &str) -> Result<AppInfo, SyncError> {
+pub async fn enrol(
+    store: &Mutex<Store>,
+    server_url: &str,
+    code: &str,
+) -> Result<AppInfo, SyncError> {
     let server_url = normalise_url(server_url)?;
     if lock(store).identity()?.is_some() {
         return Err(SyncError::Core(CoreError::invalid(
@@ -136,7 +151,12 @@ pub async fn enrol(store: &Mutex<Store>, server_url: &str, code: &str) -> Result
         db_instance_id: lock(store).instance_id()?,
     };
     let url = format!("{server_url}{API_PREFIX}/enrol");
-    let response = http()?.post(&url).json(&request).send().await.map_err(|e| network(&url, e))?;
+    let response = http()?
+        .post(&url)
+        .json(&request)
+        .send()
+        .await
+        .map_err(|e| network(&url, e))?;
     let enrolled: EnrolResponse = read(&url, response).await?;
     lock(store).set_identity(&SiteIdentity {
         site_id: enrolled.site_id,
@@ -154,7 +174,11 @@ pub async fn enrol(store: &Mutex<Store>, server_url: &str, code: &str) -> Result
 fn hostname() -> String {
     std::env::var("HOSTNAME")
         .ok()
-        .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|s| s.trim().to_string()))
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|s| s.trim().to_string())
+        })
         .unwrap_or_else(|| "desktop".to_string())
 }
 
@@ -210,14 +234,23 @@ async fn push_then_pull(store: &Mutex<Store>) -> Result<u64, SyncError> {
             .map_err(|e| network(&url, e))?;
         let pushed: PushResponse = read(&url, response).await?;
         if pushed.acks.is_empty() {
-            return Err(SyncError::Protocol("the server acknowledged nothing".to_string()));
+            return Err(SyncError::Protocol(
+                "the server acknowledged nothing".to_string(),
+            ));
         }
-        let acks: Vec<(u64, u64)> = pushed.acks.iter().map(|a| (a.site_seq, a.server_seq)).collect();
+        let acks: Vec<(u64, u64)> = pushed
+            .acks
+            .iter()
+            .map(|a| (a.site_seq, a.server_seq))
+            .collect();
         lock(store).mark_acked(&acks)?;
     }
     let server_time = loop {
         let cursor = lock(store).pull_cursor()?;
-        let url = format!("{}{API_PREFIX}/pull?after={cursor}&limit={PULL_LIMIT}", identity.server_url);
+        let url = format!(
+            "{}{API_PREFIX}/pull?after={cursor}&limit={PULL_LIMIT}",
+            identity.server_url
+        );
         let response = client
             .get(&url)
             .bearer_auth(&identity.token)

@@ -72,7 +72,12 @@ pub static TABLES: &[TableDef] = &[
         domain: Domain::Directory,
         // An org unit is in its own scope, so a site sees the units of its subtree.
         scope_field: ROW_ID_SCOPE,
-        fields: &[text("parent_id"), text("kind"), text("name"), boolean(DELETED_FIELD)],
+        fields: &[
+            text("parent_id"),
+            text("kind"),
+            text("name"),
+            boolean(DELETED_FIELD),
+        ],
     },
     TableDef {
         name: "app_user",

@@ -5,8 +5,8 @@ use crate::error::{CoreError, Result};
 use crate::idcard;
 use crate::merge::RowVersions;
 use crate::model::{
-    CaseDetail, CaseInput, CaseKind, CaseQuery, CaseRecord, CaseStatus, CheckinInput, CheckinMethod, CheckinRecord,
-    ConflictItem, FieldChange, Page, SessionUser,
+    CaseDetail, CaseInput, CaseKind, CaseQuery, CaseRecord, CaseStatus, CheckinInput,
+    CheckinMethod, CheckinRecord, ConflictItem, FieldChange, Page, SessionUser,
 };
 use crate::search::like_escape;
 use crate::shanghai;
@@ -24,7 +24,8 @@ fn checkin_table() -> Result<&'static TableDef> {
     tables::table("corr_checkin").ok_or(CoreError::NotFound("table corr_checkin"))
 }
 
-const CASE_COLUMNS: &str = "c.id, c.name, c.id_number, c.sex, c.birth_date, c.kind, c.sentence_start, c.sentence_end, \
+const CASE_COLUMNS: &str =
+    "c.id, c.name, c.id_number, c.sex, c.birth_date, c.kind, c.sentence_start, c.sentence_end, \
      c.org_unit_id, o.name, c.status, COALESCE(c._deleted, 0), \
      EXISTS (SELECT 1 FROM conflict k WHERE k.row_id = c.id), \
      EXISTS (SELECT 1 FROM oplog l WHERE l.row_id = c.id AND l.server_seq IS NULL)";
@@ -38,12 +39,18 @@ fn case_from_row(r: &Row<'_>) -> rusqlite::Result<CaseRecord> {
         id_number: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
         sex: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
         birth_date: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
-        kind: kind.as_deref().and_then(CaseKind::from_code).unwrap_or(CaseKind::Probation),
+        kind: kind
+            .as_deref()
+            .and_then(CaseKind::from_code)
+            .unwrap_or(CaseKind::Probation),
         sentence_start: r.get::<_, Option<String>>(6)?.unwrap_or_default(),
         sentence_end: r.get::<_, Option<String>>(7)?.unwrap_or_default(),
         org_unit_id: r.get::<_, Option<String>>(8)?.unwrap_or_default(),
         org_unit_name: r.get::<_, Option<String>>(9)?.unwrap_or_default(),
-        status: status.as_deref().and_then(CaseStatus::from_code).unwrap_or(CaseStatus::Received),
+        status: status
+            .as_deref()
+            .and_then(CaseStatus::from_code)
+            .unwrap_or(CaseStatus::Received),
         deleted: r.get::<_, i64>(11)? != 0,
         has_conflict: r.get(12)?,
         pending_sync: r.get(13)?,
@@ -55,7 +62,9 @@ impl Store {
         if user.role.may_read_corrections() {
             Ok(())
         } else {
-            Err(CoreError::Forbidden("corrections records are for judicial offices only"))
+            Err(CoreError::Forbidden(
+                "corrections records are for judicial offices only",
+            ))
         }
     }
 
@@ -63,7 +72,9 @@ impl Store {
         if user.role.may_write_corrections() {
             Ok(())
         } else {
-            Err(CoreError::Forbidden("this role cannot change corrections records"))
+            Err(CoreError::Forbidden(
+                "this role cannot change corrections records",
+            ))
         }
     }
 
@@ -76,13 +87,21 @@ impl Store {
         let initials = format!("{}%", like_escape(&text.to_lowercase()));
         let id_pattern = format!("%{}%", like_escape(&text.to_uppercase()));
         let scope = self.org_subtree(&user.org_unit_id)?;
-        let scope_json = serde_json::to_string(&scope).map_err(|e| CoreError::Corrupt(e.to_string()))?;
+        let scope_json =
+            serde_json::to_string(&scope).map_err(|e| CoreError::Corrupt(e.to_string()))?;
         let filter = "c.org_unit_id IN (SELECT value FROM json_each(?1)) \
              AND (?2 = '' OR c.name LIKE ?3 ESCAPE '\\' OR c.name_initials LIKE ?4 ESCAPE '\\' OR c.id_number LIKE ?5 ESCAPE '\\') \
              AND (?6 OR COALESCE(c._deleted, 0) = 0)";
         let total: u32 = self.conn.query_row(
             &format!("SELECT COUNT(*) FROM corr_case c WHERE {filter}"),
-            params![scope_json, text, pattern, initials, id_pattern, query.include_deleted],
+            params![
+                scope_json,
+                text,
+                pattern,
+                initials,
+                id_pattern,
+                query.include_deleted
+            ],
             |r| r.get(0),
         )?;
         let mut stmt = self.conn.prepare_cached(&format!(
@@ -151,14 +170,26 @@ impl Store {
             return Err(CoreError::invalid("name", "name is empty", "姓名不能为空"));
         }
         if name.chars().count() > MAX_NAME_CHARS {
-            return Err(CoreError::invalid("name", "name is too long", "姓名过长（最多50个字）"));
+            return Err(CoreError::invalid(
+                "name",
+                "name is too long",
+                "姓名过长（最多50个字）",
+            ));
         }
         let id_number = idcard::parse(&input.id_number)?;
         let start = shanghai::parse_date(&input.sentence_start).ok_or_else(|| {
-            CoreError::invalid("sentence_start", "start date must be YYYY-MM-DD", "矫正起始日期格式应为YYYY-MM-DD")
+            CoreError::invalid(
+                "sentence_start",
+                "start date must be YYYY-MM-DD",
+                "矫正起始日期格式应为YYYY-MM-DD",
+            )
         })?;
         let end = shanghai::parse_date(&input.sentence_end).ok_or_else(|| {
-            CoreError::invalid("sentence_end", "end date must be YYYY-MM-DD", "矫正结束日期格式应为YYYY-MM-DD")
+            CoreError::invalid(
+                "sentence_end",
+                "end date must be YYYY-MM-DD",
+                "矫正结束日期格式应为YYYY-MM-DD",
+            )
         })?;
         if end <= start {
             return Err(CoreError::invalid(
@@ -184,7 +215,9 @@ impl Store {
             .or_else(|| existing.as_ref().map(|c| c.org_unit_id.clone()))
             .unwrap_or_else(|| user.org_unit_id.clone());
         if !self.is_within(&org_unit_id, &user.org_unit_id)? {
-            return Err(CoreError::Forbidden("the case's org unit is outside your office"));
+            return Err(CoreError::Forbidden(
+                "the case's org unit is outside your office",
+            ));
         }
         if let Some(case) = &existing {
             if case.org_unit_id != org_unit_id {
@@ -201,13 +234,19 @@ impl Store {
             .status
             .or(existing.as_ref().map(|c| c.status))
             .unwrap_or(CaseStatus::Received);
-        let id = input.id.clone().unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+        let id = input
+            .id
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
         let changes = [
             WriteChange::new("org_unit_id", org_unit_id.clone()),
             WriteChange::new("name", name),
             WriteChange::new("id_number", id_number.number.clone()),
             WriteChange::new("sex", id_number.sex_code()),
-            WriteChange::new("birth_date", id_number.birth_date.format("%Y-%m-%d").to_string()),
+            WriteChange::new(
+                "birth_date",
+                id_number.birth_date.format("%Y-%m-%d").to_string(),
+            ),
             WriteChange::new("kind", input.kind.code()),
             WriteChange::new("sentence_start", start.format("%Y-%m-%d").to_string()),
             WriteChange::new("sentence_end", end.format("%Y-%m-%d").to_string()),
@@ -242,7 +281,12 @@ impl Store {
         self.set_case_deleted(user, id, false)
     }
 
-    fn set_case_deleted(&mut self, user: &SessionUser, id: &str, deleted: bool) -> Result<CaseRecord> {
+    fn set_case_deleted(
+        &mut self,
+        user: &SessionUser,
+        id: &str,
+        deleted: bool,
+    ) -> Result<CaseRecord> {
         self.require_write(user)?;
         let case = self.case_in_scope(user, id)?;
         if !deleted {
@@ -259,18 +303,34 @@ impl Store {
     }
 
     /// C-16: records a check-in. Append-only: entries are never edited.
-    pub fn add_checkin(&mut self, user: &SessionUser, input: CheckinInput) -> Result<CheckinRecord> {
+    pub fn add_checkin(
+        &mut self,
+        user: &SessionUser,
+        input: CheckinInput,
+    ) -> Result<CheckinRecord> {
         self.require_write(user)?;
         let case = self.case_in_scope(user, &input.case_id)?;
         if case.deleted {
-            return Err(CoreError::invalid("case_id", "the case is deleted", "该案件已删除，不能登记报到"));
+            return Err(CoreError::invalid(
+                "case_id",
+                "the case is deleted",
+                "该案件已删除，不能登记报到",
+            ));
         }
         let occurred_at = shanghai::normalise_datetime(&input.occurred_at).ok_or_else(|| {
-            CoreError::invalid("occurred_at", "time must be RFC 3339 or YYYY-MM-DD HH:MM", "报到时间格式不正确")
+            CoreError::invalid(
+                "occurred_at",
+                "time must be RFC 3339 or YYYY-MM-DD HH:MM",
+                "报到时间格式不正确",
+            )
         })?;
         let note = input.note.trim().to_string();
         if note.chars().count() > MAX_NOTE_CHARS {
-            return Err(CoreError::invalid("note", "note is too long", "备注过长（最多2000字）"));
+            return Err(CoreError::invalid(
+                "note",
+                "note is too long",
+                "备注过长（最多2000字）",
+            ));
         }
         let id = uuid::Uuid::now_v7().to_string();
         self.write_row(
@@ -304,7 +364,10 @@ impl Store {
                 id: r.get(0)?,
                 case_id: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
                 occurred_at: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
-                method: method.as_deref().and_then(CheckinMethod::from_code).unwrap_or(CheckinMethod::InPerson),
+                method: method
+                    .as_deref()
+                    .and_then(CheckinMethod::from_code)
+                    .unwrap_or(CheckinMethod::InPerson),
                 note: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
                 recorded_by: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
             })
@@ -349,7 +412,10 @@ impl Store {
 
     /// Open conflict items of the whole store (D-3 review list).
     pub fn conflict_count(&self) -> Result<u64> {
-        Ok(self.conn.query_row("SELECT COUNT(*) FROM conflict", [], |r| r.get::<_, i64>(0))? as u64)
+        Ok(self
+            .conn
+            .query_row("SELECT COUNT(*) FROM conflict", [], |r| r.get::<_, i64>(0))?
+            as u64)
     }
 }
 

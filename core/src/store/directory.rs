@@ -61,7 +61,11 @@ impl Store {
     ) -> Result<()> {
         let name = name.trim();
         if name.is_empty() {
-            return Err(CoreError::invalid("name", "org unit name is empty", "单位名称不能为空"));
+            return Err(CoreError::invalid(
+                "name",
+                "org unit name is empty",
+                "单位名称不能为空",
+            ));
         }
         if let Some(parent) = parent_id {
             if self.org_unit_kind(parent)?.is_none() {
@@ -86,13 +90,25 @@ impl Store {
     pub fn create_user(&mut self, actor_id: &str, user: &NewUser) -> Result<String> {
         let username = user.username.trim();
         if username.is_empty() || username.chars().count() > 64 {
-            return Err(CoreError::invalid("username", "username must be 1-64 characters", "用户名应为1到64个字符"));
+            return Err(CoreError::invalid(
+                "username",
+                "username must be 1-64 characters",
+                "用户名应为1到64个字符",
+            ));
         }
         if user.password.chars().count() < 8 {
-            return Err(CoreError::invalid("password", "password must have at least 8 characters", "密码至少8位"));
+            return Err(CoreError::invalid(
+                "password",
+                "password must have at least 8 characters",
+                "密码至少8位",
+            ));
         }
         if self.user_id_by_name(username)?.is_some() {
-            return Err(CoreError::invalid("username", "username is taken", "用户名已存在"));
+            return Err(CoreError::invalid(
+                "username",
+                "username is taken",
+                "用户名已存在",
+            ));
         }
         if self.org_unit_kind(&user.org_unit_id)?.is_none() {
             return Err(CoreError::NotFound("org unit"));
@@ -118,7 +134,9 @@ impl Store {
     fn user_id_by_name(&self, username: &str) -> Result<Option<String>> {
         Ok(self
             .conn
-            .prepare_cached("SELECT id FROM app_user WHERE username = ?1 AND COALESCE(_deleted, 0) = 0")?
+            .prepare_cached(
+                "SELECT id FROM app_user WHERE username = ?1 AND COALESCE(_deleted, 0) = 0",
+            )?
             .query_row([username], |r| r.get(0))
             .optional()?)
     }
@@ -171,8 +189,10 @@ impl Store {
     /// Number of rows of a replicated table (for tests and status screens).
     pub fn count_rows(&self, table: &str) -> Result<u64> {
         let def = tables::table(table).ok_or(CoreError::NotFound("table"))?;
-        Ok(self
-            .conn
-            .query_row(&format!("SELECT COUNT(*) FROM {}", def.name), params![], |r| r.get::<_, i64>(0))? as u64)
+        Ok(self.conn.query_row(
+            &format!("SELECT COUNT(*) FROM {}", def.name),
+            params![],
+            |r| r.get::<_, i64>(0),
+        )? as u64)
     }
 }

@@ -36,7 +36,9 @@ pub fn merge_ops(conn: &Connection, ops: &[Operation]) -> Result<MergeStats> {
             .push(op);
     }
     for key in order {
-        let Some(row_ops) = groups.get(&key) else { continue };
+        let Some(row_ops) = groups.get(&key) else {
+            continue;
+        };
         let def = tables::table(key.0)
             .ok_or_else(|| CoreError::Corrupt(format!("operation for unknown table {}", key.0)))?;
         merge_row(conn, def, key.1, row_ops, &mut stats)?;
@@ -63,7 +65,10 @@ fn merge_row(
     let mut changed = false;
     for op in ops {
         if def.field(&op.field).is_none() {
-            return Err(CoreError::Corrupt(format!("operation for unknown field {}.{}", def.name, op.field)));
+            return Err(CoreError::Corrupt(format!(
+                "operation for unknown field {}.{}",
+                def.name, op.field
+            )));
         }
         match row.apply(op, def.merge) {
             Applied::Duplicate => stats.duplicates += 1,
@@ -100,7 +105,9 @@ fn merge_row(
 fn upsert_sql(def: &TableDef) -> String {
     let mut columns: Vec<&str> = def.fields.iter().map(|f| f.name).collect();
     columns.extend(derived_columns(def.name));
-    let placeholders: Vec<String> = (0..columns.len() + 2).map(|i| format!("?{}", i + 1)).collect();
+    let placeholders: Vec<String> = (0..columns.len() + 2)
+        .map(|i| format!("?{}", i + 1))
+        .collect();
     let updates: Vec<String> = columns
         .iter()
         .chain(std::iter::once(&"_versions"))
@@ -119,7 +126,10 @@ fn write_row(conn: &Connection, def: &TableDef, row_id: &str, row: &RowVersions)
     let mut values: Vec<SqlValue> = Vec::with_capacity(def.fields.len() + 3);
     values.push(SqlValue::Text(row_id.to_string()));
     for field in def.fields {
-        let value = row.value(field.name).cloned().unwrap_or(serde_json::Value::Null);
+        let value = row
+            .value(field.name)
+            .cloned()
+            .unwrap_or(serde_json::Value::Null);
         values.push(to_sql(field.ty, &value, field.name == DELETED_FIELD));
     }
     values.extend(derived_values(def.name, row));
@@ -159,9 +169,16 @@ fn derived_values(table: &str, row: &RowVersions) -> Vec<SqlValue> {
 }
 
 /// Reads a row's field history (None when the row does not exist here).
-pub fn load_versions(conn: &Connection, table: &TableDef, row_id: &str) -> Result<Option<RowVersions>> {
+pub fn load_versions(
+    conn: &Connection,
+    table: &TableDef,
+    row_id: &str,
+) -> Result<Option<RowVersions>> {
     let text: Option<String> = conn
-        .prepare_cached(&format!("SELECT _versions FROM {} WHERE id = ?1", table.name))?
+        .prepare_cached(&format!(
+            "SELECT _versions FROM {} WHERE id = ?1",
+            table.name
+        ))?
         .query_row([row_id], |r| r.get(0))
         .optional()?;
     text.map(|t| RowVersions::from_json(&t).map_err(|e| CoreError::Corrupt(e.to_string())))

@@ -42,7 +42,10 @@ pub(crate) fn get_u64(conn: &Connection, key: &str) -> Result<Option<u64>> {
     Ok(get(conn, key)?.and_then(|v| v.parse().ok()))
 }
 
-pub(crate) fn get_json<T: serde::de::DeserializeOwned>(conn: &Connection, key: &str) -> Result<Option<T>> {
+pub(crate) fn get_json<T: serde::de::DeserializeOwned>(
+    conn: &Connection,
+    key: &str,
+) -> Result<Option<T>> {
     match get(conn, key)? {
         None => Ok(None),
         Some(text) => serde_json::from_str(&text)
@@ -52,7 +55,8 @@ pub(crate) fn get_json<T: serde::de::DeserializeOwned>(conn: &Connection, key: &
 }
 
 pub(crate) fn set_json<T: Serialize>(conn: &Connection, key: &str, value: &T) -> Result<()> {
-    let text = serde_json::to_string(value).map_err(|e| crate::error::CoreError::Corrupt(e.to_string()))?;
+    let text = serde_json::to_string(value)
+        .map_err(|e| crate::error::CoreError::Corrupt(e.to_string()))?;
     set(conn, key, &text)
 }
 

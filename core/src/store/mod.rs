@@ -11,9 +11,9 @@ mod meta;
 mod sync_state;
 mod write;
 
+pub use directory::NewUser;
 pub use merge_sql::MergeStats;
 pub use meta::SiteIdentity;
-pub use directory::NewUser;
 pub use write::FieldChange as WriteChange;
 
 use crate::error::{CoreError, Result};
@@ -35,7 +35,10 @@ pub fn system_clock() -> WallClock {
 }
 
 /// Forward-only migrations, embedded from `schema/migrations/`.
-const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("../../../schema/migrations/0001_site_store.sql"))];
+const MIGRATIONS: &[(u32, &str)] = &[(
+    1,
+    include_str!("../../../schema/migrations/0001_site_store.sql"),
+)];
 
 pub struct Store {
     conn: Connection,
@@ -45,8 +48,9 @@ pub struct Store {
 impl Store {
     pub fn open(path: &Path) -> Result<Store> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| CoreError::Corrupt(format!("cannot create data dir {}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir).map_err(|e| {
+                CoreError::Corrupt(format!("cannot create data dir {}: {e}", dir.display()))
+            })?;
         }
         let conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -78,7 +82,9 @@ impl Store {
     }
 
     fn migrate(&mut self) -> Result<()> {
-        let current: u32 = self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let current: u32 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?;
         for (version, sql) in MIGRATIONS {
             if *version > current {
                 let tx = self.conn.transaction()?;
@@ -91,7 +97,9 @@ impl Store {
     }
 
     pub fn schema_version(&self) -> Result<u32> {
-        Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
+        Ok(self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?)
     }
 
     pub fn connection(&self) -> &Connection {

@@ -15,9 +15,9 @@ pub const DEFAULT_SYNC_INTERVAL_SECS: u32 = 300;
 impl Store {
     /// Operations written here and not yet acknowledged, oldest first.
     pub fn unacked_ops(&self, limit: usize) -> Result<Vec<Operation>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT op_json FROM oplog WHERE server_seq IS NULL ORDER BY site_seq LIMIT ?1")?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT op_json FROM oplog WHERE server_seq IS NULL ORDER BY site_seq LIMIT ?1",
+        )?;
         let rows = stmt.query_map([limit as i64], |r| r.get::<_, String>(0))?;
         rows.map(|text| {
             let text = text?;
@@ -27,25 +27,33 @@ impl Store {
     }
 
     pub fn unacked_count(&self) -> Result<u32> {
-        Ok(self
-            .conn
-            .query_row("SELECT COUNT(*) FROM oplog WHERE server_seq IS NULL", [], |r| r.get(0))?)
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*) FROM oplog WHERE server_seq IS NULL",
+            [],
+            |r| r.get(0),
+        )?)
     }
 
     /// Every operation this site ever wrote, in order (the site's own log).
     pub fn own_log(&self) -> Result<Vec<Operation>> {
-        let mut stmt = self.conn.prepare("SELECT op_json FROM oplog ORDER BY site_seq")?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT op_json FROM oplog ORDER BY site_seq")?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-        rows.map(|text| serde_json::from_str(&text?).map_err(|e| CoreError::Corrupt(format!("oplog entry: {e}"))))
-            .collect()
+        rows.map(|text| {
+            serde_json::from_str(&text?)
+                .map_err(|e| CoreError::Corrupt(format!("oplog entry: {e}")))
+        })
+        .collect()
     }
 
     /// Marks operations as stored by the server. Called only after the server acknowledged them.
     pub fn mark_acked(&mut self, acks: &[(u64, u64)]) -> Result<()> {
         let tx = self.conn.transaction()?;
         {
-            let mut stmt =
-                tx.prepare_cached("UPDATE oplog SET server_seq = ?2 WHERE site_seq = ?1 AND server_seq IS NULL")?;
+            let mut stmt = tx.prepare_cached(
+                "UPDATE oplog SET server_seq = ?2 WHERE site_seq = ?1 AND server_seq IS NULL",
+            )?;
             for (site_seq, server_seq) in acks {
                 stmt.execute(params![*site_seq as i64, *server_seq as i64])?;
             }
@@ -74,7 +82,9 @@ impl Store {
         }
         let tx = self.conn.transaction()?;
         let stats = merge_sql::merge_ops(&tx, ops)?;
-        let mut hlc = meta::get_u64(&tx, meta::HLC_LAST)?.map(Hlc).unwrap_or(Hlc::ZERO);
+        let mut hlc = meta::get_u64(&tx, meta::HLC_LAST)?
+            .map(Hlc)
+            .unwrap_or(Hlc::ZERO);
         for op in ops {
             hlc = Hlc::observe(hlc, op.hlc);
         }
@@ -93,10 +103,11 @@ impl Store {
     }
 
     pub fn sync_status(&self) -> Result<SyncStatus> {
-        let mut status: SyncStatus = meta::get_json(&self.conn, meta::SYNC_STATUS)?.unwrap_or(SyncStatus {
-            interval_secs: DEFAULT_SYNC_INTERVAL_SECS,
-            ..SyncStatus::default()
-        });
+        let mut status: SyncStatus =
+            meta::get_json(&self.conn, meta::SYNC_STATUS)?.unwrap_or(SyncStatus {
+                interval_secs: DEFAULT_SYNC_INTERVAL_SECS,
+                ..SyncStatus::default()
+            });
         status.pending_ops = self.unacked_count()?;
         Ok(status)
     }

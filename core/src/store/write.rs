@@ -46,13 +46,19 @@ impl Store {
                 }
             }
         }
-        let mut hlc = meta::get_u64(&tx, meta::HLC_LAST)?.map(Hlc).unwrap_or(Hlc::ZERO);
+        let mut hlc = meta::get_u64(&tx, meta::HLC_LAST)?
+            .map(Hlc)
+            .unwrap_or(Hlc::ZERO);
         let mut seq = meta::get_u64(&tx, meta::SEQ_LAST)?.unwrap_or(0);
-        let mut prev_hash = meta::get(&tx, meta::HASH_LAST)?.unwrap_or_else(|| GENESIS_HASH.to_string());
+        let mut prev_hash =
+            meta::get(&tx, meta::HASH_LAST)?.unwrap_or_else(|| GENESIS_HASH.to_string());
         let mut ops = Vec::new();
         for change in changes {
             if table.field(change.field).is_none() {
-                return Err(CoreError::Corrupt(format!("write to unknown field {}.{}", table.name, change.field)));
+                return Err(CoreError::Corrupt(format!(
+                    "write to unknown field {}.{}",
+                    table.name, change.field
+                )));
             }
             if unchanged(&row, change) {
                 continue;
@@ -98,6 +104,9 @@ fn unchanged(row: &RowVersions, change: &FieldChange) -> bool {
     match row.value(change.field) {
         Some(current) => current == &change.value,
         // A new row's false/null deletion flag and empty fields need no operation.
-        None => change.value.is_null() || (change.field == DELETED_FIELD && change.value == serde_json::Value::Bool(false)),
+        None => {
+            change.value.is_null()
+                || (change.field == DELETED_FIELD && change.value == serde_json::Value::Bool(false))
+        }
     }
 }

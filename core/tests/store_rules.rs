@@ -1,0 +1,366 @@
+//! The local store's invariants: the single write path, replay, HLC safety, rare characters, search.
+
+mod common_setup;
+
+use common_setup::office_store;
+use jiceng_core::hlc::Hlc;
+use jiceng_core::model::{CaseInput, CaseKind, CaseQuery, CaseStatus, CheckinInput, CheckinMethod};
+use jiceng_core::op::GENESIS_HASH;
+use jiceng_core::store::Store;
+use jiceng_core::CoreError;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+fn case_input(name: &str, id_number: &str) -> CaseInput {
+    CaseInput {
+        id: None,
+        name: name.to_string(),
+        id_number: id_number.to_string(),
+        kind: CaseKind::Probation,
+        sentence_start: "2026-03-01".to_string(),
+        sentence_end: "2027-02-28".to_string(),
+        org_unit_id: None,
+        status: None,
+    }
+}
+
+fn dump(store: &Store, table: &str) -> Vec<Vec<String>> {
+    let conn = store.connection();
+    let mut stmt = conn
+        .prepare(&format!("SELECT * FROM {table} ORDER BY id"))
+        .unwrap();
+    let n = stmt.column_count();
+    let rows = stmt
+        .query_map([], |r| {
+            (0..n)
+                .map(|i| {
+                    r.get::<_, rusqlite::types::Value>(i)
+                        .map(|v| format!("{v:?}"))
+                })
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .unwrap();
+    rows.map(|r| r.unwrap()).collect()
+}
+
+#[test]
+fn every_write_is_logged_and_replaying_the_log_reproduces_the_store() {
+    let (mut store, user) = office_store("site-a");
+    let case = store
+        .save_case(&user, case_input("张𠀀明", "110101199003074514"))
+        .unwrap();
+    let mut edit = case_input("张𠀀明", "110101199003074514");
+    edit.id = Some(case.id.clone());
+    edit.status = Some(CaseStatus::Reported);
+    store.save_case(&user, edit).unwrap();
+    store
+        .add_checkin(
+            &user,
+            CheckinInput {
+                case_id: case.id.clone(),
+                occurred_at: "2026-03-02 09:00".to_string(),
+                method: CheckinMethod::InPerson,
+                note: "首次报到".to_string(),
+            },
+        )
+        .unwrap();
+    store.delete_case(&user, &case.id).unwrap();
+    store.restore_case(&user, &case.id).unwrap();
+
+    // The log is contiguous and hash-chained.
+    let log = store.own_log().unwrap();
+    let mut prev = GENESIS_HASH.to_string();
+    for (i, op) in log.iter().enumerate() {
+        assert_eq!(op.site_seq, i as u64 + 1);
+        assert_eq!(op.prev_hash, prev);
+        assert!(op.hash_is_valid());
+        prev = op.hash.clone();
+    }
+
+    // A fresh replica fed only the log holds exactly the same domain rows.
+    let mut replica = Store::open_in_memory().unwrap();
+    replica
+        .set_identity(&common_setup::identity("site-b"))
+        .unwrap();
+    replica.apply_remote(&log, 0).unwrap();
+    for table in [
+        "org_unit",
+        "app_user",
+        "corr_case",
+        "corr_checkin",
+        "conflict",
+    ] {
+        assert_eq!(
+            dump(&store, table),
+            dump(&replica, table),
+            "table {table} differs after replay"
+        );
+    }
+}
+
+#[test]
+fn no_code_outside_the_merge_writes_domain_tables() {
+    // ARCHITECTURE.md "One write path": SQL that writes a replicated table may only live in merge_sql.rs.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut offenders = Vec::new();
+    let writes = [
+        "INSERT INTO",
+        "INSERT OR IGNORE INTO",
+        "INSERT OR REPLACE INTO",
+        "UPDATE ",
+        "DELETE FROM",
+        "REPLACE INTO",
+    ];
+    let tables = [
+        "org_unit",
+        "app_user",
+        "corr_case",
+        "corr_checkin",
+        "conflict",
+        "{}",
+    ];
+    for dir in ["core/src", "sync-server/src", "src-tauri/src"] {
+        let mut stack = vec![root.join(dir)];
+        while let Some(path) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&path) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let p = entry.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|e| e == "rs") && !p.ends_with("merge_sql.rs") {
+                    let text = std::fs::read_to_string(&p).unwrap();
+                    for w in writes {
+                        for t in tables {
+                            if text.contains(&format!("{w}{t}"))
+                                || text.contains(&format!("{w} {t}"))
+                            {
+                                offenders.push(format!("{} writes {t}", p.display()));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "domain writes outside the merge: {offenders:?}"
+    );
+}
+
+#[test]
+fn hlc_never_goes_backwards_across_restarts_and_clock_resets() {
+    let dir = std::env::temp_dir().join(format!("jiceng-hlc-{}", uuid::Uuid::now_v7()));
+    let path = dir.join("site.sqlite");
+    let now = Arc::new(AtomicU64::new(1_800_000_000_000));
+    let clock = {
+        let now = now.clone();
+        Arc::new(move || now.load(Ordering::SeqCst))
+    };
+    let first_hlc;
+    {
+        let mut store = Store::open(&path).unwrap().with_clock(clock.clone());
+        store
+            .set_identity(&common_setup::identity("site-a"))
+            .unwrap();
+        store
+            .create_org_unit("u", "d", None, jiceng_core::model::OrgKind::District, "区")
+            .unwrap();
+        first_hlc = store.last_hlc().unwrap();
+        assert!(first_hlc > Hlc::ZERO);
+    }
+    // The PC clock is set back a whole day and the app restarts.
+    now.fetch_sub(86_400_000, Ordering::SeqCst);
+    let mut store = Store::open(&path).unwrap().with_clock(clock);
+    store
+        .create_org_unit(
+            "u",
+            "t",
+            Some("d"),
+            jiceng_core::model::OrgKind::Township,
+            "乡",
+        )
+        .unwrap();
+    let log = store.own_log().unwrap();
+    assert!(
+        log.windows(2).all(|w| w[1].hlc > w[0].hlc),
+        "HLC went backwards"
+    );
+    assert!(store.last_hlc().unwrap() > first_hlc);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn rare_character_names_round_trip_and_search_by_name_initials_and_id() {
+    let (mut store, user) = office_store("site-a");
+    let rare = "𪚥𠀀䶮";
+    let case = store
+        .save_case(&user, case_input(rare, "110101199003074514"))
+        .unwrap();
+    store
+        .save_case(&user, case_input("欧阳娜娜", "11010519491231002X"))
+        .unwrap();
+    let detail = store.get_case(&user, &case.id).unwrap();
+    assert_eq!(detail.case.name, rare);
+    assert_eq!(detail.case.sex, "male");
+    assert_eq!(detail.case.birth_date, "1990-03-07");
+    let find = |text: &str| {
+        store
+            .list_cases(
+                &user,
+                &CaseQuery {
+                    text: Some(text.to_string()),
+                    page: 1,
+                    page_size: 20,
+                    include_deleted: false,
+                },
+            )
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|c| c.name)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(find("𠀀"), vec![rare.to_string()]);
+    assert_eq!(find("oynn"), vec!["欧阳娜娜".to_string()]);
+    assert_eq!(find("1002x"), vec!["欧阳娜娜".to_string()]);
+    assert_eq!(find("%").len(), 0, "LIKE wildcards are escaped");
+    assert_eq!(find("").len(), 2);
+}
+
+#[test]
+fn paging_returns_totals_and_stable_pages() {
+    let (mut store, user) = office_store("site-a");
+    for i in 0..25u16 {
+        let id = jiceng_core::idcard::compose(
+            "110101",
+            chrono::NaiveDate::from_ymd_opt(1980, 1, 1).unwrap(),
+            i,
+        );
+        store
+            .save_case(&user, case_input(&format!("对象{i}"), &id))
+            .unwrap();
+    }
+    let page = |n| {
+        store
+            .list_cases(
+                &user,
+                &CaseQuery {
+                    text: None,
+                    page: n,
+                    page_size: 10,
+                    include_deleted: false,
+                },
+            )
+            .unwrap()
+    };
+    let (p1, p3) = (page(1), page(3));
+    assert_eq!((p1.total, p1.items.len(), p3.items.len()), (25, 10, 5));
+    assert!(p1.items.iter().all(|c| !p3.items.contains(c)));
+}
+
+#[test]
+fn bad_input_is_refused_with_a_reason_and_nothing_is_written() {
+    let (mut store, user) = office_store("site-a");
+    let before = store.own_log().unwrap().len();
+    let err = store
+        .save_case(&user, case_input("王五", "110101199003074515"))
+        .unwrap_err();
+    assert!(matches!(err, CoreError::IdNumber(_)));
+    assert!(err.message_zh().contains("校验位"));
+    let mut swapped = case_input("王五", "110101199003074514");
+    swapped.sentence_end = "2026-01-01".to_string();
+    assert_eq!(
+        store.save_case(&user, swapped).unwrap_err().code(),
+        "invalid_input"
+    );
+    assert_eq!(
+        store
+            .save_case(&user, case_input("  ", "110101199003074514"))
+            .unwrap_err()
+            .code(),
+        "invalid_input"
+    );
+    store
+        .save_case(&user, case_input("王五", "110101199003074514"))
+        .unwrap();
+    assert_eq!(
+        store
+            .save_case(&user, case_input("王五", "110101199003074514"))
+            .unwrap_err()
+            .code(),
+        "duplicate_case"
+    );
+    assert_eq!(
+        store.own_log().unwrap().len(),
+        before + 9,
+        "only the one valid case was logged"
+    );
+}
+
+#[test]
+fn check_ins_are_append_only_and_deletion_is_reversible() {
+    let (mut store, user) = office_store("site-a");
+    let case = store
+        .save_case(&user, case_input("赵六", "110101199003074514"))
+        .unwrap();
+    let checkin = store
+        .add_checkin(
+            &user,
+            CheckinInput {
+                case_id: case.id.clone(),
+                occurred_at: "2026-03-02T09:00:00+08:00".to_string(),
+                method: CheckinMethod::Phone,
+                note: "电话报到".to_string(),
+            },
+        )
+        .unwrap();
+    let table = jiceng_core::tables::table("corr_checkin").unwrap();
+    let err = store
+        .write_row(
+            &user.user_id,
+            table,
+            &checkin.id,
+            common_setup::OFFICE,
+            &[jiceng_core::store::WriteChange::new("note", "改写")],
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), "append_only");
+    let deleted = store.delete_case(&user, &case.id).unwrap();
+    assert!(deleted.deleted);
+    let restored = store.restore_case(&user, &case.id).unwrap();
+    assert!(!restored.deleted);
+    let history = store.get_case(&user, &case.id).unwrap().history;
+    assert_eq!(history.iter().filter(|h| h.field == "_deleted").count(), 2);
+}
+
+#[test]
+fn a_community_clerk_cannot_read_corrections() {
+    let (mut store, _) = office_store("site-a");
+    store
+        .create_user(
+            "setup",
+            &jiceng_core::store::NewUser {
+                username: "clerk".to_string(),
+                display_name: "工作人员".to_string(),
+                role: jiceng_core::model::Role::CommunityClerk,
+                org_unit_id: common_setup::OFFICE.to_string(),
+                password: "password-2".to_string(),
+            },
+        )
+        .unwrap();
+    let clerk = store.login("clerk", "password-2").unwrap();
+    assert_eq!(
+        store
+            .list_cases(&clerk, &CaseQuery::default())
+            .unwrap_err()
+            .code(),
+        "forbidden"
+    );
+    assert_eq!(
+        store.login("clerk", "wrong-password").unwrap_err().code(),
+        "bad_credentials"
+    );
+}
