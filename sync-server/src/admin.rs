@@ -69,42 +69,98 @@ pub fn seed_demo(master: &mut dyn MasterStore, now_ms: u64) -> Result<DemoDistri
     let district_id = master.add_org_unit(None, OrgKind::District, "示范区")?;
     let mut sites = Vec::new();
     let mut users = Vec::new();
-    let mut add_site = |master: &mut dyn MasterStore, unit: &str, name: String, kind: OrgKind| -> Result<()> {
-        let (site_id, code) = master.add_site(unit, &name, now_ms)?;
-        sites.push(DemoSite {
-            name,
-            site_id,
-            org_unit_id: unit.to_string(),
-            kind: kind.code().to_string(),
-            enrolment_code: code,
-        });
-        Ok(())
-    };
-    add_site(master, &district_id, "区司法局".to_string(), OrgKind::District)?;
-    master.add_user("admin", "区司法局管理员", Role::DistrictAdmin, &district_id, DEMO_PASSWORD)?;
+    let mut add_site =
+        |master: &mut dyn MasterStore, unit: &str, name: String, kind: OrgKind| -> Result<()> {
+            let (site_id, code) = master.add_site(unit, &name, now_ms)?;
+            sites.push(DemoSite {
+                name,
+                site_id,
+                org_unit_id: unit.to_string(),
+                kind: kind.code().to_string(),
+                enrolment_code: code,
+            });
+            Ok(())
+        };
+    add_site(
+        master,
+        &district_id,
+        "区司法局".to_string(),
+        OrgKind::District,
+    )?;
+    master.add_user(
+        "admin",
+        "区司法局管理员",
+        Role::DistrictAdmin,
+        &district_id,
+        DEMO_PASSWORD,
+    )?;
     users.push(demo_user("admin", Role::DistrictAdmin, "示范区"));
     let mut first_township = None;
     let mut clerk_number = 0;
     for township in TOWNSHIPS {
         let unit = master.add_org_unit(Some(&district_id), OrgKind::Township, township.name)?;
         first_township.get_or_insert(unit.clone());
-        add_site(master, &unit, format!("{}司法所", township.name), OrgKind::Township)?;
-        master.add_user(township.officer, &format!("{}矫正专干", township.name), Role::JudicialOfficer, &unit, DEMO_PASSWORD)?;
-        users.push(demo_user(township.officer, Role::JudicialOfficer, township.name));
+        add_site(
+            master,
+            &unit,
+            format!("{}司法所", township.name),
+            OrgKind::Township,
+        )?;
+        master.add_user(
+            township.officer,
+            &format!("{}矫正专干", township.name),
+            Role::JudicialOfficer,
+            &unit,
+            DEMO_PASSWORD,
+        )?;
+        users.push(demo_user(
+            township.officer,
+            Role::JudicialOfficer,
+            township.name,
+        ));
         for community in township.communities {
             let unit = master.add_org_unit(Some(&unit), OrgKind::Community, community)?;
-            add_site(master, &unit, format!("{community}工作站"), OrgKind::Community)?;
+            add_site(
+                master,
+                &unit,
+                format!("{community}工作站"),
+                OrgKind::Community,
+            )?;
             clerk_number += 1;
             let username = format!("clerk{clerk_number}");
-            master.add_user(&username, &format!("{community}工作人员"), Role::CommunityClerk, &unit, DEMO_PASSWORD)?;
+            master.add_user(
+                &username,
+                &format!("{community}工作人员"),
+                Role::CommunityClerk,
+                &unit,
+                DEMO_PASSWORD,
+            )?;
             users.push(demo_user(&username, Role::CommunityClerk, community));
         }
     }
     if let Some(unit) = first_township {
         for (name, id_number, kind, start, end) in [
-            ("张𠀀明", "110101199003074514", CaseKind::Probation, "2026-03-01", "2028-02-29"),
-            ("欧阳䶮", "110101198512120027", CaseKind::Parole, "2026-07-15", "2027-07-14"),
-            ("李四", "11010519491231002X", CaseKind::TemporaryOutside, "2026-01-10", "2026-12-31"),
+            (
+                "张𠀀明",
+                "110101199003074514",
+                CaseKind::Probation,
+                "2026-03-01",
+                "2028-02-29",
+            ),
+            (
+                "欧阳䶮",
+                "110101198512120027",
+                CaseKind::Parole,
+                "2026-07-15",
+                "2027-07-14",
+            ),
+            (
+                "李四",
+                "11010519491231002X",
+                CaseKind::TemporaryOutside,
+                "2026-01-10",
+                "2026-12-31",
+            ),
         ] {
             master.add_case_as_admin(CaseInput {
                 id: None,

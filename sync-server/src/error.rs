@@ -5,11 +5,15 @@ use thiserror::Error;
 
 #[derive(Debug, Error)]
 pub enum ServerError {
-    #[error("missing or malformed Authorization header; send 'Authorization: Bearer <site token>'")]
+    #[error(
+        "missing or malformed Authorization header; send 'Authorization: Bearer <site token>'"
+    )]
     MissingToken,
     #[error("unknown or revoked site token; re-enrol this desktop with a new code from the district admin")]
     BadToken,
-    #[error("enrolment code unknown, already used or expired; ask the district admin for a new one")]
+    #[error(
+        "enrolment code unknown, already used or expired; ask the district admin for a new one"
+    )]
     BadCode,
     #[error("invalid request: {0}")]
     BadRequest(String),
@@ -33,7 +37,9 @@ pub enum ServerError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
-    #[error("request body is too large; push at most {0} bytes per request (send smaller batches)")]
+    #[error(
+        "request body is too large; push at most {0} bytes per request (send smaller batches)"
+    )]
     TooLarge(usize),
     #[error("master store error: {0}")]
     Store(String),
@@ -69,7 +75,9 @@ impl ServerError {
         match self {
             ServerError::MissingToken | ServerError::BadToken | ServerError::BadCode => 401,
             ServerError::BadRequest(_) | ServerError::BadOperation { .. } => 400,
-            ServerError::UnknownTable(_) | ServerError::UnknownField(_) | ServerError::BadValue(_) => 422,
+            ServerError::UnknownTable(_)
+            | ServerError::UnknownField(_)
+            | ServerError::BadValue(_) => 422,
             ServerError::OutOfScope { .. } => 403,
             ServerError::NotFound(_) => 404,
             ServerError::HashMismatch { .. }
@@ -92,7 +100,9 @@ impl From<rusqlite::Error> for ServerError {
 impl From<CoreError> for ServerError {
     fn from(e: CoreError) -> Self {
         match e {
-            CoreError::Invalid { reason, field, .. } => ServerError::BadRequest(format!("{field}: {reason}")),
+            CoreError::Invalid { reason, field, .. } => {
+                ServerError::BadRequest(format!("{field}: {reason}"))
+            }
             CoreError::NotFound(what) => ServerError::NotFound(what.to_string()),
             CoreError::IdNumber(e) => ServerError::BadRequest(e.to_string()),
             other => ServerError::Store(other.to_string()),

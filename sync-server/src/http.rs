@@ -66,7 +66,8 @@ async fn read_json<T: serde::de::DeserializeOwned>(body: Body) -> Result<T, Serv
     let bytes = to_bytes(body, MAX_BODY_BYTES)
         .await
         .map_err(|_| ServerError::TooLarge(MAX_BODY_BYTES))?;
-    serde_json::from_slice(&bytes).map_err(|e| ServerError::BadRequest(format!("body is not the expected JSON: {e}")))
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ServerError::BadRequest(format!("body is not the expected JSON: {e}")))
 }
 
 fn bearer(headers: &HeaderMap) -> Result<String, ServerError> {
@@ -74,7 +75,10 @@ fn bearer(headers: &HeaderMap) -> Result<String, ServerError> {
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .ok_or(ServerError::MissingToken)?;
-    let token = value.strip_prefix("Bearer ").ok_or(ServerError::MissingToken)?.trim();
+    let token = value
+        .strip_prefix("Bearer ")
+        .ok_or(ServerError::MissingToken)?
+        .trim();
     if token.is_empty() || token.len() > 256 {
         return Err(ServerError::MissingToken);
     }
@@ -105,7 +109,11 @@ async fn enrol(State(master): State<SharedMaster>, body: Body) -> Result<Respons
     Ok(Json(response).into_response())
 }
 
-async fn push(State(master): State<SharedMaster>, headers: HeaderMap, body: Body) -> Result<Response, ServerError> {
+async fn push(
+    State(master): State<SharedMaster>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ServerError> {
     let site = authenticate(&master, &headers).await?;
     let request: PushRequest = read_json(body).await?;
     let count = request.ops.len();
@@ -115,13 +123,17 @@ async fn push(State(master): State<SharedMaster>, headers: HeaderMap, body: Body
 }
 
 fn query_u64(query: &Option<String>, key: &str, default: u64) -> Result<u64, ServerError> {
-    let Some(query) = query else { return Ok(default) };
+    let Some(query) = query else {
+        return Ok(default);
+    };
     for pair in query.split('&') {
         if let Some((k, v)) = pair.split_once('=') {
             if k == key {
-                return v
-                    .parse()
-                    .map_err(|_| ServerError::BadRequest(format!("query parameter {key} must be a non-negative integer")));
+                return v.parse().map_err(|_| {
+                    ServerError::BadRequest(format!(
+                        "query parameter {key} must be a non-negative integer"
+                    ))
+                });
             }
         }
     }

@@ -19,12 +19,20 @@ pub fn now_ms() -> u64 {
 }
 
 /// Serves the API on `listen` until Ctrl-C / SIGTERM.
-pub async fn serve(master: Box<dyn master::MasterStore>, listen: std::net::SocketAddr) -> std::io::Result<()> {
+pub async fn serve(
+    master: Box<dyn master::MasterStore>,
+    listen: std::net::SocketAddr,
+) -> std::io::Result<()> {
     let shared = std::sync::Arc::new(std::sync::Mutex::new(master));
     let app = http::router(shared);
     let listener = tokio::net::TcpListener::bind(listen).await?;
-    tracing::info!("jiceng-server listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
+    tracing::info!(
+        "jiceng-server listening on http://{}",
+        listener.local_addr()?
+    );
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
 }
 
 async fn shutdown_signal() {

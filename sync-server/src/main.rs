@@ -7,10 +7,19 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "jiceng-server", version, about = "Jiceng sync server and district administration")]
+#[command(
+    name = "jiceng-server",
+    version,
+    about = "Jiceng sync server and district administration"
+)]
 struct Cli {
     /// The master record: a SQLite file path (embedded backend).
-    #[arg(long, env = "JICENG_MASTER", default_value = "jiceng-master.sqlite", global = true)]
+    #[arg(
+        long,
+        env = "JICENG_MASTER",
+        default_value = "jiceng-master.sqlite",
+        global = true
+    )]
     db: String,
     #[command(subcommand)]
     command: Command,
@@ -101,20 +110,29 @@ fn run(cli: Cli) -> Result<(), String> {
                 .block_on(jiceng_server::serve(master, listen))
                 .map_err(|e| format!("cannot serve on {listen}: {e}"))
         }
-        Command::Admin { action } => admin_command(master.as_mut(), action).map_err(|e| e.to_string()),
+        Command::Admin { action } => {
+            admin_command(master.as_mut(), action).map_err(|e| e.to_string())
+        }
     }
 }
 
 fn print_json(value: &impl serde::Serialize) {
-    println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_default()
+    );
 }
 
-fn admin_command(master: &mut dyn master::MasterStore, action: Admin) -> Result<(), jiceng_server::error::ServerError> {
+fn admin_command(
+    master: &mut dyn master::MasterStore,
+    action: Admin,
+) -> Result<(), jiceng_server::error::ServerError> {
     use jiceng_server::error::ServerError;
     match action {
         Admin::OrgAdd { kind, parent, name } => {
-            let kind = OrgKind::from_code(&kind)
-                .ok_or_else(|| ServerError::BadRequest("kind must be district, township or community".to_string()))?;
+            let kind = OrgKind::from_code(&kind).ok_or_else(|| {
+                ServerError::BadRequest("kind must be district, township or community".to_string())
+            })?;
             let id = master.add_org_unit(parent.as_deref(), kind, &name)?;
             println!("{id}");
         }
@@ -132,8 +150,12 @@ fn admin_command(master: &mut dyn master::MasterStore, action: Admin) -> Result<
             org,
             password,
         } => {
-            let role = Role::from_code(&role).ok_or_else(|| ServerError::BadRequest(format!("unknown role {role}")))?;
-            println!("{}", master.add_user(&username, &display_name, role, &org, &password)?);
+            let role = Role::from_code(&role)
+                .ok_or_else(|| ServerError::BadRequest(format!("unknown role {role}")))?;
+            println!(
+                "{}",
+                master.add_user(&username, &display_name, role, &org, &password)?
+            );
         }
         Admin::Alarms => print_json(&master.alarms()?),
         Admin::Demo => print_json(&admin::seed_demo(master, now_ms())?),

@@ -58,21 +58,44 @@ pub trait MasterStore: Send {
     /// Appends a site's operations to the log and merges them into the master (idempotent on
     /// (site id, site_seq)).
     fn push(&mut self, site: &SiteAuth, request: PushRequest, now_ms: u64) -> Result<PushResponse>;
-    fn pull(&mut self, site: &SiteAuth, after: u64, limit: usize, now_ms: u64) -> Result<PullResponse>;
+    fn pull(
+        &mut self,
+        site: &SiteAuth,
+        after: u64,
+        limit: usize,
+        now_ms: u64,
+    ) -> Result<PullResponse>;
     /// One master row as JSON (its visible fields), if the site may read it.
     fn record(&mut self, site: &SiteAuth, table: &str, id: &str) -> Result<serde_json::Value>;
     /// Master rows of a table inside the site's read scope, ordered by id.
-    fn records(&mut self, site: &SiteAuth, table: &str, offset: u64, limit: u64) -> Result<Vec<serde_json::Value>>;
+    fn records(
+        &mut self,
+        site: &SiteAuth,
+        table: &str,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<serde_json::Value>>;
 
     // Administration (D-2).
-    fn add_org_unit(&mut self, parent_id: Option<&str>, kind: OrgKind, name: &str) -> Result<String>;
+    fn add_org_unit(
+        &mut self,
+        parent_id: Option<&str>,
+        kind: OrgKind,
+        name: &str,
+    ) -> Result<String>;
     fn org_units(&mut self) -> Result<Vec<OrgUnitSummary>>;
     /// Registers a site at an org unit; returns its id and a one-time enrolment code.
     fn add_site(&mut self, org_unit_id: &str, name: &str, now_ms: u64) -> Result<(String, String)>;
     fn new_enrolment_code(&mut self, site_id: &str, now_ms: u64) -> Result<String>;
     fn sites(&mut self) -> Result<Vec<SiteSummary>>;
-    fn add_user(&mut self, username: &str, display_name: &str, role: Role, org_unit_id: &str, password: &str)
-        -> Result<String>;
+    fn add_user(
+        &mut self,
+        username: &str,
+        display_name: &str,
+        role: Role,
+        org_unit_id: &str,
+        password: &str,
+    ) -> Result<String>;
     /// Writes a corrections case as the district administrator (demo data, imports).
     fn add_case_as_admin(&mut self, input: jiceng_core::model::CaseInput) -> Result<String>;
     fn alarms(&mut self) -> Result<Vec<Alarm>>;

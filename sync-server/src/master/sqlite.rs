@@ -9,12 +9,15 @@ use jiceng_core::model::{OrgKind, Role};
 use jiceng_core::op::{Operation, SCHEMA_VERSION};
 use jiceng_core::store::{merge_sql, NewUser, SiteIdentity, Store};
 use jiceng_core::tables::{self, TableDef, ROW_ID_SCOPE};
-use jiceng_core::wire::{Ack, EnrolRequest, EnrolResponse, PullResponse, PushRequest, PushResponse};
+use jiceng_core::wire::{
+    Ack, EnrolRequest, EnrolResponse, PullResponse, PushRequest, PushResponse,
+};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-const SERVER_MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("../../../schema/server/0001_master.sql"))];
+const SERVER_MIGRATIONS: &[(u32, &str)] =
+    &[(1, include_str!("../../../schema/server/0001_master.sql"))];
 /// The server's own writes (admin CLI) are logged under this user id.
 const ADMIN_ACTOR: &str = "admin";
 /// Enrolment codes expire after 14 days.
@@ -38,9 +41,14 @@ impl SqliteMaster {
 
     fn init(mut store: Store) -> Result<SqliteMaster> {
         let conn = store.connection_mut();
-        conn.execute_batch("CREATE TABLE IF NOT EXISTS server_schema (version INTEGER NOT NULL) STRICT;")?;
-        let current: u32 = conn
-            .query_row("SELECT COALESCE(MAX(version), 0) FROM server_schema", [], |r| r.get(0))?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS server_schema (version INTEGER NOT NULL) STRICT;",
+        )?;
+        let current: u32 = conn.query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM server_schema",
+            [],
+            |r| r.get(0),
+        )?;
         for (version, sql) in SERVER_MIGRATIONS {
             if *version > current {
                 let tx = conn.transaction()?;
@@ -68,7 +76,10 @@ impl SqliteMaster {
                 site_id
             }
         };
-        Ok(SqliteMaster { store, server_site_id })
+        Ok(SqliteMaster {
+            store,
+            server_site_id,
+        })
     }
 
     /// The master's domain tables and log, for tests and tools that read SQL directly.
@@ -112,7 +123,8 @@ impl SqliteMaster {
                 .query_row([site_id], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))
                 .optional()?
                 .ok_or_else(|| ServerError::NotFound(format!("site {site_id}")))?;
-            let (old, new): (Vec<&Operation>, Vec<&Operation>) = site_ops.into_iter().partition(|o| o.site_seq <= last_seq);
+            let (old, new): (Vec<&Operation>, Vec<&Operation>) =
+                site_ops.into_iter().partition(|o| o.site_seq <= last_seq);
             for op in &old {
                 match receipt(&tx, site_id, op.site_seq)? {
                     Some((hash, server_seq)) if hash == op.hash => {
@@ -149,7 +161,10 @@ impl SqliteMaster {
             merge_sql::merge_ops(&tx, &fresh)?;
             let mut by_origin: BTreeMap<&str, Vec<Operation>> = BTreeMap::new();
             for op in &fresh {
-                by_origin.entry(op.site_id.as_str()).or_default().push(op.clone());
+                by_origin
+                    .entry(op.site_id.as_str())
+                    .or_default()
+                    .push(op.clone());
             }
             for (origin, site_ops) in by_origin {
                 acks.extend(append_to_log(&tx, origin, &site_ops, now_ms)?);
@@ -177,7 +192,8 @@ impl SqliteMaster {
 
     /// Checks one operation against the site's write scope and the schema (before any write).
     fn check_op(&self, site: &SiteAuth, op: &Operation) -> Result<&'static TableDef> {
-        let def = tables::table(&op.table).ok_or_else(|| ServerError::UnknownTable(op.table.clone()))?;
+        let def =
+            tables::table(&op.table).ok_or_else(|| ServerError::UnknownTable(op.table.clone()))?;
         let field = def
             .field(&op.field)
             .ok_or_else(|| ServerError::UnknownField(format!("{}.{}", op.table, op.field)))?;
@@ -241,17 +257,19 @@ impl SqliteMaster {
         let scope: Option<Option<String>> = self
             .store
             .connection()
-            .prepare_cached(&format!("SELECT {} FROM {} WHERE id = ?1", def.scope_field, def.name))?
+            .prepare_cached(&format!(
+                "SELECT {} FROM {} WHERE id = ?1",
+                def.scope_field, def.name
+            ))?
             .query_row([row_id], |r| r.get(0))
             .optional()?;
         Ok(scope.flatten())
     }
 
     fn site_auth(&self, site_id: &str, org_unit_id: &str) -> Result<SiteAuth> {
-        let kind = self
-            .store
-            .org_unit_kind(org_unit_id)?
-            .ok_or_else(|| ServerError::Store(format!("site {site_id} is attached to an unknown org unit")))?;
+        let kind = self.store.org_unit_kind(org_unit_id)?.ok_or_else(|| {
+            ServerError::Store(format!("site {site_id} is attached to an unknown org unit"))
+        })?;
         Ok(SiteAuth {
             site_id: site_id.to_string(),
             org_unit_id: org_unit_id.to_string(),
@@ -261,7 +279,8 @@ impl SqliteMaster {
     }
 
     fn readable(&self, site: &SiteAuth, table: &str) -> Result<&'static TableDef> {
-        let def = tables::table(table).ok_or_else(|| ServerError::UnknownTable(table.to_string()))?;
+        let def =
+            tables::table(table).ok_or_else(|| ServerError::UnknownTable(table.to_string()))?;
         if !scope::may_read_table(site.kind, def) {
             return Err(ServerError::NotFound(format!("{table} rows for this site")));
         }
@@ -278,26 +297,47 @@ fn receipt(tx: &Transaction<'_>, site_id: &str, seq: u64) -> Result<Option<(Stri
         )?
         .query_row(params![site_id, seq as i64], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
-    let Some((first, receipts)) = batch else { return Ok(None) };
+    let Some((first, receipts)) = batch else {
+        return Ok(None);
+    };
     let at = (seq as usize).saturating_sub(first as usize) * RECEIPT_LEN;
-    let Some(entry) = receipts.get(at..at + RECEIPT_LEN) else { return Ok(None) };
+    let Some(entry) = receipts.get(at..at + RECEIPT_LEN) else {
+        return Ok(None);
+    };
     let mut seq_bytes = [0u8; 8];
     seq_bytes.copy_from_slice(&entry[32..]);
-    Ok(Some((hex::encode(&entry[..32]), u64::from_be_bytes(seq_bytes))))
+    Ok(Some((
+        hex::encode(&entry[..32]),
+        u64::from_be_bytes(seq_bytes),
+    )))
 }
 
 /// Appends one site's contiguous operations to the audit log, assigning global server_seqs, one chunk per
 /// (scope, table).
-fn append_to_log(tx: &Transaction<'_>, site_id: &str, ops: &[Operation], now_ms: u64) -> Result<Vec<Ack>> {
-    let (Some(first), Some(last)) = (ops.first(), ops.last()) else { return Ok(Vec::new()) };
+fn append_to_log(
+    tx: &Transaction<'_>,
+    site_id: &str,
+    ops: &[Operation],
+    now_ms: u64,
+) -> Result<Vec<Ack>> {
+    let (Some(first), Some(last)) = (ops.first(), ops.last()) else {
+        return Ok(Vec::new());
+    };
     let mut next_seq: u64 = tx
-        .query_row("SELECT last_seq FROM log_chunk ORDER BY first_seq DESC LIMIT 1", [], |r| r.get::<_, i64>(0))
+        .query_row(
+            "SELECT last_seq FROM log_chunk ORDER BY first_seq DESC LIMIT 1",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
         .optional()?
         .map(|s| s as u64 + 1)
         .unwrap_or(1);
     let mut chunks: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
     for (i, op) in ops.iter().enumerate() {
-        chunks.entry((op.scope.as_str(), op.table.as_str())).or_default().push(i);
+        chunks
+            .entry((op.scope.as_str(), op.table.as_str()))
+            .or_default()
+            .push(i);
     }
     let mut server_seqs = vec![0u64; ops.len()];
     let mut chunk_rows = Vec::with_capacity(chunks.len());
@@ -311,7 +351,8 @@ fn append_to_log(tx: &Transaction<'_>, site_id: &str, ops: &[Operation], now_ms:
             stamped.push(op);
             next_seq += 1;
         }
-        let json = serde_json::to_string(&stamped).map_err(|e| ServerError::Store(e.to_string()))?;
+        let json =
+            serde_json::to_string(&stamped).map_err(|e| ServerError::Store(e.to_string()))?;
         chunk_rows.push((first_seq, next_seq - 1, scope, table, json));
     }
     let mut receipts = Vec::with_capacity(ops.len() * RECEIPT_LEN);
@@ -351,7 +392,9 @@ impl MasterStore for SqliteMaster {
             .store
             .connection()
             .prepare_cached("SELECT id, org_unit_id, revoked FROM site WHERE token_hash = ?1")?
-            .query_row([auth::secret_digest(token)], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_row([auth::secret_digest(token)], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
             .optional()?;
         match row {
             Some((site_id, org_unit_id, 0)) => self.site_auth(&site_id, &org_unit_id),
@@ -371,7 +414,10 @@ impl MasterStore for SqliteMaster {
             .optional()?;
         let site_id = site_id.ok_or(ServerError::BadCode)?;
         let token = auth::random_token();
-        tx.execute("UPDATE enrolment_code SET used_at_ms = ?2 WHERE code_hash = ?1", params![code_hash, now_ms as i64])?;
+        tx.execute(
+            "UPDATE enrolment_code SET used_at_ms = ?2 WHERE code_hash = ?1",
+            params![code_hash, now_ms as i64],
+        )?;
         tx.execute(
             "UPDATE site SET token_hash = ?2, enrolled_at_ms = ?3, device_label = ?4, db_instance_id = ?5, \
              last_seq = 0, last_hash = '' WHERE id = ?1",
@@ -383,8 +429,11 @@ impl MasterStore for SqliteMaster {
                 request.db_instance_id.chars().take(64).collect::<String>()
             ],
         )?;
-        let (site_name, org_unit_id): (String, String) =
-            tx.query_row("SELECT name, org_unit_id FROM site WHERE id = ?1", [&site_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let (site_name, org_unit_id): (String, String) = tx.query_row(
+            "SELECT name, org_unit_id FROM site WHERE id = ?1",
+            [&site_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         tx.commit()?;
         let org_unit_name = self.store.org_unit_name(&org_unit_id)?.unwrap_or_default();
         Ok(EnrolResponse {
@@ -421,7 +470,10 @@ impl MasterStore for SqliteMaster {
                     if !site.covers(&owner) {
                         let e = ServerError::OutOfScope {
                             seq: op.site_seq,
-                            reason: format!("{} {} belongs to org unit {owner}", def.name, op.row_id),
+                            reason: format!(
+                                "{} {} belongs to org unit {owner}",
+                                def.name, op.row_id
+                            ),
                         };
                         self.raise_alarm(Some(&site.site_id), e.code(), &e.to_string(), now_ms);
                         return Err(e);
@@ -433,7 +485,10 @@ impl MasterStore for SqliteMaster {
             Ok((acks, duplicates)) => {
                 self.store.connection().execute(
                     "UPDATE site SET db_instance_id = ?2 WHERE id = ?1",
-                    params![site.site_id, request.db_instance_id.chars().take(64).collect::<String>()],
+                    params![
+                        site.site_id,
+                        request.db_instance_id.chars().take(64).collect::<String>()
+                    ],
                 )?;
                 Ok(PushResponse {
                     acks,
@@ -450,17 +505,31 @@ impl MasterStore for SqliteMaster {
         }
     }
 
-    fn pull(&mut self, site: &SiteAuth, after: u64, limit: usize, now_ms: u64) -> Result<PullResponse> {
+    fn pull(
+        &mut self,
+        site: &SiteAuth,
+        after: u64,
+        limit: usize,
+        now_ms: u64,
+    ) -> Result<PullResponse> {
         let readable: Vec<&str> = tables::TABLES
             .iter()
-            .filter(|t| scope::may_read_table(site.kind, t) && !scope::user_rows_only_at_own_unit(t))
+            .filter(|t| {
+                scope::may_read_table(site.kind, t) && !scope::user_rows_only_at_own_unit(t)
+            })
             .map(|t| t.name)
             .collect();
-        let scope_json = serde_json::to_string(&site.scope).map_err(|e| ServerError::Store(e.to_string()))?;
-        let tables_json = serde_json::to_string(&readable).map_err(|e| ServerError::Store(e.to_string()))?;
+        let scope_json =
+            serde_json::to_string(&site.scope).map_err(|e| ServerError::Store(e.to_string()))?;
+        let tables_json =
+            serde_json::to_string(&readable).map_err(|e| ServerError::Store(e.to_string()))?;
         let conn = self.store.connection();
         let head: u64 = conn
-            .query_row("SELECT last_seq FROM log_chunk ORDER BY first_seq DESC LIMIT 1", [], |r| r.get::<_, i64>(0))
+            .query_row(
+                "SELECT last_seq FROM log_chunk ORDER BY first_seq DESC LIMIT 1",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
             .optional()?
             .unwrap_or(0) as u64;
         let mut stmt = conn.prepare_cached(
@@ -469,7 +538,13 @@ impl MasterStore for SqliteMaster {
                OR (tbl = 'app_user' AND scope = ?5)) \
              ORDER BY first_seq",
         )?;
-        let mut rows = stmt.query(params![after as i64, site.site_id, scope_json, tables_json, site.org_unit_id])?;
+        let mut rows = stmt.query(params![
+            after as i64,
+            site.site_id,
+            scope_json,
+            tables_json,
+            site.org_unit_id
+        ])?;
         let mut ops: Vec<Operation> = Vec::new();
         let mut next_cursor = head.max(after);
         let mut has_more = false;
@@ -480,8 +555,8 @@ impl MasterStore for SqliteMaster {
             }
             let last_seq: i64 = row.get(0)?;
             let json: String = row.get(1)?;
-            let chunk: Vec<Operation> =
-                serde_json::from_str(&json).map_err(|e| ServerError::Store(format!("log chunk {last_seq}: {e}")))?;
+            let chunk: Vec<Operation> = serde_json::from_str(&json)
+                .map_err(|e| ServerError::Store(format!("log chunk {last_seq}: {e}")))?;
             ops.extend(chunk);
             next_cursor = last_seq as u64;
         }
@@ -499,7 +574,10 @@ impl MasterStore for SqliteMaster {
     fn record(&mut self, site: &SiteAuth, table: &str, id: &str) -> Result<serde_json::Value> {
         let def = self.readable(site, table)?;
         let rows = select_rows(self.store.connection(), def, Some(id), 0, 1)?;
-        let row = rows.into_iter().next().ok_or_else(|| ServerError::NotFound(format!("{table} {id}")))?;
+        let row = rows
+            .into_iter()
+            .next()
+            .ok_or_else(|| ServerError::NotFound(format!("{table} {id}")))?;
         let owner = row_owner(def, &row);
         if !site.covers(&owner) {
             return Err(ServerError::NotFound(format!("{table} {id}")));
@@ -507,7 +585,13 @@ impl MasterStore for SqliteMaster {
         Ok(row)
     }
 
-    fn records(&mut self, site: &SiteAuth, table: &str, offset: u64, limit: u64) -> Result<Vec<serde_json::Value>> {
+    fn records(
+        &mut self,
+        site: &SiteAuth,
+        table: &str,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<serde_json::Value>> {
         let def = self.readable(site, table)?;
         // Filter by scope in Rust: the table is small per page and the scope column differs per table.
         let rows = select_rows(self.store.connection(), def, None, 0, u64::MAX)?;
@@ -519,7 +603,12 @@ impl MasterStore for SqliteMaster {
             .collect())
     }
 
-    fn add_org_unit(&mut self, parent_id: Option<&str>, kind: OrgKind, name: &str) -> Result<String> {
+    fn add_org_unit(
+        &mut self,
+        parent_id: Option<&str>,
+        kind: OrgKind,
+        name: &str,
+    ) -> Result<String> {
         match (parent_id, kind) {
             (None, OrgKind::District) => {}
             (Some(parent), _) => {
@@ -529,7 +618,8 @@ impl MasterStore for SqliteMaster {
                     .ok_or_else(|| ServerError::NotFound(format!("org unit {parent}")))?;
                 let fits = matches!(
                     (parent_kind, kind),
-                    (OrgKind::District, OrgKind::Township) | (OrgKind::Township, OrgKind::Community)
+                    (OrgKind::District, OrgKind::Township)
+                        | (OrgKind::Township, OrgKind::Community)
                 );
                 if !fits {
                     return Err(ServerError::BadRequest(format!(
@@ -539,10 +629,15 @@ impl MasterStore for SqliteMaster {
                     )));
                 }
             }
-            (None, _) => return Err(ServerError::BadRequest("only a district has no parent".to_string())),
+            (None, _) => {
+                return Err(ServerError::BadRequest(
+                    "only a district has no parent".to_string(),
+                ))
+            }
         }
         let id = uuid::Uuid::now_v7().to_string();
-        self.store.create_org_unit(ADMIN_ACTOR, &id, parent_id, kind, name)?;
+        self.store
+            .create_org_unit(ADMIN_ACTOR, &id, parent_id, kind, name)?;
         self.publish_own_writes(now())?;
         Ok(id)
     }
@@ -581,17 +676,22 @@ impl MasterStore for SqliteMaster {
     }
 
     fn new_enrolment_code(&mut self, site_id: &str, now_ms: u64) -> Result<String> {
-        let exists: bool = self
-            .store
-            .connection()
-            .query_row("SELECT EXISTS (SELECT 1 FROM site WHERE id = ?1 AND org_unit_id <> '')", [site_id], |r| r.get(0))?;
+        let exists: bool = self.store.connection().query_row(
+            "SELECT EXISTS (SELECT 1 FROM site WHERE id = ?1 AND org_unit_id <> '')",
+            [site_id],
+            |r| r.get(0),
+        )?;
         if !exists {
             return Err(ServerError::NotFound(format!("site {site_id}")));
         }
         let code = auth::random_enrolment_code();
         self.store.connection().execute(
             "INSERT INTO enrolment_code (code_hash, site_id, expires_at_ms) VALUES (?1, ?2, ?3)",
-            params![auth::secret_digest(&auth::normalise_code(&code)), site_id, (now_ms + CODE_TTL_MS) as i64],
+            params![
+                auth::secret_digest(&auth::normalise_code(&code)),
+                site_id,
+                (now_ms + CODE_TTL_MS) as i64
+            ],
         )?;
         Ok(code)
     }
@@ -653,8 +753,10 @@ impl MasterStore for SqliteMaster {
     }
 
     fn alarms(&mut self) -> Result<Vec<Alarm>> {
-        let mut stmt =
-            self.store.connection().prepare("SELECT at_ms, site_id, code, detail FROM alarm ORDER BY id")?;
+        let mut stmt = self
+            .store
+            .connection()
+            .prepare("SELECT at_ms, site_id, code, detail FROM alarm ORDER BY id")?;
         let rows = stmt.query_map([], |r| {
             Ok(Alarm {
                 at_ms: r.get::<_, i64>(0)? as u64,
@@ -667,11 +769,11 @@ impl MasterStore for SqliteMaster {
     }
 
     fn log_len(&mut self) -> Result<u64> {
-        Ok(self
-            .store
-            .connection()
-            .query_row("SELECT COALESCE(SUM(last_seq - first_seq + 1), 0) FROM log_chunk", [], |r| r.get::<_, i64>(0))?
-            as u64)
+        Ok(self.store.connection().query_row(
+            "SELECT COALESCE(SUM(last_seq - first_seq + 1), 0) FROM log_chunk",
+            [],
+            |r| r.get::<_, i64>(0),
+        )? as u64)
     }
 }
 
@@ -680,8 +782,15 @@ fn now() -> u64 {
 }
 
 fn row_owner(def: &TableDef, row: &serde_json::Value) -> String {
-    let field = if def.scope_field == ROW_ID_SCOPE { "id" } else { def.scope_field };
-    row.get(field).and_then(|v| v.as_str()).unwrap_or_default().to_string()
+    let field = if def.scope_field == ROW_ID_SCOPE {
+        "id"
+    } else {
+        def.scope_field
+    };
+    row.get(field)
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// Visible fields of master rows as JSON objects (never the password hash).
@@ -692,7 +801,12 @@ fn select_rows(
     offset: u64,
     limit: u64,
 ) -> Result<Vec<serde_json::Value>> {
-    let columns: Vec<&str> = def.fields.iter().map(|f| f.name).filter(|f| *f != "password_hash").collect();
+    let columns: Vec<&str> = def
+        .fields
+        .iter()
+        .map(|f| f.name)
+        .filter(|f| *f != "password_hash")
+        .collect();
     let sql = format!(
         "SELECT id, {} FROM {} WHERE (?1 IS NULL OR id = ?1) ORDER BY id LIMIT ?2 OFFSET ?3",
         columns.join(", "),
@@ -709,7 +823,9 @@ fn select_rows(
             let value: rusqlite::types::Value = row.get(i + 1)?;
             let json = match value {
                 rusqlite::types::Value::Null => serde_json::Value::Null,
-                rusqlite::types::Value::Integer(n) if *column == "_deleted" => serde_json::Value::Bool(n != 0),
+                rusqlite::types::Value::Integer(n) if *column == "_deleted" => {
+                    serde_json::Value::Bool(n != 0)
+                }
                 rusqlite::types::Value::Integer(n) => serde_json::Value::from(n),
                 rusqlite::types::Value::Real(f) => serde_json::Value::from(f),
                 rusqlite::types::Value::Text(t) => serde_json::Value::String(t),
