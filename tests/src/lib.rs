@@ -1,1 +1,198 @@
-//! Shared helpers of the cross-component tests.
+//! Shared helpers of the cross-component tests: a real `jiceng-server` process on 127.0.0.1 with a
+//! temporary SQLite master and the demo district, and sites that are real `jiceng-core` stores.
+
+use jiceng_core::model::SessionUser;
+use jiceng_core::store::Store;
+use serde_json::Value;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// The workspace's target dir (honours CARGO_TARGET_DIR, as the test scripts set it).
+pub fn target_dir() -> PathBuf {
+    // Test executables live in <target>/<profile>/deps/.
+    let exe = std::env::current_exe().expect("current exe");
+    exe.parent()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .expect("target profile dir")
+}
+
+/// Path of the `jiceng-server` binary, building it if `cargo test -p jiceng-tests` ran alone.
+pub fn server_binary() -> PathBuf {
+    let path = target_dir().join("jiceng-server");
+    if !path.exists() {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-p", "jiceng-server", "--bin", "jiceng-server"])
+            .status()
+            .expect("cargo build jiceng-server");
+        assert!(status.success(), "building jiceng-server failed");
+    }
+    path
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+pub fn temp_dir(label: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("jiceng-{label}-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// A running `jiceng-server serve` with its master file.
+pub struct TestServer {
+    pub dir: PathBuf,
+    pub master: PathBuf,
+    pub port: u16,
+    child: Option<Child>,
+}
+
+impl TestServer {
+    /// Creates a master with the demo district (returning `admin demo`'s JSON) and starts serving it.
+    pub fn start_demo(label: &str) -> (TestServer, Value) {
+        let dir = temp_dir(label);
+        let master = dir.join("master.sqlite");
+        let output = Command::new(server_binary())
+            .args(["--db", master.to_str().expect("utf-8 path"), "admin", "demo"])
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("run admin demo");
+        assert!(output.status.success(), "admin demo failed: {}", String::from_utf8_lossy(&output.stderr));
+        let demo: Value = serde_json::from_slice(&output.stdout).expect("demo JSON");
+        let mut server = TestServer {
+            dir,
+            master,
+            port: free_port(),
+            child: None,
+        };
+        server.start();
+        (server, demo)
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn start(&mut self) {
+        assert!(self.child.is_none(), "server already running");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join("server.log"))
+            .expect("server log");
+        let child = Command::new(server_binary())
+            .args([
+                "--db",
+                self.master.to_str().expect("utf-8 path"),
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{}", self.port),
+            ])
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("spawn jiceng-server");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("jiceng-server did not start listening on {}", self.port);
+    }
+
+    /// Kills the server abruptly (SIGKILL), as a power cut would.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Reads the master file directly (for assertions only).
+    pub fn master_connection(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open_with_flags(&self.master, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("open master")
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A desktop site: a real store file enrolled through the real client.
+pub struct Site {
+    pub name: String,
+    pub store: Mutex<Store>,
+    pub path: PathBuf,
+}
+
+impl Site {
+    pub async fn enrol(server: &TestServer, demo: &Value, site_name: &str) -> Site {
+        let code = demo["sites"]
+            .as_array()
+            .and_then(|sites| sites.iter().find(|s| s["name"] == site_name))
+            .and_then(|s| s["enrolment_code"].as_str())
+            .unwrap_or_else(|| panic!("demo has no site {site_name}"))
+            .to_string();
+        let path = server.dir.join(format!("{site_name}.sqlite"));
+        let store = Mutex::new(Store::open(&path).expect("site store"));
+        jiceng_core::sync::enrol(&store, &server.url(), &code)
+            .await
+            .unwrap_or_else(|e| panic!("enrol {site_name}: {e}"));
+        Site {
+            name: site_name.to_string(),
+            store,
+            path,
+        }
+    }
+
+    pub fn login(&self, username: &str) -> SessionUser {
+        self.lock().login(username, "jiceng-demo").expect("login")
+    }
+
+    pub fn lock(&self) -> std::sync::MutexGuard<'_, Store> {
+        self.store.lock().expect("store lock")
+    }
+
+    pub async fn sync(&self) -> Result<jiceng_core::model::SyncStatus, jiceng_core::SyncError> {
+        jiceng_core::sync::sync_now(&self.store).await
+    }
+
+    pub fn site_id(&self) -> String {
+        self.lock().identity().expect("identity").expect("enrolled").site_id
+    }
+
+    pub fn token(&self) -> String {
+        self.lock().identity().expect("identity").expect("enrolled").token
+    }
+}
+
+/// Rows (id, _versions) of a table in a connection, optionally only those whose `scope_col` is in `scope`.
+pub fn rows(conn: &rusqlite::Connection, table: &str, scope: Option<(&str, &[String])>) -> Vec<(String, String)> {
+    let mut stmt = conn
+        .prepare(&format!("SELECT id, _versions, {} FROM {table} ORDER BY id", scope.map(|s| s.0).unwrap_or("id")))
+        .expect("prepare");
+    let all = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?)))
+        .expect("query");
+    all.map(|r| r.expect("row"))
+        .filter(|(_, _, owner)| match scope {
+            None => true,
+            Some((_, units)) => owner.as_ref().is_some_and(|o| units.contains(o)),
+        })
+        .map(|(id, versions, _)| (id, versions))
+        .collect()
+}

@@ -1,0 +1,305 @@
+//! Walking skeleton, cross-component: a real `jiceng-server` on 127.0.0.1 with a temporary SQLite master,
+//! two judicial offices of different townships, a second laptop of one office, a community workstation
+//! and the district, all real `jiceng-core` stores using the real sync client.
+
+use jiceng_core::model::{CaseInput, CaseKind, CaseQuery, CaseStatus, CheckinInput, CheckinMethod};
+use jiceng_tests::{rows, server_binary, Site, TestServer};
+use std::process::Command;
+
+fn case(name: &str, id_number: &str) -> CaseInput {
+    CaseInput {
+        id: None,
+        name: name.to_string(),
+        id_number: id_number.to_string(),
+        kind: CaseKind::Probation,
+        sentence_start: "2026-05-01".to_string(),
+        sentence_end: "2027-04-30".to_string(),
+        org_unit_id: None,
+        status: None,
+    }
+}
+
+fn compose_id(year: i32, month: u32, day: u32) -> String {
+    jiceng_core::idcard::compose("320102", chrono::NaiveDate::from_ymd_opt(year, month, day).unwrap(), 13)
+}
+
+fn all_cases(site: &Site, username: &str) -> Vec<jiceng_core::model::CaseRecord> {
+    let user = site.login(username);
+    site.lock()
+        .list_cases(
+            &user,
+            &CaseQuery {
+                text: None,
+                page: 1,
+                page_size: 200,
+                include_deleted: true,
+            },
+        )
+        .expect("list")
+        .items
+}
+
+fn subtree(conn: &rusqlite::Connection, root: &str) -> Vec<String> {
+    let mut stmt = conn
+        .prepare("WITH RECURSIVE sub(id) AS (SELECT ?1 UNION SELECT o.id FROM org_unit o JOIN sub ON o.parent_id = sub.id) SELECT id FROM sub")
+        .unwrap();
+    let ids = stmt.query_map([root], |r| r.get(0)).unwrap();
+    ids.map(Result::unwrap).collect()
+}
+
+/// The master, filtered to what `site` may see, must equal the site's own tables exactly (values and the
+/// whole field history), and so must the conflict items of those rows.
+fn assert_site_equals_scoped_master(server: &TestServer, site: &Site, reads_corrections: bool) {
+    let master = server.master_connection();
+    let identity = site.lock().identity().unwrap().unwrap();
+    let scope = subtree(&master, &identity.org_unit_id);
+    let own_unit = vec![identity.org_unit_id.clone()];
+    let store = site.lock();
+    let local = store.connection();
+    let mut expectations: Vec<(&str, Option<(&str, &[String])>)> = vec![
+        ("org_unit", Some(("id", &scope[..]))),
+        ("app_user", Some(("org_unit_id", &own_unit[..]))),
+    ];
+    if reads_corrections {
+        expectations.push(("corr_case", Some(("org_unit_id", &scope[..]))));
+        expectations.push(("corr_checkin", Some(("org_unit_id", &scope[..]))));
+    }
+    for (table, filter) in expectations {
+        let in_master = rows(&master, table, filter);
+        let at_site = rows(local, table, None);
+        assert_eq!(in_master, at_site, "{}: table {table} differs from the master's scoped view", site.name);
+    }
+    if !reads_corrections {
+        assert_eq!(rows(local, "corr_case", None).len(), 0, "{} holds corrections cases", site.name);
+        assert_eq!(rows(local, "corr_checkin", None).len(), 0, "{} holds check-ins", site.name);
+    }
+    let conflicts = |conn: &rusqlite::Connection, table: &str| -> Vec<String> {
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT k.id FROM conflict k JOIN {table} r ON r.id = k.row_id WHERE r.org_unit_id IN (SELECT value FROM json_each(?1)) ORDER BY k.id"
+            ))
+            .unwrap();
+        let ids = stmt.query_map([serde_json::to_string(&scope).unwrap()], |r| r.get(0)).unwrap();
+        ids.map(Result::unwrap).collect()
+    };
+    if reads_corrections {
+        assert_eq!(conflicts(&master, "corr_case"), conflicts(local, "corr_case"), "{}: conflict items differ", site.name);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_sites_converge_on_the_master_within_their_scopes() {
+    let (mut server, demo) = TestServer::start_demo("multi-site");
+    // A second laptop for the 北新桥 office, registered with the admin CLI while the server runs.
+    let office_a_unit = demo["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "北新桥街道司法所")
+        .unwrap()["org_unit_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let out = Command::new(server_binary())
+        .args(["--db", server.master.to_str().unwrap(), "admin", "site-add", "--org", &office_a_unit, "--name", "北新桥街道司法所-笔记本2"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let added: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut demo2 = demo.clone();
+    demo2["sites"].as_array_mut().unwrap().push(serde_json::json!({
+        "name": "北新桥街道司法所-笔记本2", "enrolment_code": added["enrolment_code"]
+    }));
+
+    let district = Site::enrol(&server, &demo2, "区司法局").await;
+    let office_a = Site::enrol(&server, &demo2, "北新桥街道司法所").await;
+    let laptop_a2 = Site::enrol(&server, &demo2, "北新桥街道司法所-笔记本2").await;
+    let office_b = Site::enrol(&server, &demo2, "和平里街道司法所").await;
+    let workstation = Site::enrol(&server, &demo2, "民安社区工作站").await;
+    println!("multi-site: 5 sites enrolled (district, two offices, a second laptop, a workstation)");
+
+    // The demo's three cases of 北新桥 reached both of its laptops and the district, not the others.
+    assert_eq!(all_cases(&office_a, "officer1").len(), 3);
+    assert_eq!(all_cases(&laptop_a2, "officer1").len(), 3);
+    assert_eq!(all_cases(&office_b, "officer2").len(), 0);
+    assert_eq!(all_cases(&district, "admin").len(), 3);
+    let clerk = workstation.login("clerk1");
+    assert_eq!(
+        workstation.lock().list_cases(&clerk, &CaseQuery::default()).unwrap_err().code(),
+        "forbidden"
+    );
+
+    // Everyone goes offline.
+    server.kill();
+    let shared = all_cases(&office_a, "officer1").into_iter().find(|c| c.name == "李四").unwrap();
+    let officer_a = office_a.login("officer1");
+    let officer_a2 = laptop_a2.login("officer1");
+    let officer_b = office_b.login("officer2");
+    let admin = district.login("admin");
+
+    // Office A: a new case with a rare-character name, a check-in, and an edit of the shared case.
+    let new_a = office_a.lock().save_case(&officer_a, case("王𪚥", &compose_id(1988, 7, 15))).unwrap();
+    office_a
+        .lock()
+        .add_checkin(
+            &officer_a,
+            CheckinInput {
+                case_id: new_a.id.clone(),
+                occurred_at: "2026-05-02 09:00".into(),
+                method: CheckinMethod::InPerson,
+                note: "首次报到".into(),
+            },
+        )
+        .unwrap();
+    let mut edit = case(&shared.name, &shared.id_number);
+    edit.id = Some(shared.id.clone());
+    edit.kind = shared.kind;
+    edit.sentence_start = shared.sentence_start.clone();
+    edit.sentence_end = "2027-01-31".into();
+    edit.status = Some(CaseStatus::InCorrection);
+    office_a.lock().save_case(&officer_a, edit.clone()).unwrap();
+    // Laptop A2, same office, same case: a different end date (concurrent: a conflict) and a check-in.
+    let mut edit2 = edit.clone();
+    edit2.sentence_end = "2027-03-31".into();
+    laptop_a2.lock().save_case(&officer_a2, edit2).unwrap();
+    laptop_a2
+        .lock()
+        .add_checkin(
+            &officer_a2,
+            CheckinInput {
+                case_id: shared.id.clone(),
+                occurred_at: "2026-05-03 10:00".into(),
+                method: CheckinMethod::HomeVisit,
+                note: "走访".into(),
+            },
+        )
+        .unwrap();
+    // Office B: its own case. The district: a status change of the shared case (a different field).
+    office_b.lock().save_case(&officer_b, case("司马𬌗", &compose_id(1979, 2, 28))).unwrap();
+    let mut status_edit = edit.clone();
+    status_edit.sentence_end = shared.sentence_end.clone();
+    status_edit.status = Some(CaseStatus::Reported);
+    district.lock().save_case(&admin, status_edit).unwrap();
+
+    // Offline sync fails softly and says so.
+    let err = office_a.sync().await.unwrap_err();
+    assert_eq!(err.code(), "offline");
+    let status = office_a.lock().sync_status().unwrap();
+    assert_eq!(status.online, Some(false));
+    assert!(status.pending_ops > 0);
+    assert!(all_cases(&office_a, "officer1").iter().any(|c| c.pending_sync));
+
+    // Back online; sync in varied orders until quiet.
+    server.start();
+    let sites = [&district, &office_a, &laptop_a2, &office_b, &workstation];
+    for order in [[3, 2, 4, 1, 0], [0, 1, 2, 3, 4], [4, 0, 3, 2, 1]] {
+        for i in order {
+            sites[i].sync().await.unwrap_or_else(|e| panic!("sync {}: {e}", sites[i].name));
+        }
+    }
+    for site in sites {
+        assert_eq!(site.lock().unacked_count().unwrap(), 0, "{} still has unsent operations", site.name);
+    }
+
+    assert_site_equals_scoped_master(&server, &district, true);
+    assert_site_equals_scoped_master(&server, &office_a, true);
+    assert_site_equals_scoped_master(&server, &laptop_a2, true);
+    assert_site_equals_scoped_master(&server, &office_b, true);
+    assert_site_equals_scoped_master(&server, &workstation, false);
+
+    // Both check-ins and the district's status survived; the concurrent end dates wait as a conflict item.
+    let detail = office_a.lock().get_case(&officer_a, &shared.id).unwrap();
+    assert_eq!(detail.case.status, CaseStatus::Reported);
+    assert_eq!(detail.checkins.len(), 1);
+    assert_eq!(detail.conflicts.len(), 1, "one conflict: sentence_end 2027-01-31 vs 2027-03-31");
+    let conflict = &detail.conflicts[0];
+    assert_eq!(conflict.field, "sentence_end");
+    let mut values = [conflict.winner_value.clone(), conflict.other_value.clone()];
+    values.sort();
+    assert_eq!(values, ["2027-01-31".to_string(), "2027-03-31".to_string()]);
+    assert!(detail.case.has_conflict);
+    // B and the district each see B's case; A does not.
+    assert_eq!(all_cases(&office_b, "officer2").len(), 1);
+    assert_eq!(all_cases(&district, "admin").len(), 5);
+    assert!(all_cases(&office_a, "officer1").iter().all(|c| c.name != "司马𬌗"));
+    assert!(all_cases(&office_a, "officer1").iter().any(|c| c.name == "王𪚥"));
+
+    // On the wire: the workstation's pull from the beginning carries no corrections operation at all.
+    let body: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/api/v1/pull?after=0&limit=10000", server.url()))
+        .bearer_auth(workstation.token())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ops = body["ops"].as_array().unwrap();
+    assert!(!ops.is_empty(), "the workstation receives its directory rows");
+    assert!(
+        ops.iter().all(|op| !op["table"].as_str().unwrap().starts_with("corr_")),
+        "a corrections operation reached the community workstation"
+    );
+    println!("multi-site: master equals every site's scoped view; 1 conflict item; workstation holds 0 corrections rows");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_during_a_push_loses_and_doubles_nothing() {
+    let (mut server, demo) = TestServer::start_demo("kill-push");
+    let office = Site::enrol(&server, &demo, "北新桥街道司法所").await;
+    let officer = office.login("officer1");
+    // 600 cases × 9 fields = 5,400 operations: six push batches.
+    for i in 0..600u16 {
+        let id = jiceng_core::idcard::compose("110101", chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap() + chrono::Days::new(u64::from(i)), 7);
+        office.lock().save_case(&officer, case(&format!("对象{i}"), &id)).unwrap();
+    }
+    let total = office.lock().unacked_count().unwrap();
+    assert!(total > 5000);
+
+    let sync = tokio::spawn({
+        let store_path = office.path.clone();
+        async move {
+            let store = std::sync::Mutex::new(jiceng_core::Store::open(&store_path).unwrap());
+            jiceng_core::sync::sync_now(&store).await
+        }
+    });
+    // Kill the server as soon as the first batch is acknowledged, while the next one is on its way.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let left = office.lock().unacked_count().unwrap();
+        if left < total || std::time::Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    server.kill();
+    let first = sync.await.unwrap();
+    assert!(first.is_err(), "the sync cannot have finished: the server died");
+    let left = office.lock().unacked_count().unwrap();
+    assert!(left > 0 && left < total, "some batches acknowledged ({left} of {total} left)");
+
+    server.start();
+    office.sync().await.expect("retry after restart");
+    assert_eq!(office.lock().unacked_count().unwrap(), 0);
+
+    let master = server.master_connection();
+    let site_id = office.site_id();
+    let logged: i64 = master
+        .query_row(
+            "SELECT COALESCE(SUM(last_seq - first_seq + 1), 0) FROM log_chunk WHERE origin_site = ?1",
+            [&site_id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(logged as u32, total, "every operation is in the master's log exactly once");
+    let seqs: i64 = master
+        .query_row("SELECT last_seq FROM site WHERE id = ?1", [&site_id], |r| r.get(0))
+        .unwrap();
+    assert_eq!(seqs as u32, total);
+    let cases: i64 = master
+        .query_row("SELECT COUNT(*) FROM corr_case WHERE name LIKE '对象%'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(cases, 600);
+    assert_site_equals_scoped_master(&server, &office, true);
+    println!("kill-during-push: {total} operations, server killed after {} acknowledged, none lost or doubled", total - left);
+}
