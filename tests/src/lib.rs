@@ -60,11 +60,20 @@ impl TestServer {
         let dir = temp_dir(label);
         let master = dir.join("master.sqlite");
         let output = Command::new(server_binary())
-            .args(["--db", master.to_str().expect("utf-8 path"), "admin", "demo"])
+            .args([
+                "--db",
+                master.to_str().expect("utf-8 path"),
+                "admin",
+                "demo",
+            ])
             .env("RUST_LOG", "warn")
             .output()
             .expect("run admin demo");
-        assert!(output.status.success(), "admin demo failed: {}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "admin demo failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         let demo: Value = serde_json::from_slice(&output.stdout).expect("demo JSON");
         let mut server = TestServer {
             dir,
@@ -120,8 +129,11 @@ impl TestServer {
 
     /// Reads the master file directly (for assertions only).
     pub fn master_connection(&self) -> rusqlite::Connection {
-        rusqlite::Connection::open_with_flags(&self.master, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .expect("open master")
+        rusqlite::Connection::open_with_flags(
+            &self.master,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .expect("open master")
     }
 }
 
@@ -172,21 +184,42 @@ impl Site {
     }
 
     pub fn site_id(&self) -> String {
-        self.lock().identity().expect("identity").expect("enrolled").site_id
+        self.lock()
+            .identity()
+            .expect("identity")
+            .expect("enrolled")
+            .site_id
     }
 
     pub fn token(&self) -> String {
-        self.lock().identity().expect("identity").expect("enrolled").token
+        self.lock()
+            .identity()
+            .expect("identity")
+            .expect("enrolled")
+            .token
     }
 }
 
 /// Rows (id, _versions) of a table in a connection, optionally only those whose `scope_col` is in `scope`.
-pub fn rows(conn: &rusqlite::Connection, table: &str, scope: Option<(&str, &[String])>) -> Vec<(String, String)> {
+pub fn rows(
+    conn: &rusqlite::Connection,
+    table: &str,
+    scope: Option<(&str, &[String])>,
+) -> Vec<(String, String)> {
     let mut stmt = conn
-        .prepare(&format!("SELECT id, _versions, {} FROM {table} ORDER BY id", scope.map(|s| s.0).unwrap_or("id")))
+        .prepare(&format!(
+            "SELECT id, _versions, {} FROM {table} ORDER BY id",
+            scope.map(|s| s.0).unwrap_or("id")
+        ))
         .expect("prepare");
     let all = stmt
-        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?)))
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+            ))
+        })
         .expect("query");
     all.map(|r| r.expect("row"))
         .filter(|(_, _, owner)| match scope {

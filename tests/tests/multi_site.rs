@@ -20,7 +20,11 @@ fn case(name: &str, id_number: &str) -> CaseInput {
 }
 
 fn compose_id(year: i32, month: u32, day: u32) -> String {
-    jiceng_core::idcard::compose("320102", chrono::NaiveDate::from_ymd_opt(year, month, day).unwrap(), 13)
+    jiceng_core::idcard::compose(
+        "320102",
+        chrono::NaiveDate::from_ymd_opt(year, month, day).unwrap(),
+        13,
+    )
 }
 
 fn all_cases(site: &Site, username: &str) -> Vec<jiceng_core::model::CaseRecord> {
@@ -67,11 +71,25 @@ fn assert_site_equals_scoped_master(server: &TestServer, site: &Site, reads_corr
     for (table, filter) in expectations {
         let in_master = rows(&master, table, filter);
         let at_site = rows(local, table, None);
-        assert_eq!(in_master, at_site, "{}: table {table} differs from the master's scoped view", site.name);
+        assert_eq!(
+            in_master, at_site,
+            "{}: table {table} differs from the master's scoped view",
+            site.name
+        );
     }
     if !reads_corrections {
-        assert_eq!(rows(local, "corr_case", None).len(), 0, "{} holds corrections cases", site.name);
-        assert_eq!(rows(local, "corr_checkin", None).len(), 0, "{} holds check-ins", site.name);
+        assert_eq!(
+            rows(local, "corr_case", None).len(),
+            0,
+            "{} holds corrections cases",
+            site.name
+        );
+        assert_eq!(
+            rows(local, "corr_checkin", None).len(),
+            0,
+            "{} holds check-ins",
+            site.name
+        );
     }
     let conflicts = |conn: &rusqlite::Connection, table: &str| -> Vec<String> {
         let mut stmt = conn
@@ -79,11 +97,18 @@ fn assert_site_equals_scoped_master(server: &TestServer, site: &Site, reads_corr
                 "SELECT k.id FROM conflict k JOIN {table} r ON r.id = k.row_id WHERE r.org_unit_id IN (SELECT value FROM json_each(?1)) ORDER BY k.id"
             ))
             .unwrap();
-        let ids = stmt.query_map([serde_json::to_string(&scope).unwrap()], |r| r.get(0)).unwrap();
+        let ids = stmt
+            .query_map([serde_json::to_string(&scope).unwrap()], |r| r.get(0))
+            .unwrap();
         ids.map(Result::unwrap).collect()
     };
     if reads_corrections {
-        assert_eq!(conflicts(&master, "corr_case"), conflicts(local, "corr_case"), "{}: conflict items differ", site.name);
+        assert_eq!(
+            conflicts(&master, "corr_case"),
+            conflicts(local, "corr_case"),
+            "{}: conflict items differ",
+            site.name
+        );
     }
 }
 
@@ -101,22 +126,40 @@ async fn offline_sites_converge_on_the_master_within_their_scopes() {
         .unwrap()
         .to_string();
     let out = Command::new(server_binary())
-        .args(["--db", server.master.to_str().unwrap(), "admin", "site-add", "--org", &office_a_unit, "--name", "北新桥街道司法所-笔记本2"])
+        .args([
+            "--db",
+            server.master.to_str().unwrap(),
+            "admin",
+            "site-add",
+            "--org",
+            &office_a_unit,
+            "--name",
+            "北新桥街道司法所-笔记本2",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let added: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let mut demo2 = demo.clone();
-    demo2["sites"].as_array_mut().unwrap().push(serde_json::json!({
-        "name": "北新桥街道司法所-笔记本2", "enrolment_code": added["enrolment_code"]
-    }));
+    demo2["sites"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({
+            "name": "北新桥街道司法所-笔记本2", "enrolment_code": added["enrolment_code"]
+        }));
 
     let district = Site::enrol(&server, &demo2, "区司法局").await;
     let office_a = Site::enrol(&server, &demo2, "北新桥街道司法所").await;
     let laptop_a2 = Site::enrol(&server, &demo2, "北新桥街道司法所-笔记本2").await;
     let office_b = Site::enrol(&server, &demo2, "和平里街道司法所").await;
     let workstation = Site::enrol(&server, &demo2, "民安社区工作站").await;
-    println!("multi-site: 5 sites enrolled (district, two offices, a second laptop, a workstation)");
+    println!(
+        "multi-site: 5 sites enrolled (district, two offices, a second laptop, a workstation)"
+    );
 
     // The demo's three cases of 北新桥 reached both of its laptops and the district, not the others.
     assert_eq!(all_cases(&office_a, "officer1").len(), 3);
@@ -125,20 +168,30 @@ async fn offline_sites_converge_on_the_master_within_their_scopes() {
     assert_eq!(all_cases(&district, "admin").len(), 3);
     let clerk = workstation.login("clerk1");
     assert_eq!(
-        workstation.lock().list_cases(&clerk, &CaseQuery::default()).unwrap_err().code(),
+        workstation
+            .lock()
+            .list_cases(&clerk, &CaseQuery::default())
+            .unwrap_err()
+            .code(),
         "forbidden"
     );
 
     // Everyone goes offline.
     server.kill();
-    let shared = all_cases(&office_a, "officer1").into_iter().find(|c| c.name == "李四").unwrap();
+    let shared = all_cases(&office_a, "officer1")
+        .into_iter()
+        .find(|c| c.name == "李四")
+        .unwrap();
     let officer_a = office_a.login("officer1");
     let officer_a2 = laptop_a2.login("officer1");
     let officer_b = office_b.login("officer2");
     let admin = district.login("admin");
 
     // Office A: a new case with a rare-character name, a check-in, and an edit of the shared case.
-    let new_a = office_a.lock().save_case(&officer_a, case("王𪚥", &compose_id(1988, 7, 15))).unwrap();
+    let new_a = office_a
+        .lock()
+        .save_case(&officer_a, case("王𪚥", &compose_id(1988, 7, 15)))
+        .unwrap();
     office_a
         .lock()
         .add_checkin(
@@ -175,7 +228,10 @@ async fn offline_sites_converge_on_the_master_within_their_scopes() {
         )
         .unwrap();
     // Office B: its own case. The district: a status change of the shared case (a different field).
-    office_b.lock().save_case(&officer_b, case("司马𬌗", &compose_id(1979, 2, 28))).unwrap();
+    office_b
+        .lock()
+        .save_case(&officer_b, case("司马𬌗", &compose_id(1979, 2, 28)))
+        .unwrap();
     let mut status_edit = edit.clone();
     status_edit.sentence_end = shared.sentence_end.clone();
     status_edit.status = Some(CaseStatus::Reported);
@@ -187,18 +243,28 @@ async fn offline_sites_converge_on_the_master_within_their_scopes() {
     let status = office_a.lock().sync_status().unwrap();
     assert_eq!(status.online, Some(false));
     assert!(status.pending_ops > 0);
-    assert!(all_cases(&office_a, "officer1").iter().any(|c| c.pending_sync));
+    assert!(all_cases(&office_a, "officer1")
+        .iter()
+        .any(|c| c.pending_sync));
 
     // Back online; sync in varied orders until quiet.
     server.start();
     let sites = [&district, &office_a, &laptop_a2, &office_b, &workstation];
     for order in [[3, 2, 4, 1, 0], [0, 1, 2, 3, 4], [4, 0, 3, 2, 1]] {
         for i in order {
-            sites[i].sync().await.unwrap_or_else(|e| panic!("sync {}: {e}", sites[i].name));
+            sites[i]
+                .sync()
+                .await
+                .unwrap_or_else(|e| panic!("sync {}: {e}", sites[i].name));
         }
     }
     for site in sites {
-        assert_eq!(site.lock().unacked_count().unwrap(), 0, "{} still has unsent operations", site.name);
+        assert_eq!(
+            site.lock().unacked_count().unwrap(),
+            0,
+            "{} still has unsent operations",
+            site.name
+        );
     }
 
     assert_site_equals_scoped_master(&server, &district, true);
@@ -211,7 +277,11 @@ async fn offline_sites_converge_on_the_master_within_their_scopes() {
     let detail = office_a.lock().get_case(&officer_a, &shared.id).unwrap();
     assert_eq!(detail.case.status, CaseStatus::Reported);
     assert_eq!(detail.checkins.len(), 1);
-    assert_eq!(detail.conflicts.len(), 1, "one conflict: sentence_end 2027-01-31 vs 2027-03-31");
+    assert_eq!(
+        detail.conflicts.len(),
+        1,
+        "one conflict: sentence_end 2027-01-31 vs 2027-03-31"
+    );
     let conflict = &detail.conflicts[0];
     assert_eq!(conflict.field, "sentence_end");
     let mut values = [conflict.winner_value.clone(), conflict.other_value.clone()];
@@ -221,8 +291,12 @@ async fn offline_sites_converge_on_the_master_within_their_scopes() {
     // B and the district each see B's case; A does not.
     assert_eq!(all_cases(&office_b, "officer2").len(), 1);
     assert_eq!(all_cases(&district, "admin").len(), 5);
-    assert!(all_cases(&office_a, "officer1").iter().all(|c| c.name != "司马𬌗"));
-    assert!(all_cases(&office_a, "officer1").iter().any(|c| c.name == "王𪚥"));
+    assert!(all_cases(&office_a, "officer1")
+        .iter()
+        .all(|c| c.name != "司马𬌗"));
+    assert!(all_cases(&office_a, "officer1")
+        .iter()
+        .any(|c| c.name == "王𪚥"));
 
     // On the wire: the workstation's pull from the beginning carries no corrections operation at all.
     let body: serde_json::Value = reqwest::Client::new()
@@ -235,9 +309,13 @@ async fn offline_sites_converge_on_the_master_within_their_scopes() {
         .await
         .unwrap();
     let ops = body["ops"].as_array().unwrap();
-    assert!(!ops.is_empty(), "the workstation receives its directory rows");
     assert!(
-        ops.iter().all(|op| !op["table"].as_str().unwrap().starts_with("corr_")),
+        !ops.is_empty(),
+        "the workstation receives its directory rows"
+    );
+    assert!(
+        ops.iter()
+            .all(|op| !op["table"].as_str().unwrap().starts_with("corr_")),
         "a corrections operation reached the community workstation"
     );
     println!("multi-site: master equals every site's scoped view; 1 conflict item; workstation holds 0 corrections rows");
@@ -250,8 +328,15 @@ async fn a_server_killed_during_a_push_loses_and_doubles_nothing() {
     let officer = office.login("officer1");
     // 600 cases × 9 fields = 5,400 operations: six push batches.
     for i in 0..600u16 {
-        let id = jiceng_core::idcard::compose("110101", chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap() + chrono::Days::new(u64::from(i)), 7);
-        office.lock().save_case(&officer, case(&format!("对象{i}"), &id)).unwrap();
+        let id = jiceng_core::idcard::compose(
+            "110101",
+            chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap() + chrono::Days::new(u64::from(i)),
+            7,
+        );
+        office
+            .lock()
+            .save_case(&officer, case(&format!("对象{i}"), &id))
+            .unwrap();
     }
     let total = office.lock().unacked_count().unwrap();
     assert!(total > 5000);
@@ -274,9 +359,15 @@ async fn a_server_killed_during_a_push_loses_and_doubles_nothing() {
     }
     server.kill();
     let first = sync.await.unwrap();
-    assert!(first.is_err(), "the sync cannot have finished: the server died");
+    assert!(
+        first.is_err(),
+        "the sync cannot have finished: the server died"
+    );
     let left = office.lock().unacked_count().unwrap();
-    assert!(left > 0 && left < total, "some batches acknowledged ({left} of {total} left)");
+    assert!(
+        left > 0 && left < total,
+        "some batches acknowledged ({left} of {total} left)"
+    );
 
     server.start();
     office.sync().await.expect("retry after restart");
@@ -291,13 +382,22 @@ async fn a_server_killed_during_a_push_loses_and_doubles_nothing() {
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(logged as u32, total, "every operation is in the master's log exactly once");
+    assert_eq!(
+        logged as u32, total,
+        "every operation is in the master's log exactly once"
+    );
     let seqs: i64 = master
-        .query_row("SELECT last_seq FROM site WHERE id = ?1", [&site_id], |r| r.get(0))
+        .query_row("SELECT last_seq FROM site WHERE id = ?1", [&site_id], |r| {
+            r.get(0)
+        })
         .unwrap();
     assert_eq!(seqs as u32, total);
     let cases: i64 = master
-        .query_row("SELECT COUNT(*) FROM corr_case WHERE name LIKE '对象%'", [], |r| r.get(0))
+        .query_row(
+            "SELECT COUNT(*) FROM corr_case WHERE name LIKE '对象%'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(cases, 600);
     assert_site_equals_scoped_master(&server, &office, true);

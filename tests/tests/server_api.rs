@@ -1,0 +1,442 @@
+//! The sync API refuses bad input with a 4xx and a machine code (never a 5xx), is idempotent on
+//! (site id, site_seq), and raises an alarm for a known operation arriving with a different hash.
+
+use jiceng_core::hlc::Hlc;
+use jiceng_core::op::{Operation, GENESIS_HASH, SCHEMA_VERSION};
+use jiceng_tests::{Site, TestServer};
+use serde_json::{json, Value};
+
+struct Api {
+    base: String,
+    client: reqwest::Client,
+}
+
+impl Api {
+    async fn push_raw(&self, token: Option<&str>, body: Vec<u8>) -> (u16, Value) {
+        let mut request = self
+            .client
+            .post(format!("{}/api/v1/push", self.base))
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("send");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn push(&self, token: &str, ops: &[Operation]) -> (u16, Value) {
+        let body = serde_json::to_vec(&json!({ "db_instance_id": "test", "ops": ops })).unwrap();
+        self.push_raw(Some(token), body).await
+    }
+
+    async fn get(&self, token: Option<&str>, path: &str) -> (u16, Value) {
+        let mut request = self.client.get(format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("send");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+}
+
+/// A chain of operations as a site would write them (valid hashes).
+fn chain(
+    site_id: &str,
+    first_seq: u64,
+    prev: &str,
+    specs: &[(&str, &str, &str, Value, &str)],
+) -> Vec<Operation> {
+    let mut prev = prev.to_string();
+    let mut out = Vec::new();
+    for (i, (table, row, field, value, scope)) in specs.iter().enumerate() {
+        let mut op = Operation {
+            site_id: site_id.to_string(),
+            site_seq: first_seq + i as u64,
+            prev_hash: prev.clone(),
+            hash: String::new(),
+            table: table.to_string(),
+            row_id: row.to_string(),
+            field: field.to_string(),
+            value: value.clone(),
+            hlc: Hlc::from_parts(1_790_000_000_000 + i as u64, 0),
+            base: None,
+            user_id: "u".to_string(),
+            schema_version: SCHEMA_VERSION,
+            scope: scope.to_string(),
+            server_seq: None,
+        };
+        op.hash = op.compute_hash();
+        prev = op.hash.clone();
+        out.push(op);
+    }
+    out
+}
+
+fn unit_of(demo: &Value, site_name: &str) -> String {
+    demo["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == site_name)
+        .unwrap()["org_unit_id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_a_4xx_with_a_machine_code() {
+    let (server, demo) = TestServer::start_demo("api");
+    let office_b = Site::enrol(&server, &demo, "和平里街道司法所").await;
+    let workstation = Site::enrol(&server, &demo, "民安社区工作站").await;
+    let api = Api {
+        base: server.url(),
+        client: reqwest::Client::new(),
+    };
+    let token = office_b.token();
+    let site_b = office_b.site_id();
+    let unit_b = unit_of(&demo, "和平里街道司法所");
+    let unit_a = unit_of(&demo, "北新桥街道司法所");
+    let mut codes = Vec::new();
+
+    let cases: Vec<(&str, u16, &str, (u16, Value))> = vec![
+        (
+            "no token",
+            401,
+            "missing_token",
+            api.push_raw(None, b"{}".to_vec()).await,
+        ),
+        (
+            "wrong token",
+            401,
+            "bad_token",
+            api.push_raw(Some("nope"), b"{}".to_vec()).await,
+        ),
+        (
+            "malformed JSON",
+            400,
+            "bad_request",
+            api.push_raw(Some(&token), b"{\"ops\": [".to_vec()).await,
+        ),
+        (
+            "wrong types",
+            400,
+            "bad_request",
+            api.push_raw(
+                Some(&token),
+                br#"{"db_instance_id": 5, "ops": "x"}"#.to_vec(),
+            )
+            .await,
+        ),
+        (
+            "unknown table",
+            422,
+            "unknown_table",
+            api.push(
+                &token,
+                &chain(
+                    &site_b,
+                    1,
+                    GENESIS_HASH,
+                    &[("secret_table", "r1", "name", json!("x"), &unit_b)],
+                ),
+            )
+            .await,
+        ),
+        (
+            "unknown field",
+            422,
+            "unknown_field",
+            api.push(
+                &token,
+                &chain(
+                    &site_b,
+                    1,
+                    GENESIS_HASH,
+                    &[("corr_case", "r1", "nickname", json!("x"), &unit_b)],
+                ),
+            )
+            .await,
+        ),
+        (
+            "wrongly typed value",
+            422,
+            "bad_value",
+            api.push(
+                &token,
+                &chain(
+                    &site_b,
+                    1,
+                    GENESIS_HASH,
+                    &[("corr_case", "r1", "name", json!(42), &unit_b)],
+                ),
+            )
+            .await,
+        ),
+        (
+            "write into another township",
+            403,
+            "out_of_scope",
+            api.push(
+                &token,
+                &chain(
+                    &site_b,
+                    1,
+                    GENESIS_HASH,
+                    &[("corr_case", "r1", "name", json!("x"), &unit_a)],
+                ),
+            )
+            .await,
+        ),
+        (
+            "workstation writing a corrections case",
+            403,
+            "out_of_scope",
+            api.push(
+                &workstation.token(),
+                &chain(
+                    &workstation.site_id(),
+                    1,
+                    GENESIS_HASH,
+                    &[(
+                        "corr_case",
+                        "r2",
+                        "name",
+                        json!("x"),
+                        &unit_of(&demo, "民安社区工作站"),
+                    )],
+                ),
+            )
+            .await,
+        ),
+        (
+            "site writing a user",
+            403,
+            "out_of_scope",
+            api.push(
+                &token,
+                &chain(
+                    &site_b,
+                    1,
+                    GENESIS_HASH,
+                    &[("app_user", "u9", "role", json!("district_admin"), &unit_b)],
+                ),
+            )
+            .await,
+        ),
+        (
+            "a gap in site_seq",
+            409,
+            "sequence_gap",
+            api.push(
+                &token,
+                &chain(
+                    &site_b,
+                    5,
+                    GENESIS_HASH,
+                    &[("corr_case", "r1", "name", json!("x"), &unit_b)],
+                ),
+            )
+            .await,
+        ),
+        (
+            "bad pull cursor",
+            400,
+            "bad_request",
+            api.get(Some(&token), "/api/v1/pull?after=minus-one").await,
+        ),
+        (
+            "unknown route",
+            404,
+            "not_found",
+            api.get(None, "/api/v2/everything").await,
+        ),
+        (
+            "records of an unknown table",
+            422,
+            "unknown_table",
+            api.get(Some(&token), "/api/v1/records/sqlite_master").await,
+        ),
+        (
+            "workstation reading corrections records",
+            404,
+            "not_found",
+            api.get(Some(&workstation.token()), "/api/v1/records/corr_case")
+                .await,
+        ),
+        (
+            "oversized body",
+            413,
+            "body_too_large",
+            api.push_raw(Some(&token), vec![b' '; 9 * 1024 * 1024])
+                .await,
+        ),
+    ];
+    for (what, status, code, (got_status, body)) in cases {
+        assert_eq!(
+            (got_status, body["code"].as_str().unwrap_or("")),
+            (status, code),
+            "{what}: {body}"
+        );
+        assert!(
+            body["server_time_ms"].as_u64().unwrap_or(0) > 0,
+            "{what}: no server time"
+        );
+        assert!(
+            !body["message"].as_str().unwrap_or("").is_empty(),
+            "{what}: no message"
+        );
+        codes.push(code);
+    }
+    // A newer schema version is refused with an explicit "upgrade the server".
+    let mut newer = chain(
+        &site_b,
+        1,
+        GENESIS_HASH,
+        &[("corr_case", "r1", "name", json!("x"), &unit_b)],
+    );
+    newer[0].schema_version = SCHEMA_VERSION + 1;
+    newer[0].hash = newer[0].compute_hash();
+    let (status, body) = api.push(&token, &newer).await;
+    assert_eq!(
+        (status, body["code"].as_str().unwrap()),
+        (409, "upgrade_server")
+    );
+
+    // Nothing of the refused pushes reached the master.
+    let master = server.master_connection();
+    let rows: i64 = master
+        .query_row(
+            "SELECT COUNT(*) FROM corr_case WHERE id IN ('r1', 'r2')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(rows, 0);
+    let alarms: i64 = master
+        .query_row(
+            "SELECT COUNT(*) FROM alarm WHERE code = 'out_of_scope'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(alarms >= 3, "out-of-scope writes are logged as alarms");
+    println!(
+        "server API: {} bad inputs refused with 4xx codes {:?}",
+        codes.len() + 1,
+        codes
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pushes_are_idempotent_and_a_changed_operation_is_an_alarm() {
+    let (server, demo) = TestServer::start_demo("idempotent");
+    let office_b = Site::enrol(&server, &demo, "和平里街道司法所").await;
+    let api = Api {
+        base: server.url(),
+        client: reqwest::Client::new(),
+    };
+    let token = office_b.token();
+    let site_b = office_b.site_id();
+    let unit_b = unit_of(&demo, "和平里街道司法所");
+    let ops = chain(
+        &site_b,
+        1,
+        GENESIS_HASH,
+        &[
+            ("corr_case", "r1", "name", json!("𠀀"), &unit_b),
+            (
+                "corr_case",
+                "r1",
+                "org_unit_id",
+                json!(unit_b.clone()),
+                &unit_b,
+            ),
+            ("corr_case", "r1", "status", json!("received"), &unit_b),
+        ],
+    );
+    let (status, first) = api.push(&token, &ops).await;
+    assert_eq!(status, 200, "{first}");
+    // The response was "lost": the same batch again, and once more overlapping with a new operation.
+    let (status, again) = api.push(&token, &ops).await;
+    assert_eq!(status, 200);
+    assert_eq!(again["duplicates"], 3);
+    assert_eq!(
+        again["acks"], first["acks"],
+        "a retried push gets the same server_seqs"
+    );
+    let mut extended = ops.clone();
+    extended.extend(chain(
+        &site_b,
+        4,
+        &ops[2].hash,
+        &[(
+            "corr_case",
+            "r1",
+            "sentence_end",
+            json!("2027-01-01"),
+            &unit_b,
+        )],
+    ));
+    let (status, overlap) = api.push(&token, &extended).await;
+    assert_eq!(status, 200);
+    assert_eq!(overlap["duplicates"], 3);
+    let master = server.master_connection();
+    let logged: i64 = master
+        .query_row(
+            "SELECT SUM(last_seq - first_seq + 1) FROM log_chunk WHERE origin_site = ?1",
+            [&site_b],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(logged, 4, "nothing doubled in the audit log");
+    let name: String = master
+        .query_row("SELECT name FROM corr_case WHERE id = 'r1'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(name, "𠀀");
+
+    // A clone of the site's database writes a different operation under a known site_seq.
+    let forged = chain(
+        &site_b,
+        1,
+        GENESIS_HASH,
+        &[("corr_case", "r1", "name", json!("改"), &unit_b)],
+    );
+    let (status, body) = api.push(&token, &forged).await;
+    assert_eq!(
+        (status, body["code"].as_str().unwrap()),
+        (409, "hash_mismatch"),
+        "{body}"
+    );
+    let alarms: i64 = master
+        .query_row(
+            "SELECT COUNT(*) FROM alarm WHERE code = 'hash_mismatch'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(alarms, 1);
+    // A continuation that does not chain onto the last accepted operation is refused too.
+    let broken = chain(
+        &site_b,
+        5,
+        "00",
+        &[("corr_case", "r1", "name", json!("改"), &unit_b)],
+    );
+    let (status, body) = api.push(&token, &broken).await;
+    assert_eq!(
+        (status, body["code"].as_str().unwrap()),
+        (409, "hash_mismatch")
+    );
+    let name: String = master
+        .query_row("SELECT name FROM corr_case WHERE id = 'r1'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(name, "𠀀", "the forged value never reached the master");
+}
