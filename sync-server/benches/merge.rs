@@ -1,1 +1,237 @@
-fn main() {}
+//! Benchmark: the server-side merge of 100,000 operations from 20 sites into the master, against a plain
+//! SQLite insert of the same final rows measured in the same run (ARCHITECTURE.md "Performance facts").
+//!
+//! Run: `cargo bench -p jiceng-server --bench merge` (JICENG_BENCH_ROUNDS=n for more rounds).
+//! Each site creates 500 cases (9 fields each) and then edits 500 single fields: 5,000 operations per
+//! site, written through core's real write path (hash chain, HLC, bases). The master ingests them in
+//! batches of 10,000 with the full audit log, idempotency cursor and receipts.
+
+use jiceng_core::model::OrgKind;
+use jiceng_core::op::Operation;
+use jiceng_core::store::{Store, WriteChange};
+use jiceng_core::tables;
+use jiceng_server::master::{MasterStore, SqliteMaster};
+use rusqlite::params;
+use std::time::Instant;
+
+const SITES: usize = 20;
+const ROWS_PER_SITE: usize = 500;
+const BATCH: usize = 10_000;
+const CASE_FIELDS: [&str; 9] = [
+    "org_unit_id",
+    "name",
+    "id_number",
+    "sex",
+    "birth_date",
+    "kind",
+    "sentence_start",
+    "sentence_end",
+    "status",
+];
+
+fn temp_path(label: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("jiceng-bench-{label}-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir.join("db.sqlite")
+}
+
+/// Writes every site's operations through the real local write path.
+fn generate(site_ids: &[String], unit: &str) -> Vec<Vec<Operation>> {
+    let table = tables::table("corr_case").expect("corr_case");
+    site_ids
+        .iter()
+        .enumerate()
+        .map(|(s, site_id)| {
+            let mut store = Store::open_in_memory().expect("store");
+            store
+                .set_identity(&jiceng_core::store::SiteIdentity {
+                    site_id: site_id.clone(),
+                    site_name: site_id.clone(),
+                    org_unit_id: unit.to_string(),
+                    org_unit_name: String::new(),
+                    server_url: String::new(),
+                    token: String::new(),
+                })
+                .expect("identity");
+            let mut rows = Vec::new();
+            for r in 0..ROWS_PER_SITE {
+                let row_id = uuid::Uuid::now_v7().to_string();
+                let birth = chrono::NaiveDate::from_ymd_opt(1960, 1, 1).unwrap()
+                    + chrono::Days::new((s * 1000 + r) as u64);
+                let changes = [
+                    WriteChange::new("org_unit_id", unit),
+                    WriteChange::new("name", format!("对象{s}-{r}𠀀")),
+                    WriteChange::new(
+                        "id_number",
+                        jiceng_core::idcard::compose("110101", birth, 11),
+                    ),
+                    WriteChange::new("sex", "male"),
+                    WriteChange::new("birth_date", birth.format("%Y-%m-%d").to_string()),
+                    WriteChange::new("kind", "probation"),
+                    WriteChange::new("sentence_start", "2026-01-01"),
+                    WriteChange::new("sentence_end", "2027-01-01"),
+                    WriteChange::new("status", "received"),
+                ];
+                store
+                    .write_row("bench", table, &row_id, unit, &changes)
+                    .expect("create");
+                rows.push(row_id);
+            }
+            for row_id in &rows {
+                store
+                    .write_row(
+                        "bench",
+                        table,
+                        row_id,
+                        unit,
+                        &[WriteChange::new("status", "in_correction")],
+                    )
+                    .expect("edit");
+            }
+            store.own_log().expect("log")
+        })
+        .collect()
+}
+
+/// Batches of 10,000: each batch takes the next slice of every site's log, keeping per-site order.
+fn batches(logs: &[Vec<Operation>]) -> Vec<Vec<Operation>> {
+    let per_site = BATCH / logs.len();
+    let rounds = logs
+        .iter()
+        .map(Vec::len)
+        .max()
+        .unwrap_or(0)
+        .div_ceil(per_site);
+    (0..rounds)
+        .map(|k| {
+            logs.iter()
+                .flat_map(|log| log.iter().skip(k * per_site).take(per_site).cloned())
+                .collect()
+        })
+        .collect()
+}
+
+fn open_master(site_count: usize) -> (SqliteMaster, Vec<String>, String) {
+    let mut master = SqliteMaster::open(&temp_path("master")).expect("master");
+    let district = master
+        .add_org_unit(None, OrgKind::District, "区")
+        .expect("district");
+    let unit = master
+        .add_org_unit(Some(&district), OrgKind::Township, "乡")
+        .expect("township");
+    let sites = (0..site_count)
+        .map(|i| {
+            master
+                .add_site(&unit, &format!("site {i}"), 0)
+                .expect("site")
+                .0
+        })
+        .collect();
+    (master, sites, unit)
+}
+
+/// The floor: a plain INSERT of the final rows, same pragmas, same batch count.
+fn plain_insert(rows: &[Vec<rusqlite::types::Value>], batches: usize) -> f64 {
+    let path = temp_path("plain");
+    let mut conn = rusqlite::Connection::open(&path).expect("plain db");
+    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+    conn.pragma_update(None, "synchronous", "NORMAL").unwrap();
+    conn.execute_batch(&format!(
+        "CREATE TABLE corr_case (id TEXT PRIMARY KEY, {}) STRICT",
+        CASE_FIELDS
+            .iter()
+            .map(|f| format!("{f} TEXT"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+    .unwrap();
+    let sql = format!(
+        "INSERT INTO corr_case (id, {}) VALUES ({})",
+        CASE_FIELDS.join(", "),
+        (1..=CASE_FIELDS.len() + 1)
+            .map(|i| format!("?{i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let per_batch = rows.len().div_ceil(batches);
+    let started = Instant::now();
+    for chunk in rows.chunks(per_batch) {
+        let tx = conn.transaction().unwrap();
+        {
+            let mut stmt = tx.prepare_cached(&sql).unwrap();
+            for row in chunk {
+                stmt.execute(rusqlite::params_from_iter(row.iter()))
+                    .unwrap();
+            }
+        }
+        tx.commit().unwrap();
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let cells = rows.len() * CASE_FIELDS.len();
+    cells as f64 / secs
+}
+
+fn main() {
+    let rounds: usize = std::env::var("JICENG_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    let mut results = Vec::new();
+    for round in 1..=rounds {
+        let (mut master, sites, unit) = open_master(SITES);
+        let logs = generate(&sites, &unit);
+        let work = batches(&logs);
+        let total_ops: usize = work.iter().map(Vec::len).sum();
+        let log_before = master.log_len().unwrap() as usize;
+        let started = Instant::now();
+        for batch in &work {
+            master.ingest(batch, 1).expect("ingest");
+        }
+        let merge_secs = started.elapsed().as_secs_f64();
+        // Idempotency intact: the same batches again change nothing.
+        let again = Instant::now();
+        let mut duplicates = 0;
+        for batch in &work {
+            duplicates += master.ingest(batch, 2).expect("re-ingest").1;
+        }
+        let redo_secs = again.elapsed().as_secs_f64();
+        assert_eq!(duplicates as usize, total_ops);
+        assert_eq!(
+            master.log_len().unwrap() as usize,
+            log_before + total_ops,
+            "every op logged once"
+        );
+
+        let final_rows: Vec<Vec<rusqlite::types::Value>> = {
+            let conn = master.connection();
+            let mut stmt = conn
+                .prepare(&format!(
+                    "SELECT id, {} FROM corr_case ORDER BY id",
+                    CASE_FIELDS.join(", ")
+                ))
+                .unwrap();
+            let rows = stmt
+                .query_map(params![], |r| {
+                    (0..=CASE_FIELDS.len()).map(|i| r.get(i)).collect()
+                })
+                .unwrap();
+            rows.map(Result::unwrap).collect()
+        };
+        assert_eq!(final_rows.len(), SITES * ROWS_PER_SITE);
+        let plain_cells_per_sec = plain_insert(&final_rows, work.len());
+        let merge_ops_per_sec = total_ops as f64 / merge_secs;
+        let ratio = merge_ops_per_sec / plain_cells_per_sec;
+        println!(
+            "round {round}: merge {total_ops} ops in {} batches: {:.0} ops/s ({merge_secs:.3} s); re-push of all (idempotent): {:.3} s; plain insert of the {} final rows: {:.0} cells/s; ratio {ratio:.3}x",
+            work.len(),
+            merge_ops_per_sec,
+            redo_secs,
+            final_rows.len(),
+            plain_cells_per_sec
+        );
+        results.push((merge_ops_per_sec, plain_cells_per_sec, ratio));
+    }
+    results.sort_by(|a, b| a.2.total_cmp(&b.2));
+    let (merge, plain, ratio) = results[results.len() / 2];
+    println!("median: merge {merge:.0} ops/s, plain insert {plain:.0} cells/s, ratio {ratio:.3}x (goal >= 0.25x)");
+}
