@@ -4,7 +4,8 @@
 use crate::state::AppState;
 use crate::sync_task;
 use jiceng_core::model::{
-    AppInfo, CaseDetail, CaseInput, CaseQuery, CaseRecord, CheckinInput, CheckinRecord, Page, SessionUser, SyncStatus,
+    AppInfo, CaseDetail, CaseInput, CaseQuery, CaseRecord, CheckinInput, CheckinRecord, Page,
+    SessionUser, SyncStatus,
 };
 use jiceng_core::{CoreError, Store, SyncError};
 use serde::Serialize;
@@ -79,7 +80,12 @@ pub async fn app_info(app: AppHandle, state: State<'_, AppState>) -> CmdResult<A
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn enrol(app: AppHandle, state: State<'_, AppState>, server_url: String, code: String) -> CmdResult<AppInfo> {
+pub async fn enrol(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    server_url: String,
+    code: String,
+) -> CmdResult<AppInfo> {
     {
         let _gate = state.sync_gate.lock().await;
         jiceng_core::sync::enrol(&state.store, &server_url, &code).await?;
@@ -91,7 +97,12 @@ pub async fn enrol(app: AppHandle, state: State<'_, AppState>, server_url: Strin
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn login(app: AppHandle, state: State<'_, AppState>, username: String, password: String) -> CmdResult<SessionUser> {
+pub async fn login(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    username: String,
+    password: String,
+) -> CmdResult<SessionUser> {
     let user = with_store(&app, move |s| s.login(&username, &password)).await?;
     *state.session() = Some(user.clone());
     Ok(user)
@@ -109,19 +120,31 @@ pub async fn current_user(state: State<'_, AppState>) -> CmdResult<Option<Sessio
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn list_cases(app: AppHandle, state: State<'_, AppState>, query: CaseQuery) -> CmdResult<Page<CaseRecord>> {
+pub async fn list_cases(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    query: CaseQuery,
+) -> CmdResult<Page<CaseRecord>> {
     let user = current(&state)?;
     with_store(&app, move |s| s.list_cases(&user, &query)).await
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn get_case(app: AppHandle, state: State<'_, AppState>, id: String) -> CmdResult<CaseDetail> {
+pub async fn get_case(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: String,
+) -> CmdResult<CaseDetail> {
     let user = current(&state)?;
     with_store(&app, move |s| s.get_case(&user, &id)).await
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn save_case(app: AppHandle, state: State<'_, AppState>, input: CaseInput) -> CmdResult<CaseRecord> {
+pub async fn save_case(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    input: CaseInput,
+) -> CmdResult<CaseRecord> {
     let user = current(&state)?;
     let rec = with_store(&app, move |s| s.save_case(&user, input)).await?;
     sync_task::emit_status(&app);
@@ -129,7 +152,11 @@ pub async fn save_case(app: AppHandle, state: State<'_, AppState>, input: CaseIn
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn delete_case(app: AppHandle, state: State<'_, AppState>, id: String) -> CmdResult<CaseRecord> {
+pub async fn delete_case(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: String,
+) -> CmdResult<CaseRecord> {
     let user = current(&state)?;
     let rec = with_store(&app, move |s| s.delete_case(&user, &id)).await?;
     sync_task::emit_status(&app);
@@ -137,7 +164,11 @@ pub async fn delete_case(app: AppHandle, state: State<'_, AppState>, id: String)
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn restore_case(app: AppHandle, state: State<'_, AppState>, id: String) -> CmdResult<CaseRecord> {
+pub async fn restore_case(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: String,
+) -> CmdResult<CaseRecord> {
     let user = current(&state)?;
     let rec = with_store(&app, move |s| s.restore_case(&user, &id)).await?;
     sync_task::emit_status(&app);
@@ -145,7 +176,11 @@ pub async fn restore_case(app: AppHandle, state: State<'_, AppState>, id: String
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn add_checkin(app: AppHandle, state: State<'_, AppState>, input: CheckinInput) -> CmdResult<CheckinRecord> {
+pub async fn add_checkin(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    input: CheckinInput,
+) -> CmdResult<CheckinRecord> {
     let user = current(&state)?;
     let rec = with_store(&app, move |s| s.add_checkin(&user, input)).await?;
     sync_task::emit_status(&app);
@@ -167,7 +202,11 @@ pub async fn sync_now(app: AppHandle, state: State<'_, AppState>) -> CmdResult<S
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn set_sync_interval(app: AppHandle, state: State<'_, AppState>, secs: u32) -> CmdResult<()> {
+pub async fn set_sync_interval(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    secs: u32,
+) -> CmdResult<()> {
     with_store(&app, move |s| s.set_sync_interval(secs)).await?;
     state.sync_wake.notify_one();
     sync_task::emit_status(&app);

@@ -25,7 +25,8 @@ impl AppState {
         std::fs::create_dir_all(&data_dir)
             .map_err(|e| format!("cannot create the data dir {}: {e}", data_dir.display()))?;
         let path = store_path(&data_dir);
-        let store = Store::open(&path).map_err(|e| format!("cannot open the store {}: {e}", path.display()))?;
+        let store = Store::open(&path)
+            .map_err(|e| format!("cannot open the store {}: {e}", path.display()))?;
         Ok(AppState {
             store: Mutex::new(store),
             user: Mutex::new(None),
@@ -81,16 +82,25 @@ mod tests {
     #[test]
     fn data_dir_argument_wins_over_env() {
         assert_eq!(
-            data_dir_from(&args(&["app", "--data-dir", "/tmp/a"]), Some("/tmp/b".into())),
+            data_dir_from(
+                &args(&["app", "--data-dir", "/tmp/a"]),
+                Some("/tmp/b".into())
+            ),
             Some(PathBuf::from("/tmp/a"))
         );
         assert_eq!(
             data_dir_from(&args(&["app", "--data-dir=/tmp/c"]), None),
             Some(PathBuf::from("/tmp/c"))
         );
-        assert_eq!(data_dir_from(&args(&["app"]), Some("/tmp/b".into())), Some(PathBuf::from("/tmp/b")));
+        assert_eq!(
+            data_dir_from(&args(&["app"]), Some("/tmp/b".into())),
+            Some(PathBuf::from("/tmp/b"))
+        );
         assert_eq!(data_dir_from(&args(&["app"]), Some("  ".into())), None);
         assert_eq!(data_dir_from(&args(&["app"]), None), None);
-        assert_eq!(store_path(Path::new("/x")), PathBuf::from("/x/jiceng.sqlite"));
+        assert_eq!(
+            store_path(Path::new("/x")),
+            PathBuf::from("/x/jiceng.sqlite")
+        );
     }
 }

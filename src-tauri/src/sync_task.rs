@@ -59,7 +59,10 @@ fn is_enrolled(app: &AppHandle) -> bool {
 /// Demo and test runs: enrol on start when JICENG_SERVER_URL and JICENG_ENROL_CODE are set and this
 /// store is not enrolled yet.
 async fn auto_enrol(app: &AppHandle) {
-    let (Ok(url), Ok(code)) = (std::env::var("JICENG_SERVER_URL"), std::env::var("JICENG_ENROL_CODE")) else {
+    let (Ok(url), Ok(code)) = (
+        std::env::var("JICENG_SERVER_URL"),
+        std::env::var("JICENG_ENROL_CODE"),
+    ) else {
         return;
     };
     if url.trim().is_empty() || code.trim().is_empty() || is_enrolled(app) {
@@ -82,8 +85,14 @@ async fn auto_enrol(app: &AppHandle) {
 }
 
 fn interval(app: &AppHandle) -> Duration {
-    let secs = read_status(app).map(|s| s.interval_secs).unwrap_or(FALLBACK_INTERVAL_SECS);
-    let secs = if secs == 0 { FALLBACK_INTERVAL_SECS } else { secs.max(MIN_INTERVAL_SECS) };
+    let secs = read_status(app)
+        .map(|s| s.interval_secs)
+        .unwrap_or(FALLBACK_INTERVAL_SECS);
+    let secs = if secs == 0 {
+        FALLBACK_INTERVAL_SECS
+    } else {
+        secs.max(MIN_INTERVAL_SECS)
+    };
     Duration::from_secs(u64::from(secs))
 }
 

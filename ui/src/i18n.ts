@@ -349,5 +349,43 @@ export const kindLabel = (k: CaseKind) => kindLabels[lang.value][k] ?? k;
 export const statusLabel = (s: CaseStatus) => statusLabels[lang.value][s] ?? s;
 export const methodLabel = (m: CheckinMethod) => methodLabels[lang.value][m] ?? m;
 export const roleLabel = (r: Role) => roleLabels[lang.value][r] ?? r;
+const fieldLabels: Record<Lang, Record<string, string>> = {
+  zh: {
+    name: "姓名",
+    id_number: "身份证号",
+    sex: "性别",
+    birth_date: "出生日期",
+    kind: "类别",
+    sentence_start: "矫正开始日期",
+    sentence_end: "矫正结束日期",
+    org_unit_id: "所属单位",
+    status: "状态",
+    deleted: "已删除",
+  },
+  en: {
+    name: "Name",
+    id_number: "ID number",
+    sex: "Sex",
+    birth_date: "Birth date",
+    kind: "Kind",
+    sentence_start: "Start date",
+    sentence_end: "End date",
+    org_unit_id: "Org unit",
+    status: "Status",
+    deleted: "Deleted",
+  },
+};
+
+/** A field name from the change log, in words (the raw name when unknown). */
+export const fieldLabel = (f: string) => fieldLabels[lang.value][f] ?? f;
+
+/** A logged value in words where it is a code we know (kind, status, sex); otherwise as stored. */
+export function fieldValueLabel(field: string, value: string): string {
+  if (field === "kind" && (CASE_KINDS as string[]).includes(value)) return kindLabel(value as CaseKind);
+  if (field === "status" && (CASE_STATUSES as string[]).includes(value)) return statusLabel(value as CaseStatus);
+  if (field === "sex") return sexLabel(value);
+  return value;
+}
+
 export const sexLabel = (s: string) =>
   s === "male" ? t("sex_male") : s === "female" ? t("sex_female") : s;
