@@ -13,6 +13,7 @@
 //! Domain rules cite DOMAIN.md ids (C-…, L-…, W-…, D-…).
 
 pub mod auth;
+pub mod codec;
 pub mod error;
 pub mod hlc;
 pub mod idcard;

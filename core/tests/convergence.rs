@@ -7,7 +7,7 @@
 
 mod common_setup;
 
-use jiceng_core::merge::{FieldVersion, RowVersions};
+use jiceng_core::merge::FieldVersion;
 use jiceng_core::op::Operation;
 use jiceng_core::store::{Store, WriteChange};
 use jiceng_core::tables::{self, DELETED_FIELD};
@@ -101,7 +101,7 @@ fn deliver(store: &mut Store, ops: &[Operation], split: usize) {
     }
 }
 
-fn snapshot(store: &Store) -> (Vec<(String, String, Option<i64>)>, BTreeSet<String>) {
+fn snapshot(store: &Store) -> (Vec<(String, Vec<u8>, Option<i64>)>, BTreeSet<String>) {
     let conn = store.connection();
     let mut stmt = conn
         .prepare("SELECT id, _versions, _deleted FROM corr_case ORDER BY id")
@@ -233,13 +233,13 @@ fn check_no_silent_loss(store: &Store) -> Result<(), TestCaseError> {
         }
     }
     let mut stmt = conn.prepare("SELECT id, _versions FROM corr_case").unwrap();
-    let rows: Vec<(String, String)> = stmt
+    let rows: Vec<(String, Vec<u8>)> = stmt
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap()
         .map(Result::unwrap)
         .collect();
     for (row_id, text) in rows {
-        let versions = RowVersions::from_json(&text).unwrap();
+        let versions = jiceng_core::codec::decode_row(&text).unwrap();
         let mut bases: BTreeMap<&str, Vec<(u64, String)>> = BTreeMap::new();
         for (field, list) in &versions.fields {
             bases.entry(field.as_str()).or_default().extend(

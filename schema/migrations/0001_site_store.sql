@@ -1,6 +1,6 @@
 -- Jiceng local store (every desktop) and the server's master record share this schema.
 -- Domain tables hold the visible (winning) value of every field in plain columns for search and
--- reports, and the whole field history in `_versions` (JSON). Only core's merge writes them.
+-- reports, and the whole field history in `_versions` (binary, see core::codec). Only core's merge writes them.
 
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
@@ -25,7 +25,7 @@ CREATE TABLE org_unit (
     kind      TEXT,
     name      TEXT,
     _deleted  INTEGER,
-    _versions TEXT NOT NULL
+    _versions BLOB NOT NULL
 ) STRICT;
 CREATE INDEX org_unit_parent ON org_unit (parent_id);
 
@@ -37,7 +37,7 @@ CREATE TABLE app_user (
     role          TEXT,
     password_hash TEXT,
     _deleted      INTEGER,
-    _versions     TEXT NOT NULL
+    _versions     BLOB NOT NULL
 ) STRICT;
 CREATE INDEX app_user_username ON app_user (username);
 
@@ -55,7 +55,7 @@ CREATE TABLE corr_case (
     _deleted       INTEGER,
     -- derived locally from name (not replicated): pinyin initials for search
     name_initials  TEXT,
-    _versions      TEXT NOT NULL
+    _versions      BLOB NOT NULL
 ) STRICT;
 CREATE INDEX corr_case_org ON corr_case (org_unit_id);
 CREATE INDEX corr_case_id_number ON corr_case (id_number);
@@ -69,7 +69,7 @@ CREATE TABLE corr_checkin (
     note        TEXT,
     recorded_by TEXT,
     _deleted    INTEGER,
-    _versions   TEXT NOT NULL
+    _versions   BLOB NOT NULL
 ) STRICT;
 CREATE INDEX corr_checkin_case ON corr_checkin (case_id, occurred_at);
 

@@ -45,7 +45,7 @@ CREATE TABLE log_chunk (
     origin_site TEXT NOT NULL,
     scope       TEXT NOT NULL,
     tbl         TEXT NOT NULL,
-    ops         TEXT NOT NULL
+    ops         BLOB NOT NULL
 ) STRICT;
 CREATE INDEX log_chunk_scope ON log_chunk (scope, first_seq);
 

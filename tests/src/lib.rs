@@ -207,7 +207,7 @@ pub fn rows(
     conn: &rusqlite::Connection,
     table: &str,
     scope: Option<(&str, &[String])>,
-) -> Vec<(String, String)> {
+) -> Vec<(String, Vec<u8>)> {
     let mut stmt = conn
         .prepare(&format!(
             "SELECT id, _versions, {} FROM {table} ORDER BY id",
@@ -218,7 +218,7 @@ pub fn rows(
         .query_map([], |r| {
             Ok((
                 r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
+                r.get::<_, Vec<u8>>(1)?,
                 r.get::<_, Option<String>>(2)?,
             ))
         })

@@ -38,10 +38,19 @@ impl WebDriver {
             .as_str()
             .ok_or_else(|| format!("no session: {response}"))?
             .to_string();
-        Ok(WebDriver { base, session, http })
+        Ok(WebDriver {
+            base,
+            session,
+            http,
+        })
     }
 
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<Value, String> {
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, String> {
         let url = format!("{}/session/{}{}", self.base, self.session, path);
         let mut request = self.http.request(method, &url);
         if let Some(body) = body {
@@ -62,7 +71,11 @@ impl WebDriver {
 
     pub async fn find(&self, css: &str) -> Result<Element, String> {
         let value = self
-            .call(reqwest::Method::POST, "/element", Some(json!({"using": "css selector", "value": css})))
+            .call(
+                reqwest::Method::POST,
+                "/element",
+                Some(json!({"using": "css selector", "value": css})),
+            )
             .await?;
         value[ELEMENT_KEY]
             .as_str()
@@ -72,11 +85,19 @@ impl WebDriver {
 
     pub async fn find_all(&self, css: &str) -> Result<Vec<Element>, String> {
         let value = self
-            .call(reqwest::Method::POST, "/elements", Some(json!({"using": "css selector", "value": css})))
+            .call(
+                reqwest::Method::POST,
+                "/elements",
+                Some(json!({"using": "css selector", "value": css})),
+            )
             .await?;
         Ok(value
             .as_array()
-            .map(|a| a.iter().filter_map(|e| e[ELEMENT_KEY].as_str().map(|id| Element(id.to_string()))).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|e| e[ELEMENT_KEY].as_str().map(|id| Element(id.to_string())))
+                    .collect()
+            })
             .unwrap_or_default())
     }
 
@@ -117,16 +138,24 @@ impl WebDriver {
 
     pub async fn displayed(&self, element: &Element) -> Result<bool, String> {
         Ok(self
-            .call(reqwest::Method::GET, &format!("/element/{}/displayed", element.0), None)
+            .call(
+                reqwest::Method::GET,
+                &format!("/element/{}/displayed", element.0),
+                None,
+            )
             .await?
             .as_bool()
             .unwrap_or(false))
     }
 
     pub async fn click(&self, element: &Element) -> Result<(), String> {
-        self.call(reqwest::Method::POST, &format!("/element/{}/click", element.0), Some(json!({})))
-            .await
-            .map(|_| ())
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{}/click", element.0),
+            Some(json!({})),
+        )
+        .await
+        .map(|_| ())
     }
 
     pub async fn click_css(&self, css: &str) -> Result<(), String> {
@@ -136,7 +165,11 @@ impl WebDriver {
 
     pub async fn text(&self, element: &Element) -> Result<String, String> {
         Ok(self
-            .call(reqwest::Method::GET, &format!("/element/{}/text", element.0), None)
+            .call(
+                reqwest::Method::GET,
+                &format!("/element/{}/text", element.0),
+                None,
+            )
             .await?
             .as_str()
             .unwrap_or_default()
@@ -144,8 +177,12 @@ impl WebDriver {
     }
 
     pub async fn script(&self, body: &str, args: Value) -> Result<Value, String> {
-        self.call(reqwest::Method::POST, "/execute/sync", Some(json!({"script": body, "args": args})))
-            .await
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": body, "args": args})),
+        )
+        .await
     }
 
     /// Types into an input: WebDriver keystrokes first; if the engine could not type some characters
@@ -153,8 +190,12 @@ impl WebDriver {
     pub async fn type_into(&self, css: &str, text: &str) -> Result<(), String> {
         let element = self.wait_for(css, Duration::from_secs(15)).await?;
         self.click(&element).await?;
-        self.call(reqwest::Method::POST, &format!("/element/{}/clear", element.0), Some(json!({})))
-            .await?;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{}/clear", element.0),
+            Some(json!({})),
+        )
+        .await?;
         self.call(
             reqwest::Method::POST,
             &format!("/element/{}/value", element.0),
@@ -162,7 +203,10 @@ impl WebDriver {
         )
         .await?;
         let value = self
-            .script("return document.querySelector(arguments[0]).value;", json!([css]))
+            .script(
+                "return document.querySelector(arguments[0]).value;",
+                json!([css]),
+            )
             .await?;
         if value.as_str() != Some(text) {
             self.script(

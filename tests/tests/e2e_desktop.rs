@@ -16,7 +16,9 @@ struct Guard(Child, &'static str);
 
 impl Drop for Guard {
     fn drop(&mut self) {
-        let _ = Command::new("kill").args(["-TERM", &self.0.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
         for _ in 0..20 {
             if let Ok(Some(_)) = self.0.try_wait() {
                 return;
@@ -48,7 +50,11 @@ fn start_xvfb() -> (Guard, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn desktop_creates_a_case_offline_and_it_reaches_the_master() {
     let app = target_dir().join("jiceng-desktop");
-    assert!(app.exists(), "{} is missing: build it with `npm run desktop:build` in ui/", app.display());
+    assert!(
+        app.exists(),
+        "{} is missing: build it with `npm run desktop:build` in ui/",
+        app.display()
+    );
     let (mut server, demo) = TestServer::start_demo("e2e");
     let code = demo["sites"]
         .as_array()
@@ -64,7 +70,12 @@ async fn desktop_creates_a_case_offline_and_it_reaches_the_master() {
     let driver_port = free_port();
     let native_port = free_port();
     let driver = Command::new("tauri-driver")
-        .args(["--port", &driver_port.to_string(), "--native-port", &native_port.to_string()])
+        .args([
+            "--port",
+            &driver_port.to_string(),
+            "--native-port",
+            &native_port.to_string(),
+        ])
         .env("DISPLAY", &display)
         .env("JICENG_DATA_DIR", &data_dir)
         .env("XDG_DATA_HOME", server.dir.join("xdg"))
@@ -75,45 +86,73 @@ async fn desktop_creates_a_case_offline_and_it_reaches_the_master() {
         .expect("tauri-driver must be installed: run scripts/test.sh");
     let _driver = Guard(driver, "tauri-driver");
     tokio::time::sleep(Duration::from_millis(800)).await;
-    let wd = WebDriver::launch(driver_port, app.to_str().unwrap()).await.expect("WebDriver session");
+    let wd = WebDriver::launch(driver_port, app.to_str().unwrap())
+        .await
+        .expect("WebDriver session");
     let shots = screenshots_dir();
     let result = drive(&wd, &mut server, &code, &demo, &shots).await;
     if result.is_err() {
         let _ = wd.screenshot(&server.dir.join("failure.png")).await;
-        let _ = std::fs::copy(server.dir.join("failure.png"), std::env::temp_dir().join("jiceng-e2e-failure.png"));
+        let _ = std::fs::copy(
+            server.dir.join("failure.png"),
+            std::env::temp_dir().join("jiceng-e2e-failure.png"),
+        );
     }
     wd.quit().await;
     result.expect("end-to-end scenario");
 }
 
-async fn drive(wd: &WebDriver, server: &mut TestServer, code: &str, demo: &serde_json::Value, shots: &std::path::Path) -> Result<(), String> {
+async fn drive(
+    wd: &WebDriver,
+    server: &mut TestServer,
+    code: &str,
+    demo: &serde_json::Value,
+    shots: &std::path::Path,
+) -> Result<(), String> {
     // First run: enrolment screen.
     wd.wait_for("[data-testid=enrol-view]", WAIT).await?;
-    wd.type_into("[data-testid=enrol-server] input", &server.url()).await?;
+    wd.type_into("[data-testid=enrol-server] input", &server.url())
+        .await?;
     wd.type_into("[data-testid=enrol-code] input", code).await?;
     wd.screenshot(&shots.join("01-enrol.png")).await?;
     wd.click_css("[data-testid=enrol-submit]").await?;
 
     // Login with the demo officer (users arrived with the first sync).
     wd.wait_for("[data-testid=login-view]", WAIT).await?;
-    wd.type_into("[data-testid=login-username] input", "officer1").await?;
-    wd.type_into("[data-testid=login-password] input", "wrong-password").await?;
+    wd.type_into("[data-testid=login-username] input", "officer1")
+        .await?;
+    wd.type_into("[data-testid=login-password] input", "wrong-password")
+        .await?;
     wd.click_css("[data-testid=login-submit]").await?;
     let error = wd.wait_for("[data-testid=login-error]", WAIT).await?;
     let message = wd.text(&error).await?;
     if !message.contains("密码") {
         return Err(format!("login error should be in Chinese, got {message:?}"));
     }
-    wd.type_into("[data-testid=login-password] input", "jiceng-demo").await?;
+    wd.type_into("[data-testid=login-password] input", "jiceng-demo")
+        .await?;
     wd.click_css("[data-testid=login-submit]").await?;
     wd.wait_for("[data-testid=main-view]", WAIT).await?;
-    wd.wait_until("document.querySelectorAll('[data-testid=case-row]').length === 3", WAIT).await?;
+    wd.wait_until(
+        "document.querySelectorAll('[data-testid=case-row]').length === 3",
+        WAIT,
+    )
+    .await?;
 
     // Search by pinyin initials: 欧阳䶮 → "oy".
-    wd.type_into("[data-testid=case-search] input", "oy").await?;
-    wd.wait_until("document.querySelectorAll('[data-testid=case-row]').length === 1", WAIT).await?;
+    wd.type_into("[data-testid=case-search] input", "oy")
+        .await?;
+    wd.wait_until(
+        "document.querySelectorAll('[data-testid=case-row]').length === 1",
+        WAIT,
+    )
+    .await?;
     wd.type_into("[data-testid=case-search] input", "").await?;
-    wd.wait_until("document.querySelectorAll('[data-testid=case-row]').length === 3", WAIT).await?;
+    wd.wait_until(
+        "document.querySelectorAll('[data-testid=case-row]').length === 3",
+        WAIT,
+    )
+    .await?;
 
     // The server goes down; the officer keeps working.
     server.kill();
@@ -121,14 +160,19 @@ async fn drive(wd: &WebDriver, server: &mut TestServer, code: &str, demo: &serde
     wd.wait_for("[data-testid=case-form]", WAIT).await?;
     let name = "赵𪚥";
     let id_number = "11010119900307451X";
-    wd.type_into("[data-testid=case-form-name] input", name).await?;
+    wd.type_into("[data-testid=case-form-name] input", name)
+        .await?;
     // A wrong check digit first: the core's Chinese message is shown and nothing is saved.
-    wd.type_into("[data-testid=case-form-idnumber] input", id_number).await?;
+    wd.type_into("[data-testid=case-form-idnumber] input", id_number)
+        .await?;
     wd.click_css("[data-testid=case-form-kind]").await?;
     wd.click_css("[data-testid=case-form-kind-parole]").await?;
-    wd.type_into("[data-testid=case-form-start] input", "2026-06-01").await?;
-    wd.press_enter("[data-testid=case-form-start] input").await?;
-    wd.type_into("[data-testid=case-form-end] input", "2027-05-31").await?;
+    wd.type_into("[data-testid=case-form-start] input", "2026-06-01")
+        .await?;
+    wd.press_enter("[data-testid=case-form-start] input")
+        .await?;
+    wd.type_into("[data-testid=case-form-end] input", "2027-05-31")
+        .await?;
     wd.press_enter("[data-testid=case-form-end] input").await?;
     wd.click_css("[data-testid=case-form-save]").await?;
     let error = wd.wait_for("[data-testid=case-form-error]", WAIT).await?;
@@ -136,7 +180,11 @@ async fn drive(wd: &WebDriver, server: &mut TestServer, code: &str, demo: &serde
     if !message.contains("校验") {
         return Err(format!("expected the ID checksum error, got {message:?}"));
     }
-    wd.type_into("[data-testid=case-form-idnumber] input", "110101199003074514").await?;
+    wd.type_into(
+        "[data-testid=case-form-idnumber] input",
+        "110101199003074514",
+    )
+    .await?;
     wd.screenshot(&shots.join("03-case-form.png")).await?;
     // The demo already holds 110101199003074514 (张𠀀明): the duplicate is refused too.
     wd.click_css("[data-testid=case-form-save]").await?;
@@ -145,30 +193,63 @@ async fn drive(wd: &WebDriver, server: &mut TestServer, code: &str, demo: &serde
         WAIT,
     )
     .await?;
-    wd.type_into("[data-testid=case-form-idnumber] input", "320102198807150130").await?;
+    wd.type_into(
+        "[data-testid=case-form-idnumber] input",
+        "320102198807150130",
+    )
+    .await?;
     wd.click_css("[data-testid=case-form-save]").await?;
     wd.wait_until(&format!(
         "[...document.querySelectorAll('[data-testid=case-row-name]')].some(e => e.textContent.trim() === '{name}')"
     ), WAIT)
     .await?;
-    wd.wait_until("document.querySelectorAll('[data-testid=case-row-pending]').length >= 1", WAIT).await?;
+    wd.wait_until(
+        "document.querySelectorAll('[data-testid=case-row-pending]').length >= 1",
+        WAIT,
+    )
+    .await?;
     wd.click_css("[data-testid=sync-now]").await?;
-    wd.wait_until("document.querySelector('[data-testid=status-online]').dataset.online === 'false'", WAIT).await?;
-    wd.wait_until("Number(document.querySelector('[data-testid=status-pending]').dataset.pending) > 0", WAIT).await?;
-    wd.screenshot(&shots.join("02-case-list-offline.png")).await?;
+    wd.wait_until(
+        "document.querySelector('[data-testid=status-online]').dataset.online === 'false'",
+        WAIT,
+    )
+    .await?;
+    wd.wait_until(
+        "Number(document.querySelector('[data-testid=status-pending]').dataset.pending) > 0",
+        WAIT,
+    )
+    .await?;
+    wd.screenshot(&shots.join("02-case-list-offline.png"))
+        .await?;
 
     // The server is back: sync now and nothing is waiting any more.
     server.start();
     wd.click_css("[data-testid=sync-now]").await?;
-    wd.wait_until("document.querySelector('[data-testid=status-online]').dataset.online === 'true'", WAIT).await?;
-    wd.wait_until("Number(document.querySelector('[data-testid=status-pending]').dataset.pending) === 0", WAIT).await?;
-    wd.wait_until("document.querySelectorAll('[data-testid=case-row-pending]').length === 0", WAIT).await?;
-    wd.screenshot(&shots.join("04-case-list-synced.png")).await?;
+    wd.wait_until(
+        "document.querySelector('[data-testid=status-online]').dataset.online === 'true'",
+        WAIT,
+    )
+    .await?;
+    wd.wait_until(
+        "Number(document.querySelector('[data-testid=status-pending]').dataset.pending) === 0",
+        WAIT,
+    )
+    .await?;
+    wd.wait_until(
+        "document.querySelectorAll('[data-testid=case-row-pending]').length === 0",
+        WAIT,
+    )
+    .await?;
+    wd.screenshot(&shots.join("04-case-list-synced.png"))
+        .await?;
 
     // The master has it: read through the server's API with the district's token.
     let district = Site::enrol(server, demo, "区司法局").await;
     let body: serde_json::Value = reqwest::Client::new()
-        .get(format!("{}/api/v1/records/corr_case?limit=1000", server.url()))
+        .get(format!(
+            "{}/api/v1/records/corr_case?limit=1000",
+            server.url()
+        ))
         .bearer_auth(district.token())
         .send()
         .await
@@ -182,7 +263,10 @@ async fn drive(wd: &WebDriver, server: &mut TestServer, code: &str, demo: &serde
         .flatten()
         .find(|r| r["name"] == name)
         .ok_or_else(|| format!("case {name} not in the master: {body}"))?;
-    if found["id_number"] != "320102198807150130" || found["kind"] != "parole" || found["sentence_end"] != "2027-05-31" {
+    if found["id_number"] != "320102198807150130"
+        || found["kind"] != "parole"
+        || found["sentence_end"] != "2027-05-31"
+    {
         return Err(format!("master row differs: {found}"));
     }
 
@@ -202,9 +286,17 @@ async fn drive(wd: &WebDriver, server: &mut TestServer, code: &str, demo: &serde
     wd.wait_for("[data-testid=case-detail]", WAIT).await?;
     wd.click_css("[data-testid=checkin-add]").await?;
     wd.wait_for("[data-testid=checkin-dialog]", WAIT).await?;
-    wd.type_into("[data-testid=checkin-note] textarea, [data-testid=checkin-note] input", "首次报到，已告知矫正期间应遵守的规定").await?;
+    wd.type_into(
+        "[data-testid=checkin-note] textarea, [data-testid=checkin-note] input",
+        "首次报到，已告知矫正期间应遵守的规定",
+    )
+    .await?;
     wd.click_css("[data-testid=checkin-save]").await?;
-    wd.wait_until("document.querySelectorAll('[data-testid=checkin-row-time]').length === 1", WAIT).await?;
+    wd.wait_until(
+        "document.querySelectorAll('[data-testid=checkin-row-time]').length === 1",
+        WAIT,
+    )
+    .await?;
     wd.screenshot(&shots.join("05-case-detail.png")).await?;
     println!("e2e: enrolled, logged in, created 赵𪚥 offline, synced, found in the master, added a check-in");
     Ok(())

@@ -3,6 +3,7 @@
 //! Operations are grouped per row so each touched row is read once and written once per batch; the
 //! row's field history (`_versions`) is the merge state, the plain columns are its projection.
 
+use crate::codec;
 use crate::error::{CoreError, Result};
 use crate::merge::{Applied, RowVersions};
 use crate::op::Operation;
@@ -21,11 +22,17 @@ pub struct MergeStats {
 
 /// Merges `ops` into the domain tables of `conn` (inside the caller's transaction).
 pub fn merge_ops(conn: &Connection, ops: &[Operation]) -> Result<MergeStats> {
+    let refs: Vec<&Operation> = ops.iter().collect();
+    merge_op_refs(conn, &refs)
+}
+
+/// [`merge_ops`] over borrowed operations (the server merges without copying a batch).
+pub fn merge_op_refs(conn: &Connection, ops: &[&Operation]) -> Result<MergeStats> {
     let mut stats = MergeStats::default();
     // Group per row, keeping first-seen order of rows for deterministic writes.
     let mut order: Vec<(&str, &str)> = Vec::new();
     let mut groups: HashMap<(&str, &str), Vec<&Operation>> = HashMap::new();
-    for op in ops {
+    for op in ops.iter().copied() {
         let key = (op.table.as_str(), op.row_id.as_str());
         groups
             .entry(key)
@@ -53,15 +60,7 @@ fn merge_row(
     ops: &[&Operation],
     stats: &mut MergeStats,
 ) -> Result<()> {
-    let existing: Option<String> = conn
-        .prepare_cached(&format!("SELECT _versions FROM {} WHERE id = ?1", def.name))?
-        .query_row([row_id], |r| r.get(0))
-        .optional()?;
-    let mut row = match &existing {
-        Some(text) => RowVersions::from_json(text)
-            .map_err(|e| CoreError::Corrupt(format!("{} {row_id} history: {e}", def.name)))?,
-        None => RowVersions::default(),
-    };
+    let mut row = load_versions(conn, def, row_id)?.unwrap_or_default();
     let mut changed = false;
     for op in ops {
         if def.field(&op.field).is_none() {
@@ -133,7 +132,7 @@ fn write_row(conn: &Connection, def: &TableDef, row_id: &str, row: &RowVersions)
         values.push(to_sql(field.ty, &value, field.name == DELETED_FIELD));
     }
     values.extend(derived_values(def.name, row));
-    values.push(SqlValue::Text(row.to_json()));
+    values.push(SqlValue::Blob(codec::encode_row(row)));
     conn.prepare_cached(&upsert_sql(def))?
         .execute(rusqlite::params_from_iter(values))?;
     Ok(())
@@ -174,13 +173,17 @@ pub fn load_versions(
     table: &TableDef,
     row_id: &str,
 ) -> Result<Option<RowVersions>> {
-    let text: Option<String> = conn
+    let bytes: Option<Vec<u8>> = conn
         .prepare_cached(&format!(
             "SELECT _versions FROM {} WHERE id = ?1",
             table.name
         ))?
         .query_row([row_id], |r| r.get(0))
         .optional()?;
-    text.map(|t| RowVersions::from_json(&t).map_err(|e| CoreError::Corrupt(e.to_string())))
+    bytes
+        .map(|b| {
+            codec::decode_row(&b)
+                .map_err(|e| CoreError::Corrupt(format!("{} {row_id} history: {e}", table.name)))
+        })
         .transpose()
 }

@@ -4,7 +4,6 @@
 use super::{Alarm, MasterStore, OrgUnitSummary, SiteAuth, SiteSummary};
 use crate::error::{Result, ServerError};
 use crate::scope;
-use jiceng_core::auth;
 use jiceng_core::model::{OrgKind, Role};
 use jiceng_core::op::{Operation, SCHEMA_VERSION};
 use jiceng_core::store::{merge_sql, NewUser, SiteIdentity, Store};
@@ -12,6 +11,7 @@ use jiceng_core::tables::{self, TableDef, ROW_ID_SCOPE};
 use jiceng_core::wire::{
     Ack, EnrolRequest, EnrolResponse, PullResponse, PushRequest, PushResponse,
 };
+use jiceng_core::{auth, codec};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -97,7 +97,8 @@ impl SqliteMaster {
             let site_id = self.server_site_id.clone();
             let tx = self.store.connection_mut().transaction()?;
             // Already merged into the master by the local write path: only log them.
-            let acks = append_to_log(&tx, &site_id, &ops, now_ms)?;
+            let refs: Vec<&Operation> = ops.iter().collect();
+            let acks = append_to_log(&tx, &site_id, &refs, now_ms)?;
             tx.commit()?;
             let pairs: Vec<(u64, u64)> = acks.iter().map(|a| (a.site_seq, a.server_seq)).collect();
             self.store.mark_acked(&pairs)?;
@@ -114,8 +115,7 @@ impl SqliteMaster {
         let tx = self.store.connection_mut().transaction()?;
         let mut acks = Vec::with_capacity(ops.len());
         let mut duplicates = 0;
-        let mut fresh: Vec<Operation> = Vec::with_capacity(ops.len());
-        let mut heads: Vec<(&str, u64, String)> = Vec::new();
+        let mut fresh: Vec<(&str, Vec<&Operation>)> = Vec::new();
         for (site_id, mut site_ops) in by_site {
             site_ops.sort_by_key(|o| o.site_seq);
             let (last_seq, last_hash): (u64, String) = tx
@@ -123,9 +123,8 @@ impl SqliteMaster {
                 .query_row([site_id], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))
                 .optional()?
                 .ok_or_else(|| ServerError::NotFound(format!("site {site_id}")))?;
-            let (old, new): (Vec<&Operation>, Vec<&Operation>) =
-                site_ops.into_iter().partition(|o| o.site_seq <= last_seq);
-            for op in &old {
+            let split = site_ops.partition_point(|o| o.site_seq <= last_seq);
+            for op in &site_ops[..split] {
                 match receipt(&tx, site_id, op.site_seq)? {
                     Some((hash, server_seq)) if hash == op.hash => {
                         duplicates += 1;
@@ -137,8 +136,9 @@ impl SqliteMaster {
                     _ => return Err(ServerError::HashMismatch { seq: op.site_seq }),
                 }
             }
+            let new = site_ops.split_off(split);
             let mut expected = last_seq + 1;
-            let mut prev = last_hash;
+            let mut prev = last_hash.as_str();
             for op in &new {
                 if op.site_seq != expected {
                     return Err(ServerError::Gap {
@@ -150,28 +150,30 @@ impl SqliteMaster {
                     return Err(ServerError::HashMismatch { seq: op.site_seq });
                 }
                 expected += 1;
-                prev = op.hash.clone();
-                fresh.push((*op).clone());
+                prev = &op.hash;
             }
-            if let Some(last) = new.last() {
-                heads.push((site_id, last.site_seq, last.hash.clone()));
+            if !new.is_empty() {
+                fresh.push((site_id, new));
             }
         }
-        if !fresh.is_empty() {
-            merge_sql::merge_ops(&tx, &fresh)?;
-            let mut by_origin: BTreeMap<&str, Vec<Operation>> = BTreeMap::new();
-            for op in &fresh {
-                by_origin
-                    .entry(op.site_id.as_str())
-                    .or_default()
-                    .push(op.clone());
-            }
-            for (origin, site_ops) in by_origin {
-                acks.extend(append_to_log(&tx, origin, &site_ops, now_ms)?);
-            }
-            for (site_id, seq, hash) in heads {
-                tx.prepare_cached("UPDATE site SET last_seq = ?2, last_hash = ?3 WHERE id = ?1")?
-                    .execute(params![site_id, seq as i64, hash])?;
+        let all_fresh: Vec<&Operation> = fresh
+            .iter()
+            .flat_map(|(_, ops)| ops.iter().copied())
+            .collect();
+        if !all_fresh.is_empty() {
+            merge_sql::merge_op_refs(&tx, &all_fresh)?;
+            for (site_id, site_ops) in &fresh {
+                acks.extend(append_to_log(&tx, site_id, site_ops, now_ms)?);
+                if let Some(last) = site_ops.last() {
+                    tx.prepare_cached(
+                        "UPDATE site SET last_seq = ?2, last_hash = ?3 WHERE id = ?1",
+                    )?
+                    .execute(params![
+                        site_id,
+                        last.site_seq as i64,
+                        last.hash
+                    ])?;
+                }
             }
         }
         tx.commit()?;
@@ -313,11 +315,12 @@ fn receipt(tx: &Transaction<'_>, site_id: &str, seq: u64) -> Result<Option<(Stri
 }
 
 /// Appends one site's contiguous operations to the audit log, assigning global server_seqs, one chunk per
-/// (scope, table).
+/// (scope, table). A chunk's operations have contiguous server_seqs from its `first_seq`, so the seqs are
+/// not stored per operation.
 fn append_to_log(
     tx: &Transaction<'_>,
     site_id: &str,
-    ops: &[Operation],
+    ops: &[&Operation],
     now_ms: u64,
 ) -> Result<Vec<Ack>> {
     let (Some(first), Some(last)) = (ops.first(), ops.last()) else {
@@ -343,17 +346,18 @@ fn append_to_log(
     let mut chunk_rows = Vec::with_capacity(chunks.len());
     for ((scope, table), indices) in chunks {
         let first_seq = next_seq;
-        let mut stamped = Vec::with_capacity(indices.len());
+        let members: Vec<&Operation> = indices.iter().map(|&i| ops[i]).collect();
         for i in indices {
             server_seqs[i] = next_seq;
-            let mut op = ops[i].clone();
-            op.server_seq = Some(next_seq);
-            stamped.push(op);
             next_seq += 1;
         }
-        let json =
-            serde_json::to_string(&stamped).map_err(|e| ServerError::Store(e.to_string()))?;
-        chunk_rows.push((first_seq, next_seq - 1, scope, table, json));
+        chunk_rows.push((
+            first_seq,
+            next_seq - 1,
+            scope,
+            table,
+            codec::encode_ops(&members),
+        ));
     }
     let mut receipts = Vec::with_capacity(ops.len() * RECEIPT_LEN);
     for (op, server_seq) in ops.iter().zip(&server_seqs) {
@@ -370,11 +374,11 @@ fn append_to_log(
     )?
     .execute(params![site_id, first.site_seq as i64, last.site_seq as i64, now_ms as i64, receipts])?;
     let batch_id = tx.last_insert_rowid();
-    for (first_seq, last_seq, scope, table, json) in chunk_rows {
+    for (first_seq, last_seq, scope, table, blob) in chunk_rows {
         tx.prepare_cached(
             "INSERT INTO log_chunk (first_seq, last_seq, batch_id, origin_site, scope, tbl, ops) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?
-        .execute(params![first_seq as i64, last_seq as i64, batch_id, site_id, scope, table, json])?;
+        .execute(params![first_seq as i64, last_seq as i64, batch_id, site_id, scope, table, blob])?;
     }
     Ok(ops
         .iter()
@@ -384,6 +388,16 @@ fn append_to_log(
             server_seq,
         })
         .collect())
+}
+
+/// Decodes a log chunk and stamps each operation with its server_seq.
+fn decode_chunk(first_seq: u64, blob: &[u8]) -> Result<Vec<Operation>> {
+    let mut ops = codec::decode_ops(blob)
+        .map_err(|e| ServerError::Store(format!("log chunk {first_seq}: {e}")))?;
+    for (i, op) in ops.iter_mut().enumerate() {
+        op.server_seq = Some(first_seq + i as u64);
+    }
+    Ok(ops)
 }
 
 impl MasterStore for SqliteMaster {
@@ -533,7 +547,7 @@ impl MasterStore for SqliteMaster {
             .optional()?
             .unwrap_or(0) as u64;
         let mut stmt = conn.prepare_cached(
-            "SELECT last_seq, ops FROM log_chunk WHERE first_seq > ?1 AND origin_site <> ?2 AND ( \
+            "SELECT first_seq, last_seq, ops FROM log_chunk WHERE first_seq > ?1 AND origin_site <> ?2 AND ( \
                (scope IN (SELECT value FROM json_each(?3)) AND tbl IN (SELECT value FROM json_each(?4))) \
                OR (tbl = 'app_user' AND scope = ?5)) \
              ORDER BY first_seq",
@@ -553,11 +567,10 @@ impl MasterStore for SqliteMaster {
                 has_more = true;
                 break;
             }
-            let last_seq: i64 = row.get(0)?;
-            let json: String = row.get(1)?;
-            let chunk: Vec<Operation> = serde_json::from_str(&json)
-                .map_err(|e| ServerError::Store(format!("log chunk {last_seq}: {e}")))?;
-            ops.extend(chunk);
+            let first_seq: i64 = row.get(0)?;
+            let last_seq: i64 = row.get(1)?;
+            let blob: Vec<u8> = row.get(2)?;
+            ops.extend(decode_chunk(first_seq as u64, &blob)?);
             next_cursor = last_seq as u64;
         }
         if !has_more {

@@ -1,0 +1,426 @@
+//! Compact binary encodings for what is stored in bulk: a row's field history and batches of
+//! operations in the server's audit log. JSON for these cost most of the merge's time and disk (see
+//! BENCHMARKS.md); these encodings are deterministic, so equal content gives equal bytes on every replica.
+//!
+//! Layout primitives: unsigned LEB128 varints, length-prefixed UTF-8 strings, and a per-record string
+//! dictionary (sorted, so the bytes do not depend on insertion order) referenced by index.
+
+use crate::hlc::Hlc;
+use crate::merge::{FieldVersion, RowVersions};
+use crate::op::{Operation, Version};
+use std::collections::BTreeMap;
+
+#[derive(Debug, thiserror::Error)]
+#[error("corrupt encoded record: {0}")]
+pub struct DecodeError(&'static str);
+
+const ROW_FORMAT: u8 = 1;
+const OPS_FORMAT: u8 = 1;
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    put_varint(out, bytes.len() as u64);
+    out.extend_from_slice(bytes);
+}
+
+struct Reader<'a> {
+    data: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn new(data: &'a [u8]) -> Self {
+        Reader { data, at: 0 }
+    }
+    fn byte(&mut self) -> Result<u8, DecodeError> {
+        let b = *self.data.get(self.at).ok_or(DecodeError("truncated"))?;
+        self.at += 1;
+        Ok(b)
+    }
+    fn varint(&mut self) -> Result<u64, DecodeError> {
+        let mut value = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = self.byte()?;
+            value |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        Err(DecodeError("varint too long"))
+    }
+    fn bytes(&mut self) -> Result<&'a [u8], DecodeError> {
+        let len = self.varint()? as usize;
+        let end = self
+            .at
+            .checked_add(len)
+            .ok_or(DecodeError("length overflow"))?;
+        let slice = self
+            .data
+            .get(self.at..end)
+            .ok_or(DecodeError("truncated"))?;
+        self.at = end;
+        Ok(slice)
+    }
+    fn string(&mut self) -> Result<String, DecodeError> {
+        std::str::from_utf8(self.bytes()?)
+            .map(str::to_string)
+            .map_err(|_| DecodeError("invalid UTF-8"))
+    }
+    fn fixed<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
+        let slice = self
+            .data
+            .get(self.at..self.at + N)
+            .ok_or(DecodeError("truncated"))?;
+        self.at += N;
+        let mut out = [0u8; N];
+        out.copy_from_slice(slice);
+        Ok(out)
+    }
+    fn done(&self) -> bool {
+        self.at == self.data.len()
+    }
+}
+
+/// A sorted string dictionary: strings are written once, referenced by index.
+struct Dictionary<'a> {
+    index: BTreeMap<&'a str, u64>,
+}
+
+impl<'a> Dictionary<'a> {
+    fn build(strings: impl Iterator<Item = &'a str>) -> Self {
+        let mut index: BTreeMap<&'a str, u64> = strings.map(|s| (s, 0)).collect();
+        for (i, v) in index.values_mut().enumerate() {
+            *v = i as u64;
+        }
+        Dictionary { index }
+    }
+    fn write(&self, out: &mut Vec<u8>) {
+        put_varint(out, self.index.len() as u64);
+        for s in self.index.keys() {
+            put_bytes(out, s.as_bytes());
+        }
+    }
+    fn id(&self, s: &str) -> u64 {
+        self.index.get(s).copied().unwrap_or(0)
+    }
+}
+
+fn read_dictionary(r: &mut Reader<'_>) -> Result<Vec<String>, DecodeError> {
+    let n = r.varint()? as usize;
+    if n > r.data.len() {
+        return Err(DecodeError("dictionary too large"));
+    }
+    (0..n).map(|_| r.string()).collect()
+}
+
+fn lookup(dict: &[String], i: u64) -> Result<String, DecodeError> {
+    dict.get(i as usize)
+        .cloned()
+        .ok_or(DecodeError("dictionary index out of range"))
+}
+
+fn put_value(out: &mut Vec<u8>, value: &serde_json::Value) {
+    // Strings, the common case, are stored raw behind a tag; anything else as JSON text.
+    match value {
+        serde_json::Value::String(s) => {
+            out.push(0);
+            put_bytes(out, s.as_bytes());
+        }
+        other => {
+            out.push(1);
+            put_bytes(out, other.to_string().as_bytes());
+        }
+    }
+}
+
+fn read_value(r: &mut Reader<'_>) -> Result<serde_json::Value, DecodeError> {
+    match r.byte()? {
+        0 => Ok(serde_json::Value::String(r.string()?)),
+        1 => serde_json::from_slice(r.bytes()?).map_err(|_| DecodeError("invalid JSON value")),
+        _ => Err(DecodeError("unknown value tag")),
+    }
+}
+
+/// Encodes a row's field history.
+pub fn encode_row(row: &RowVersions) -> Vec<u8> {
+    let names = row.fields.values().flatten().flat_map(|v| {
+        std::iter::once(v.1.as_str())
+            .chain(std::iter::once(v.2.as_str()))
+            .chain(v.3.as_ref().map(|(_, s)| s.as_str()))
+    });
+    let dict = Dictionary::build(names);
+    let mut out = Vec::with_capacity(64 + row.fields.len() * 48);
+    out.push(ROW_FORMAT);
+    dict.write(&mut out);
+    put_varint(&mut out, row.fields.len() as u64);
+    for (field, versions) in &row.fields {
+        put_bytes(&mut out, field.as_bytes());
+        put_varint(&mut out, versions.len() as u64);
+        for v in versions {
+            put_varint(&mut out, v.0 .0);
+            put_varint(&mut out, dict.id(&v.1));
+            put_varint(&mut out, dict.id(&v.2));
+            match &v.3 {
+                None => out.push(0),
+                Some((hlc, site)) => {
+                    out.push(1);
+                    put_varint(&mut out, hlc.0);
+                    put_varint(&mut out, dict.id(site));
+                }
+            }
+            put_value(&mut out, &v.4);
+        }
+    }
+    out
+}
+
+pub fn decode_row(data: &[u8]) -> Result<RowVersions, DecodeError> {
+    let mut r = Reader::new(data);
+    if r.byte()? != ROW_FORMAT {
+        return Err(DecodeError("unknown row format"));
+    }
+    let dict = read_dictionary(&mut r)?;
+    let mut row = RowVersions::default();
+    let fields = r.varint()?;
+    for _ in 0..fields {
+        let field = r.string()?;
+        let n = r.varint()? as usize;
+        if n > data.len() {
+            return Err(DecodeError("too many versions"));
+        }
+        let mut versions = Vec::with_capacity(n);
+        for _ in 0..n {
+            let hlc = Hlc(r.varint()?);
+            let site = lookup(&dict, r.varint()?)?;
+            let user = lookup(&dict, r.varint()?)?;
+            let base = match r.byte()? {
+                0 => None,
+                1 => Some((Hlc(r.varint()?), lookup(&dict, r.varint()?)?)),
+                _ => return Err(DecodeError("bad base tag")),
+            };
+            versions.push(FieldVersion(hlc, site, user, base, read_value(&mut r)?));
+        }
+        row.fields.insert(field, versions);
+    }
+    if !r.done() {
+        return Err(DecodeError("trailing bytes"));
+    }
+    Ok(row)
+}
+
+fn hash_bytes(hex_text: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(hex_text, &mut out).ok().map(|_| out)
+}
+
+/// Encodes operations (with their server_seq, if any). Hashes are stored as 32 raw bytes; a prev_hash
+/// equal to the previous operation's hash (the usual chain) costs one byte.
+pub fn encode_ops(ops: &[&Operation]) -> Vec<u8> {
+    let names = ops.iter().flat_map(|op| {
+        [
+            op.site_id.as_str(),
+            op.table.as_str(),
+            op.field.as_str(),
+            op.user_id.as_str(),
+            op.scope.as_str(),
+        ]
+        .into_iter()
+        .chain(op.base.as_ref().map(|b| b.site.as_str()))
+    });
+    let dict = Dictionary::build(names);
+    let mut out = Vec::with_capacity(32 + ops.len() * 120);
+    out.push(OPS_FORMAT);
+    dict.write(&mut out);
+    put_varint(&mut out, ops.len() as u64);
+    let mut previous_hash: Option<&str> = None;
+    for op in ops.iter().copied() {
+        put_varint(&mut out, dict.id(&op.site_id));
+        put_varint(&mut out, op.site_seq);
+        put_varint(&mut out, op.server_seq.map(|s| s + 1).unwrap_or(0));
+        match (
+            previous_hash == Some(op.prev_hash.as_str()),
+            hash_bytes(&op.prev_hash),
+        ) {
+            (true, _) => out.push(0),
+            (false, Some(raw)) => {
+                out.push(1);
+                out.extend_from_slice(&raw);
+            }
+            (false, None) => {
+                out.push(2);
+                put_bytes(&mut out, op.prev_hash.as_bytes());
+            }
+        }
+        match hash_bytes(&op.hash) {
+            Some(raw) => {
+                out.push(1);
+                out.extend_from_slice(&raw);
+            }
+            None => {
+                out.push(2);
+                put_bytes(&mut out, op.hash.as_bytes());
+            }
+        }
+        previous_hash = Some(op.hash.as_str());
+        put_varint(&mut out, dict.id(&op.table));
+        put_bytes(&mut out, op.row_id.as_bytes());
+        put_varint(&mut out, dict.id(&op.field));
+        put_value(&mut out, &op.value);
+        put_varint(&mut out, op.hlc.0);
+        match &op.base {
+            None => out.push(0),
+            Some(b) => {
+                out.push(1);
+                put_varint(&mut out, b.hlc.0);
+                put_varint(&mut out, dict.id(&b.site));
+            }
+        }
+        put_varint(&mut out, dict.id(&op.user_id));
+        put_varint(&mut out, u64::from(op.schema_version));
+        put_varint(&mut out, dict.id(&op.scope));
+    }
+    out
+}
+
+pub fn decode_ops(data: &[u8]) -> Result<Vec<Operation>, DecodeError> {
+    let mut r = Reader::new(data);
+    if r.byte()? != OPS_FORMAT {
+        return Err(DecodeError("unknown operations format"));
+    }
+    let dict = read_dictionary(&mut r)?;
+    let n = r.varint()? as usize;
+    if n > data.len() {
+        return Err(DecodeError("too many operations"));
+    }
+    let mut ops: Vec<Operation> = Vec::with_capacity(n);
+    let read_hash =
+        |r: &mut Reader<'_>, previous: Option<&String>| -> Result<String, DecodeError> {
+            match r.byte()? {
+                0 => previous
+                    .cloned()
+                    .ok_or(DecodeError("chained hash without a previous operation")),
+                1 => Ok(hex::encode(r.fixed::<32>()?)),
+                2 => r.string(),
+                _ => Err(DecodeError("bad hash tag")),
+            }
+        };
+    for _ in 0..n {
+        let site_id = lookup(&dict, r.varint()?)?;
+        let site_seq = r.varint()?;
+        let server_seq = r.varint()?.checked_sub(1);
+        let prev_hash = read_hash(&mut r, ops.last().map(|o| &o.hash))?;
+        let hash = read_hash(&mut r, None)?;
+        let table = lookup(&dict, r.varint()?)?;
+        let row_id = r.string()?;
+        let field = lookup(&dict, r.varint()?)?;
+        let value = read_value(&mut r)?;
+        let hlc = Hlc(r.varint()?);
+        let base = match r.byte()? {
+            0 => None,
+            1 => Some(Version {
+                hlc: Hlc(r.varint()?),
+                site: lookup(&dict, r.varint()?)?,
+            }),
+            _ => return Err(DecodeError("bad base tag")),
+        };
+        let user_id = lookup(&dict, r.varint()?)?;
+        let schema_version =
+            u32::try_from(r.varint()?).map_err(|_| DecodeError("schema version"))?;
+        let scope = lookup(&dict, r.varint()?)?;
+        ops.push(Operation {
+            site_id,
+            site_seq,
+            prev_hash,
+            hash,
+            table,
+            row_id,
+            field,
+            value,
+            hlc,
+            base,
+            user_id,
+            schema_version,
+            scope,
+            server_seq,
+        });
+    }
+    if !r.done() {
+        return Err(DecodeError("trailing bytes"));
+    }
+    Ok(ops)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tables::MergeKind;
+    use serde_json::json;
+
+    fn op(seq: u64, prev: &str, value: serde_json::Value, base: Option<Version>) -> Operation {
+        let mut op = Operation {
+            site_id: "site-𠀀".into(),
+            site_seq: seq,
+            prev_hash: prev.into(),
+            hash: String::new(),
+            table: "corr_case".into(),
+            row_id: "0190-row".into(),
+            field: "name".into(),
+            value,
+            hlc: Hlc::from_parts(1_790_000_000_000, seq as u16),
+            base,
+            user_id: "u1".into(),
+            schema_version: 1,
+            scope: "office".into(),
+            server_seq: None,
+        };
+        op.hash = op.compute_hash();
+        op
+    }
+
+    #[test]
+    fn operations_round_trip_including_chains_and_odd_values() {
+        let a = op(1, "", json!("张𪚥"), None);
+        let b = op(2, &a.hash, json!(null), Some(a.version()));
+        let mut c = op(3, "not-hex", json!(true), None);
+        c.server_seq = Some(0);
+        let mut d = op(4, &c.hash, json!(42), None);
+        d.server_seq = Some(77);
+        let ops = vec![a, b, c, d];
+        let refs: Vec<&Operation> = ops.iter().collect();
+        let back = decode_ops(&encode_ops(&refs)).unwrap();
+        assert_eq!(back, ops);
+        assert!(back.iter().all(Operation::hash_is_valid));
+    }
+
+    #[test]
+    fn rows_round_trip_and_encode_deterministically() {
+        let a = op(1, "", json!("甲"), None);
+        let b = op(2, &a.hash, json!("乙"), Some(a.version()));
+        let mut one = RowVersions::default();
+        one.apply(&a, MergeKind::Mutable);
+        one.apply(&b, MergeKind::Mutable);
+        let mut two = RowVersions::default();
+        two.apply(&b, MergeKind::Mutable);
+        two.apply(&a, MergeKind::Mutable);
+        assert_eq!(encode_row(&one), encode_row(&two));
+        assert_eq!(decode_row(&encode_row(&one)).unwrap(), one);
+    }
+
+    #[test]
+    fn corrupt_input_is_an_error_not_a_panic() {
+        let one = op(1, "", json!("x"), None);
+        let ops = encode_ops(&[&one]);
+        for cut in 0..ops.len() {
+            assert!(decode_ops(&ops[..cut]).is_err());
+        }
+        assert!(decode_row(&[1, 200, 200, 200]).is_err());
+        assert!(decode_row(&[9]).is_err());
+    }
+}
