@@ -3,6 +3,5 @@ import ElementPlus from "element-plus";
 import "element-plus/dist/index.css";
 import "./style.css";
 import App from "./App.vue";
-import { vTid } from "./util";
 
-createApp(App).use(ElementPlus).directive("tid", vTid).mount("#app");
+createApp(App).use(ElementPlus).mount("#app");

@@ -1,5 +1,4 @@
 // Small helpers shared by the views. Nothing here is a business rule: core decides.
-import type { Directive } from "vue";
 import { lang } from "./i18n";
 
 /** Client-side hint only (GB 11643 check digit); core's validation is authoritative. */
@@ -36,23 +35,3 @@ export function toRfc3339(d: Date): string {
 }
 
 export const isZh = () => lang.value === "zh";
-
-/**
- * `v-tid="'case-form-start'"` on a wrapper element puts data-testid on the native <input> inside it
- * (Element Plus date pickers do not forward attributes to their input), and on the wrapper as
- * `<id>-wrap`, so WebDriver can type into `[data-testid=case-form-start]`.
- */
-export const vTid: Directive<HTMLElement, string> = {
-  mounted(el, binding) {
-    applyTid(el, binding.value);
-  },
-  updated(el, binding) {
-    applyTid(el, binding.value);
-  },
-};
-
-function applyTid(el: HTMLElement, id: string) {
-  el.setAttribute("data-testid", `${id}-wrap`);
-  const input = el.querySelector("input");
-  if (input && input.getAttribute("data-testid") !== id) input.setAttribute("data-testid", id);
-}
