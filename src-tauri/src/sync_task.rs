@@ -100,8 +100,9 @@ fn interval(app: &AppHandle) -> Duration {
 /// round, so the settings dialog takes effect at once) and emit "sync-status" after each attempt.
 pub fn spawn(app: AppHandle) {
     tauri::async_runtime::spawn(async move {
-        tokio::time::sleep(FIRST_DELAY).await;
+        // Enrol first (it syncs once itself), so a demo run shows the login screen at once.
         auto_enrol(&app).await;
+        tokio::time::sleep(FIRST_DELAY).await;
         loop {
             if is_enrolled(&app) {
                 let state = app.state::<AppState>();

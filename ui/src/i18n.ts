@@ -116,6 +116,7 @@ const zh = {
   st_sync_now: "立即同步",
   st_skew: "本机时钟与服务器相差 {n} 分钟，请校准",
   st_synced: "同步完成",
+  st_local_time: "本机时间",
   // settings
   settings_title: "设置",
   settings_interval: "自动同步间隔（秒）",
@@ -228,6 +229,7 @@ const enDict: Dict = {
   st_sync_now: "Sync now",
   st_skew: "This PC's clock differs from the server by {n} minutes; please correct it",
   st_synced: "Sync finished",
+  st_local_time: "This PC's time",
   settings_title: "Settings",
   settings_interval: "Auto-sync interval (seconds)",
   settings_language: "Language",
