@@ -16,7 +16,7 @@ as_root() {
 
 APT_PACKAGES=(libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev libssl-dev
   libayatana-appindicator3-dev librsvg2-dev pkg-config xvfb xauth webkit2gtk-driver imagemagick
-  fonts-noto-cjk)
+  fonts-noto-cjk fonts-hanazono)
 
 ensure_apt_packages() {
   local missing=()

@@ -319,10 +319,17 @@ pub struct CheckinInput {
 #[ts(export)]
 pub struct FieldChange {
     pub field: String,
+    /// As shown: org units by name, flags as true/false.
     pub value: String,
+    /// When (Shanghai time) the writing PC's clock said it was written.
+    pub written_at: String,
     pub hlc: String,
     pub site_id: String,
+    /// Written on this PC.
+    pub own_site: bool,
     pub user_id: String,
+    /// The writer's display name when the user is known here, else the user id.
+    pub user_name: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -361,6 +368,7 @@ pub struct SyncStatus {
     /// zh-CN message of the last failure, cleared on success.
     pub last_error: Option<String>,
     /// Server clock minus this PC's clock, seconds, from the last response.
+    #[ts(type = "number | null")]
     pub clock_skew_secs: Option<i64>,
     pub interval_secs: u32,
 }

@@ -101,7 +101,10 @@ fn deliver(store: &mut Store, ops: &[Operation], split: usize) {
     }
 }
 
-fn snapshot(store: &Store) -> (Vec<(String, Vec<u8>, Option<i64>)>, BTreeSet<String>) {
+/// Every case row (id, field history, deletion flag) and every conflict id of a replica.
+type Snapshot = (Vec<(String, Vec<u8>, Option<i64>)>, BTreeSet<String>);
+
+fn snapshot(store: &Store) -> Snapshot {
     let conn = store.connection();
     let mut stmt = conn
         .prepare("SELECT id, _versions, _deleted FROM corr_case ORDER BY id")

@@ -203,10 +203,13 @@ impl Site {
 }
 
 /// Rows (id, _versions) of a table in a connection, optionally only those whose `scope_col` is in `scope`.
+/// Which rows of a table a site may hold: (the column naming the row's org unit, the units in scope).
+pub type ScopeFilter<'a> = Option<(&'a str, &'a [String])>;
+
 pub fn rows(
     conn: &rusqlite::Connection,
     table: &str,
-    scope: Option<(&str, &[String])>,
+    scope: ScopeFilter<'_>,
 ) -> Vec<(String, Vec<u8>)> {
     let mut stmt = conn
         .prepare(&format!(

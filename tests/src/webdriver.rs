@@ -3,7 +3,18 @@
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
-const ELEMENT_KEY: &str = "element-6066-11e4-a4c3-d42a7b8fbe8b";
+/// W3C names the element reference key "element-6066-11e4-a4c3-d42a7b8fbe8b"; WebKitWebDriver answers
+/// with its own "element-6066-11e4-a52e-…", so any key with this prefix is taken.
+const ELEMENT_KEY_PREFIX: &str = "element-6066-11e4-";
+
+fn element_id(value: &Value) -> Option<String> {
+    value
+        .as_object()?
+        .iter()
+        .find(|(k, _)| k.starts_with(ELEMENT_KEY_PREFIX))
+        .and_then(|(_, v)| v.as_str())
+        .map(str::to_string)
+}
 
 pub struct WebDriver {
     base: String,
@@ -77,9 +88,8 @@ impl WebDriver {
                 Some(json!({"using": "css selector", "value": css})),
             )
             .await?;
-        value[ELEMENT_KEY]
-            .as_str()
-            .map(|id| Element(id.to_string()))
+        element_id(&value)
+            .map(Element)
             .ok_or_else(|| format!("no element {css}"))
     }
 
@@ -95,7 +105,7 @@ impl WebDriver {
             .as_array()
             .map(|a| {
                 a.iter()
-                    .filter_map(|e| e[ELEMENT_KEY].as_str().map(|id| Element(id.to_string())))
+                    .filter_map(|e| element_id(e).map(Element))
                     .collect()
             })
             .unwrap_or_default())
@@ -148,19 +158,33 @@ impl WebDriver {
             .unwrap_or(false))
     }
 
+    /// Clicks like a user; while something briefly covers the element (a toast, a loading mask) it
+    /// retries for a few seconds instead of failing at once.
     pub async fn click(&self, element: &Element) -> Result<(), String> {
-        self.call(
-            reqwest::Method::POST,
-            &format!("/element/{}/click", element.0),
-            Some(json!({})),
-        )
-        .await
-        .map(|_| ())
+        let deadline = Instant::now() + Duration::from_secs(8);
+        loop {
+            let result = self
+                .call(
+                    reqwest::Method::POST,
+                    &format!("/element/{}/click", element.0),
+                    Some(json!({})),
+                )
+                .await;
+            match result {
+                Ok(_) => return Ok(()),
+                Err(e) if e.contains("intercepted") && Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     pub async fn click_css(&self, css: &str) -> Result<(), String> {
         let element = self.wait_for(css, Duration::from_secs(15)).await?;
-        self.click(&element).await
+        self.click(&element)
+            .await
+            .map_err(|e| format!("click {css}: {e}"))
     }
 
     pub async fn text(&self, element: &Element) -> Result<String, String> {
@@ -189,19 +213,23 @@ impl WebDriver {
     /// (4-byte 生僻字 through synthetic key events), sets the value the way a paste would.
     pub async fn type_into(&self, css: &str, text: &str) -> Result<(), String> {
         let element = self.wait_for(css, Duration::from_secs(15)).await?;
-        self.click(&element).await?;
+        self.click(&element)
+            .await
+            .map_err(|e| format!("click {css}: {e}"))?;
         self.call(
             reqwest::Method::POST,
             &format!("/element/{}/clear", element.0),
             Some(json!({})),
         )
         .await?;
-        self.call(
-            reqwest::Method::POST,
-            &format!("/element/{}/value", element.0),
-            Some(json!({"text": text})),
-        )
-        .await?;
+        if !text.is_empty() {
+            self.call(
+                reqwest::Method::POST,
+                &format!("/element/{}/value", element.0),
+                Some(json!({"text": text})),
+            )
+            .await?;
+        }
         let value = self
             .script(
                 "return document.querySelector(arguments[0]).value;",

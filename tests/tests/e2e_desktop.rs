@@ -92,11 +92,9 @@ async fn desktop_creates_a_case_offline_and_it_reaches_the_master() {
     let shots = screenshots_dir();
     let result = drive(&wd, &mut server, &code, &demo, &shots).await;
     if result.is_err() {
-        let _ = wd.screenshot(&server.dir.join("failure.png")).await;
-        let _ = std::fs::copy(
-            server.dir.join("failure.png"),
-            std::env::temp_dir().join("jiceng-e2e-failure.png"),
-        );
+        let _ = wd
+            .screenshot(&std::env::temp_dir().join("jiceng-e2e-failure.png"))
+            .await;
     }
     wd.quit().await;
     result.expect("end-to-end scenario");
@@ -199,15 +197,13 @@ async fn drive(
     )
     .await?;
     wd.click_css("[data-testid=case-form-save]").await?;
-    wd.wait_until(&format!(
-        "[...document.querySelectorAll('[data-testid=case-row-name]')].some(e => e.textContent.trim() === '{name}')"
-    ), WAIT)
-    .await?;
+    // Saved: the case opens, marked as waiting for sync.
     wd.wait_until(
-        "document.querySelectorAll('[data-testid=case-row-pending]').length >= 1",
+        &format!("(document.querySelector('[data-testid=detail-name]')||{{}}).textContent?.includes('{name}')"),
         WAIT,
     )
     .await?;
+    wd.wait_for("[data-testid=detail-pending]", WAIT).await?;
     wd.click_css("[data-testid=sync-now]").await?;
     wd.wait_until(
         "document.querySelector('[data-testid=status-online]').dataset.online === 'false'",
@@ -219,6 +215,13 @@ async fn drive(
         WAIT,
     )
     .await?;
+    wd.wait_for("[data-testid=status-error]", WAIT).await?;
+    wd.click_css("[data-testid=detail-back]").await?;
+    wd.wait_until(&format!(
+        "[...document.querySelectorAll('[data-testid=case-row]')].some(r => r.offsetParent && r.textContent.includes('{name}') && r.querySelector('[data-testid=case-row-pending]'))"
+    ), WAIT)
+    .await?;
+    tokio::time::sleep(Duration::from_millis(3500)).await; // let the toasts fade before the screenshot
     wd.screenshot(&shots.join("02-case-list-offline.png"))
         .await?;
 
@@ -240,6 +243,7 @@ async fn drive(
         WAIT,
     )
     .await?;
+    tokio::time::sleep(Duration::from_millis(3500)).await;
     wd.screenshot(&shots.join("04-case-list-synced.png"))
         .await?;
 

@@ -3,7 +3,7 @@
 //! and the district, all real `jiceng-core` stores using the real sync client.
 
 use jiceng_core::model::{CaseInput, CaseKind, CaseQuery, CaseStatus, CheckinInput, CheckinMethod};
-use jiceng_tests::{rows, server_binary, Site, TestServer};
+use jiceng_tests::{rows, server_binary, ScopeFilter, Site, TestServer};
 use std::process::Command;
 
 fn case(name: &str, id_number: &str) -> CaseInput {
@@ -57,10 +57,10 @@ fn assert_site_equals_scoped_master(server: &TestServer, site: &Site, reads_corr
     let master = server.master_connection();
     let identity = site.lock().identity().unwrap().unwrap();
     let scope = subtree(&master, &identity.org_unit_id);
-    let own_unit = vec![identity.org_unit_id.clone()];
+    let own_unit = [identity.org_unit_id.clone()];
     let store = site.lock();
     let local = store.connection();
-    let mut expectations: Vec<(&str, Option<(&str, &[String])>)> = vec![
+    let mut expectations: Vec<(&str, ScopeFilter<'_>)> = vec![
         ("org_unit", Some(("id", &scope[..]))),
         ("app_user", Some(("org_unit_id", &own_unit[..]))),
     ];

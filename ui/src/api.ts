@@ -22,7 +22,8 @@ export function hasBackend(): boolean {
   return typeof window !== "undefined" && "__TAURI_INTERNALS__" in window;
 }
 
-function toUiError(e: unknown): UiError {
+// For forms that show the message next to the fields: no toast on top of it.
+export function toUiError(e: unknown): UiError {
   if (e && typeof e === "object" && "code" in e && "message" in e) {
     const o = e as { code: unknown; message: unknown };
     return { code: String(o.code), message: String(o.message) };

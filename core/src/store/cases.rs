@@ -157,7 +157,7 @@ impl Store {
         Ok(CaseDetail {
             case,
             checkins,
-            history: history_of(&versions),
+            history: self.history_of(&versions)?,
             conflicts: self.conflicts_of(id)?,
         })
     }
@@ -427,21 +427,45 @@ fn display_value(value: &serde_json::Value) -> String {
     }
 }
 
-/// Every version of every field, oldest first (DOMAIN.md: every change keeps who, where, when).
-fn history_of(row: &RowVersions) -> Vec<FieldChange> {
-    let mut changes: Vec<FieldChange> = row
-        .fields
-        .iter()
-        .flat_map(|(field, versions)| {
-            versions.iter().map(move |v| FieldChange {
-                field: field.clone(),
-                value: display_value(v.value()),
-                hlc: v.0.to_string(),
-                site_id: v.1.clone(),
-                user_id: v.user().to_string(),
-            })
-        })
-        .collect();
-    changes.sort_by(|a, b| a.hlc.cmp(&b.hlc).then(a.field.cmp(&b.field)));
-    changes
+impl Store {
+    /// Every version of every field, oldest first (DOMAIN.md: every change keeps who, where, when).
+    fn history_of(&self, row: &RowVersions) -> Result<Vec<FieldChange>> {
+        let own_site = self.identity()?.map(|i| i.site_id).unwrap_or_default();
+        let mut names: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+        let mut changes = Vec::new();
+        for (field, versions) in &row.fields {
+            for v in versions {
+                let user_name = match names.get(v.user()) {
+                    Some(name) => name.clone(),
+                    None => {
+                        let name = self
+                            .user_display_name(v.user())?
+                            .unwrap_or_else(|| v.user().to_string());
+                        names.insert(v.user().to_string(), name.clone());
+                        name
+                    }
+                };
+                let raw = display_value(v.value());
+                let value = if field == "org_unit_id" {
+                    self.org_unit_name(&raw)?.unwrap_or(raw)
+                } else {
+                    raw
+                };
+                changes.push(FieldChange {
+                    field: field.clone(),
+                    value,
+                    written_at: shanghai::from_millis(v.0.millis())
+                        .format("%Y-%m-%d %H:%M:%S")
+                        .to_string(),
+                    hlc: v.0.to_string(),
+                    site_id: v.1.clone(),
+                    own_site: v.1 == own_site,
+                    user_id: v.user().to_string(),
+                    user_name,
+                });
+            }
+        }
+        changes.sort_by(|a, b| a.hlc.cmp(&b.hlc).then(a.field.cmp(&b.field)));
+        Ok(changes)
+    }
 }

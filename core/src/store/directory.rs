@@ -7,6 +7,20 @@ use crate::model::{AppInfo, OrgKind, Role, SessionUser};
 use crate::tables;
 use rusqlite::{params, OptionalExtension};
 
+/// A user row as stored (columns may be empty while a row is still arriving through sync).
+struct StoredUser {
+    user_id: String,
+    username: String,
+    display_name: Option<String>,
+    role: Option<String>,
+    org_unit_id: Option<String>,
+    password_hash: Option<String>,
+}
+
+/// A well-formed hash of no password, checked when the user does not exist.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+
 /// What `create_user` needs.
 #[derive(Debug, Clone)]
 pub struct NewUser {
@@ -23,6 +37,15 @@ impl Store {
             .conn
             .prepare_cached("SELECT name FROM org_unit WHERE id = ?1")?
             .query_row([id], |r| r.get(0))
+            .optional()?
+            .flatten())
+    }
+
+    pub fn user_display_name(&self, user_id: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT display_name FROM app_user WHERE id = ?1")?
+            .query_row([user_id], |r| r.get(0))
             .optional()?
             .flatten())
     }
@@ -143,17 +166,34 @@ impl Store {
 
     /// Checks a password against the local copy of the user list (works offline).
     pub fn login(&self, username: &str, password: &str) -> Result<SessionUser> {
-        let row: Option<(String, String, Option<String>, Option<String>, Option<String>, Option<String>)> = self
+        let row: Option<StoredUser> = self
             .conn
             .prepare_cached(
                 "SELECT id, username, display_name, role, org_unit_id, password_hash FROM app_user \
                  WHERE username = ?1 AND COALESCE(_deleted, 0) = 0",
             )?
-            .query_row([username.trim()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+            .query_row([username.trim()], |r| {
+                Ok(StoredUser {
+                    user_id: r.get(0)?,
+                    username: r.get(1)?,
+                    display_name: r.get(2)?,
+                    role: r.get(3)?,
+                    org_unit_id: r.get(4)?,
+                    password_hash: r.get(5)?,
+                })
+            })
             .optional()?;
-        let Some((user_id, username, display_name, role, org_unit_id, hash)) = row else {
+        let Some(StoredUser {
+            user_id,
+            username,
+            display_name,
+            role,
+            org_unit_id,
+            password_hash: hash,
+        }) = row
+        else {
             // Spend the same time as a real check so a missing user is not told apart by timing.
-            auth::verify_password(password, "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+            auth::verify_password(password, DUMMY_HASH);
             return Err(CoreError::BadCredentials);
         };
         if !hash.is_some_and(|h| auth::verify_password(password, &h)) {

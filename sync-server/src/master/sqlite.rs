@@ -137,9 +137,8 @@ impl SqliteMaster {
                 }
             }
             let new = site_ops.split_off(split);
-            let mut expected = last_seq + 1;
             let mut prev = last_hash.as_str();
-            for op in &new {
+            for (expected, op) in (last_seq + 1..).zip(new.iter()) {
                 if op.site_seq != expected {
                     return Err(ServerError::Gap {
                         expected,
@@ -149,7 +148,6 @@ impl SqliteMaster {
                 if op.prev_hash != prev {
                     return Err(ServerError::HashMismatch { seq: op.site_seq });
                 }
-                expected += 1;
                 prev = &op.hash;
             }
             if !new.is_empty() {

@@ -3,4 +3,20 @@
 /**
  * One change of one field, for the history panel ("Nothing is lost" in DOMAIN.md).
  */
-export type FieldChange = { field: string, value: string, hlc: string, site_id: string, user_id: string, };
+export type FieldChange = { field: string, 
+/**
+ * As shown: org units by name, flags as true/false.
+ */
+value: string, 
+/**
+ * When (Shanghai time) the writing PC's clock said it was written.
+ */
+written_at: string, hlc: string, site_id: string, 
+/**
+ * Written on this PC.
+ */
+own_site: boolean, user_id: string, 
+/**
+ * The writer's display name when the user is known here, else the user id.
+ */
+user_name: string, };

@@ -20,4 +20,4 @@ last_error: string | null,
 /**
  * Server clock minus this PC's clock, seconds, from the last response.
  */
-clock_skew_secs: bigint | null, interval_secs: number, };
+clock_skew_secs: number | null, interval_secs: number, };
