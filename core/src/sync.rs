@@ -191,11 +191,17 @@ pub async fn sync_now(store: &Mutex<Store>) -> Result<SyncStatus, SyncError> {
     let mut status = guard.sync_status()?;
     status.last_attempt_at = Some(crate::shanghai::from_millis(started).to_rfc3339());
     match &outcome {
-        Ok(server_time_ms) => {
+        Ok(exchange) => {
             status.online = Some(true);
-            status.last_error = None;
             status.last_success_at = status.last_attempt_at.clone();
-            status.clock_skew_secs = Some((*server_time_ms as i64 - now_ms() as i64) / 1000);
+            status.clock_skew_secs =
+                Some((exchange.server_time_ms as i64 - now_ms() as i64) / 1000);
+            status.last_error = (exchange.quarantined > 0).then(|| {
+                format!(
+                    "本机时钟比服务器快，{}条记录已被服务器暂扣，未进入区级总库。请校准本机时间，并联系区司法局处理。",
+                    exchange.quarantined
+                )
+            });
         }
         Err(e) => {
             status.online = Some(!e.is_offline());
@@ -208,10 +214,17 @@ pub async fn sync_now(store: &Mutex<Store>) -> Result<SyncStatus, SyncError> {
     outcome.map(|_| status)
 }
 
-/// Returns the server time of the last response.
-async fn push_then_pull(store: &Mutex<Store>) -> Result<u64, SyncError> {
+/// What one push-then-pull saw.
+struct Exchange {
+    server_time_ms: u64,
+    /// Operations the server held back because this PC's clock ran too far ahead.
+    quarantined: usize,
+}
+
+async fn push_then_pull(store: &Mutex<Store>) -> Result<Exchange, SyncError> {
     let identity = lock(store).identity()?.ok_or(CoreError::NotEnrolled)?;
     let client = http()?;
+    let mut quarantined = 0;
     loop {
         let (ops, instance) = {
             let guard = lock(store);
@@ -233,6 +246,7 @@ async fn push_then_pull(store: &Mutex<Store>) -> Result<u64, SyncError> {
             .await
             .map_err(|e| network(&url, e))?;
         let pushed: PushResponse = read(&url, response).await?;
+        quarantined += pushed.quarantined.len();
         if pushed.acks.is_empty() {
             return Err(SyncError::Protocol(
                 "the server acknowledged nothing".to_string(),
@@ -263,5 +277,8 @@ async fn push_then_pull(store: &Mutex<Store>) -> Result<u64, SyncError> {
             break pulled.server_time_ms;
         }
     };
-    Ok(server_time)
+    Ok(Exchange {
+        server_time_ms: server_time,
+        quarantined,
+    })
 }

@@ -42,6 +42,10 @@ pub struct PushResponse {
     pub acks: Vec<Ack>,
     /// How many of the pushed operations the server already had (a retried push).
     pub duplicates: u64,
+    /// site_seqs the server stored but held back from the master because their clock was further in the
+    /// future than the allowed drift (ARCHITECTURE.md "Clock safety"); the district reviews them.
+    #[serde(default)]
+    pub quarantined: Vec<u64>,
     pub server_time_ms: u64,
 }
 

@@ -49,6 +49,17 @@ CREATE TABLE log_chunk (
 ) STRICT;
 CREATE INDEX log_chunk_scope ON log_chunk (scope, first_seq);
 
+-- Operations stored and acknowledged but held back from the master: their clock was too far ahead of the
+-- server's (a PC with a wrong date). Never merged, never delivered, never dropped; the district reviews.
+CREATE TABLE quarantine (
+    site_id        TEXT NOT NULL,
+    site_seq       INTEGER NOT NULL,
+    received_at_ms INTEGER NOT NULL,
+    reason         TEXT NOT NULL,
+    op             BLOB NOT NULL,
+    PRIMARY KEY (site_id, site_seq)
+) STRICT;
+
 -- What the district must look at: hash mismatches (cloned or restored databases), broken chains.
 CREATE TABLE alarm (
     id      INTEGER PRIMARY KEY,

@@ -185,14 +185,19 @@ fn main() {
         let log_before = master.log_len().unwrap() as usize;
         let started = Instant::now();
         for batch in &work {
-            master.ingest(batch, 1).expect("ingest");
+            master
+                .ingest(batch, jiceng_server::now_ms())
+                .expect("ingest");
         }
         let merge_secs = started.elapsed().as_secs_f64();
         // Idempotency intact: the same batches again change nothing.
         let again = Instant::now();
         let mut duplicates = 0;
         for batch in &work {
-            duplicates += master.ingest(batch, 2).expect("re-ingest").1;
+            duplicates += master
+                .ingest(batch, jiceng_server::now_ms())
+                .expect("re-ingest")
+                .duplicates;
         }
         let redo_secs = again.elapsed().as_secs_f64();
         assert_eq!(duplicates as usize, total_ops);

@@ -42,11 +42,29 @@ impl Api {
     }
 }
 
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
 /// A chain of operations as a site would write them (valid hashes).
 fn chain(
     site_id: &str,
     first_seq: u64,
     prev: &str,
+    specs: &[(&str, &str, &str, Value, &str)],
+) -> Vec<Operation> {
+    chain_at(site_id, first_seq, prev, 1_790_000_000_000, specs)
+}
+
+/// The same, with the writing PC's clock at `millis`.
+fn chain_at(
+    site_id: &str,
+    first_seq: u64,
+    prev: &str,
+    millis: u64,
     specs: &[(&str, &str, &str, Value, &str)],
 ) -> Vec<Operation> {
     let mut prev = prev.to_string();
@@ -61,7 +79,7 @@ fn chain(
             row_id: row.to_string(),
             field: field.to_string(),
             value: value.clone(),
-            hlc: Hlc::from_parts(1_790_000_000_000 + i as u64, 0),
+            hlc: Hlc::from_parts(millis + i as u64, 0),
             base: None,
             user_id: "u".to_string(),
             schema_version: SCHEMA_VERSION,
@@ -439,4 +457,84 @@ async fn pushes_are_idempotent_and_a_changed_operation_is_an_alarm() {
         })
         .unwrap();
     assert_eq!(name, "𠀀", "the forged value never reached the master");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operations_from_a_clock_far_ahead_are_quarantined_not_merged_nor_dropped() {
+    let (server, demo) = TestServer::start_demo("future-clock");
+    let office_b = Site::enrol(&server, &demo, "和平里街道司法所").await;
+    let api = Api {
+        base: server.url(),
+        client: reqwest::Client::new(),
+    };
+    let token = office_b.token();
+    let site_b = office_b.site_id();
+    let unit_b = unit_of(&demo, "和平里街道司法所");
+    // The laptop's clock says two days from now.
+    let ahead = now_ms() + 2 * 86_400_000;
+    let future = chain_at(
+        &site_b,
+        1,
+        GENESIS_HASH,
+        ahead,
+        &[("corr_case", "rf", "name", json!("未来"), &unit_b)],
+    );
+    let (status, body) = api.push(&token, &future).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["quarantined"], json!([1]));
+    // Retried: recognised, not doubled.
+    let (_, again) = api.push(&token, &future).await;
+    assert_eq!(again["duplicates"], 1);
+    // The chain continues once the clock is right.
+    let now = now_ms();
+    let next = chain_at(
+        &site_b,
+        2,
+        &future[0].hash,
+        now,
+        &[("corr_case", "rf", "status", json!("received"), &unit_b)],
+    );
+    let (status, body) = api.push(&token, &next).await;
+    assert_eq!(
+        (status, body["quarantined"].clone()),
+        (200, json!([])),
+        "{body}"
+    );
+
+    let master = server.master_connection();
+    let name: Option<String> = master
+        .query_row("SELECT name FROM corr_case WHERE id = 'rf'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(name, None, "the future value never won in the master");
+    let kept: i64 = master
+        .query_row(
+            "SELECT COUNT(*) FROM quarantine WHERE site_id = ?1",
+            [&site_b],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(kept, 1, "the quarantined operation is kept");
+    let alarms: i64 = master
+        .query_row(
+            "SELECT COUNT(*) FROM alarm WHERE code = 'future_clock'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(alarms, 1);
+    // Nobody receives it: the district's pull has the status, not the name.
+    let district = Site::enrol(&server, &demo, "区司法局").await;
+    let (_, pulled) = api
+        .get(Some(&district.token()), "/api/v1/pull?after=0&limit=10000")
+        .await;
+    let fields: Vec<&str> = pulled["ops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|op| op["row_id"] == "rf")
+        .map(|op| op["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, vec!["status"]);
 }

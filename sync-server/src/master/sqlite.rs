@@ -98,7 +98,7 @@ impl SqliteMaster {
             let tx = self.store.connection_mut().transaction()?;
             // Already merged into the master by the local write path: only log them.
             let refs: Vec<&Operation> = ops.iter().collect();
-            let acks = append_to_log(&tx, &site_id, &refs, now_ms)?;
+            let acks = append_to_log(&tx, &site_id, &refs, now_ms, &|_| false)?;
             tx.commit()?;
             let pairs: Vec<(u64, u64)> = acks.iter().map(|a| (a.site_seq, a.server_seq)).collect();
             self.store.mark_acked(&pairs)?;
@@ -107,7 +107,7 @@ impl SqliteMaster {
 
     /// Accepts already-validated operations: idempotency by (site, site_seq), hash chain, merge, log.
     /// Public so the benchmark measures exactly what a push does after its checks.
-    pub fn ingest(&mut self, ops: &[Operation], now_ms: u64) -> Result<(Vec<Ack>, u64)> {
+    pub fn ingest(&mut self, ops: &[Operation], now_ms: u64) -> Result<Ingested> {
         let mut by_site: BTreeMap<&str, Vec<&Operation>> = BTreeMap::new();
         for op in ops {
             by_site.entry(op.site_id.as_str()).or_default().push(op);
@@ -154,14 +154,25 @@ impl SqliteMaster {
                 fresh.push((site_id, new));
             }
         }
-        let all_fresh: Vec<&Operation> = fresh
+        // ARCHITECTURE.md "Clock safety": an operation stamped further ahead than the allowed drift is
+        // kept and acknowledged (the site's queue moves on) but never merged and never delivered.
+        let held = |op: &Operation| op.hlc.millis() > now_ms.saturating_add(MAX_FUTURE_DRIFT_MS);
+        let mergeable: Vec<&Operation> = fresh
             .iter()
             .flat_map(|(_, ops)| ops.iter().copied())
+            .filter(|op| !held(op))
             .collect();
-        if !all_fresh.is_empty() {
-            merge_sql::merge_op_refs(&tx, &all_fresh)?;
+        let mut quarantined = Vec::new();
+        if !fresh.is_empty() {
+            merge_sql::merge_op_refs(&tx, &mergeable)?;
             for (site_id, site_ops) in &fresh {
-                acks.extend(append_to_log(&tx, site_id, site_ops, now_ms)?);
+                acks.extend(append_to_log(&tx, site_id, site_ops, now_ms, &held)?);
+                let site_held: Vec<&Operation> =
+                    site_ops.iter().copied().filter(|op| held(op)).collect();
+                if !site_held.is_empty() {
+                    quarantine(&tx, site_id, &site_held, now_ms)?;
+                    quarantined.extend(site_held.iter().map(|op| op.site_seq));
+                }
                 if let Some(last) = site_ops.last() {
                     tx.prepare_cached(
                         "UPDATE site SET last_seq = ?2, last_hash = ?3 WHERE id = ?1",
@@ -176,7 +187,11 @@ impl SqliteMaster {
         }
         tx.commit()?;
         acks.sort_by_key(|a| a.site_seq);
-        Ok((acks, duplicates))
+        Ok(Ingested {
+            acks,
+            duplicates,
+            quarantined,
+        })
     }
 
     fn raise_alarm(&mut self, site_id: Option<&str>, code: &str, detail: &str, now_ms: u64) {
@@ -312,6 +327,51 @@ fn receipt(tx: &Transaction<'_>, site_id: &str, seq: u64) -> Result<Option<(Stri
     )))
 }
 
+/// Operations stamped more than this ahead of the server's clock are quarantined.
+pub const MAX_FUTURE_DRIFT_MS: u64 = 60 * 60 * 1000;
+
+/// What one ingest did.
+#[derive(Debug, Clone, Default)]
+pub struct Ingested {
+    pub acks: Vec<Ack>,
+    pub duplicates: u64,
+    /// site_seqs stored but held back (clock too far ahead).
+    pub quarantined: Vec<u64>,
+}
+
+fn quarantine(tx: &Transaction<'_>, site_id: &str, ops: &[&Operation], now_ms: u64) -> Result<()> {
+    for op in ops {
+        let ahead_min = op.hlc.millis().saturating_sub(now_ms) / 60_000;
+        tx.prepare_cached(
+            "INSERT OR IGNORE INTO quarantine (site_id, site_seq, received_at_ms, reason, op) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![
+            site_id,
+            op.site_seq as i64,
+            now_ms as i64,
+            format!("future_clock: {ahead_min} min ahead of the server"),
+            codec::encode_ops(&[op])
+        ])?;
+    }
+    if let (Some(first), Some(last)) = (ops.first(), ops.last()) {
+        let ahead_min = first.hlc.millis().saturating_sub(now_ms) / 60_000;
+        tx.execute(
+            "INSERT INTO alarm (at_ms, site_id, code, detail) VALUES (?1, ?2, 'future_clock', ?3)",
+            params![
+                now_ms as i64,
+                site_id,
+                format!(
+                    "{} operation(s) (site_seq {}..={}) are stamped {ahead_min} min ahead of the server clock; held back from the master. Fix the PC's clock, then review them",
+                    ops.len(),
+                    first.site_seq,
+                    last.site_seq
+                )
+            ],
+        )?;
+    }
+    Ok(())
+}
+
 /// Appends one site's contiguous operations to the audit log, assigning global server_seqs, one chunk per
 /// (scope, table). A chunk's operations have contiguous server_seqs from its `first_seq`, so the seqs are
 /// not stored per operation.
@@ -320,6 +380,7 @@ fn append_to_log(
     site_id: &str,
     ops: &[&Operation],
     now_ms: u64,
+    held: &dyn Fn(&Operation) -> bool,
 ) -> Result<Vec<Ack>> {
     let (Some(first), Some(last)) = (ops.first(), ops.last()) else {
         return Ok(Vec::new());
@@ -334,7 +395,7 @@ fn append_to_log(
         .map(|s| s as u64 + 1)
         .unwrap_or(1);
     let mut chunks: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
-    for (i, op) in ops.iter().enumerate() {
+    for (i, op) in ops.iter().enumerate().filter(|(_, op)| !held(op)) {
         chunks
             .entry((op.scope.as_str(), op.table.as_str()))
             .or_default()
@@ -463,6 +524,7 @@ impl MasterStore for SqliteMaster {
             return Ok(PushResponse {
                 acks: Vec::new(),
                 duplicates: 0,
+                quarantined: Vec::new(),
                 server_time_ms: now_ms,
             });
         }
@@ -494,7 +556,11 @@ impl MasterStore for SqliteMaster {
             }
         }
         match self.ingest(&request.ops, now_ms) {
-            Ok((acks, duplicates)) => {
+            Ok(Ingested {
+                acks,
+                duplicates,
+                quarantined,
+            }) => {
                 self.store.connection().execute(
                     "UPDATE site SET db_instance_id = ?2 WHERE id = ?1",
                     params![
@@ -502,9 +568,13 @@ impl MasterStore for SqliteMaster {
                         request.db_instance_id.chars().take(64).collect::<String>()
                     ],
                 )?;
+                if !quarantined.is_empty() {
+                    tracing::warn!(site = %site.site_id, count = quarantined.len(), "operations quarantined: clock ahead");
+                }
                 Ok(PushResponse {
                     acks,
                     duplicates,
+                    quarantined,
                     server_time_ms: now_ms,
                 })
             }
