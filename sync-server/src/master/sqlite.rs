@@ -23,6 +23,8 @@ const ADMIN_ACTOR: &str = "admin";
 /// Enrolment codes expire after 14 days.
 const CODE_TTL_MS: u64 = 14 * 24 * 3600 * 1000;
 const RECEIPT_LEN: usize = 40;
+const MASTER_CACHE_KIB: i64 = 256 * 1024;
+const MASTER_MMAP_BYTES: i64 = 1 << 30;
 
 pub struct SqliteMaster {
     store: Store,
@@ -41,6 +43,10 @@ impl SqliteMaster {
 
     fn init(mut store: Store) -> Result<SqliteMaster> {
         let conn = store.connection_mut();
+        // The master is one long-lived process: a large page cache and memory-mapped reads keep the
+        // merge's row lookups off the pread path (they were a tenth of the merge's time).
+        conn.pragma_update(None, "cache_size", -MASTER_CACHE_KIB)?;
+        conn.pragma_update(None, "mmap_size", MASTER_MMAP_BYTES)?;
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS server_schema (version INTEGER NOT NULL) STRICT;",
         )?;
