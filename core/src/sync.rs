@@ -194,8 +194,8 @@ pub async fn sync_now(store: &Mutex<Store>) -> Result<SyncStatus, SyncError> {
         Ok(exchange) => {
             status.online = Some(true);
             status.last_success_at = status.last_attempt_at.clone();
-            status.clock_skew_secs =
-                Some((exchange.server_time_ms as i64 - now_ms() as i64) / 1000);
+            let offset_ms = guard.record_server_time(exchange.server_time_ms)?;
+            status.clock_skew_secs = Some(offset_ms / 1000);
             status.last_error = (exchange.quarantined > 0).then(|| {
                 format!(
                     "本机时钟比服务器快，{}条记录已被服务器暂扣，未进入区级总库。请校准本机时间，并联系区司法局处理。",

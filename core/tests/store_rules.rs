@@ -364,3 +364,43 @@ fn a_community_clerk_cannot_read_corrections() {
         "bad_credentials"
     );
 }
+
+#[test]
+fn a_pc_clock_days_ahead_stamps_near_server_time_once_it_has_synced() {
+    // Clock safety: the PC says two days later than the server; after one sync the writes use the
+    // server's time, so they are not quarantined as "from the future".
+    let server_now: u64 = 1_795_700_000_000;
+    let pc_now = server_now + 2 * 86_400_000;
+    let (store, user) = office_store("site-a");
+    let mut store = store.with_clock(Arc::new(move || pc_now));
+    let offset = store.record_server_time(server_now).unwrap();
+    assert_eq!(offset, -2 * 86_400_000);
+    let before = store.last_hlc().unwrap();
+    let case = store
+        .save_case(&user, case_input("钱七", "110101199003074514"))
+        .unwrap();
+    let log = store.own_log().unwrap();
+    let last = log.iter().rev().find(|op| op.row_id == case.id).unwrap();
+    // The set-up writes above ran on the real clock, so the HLC may already be past the server time;
+    // what matters is that the PC's two-day lead was not used.
+    assert!(
+        last.hlc.millis() < pc_now - 86_400_000,
+        "HLC used the wrong PC clock"
+    );
+    assert!(last.hlc > before, "and it still never goes backwards");
+}
+
+#[test]
+fn a_small_clock_offset_is_ignored_as_network_noise() {
+    let (store, _) = office_store("site-a");
+    let mut store = store.with_clock(Arc::new(|| 1_795_700_000_000));
+    store.record_server_time(1_795_700_030_000).unwrap();
+    assert_eq!(store.corrected_wall_millis().unwrap(), 1_795_700_000_000);
+    store
+        .record_server_time(1_795_700_000_000 + 10 * 60_000)
+        .unwrap();
+    assert_eq!(
+        store.corrected_wall_millis().unwrap(),
+        1_795_700_000_000 + 10 * 60_000
+    );
+}

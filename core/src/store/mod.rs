@@ -34,6 +34,9 @@ pub fn system_clock() -> WallClock {
     })
 }
 
+/// Offsets to the server clock below this are network noise, not a wrong PC clock.
+const IGNORED_CLOCK_OFFSET_MS: i64 = 2 * 60 * 1000;
+
 /// Forward-only migrations, embedded from `schema/migrations/`.
 const MIGRATIONS: &[(u32, &str)] = &[(
     1,
@@ -110,8 +113,30 @@ impl Store {
         &mut self.conn
     }
 
-    pub(crate) fn wall_millis(&self) -> u64 {
+    /// This PC's wall clock, in Unix milliseconds.
+    pub fn wall_millis(&self) -> u64 {
         (self.clock)()
+    }
+
+    /// The wall clock corrected by the offset to the server measured at the last sync, so a PC whose date
+    /// is wrong still stamps its writes near the true time (ARCHITECTURE.md "Clock safety"). Small
+    /// offsets (network latency) are ignored.
+    pub fn corrected_wall_millis(&self) -> Result<u64> {
+        let offset = meta::get(&self.conn, meta::CLOCK_OFFSET_MS)?
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(0);
+        let wall = self.wall_millis() as i64;
+        if offset.abs() < IGNORED_CLOCK_OFFSET_MS {
+            return Ok(wall as u64);
+        }
+        Ok(wall.saturating_add(offset).max(0) as u64)
+    }
+
+    /// Records the server's clock from a sync response; returns the offset (server minus this PC), ms.
+    pub fn record_server_time(&mut self, server_time_ms: u64) -> Result<i64> {
+        let offset = server_time_ms as i64 - self.wall_millis() as i64;
+        meta::set(&self.conn, meta::CLOCK_OFFSET_MS, &offset.to_string())?;
+        Ok(offset)
     }
 
     /// The last HLC issued or observed here.

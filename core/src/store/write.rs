@@ -36,7 +36,7 @@ impl Store {
         changes: &[FieldChange],
     ) -> Result<Vec<Operation>> {
         let site_id = self.require_identity()?.site_id;
-        let wall = self.wall_millis();
+        let wall = self.corrected_wall_millis()?;
         let tx = self.conn.transaction()?;
         let row = merge_sql::load_versions(&tx, table, row_id)?.unwrap_or_default();
         if table.merge == MergeKind::AppendOnly && !row.is_empty() {
