@@ -30,6 +30,8 @@ pub enum CoreError {
     DuplicateCase(String),
     #[error("append-only record {0} cannot be edited; add a new entry instead")]
     AppendOnly(&'static str),
+    #[error("illegal status change: {0}")]
+    Transition(#[from] crate::lifecycle::TransitionError),
 }
 
 impl CoreError {
@@ -57,6 +59,7 @@ impl CoreError {
             CoreError::NotEnrolled => "not_enrolled",
             CoreError::DuplicateCase(_) => "duplicate_case",
             CoreError::AppendOnly(_) => "append_only",
+            CoreError::Transition(_) => "illegal_transition",
         }
     }
 
@@ -80,6 +83,7 @@ impl CoreError {
             CoreError::AppendOnly(_) => {
                 "此类记录只能新增，不能修改；如有错误请补录一条并注明。".to_string()
             }
+            CoreError::Transition(e) => e.message_zh(),
         }
     }
 }

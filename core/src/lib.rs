@@ -17,6 +17,7 @@ pub mod codec;
 pub mod error;
 pub mod hlc;
 pub mod idcard;
+pub mod lifecycle;
 pub mod merge;
 pub mod model;
 pub mod op;

@@ -273,6 +273,8 @@ pub struct CaseRecord {
     pub has_conflict: bool,
     /// True until every operation of this case reached the server.
     pub pending_sync: bool,
+    /// Where the lifecycle may go from here (core::lifecycle); empty once the case has ended.
+    pub next_statuses: Vec<CaseStatus>,
 }
 
 /// What the case form sends. `id: None` creates a case; an id edits it (only changed fields are logged).

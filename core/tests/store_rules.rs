@@ -404,3 +404,76 @@ fn a_small_clock_offset_is_ignored_as_network_noise() {
         1_795_700_000_000 + 10 * 60_000
     );
 }
+
+#[test]
+fn the_lifecycle_refuses_illegal_transitions_with_a_reason() {
+    let (mut store, user) = office_store("site-a");
+    let case = store
+        .save_case(&user, case_input("孙八", "110101199003074514"))
+        .unwrap();
+    assert_eq!(case.status, CaseStatus::Received);
+    assert_eq!(
+        case.next_statuses,
+        vec![
+            CaseStatus::Reported,
+            CaseStatus::Revoked,
+            CaseStatus::Terminated
+        ]
+    );
+    let mut jump = case_input("孙八", "110101199003074514");
+    jump.id = Some(case.id.clone());
+    jump.status = Some(CaseStatus::Released);
+    let err = store.save_case(&user, jump.clone()).unwrap_err();
+    assert_eq!(err.code(), "illegal_transition");
+    assert!(err.message_zh().contains("待接收"));
+    jump.status = Some(CaseStatus::Reported);
+    assert_eq!(
+        store.save_case(&user, jump.clone()).unwrap().status,
+        CaseStatus::Reported
+    );
+    // A new case cannot be entered as already ended.
+    let mut ended = case_input("周九", "11010519491231002X");
+    ended.status = Some(CaseStatus::Released);
+    assert_eq!(
+        store.save_case(&user, ended).unwrap_err().code(),
+        "invalid_input"
+    );
+}
+
+#[test]
+fn contradictory_offline_transitions_on_two_laptops_become_a_conflict_item() {
+    // ARCHITECTURE.md "State machines are not LWW": one laptop revokes, the other terminates.
+    let (mut a, user) = office_store("laptop-a");
+    let mut b = Store::open_in_memory().unwrap();
+    b.set_identity(&common_setup::identity("laptop-b")).unwrap();
+    b.apply_remote(&a.own_log().unwrap(), 0).unwrap();
+    let mut input = case_input("吴十", "110101199003074514");
+    input.status = Some(CaseStatus::InCorrection);
+    let case = a.save_case(&user, input.clone()).unwrap();
+    b.apply_remote(&a.own_log().unwrap(), 0).unwrap();
+    let user_b = b.login("officer", "password-1").unwrap();
+    input.id = Some(case.id.clone());
+    let mut revoke = input.clone();
+    revoke.status = Some(CaseStatus::Revoked);
+    a.save_case(&user, revoke).unwrap();
+    let mut terminate = input;
+    terminate.status = Some(CaseStatus::Terminated);
+    b.save_case(&user_b, terminate).unwrap();
+    a.apply_remote(&b.own_log().unwrap(), 0).unwrap();
+    b.apply_remote(&a.own_log().unwrap(), 0).unwrap();
+    for store in [&a, &b] {
+        let detail = store.get_case(&user, &case.id).unwrap();
+        assert_eq!(detail.conflicts.len(), 1);
+        assert_eq!(detail.conflicts[0].field, "status");
+        let mut both = [
+            detail.conflicts[0].winner_value.clone(),
+            detail.conflicts[0].other_value.clone(),
+        ];
+        both.sort();
+        assert_eq!(both, ["revoked".to_string(), "terminated".to_string()]);
+    }
+    assert_eq!(
+        a.get_case(&user, &case.id).unwrap().case.status,
+        b.get_case(&user_b, &case.id).unwrap().case.status
+    );
+}

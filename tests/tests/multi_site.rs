@@ -234,7 +234,7 @@ async fn offline_sites_converge_on_the_master_within_their_scopes() {
         .unwrap();
     let mut status_edit = edit.clone();
     status_edit.sentence_end = shared.sentence_end.clone();
-    status_edit.status = Some(CaseStatus::Reported);
+    status_edit.status = Some(CaseStatus::Revoked);
     district.lock().save_case(&admin, status_edit).unwrap();
 
     // Offline sync fails softly and says so.
@@ -275,7 +275,7 @@ async fn offline_sites_converge_on_the_master_within_their_scopes() {
 
     // Both check-ins and the district's status survived; the concurrent end dates wait as a conflict item.
     let detail = office_a.lock().get_case(&officer_a, &shared.id).unwrap();
-    assert_eq!(detail.case.status, CaseStatus::Reported);
+    assert_eq!(detail.case.status, CaseStatus::Revoked);
     assert_eq!(detail.checkins.len(), 1);
     assert_eq!(
         detail.conflicts.len(),

@@ -3,6 +3,7 @@
 use super::{merge_sql, Store, WriteChange};
 use crate::error::{CoreError, Result};
 use crate::idcard;
+use crate::lifecycle;
 use crate::merge::RowVersions;
 use crate::model::{
     CaseDetail, CaseInput, CaseKind, CaseQuery, CaseRecord, CaseStatus, CheckinInput,
@@ -54,6 +55,11 @@ fn case_from_row(r: &Row<'_>) -> rusqlite::Result<CaseRecord> {
         deleted: r.get::<_, i64>(11)? != 0,
         has_conflict: r.get(12)?,
         pending_sync: r.get(13)?,
+        next_statuses: status
+            .as_deref()
+            .and_then(CaseStatus::from_code)
+            .map(|s| lifecycle::next_statuses(s).to_vec())
+            .unwrap_or_default(),
     })
 }
 
@@ -234,6 +240,20 @@ impl Store {
             .status
             .or(existing.as_ref().map(|c| c.status))
             .unwrap_or(CaseStatus::Received);
+        match &existing {
+            Some(case) => {
+                let today = shanghai::today(self.corrected_wall_millis()?);
+                lifecycle::check_transition(case.status, status, end, today)?;
+            }
+            None if !lifecycle::may_start_in(status) => {
+                return Err(CoreError::invalid(
+                    "status",
+                    "a new case cannot start in an ended status",
+                    "新建案件不能直接处于已结束状态",
+                ));
+            }
+            None => {}
+        }
         let id = input
             .id
             .clone()

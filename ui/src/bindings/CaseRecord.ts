@@ -29,4 +29,8 @@ has_conflict: boolean,
 /**
  * True until every operation of this case reached the server.
  */
-pending_sync: boolean, };
+pending_sync: boolean, 
+/**
+ * Where the lifecycle may go from here (core::lifecycle); empty once the case has ended.
+ */
+next_statuses: Array<CaseStatus>, };
