@@ -9,11 +9,13 @@
 //! - [`hlc`]: the hybrid logical clock that never runs backwards;
 //! - [`sync`] and [`wire`]: the sync client and the HTTP bodies it exchanges with `jiceng-server`;
 //! - [`idcard`]: GB 11643 identity numbers; [`search`]: pinyin initials; [`shanghai`]: the calendar.
+//! - [`deadlines`]: the statutory clocks: working-day calendar, L-0 period counting, the one rule table.
 //!
 //! Domain rules cite DOMAIN.md ids (C-…, L-…, W-…, D-…).
 
 pub mod auth;
 pub mod codec;
+pub mod deadlines;
 pub mod error;
 pub mod hlc;
 pub mod idcard;
