@@ -26,6 +26,7 @@ pub mod op;
 pub mod search;
 pub mod shanghai;
 pub mod store;
+pub mod supervision;
 pub mod sync;
 pub mod tables;
 pub mod wire;

@@ -353,6 +353,12 @@ pub struct ConflictItem {
 pub struct CaseDetail {
     pub case: CaseRecord,
     pub checkins: Vec<CheckinRecord>,
+    /// Supervision entries, newest first.
+    pub entries: Vec<EntryRecord>,
+    /// C-10 / C-11 per month of the correction period so far, newest first (at most 12).
+    pub compliance: Vec<MonthCompliance>,
+    /// L-8
+    pub discipline: DisciplineStatus,
     pub history: Vec<FieldChange>,
     pub conflicts: Vec<ConflictItem>,
 }
@@ -373,4 +379,135 @@ pub struct SyncStatus {
     #[ts(type = "number | null")]
     pub clock_skew_secs: Option<i64>,
     pub interval_secs: u32,
+}
+
+/// Kinds of day-to-day supervision entries on a case (append-only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum EntryKind {
+    /// C-10 社会公益劳动 (minutes)
+    Labour,
+    /// C-11 集中教育 (minutes)
+    GroupEducation,
+    /// C-11 个别教育 (minutes)
+    IndividualEducation,
+    /// C-12 心理矫正 session (minutes)
+    PsychSession,
+    /// C-16 思想汇报
+    ThoughtReport,
+    /// C-16 会客
+    Visitor,
+    /// C-15 表扬 / commendation
+    Commendation,
+    /// L-8 训诫
+    Reprimand,
+    /// L-8 警告
+    Warning,
+    /// L-8 脱管/失联: a period out of contact (days)
+    OutOfContact,
+    /// L-8: the subject corrected the behaviour of an earlier reprimand or warning (ref_entry_id)
+    Corrected,
+}
+
+impl EntryKind {
+    pub const ALL: [EntryKind; 11] = [
+        EntryKind::Labour,
+        EntryKind::GroupEducation,
+        EntryKind::IndividualEducation,
+        EntryKind::PsychSession,
+        EntryKind::ThoughtReport,
+        EntryKind::Visitor,
+        EntryKind::Commendation,
+        EntryKind::Reprimand,
+        EntryKind::Warning,
+        EntryKind::OutOfContact,
+        EntryKind::Corrected,
+    ];
+    pub fn code(self) -> &'static str {
+        match self {
+            EntryKind::Labour => "labour",
+            EntryKind::GroupEducation => "group_education",
+            EntryKind::IndividualEducation => "individual_education",
+            EntryKind::PsychSession => "psych_session",
+            EntryKind::ThoughtReport => "thought_report",
+            EntryKind::Visitor => "visitor",
+            EntryKind::Commendation => "commendation",
+            EntryKind::Reprimand => "reprimand",
+            EntryKind::Warning => "warning",
+            EntryKind::OutOfContact => "out_of_contact",
+            EntryKind::Corrected => "corrected",
+        }
+    }
+    pub fn from_code(code: &str) -> Option<EntryKind> {
+        EntryKind::ALL.into_iter().find(|k| k.code() == code)
+    }
+    /// Entries measured in minutes (labour, education, psychological sessions).
+    pub fn takes_minutes(self) -> bool {
+        matches!(
+            self,
+            EntryKind::Labour
+                | EntryKind::GroupEducation
+                | EntryKind::IndividualEducation
+                | EntryKind::PsychSession
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct EntryRecord {
+    pub id: String,
+    pub case_id: String,
+    pub kind: EntryKind,
+    /// YYYY-MM-DD (Shanghai calendar)
+    pub occurred_on: String,
+    pub minutes: Option<u32>,
+    pub days: Option<u32>,
+    /// For `corrected`: the reprimand or warning it closes.
+    pub ref_entry_id: Option<String>,
+    pub note: String,
+    pub recorded_by: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct EntryInput {
+    pub case_id: String,
+    pub kind: EntryKind,
+    pub occurred_on: String,
+    pub minutes: Option<u32>,
+    pub days: Option<u32>,
+    pub ref_entry_id: Option<String>,
+    pub note: String,
+}
+
+/// C-10 / C-11 for one calendar month (Asia/Shanghai).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct MonthCompliance {
+    /// YYYY-MM
+    pub month: String,
+    pub labour_minutes: u32,
+    pub labour_required_minutes: u32,
+    pub group_education_sessions: u32,
+    pub group_education_required_sessions: u32,
+    pub labour_ok: bool,
+    pub education_ok: bool,
+    /// The month is still running: a shortfall is "not yet", not a breach.
+    pub in_progress: bool,
+}
+
+/// L-8: where the subject stands on the discipline ladder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct DisciplineStatus {
+    pub uncorrected_reprimands: u32,
+    pub uncorrected_warnings: u32,
+    /// Longest recorded period out of contact, days.
+    pub longest_out_of_contact_days: u32,
+    /// The strongest measure the record makes eligible: "none" | "reprimand" | "warning" | "revocation_proposal".
+    pub eligible: String,
+    /// zh-CN explanation citing L-8.
+    pub reason: String,
 }

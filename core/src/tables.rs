@@ -58,6 +58,12 @@ const fn text(name: &'static str) -> FieldDef {
         ty: FieldType::Text,
     }
 }
+const fn integer(name: &'static str) -> FieldDef {
+    FieldDef {
+        name,
+        ty: FieldType::Integer,
+    }
+}
 const fn boolean(name: &'static str) -> FieldDef {
     FieldDef {
         name,
@@ -123,6 +129,25 @@ pub static TABLES: &[TableDef] = &[
             text("case_id"),
             text("occurred_at"),
             text("method"),
+            text("note"),
+            text("recorded_by"),
+            boolean(DELETED_FIELD),
+        ],
+    },
+    // C-10..C-12, C-15, C-16, L-8: supervision entries are append-only.
+    TableDef {
+        name: "corr_entry",
+        merge: MergeKind::AppendOnly,
+        domain: Domain::Corrections,
+        scope_field: "org_unit_id",
+        fields: &[
+            text("org_unit_id"),
+            text("case_id"),
+            text("kind"),
+            text("occurred_on"),
+            integer("minutes"),
+            integer("days"),
+            text("ref_entry_id"),
             text("note"),
             text("recorded_by"),
             boolean(DELETED_FIELD),

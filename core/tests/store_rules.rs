@@ -477,3 +477,115 @@ fn contradictory_offline_transitions_on_two_laptops_become_a_conflict_item() {
         b.get_case(&user_b, &case.id).unwrap().case.status
     );
 }
+
+#[test]
+fn supervision_entries_feed_the_monthly_minima_and_the_discipline_ladder() {
+    use jiceng_core::model::{EntryInput, EntryKind};
+    let (mut store, user) = office_store("site-a");
+    let mut input = case_input("郑十一", "110101199003074514");
+    input.status = Some(CaseStatus::InCorrection);
+    input.sentence_start = "2026-01-15".into();
+    input.sentence_end = "2027-01-14".into();
+    let case = store.save_case(&user, input).unwrap();
+    let entry = |kind, on: &str, minutes, days, r: Option<String>| EntryInput {
+        case_id: case.id.clone(),
+        kind,
+        occurred_on: on.to_string(),
+        minutes,
+        days,
+        ref_entry_id: r,
+        note: String::new(),
+    };
+    // C-10: 2 × 8 h of labour in March; C-11: one 2-hour group session.
+    store
+        .add_entry(
+            &user,
+            entry(EntryKind::Labour, "2026-03-05", Some(480), None, None),
+        )
+        .unwrap();
+    store
+        .add_entry(
+            &user,
+            entry(EntryKind::Labour, "2026-03-20", Some(480), None, None),
+        )
+        .unwrap();
+    store
+        .add_entry(
+            &user,
+            entry(
+                EntryKind::GroupEducation,
+                "2026-03-10",
+                Some(120),
+                None,
+                None,
+            ),
+        )
+        .unwrap();
+    // L-8: two reprimands, one later corrected.
+    let r1 = store
+        .add_entry(
+            &user,
+            entry(EntryKind::Reprimand, "2026-04-01", None, None, None),
+        )
+        .unwrap();
+    store
+        .add_entry(
+            &user,
+            entry(EntryKind::Reprimand, "2026-04-15", None, None, None),
+        )
+        .unwrap();
+    let detail = store.get_case(&user, &case.id).unwrap();
+    assert_eq!(detail.entries.len(), 5);
+    assert_eq!(detail.discipline.eligible, "warning");
+    let march = detail
+        .compliance
+        .iter()
+        .find(|m| m.month == "2026-03")
+        .unwrap();
+    assert!(march.labour_ok && march.education_ok && !march.in_progress);
+    let feb = detail
+        .compliance
+        .iter()
+        .find(|m| m.month == "2026-02")
+        .unwrap();
+    assert!(!feb.labour_ok && !feb.education_ok);
+    store
+        .add_entry(
+            &user,
+            entry(
+                EntryKind::Corrected,
+                "2026-05-01",
+                None,
+                None,
+                Some(r1.id.clone()),
+            ),
+        )
+        .unwrap();
+    assert_eq!(
+        store.get_case(&user, &case.id).unwrap().discipline.eligible,
+        "none"
+    );
+
+    // Bad entries are refused with a reason and nothing is written.
+    let before = store.own_log().unwrap().len();
+    let errors = [
+        entry(EntryKind::Labour, "2026-03-05", None, None, None),
+        entry(EntryKind::Labour, "2026-03-05", Some(5000), None, None),
+        entry(EntryKind::OutOfContact, "2026-03-05", None, None, None),
+        entry(
+            EntryKind::Corrected,
+            "2026-03-05",
+            None,
+            None,
+            Some(case.id.clone()),
+        ),
+        entry(EntryKind::Visitor, "2999-01-01", None, None, None),
+        entry(EntryKind::Visitor, "2026/03/05", None, None, None),
+    ];
+    for bad in errors {
+        let err = store.add_entry(&user, bad).unwrap_err();
+        assert_eq!(err.code(), "invalid_input");
+        assert!(!err.message_zh().is_empty());
+    }
+    assert_eq!(store.own_log().unwrap().len(), before);
+}

@@ -4,8 +4,8 @@
 use crate::state::AppState;
 use crate::sync_task;
 use jiceng_core::model::{
-    AppInfo, CaseDetail, CaseInput, CaseQuery, CaseRecord, CheckinInput, CheckinRecord, Page,
-    SessionUser, SyncStatus,
+    AppInfo, CaseDetail, CaseInput, CaseQuery, CaseRecord, CheckinInput, CheckinRecord, EntryInput,
+    EntryRecord, Page, SessionUser, SyncStatus,
 };
 use jiceng_core::{CoreError, Store, SyncError};
 use serde::Serialize;
@@ -183,6 +183,18 @@ pub async fn add_checkin(
 ) -> CmdResult<CheckinRecord> {
     let user = current(&state)?;
     let rec = with_store(&app, move |s| s.add_checkin(&user, input)).await?;
+    sync_task::emit_status(&app);
+    Ok(rec)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn add_entry(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    input: EntryInput,
+) -> CmdResult<EntryRecord> {
+    let user = current(&state)?;
+    let rec = with_store(&app, move |s| s.add_entry(&user, input)).await?;
     sync_task::emit_status(&app);
     Ok(rec)
 }

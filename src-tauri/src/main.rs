@@ -41,6 +41,7 @@ fn main() {
             commands::delete_case,
             commands::restore_case,
             commands::add_checkin,
+            commands::add_entry,
             commands::sync_status,
             commands::sync_now,
             commands::set_sync_interval,

@@ -12,6 +12,8 @@ import type { CaseInput } from "./bindings/CaseInput";
 import type { CaseDetail } from "./bindings/CaseDetail";
 import type { CheckinInput } from "./bindings/CheckinInput";
 import type { CheckinRecord } from "./bindings/CheckinRecord";
+import type { EntryInput } from "./bindings/EntryInput";
+import type { EntryRecord } from "./bindings/EntryRecord";
 import type { SyncStatus } from "./bindings/SyncStatus";
 import { t } from "./i18n";
 
@@ -62,6 +64,7 @@ export const api = {
   deleteCase: (id: string) => call<CaseRecord>("delete_case", { id }),
   restoreCase: (id: string) => call<CaseRecord>("restore_case", { id }),
   addCheckin: (input: CheckinInput) => call<CheckinRecord>("add_checkin", { input }),
+  addEntry: (input: EntryInput) => call<EntryRecord>("add_entry", { input }),
   syncStatus: () => call<SyncStatus>("sync_status"),
   syncNow: () => call<SyncStatus>("sync_now"),
   setSyncInterval: (secs: number) => call<void>("set_sync_interval", { secs }),

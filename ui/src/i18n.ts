@@ -5,6 +5,7 @@ import en from "element-plus/es/locale/lang/en";
 import type { CaseKind } from "./bindings/CaseKind";
 import type { CaseStatus } from "./bindings/CaseStatus";
 import type { CheckinMethod } from "./bindings/CheckinMethod";
+import type { EntryKind } from "./bindings/EntryKind";
 import type { Role } from "./bindings/Role";
 
 export type Lang = "zh" | "en";
@@ -107,6 +108,28 @@ const zh = {
   conflict_other: "另一值",
   no_conflicts: "无冲突",
   no_checkins: "暂无报到记录",
+  entries: "监管记录",
+  entry_add: "新增记录",
+  entry_kind: "类型",
+  entry_date: "日期",
+  entry_minutes: "时长（分钟）",
+  entry_days: "失联天数",
+  entry_ref: "对应的训诫/警告",
+  entry_note: "说明",
+  entry_saved: "记录已保存",
+  no_entries: "暂无监管记录",
+  compliance: "每月劳动与教育（C-10、C-11）",
+  compliance_month: "月份",
+  compliance_labour: "公益劳动",
+  compliance_education: "集中教育",
+  compliance_ok: "达标",
+  compliance_short: "未达标",
+  compliance_running: "本月进行中",
+  discipline: "奖惩阶梯（L-8）",
+  discipline_none: "无违规",
+  discipline_reprimand: "可予训诫",
+  discipline_warning: "可予警告",
+  discipline_revocation_proposal: "可提请撤销",
   no_history: "暂无历史",
   // status bar
   st_online: "在线",
@@ -223,6 +246,28 @@ const enDict: Dict = {
   conflict_other: "Other value",
   no_conflicts: "No conflicts",
   no_checkins: "No check-ins yet",
+  entries: "Supervision records",
+  entry_add: "Add record",
+  entry_kind: "Kind",
+  entry_date: "Date",
+  entry_minutes: "Duration (minutes)",
+  entry_days: "Days out of contact",
+  entry_ref: "Reprimand/warning corrected",
+  entry_note: "Note",
+  entry_saved: "Record saved",
+  no_entries: "No supervision records yet",
+  compliance: "Monthly labour and education (C-10, C-11)",
+  compliance_month: "Month",
+  compliance_labour: "Public-interest labour",
+  compliance_education: "Group education",
+  compliance_ok: "met",
+  compliance_short: "short",
+  compliance_running: "month running",
+  discipline: "Discipline ladder (L-8)",
+  discipline_none: "No breach",
+  discipline_reprimand: "Reprimand eligible",
+  discipline_warning: "Warning eligible",
+  discipline_revocation_proposal: "Revocation proposal eligible",
   no_history: "No history",
   st_online: "Online",
   st_offline: "Offline",
@@ -350,6 +395,51 @@ export const CASE_STATUSES: CaseStatus[] = [
   "terminated",
 ];
 export const CHECKIN_METHODS: CheckinMethod[] = ["in_person", "phone", "written", "home_visit"];
+
+export const ENTRY_KINDS: EntryKind[] = [
+  "labour",
+  "group_education",
+  "individual_education",
+  "psych_session",
+  "thought_report",
+  "visitor",
+  "commendation",
+  "reprimand",
+  "warning",
+  "out_of_contact",
+  "corrected",
+];
+const entryKindLabels: Record<Lang, Record<EntryKind, string>> = {
+  zh: {
+    labour: "社会公益劳动",
+    group_education: "集中教育",
+    individual_education: "个别教育",
+    psych_session: "心理矫正",
+    thought_report: "思想汇报",
+    visitor: "会客",
+    commendation: "表扬",
+    reprimand: "训诫",
+    warning: "警告",
+    out_of_contact: "失联",
+    corrected: "已改正",
+  },
+  en: {
+    labour: "Public-interest labour",
+    group_education: "Group education",
+    individual_education: "Individual education",
+    psych_session: "Counselling session",
+    thought_report: "Thought report",
+    visitor: "Visitor",
+    commendation: "Commendation",
+    reprimand: "Reprimand",
+    warning: "Warning",
+    out_of_contact: "Out of contact",
+    corrected: "Corrected",
+  },
+};
+export const entryKindLabel = (k: EntryKind) => entryKindLabels[lang.value][k] ?? k;
+export const takesMinutes = (k: EntryKind) =>
+  k === "labour" || k === "group_education" || k === "individual_education" || k === "psych_session";
 
 export const kindLabel = (k: CaseKind) => kindLabels[lang.value][k] ?? k;
 export const statusLabel = (s: CaseStatus) => statusLabels[lang.value][s] ?? s;

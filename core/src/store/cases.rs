@@ -64,7 +64,7 @@ fn case_from_row(r: &Row<'_>) -> rusqlite::Result<CaseRecord> {
 }
 
 impl Store {
-    fn require_read(&self, user: &SessionUser) -> Result<()> {
+    pub(super) fn require_read(&self, user: &SessionUser) -> Result<()> {
         if user.role.may_read_corrections() {
             Ok(())
         } else {
@@ -74,7 +74,7 @@ impl Store {
         }
     }
 
-    fn require_write(&self, user: &SessionUser) -> Result<()> {
+    pub(super) fn require_write(&self, user: &SessionUser) -> Result<()> {
         if user.role.may_write_corrections() {
             Ok(())
         } else {
@@ -147,7 +147,7 @@ impl Store {
             .optional()?)
     }
 
-    fn case_in_scope(&self, user: &SessionUser, id: &str) -> Result<CaseRecord> {
+    pub(super) fn case_in_scope(&self, user: &SessionUser, id: &str) -> Result<CaseRecord> {
         let case = self.case_by_id(id)?.ok_or(CoreError::NotFound("case"))?;
         if !self.is_within(&case.org_unit_id, &user.org_unit_id)? {
             return Err(CoreError::NotFound("case"));
@@ -160,10 +160,17 @@ impl Store {
         let case = self.case_in_scope(user, id)?;
         let checkins = self.checkins_of(id)?;
         let versions = merge_sql::load_versions(&self.conn, case_table()?, id)?.unwrap_or_default();
+        let entries = self.entries_of(id)?;
+        let compliance = self.compliance_of(&case, &entries)?;
+        let discipline =
+            crate::supervision::discipline_status(&entries, &self.supervision_rules()?);
         Ok(CaseDetail {
             case,
             checkins,
             history: self.history_of(&versions)?,
+            entries,
+            compliance,
+            discipline,
             conflicts: self.conflicts_of(id)?,
         })
     }

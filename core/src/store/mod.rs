@@ -6,6 +6,7 @@
 
 mod cases;
 mod directory;
+mod entries;
 pub mod merge_sql;
 mod meta;
 mod sync_state;
@@ -38,10 +39,16 @@ pub fn system_clock() -> WallClock {
 const IGNORED_CLOCK_OFFSET_MS: i64 = 2 * 60 * 1000;
 
 /// Forward-only migrations, embedded from `schema/migrations/`.
-const MIGRATIONS: &[(u32, &str)] = &[(
-    1,
-    include_str!("../../../schema/migrations/0001_site_store.sql"),
-)];
+const MIGRATIONS: &[(u32, &str)] = &[
+    (
+        1,
+        include_str!("../../../schema/migrations/0001_site_store.sql"),
+    ),
+    (
+        2,
+        include_str!("../../../schema/migrations/0002_case_entries.sql"),
+    ),
+];
 
 pub struct Store {
     conn: Connection,

@@ -2,6 +2,21 @@
 import type { CaseRecord } from "./CaseRecord";
 import type { CheckinRecord } from "./CheckinRecord";
 import type { ConflictItem } from "./ConflictItem";
+import type { DisciplineStatus } from "./DisciplineStatus";
+import type { EntryRecord } from "./EntryRecord";
 import type { FieldChange } from "./FieldChange";
+import type { MonthCompliance } from "./MonthCompliance";
 
-export type CaseDetail = { case: CaseRecord, checkins: Array<CheckinRecord>, history: Array<FieldChange>, conflicts: Array<ConflictItem>, };
+export type CaseDetail = { case: CaseRecord, checkins: Array<CheckinRecord>, 
+/**
+ * Supervision entries, newest first.
+ */
+entries: Array<EntryRecord>, 
+/**
+ * C-10 / C-11 per month of the correction period so far, newest first (at most 12).
+ */
+compliance: Array<MonthCompliance>, 
+/**
+ * L-8
+ */
+discipline: DisciplineStatus, history: Array<FieldChange>, conflicts: Array<ConflictItem>, };
