@@ -4,17 +4,20 @@
 use crate::error::ServerError;
 use crate::master::{MasterStore, SiteAuth};
 use crate::now_ms;
-use axum::body::{to_bytes, Body};
+use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use futures_util::StreamExt;
 use jiceng_core::wire::{EnrolRequest, ErrorBody, HealthResponse, PushRequest};
 use std::sync::{Arc, Mutex};
 
 /// Largest accepted request body. A desktop pushes at most 1,000 operations per request (~0.5 MiB).
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+/// An oversized body is read and dropped up to this size before answering 413; beyond, the connection closes.
+const MAX_DRAINED_BYTES: usize = 64 * 1024 * 1024;
 const MAX_PULL_LIMIT: usize = 10_000;
 
 pub type SharedMaster = Arc<Mutex<Box<dyn MasterStore>>>;
@@ -63,9 +66,24 @@ async fn with_master<T: Send + 'static>(
 }
 
 async fn read_json<T: serde::de::DeserializeOwned>(body: Body) -> Result<T, ServerError> {
-    let bytes = to_bytes(body, MAX_BODY_BYTES)
-        .await
-        .map_err(|_| ServerError::TooLarge(MAX_BODY_BYTES))?;
+    let mut stream = body.into_data_stream();
+    let mut bytes = Vec::new();
+    let mut received = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk =
+            chunk.map_err(|e| ServerError::BadRequest(format!("body could not be read: {e}")))?;
+        received = received.saturating_add(chunk.len());
+        if received <= MAX_BODY_BYTES {
+            bytes.extend_from_slice(&chunk);
+        } else if received > MAX_DRAINED_BYTES {
+            break;
+        }
+        // Past the limit the rest is read and dropped, so the client finishes sending and receives the
+        // 413 instead of a reset connection.
+    }
+    if received > MAX_BODY_BYTES {
+        return Err(ServerError::TooLarge(MAX_BODY_BYTES));
+    }
     serde_json::from_slice(&bytes)
         .map_err(|e| ServerError::BadRequest(format!("body is not the expected JSON: {e}")))
 }
