@@ -97,6 +97,37 @@ impl CaseStatus {
     }
 }
 
+/// L-3 classified management: the supervision level sets how often the subject reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum SupervisionLevel {
+    /// 严管
+    Strict,
+    /// 普管
+    Normal,
+    /// 宽管
+    Lenient,
+}
+
+impl SupervisionLevel {
+    pub const ALL: [SupervisionLevel; 3] = [
+        SupervisionLevel::Strict,
+        SupervisionLevel::Normal,
+        SupervisionLevel::Lenient,
+    ];
+    pub fn code(self) -> &'static str {
+        match self {
+            SupervisionLevel::Strict => "strict",
+            SupervisionLevel::Normal => "normal",
+            SupervisionLevel::Lenient => "lenient",
+        }
+    }
+    pub fn from_code(code: &str) -> Option<SupervisionLevel> {
+        SupervisionLevel::ALL.into_iter().find(|k| k.code() == code)
+    }
+}
+
 /// C-16: how a subject reported in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -268,6 +299,11 @@ pub struct CaseRecord {
     pub org_unit_id: String,
     pub org_unit_name: String,
     pub status: CaseStatus,
+    /// L-1: the day the judgment or ruling took effect (starts the reporting clock), YYYY-MM-DD or "".
+    pub judgment_effective_on: String,
+    /// C-5: the day the subject reported in, or "".
+    pub reported_on: String,
+    pub supervision_level: Option<SupervisionLevel>,
     pub deleted: bool,
     /// True while some field has a concurrent edit waiting for review (D-3).
     pub has_conflict: bool,
@@ -291,6 +327,14 @@ pub struct CaseInput {
     pub org_unit_id: Option<String>,
     /// Defaults to `received` on create.
     pub status: Option<CaseStatus>,
+    /// L-1 trigger, YYYY-MM-DD.
+    #[serde(default)]
+    pub judgment_effective_on: Option<String>,
+    /// C-5: set to today when the status moves to reported and none is given.
+    #[serde(default)]
+    pub reported_on: Option<String>,
+    #[serde(default)]
+    pub supervision_level: Option<SupervisionLevel>,
 }
 
 /// C-16 check-in / report entry: append-only.
@@ -510,4 +554,41 @@ pub struct DisciplineStatus {
     pub eligible: String,
     /// zh-CN explanation citing L-8.
     pub reason: String,
+}
+
+/// One statutory clock of one case, as the officer's digest shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct CaseTask {
+    pub case_id: String,
+    pub case_name: String,
+    /// The rule table id, e.g. "L-1.report".
+    pub rule_id: String,
+    /// The DOMAIN.md rule, e.g. "L-1".
+    pub rule_ref: String,
+    pub title_zh: String,
+    pub title_en: String,
+    /// YYYY-MM-DD
+    pub due_date: String,
+    /// "done" | "overdue" | "due_soon" | "due"
+    pub status: String,
+    #[ts(type = "number")]
+    pub days_left: i64,
+    /// The due date depends on a year the holiday calendar does not know yet (weekends only).
+    pub calendar_unknown: bool,
+    /// The role the task escalates to, once its escalation day has come.
+    pub escalated_to: Option<Role>,
+}
+
+/// The daily digest (issue: statutory clock engine): open clocks of the user's cases.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct TaskDigest {
+    /// YYYY-MM-DD, Asia/Shanghai
+    pub today: String,
+    pub overdue: u32,
+    pub due_soon: u32,
+    pub due: u32,
+    /// Overdue first, then by due date.
+    pub tasks: Vec<CaseTask>,
 }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// The schema version this build writes; older operations are upcast, newer ones refused.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Identifies one written value of a field: who wrote it and at which clock. Unique across all sites
 /// because one site never issues the same HLC twice.

@@ -21,6 +21,9 @@ fn case_input(name: &str, id_number: &str) -> CaseInput {
         sentence_end: "2027-02-28".to_string(),
         org_unit_id: None,
         status: None,
+        judgment_effective_on: None,
+        reported_on: None,
+        supervision_level: None,
     }
 }
 
@@ -588,4 +591,70 @@ fn supervision_entries_feed_the_monthly_minima_and_the_discipline_ladder() {
         assert!(!err.message_zh().is_empty());
     }
     assert_eq!(store.own_log().unwrap().len(), before);
+}
+
+#[test]
+fn l1_report_clock_in_the_digest_extends_over_national_day_and_closes_when_reported() {
+    use chrono::NaiveDate;
+    let (mut store, user) = office_store("site-a");
+    // Judgment effective 2026-09-25: ten days end on 10-05, inside the 10-01..10-07 holiday, so the
+    // period runs to the first working day after it, 10-08 (L-0, L-1).
+    let mut input = case_input("冯十二", "110101199003074514");
+    input.judgment_effective_on = Some("2026-09-25".into());
+    input.sentence_start = "2026-10-01".into();
+    input.sentence_end = "2027-09-30".into();
+    let case = store.save_case(&user, input.clone()).unwrap();
+    let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let digest = store.task_digest(&user, Some(day("2026-10-06"))).unwrap();
+    let report = digest
+        .tasks
+        .iter()
+        .find(|t| t.rule_id == "L-1.report")
+        .unwrap();
+    assert_eq!(
+        (report.due_date.as_str(), report.status.as_str()),
+        ("2026-10-08", "due_soon")
+    );
+    assert_eq!(report.rule_ref, "L-1");
+    let late = store.task_digest(&user, Some(day("2026-10-09"))).unwrap();
+    assert_eq!(late.overdue, 1);
+    assert_eq!(late.tasks[0].status, "overdue");
+    // The subject reports: the clock is done and leaves the digest.
+    input.id = Some(case.id.clone());
+    input.status = Some(CaseStatus::Reported);
+    input.reported_on = Some("2026-10-08".into());
+    store.save_case(&user, input).unwrap();
+    let after = store.task_digest(&user, Some(day("2026-10-09"))).unwrap();
+    assert!(after.tasks.iter().all(|t| t.rule_id != "L-1.report"));
+}
+
+#[test]
+fn c17_c10_c11_clocks_of_a_case_in_correction() {
+    use chrono::NaiveDate;
+    let (mut store, user) = office_store("site-a");
+    let mut input = case_input("陈十三", "110101199003074514");
+    input.status = Some(CaseStatus::InCorrection);
+    input.sentence_start = "2026-01-10".into();
+    input.sentence_end = "2026-12-31".into();
+    store.save_case(&user, input).unwrap();
+    let today = NaiveDate::from_ymd_opt(2026, 12, 10).unwrap();
+    let digest = store.task_digest(&user, Some(today)).unwrap();
+    let ids: Vec<&str> = digest.tasks.iter().map(|t| t.rule_id.as_str()).collect();
+    // C-17: within the 30 days before 12-31; L-10: release on 12-31; C-10/C-11: December, and November's
+    // shortfall is overdue.
+    assert!(ids.contains(&"C-17.appraisal"), "{ids:?}");
+    assert!(ids.contains(&"L-10.release"));
+    let labour: Vec<_> = digest
+        .tasks
+        .iter()
+        .filter(|t| t.rule_id == "C-10.labour_monthly")
+        .collect();
+    assert_eq!(labour.len(), 2);
+    assert!(labour
+        .iter()
+        .any(|t| t.status == "overdue" && t.due_date == "2026-11-30"));
+    assert!(labour
+        .iter()
+        .any(|t| t.due_date == "2026-12-31" && t.status != "overdue"));
+    assert_eq!(digest.tasks[0].status, "overdue", "overdue first");
 }

@@ -5,7 +5,7 @@ use crate::state::AppState;
 use crate::sync_task;
 use jiceng_core::model::{
     AppInfo, CaseDetail, CaseInput, CaseQuery, CaseRecord, CheckinInput, CheckinRecord, EntryInput,
-    EntryRecord, Page, SessionUser, SyncStatus,
+    EntryRecord, Page, SessionUser, SyncStatus, TaskDigest,
 };
 use jiceng_core::{CoreError, Store, SyncError};
 use serde::Serialize;
@@ -197,6 +197,12 @@ pub async fn add_entry(
     let rec = with_store(&app, move |s| s.add_entry(&user, input)).await?;
     sync_task::emit_status(&app);
     Ok(rec)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn task_digest(app: AppHandle, state: State<'_, AppState>) -> CmdResult<TaskDigest> {
+    let user = current(&state)?;
+    with_store(&app, move |s| s.task_digest(&user, None)).await
 }
 
 #[tauri::command(rename_all = "snake_case")]

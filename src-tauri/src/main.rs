@@ -42,6 +42,7 @@ fn main() {
             commands::restore_case,
             commands::add_checkin,
             commands::add_entry,
+            commands::task_digest,
             commands::sync_status,
             commands::sync_now,
             commands::set_sync_interval,

@@ -3,7 +3,7 @@
 
 use crate::error::Result;
 use crate::master::MasterStore;
-use jiceng_core::model::{CaseInput, CaseKind, CaseStatus, OrgKind, Role};
+use jiceng_core::model::{CaseInput, CaseKind, CaseStatus, OrgKind, Role, SupervisionLevel};
 use serde::Serialize;
 
 /// Password of every demo user (printed by `admin demo`; demo data only).
@@ -171,6 +171,9 @@ pub fn seed_demo(master: &mut dyn MasterStore, now_ms: u64) -> Result<DemoDistri
                 sentence_end: end.to_string(),
                 org_unit_id: Some(unit.clone()),
                 status: Some(CaseStatus::InCorrection),
+                judgment_effective_on: None,
+                reported_on: None,
+                supervision_level: Some(SupervisionLevel::Normal),
             })?;
         }
     }

@@ -301,7 +301,35 @@ async fn drive(
         WAIT,
     )
     .await?;
+    // A labour entry (C-10): the dialog opens on 社会公益劳动 with two hours.
+    wd.click_css("[data-testid=entry-add]").await?;
+    wd.wait_for("[data-testid=entry-dialog]", WAIT).await?;
+    wd.type_into("[data-testid=entry-note] textarea", "社区环境整治").await?;
+    wd.click_css("[data-testid=entry-save]").await?;
+    wd.wait_until(
+        "document.querySelectorAll('[data-testid=entry-row-kind]').length === 1",
+        WAIT,
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_millis(3500)).await;
     wd.screenshot(&shots.join("05-case-detail.png")).await?;
+
+    // The daily digest lists the statutory clocks of the office's cases (李四's period ends 2026-12-31).
+    wd.click_css("[data-testid=detail-back]").await?;
+    wd.click_css("[data-testid=nav-tasks]").await?;
+    wd.wait_for("[data-testid=task-digest]", WAIT).await?;
+    wd.wait_until(
+        "document.querySelectorAll('[data-testid=task-title]').length > 0",
+        WAIT,
+    )
+    .await?;
+    wd.wait_until(
+        "Number(document.querySelector('[data-testid=tasks-overdue]').dataset.count) > 0",
+        WAIT,
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_millis(1500)).await; // tags fade in
+    wd.screenshot(&shots.join("06-task-digest.png")).await?;
     println!("e2e: enrolled, logged in, created 赵𪚥 offline, synced, found in the master, added a check-in");
     Ok(())
 }

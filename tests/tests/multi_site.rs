@@ -16,6 +16,9 @@ fn case(name: &str, id_number: &str) -> CaseInput {
         sentence_end: "2027-04-30".to_string(),
         org_unit_id: None,
         status: None,
+        judgment_effective_on: None,
+        reported_on: None,
+        supervision_level: None,
     }
 }
 

@@ -14,6 +14,7 @@ import type { CheckinInput } from "./bindings/CheckinInput";
 import type { CheckinRecord } from "./bindings/CheckinRecord";
 import type { EntryInput } from "./bindings/EntryInput";
 import type { EntryRecord } from "./bindings/EntryRecord";
+import type { TaskDigest } from "./bindings/TaskDigest";
 import type { SyncStatus } from "./bindings/SyncStatus";
 import { t } from "./i18n";
 
@@ -65,6 +66,7 @@ export const api = {
   restoreCase: (id: string) => call<CaseRecord>("restore_case", { id }),
   addCheckin: (input: CheckinInput) => call<CheckinRecord>("add_checkin", { input }),
   addEntry: (input: EntryInput) => call<EntryRecord>("add_entry", { input }),
+  taskDigest: () => call<TaskDigest>("task_digest"),
   syncStatus: () => call<SyncStatus>("sync_status"),
   syncNow: () => call<SyncStatus>("sync_now"),
   setSyncInterval: (secs: number) => call<void>("set_sync_interval", { secs }),

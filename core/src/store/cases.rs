@@ -7,7 +7,7 @@ use crate::lifecycle;
 use crate::merge::RowVersions;
 use crate::model::{
     CaseDetail, CaseInput, CaseKind, CaseQuery, CaseRecord, CaseStatus, CheckinInput,
-    CheckinMethod, CheckinRecord, ConflictItem, FieldChange, Page, SessionUser,
+    CheckinMethod, CheckinRecord, ConflictItem, FieldChange, Page, SessionUser, SupervisionLevel,
 };
 use crate::search::like_escape;
 use crate::shanghai;
@@ -29,7 +29,8 @@ const CASE_COLUMNS: &str =
     "c.id, c.name, c.id_number, c.sex, c.birth_date, c.kind, c.sentence_start, c.sentence_end, \
      c.org_unit_id, o.name, c.status, COALESCE(c._deleted, 0), \
      EXISTS (SELECT 1 FROM conflict k WHERE k.row_id = c.id), \
-     EXISTS (SELECT 1 FROM oplog l WHERE l.row_id = c.id AND l.server_seq IS NULL)";
+     EXISTS (SELECT 1 FROM oplog l WHERE l.row_id = c.id AND l.server_seq IS NULL), \
+     c.judgment_effective_on, c.reported_on, c.supervision_level";
 
 fn case_from_row(r: &Row<'_>) -> rusqlite::Result<CaseRecord> {
     let kind: Option<String> = r.get(5)?;
@@ -55,6 +56,12 @@ fn case_from_row(r: &Row<'_>) -> rusqlite::Result<CaseRecord> {
         deleted: r.get::<_, i64>(11)? != 0,
         has_conflict: r.get(12)?,
         pending_sync: r.get(13)?,
+        judgment_effective_on: r.get::<_, Option<String>>(14)?.unwrap_or_default(),
+        reported_on: r.get::<_, Option<String>>(15)?.unwrap_or_default(),
+        supervision_level: r
+            .get::<_, Option<String>>(16)?
+            .as_deref()
+            .and_then(SupervisionLevel::from_code),
         next_statuses: status
             .as_deref()
             .and_then(CaseStatus::from_code)
@@ -261,11 +268,66 @@ impl Store {
             }
             None => {}
         }
+        let today = shanghai::today(self.corrected_wall_millis()?);
+        let judgment_effective_on = optional_date(
+            input.judgment_effective_on.as_deref(),
+            "judgment_effective_on",
+            "判决（裁定）生效日期格式应为YYYY-MM-DD",
+        )?
+        .or_else(|| {
+            existing
+                .as_ref()
+                .and_then(|c| shanghai::parse_date(&c.judgment_effective_on))
+        });
+        let mut reported_on = optional_date(
+            input.reported_on.as_deref(),
+            "reported_on",
+            "报到日期格式应为YYYY-MM-DD",
+        )?
+        .or_else(|| {
+            existing
+                .as_ref()
+                .and_then(|c| shanghai::parse_date(&c.reported_on))
+        });
+        // C-5: the day of reporting is recorded with the status change when the officer gives none.
+        if reported_on.is_none()
+            && matches!(status, CaseStatus::Reported | CaseStatus::InCorrection)
+        {
+            reported_on = Some(today);
+        }
+        for (date, field, zh) in [
+            (
+                judgment_effective_on,
+                "judgment_effective_on",
+                "判决（裁定）生效日期不能晚于今天",
+            ),
+            (reported_on, "reported_on", "报到日期不能晚于今天"),
+        ] {
+            if date.is_some_and(|d| d > today) {
+                return Err(CoreError::invalid(field, "the date is in the future", zh));
+            }
+        }
+        if let (Some(effective), Some(reported)) = (judgment_effective_on, reported_on) {
+            if reported < effective {
+                return Err(CoreError::invalid(
+                    "reported_on",
+                    "reporting cannot precede the judgment taking effect",
+                    "报到日期不能早于判决（裁定）生效日期",
+                ));
+            }
+        }
+        let supervision_level = input
+            .supervision_level
+            .or(existing.as_ref().and_then(|c| c.supervision_level));
+        let day = |d: Option<chrono::NaiveDate>| d.map(|d| d.format("%Y-%m-%d").to_string());
         let id = input
             .id
             .clone()
             .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
         let changes = [
+            WriteChange::new("judgment_effective_on", day(judgment_effective_on)),
+            WriteChange::new("reported_on", day(reported_on)),
+            WriteChange::new("supervision_level", supervision_level.map(|l| l.code())),
             WriteChange::new("org_unit_id", org_unit_id.clone()),
             WriteChange::new("name", name),
             WriteChange::new("id_number", id_number.number.clone()),
@@ -443,6 +505,20 @@ impl Store {
             .conn
             .query_row("SELECT COUNT(*) FROM conflict", [], |r| r.get::<_, i64>(0))?
             as u64)
+    }
+}
+
+/// Parses an optional YYYY-MM-DD field; empty means "not given".
+fn optional_date(
+    text: Option<&str>,
+    field: &'static str,
+    zh: &str,
+) -> Result<Option<chrono::NaiveDate>> {
+    match text.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(t) => shanghai::parse_date(t)
+            .map(Some)
+            .ok_or_else(|| CoreError::invalid(field, "date must be YYYY-MM-DD", zh)),
     }
 }
 

@@ -10,6 +10,7 @@ mod entries;
 pub mod merge_sql;
 mod meta;
 mod sync_state;
+mod tasks;
 mod write;
 
 pub use directory::NewUser;
@@ -47,6 +48,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (
         2,
         include_str!("../../../schema/migrations/0002_case_entries.sql"),
+    ),
+    (
+        3,
+        include_str!("../../../schema/migrations/0003_case_intake.sql"),
     ),
 ];
 

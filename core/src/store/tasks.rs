@@ -1,0 +1,204 @@
+//! The officer's daily digest: every open statutory clock of the cases in scope, computed offline from
+//! the rule table and the holiday calendar (core::deadlines) and the case data.
+
+use super::Store;
+use crate::deadlines::{DeadlineError, Engine, Moment, Task, TaskStatus};
+use crate::error::{CoreError, Result};
+use crate::model::{
+    CaseKind, CaseQuery, CaseRecord, CaseStatus, CaseTask, SessionUser, TaskDigest,
+};
+use crate::shanghai;
+use crate::supervision;
+use chrono::NaiveDate;
+use std::sync::OnceLock;
+
+/// Tasks due further ahead than this are left out of the digest (they are not today's work).
+const DIGEST_HORIZON_DAYS: i64 = 45;
+const PAGE: u32 = 200;
+
+fn engine() -> Result<&'static Engine> {
+    static ENGINE: OnceLock<Result<Engine, DeadlineError>> = OnceLock::new();
+    ENGINE
+        .get_or_init(Engine::official)
+        .as_ref()
+        .map_err(|e| CoreError::Corrupt(format!("rule table or calendar: {e}")))
+}
+
+impl Store {
+    /// Open clocks of every case the user may see, as of `today` (the Shanghai date; None = now).
+    pub fn task_digest(&self, user: &SessionUser, today: Option<NaiveDate>) -> Result<TaskDigest> {
+        self.require_read(user)?;
+        let today = match today {
+            Some(d) => d,
+            None => shanghai::today(self.corrected_wall_millis()?),
+        };
+        let mut tasks = Vec::new();
+        let mut page = 1;
+        loop {
+            let cases = self.list_cases(
+                user,
+                &CaseQuery {
+                    text: None,
+                    page,
+                    page_size: PAGE,
+                    include_deleted: false,
+                },
+            )?;
+            for case in &cases.items {
+                tasks.extend(self.case_tasks(case, today)?);
+            }
+            if page * PAGE >= cases.total {
+                break;
+            }
+            page += 1;
+        }
+        tasks.retain(|t| t.status != "done" && t.days_left <= DIGEST_HORIZON_DAYS);
+        tasks.sort_by(|a, b| {
+            (a.status != "overdue", &a.due_date, &a.case_name).cmp(&(
+                b.status != "overdue",
+                &b.due_date,
+                &b.case_name,
+            ))
+        });
+        let count = |s: &str| tasks.iter().filter(|t| t.status == s).count() as u32;
+        Ok(TaskDigest {
+            today: today.format("%Y-%m-%d").to_string(),
+            overdue: count("overdue"),
+            due_soon: count("due_soon"),
+            due: count("due"),
+            tasks,
+        })
+    }
+
+    /// The clocks of one case (done ones included).
+    pub fn case_tasks(&self, case: &CaseRecord, today: NaiveDate) -> Result<Vec<CaseTask>> {
+        if crate::lifecycle::is_final(case.status) || case.deleted {
+            return Ok(Vec::new());
+        }
+        let engine = engine()?;
+        let mut out = Vec::new();
+        let mut add =
+            |rule_id: &str, trigger: NaiveDate, done_on: Option<NaiveDate>| -> Result<()> {
+                let task = engine
+                    .task(
+                        rule_id,
+                        Moment::Day(trigger),
+                        done_on.map(Moment::Day),
+                        Moment::Day(today),
+                    )
+                    .map_err(|e| CoreError::Corrupt(format!("{rule_id}: {e}")))?;
+                out.push(to_case_task(engine, case, task)?);
+                Ok(())
+            };
+        // L-1: subjects of 管制, 缓刑, 假释 report within 10 days of the judgment or ruling taking effect.
+        if let Some(effective) = shanghai::parse_date(&case.judgment_effective_on) {
+            if case.kind != CaseKind::TemporaryOutside {
+                add(
+                    "L-1.report",
+                    effective,
+                    shanghai::parse_date(&case.reported_on),
+                )?;
+            }
+        }
+        if let Some(end) = shanghai::parse_date(&case.sentence_end) {
+            if case.status == CaseStatus::InCorrection {
+                // C-17: self-appraisal, review meeting and appraisal within the 30 days before the end.
+                add("C-17.appraisal", end, None)?;
+                // L-10 / C-18: release announced when the period ends.
+                add("L-10.release", end, None)?;
+            }
+        }
+        if case.status == CaseStatus::InCorrection {
+            out.extend(self.monthly_minima_tasks(case, today)?);
+        }
+        Ok(out)
+    }
+
+    /// C-10 / C-11 of the current month (due at its end) and of last month when it fell short.
+    fn monthly_minima_tasks(&self, case: &CaseRecord, today: NaiveDate) -> Result<Vec<CaseTask>> {
+        let entries = self.entries_of(&case.id)?;
+        let rules = self.supervision_rules()?;
+        let engine = engine()?;
+        let this_month_first = supervision::month_bounds(today).0;
+        let mut out = Vec::new();
+        let start = shanghai::parse_date(&case.sentence_start).unwrap_or(this_month_first);
+        for month_day in [
+            this_month_first.pred_opt().unwrap_or(this_month_first),
+            this_month_first,
+        ] {
+            let (first, last) = supervision::month_bounds(month_day);
+            if last < start || first > today {
+                continue;
+            }
+            let m = supervision::month_compliance(&entries, month_day, today, &rules);
+            let soon = engine
+                .calendar()
+                .sub_working_days(last, engine.table().settings().due_soon_working_days)
+                .map(|d| d.date)
+                .unwrap_or(last);
+            let status_of = |ok: bool| -> &'static str {
+                if ok {
+                    "done"
+                } else if last < today {
+                    "overdue"
+                } else if today >= soon {
+                    "due_soon"
+                } else {
+                    "due"
+                }
+            };
+            for (rule_id, ok) in [
+                ("C-10.labour_monthly", m.labour_ok),
+                ("C-11.group_education_monthly", m.education_ok),
+            ] {
+                let rule = engine
+                    .table()
+                    .rule(rule_id)
+                    .map_err(|e| CoreError::Corrupt(e.to_string()))?;
+                if !rule.active {
+                    continue;
+                }
+                out.push(CaseTask {
+                    case_id: case.id.clone(),
+                    case_name: case.name.clone(),
+                    rule_id: rule.id.clone(),
+                    rule_ref: rule.rule_ref.clone(),
+                    title_zh: format!("{}（{}）", rule.title_zh, m.month),
+                    title_en: format!("{} ({})", rule.title_en, m.month),
+                    due_date: last.format("%Y-%m-%d").to_string(),
+                    status: status_of(ok).to_string(),
+                    days_left: (last - today).num_days(),
+                    calendar_unknown: false,
+                    escalated_to: None,
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn to_case_task(engine: &Engine, case: &CaseRecord, task: Task) -> Result<CaseTask> {
+    let rule = engine
+        .table()
+        .rule(&task.rule_id)
+        .map_err(|e| CoreError::Corrupt(e.to_string()))?;
+    Ok(CaseTask {
+        case_id: case.id.clone(),
+        case_name: case.name.clone(),
+        rule_id: task.rule_id.clone(),
+        rule_ref: rule.rule_ref.clone(),
+        title_zh: rule.title_zh.clone(),
+        title_en: rule.title_en.clone(),
+        due_date: task.due.due_date.format("%Y-%m-%d").to_string(),
+        status: match task.status {
+            TaskStatus::Done => "done",
+            TaskStatus::Overdue => "overdue",
+            TaskStatus::DueSoon => "due_soon",
+            TaskStatus::Due => "due",
+        }
+        .to_string(),
+        days_left: task.days_left,
+        calendar_unknown: task.due.calendar_unknown,
+        escalated_to: task.escalation.filter(|e| e.reached).map(|e| e.to),
+    })
+}
