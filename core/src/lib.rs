@@ -19,6 +19,7 @@ pub mod deadlines;
 pub mod error;
 pub mod hlc;
 pub mod idcard;
+pub mod leave;
 pub mod lifecycle;
 pub mod merge;
 pub mod model;

@@ -403,6 +403,8 @@ pub struct CaseDetail {
     pub compliance: Vec<MonthCompliance>,
     /// L-8
     pub discipline: DisciplineStatus,
+    /// L-5 leave requests, newest first.
+    pub leaves: Vec<LeaveRecord>,
     pub history: Vec<FieldChange>,
     pub conflicts: Vec<ConflictItem>,
 }
@@ -591,4 +593,75 @@ pub struct TaskDigest {
     pub due: u32,
     /// Overdue first, then by due date.
     pub tasks: Vec<CaseTask>,
+}
+
+/// L-5: who decides a leave request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum ApprovalLevel {
+    /// 司法所 (trips up to the office's maximum, 7 days)
+    Office,
+    /// 县级司法行政机关 (longer trips)
+    County,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum LeaveStatus {
+    Requested,
+    /// Given offline by an officer in the field, numbered, pending the county's decision.
+    Provisional,
+    Approved,
+    Refused,
+    Cancelled,
+    /// The subject came back and reported (L-5).
+    Returned,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct LeaveRecord {
+    pub id: String,
+    pub case_id: String,
+    pub destination: String,
+    pub reason: String,
+    pub start_on: String,
+    pub end_on: String,
+    pub days: u32,
+    pub requested_on: String,
+    pub approval_level: ApprovalLevel,
+    /// The last day to apply (L-5: 3 or 7 working days ahead).
+    pub apply_by: String,
+    pub late_application: bool,
+    pub status: LeaveStatus,
+    pub provisional_no: String,
+    pub decided_by: String,
+    pub decided_on: String,
+    pub decision_note: String,
+    pub returned_on: String,
+    /// Days of approved leave in the trip's calendar year, this trip included.
+    pub year_days: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct LeaveInput {
+    pub case_id: String,
+    pub destination: String,
+    pub reason: String,
+    pub start_on: String,
+    pub end_on: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum LeaveDecision {
+    Approve,
+    Refuse,
+    /// An officer's offline approval of a county-level request, pending the county.
+    ApproveProvisionally,
+    Cancel,
 }

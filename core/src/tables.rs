@@ -156,6 +156,30 @@ pub static TABLES: &[TableDef] = &[
             boolean(DELETED_FIELD),
         ],
     },
+    // L-5 leave requests: a mutable record whose status is a small state machine (core::leave).
+    TableDef {
+        name: "corr_leave",
+        merge: MergeKind::Mutable,
+        domain: Domain::Corrections,
+        scope_field: "org_unit_id",
+        fields: &[
+            text("org_unit_id"),
+            text("case_id"),
+            text("destination"),
+            text("reason"),
+            text("start_on"),
+            text("end_on"),
+            text("requested_on"),
+            text("approval_level"),
+            text("status"),
+            text("provisional_no"),
+            text("decided_by"),
+            text("decided_on"),
+            text("decision_note"),
+            text("returned_on"),
+            boolean(DELETED_FIELD),
+        ],
+    },
 ];
 
 pub fn table(name: &str) -> Option<&'static TableDef> {

@@ -658,3 +658,93 @@ fn c17_c10_c11_clocks_of_a_case_in_correction() {
         .any(|t| t.due_date == "2026-12-31" && t.status != "overdue"));
     assert_eq!(digest.tasks[0].status, "overdue", "overdue first");
 }
+
+#[test]
+fn l5_leave_offline_provisional_approval_is_confirmed_by_the_county_and_closed_on_return() {
+    use jiceng_core::model::{LeaveDecision, LeaveInput, LeaveStatus, Role};
+    let (mut store, officer) = office_store("laptop-a");
+    store
+        .create_user(
+            "setup",
+            &jiceng_core::store::NewUser {
+                username: "county".into(),
+                display_name: "区司法局".into(),
+                role: Role::DistrictAdmin,
+                org_unit_id: common_setup::DISTRICT.into(),
+                password: "password-3".into(),
+            },
+        )
+        .unwrap();
+    let county = store.login("county", "password-3").unwrap();
+    let mut input = case_input("褚十四", "110101199003074514");
+    input.status = Some(CaseStatus::InCorrection);
+    let case = store.save_case(&officer, input).unwrap();
+    let today = jiceng_core::shanghai::today(store.wall_millis());
+    let day = |n: u64| {
+        (today + chrono::Days::new(n))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    // Twelve days away: county level (L-5).
+    let leave = store
+        .request_leave(
+            &officer,
+            LeaveInput {
+                case_id: case.id.clone(),
+                destination: "广东省深圳市".into(),
+                reason: "探望住院的父亲".into(),
+                start_on: day(20),
+                end_on: day(31),
+            },
+        )
+        .unwrap();
+    assert_eq!((leave.days, leave.status), (12, LeaveStatus::Requested));
+    assert_eq!(
+        leave.approval_level,
+        jiceng_core::model::ApprovalLevel::County
+    );
+    // The officer in the field cannot approve it, but can approve provisionally, numbered.
+    let err = store
+        .decide_leave(&officer, &leave.id, LeaveDecision::Approve, "")
+        .unwrap_err();
+    assert!(err.message_zh().contains("县级"));
+    let provisional = store
+        .decide_leave(
+            &officer,
+            &leave.id,
+            LeaveDecision::ApproveProvisionally,
+            "情况紧急",
+        )
+        .unwrap();
+    assert_eq!(provisional.status, LeaveStatus::Provisional);
+    assert!(
+        provisional.provisional_no.starts_with('临'),
+        "{}",
+        provisional.provisional_no
+    );
+    // The county confirms when it syncs.
+    let approved = store
+        .decide_leave(&county, &leave.id, LeaveDecision::Approve, "同意")
+        .unwrap();
+    assert_eq!(approved.status, LeaveStatus::Approved);
+    assert_eq!(
+        approved.provisional_no, provisional.provisional_no,
+        "the number stays on record"
+    );
+    // The return report closes the L-5 clock.
+    let returned = store.record_leave_return(&officer, &leave.id, &day(0));
+    assert!(
+        returned.is_err(),
+        "a return before the trip starts is refused"
+    );
+    let detail = store.get_case(&officer, &case.id).unwrap();
+    assert_eq!(detail.leaves.len(), 1);
+    let digest = store
+        .case_tasks(&detail.case, today + chrono::Days::new(32))
+        .unwrap();
+    let report = digest
+        .iter()
+        .find(|t| t.rule_id == "L-5.report_return")
+        .unwrap();
+    assert_eq!(report.status, "overdue");
+}

@@ -178,6 +178,7 @@ impl Store {
             entries,
             compliance,
             discipline,
+            leaves: self.leaves_of(id)?,
             conflicts: self.conflicts_of(id)?,
         })
     }

@@ -7,6 +7,7 @@
 mod cases;
 mod directory;
 mod entries;
+mod leave;
 pub mod merge_sql;
 mod meta;
 mod sync_state;
@@ -53,6 +54,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
         3,
         include_str!("../../../schema/migrations/0003_case_intake.sql"),
     ),
+    (4, include_str!("../../../schema/migrations/0004_leave.sql")),
 ];
 
 pub struct Store {

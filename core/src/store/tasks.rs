@@ -5,7 +5,7 @@ use super::Store;
 use crate::deadlines::{DeadlineError, Engine, Moment, Task, TaskStatus};
 use crate::error::{CoreError, Result};
 use crate::model::{
-    CaseKind, CaseQuery, CaseRecord, CaseStatus, CaseTask, SessionUser, TaskDigest,
+    CaseKind, CaseQuery, CaseRecord, CaseStatus, CaseTask, LeaveStatus, SessionUser, TaskDigest,
 };
 use crate::shanghai;
 use crate::supervision;
@@ -106,6 +106,21 @@ impl Store {
                 add("C-17.appraisal", end, None)?;
                 // L-10 / C-18: release announced when the period ends.
                 add("L-10.release", end, None)?;
+            }
+        }
+        // L-5: report on return from an approved trip.
+        for leave in self.leaves_of(&case.id)? {
+            if matches!(
+                leave.status,
+                LeaveStatus::Approved | LeaveStatus::Provisional | LeaveStatus::Returned
+            ) {
+                if let Some(end) = shanghai::parse_date(&leave.end_on) {
+                    add(
+                        "L-5.report_return",
+                        end,
+                        shanghai::parse_date(&leave.returned_on),
+                    )?;
+                }
             }
         }
         if case.status == CaseStatus::InCorrection {

@@ -5,6 +5,7 @@ import type { ConflictItem } from "./ConflictItem";
 import type { DisciplineStatus } from "./DisciplineStatus";
 import type { EntryRecord } from "./EntryRecord";
 import type { FieldChange } from "./FieldChange";
+import type { LeaveRecord } from "./LeaveRecord";
 import type { MonthCompliance } from "./MonthCompliance";
 
 export type CaseDetail = { case: CaseRecord, checkins: Array<CheckinRecord>, 
@@ -19,4 +20,8 @@ compliance: Array<MonthCompliance>,
 /**
  * L-8
  */
-discipline: DisciplineStatus, history: Array<FieldChange>, conflicts: Array<ConflictItem>, };
+discipline: DisciplineStatus, 
+/**
+ * L-5 leave requests, newest first.
+ */
+leaves: Array<LeaveRecord>, history: Array<FieldChange>, conflicts: Array<ConflictItem>, };
