@@ -304,7 +304,8 @@ async fn drive(
     // A labour entry (C-10): the dialog opens on 社会公益劳动 with two hours.
     wd.click_css("[data-testid=entry-add]").await?;
     wd.wait_for("[data-testid=entry-dialog]", WAIT).await?;
-    wd.type_into("[data-testid=entry-note] textarea", "社区环境整治").await?;
+    wd.type_into("[data-testid=entry-note] textarea", "社区环境整治")
+        .await?;
     wd.click_css("[data-testid=entry-save]").await?;
     wd.wait_until(
         "document.querySelectorAll('[data-testid=entry-row-kind]').length === 1",
