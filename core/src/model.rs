@@ -405,6 +405,8 @@ pub struct CaseDetail {
     pub discipline: DisciplineStatus,
     /// L-5 leave requests, newest first.
     pub leaves: Vec<LeaveRecord>,
+    /// C-14 assessments, newest first.
+    pub assessments: Vec<AssessmentRecord>,
     pub history: Vec<FieldChange>,
     pub conflicts: Vec<ConflictItem>,
 }
@@ -664,4 +666,55 @@ pub enum LeaveDecision {
     /// An officer's offline approval of a county-level request, pending the county.
     ApproveProvisionally,
     Cancel,
+}
+
+/// C-14: the result of a quarterly or annual assessment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum AssessmentGrade {
+    /// 优秀
+    Excellent,
+    /// 合格
+    Pass,
+    /// 基本合格
+    BarelyPass,
+    /// 不合格
+    Fail,
+}
+
+/// C-14 社区矫正对象年(季)度考核表: four scored parts of 25 points each.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct AssessmentRecord {
+    pub id: String,
+    pub case_id: String,
+    /// "2026-Q3" for a quarter, "2026" for the annual assessment.
+    pub period: String,
+    pub assessed_on: String,
+    /// 遵纪守法
+    pub score_conduct: u32,
+    /// 日常报到与请销假
+    pub score_reporting: u32,
+    /// 教育学习与思想汇报
+    pub score_study: u32,
+    /// 公益劳动
+    pub score_labour: u32,
+    pub total: u32,
+    pub grade: AssessmentGrade,
+    pub opinion: String,
+    pub assessor: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct AssessmentInput {
+    pub case_id: String,
+    pub period: String,
+    pub assessed_on: String,
+    pub score_conduct: u32,
+    pub score_reporting: u32,
+    pub score_study: u32,
+    pub score_labour: u32,
+    pub opinion: String,
 }

@@ -180,6 +180,27 @@ pub static TABLES: &[TableDef] = &[
             boolean(DELETED_FIELD),
         ],
     },
+    // C-14 assessments: append-only; a correction is a newer assessment of the same period.
+    TableDef {
+        name: "corr_assessment",
+        merge: MergeKind::AppendOnly,
+        domain: Domain::Corrections,
+        scope_field: "org_unit_id",
+        fields: &[
+            text("org_unit_id"),
+            text("case_id"),
+            text("period"),
+            text("assessed_on"),
+            integer("score_conduct"),
+            integer("score_reporting"),
+            integer("score_study"),
+            integer("score_labour"),
+            text("grade"),
+            text("opinion"),
+            text("assessor"),
+            boolean(DELETED_FIELD),
+        ],
+    },
 ];
 
 pub fn table(name: &str) -> Option<&'static TableDef> {

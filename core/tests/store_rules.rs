@@ -748,3 +748,81 @@ fn l5_leave_offline_provisional_approval_is_confirmed_by_the_county_and_closed_o
         .unwrap();
     assert_eq!(report.status, "overdue");
 }
+
+#[test]
+fn c14_quarterly_assessment_closes_its_clock_and_bad_scores_are_refused() {
+    use chrono::NaiveDate;
+    use jiceng_core::model::{AssessmentGrade, AssessmentInput};
+    let (mut store, user) = office_store("site-a");
+    let mut input = case_input("卫十五", "110101199003074514");
+    input.status = Some(CaseStatus::InCorrection);
+    input.sentence_start = "2026-03-01".into();
+    input.sentence_end = "2027-02-28".into();
+    let case = store.save_case(&user, input).unwrap();
+    let on_day = NaiveDate::from_ymd_opt(2026, 9, 20).unwrap();
+    let before = store
+        .case_tasks(&store.get_case(&user, &case.id).unwrap().case, on_day)
+        .unwrap();
+    let q3 = before
+        .iter()
+        .find(|t| t.rule_id == "C-14.quarterly_assessment" && t.title_zh.contains("2026-Q3"))
+        .unwrap();
+    assert_eq!(
+        (q3.due_date.as_str(), q3.status.as_str()),
+        ("2026-09-30", "due")
+    );
+    let q2 = before
+        .iter()
+        .find(|t| t.title_zh.contains("2026-Q2"))
+        .unwrap();
+    assert_eq!(
+        q2.status, "overdue",
+        "Q2 (from the March start) was never assessed"
+    );
+    let record = store
+        .add_assessment(
+            &user,
+            AssessmentInput {
+                case_id: case.id.clone(),
+                period: "2026-Q3".into(),
+                assessed_on: "2026-09-20".into(),
+                score_conduct: 25,
+                score_reporting: 22,
+                score_study: 20,
+                score_labour: 18,
+                opinion: "表现良好".into(),
+            },
+        )
+        .unwrap();
+    assert_eq!((record.total, record.grade), (85, AssessmentGrade::Pass));
+    let after = store
+        .case_tasks(&store.get_case(&user, &case.id).unwrap().case, on_day)
+        .unwrap();
+    let q3 = after
+        .iter()
+        .find(|t| t.title_zh.contains("2026-Q3"))
+        .unwrap();
+    assert_eq!(q3.status, "done");
+    for (period, score, on) in [
+        ("2026-Q5", 10, "2026-09-20"),
+        ("2026-Q3", 26, "2026-09-20"),
+        ("2026-Q3", 10, "2026-06-30"),
+    ] {
+        let err = store
+            .add_assessment(
+                &user,
+                AssessmentInput {
+                    case_id: case.id.clone(),
+                    period: period.into(),
+                    assessed_on: on.into(),
+                    score_conduct: score,
+                    score_reporting: 0,
+                    score_study: 0,
+                    score_labour: 0,
+                    opinion: String::new(),
+                },
+            )
+            .unwrap_err();
+        assert_eq!(err.code(), "invalid_input", "{period} {score} {on}");
+    }
+}

@@ -179,6 +179,7 @@ impl Store {
             compliance,
             discipline,
             leaves: self.leaves_of(id)?,
+            assessments: self.assessments_of(id)?,
             conflicts: self.conflicts_of(id)?,
         })
     }

@@ -4,6 +4,7 @@
 //! reached either from the local write path ([`write`], which logs each operation first, in the same
 //! transaction) or from operations received through sync.
 
+mod assessments;
 mod cases;
 mod directory;
 mod entries;
@@ -55,6 +56,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
         include_str!("../../../schema/migrations/0003_case_intake.sql"),
     ),
     (4, include_str!("../../../schema/migrations/0004_leave.sql")),
+    (5, include_str!("../../../schema/migrations/0005_assessment.sql")),
 ];
 
 pub struct Store {

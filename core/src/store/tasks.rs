@@ -2,7 +2,7 @@
 //! the rule table and the holiday calendar (core::deadlines) and the case data.
 
 use super::Store;
-use crate::deadlines::{DeadlineError, Engine, Moment, Task, TaskStatus};
+use crate::deadlines::{DeadlineError, Engine, Moment, Task, TaskStatus, WindowKind};
 use crate::error::{CoreError, Result};
 use crate::model::{
     CaseKind, CaseQuery, CaseRecord, CaseStatus, CaseTask, LeaveStatus, SessionUser, TaskDigest,
@@ -125,6 +125,7 @@ impl Store {
         }
         if case.status == CaseStatus::InCorrection {
             out.extend(self.monthly_minima_tasks(case, today)?);
+            out.extend(self.assessment_tasks(case, today)?);
         }
         Ok(out)
     }
@@ -190,6 +191,86 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+impl Store {
+    /// C-14: this quarter's assessment (due at the quarter's end), last quarter's when it is missing, and
+    /// the annual assessment in the last quarter.
+    fn assessment_tasks(&self, case: &CaseRecord, today: NaiveDate) -> Result<Vec<CaseTask>> {
+        let engine = engine()?;
+        let done: Vec<String> = self
+            .assessments_of(&case.id)?
+            .into_iter()
+            .map(|a| a.period)
+            .collect();
+        let start = shanghai::parse_date(&case.sentence_start).unwrap_or(today);
+        let this_quarter = window(WindowKind::Quarter, today)?;
+        let mut periods = vec![(
+            crate::store::assessments::quarter_of(today),
+            this_quarter,
+            "C-14.quarterly_assessment",
+        )];
+        if let Some(previous_day) = this_quarter.first.pred_opt() {
+            let previous = window(WindowKind::Quarter, previous_day)?;
+            if previous.last >= start {
+                periods.push((
+                    crate::store::assessments::quarter_of(previous_day),
+                    previous,
+                    "C-14.quarterly_assessment",
+                ));
+            }
+        }
+        if this_quarter.last == window(WindowKind::Year, today)?.last {
+            periods.push((
+                today.format("%Y").to_string(),
+                window(WindowKind::Year, today)?,
+                "C-14.annual_assessment",
+            ));
+        }
+        let soon_days = engine.table().settings().due_soon_working_days;
+        let mut out = Vec::new();
+        for (period, w, rule_id) in periods {
+            let rule = engine
+                .table()
+                .rule(rule_id)
+                .map_err(|e| CoreError::Corrupt(e.to_string()))?;
+            if !rule.active || w.last < start {
+                continue;
+            }
+            let soon = engine
+                .calendar()
+                .sub_working_days(w.last, soon_days)
+                .map(|d| d.date)
+                .unwrap_or(w.last);
+            let status = if done.contains(&period) {
+                "done"
+            } else if w.last < today {
+                "overdue"
+            } else if today >= soon {
+                "due_soon"
+            } else {
+                "due"
+            };
+            out.push(CaseTask {
+                case_id: case.id.clone(),
+                case_name: case.name.clone(),
+                rule_id: rule.id.clone(),
+                rule_ref: rule.rule_ref.clone(),
+                title_zh: format!("{}（{period}）", rule.title_zh),
+                title_en: format!("{} ({period})", rule.title_en),
+                due_date: w.last.format("%Y-%m-%d").to_string(),
+                status: status.to_string(),
+                days_left: (w.last - today).num_days(),
+                calendar_unknown: false,
+                escalated_to: None,
+            });
+        }
+        Ok(out)
+    }
+}
+
+fn window(kind: WindowKind, day: NaiveDate) -> Result<crate::deadlines::Window> {
+    crate::deadlines::window(kind, day).map_err(|e| CoreError::Corrupt(e.to_string()))
 }
 
 fn to_case_task(engine: &Engine, case: &CaseRecord, task: Task) -> Result<CaseTask> {
