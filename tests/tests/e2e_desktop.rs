@@ -35,15 +35,30 @@ fn screenshots_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots")
 }
 
+/// Starts Xvfb on a display nobody uses and waits for its socket.
 fn start_xvfb() -> (Guard, String) {
-    let display = format!(":{}", 90 + free_port() % 100);
+    let number = (90 + free_port() % 100..400)
+        .find(|n| {
+            !std::path::Path::new(&format!("/tmp/.X{n}-lock")).exists()
+                && !std::path::Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+        })
+        .expect("a free X display number");
+    let display = format!(":{number}");
     let child = Command::new("Xvfb")
         .args([&display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("Xvfb (apt package xvfb) must be installed: run scripts/test.sh");
-    std::thread::sleep(Duration::from_millis(700));
+    let socket = format!("/tmp/.X11-unix/X{number}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !std::path::Path::new(&socket).exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "Xvfb did not start on {display}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     (Guard(child, "Xvfb"), display)
 }
 
@@ -85,7 +100,15 @@ async fn desktop_creates_a_case_offline_and_it_reaches_the_master() {
         .spawn()
         .expect("tauri-driver must be installed: run scripts/test.sh");
     let _driver = Guard(driver, "tauri-driver");
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // tauri-driver needs a moment (longer on a loaded machine): wait until it accepts connections.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", driver_port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "tauri-driver did not listen on {driver_port}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let wd = WebDriver::launch(driver_port, app.to_str().unwrap())
         .await
         .expect("WebDriver session");
