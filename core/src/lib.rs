@@ -26,6 +26,7 @@ pub mod model;
 pub mod op;
 pub mod search;
 pub mod shanghai;
+pub mod stats;
 pub mod store;
 pub mod supervision;
 pub mod sync;

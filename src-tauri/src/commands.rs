@@ -7,6 +7,7 @@ use jiceng_core::model::{
     AppInfo, CaseDetail, CaseInput, CaseQuery, CaseRecord, CheckinInput, CheckinRecord, EntryInput,
     EntryRecord, Page, SessionUser, SyncStatus, TaskDigest,
 };
+use jiceng_core::stats::StatisticsReport;
 use jiceng_core::{CoreError, Store, SyncError};
 use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
@@ -229,4 +230,80 @@ pub async fn set_sync_interval(
     state.sync_wake.notify_one();
     sync_task::emit_status(&app);
     Ok(())
+}
+
+/// The report date the UI sent (YYYY-MM-DD), or today in Asia/Shanghai when it sent none.
+fn report_date(store: &Store, as_of: Option<&str>) -> Result<chrono::NaiveDate, CoreError> {
+    match as_of.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(text) => jiceng_core::shanghai::parse_date(text).ok_or_else(|| {
+            CoreError::invalid(
+                "as_of",
+                "the report date must be YYYY-MM-DD",
+                "统计日期格式应为YYYY-MM-DD",
+            )
+        }),
+        None => Ok(jiceng_core::shanghai::today(store.corrected_wall_millis()?)),
+    }
+}
+
+/// C-21 统计报表 as of a date (default today).
+#[tauri::command(rename_all = "snake_case")]
+pub async fn statistics(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    as_of: Option<String>,
+) -> CmdResult<StatisticsReport> {
+    let user = current(&state)?;
+    with_store(&app, move |s| {
+        let day = report_date(s, as_of.as_deref())?;
+        s.statistics(&user, day)
+    })
+    .await
+}
+
+/// C-21 / D-4: writes the report as .xlsx to `path`, or else to the Downloads folder (the data dir when
+/// there is none) without overwriting an earlier file; returns where it was written.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn export_statistics(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    as_of: Option<String>,
+    path: Option<String>,
+) -> CmdResult<String> {
+    let user = current(&state)?;
+    let (day, bytes) = with_store(&app, move |s| {
+        let day = report_date(s, as_of.as_deref())?;
+        Ok((day, s.statistics_xlsx(&user, day)?))
+    })
+    .await?;
+    let target = match path.filter(|p| !p.trim().is_empty()) {
+        Some(p) => std::path::PathBuf::from(p),
+        None => {
+            let dir = app
+                .path()
+                .download_dir()
+                .ok()
+                .filter(|d| d.is_dir())
+                .unwrap_or_else(|| state.data_dir.clone());
+            let stem = format!("社区矫正统计报表_{}", day.format("%Y-%m-%d"));
+            let mut candidate = dir.join(format!("{stem}.xlsx"));
+            let mut n = 2;
+            while candidate.exists() {
+                candidate = dir.join(format!("{stem}({n}).xlsx"));
+                n += 1;
+            }
+            candidate
+        }
+    };
+    std::fs::write(&target, bytes).map_err(|e| {
+        eprintln!("[jiceng] export {}: {e}", target.display());
+        UiError::new(
+            "export_failed",
+            format!(
+                "无法写入文件 {}：{e}。请检查文件夹是否存在、是否有写入权限。",
+                target.display()
+            ),
+        )
+    })?;
+    Ok(target.to_string_lossy().into_owned())
 }

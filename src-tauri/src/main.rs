@@ -46,6 +46,8 @@ fn main() {
             commands::sync_status,
             commands::sync_now,
             commands::set_sync_interval,
+            commands::statistics,
+            commands::export_statistics,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -16,6 +16,7 @@ import type { EntryInput } from "./bindings/EntryInput";
 import type { EntryRecord } from "./bindings/EntryRecord";
 import type { TaskDigest } from "./bindings/TaskDigest";
 import type { SyncStatus } from "./bindings/SyncStatus";
+import type { StatisticsReport } from "./bindings/StatisticsReport";
 import { t } from "./i18n";
 
 /** What every failing command returns: a machine code and a zh-CN message for people. */
@@ -70,6 +71,11 @@ export const api = {
   syncStatus: () => call<SyncStatus>("sync_status"),
   syncNow: () => call<SyncStatus>("sync_now"),
   setSyncInterval: (secs: number) => call<void>("set_sync_interval", { secs }),
+  /** C-21 report as of a date (YYYY-MM-DD; null = today in Asia/Shanghai). */
+  statistics: (as_of: string | null) => call<StatisticsReport>("statistics", { as_of }),
+  /** Writes the .xlsx (to `path`, else the Downloads folder) and returns where it went. */
+  exportStatistics: (as_of: string | null, path: string | null = null) =>
+    call<string>("export_statistics", { as_of, path }),
 };
 
 /** The shell emits "sync-status" after every background or manual sync attempt. */

@@ -11,6 +11,7 @@ mod entries;
 mod leave;
 pub mod merge_sql;
 mod meta;
+mod stats;
 mod sync_state;
 mod tasks;
 mod write;
