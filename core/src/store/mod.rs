@@ -57,7 +57,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         include_str!("../../../schema/migrations/0003_case_intake.sql"),
     ),
     (4, include_str!("../../../schema/migrations/0004_leave.sql")),
-    (5, include_str!("../../../schema/migrations/0005_assessment.sql")),
+    (
+        5,
+        include_str!("../../../schema/migrations/0005_assessment.sql"),
+    ),
 ];
 
 pub struct Store {
