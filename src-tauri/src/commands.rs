@@ -4,8 +4,9 @@
 use crate::state::AppState;
 use crate::sync_task;
 use jiceng_core::model::{
-    AppInfo, CaseDetail, CaseInput, CaseQuery, CaseRecord, CheckinInput, CheckinRecord, EntryInput,
-    EntryRecord, Page, SessionUser, SyncStatus, TaskDigest,
+    AppInfo, AssessmentInput, AssessmentRecord, CaseDetail, CaseInput, CaseQuery, CaseRecord,
+    CheckinInput, CheckinRecord, EntryInput, EntryRecord, LeaveDecision, LeaveInput, LeaveRecord,
+    Page, SessionUser, SyncStatus, TaskDigest,
 };
 use jiceng_core::stats::StatisticsReport;
 use jiceng_core::{CoreError, Store, SyncError};
@@ -196,6 +197,60 @@ pub async fn add_entry(
 ) -> CmdResult<EntryRecord> {
     let user = current(&state)?;
     let rec = with_store(&app, move |s| s.add_entry(&user, input)).await?;
+    sync_task::emit_status(&app);
+    Ok(rec)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn request_leave(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    input: LeaveInput,
+) -> CmdResult<LeaveRecord> {
+    let user = current(&state)?;
+    let rec = with_store(&app, move |s| s.request_leave(&user, input)).await?;
+    sync_task::emit_status(&app);
+    Ok(rec)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn decide_leave(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: String,
+    decision: LeaveDecision,
+    note: String,
+) -> CmdResult<LeaveRecord> {
+    let user = current(&state)?;
+    let rec = with_store(&app, move |s| s.decide_leave(&user, &id, decision, &note)).await?;
+    sync_task::emit_status(&app);
+    Ok(rec)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn record_leave_return(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: String,
+    returned_on: String,
+) -> CmdResult<LeaveRecord> {
+    let user = current(&state)?;
+    let rec = with_store(&app, move |s| {
+        s.record_leave_return(&user, &id, &returned_on)
+    })
+    .await?;
+    sync_task::emit_status(&app);
+    Ok(rec)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn add_assessment(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    input: AssessmentInput,
+) -> CmdResult<AssessmentRecord> {
+    let user = current(&state)?;
+    let rec = with_store(&app, move |s| s.add_assessment(&user, input)).await?;
     sync_task::emit_status(&app);
     Ok(rec)
 }

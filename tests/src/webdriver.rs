@@ -182,9 +182,20 @@ impl WebDriver {
 
     pub async fn click_css(&self, css: &str) -> Result<(), String> {
         let element = self.wait_for(css, Duration::from_secs(15)).await?;
-        self.click(&element)
-            .await
-            .map_err(|e| format!("click {css}: {e}"))
+        match self.click(&element).await {
+            // WebKitWebDriver does not scroll inside an overflowing container: bring it into view first.
+            Err(e) if e.contains("not interactable") => {
+                self.script(
+                    "document.querySelector(arguments[0]).scrollIntoView({ block: 'center' });",
+                    json!([css]),
+                )
+                .await?;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                self.click(&element).await
+            }
+            other => other,
+        }
+        .map_err(|e| format!("click {css}: {e}"))
     }
 
     pub async fn text(&self, element: &Element) -> Result<String, String> {

@@ -109,9 +109,19 @@ async fn desktop_creates_a_case_offline_and_it_reaches_the_master() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let wd = WebDriver::launch(driver_port, app.to_str().unwrap())
-        .await
-        .expect("WebDriver session");
+    // The first session request can race tauri-driver's own start of WebKitWebDriver: retry briefly.
+    let mut attempt = 0;
+    let wd = loop {
+        match WebDriver::launch(driver_port, app.to_str().unwrap()).await {
+            Ok(wd) => break wd,
+            Err(e) if attempt < 5 => {
+                eprintln!("WebDriver session not ready ({e}); retrying");
+                attempt += 1;
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(e) => panic!("WebDriver session: {e}"),
+        }
+    };
     let shots = screenshots_dir();
     let result = drive(&wd, &mut server, &code, &demo, &shots).await;
     if result.is_err() {
@@ -337,6 +347,68 @@ async fn drive(
     .await?;
     tokio::time::sleep(Duration::from_millis(3500)).await;
     wd.screenshot(&shots.join("05-case-detail.png")).await?;
+
+    // L-5: a twelve-day trip needs the county; the officer approves it provisionally, offline, numbered.
+    let shanghai_today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+    let day = |n: u64| {
+        (shanghai_today + chrono::Days::new(n))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    wd.click_css("[data-testid=leave-add]").await?;
+    wd.wait_for("[data-testid=leave-dialog]", WAIT).await?;
+    wd.type_into("[data-testid=leave-destination] input", "广东省深圳市")
+        .await?;
+    wd.type_into("[data-testid=leave-reason] input", "探望住院的父亲")
+        .await?;
+    wd.type_into("[data-testid=leave-start] input", &day(20))
+        .await?;
+    wd.press_enter("[data-testid=leave-start] input").await?;
+    wd.type_into("[data-testid=leave-end] input", &day(31))
+        .await?;
+    wd.press_enter("[data-testid=leave-end] input").await?;
+    wd.click_css("[data-testid=leave-save]").await?;
+    wd.wait_until(
+        "(document.querySelector('[data-testid=leave-status]')||{dataset:{}}).dataset.status === 'requested'",
+        WAIT,
+    )
+    .await?;
+    wd.click_css("[data-testid=leave-provisional]").await?;
+    wd.wait_until(
+        "(document.querySelector('[data-testid=leave-status]')||{dataset:{}}).dataset.status === 'provisional'",
+        WAIT,
+    )
+    .await?;
+    let number = wd
+        .wait_for("[data-testid=leave-provisional-no]", WAIT)
+        .await?;
+    if !wd.text(&number).await?.starts_with('临') {
+        return Err("the provisional approval has no number".into());
+    }
+
+    // C-14: a quarterly assessment, then its A4 form in print preview.
+    wd.click_css("[data-testid=assessment-add]").await?;
+    wd.wait_for("[data-testid=assessment-dialog]", WAIT).await?;
+    wd.type_into(
+        "[data-testid=assessment-opinion] textarea",
+        "遵守规定，按时报到，积极参加公益劳动。",
+    )
+    .await?;
+    wd.click_css("[data-testid=assessment-save]").await?;
+    wd.wait_for("[data-testid=assessment-sheet]", WAIT).await?;
+    wd.wait_until(
+        "(document.querySelector('[data-testid=sheet-total]')||{}).textContent === '100'",
+        WAIT,
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    wd.screenshot(&shots.join("07-assessment-print.png"))
+        .await?;
+    wd.script(
+        "document.querySelector('[data-testid=assessment-print] .el-dialog__headerbtn').click();",
+        serde_json::json!([]),
+    )
+    .await?;
 
     // The daily digest lists the statutory clocks of the office's cases (李四's period ends 2026-12-31).
     wd.click_css("[data-testid=detail-back]").await?;

@@ -15,6 +15,11 @@ import type { CheckinRecord } from "./bindings/CheckinRecord";
 import type { EntryInput } from "./bindings/EntryInput";
 import type { EntryRecord } from "./bindings/EntryRecord";
 import type { TaskDigest } from "./bindings/TaskDigest";
+import type { LeaveInput } from "./bindings/LeaveInput";
+import type { LeaveRecord } from "./bindings/LeaveRecord";
+import type { LeaveDecision } from "./bindings/LeaveDecision";
+import type { AssessmentInput } from "./bindings/AssessmentInput";
+import type { AssessmentRecord } from "./bindings/AssessmentRecord";
 import type { SyncStatus } from "./bindings/SyncStatus";
 import type { StatisticsReport } from "./bindings/StatisticsReport";
 import { t } from "./i18n";
@@ -68,6 +73,11 @@ export const api = {
   addCheckin: (input: CheckinInput) => call<CheckinRecord>("add_checkin", { input }),
   addEntry: (input: EntryInput) => call<EntryRecord>("add_entry", { input }),
   taskDigest: () => call<TaskDigest>("task_digest"),
+  requestLeave: (input: LeaveInput) => call<LeaveRecord>("request_leave", { input }),
+  decideLeave: (id: string, decision: LeaveDecision, note: string) =>
+    call<LeaveRecord>("decide_leave", { id, decision, note }),
+  recordLeaveReturn: (id: string, returned_on: string) => call<LeaveRecord>("record_leave_return", { id, returned_on }),
+  addAssessment: (input: AssessmentInput) => call<AssessmentRecord>("add_assessment", { input }),
   syncStatus: () => call<SyncStatus>("sync_status"),
   syncNow: () => call<SyncStatus>("sync_now"),
   setSyncInterval: (secs: number) => call<void>("set_sync_interval", { secs }),
