@@ -426,6 +426,16 @@ async fn drive(
     .await?;
     tokio::time::sleep(Duration::from_millis(1500)).await; // tags fade in
     wd.screenshot(&shots.join("06-task-digest.png")).await?;
+    // C-21: the office's statistics count the four cases of 北新桥 (the three demo cases and 赵𪚥).
+    wd.click_css("[data-testid=nav-stats]").await?;
+    wd.wait_for("[data-testid=stats-view]", WAIT).await?;
+    wd.wait_until(
+        "Number((document.querySelector('[data-testid=stats-total]')||{dataset:{}}).dataset.count) === 4",
+        WAIT,
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    wd.screenshot(&shots.join("08-statistics.png")).await?;
     println!("e2e: enrolled, logged in, created 赵𪚥 offline, synced, found in the master, added a check-in");
     Ok(())
 }
