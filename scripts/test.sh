@@ -28,6 +28,6 @@ build_server
 build_desktop
 
 log "end to end: the real desktop under Xvfb, driven through tauri-driver + WebKitWebDriver"
-cargo test -p jiceng-tests --features e2e --test e2e_desktop -- --nocapture
+cargo test -p jiceng-tests --features e2e --test e2e_desktop -- --nocapture --test-threads=1
 
 log "all tests passed in $(( $(date +%s) - started )) s"

@@ -205,6 +205,10 @@ impl Role {
     pub fn may_read_corrections(self) -> bool {
         !matches!(self, Role::CommunityClerk)
     }
+    /// W-: residents' affairs belong to the community workstation (and the district's oversight).
+    pub fn may_use_residents(self) -> bool {
+        matches!(self, Role::CommunityClerk | Role::DistrictAdmin)
+    }
 }
 
 /// Levels of the org tree (DOMAIN.md "Organisation tree").
@@ -717,4 +721,95 @@ pub struct AssessmentInput {
     pub score_study: u32,
     pub score_labour: u32,
     pub opinion: String,
+}
+
+/// W-1 special groups of residents the workstation looks after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum SpecialGroup {
+    /// 独居老人
+    ElderlyAlone,
+    /// 低保
+    LowIncome,
+    /// 残疾人
+    Disabled,
+    /// 优抚对象
+    Veteran,
+    /// 留守儿童
+    LeftBehindChild,
+}
+
+impl SpecialGroup {
+    pub const ALL: [SpecialGroup; 5] = [
+        SpecialGroup::ElderlyAlone,
+        SpecialGroup::LowIncome,
+        SpecialGroup::Disabled,
+        SpecialGroup::Veteran,
+        SpecialGroup::LeftBehindChild,
+    ];
+    pub fn code(self) -> &'static str {
+        match self {
+            SpecialGroup::ElderlyAlone => "elderly_alone",
+            SpecialGroup::LowIncome => "low_income",
+            SpecialGroup::Disabled => "disabled",
+            SpecialGroup::Veteran => "veteran",
+            SpecialGroup::LeftBehindChild => "left_behind_child",
+        }
+    }
+    pub fn from_code(code: &str) -> Option<SpecialGroup> {
+        SpecialGroup::ALL.into_iter().find(|g| g.code() == code)
+    }
+}
+
+/// W-1: a resident of the community.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ResidentRecord {
+    pub id: String,
+    pub name: String,
+    /// Always 18 characters (a 15-digit legacy number is upgraded on entry).
+    pub id_number: String,
+    pub sex: String,
+    pub birth_date: String,
+    pub phone: String,
+    /// 楼 / 单元 / 室
+    pub building: String,
+    pub unit: String,
+    pub room: String,
+    pub household_head: bool,
+    pub special_groups: Vec<SpecialGroup>,
+    pub note: String,
+    pub org_unit_id: String,
+    pub org_unit_name: String,
+    pub deleted: bool,
+    pub pending_sync: bool,
+    pub has_conflict: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ResidentInput {
+    pub id: Option<String>,
+    pub name: String,
+    pub id_number: String,
+    pub phone: String,
+    pub building: String,
+    pub unit: String,
+    pub room: String,
+    pub household_head: bool,
+    pub special_groups: Vec<SpecialGroup>,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ResidentQuery {
+    /// Name, pinyin initials, ID number (any part) or address ("3-2-401", "3栋").
+    pub text: Option<String>,
+    /// Only residents of this special group.
+    pub group: Option<SpecialGroup>,
+    pub page: u32,
+    pub page_size: u32,
+    pub include_deleted: bool,
 }

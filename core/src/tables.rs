@@ -21,6 +21,8 @@ pub enum Domain {
     Directory,
     /// 社区矫正: judicial offices and the district only, never a community workstation.
     Corrections,
+    /// W-: the community workstation's residents' affairs: its own community and the district only.
+    Residents,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -198,6 +200,28 @@ pub static TABLES: &[TableDef] = &[
             text("grade"),
             text("opinion"),
             text("assessor"),
+            boolean(DELETED_FIELD),
+        ],
+    },
+    // W-1 residents' register of a community.
+    TableDef {
+        name: "resident",
+        merge: MergeKind::Mutable,
+        domain: Domain::Residents,
+        scope_field: "org_unit_id",
+        fields: &[
+            text("org_unit_id"),
+            text("name"),
+            text("id_number"),
+            text("sex"),
+            text("birth_date"),
+            text("phone"),
+            text("building"),
+            text("unit"),
+            text("room"),
+            text("household_head"),
+            text("special_groups"),
+            text("note"),
             boolean(DELETED_FIELD),
         ],
     },

@@ -6,7 +6,7 @@ use crate::sync_task;
 use jiceng_core::model::{
     AppInfo, AssessmentInput, AssessmentRecord, CaseDetail, CaseInput, CaseQuery, CaseRecord,
     CheckinInput, CheckinRecord, EntryInput, EntryRecord, LeaveDecision, LeaveInput, LeaveRecord,
-    Page, SessionUser, SyncStatus, TaskDigest,
+    Page, ResidentInput, ResidentQuery, ResidentRecord, SessionUser, SyncStatus, TaskDigest,
 };
 use jiceng_core::stats::StatisticsReport;
 use jiceng_core::{CoreError, Store, SyncError};
@@ -251,6 +251,41 @@ pub async fn add_assessment(
 ) -> CmdResult<AssessmentRecord> {
     let user = current(&state)?;
     let rec = with_store(&app, move |s| s.add_assessment(&user, input)).await?;
+    sync_task::emit_status(&app);
+    Ok(rec)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn list_residents(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    query: ResidentQuery,
+) -> CmdResult<Page<ResidentRecord>> {
+    let user = current(&state)?;
+    with_store(&app, move |s| s.list_residents(&user, &query)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn save_resident(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    input: ResidentInput,
+) -> CmdResult<ResidentRecord> {
+    let user = current(&state)?;
+    let rec = with_store(&app, move |s| s.save_resident(&user, input)).await?;
+    sync_task::emit_status(&app);
+    Ok(rec)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn set_resident_deleted(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: String,
+    deleted: bool,
+) -> CmdResult<ResidentRecord> {
+    let user = current(&state)?;
+    let rec = with_store(&app, move |s| s.set_resident_deleted(&user, &id, deleted)).await?;
     sync_task::emit_status(&app);
     Ok(rec)
 }

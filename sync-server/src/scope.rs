@@ -9,6 +9,7 @@ pub fn may_read_table(kind: OrgKind, table: &TableDef) -> bool {
     match table.domain {
         Domain::Directory => true,
         Domain::Corrections => matches!(kind, OrgKind::Township | OrgKind::District),
+        Domain::Residents => matches!(kind, OrgKind::Community | OrgKind::District),
     }
 }
 
@@ -17,6 +18,7 @@ pub fn may_write_table(kind: OrgKind, table: &TableDef) -> bool {
     match table.domain {
         Domain::Directory => false,
         Domain::Corrections => matches!(kind, OrgKind::Township | OrgKind::District),
+        Domain::Residents => matches!(kind, OrgKind::Community | OrgKind::District),
     }
 }
 
@@ -39,6 +41,15 @@ mod tests {
         assert!(!may_write_table(OrgKind::Community, case));
         assert!(may_read_table(OrgKind::Township, case));
         assert!(may_write_table(OrgKind::Township, checkin));
+    }
+
+    #[test]
+    fn w1_residents_stay_with_the_community_and_the_district() {
+        let resident = table("resident").unwrap();
+        assert!(may_read_table(OrgKind::Community, resident));
+        assert!(may_write_table(OrgKind::Community, resident));
+        assert!(may_read_table(OrgKind::District, resident));
+        assert!(!may_read_table(OrgKind::Township, resident));
     }
 
     #[test]

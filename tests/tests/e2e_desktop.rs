@@ -62,26 +62,22 @@ fn start_xvfb() -> (Guard, String) {
     (Guard(child, "Xvfb"), display)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn desktop_creates_a_case_offline_and_it_reaches_the_master() {
+/// The desktop app under its own Xvfb and tauri-driver, with its own data dir.
+struct Desktop {
+    wd: WebDriver,
+    _driver: Guard,
+    _xvfb: Guard,
+}
+
+async fn start_desktop(server: &TestServer, label: &str) -> Desktop {
     let app = target_dir().join("jiceng-desktop");
     assert!(
         app.exists(),
         "{} is missing: build it with `npm run desktop:build` in ui/",
         app.display()
     );
-    let (mut server, demo) = TestServer::start_demo("e2e");
-    let code = demo["sites"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == "北新桥街道司法所")
-        .unwrap()["enrolment_code"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let (_xvfb, display) = start_xvfb();
-    let data_dir = server.dir.join("desktop");
+    let (xvfb, display) = start_xvfb();
+    let data_dir = server.dir.join(label);
     let driver_port = free_port();
     let native_port = free_port();
     let driver = Command::new("tauri-driver")
@@ -93,13 +89,13 @@ async fn desktop_creates_a_case_offline_and_it_reaches_the_master() {
         ])
         .env("DISPLAY", &display)
         .env("JICENG_DATA_DIR", &data_dir)
-        .env("XDG_DATA_HOME", server.dir.join("xdg"))
+        .env("XDG_DATA_HOME", server.dir.join(format!("{label}-xdg")))
         .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
         .expect("tauri-driver must be installed: run scripts/test.sh");
-    let _driver = Guard(driver, "tauri-driver");
+    let driver = Guard(driver, "tauri-driver");
     // tauri-driver needs a moment (longer on a loaded machine): wait until it accepts connections.
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while std::net::TcpStream::connect(("127.0.0.1", driver_port)).is_err() {
@@ -122,8 +118,33 @@ async fn desktop_creates_a_case_offline_and_it_reaches_the_master() {
             Err(e) => panic!("WebDriver session: {e}"),
         }
     };
+    Desktop {
+        wd,
+        _driver: driver,
+        _xvfb: xvfb,
+    }
+}
+
+fn enrolment_code(demo: &serde_json::Value, site: &str) -> String {
+    demo["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == site)
+        .unwrap()["enrolment_code"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn desktop_creates_a_case_offline_and_it_reaches_the_master() {
+    let (mut server, demo) = TestServer::start_demo("e2e");
+    let code = enrolment_code(&demo, "北新桥街道司法所");
+    let desktop = start_desktop(&server, "desktop").await;
+    let wd = &desktop.wd;
     let shots = screenshots_dir();
-    let result = drive(&wd, &mut server, &code, &demo, &shots).await;
+    let result = drive(wd, &mut server, &code, &demo, &shots).await;
     if result.is_err() {
         let _ = wd
             .screenshot(&std::env::temp_dir().join("jiceng-e2e-failure.png"))
@@ -437,5 +458,74 @@ async fn drive(
     tokio::time::sleep(Duration::from_millis(1500)).await;
     wd.screenshot(&shots.join("08-statistics.png")).await?;
     println!("e2e: enrolled, logged in, created 赵𪚥 offline, synced, found in the master, added a check-in");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn community_clerk_keeps_the_residents_register_and_sees_no_corrections() {
+    let (server, demo) = TestServer::start_demo("e2e-clerk");
+    let code = enrolment_code(&demo, "民安社区工作站");
+    let desktop = start_desktop(&server, "clerk-desktop").await;
+    let wd = &desktop.wd;
+    let result = clerk_flow(wd, &server, &code).await;
+    if result.is_err() {
+        let _ = wd
+            .screenshot(&std::env::temp_dir().join("jiceng-e2e-clerk-failure.png"))
+            .await;
+    }
+    wd.quit().await;
+    result.expect("clerk scenario");
+}
+
+async fn clerk_flow(wd: &WebDriver, server: &TestServer, code: &str) -> Result<(), String> {
+    wd.wait_for("[data-testid=enrol-view]", WAIT).await?;
+    wd.type_into("[data-testid=enrol-server] input", &server.url())
+        .await?;
+    wd.type_into("[data-testid=enrol-code] input", code).await?;
+    wd.click_css("[data-testid=enrol-submit]").await?;
+    wd.wait_for("[data-testid=login-view]", WAIT).await?;
+    wd.type_into("[data-testid=login-username] input", "clerk1")
+        .await?;
+    wd.type_into("[data-testid=login-password] input", "jiceng-demo")
+        .await?;
+    wd.click_css("[data-testid=login-submit]").await?;
+    wd.wait_for("[data-testid=resident-list]", WAIT).await?;
+    // A clerk is never offered the corrections screens.
+    if !wd.find_all("[data-testid=nav-cases]").await?.is_empty() {
+        return Err("a community clerk sees the corrections menu".into());
+    }
+    // W-1: register a resident with a rare-character name and a legacy 15-digit ID number.
+    wd.click_css("[data-testid=resident-new]").await?;
+    wd.wait_for("[data-testid=resident-form]", WAIT).await?;
+    wd.type_into("[data-testid=resident-form-name] input", "䶮𠀀婆")
+        .await?;
+    wd.type_into(
+        "[data-testid=resident-form-idnumber] input",
+        "110105491231002",
+    )
+    .await?;
+    wd.type_into("input[data-testid=resident-form-building]", "3")
+        .await?;
+    wd.type_into("input[data-testid=resident-form-unit]", "2")
+        .await?;
+    wd.type_into("input[data-testid=resident-form-room]", "401")
+        .await?;
+    wd.click_css("[data-testid=resident-form-save]").await?;
+    wd.wait_until(
+        "[...document.querySelectorAll('[data-testid=resident-row-name]')].some(e => e.textContent.includes('䶮𠀀婆'))",
+        WAIT,
+    )
+    .await?;
+    wd.type_into("[data-testid=resident-search] input", "3-2-401")
+        .await?;
+    wd.wait_until(
+        "Number(document.querySelector('[data-testid=resident-total]').dataset.total) === 1",
+        WAIT,
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    wd.screenshot(&screenshots_dir().join("09-residents.png"))
+        .await?;
+    println!("e2e: the clerk registered 䶮𠀀婆 (15-digit ID upgraded) and found her by address; no corrections menu");
     Ok(())
 }

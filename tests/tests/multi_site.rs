@@ -56,6 +56,14 @@ fn subtree(conn: &rusqlite::Connection, root: &str) -> Vec<String> {
 
 /// The master, filtered to what `site` may see, must equal the site's own tables exactly (values and the
 /// whole field history), and so must the conflict items of those rows.
+fn server_district(master: &rusqlite::Connection) -> String {
+    master
+        .query_row("SELECT id FROM org_unit WHERE kind = 'district'", [], |r| {
+            r.get(0)
+        })
+        .unwrap()
+}
+
 fn assert_site_equals_scoped_master(server: &TestServer, site: &Site, reads_corrections: bool) {
     let master = server.master_connection();
     let identity = site.lock().identity().unwrap().unwrap();
@@ -77,6 +85,23 @@ fn assert_site_equals_scoped_master(server: &TestServer, site: &Site, reads_corr
         assert_eq!(
             in_master, at_site,
             "{}: table {table} differs from the master's scoped view",
+            site.name
+        );
+    }
+    // W-: residents stay with the community workstation and the district, never a judicial office.
+    let reads_residents = !reads_corrections || identity.org_unit_id == server_district(&master);
+    if reads_residents {
+        assert_eq!(
+            rows(&master, "resident", Some(("org_unit_id", &scope[..]))),
+            rows(local, "resident", None),
+            "{}: residents differ from the master's scoped view",
+            site.name
+        );
+    } else {
+        assert_eq!(
+            rows(local, "resident", None).len(),
+            0,
+            "{} holds residents",
             site.name
         );
     }
@@ -230,6 +255,26 @@ async fn offline_sites_converge_on_the_master_within_their_scopes() {
             },
         )
         .unwrap();
+    // The workstation registers a resident (W-1).
+    let clerk = workstation.login("clerk1");
+    workstation
+        .lock()
+        .save_resident(
+            &clerk,
+            jiceng_core::model::ResidentInput {
+                id: None,
+                name: "䶮奶奶".into(),
+                id_number: compose_id(1940, 3, 8),
+                phone: "010-64000000".into(),
+                building: "3".into(),
+                unit: "2".into(),
+                room: "401".into(),
+                household_head: true,
+                special_groups: vec![jiceng_core::model::SpecialGroup::ElderlyAlone],
+                note: String::new(),
+            },
+        )
+        .unwrap();
     // Office B: its own case. The district: a status change of the shared case (a different field).
     office_b
         .lock()
@@ -321,7 +366,26 @@ async fn offline_sites_converge_on_the_master_within_their_scopes() {
             .all(|op| !op["table"].as_str().unwrap().starts_with("corr_")),
         "a corrections operation reached the community workstation"
     );
-    println!("multi-site: master equals every site's scoped view; 1 conflict item; workstation holds 0 corrections rows");
+    assert_eq!(rows(&server.master_connection(), "resident", None).len(), 1);
+    // On the wire: the judicial office's pull carries no resident.
+    let office_pull: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/api/v1/pull?after=0&limit=10000", server.url()))
+        .bearer_auth(office_a.token())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        office_pull["ops"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|op| op["table"] != "resident"),
+        "a resident reached a judicial office"
+    );
+    println!("multi-site: master equals every site's scoped view; 1 conflict item; workstation holds 0 corrections rows; the resident reached the master and the district only");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -15,6 +15,9 @@ import type { CheckinRecord } from "./bindings/CheckinRecord";
 import type { EntryInput } from "./bindings/EntryInput";
 import type { EntryRecord } from "./bindings/EntryRecord";
 import type { TaskDigest } from "./bindings/TaskDigest";
+import type { ResidentInput } from "./bindings/ResidentInput";
+import type { ResidentQuery } from "./bindings/ResidentQuery";
+import type { ResidentRecord } from "./bindings/ResidentRecord";
 import type { LeaveInput } from "./bindings/LeaveInput";
 import type { LeaveRecord } from "./bindings/LeaveRecord";
 import type { LeaveDecision } from "./bindings/LeaveDecision";
@@ -73,6 +76,9 @@ export const api = {
   addCheckin: (input: CheckinInput) => call<CheckinRecord>("add_checkin", { input }),
   addEntry: (input: EntryInput) => call<EntryRecord>("add_entry", { input }),
   taskDigest: () => call<TaskDigest>("task_digest"),
+  listResidents: (query: ResidentQuery) => call<Page<ResidentRecord>>("list_residents", { query }),
+  saveResident: (input: ResidentInput) => call<ResidentRecord>("save_resident", { input }),
+  setResidentDeleted: (id: string, deleted: boolean) => call<ResidentRecord>("set_resident_deleted", { id, deleted }),
   requestLeave: (input: LeaveInput) => call<LeaveRecord>("request_leave", { input }),
   decideLeave: (id: string, decision: LeaveDecision, note: string) =>
     call<LeaveRecord>("decide_leave", { id, decision, note }),

@@ -11,6 +11,7 @@ mod entries;
 mod leave;
 pub mod merge_sql;
 mod meta;
+mod residents;
 mod stats;
 mod sync_state;
 mod tasks;
@@ -60,6 +61,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (
         5,
         include_str!("../../../schema/migrations/0005_assessment.sql"),
+    ),
+    (
+        6,
+        include_str!("../../../schema/migrations/0006_residents.sql"),
     ),
 ];
 
