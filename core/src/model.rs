@@ -568,6 +568,8 @@ pub struct DisciplineStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct CaseTask {
+    /// "case" (a corrections case) or "appeal" (a W-2 appeal): what `case_id` names.
+    pub subject_kind: String,
     pub case_id: String,
     pub case_name: String,
     /// The rule table id, e.g. "L-1.report".
@@ -812,4 +814,128 @@ pub struct ResidentQuery {
     pub page: u32,
     pub page_size: u32,
     pub include_deleted: bool,
+}
+
+/// W-2 / L-14 / L-15: which clock an appeal runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum AppealClass {
+    /// 信访事项 (L-14: 60 days, +30 extension)
+    Petition,
+    /// 12345 紧急 (L-15: same day)
+    HotlineUrgent,
+    /// 12345 咨询 (L-15: 3 working days)
+    HotlineEnquiry,
+    /// 12345 投诉 (L-15: 13 working days)
+    HotlineComplaint,
+}
+
+impl AppealClass {
+    pub const ALL: [AppealClass; 4] = [
+        AppealClass::Petition,
+        AppealClass::HotlineUrgent,
+        AppealClass::HotlineEnquiry,
+        AppealClass::HotlineComplaint,
+    ];
+    pub fn code(self) -> &'static str {
+        match self {
+            AppealClass::Petition => "petition",
+            AppealClass::HotlineUrgent => "hotline_urgent",
+            AppealClass::HotlineEnquiry => "hotline_enquiry",
+            AppealClass::HotlineComplaint => "hotline_complaint",
+        }
+    }
+    pub fn from_code(code: &str) -> Option<AppealClass> {
+        AppealClass::ALL.into_iter().find(|c| c.code() == code)
+    }
+    /// The rule table id of the handling clock.
+    pub fn handling_rule(self) -> &'static str {
+        match self {
+            AppealClass::Petition => "L-14.handle",
+            AppealClass::HotlineUrgent => "L-15.urgent",
+            AppealClass::HotlineEnquiry => "L-15.enquiry",
+            AppealClass::HotlineComplaint => "L-15.complaint",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum AppealStatus {
+    /// 已登记
+    Registered,
+    /// 已转办 to the responsible department(s)
+    Routed,
+    /// 已办结, result given
+    Resolved,
+    /// 已回访: the follow-up call recorded the resident's satisfaction
+    Closed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct AppealRecord {
+    pub id: String,
+    /// phone | counter | visit | letter | hotline
+    pub channel: String,
+    pub class: AppealClass,
+    /// W-2 categories: urban_construction, planning, municipal, environment, housing, epidemic, other
+    pub category: String,
+    pub petitioner_name: String,
+    pub petitioner_phone: String,
+    pub subject: String,
+    pub content: String,
+    pub received_on: String,
+    pub departments: Vec<String>,
+    pub lead_department: String,
+    pub status: AppealStatus,
+    pub extended: bool,
+    /// The handling deadline (L-14 / L-15), with the L-14 extension when granted.
+    pub due_on: String,
+    pub overdue: bool,
+    pub result: String,
+    pub resolved_on: String,
+    pub satisfaction: String,
+    pub followed_up_on: String,
+    /// 催办 sent after the deadline passed.
+    pub reminders: u32,
+    pub pending_sync: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct AppealInput {
+    pub channel: String,
+    pub class: AppealClass,
+    pub category: String,
+    pub petitioner_name: String,
+    pub petitioner_phone: String,
+    pub subject: String,
+    pub content: String,
+    /// YYYY-MM-DD; defaults to today.
+    pub received_on: Option<String>,
+}
+
+/// One step on an appeal.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(tag = "action", rename_all = "snake_case")]
+#[ts(export)]
+pub enum AppealAction {
+    Route {
+        departments: Vec<String>,
+        lead_department: String,
+    },
+    /// L-14: extend a complex petition once by up to 30 days.
+    Extend,
+    /// 催办 after the deadline.
+    Remind,
+    Resolve {
+        result: String,
+    },
+    /// L-15: the follow-up call; satisfaction: satisfied | basically_satisfied | unsatisfied.
+    FollowUp {
+        satisfaction: String,
+    },
 }

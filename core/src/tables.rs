@@ -225,6 +225,34 @@ pub static TABLES: &[TableDef] = &[
             boolean(DELETED_FIELD),
         ],
     },
+    // W-2 appeals and complaints; clocks from L-14 / L-15.
+    TableDef {
+        name: "appeal",
+        merge: MergeKind::Mutable,
+        domain: Domain::Residents,
+        scope_field: "org_unit_id",
+        fields: &[
+            text("org_unit_id"),
+            text("channel"),
+            text("class"),
+            text("category"),
+            text("petitioner_name"),
+            text("petitioner_phone"),
+            text("subject"),
+            text("content"),
+            text("received_on"),
+            text("departments"),
+            text("lead_department"),
+            text("status"),
+            boolean("extended"),
+            text("result"),
+            text("resolved_on"),
+            text("satisfaction"),
+            text("followed_up_on"),
+            integer("reminders"),
+            boolean(DELETED_FIELD),
+        ],
+    },
 ];
 
 pub fn table(name: &str) -> Option<&'static TableDef> {

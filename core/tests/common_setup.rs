@@ -49,3 +49,33 @@ pub fn office_store(site_id: &str) -> (Store, SessionUser) {
     let user = store.login("officer", "password-1").expect("login");
     (store, user)
 }
+
+pub const COMMUNITY: &str = "community-1";
+
+/// A community workstation's store: the office store plus a community under it and its clerk.
+pub fn community_store(site_id: &str) -> (Store, SessionUser) {
+    let (mut store, _) = office_store(site_id);
+    store
+        .create_org_unit(
+            "setup",
+            COMMUNITY,
+            Some(OFFICE),
+            OrgKind::Community,
+            "民安社区",
+        )
+        .expect("community");
+    store
+        .create_user(
+            "setup",
+            &NewUser {
+                username: "clerk".to_string(),
+                display_name: "社区工作人员".to_string(),
+                role: Role::CommunityClerk,
+                org_unit_id: COMMUNITY.to_string(),
+                password: "password-9".to_string(),
+            },
+        )
+        .expect("clerk");
+    let clerk = store.login("clerk", "password-9").expect("login");
+    (store, clerk)
+}

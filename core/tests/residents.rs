@@ -2,36 +2,11 @@
 
 mod common_setup;
 
-use jiceng_core::model::{OrgKind, ResidentInput, ResidentQuery, Role, SessionUser, SpecialGroup};
-use jiceng_core::store::{NewUser, Store};
-
-const COMMUNITY: &str = "community-1";
+use jiceng_core::model::{ResidentInput, ResidentQuery, SessionUser, SpecialGroup};
+use jiceng_core::store::Store;
 
 fn workstation() -> (Store, SessionUser) {
-    let (mut store, _) = common_setup::office_store("ws-1");
-    store
-        .create_org_unit(
-            "setup",
-            COMMUNITY,
-            Some(common_setup::OFFICE),
-            OrgKind::Community,
-            "民安社区",
-        )
-        .unwrap();
-    store
-        .create_user(
-            "setup",
-            &NewUser {
-                username: "clerk".into(),
-                display_name: "社区工作人员".into(),
-                role: Role::CommunityClerk,
-                org_unit_id: COMMUNITY.into(),
-                password: "password-9".into(),
-            },
-        )
-        .unwrap();
-    let clerk = store.login("clerk", "password-9").unwrap();
-    (store, clerk)
+    common_setup::community_store("ws-1")
 }
 
 fn resident(name: &str, id_number: &str, address: (&str, &str, &str)) -> ResidentInput {

@@ -4,9 +4,10 @@
 use crate::state::AppState;
 use crate::sync_task;
 use jiceng_core::model::{
-    AppInfo, AssessmentInput, AssessmentRecord, CaseDetail, CaseInput, CaseQuery, CaseRecord,
-    CheckinInput, CheckinRecord, EntryInput, EntryRecord, LeaveDecision, LeaveInput, LeaveRecord,
-    Page, ResidentInput, ResidentQuery, ResidentRecord, SessionUser, SyncStatus, TaskDigest,
+    AppInfo, AppealAction, AppealInput, AppealRecord, AssessmentInput, AssessmentRecord,
+    CaseDetail, CaseInput, CaseQuery, CaseRecord, CheckinInput, CheckinRecord, EntryInput,
+    EntryRecord, LeaveDecision, LeaveInput, LeaveRecord, Page, ResidentInput, ResidentQuery,
+    ResidentRecord, SessionUser, SyncStatus, TaskDigest,
 };
 use jiceng_core::stats::StatisticsReport;
 use jiceng_core::{CoreError, Store, SyncError};
@@ -286,6 +287,41 @@ pub async fn set_resident_deleted(
 ) -> CmdResult<ResidentRecord> {
     let user = current(&state)?;
     let rec = with_store(&app, move |s| s.set_resident_deleted(&user, &id, deleted)).await?;
+    sync_task::emit_status(&app);
+    Ok(rec)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn list_appeals(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    query: ResidentQuery,
+) -> CmdResult<Page<AppealRecord>> {
+    let user = current(&state)?;
+    with_store(&app, move |s| s.list_appeals(&user, &query)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn register_appeal(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    input: AppealInput,
+) -> CmdResult<AppealRecord> {
+    let user = current(&state)?;
+    let rec = with_store(&app, move |s| s.register_appeal(&user, input)).await?;
+    sync_task::emit_status(&app);
+    Ok(rec)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn act_on_appeal(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: String,
+    action: AppealAction,
+) -> CmdResult<AppealRecord> {
+    let user = current(&state)?;
+    let rec = with_store(&app, move |s| s.act_on_appeal(&user, &id, action)).await?;
     sync_task::emit_status(&app);
     Ok(rec)
 }

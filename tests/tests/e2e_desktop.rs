@@ -489,6 +489,9 @@ async fn clerk_flow(wd: &WebDriver, server: &TestServer, code: &str) -> Result<(
     wd.type_into("[data-testid=login-password] input", "jiceng-demo")
         .await?;
     wd.click_css("[data-testid=login-submit]").await?;
+    // The clerk's home is the day's tasks.
+    wd.wait_for("[data-testid=task-digest]", WAIT).await?;
+    wd.click_css("[data-testid=nav-residents]").await?;
     wd.wait_for("[data-testid=resident-list]", WAIT).await?;
     // A clerk is never offered the corrections screens.
     if !wd.find_all("[data-testid=nav-cases]").await?.is_empty() {
@@ -526,6 +529,45 @@ async fn clerk_flow(wd: &WebDriver, server: &TestServer, code: &str) -> Result<(
     tokio::time::sleep(Duration::from_millis(2500)).await;
     wd.screenshot(&screenshots_dir().join("09-residents.png"))
         .await?;
-    println!("e2e: the clerk registered 䶮𠀀婆 (15-digit ID upgraded) and found her by address; no corrections menu");
+    // W-2: a complaint is taken, routed to two departments with a lead, shows its L-15 deadline, is
+    // resolved and followed up.
+    wd.click_css("[data-testid=nav-appeals]").await?;
+    wd.wait_for("[data-testid=appeal-list]", WAIT).await?;
+    wd.click_css("[data-testid=appeal-new]").await?;
+    wd.wait_for("[data-testid=appeal-form]", WAIT).await?;
+    wd.type_into("[data-testid=appeal-form-name] input", "欧阳䶮")
+        .await?;
+    wd.type_into("[data-testid=appeal-form-subject] input", "3号楼前路灯不亮")
+        .await?;
+    wd.click_css("[data-testid=appeal-form-save]").await?;
+    wd.wait_until(
+        "(document.querySelector('[data-testid=appeal-row-status]')||{dataset:{}}).dataset.status === 'registered'",
+        WAIT,
+    )
+    .await?;
+    let due = wd.wait_for("[data-testid=appeal-row-due]", WAIT).await?;
+    if wd.text(&due).await?.len() != 10 {
+        return Err("the appeal shows no deadline".into());
+    }
+    wd.click_css("[data-testid=appeal-open]").await?;
+    wd.wait_for("[data-testid=appeal-step]", WAIT).await?;
+    wd.click_css("[data-testid=appeal-dept-市政] .el-checkbox__label")
+        .await?;
+    wd.click_css("[data-testid=appeal-route]").await?;
+    wd.wait_for("[data-testid=appeal-resolve]", WAIT).await?;
+    wd.type_into("[data-testid=appeal-step-result] textarea", "已更换灯具")
+        .await?;
+    wd.click_css("[data-testid=appeal-resolve]").await?;
+    wd.wait_for("[data-testid=appeal-follow-up]", WAIT).await?;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    wd.screenshot(&screenshots_dir().join("10-appeal.png"))
+        .await?;
+    wd.click_css("[data-testid=appeal-follow-up]").await?;
+    wd.wait_until(
+        "(document.querySelector('[data-testid=appeal-row-status]')||{dataset:{}}).dataset.status === 'closed'",
+        WAIT,
+    )
+    .await?;
+    println!("e2e: the clerk registered 䶮𠀀婆 (15-digit ID upgraded) and found her by address; no corrections menu; a complaint went from intake to follow-up");
     Ok(())
 }

@@ -15,6 +15,9 @@ import type { CheckinRecord } from "./bindings/CheckinRecord";
 import type { EntryInput } from "./bindings/EntryInput";
 import type { EntryRecord } from "./bindings/EntryRecord";
 import type { TaskDigest } from "./bindings/TaskDigest";
+import type { AppealAction } from "./bindings/AppealAction";
+import type { AppealInput } from "./bindings/AppealInput";
+import type { AppealRecord } from "./bindings/AppealRecord";
 import type { ResidentInput } from "./bindings/ResidentInput";
 import type { ResidentQuery } from "./bindings/ResidentQuery";
 import type { ResidentRecord } from "./bindings/ResidentRecord";
@@ -76,6 +79,9 @@ export const api = {
   addCheckin: (input: CheckinInput) => call<CheckinRecord>("add_checkin", { input }),
   addEntry: (input: EntryInput) => call<EntryRecord>("add_entry", { input }),
   taskDigest: () => call<TaskDigest>("task_digest"),
+  listAppeals: (query: ResidentQuery) => call<Page<AppealRecord>>("list_appeals", { query }),
+  registerAppeal: (input: AppealInput) => call<AppealRecord>("register_appeal", { input }),
+  actOnAppeal: (id: string, action: AppealAction) => call<AppealRecord>("act_on_appeal", { id, action }),
   listResidents: (query: ResidentQuery) => call<Page<ResidentRecord>>("list_residents", { query }),
   saveResident: (input: ResidentInput) => call<ResidentRecord>("save_resident", { input }),
   setResidentDeleted: (id: string, deleted: boolean) => call<ResidentRecord>("set_resident_deleted", { id, deleted }),

@@ -4,6 +4,7 @@
 //! reached either from the local write path ([`write`], which logs each operation first, in the same
 //! transaction) or from operations received through sync.
 
+pub mod appeals;
 mod assessments;
 mod cases;
 mod directory;
@@ -65,6 +66,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (
         6,
         include_str!("../../../schema/migrations/0006_residents.sql"),
+    ),
+    (
+        7,
+        include_str!("../../../schema/migrations/0007_appeals.sql"),
     ),
 ];
 

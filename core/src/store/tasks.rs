@@ -5,7 +5,8 @@ use super::Store;
 use crate::deadlines::{DeadlineError, Engine, Moment, Task, TaskStatus, WindowKind};
 use crate::error::{CoreError, Result};
 use crate::model::{
-    CaseKind, CaseQuery, CaseRecord, CaseStatus, CaseTask, LeaveStatus, SessionUser, TaskDigest,
+    AppealClass, AppealStatus, CaseKind, CaseQuery, CaseRecord, CaseStatus, CaseTask, LeaveStatus,
+    SessionUser, TaskDigest,
 };
 use crate::shanghai;
 use crate::supervision;
@@ -27,14 +28,19 @@ fn engine() -> Result<&'static Engine> {
 impl Store {
     /// Open clocks of every case the user may see, as of `today` (the Shanghai date; None = now).
     pub fn task_digest(&self, user: &SessionUser, today: Option<NaiveDate>) -> Result<TaskDigest> {
-        self.require_read(user)?;
+        if !user.role.may_read_corrections() && !user.role.may_use_residents() {
+            return Err(CoreError::Forbidden("no task list for this role"));
+        }
         let today = match today {
             Some(d) => d,
             None => shanghai::today(self.corrected_wall_millis()?),
         };
         let mut tasks = Vec::new();
+        if user.role.may_use_residents() {
+            tasks.extend(self.appeal_tasks(user, today)?);
+        }
         let mut page = 1;
-        loop {
+        while user.role.may_read_corrections() {
             let cases = self.list_cases(
                 user,
                 &CaseQuery {
@@ -175,6 +181,7 @@ impl Store {
                     continue;
                 }
                 out.push(CaseTask {
+                    subject_kind: "case".to_string(),
                     case_id: case.id.clone(),
                     case_name: case.name.clone(),
                     rule_id: rule.id.clone(),
@@ -194,6 +201,81 @@ impl Store {
 }
 
 impl Store {
+    /// W-2: the handling clock of every open appeal (L-14 / L-15) and the follow-up call after a
+    /// hotline appeal is resolved (L-15).
+    fn appeal_tasks(&self, user: &SessionUser, today: NaiveDate) -> Result<Vec<CaseTask>> {
+        let engine = engine()?;
+        let appeals = self.list_appeals(
+            user,
+            &crate::model::ResidentQuery {
+                text: None,
+                group: None,
+                page: 1,
+                page_size: 200,
+                include_deleted: false,
+            },
+        )?;
+        let mut out = Vec::new();
+        for appeal in appeals.items {
+            let open = matches!(
+                appeal.status,
+                AppealStatus::Registered | AppealStatus::Routed
+            );
+            let followup =
+                appeal.status == AppealStatus::Resolved && appeal.class != AppealClass::Petition;
+            let (rule_id, trigger) = if open {
+                (
+                    appeal.class.handling_rule(),
+                    shanghai::parse_date(&appeal.received_on),
+                )
+            } else if followup {
+                ("L-15.follow_up", shanghai::parse_date(&appeal.resolved_on))
+            } else {
+                continue;
+            };
+            let Some(trigger) = trigger else { continue };
+            let rule = engine
+                .table()
+                .rule(rule_id)
+                .map_err(|e| CoreError::Corrupt(e.to_string()))?;
+            let mut task = engine
+                .task(rule_id, Moment::Day(trigger), None, Moment::Day(today))
+                .map_err(|e| CoreError::Corrupt(format!("{rule_id}: {e}")))?;
+            if open && appeal.extended {
+                // L-14: the extension moves the deadline (core::store::appeals::handling_due).
+                let due = shanghai::parse_date(&appeal.due_on).unwrap_or(task.due.due_date);
+                task.due.due_date = due;
+                task.days_left = (due - today).num_days();
+                task.status = if due < today {
+                    TaskStatus::Overdue
+                } else {
+                    task.status
+                };
+            }
+            out.push(CaseTask {
+                subject_kind: "appeal".to_string(),
+                case_id: appeal.id.clone(),
+                case_name: format!("{}：{}", appeal.petitioner_name, appeal.subject),
+                rule_id: rule.id.clone(),
+                rule_ref: rule.rule_ref.clone(),
+                title_zh: rule.title_zh.clone(),
+                title_en: rule.title_en.clone(),
+                due_date: task.due.due_date.format("%Y-%m-%d").to_string(),
+                status: match task.status {
+                    TaskStatus::Done => "done",
+                    TaskStatus::Overdue => "overdue",
+                    TaskStatus::DueSoon => "due_soon",
+                    TaskStatus::Due => "due",
+                }
+                .to_string(),
+                days_left: task.days_left,
+                calendar_unknown: task.due.calendar_unknown,
+                escalated_to: task.escalation.filter(|e| e.reached).map(|e| e.to),
+            });
+        }
+        Ok(out)
+    }
+
     /// C-14: this quarter's assessment (due at the quarter's end), last quarter's when it is missing, and
     /// the annual assessment in the last quarter.
     fn assessment_tasks(&self, case: &CaseRecord, today: NaiveDate) -> Result<Vec<CaseTask>> {
@@ -252,6 +334,7 @@ impl Store {
                 "due"
             };
             out.push(CaseTask {
+                subject_kind: "case".to_string(),
                 case_id: case.id.clone(),
                 case_name: case.name.clone(),
                 rule_id: rule.id.clone(),
@@ -279,6 +362,7 @@ fn to_case_task(engine: &Engine, case: &CaseRecord, task: Task) -> Result<CaseTa
         .rule(&task.rule_id)
         .map_err(|e| CoreError::Corrupt(e.to_string()))?;
     Ok(CaseTask {
+        subject_kind: "case".to_string(),
         case_id: case.id.clone(),
         case_name: case.name.clone(),
         rule_id: task.rule_id.clone(),

@@ -4,7 +4,11 @@ import type { Role } from "./Role";
 /**
  * One statutory clock of one case, as the officer's digest shows it.
  */
-export type CaseTask = { case_id: string, case_name: string, 
+export type CaseTask = { 
+/**
+ * "case" (a corrections case) or "appeal" (a W-2 appeal): what `case_id` names.
+ */
+subject_kind: string, case_id: string, case_name: string, 
 /**
  * The rule table id, e.g. "L-1.report".
  */

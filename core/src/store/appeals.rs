@@ -1,0 +1,438 @@
+//! W-2 residents' appeals and complaints with the L-14 (信访) and L-15 (12345) clocks from the rule table.
+
+use super::{Store, WriteChange};
+use crate::deadlines::{DeadlineError, Engine, Moment};
+use crate::error::{CoreError, Result};
+use crate::model::{
+    AppealAction, AppealClass, AppealInput, AppealRecord, AppealStatus, OrgKind, Page,
+    ResidentQuery, SessionUser,
+};
+use crate::search::like_escape;
+use crate::shanghai;
+use crate::tables;
+use chrono::NaiveDate;
+use rusqlite::{params, OptionalExtension, Row};
+use std::sync::OnceLock;
+
+pub const CHANNELS: [&str; 5] = ["phone", "counter", "visit", "letter", "hotline"];
+/// W-2: the categories the pilot plans name, plus "other".
+pub const CATEGORIES: [&str; 7] = [
+    "urban_construction",
+    "planning",
+    "municipal",
+    "environment",
+    "housing",
+    "epidemic",
+    "other",
+];
+pub const SATISFACTION: [&str; 3] = ["satisfied", "basically_satisfied", "unsatisfied"];
+const MAX_TEXT: usize = 2000;
+
+fn engine() -> Result<&'static Engine> {
+    static ENGINE: OnceLock<std::result::Result<Engine, DeadlineError>> = OnceLock::new();
+    ENGINE
+        .get_or_init(Engine::official)
+        .as_ref()
+        .map_err(|e| CoreError::Corrupt(format!("rule table or calendar: {e}")))
+}
+
+fn status_code(s: AppealStatus) -> &'static str {
+    match s {
+        AppealStatus::Registered => "registered",
+        AppealStatus::Routed => "routed",
+        AppealStatus::Resolved => "resolved",
+        AppealStatus::Closed => "closed",
+    }
+}
+
+fn status_from(code: &str) -> AppealStatus {
+    match code {
+        "routed" => AppealStatus::Routed,
+        "resolved" => AppealStatus::Resolved,
+        "closed" => AppealStatus::Closed,
+        _ => AppealStatus::Registered,
+    }
+}
+
+/// The handling deadline: L-14 60 days (+30 when extended, counted from the original deadline), L-15 by class.
+pub fn handling_due(class: AppealClass, received: NaiveDate, extended: bool) -> Result<NaiveDate> {
+    let engine = engine()?;
+    let due = |rule: &str, from: NaiveDate| {
+        engine
+            .due(rule, Moment::Day(from))
+            .map(|d| d.due_date)
+            .map_err(|e| CoreError::Corrupt(format!("{rule}: {e}")))
+    };
+    let base = due(class.handling_rule(), received)?;
+    if extended && class == AppealClass::Petition {
+        due("L-14.handle_extension", base)
+    } else {
+        Ok(base)
+    }
+}
+
+const COLUMNS: &str = "a.id, a.channel, a.class, a.category, a.petitioner_name, a.petitioner_phone, a.subject, a.content, \
+     a.received_on, a.departments, a.lead_department, a.status, COALESCE(a.extended, 0), a.result, a.resolved_on, \
+     a.satisfaction, a.followed_up_on, COALESCE(a.reminders, 0), \
+     EXISTS (SELECT 1 FROM oplog l WHERE l.row_id = a.id AND l.server_seq IS NULL)";
+
+struct RawAppeal {
+    record: AppealRecord,
+}
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<Option<RawAppeal>> {
+    let text = |i: usize| -> rusqlite::Result<String> {
+        Ok(r.get::<_, Option<String>>(i)?.unwrap_or_default())
+    };
+    // A row still arriving through sync may lack its class: skip it until whole.
+    let Some(class) = AppealClass::from_code(&text(2)?) else {
+        return Ok(None);
+    };
+    let departments: Vec<String> = serde_json::from_str(&text(9)?).unwrap_or_default();
+    Ok(Some(RawAppeal {
+        record: AppealRecord {
+            id: r.get(0)?,
+            channel: text(1)?,
+            class,
+            category: text(3)?,
+            petitioner_name: text(4)?,
+            petitioner_phone: text(5)?,
+            subject: text(6)?,
+            content: text(7)?,
+            received_on: text(8)?,
+            departments,
+            lead_department: text(10)?,
+            status: status_from(&text(11)?),
+            extended: r.get::<_, i64>(12)? != 0,
+            due_on: String::new(),
+            overdue: false,
+            result: text(13)?,
+            resolved_on: text(14)?,
+            satisfaction: text(15)?,
+            followed_up_on: text(16)?,
+            reminders: u32::try_from(r.get::<_, i64>(17)?).unwrap_or(0),
+            pending_sync: r.get(18)?,
+        },
+    }))
+}
+
+impl Store {
+    fn require_appeals(&self, user: &SessionUser) -> Result<()> {
+        if user.role.may_use_residents() {
+            Ok(())
+        } else {
+            Err(CoreError::Forbidden(
+                "appeals are handled by community workstations",
+            ))
+        }
+    }
+
+    fn with_due(&self, mut record: AppealRecord, today: NaiveDate) -> Result<AppealRecord> {
+        if let Some(received) = shanghai::parse_date(&record.received_on) {
+            let due = handling_due(record.class, received, record.extended)?;
+            record.due_on = due.format("%Y-%m-%d").to_string();
+            record.overdue = matches!(
+                record.status,
+                AppealStatus::Registered | AppealStatus::Routed
+            ) && today > due;
+        }
+        Ok(record)
+    }
+
+    /// W-2 intake by phone, counter, visit, letter or the hotline.
+    pub fn register_appeal(
+        &mut self,
+        user: &SessionUser,
+        input: AppealInput,
+    ) -> Result<AppealRecord> {
+        self.require_appeals(user)?;
+        if self.org_unit_kind(&user.org_unit_id)? != Some(OrgKind::Community) {
+            return Err(CoreError::invalid(
+                "org_unit_id",
+                "appeals are registered by a workstation",
+                "诉求由社区工作站登记",
+            ));
+        }
+        if !CHANNELS.contains(&input.channel.as_str()) {
+            return Err(CoreError::invalid(
+                "channel",
+                "unknown channel",
+                "请选择受理渠道",
+            ));
+        }
+        if !CATEGORIES.contains(&input.category.as_str()) {
+            return Err(CoreError::invalid(
+                "category",
+                "unknown category",
+                "请选择诉求类别",
+            ));
+        }
+        let name = input.petitioner_name.trim().to_string();
+        let subject = input.subject.trim().to_string();
+        if name.is_empty() || name.chars().count() > 50 {
+            return Err(CoreError::invalid(
+                "petitioner_name",
+                "name is required",
+                "请填写诉求人姓名（最多50字）",
+            ));
+        }
+        if subject.is_empty() || subject.chars().count() > 200 {
+            return Err(CoreError::invalid(
+                "subject",
+                "subject is required",
+                "请填写诉求摘要（最多200字）",
+            ));
+        }
+        let content = input
+            .content
+            .trim()
+            .chars()
+            .take(MAX_TEXT)
+            .collect::<String>();
+        let today = shanghai::today(self.corrected_wall_millis()?);
+        let received = match input
+            .received_on
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            None => today,
+            Some(text) => shanghai::parse_date(text)
+                .filter(|d| *d <= today)
+                .ok_or_else(|| {
+                    CoreError::invalid(
+                        "received_on",
+                        "bad date",
+                        "受理日期格式应为YYYY-MM-DD，且不晚于今天",
+                    )
+                })?,
+        };
+        let id = uuid::Uuid::now_v7().to_string();
+        let def = tables::table("appeal").ok_or(CoreError::NotFound("table appeal"))?;
+        self.write_row(
+            &user.user_id,
+            def,
+            &id,
+            &user.org_unit_id,
+            &[
+                WriteChange::new("org_unit_id", user.org_unit_id.clone()),
+                WriteChange::new("channel", input.channel.clone()),
+                WriteChange::new("class", input.class.code()),
+                WriteChange::new("category", input.category.clone()),
+                WriteChange::new("petitioner_name", name),
+                WriteChange::new(
+                    "petitioner_phone",
+                    input
+                        .petitioner_phone
+                        .trim()
+                        .chars()
+                        .take(20)
+                        .collect::<String>(),
+                ),
+                WriteChange::new("subject", subject),
+                WriteChange::new("content", content),
+                WriteChange::new("received_on", received.format("%Y-%m-%d").to_string()),
+                WriteChange::new("status", status_code(AppealStatus::Registered)),
+            ],
+        )?;
+        self.appeal(user, &id)
+    }
+
+    pub fn appeal(&self, user: &SessionUser, id: &str) -> Result<AppealRecord> {
+        self.require_appeals(user)?;
+        let raw = self
+            .conn
+            .prepare_cached(&format!("SELECT {COLUMNS} FROM appeal a WHERE a.id = ?1"))?
+            .query_row([id], from_row)
+            .optional()?
+            .flatten()
+            .ok_or(CoreError::NotFound("appeal"))?;
+        let org: Option<String> =
+            self.conn
+                .query_row("SELECT org_unit_id FROM appeal WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })?;
+        if !self.is_within(org.as_deref().unwrap_or(""), &user.org_unit_id)? {
+            return Err(CoreError::NotFound("appeal"));
+        }
+        self.with_due(raw.record, shanghai::today(self.corrected_wall_millis()?))
+    }
+
+    /// The next step on an appeal: route, extend (L-14), remind (催办), resolve, follow up (L-15).
+    pub fn act_on_appeal(
+        &mut self,
+        user: &SessionUser,
+        id: &str,
+        action: AppealAction,
+    ) -> Result<AppealRecord> {
+        let current = self.appeal(user, id)?;
+        let today = shanghai::today(self.corrected_wall_millis()?);
+        let day = today.format("%Y-%m-%d").to_string();
+        let not_now = |zh: &str| {
+            Err(CoreError::invalid(
+                "status",
+                "not allowed in this status",
+                zh,
+            ))
+        };
+        let changes = match action {
+            AppealAction::Route {
+                departments,
+                lead_department,
+            } => {
+                if current.status != AppealStatus::Registered
+                    && current.status != AppealStatus::Routed
+                {
+                    return not_now("已办结的诉求不能再转办");
+                }
+                let mut departments: Vec<String> = departments
+                    .iter()
+                    .map(|d| d.trim().to_string())
+                    .filter(|d| !d.is_empty())
+                    .collect();
+                departments.dedup();
+                if departments.is_empty() {
+                    return Err(CoreError::invalid(
+                        "departments",
+                        "route to at least one department",
+                        "请至少选择一个承办部门",
+                    ));
+                }
+                // W-2: a case that needs several departments has a lead department among them.
+                let lead = if departments.len() == 1 {
+                    departments[0].clone()
+                } else {
+                    lead_department.trim().to_string()
+                };
+                if !departments.contains(&lead) {
+                    return Err(CoreError::invalid(
+                        "lead_department",
+                        "the lead must be one of the departments",
+                        "多部门办理须从承办部门中指定牵头部门",
+                    ));
+                }
+                let list = serde_json::to_string(&departments)
+                    .map_err(|e| CoreError::Corrupt(e.to_string()))?;
+                vec![
+                    WriteChange::new("departments", list),
+                    WriteChange::new("lead_department", lead),
+                    WriteChange::new("status", status_code(AppealStatus::Routed)),
+                ]
+            }
+            AppealAction::Extend => {
+                if current.class != AppealClass::Petition || current.extended {
+                    return not_now("只有信访事项可延期一次（L-14，不超过30日）");
+                }
+                if !matches!(
+                    current.status,
+                    AppealStatus::Registered | AppealStatus::Routed
+                ) {
+                    return not_now("已办结的诉求不能延期");
+                }
+                vec![WriteChange::new("extended", true)]
+            }
+            AppealAction::Remind => {
+                if !current.overdue {
+                    return not_now("未超过办理期限，无需催办");
+                }
+                vec![WriteChange::new(
+                    "reminders",
+                    i64::from(current.reminders) + 1,
+                )]
+            }
+            AppealAction::Resolve { result } => {
+                let result = result.trim().to_string();
+                if current.status != AppealStatus::Routed {
+                    return not_now("诉求须先转办承办部门，才能登记办理结果");
+                }
+                if result.is_empty() {
+                    return Err(CoreError::invalid(
+                        "result",
+                        "result is required",
+                        "请填写办理结果",
+                    ));
+                }
+                vec![
+                    WriteChange::new("result", result.chars().take(MAX_TEXT).collect::<String>()),
+                    WriteChange::new("resolved_on", day.clone()),
+                    WriteChange::new("status", status_code(AppealStatus::Resolved)),
+                ]
+            }
+            AppealAction::FollowUp { satisfaction } => {
+                if current.status != AppealStatus::Resolved {
+                    return not_now("办结后才能回访");
+                }
+                if !SATISFACTION.contains(&satisfaction.as_str()) {
+                    return Err(CoreError::invalid(
+                        "satisfaction",
+                        "unknown satisfaction",
+                        "请选择满意度",
+                    ));
+                }
+                vec![
+                    WriteChange::new("satisfaction", satisfaction),
+                    WriteChange::new("followed_up_on", day.clone()),
+                    WriteChange::new("status", status_code(AppealStatus::Closed)),
+                ]
+            }
+        };
+        let org =
+            self.conn
+                .query_row("SELECT org_unit_id FROM appeal WHERE id = ?1", [id], |r| {
+                    r.get::<_, String>(0)
+                })?;
+        let def = tables::table("appeal").ok_or(CoreError::NotFound("table appeal"))?;
+        self.write_row(&user.user_id, def, id, &org, &changes)?;
+        self.appeal(user, id)
+    }
+
+    /// Appeals of the user's scope, open ones first by deadline; text matches the petitioner (name or
+    /// pinyin initials), the subject or the phone.
+    pub fn list_appeals(
+        &self,
+        user: &SessionUser,
+        query: &ResidentQuery,
+    ) -> Result<Page<AppealRecord>> {
+        self.require_appeals(user)?;
+        let page_size = query.page_size.clamp(1, 200);
+        let page = query.page.max(1);
+        let needle = query.text.as_deref().map(str::trim).unwrap_or("");
+        let pattern = format!("%{}%", like_escape(needle));
+        let initials = format!("{}%", like_escape(&needle.to_lowercase()));
+        let scope = serde_json::to_string(&self.org_subtree(&user.org_unit_id)?)
+            .map_err(|e| CoreError::Corrupt(e.to_string()))?;
+        let filter = "a.org_unit_id IN (SELECT value FROM json_each(?1)) \
+             AND (?2 = '' OR a.petitioner_name LIKE ?3 ESCAPE '\\' OR a.name_initials LIKE ?4 ESCAPE '\\' \
+                  OR a.subject LIKE ?3 ESCAPE '\\' OR a.petitioner_phone LIKE ?3 ESCAPE '\\') \
+             AND (?5 OR COALESCE(a._deleted, 0) = 0)";
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("SELECT {COLUMNS} FROM appeal a WHERE {filter}"))?;
+        let rows = stmt.query_map(
+            params![scope, needle, pattern, initials, query.include_deleted],
+            from_row,
+        )?;
+        let today = shanghai::today(self.corrected_wall_millis()?);
+        let mut all = Vec::new();
+        for row in rows {
+            if let Some(raw) = row? {
+                all.push(self.with_due(raw.record, today)?);
+            }
+        }
+        let open =
+            |a: &AppealRecord| matches!(a.status, AppealStatus::Registered | AppealStatus::Routed);
+        all.sort_by(|a, b| (!open(a), &a.due_on, &a.id).cmp(&(!open(b), &b.due_on, &b.id)));
+        let total = all.len() as u32;
+        let items = all
+            .into_iter()
+            .skip(((page - 1) * page_size) as usize)
+            .take(page_size as usize)
+            .collect();
+        Ok(Page {
+            items,
+            total,
+            page,
+            page_size,
+        })
+    }
+}
