@@ -308,6 +308,8 @@ pub struct CaseRecord {
     /// C-5: the day the subject reported in, or "".
     pub reported_on: String,
     pub supervision_level: Option<SupervisionLevel>,
+    /// L-12: a minor's sealed record: identity kept secret, every read logged.
+    pub sealed_minor: bool,
     pub deleted: bool,
     /// True while some field has a concurrent edit waiting for review (D-3).
     pub has_conflict: bool,
@@ -339,6 +341,9 @@ pub struct CaseInput {
     pub reported_on: Option<String>,
     #[serde(default)]
     pub supervision_level: Option<SupervisionLevel>,
+    /// L-12: seal the record (offence under 18, sentence of 5 years or less).
+    #[serde(default)]
+    pub sealed_minor: Option<bool>,
 }
 
 /// C-16 check-in / report entry: append-only.
@@ -411,6 +416,8 @@ pub struct CaseDetail {
     pub leaves: Vec<LeaveRecord>,
     /// C-14 assessments, newest first.
     pub assessments: Vec<AssessmentRecord>,
+    /// L-12: who read this sealed record, when (empty for an unsealed case).
+    pub access_log: Vec<AccessEntry>,
     pub history: Vec<FieldChange>,
     pub conflicts: Vec<ConflictItem>,
 }
@@ -938,4 +945,13 @@ pub enum AppealAction {
     FollowUp {
         satisfaction: String,
     },
+}
+
+/// L-12: one read of a sealed record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct AccessEntry {
+    pub user_name: String,
+    /// RFC 3339, Asia/Shanghai
+    pub accessed_at: String,
 }

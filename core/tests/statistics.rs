@@ -127,6 +127,7 @@ impl Fixture {
             judgment_effective_on: None,
             reported_on: None,
             supervision_level: None,
+            sealed_minor: None,
         }
     }
 

@@ -24,6 +24,7 @@ fn case_input(name: &str, id_number: &str) -> CaseInput {
         judgment_effective_on: None,
         reported_on: None,
         supervision_level: None,
+        sealed_minor: None,
     }
 }
 
@@ -825,4 +826,34 @@ fn c14_quarterly_assessment_closes_its_clock_and_bad_scores_are_refused() {
             .unwrap_err();
         assert_eq!(err.code(), "invalid_input", "{period} {score} {on}");
     }
+}
+
+#[test]
+fn l12_every_read_of_a_sealed_minor_record_is_logged_and_synced_as_an_operation() {
+    let (mut store, user) = office_store("site-a");
+    let mut input = case_input("未成年甲", "110101200901011238");
+    input.sentence_start = "2026-03-01".into();
+    input.sentence_end = "2027-02-28".into();
+    input.sealed_minor = Some(true);
+    let sealed = store.save_case(&user, input).unwrap();
+    assert!(sealed.sealed_minor);
+    let open = store
+        .save_case(&user, case_input("成年乙", "110101199003074514"))
+        .unwrap();
+    let before = store.own_log().unwrap().len();
+    store.read_case(&user, &open.id).unwrap();
+    assert_eq!(
+        store.own_log().unwrap().len(),
+        before,
+        "an unsealed case is read without a trace"
+    );
+    store.read_case(&user, &sealed.id).unwrap();
+    let detail = store.read_case(&user, &sealed.id).unwrap();
+    assert_eq!(detail.access_log.len(), 2);
+    assert_eq!(detail.access_log[0].user_name, "矫正专干");
+    let log = store.own_log().unwrap();
+    assert!(
+        log[before..].iter().all(|op| op.table == "corr_access_log"),
+        "the reads are logged operations"
+    );
 }

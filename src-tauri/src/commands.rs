@@ -139,7 +139,8 @@ pub async fn get_case(
     id: String,
 ) -> CmdResult<CaseDetail> {
     let user = current(&state)?;
-    with_store(&app, move |s| s.get_case(&user, &id)).await
+    // Opening a case is a read a sealed record logs (L-12).
+    with_store(&app, move |s| s.read_case(&user, &id)).await
 }
 
 #[tauri::command(rename_all = "snake_case")]

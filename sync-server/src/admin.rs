@@ -174,6 +174,7 @@ pub fn seed_demo(master: &mut dyn MasterStore, now_ms: u64) -> Result<DemoDistri
                 judgment_effective_on: None,
                 reported_on: None,
                 supervision_level: Some(SupervisionLevel::Normal),
+                sealed_minor: None,
             })?;
         }
     }

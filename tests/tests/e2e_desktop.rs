@@ -78,8 +78,16 @@ async fn start_desktop(server: &TestServer, label: &str) -> Desktop {
     );
     let (xvfb, display) = start_xvfb();
     let data_dir = server.dir.join(label);
-    let driver_port = free_port();
-    let native_port = free_port();
+    // Both ports reserved at once: two free_port() calls in a row can return the same port, and then
+    // tauri-driver's WebKitWebDriver cannot start (seen as every session request failing).
+    let (driver_port, native_port) = {
+        let a = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
+        let b = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
+        (
+            a.local_addr().expect("addr").port(),
+            b.local_addr().expect("addr").port(),
+        )
+    };
     let driver = Command::new("tauri-driver")
         .args([
             "--port",

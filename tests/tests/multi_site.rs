@@ -19,6 +19,7 @@ fn case(name: &str, id_number: &str) -> CaseInput {
         judgment_effective_on: None,
         reported_on: None,
         supervision_level: None,
+        sealed_minor: None,
     }
 }
 

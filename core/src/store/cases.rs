@@ -6,7 +6,7 @@ use crate::idcard;
 use crate::lifecycle;
 use crate::merge::RowVersions;
 use crate::model::{
-    CaseDetail, CaseInput, CaseKind, CaseQuery, CaseRecord, CaseStatus, CheckinInput,
+    AccessEntry, CaseDetail, CaseInput, CaseKind, CaseQuery, CaseRecord, CaseStatus, CheckinInput,
     CheckinMethod, CheckinRecord, ConflictItem, FieldChange, Page, SessionUser, SupervisionLevel,
 };
 use crate::search::like_escape;
@@ -30,7 +30,7 @@ const CASE_COLUMNS: &str =
      c.org_unit_id, o.name, c.status, COALESCE(c._deleted, 0), \
      EXISTS (SELECT 1 FROM conflict k WHERE k.row_id = c.id), \
      EXISTS (SELECT 1 FROM oplog l WHERE l.row_id = c.id AND l.server_seq IS NULL), \
-     c.judgment_effective_on, c.reported_on, c.supervision_level";
+     c.judgment_effective_on, c.reported_on, c.supervision_level, COALESCE(c.sealed_minor, 0)";
 
 fn case_from_row(r: &Row<'_>) -> rusqlite::Result<CaseRecord> {
     let kind: Option<String> = r.get(5)?;
@@ -62,6 +62,7 @@ fn case_from_row(r: &Row<'_>) -> rusqlite::Result<CaseRecord> {
             .get::<_, Option<String>>(16)?
             .as_deref()
             .and_then(SupervisionLevel::from_code),
+        sealed_minor: r.get::<_, i64>(17)? != 0,
         next_statuses: status
             .as_deref()
             .and_then(CaseStatus::from_code)
@@ -136,6 +137,12 @@ impl Store {
                 case_from_row,
             )?
             .collect::<rusqlite::Result<Vec<_>>>()?;
+        // L-12: a sealed minor's identity stays secret from readers outside the corrections line.
+        let items = if user.role == crate::model::Role::ProcuratorateAuditor {
+            items.into_iter().map(mask_sealed).collect()
+        } else {
+            items
+        };
         Ok(Page {
             items,
             total,
@@ -162,6 +169,45 @@ impl Store {
         Ok(case)
     }
 
+    /// Opens a case for a person: like [`Store::get_case`], and a read of a sealed minor's record is
+    /// logged first (L-12), as an append-only operation that syncs to the office and the district.
+    pub fn read_case(&mut self, user: &SessionUser, id: &str) -> Result<CaseDetail> {
+        self.require_read(user)?;
+        let case = self.case_in_scope(user, id)?;
+        if case.sealed_minor {
+            let def = tables::table("corr_access_log")
+                .ok_or(CoreError::NotFound("table corr_access_log"))?;
+            let at = shanghai::from_millis(self.corrected_wall_millis()?).to_rfc3339();
+            self.write_row(
+                &user.user_id,
+                def,
+                &uuid::Uuid::now_v7().to_string(),
+                &case.org_unit_id,
+                &[
+                    WriteChange::new("org_unit_id", case.org_unit_id.clone()),
+                    WriteChange::new("case_id", case.id.clone()),
+                    WriteChange::new("user_id", user.user_id.clone()),
+                    WriteChange::new("user_name", user.display_name.clone()),
+                    WriteChange::new("accessed_at", at),
+                ],
+            )?;
+        }
+        self.get_case(user, id)
+    }
+
+    fn access_log_of(&self, case_id: &str) -> Result<Vec<AccessEntry>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT user_name, accessed_at FROM corr_access_log WHERE case_id = ?1 ORDER BY accessed_at DESC, id DESC",
+        )?;
+        let rows = stmt.query_map([case_id], |r| {
+            Ok(AccessEntry {
+                user_name: r.get::<_, Option<String>>(0)?.unwrap_or_default(),
+                accessed_at: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
     pub fn get_case(&self, user: &SessionUser, id: &str) -> Result<CaseDetail> {
         self.require_read(user)?;
         let case = self.case_in_scope(user, id)?;
@@ -180,6 +226,7 @@ impl Store {
             discipline,
             leaves: self.leaves_of(id)?,
             assessments: self.assessments_of(id)?,
+            access_log: self.access_log_of(id)?,
             conflicts: self.conflicts_of(id)?,
         })
     }
@@ -321,6 +368,9 @@ impl Store {
         let supervision_level = input
             .supervision_level
             .or(existing.as_ref().and_then(|c| c.supervision_level));
+        let sealed_minor = input
+            .sealed_minor
+            .unwrap_or_else(|| existing.as_ref().is_some_and(|c| c.sealed_minor));
         let day = |d: Option<chrono::NaiveDate>| d.map(|d| d.format("%Y-%m-%d").to_string());
         let id = input
             .id
@@ -330,6 +380,7 @@ impl Store {
             WriteChange::new("judgment_effective_on", day(judgment_effective_on)),
             WriteChange::new("reported_on", day(reported_on)),
             WriteChange::new("supervision_level", supervision_level.map(|l| l.code())),
+            WriteChange::new("sealed_minor", sealed_minor),
             WriteChange::new("org_unit_id", org_unit_id.clone()),
             WriteChange::new("name", name),
             WriteChange::new("id_number", id_number.number.clone()),
@@ -522,6 +573,16 @@ fn optional_date(
             .map(Some)
             .ok_or_else(|| CoreError::invalid(field, "date must be YYYY-MM-DD", zh)),
     }
+}
+
+fn mask_sealed(mut case: CaseRecord) -> CaseRecord {
+    if case.sealed_minor {
+        let first: String = case.name.chars().take(1).collect();
+        case.name = format!("{first}＊＊");
+        let keep: String = case.id_number.chars().take(6).collect();
+        case.id_number = format!("{keep}＊＊＊＊＊＊＊＊＊＊＊＊");
+    }
+    case
 }
 
 fn display_value(value: &serde_json::Value) -> String {

@@ -71,6 +71,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         7,
         include_str!("../../../schema/migrations/0007_appeals.sql"),
     ),
+    (
+        8,
+        include_str!("../../../schema/migrations/0008_sealed_minors.sql"),
+    ),
 ];
 
 pub struct Store {

@@ -103,10 +103,8 @@ impl Store {
 fn unchanged(row: &RowVersions, change: &FieldChange) -> bool {
     match row.value(change.field) {
         Some(current) => current == &change.value,
-        // A new row's false/null deletion flag and empty fields need no operation.
-        None => {
-            change.value.is_null()
-                || (change.field == DELETED_FIELD && change.value == serde_json::Value::Bool(false))
-        }
+        // A field that never had a value reads as null, and a flag that never had one as false (the
+        // store reads flags with COALESCE(…, 0)): writing those would log operations that change nothing.
+        None => change.value.is_null() || change.value == serde_json::Value::Bool(false),
     }
 }

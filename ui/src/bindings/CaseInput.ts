@@ -22,4 +22,8 @@ judgment_effective_on: string | null,
 /**
  * C-5: set to today when the status moves to reported and none is given.
  */
-reported_on: string | null, supervision_level: SupervisionLevel | null, };
+reported_on: string | null, supervision_level: SupervisionLevel | null, 
+/**
+ * L-12: seal the record (offence under 18, sentence of 5 years or less).
+ */
+sealed_minor: boolean | null, };

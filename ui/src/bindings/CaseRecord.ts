@@ -30,7 +30,11 @@ judgment_effective_on: string,
 /**
  * C-5: the day the subject reported in, or "".
  */
-reported_on: string, supervision_level: SupervisionLevel | null, deleted: boolean, 
+reported_on: string, supervision_level: SupervisionLevel | null, 
+/**
+ * L-12: a minor's sealed record: identity kept secret, every read logged.
+ */
+sealed_minor: boolean, deleted: boolean, 
 /**
  * True while some field has a concurrent edit waiting for review (D-3).
  */
