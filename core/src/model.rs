@@ -310,6 +310,8 @@ pub struct CaseRecord {
     pub supervision_level: Option<SupervisionLevel>,
     /// L-12: a minor's sealed record: identity kept secret, every read logged.
     pub sealed_minor: bool,
+    /// C-7: address of residence.
+    pub address: String,
     pub deleted: bool,
     /// True while some field has a concurrent edit waiting for review (D-3).
     pub has_conflict: bool,
@@ -344,6 +346,9 @@ pub struct CaseInput {
     /// L-12: seal the record (offence under 18, sentence of 5 years or less).
     #[serde(default)]
     pub sealed_minor: Option<bool>,
+    /// C-7: address of residence; None keeps the current one.
+    #[serde(default)]
+    pub address: Option<String>,
 }
 
 /// C-16 check-in / report entry: append-only.

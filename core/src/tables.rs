@@ -121,6 +121,7 @@ pub static TABLES: &[TableDef] = &[
             text("reported_on"),
             text("supervision_level"),
             boolean("sealed_minor"),
+            text("address"),
             boolean(DELETED_FIELD),
         ],
     },

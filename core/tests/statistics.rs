@@ -128,6 +128,7 @@ impl Fixture {
             reported_on: None,
             supervision_level: None,
             sealed_minor: None,
+            address: None,
         }
     }
 

@@ -25,6 +25,7 @@ fn case_input(name: &str, id_number: &str) -> CaseInput {
         reported_on: None,
         supervision_level: None,
         sealed_minor: None,
+        address: None,
     }
 }
 

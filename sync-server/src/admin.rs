@@ -175,6 +175,7 @@ pub fn seed_demo(master: &mut dyn MasterStore, now_ms: u64) -> Result<DemoDistri
                 reported_on: None,
                 supervision_level: Some(SupervisionLevel::Normal),
                 sealed_minor: None,
+                address: None,
             })?;
         }
     }

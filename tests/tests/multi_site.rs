@@ -20,6 +20,7 @@ fn case(name: &str, id_number: &str) -> CaseInput {
         reported_on: None,
         supervision_level: None,
         sealed_minor: None,
+        address: None,
     }
 }
 

@@ -30,7 +30,7 @@ const CASE_COLUMNS: &str =
      c.org_unit_id, o.name, c.status, COALESCE(c._deleted, 0), \
      EXISTS (SELECT 1 FROM conflict k WHERE k.row_id = c.id), \
      EXISTS (SELECT 1 FROM oplog l WHERE l.row_id = c.id AND l.server_seq IS NULL), \
-     c.judgment_effective_on, c.reported_on, c.supervision_level, COALESCE(c.sealed_minor, 0)";
+     c.judgment_effective_on, c.reported_on, c.supervision_level, COALESCE(c.sealed_minor, 0), c.address";
 
 fn case_from_row(r: &Row<'_>) -> rusqlite::Result<CaseRecord> {
     let kind: Option<String> = r.get(5)?;
@@ -63,6 +63,7 @@ fn case_from_row(r: &Row<'_>) -> rusqlite::Result<CaseRecord> {
             .as_deref()
             .and_then(SupervisionLevel::from_code),
         sealed_minor: r.get::<_, i64>(17)? != 0,
+        address: r.get::<_, Option<String>>(18)?.unwrap_or_default(),
         next_statuses: status
             .as_deref()
             .and_then(CaseStatus::from_code)
@@ -368,6 +369,20 @@ impl Store {
         let supervision_level = input
             .supervision_level
             .or(existing.as_ref().and_then(|c| c.supervision_level));
+        let address = match &input.address {
+            Some(a) => a.trim().to_string(),
+            None => existing
+                .as_ref()
+                .map(|c| c.address.clone())
+                .unwrap_or_default(),
+        };
+        if address.chars().count() > 200 {
+            return Err(CoreError::invalid(
+                "address",
+                "address is too long",
+                "居住地址过长（最多200字）",
+            ));
+        }
         let sealed_minor = input
             .sealed_minor
             .unwrap_or_else(|| existing.as_ref().is_some_and(|c| c.sealed_minor));
@@ -381,6 +396,7 @@ impl Store {
             WriteChange::new("reported_on", day(reported_on)),
             WriteChange::new("supervision_level", supervision_level.map(|l| l.code())),
             WriteChange::new("sealed_minor", sealed_minor),
+            WriteChange::new("address", (!address.is_empty()).then_some(address)),
             WriteChange::new("org_unit_id", org_unit_id.clone()),
             WriteChange::new("name", name),
             WriteChange::new("id_number", id_number.number.clone()),

@@ -75,6 +75,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         8,
         include_str!("../../../schema/migrations/0008_sealed_minors.sql"),
     ),
+    (
+        9,
+        include_str!("../../../schema/migrations/0009_case_address.sql"),
+    ),
 ];
 
 pub struct Store {

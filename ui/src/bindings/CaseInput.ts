@@ -26,4 +26,8 @@ reported_on: string | null, supervision_level: SupervisionLevel | null,
 /**
  * L-12: seal the record (offence under 18, sentence of 5 years or less).
  */
-sealed_minor: boolean | null, };
+sealed_minor: boolean | null, 
+/**
+ * C-7: address of residence; None keeps the current one.
+ */
+address: string | null, };

@@ -34,7 +34,11 @@ reported_on: string, supervision_level: SupervisionLevel | null,
 /**
  * L-12: a minor's sealed record: identity kept secret, every read logged.
  */
-sealed_minor: boolean, deleted: boolean, 
+sealed_minor: boolean, 
+/**
+ * C-7: address of residence.
+ */
+address: string, deleted: boolean, 
 /**
  * True while some field has a concurrent edit waiting for review (D-3).
  */

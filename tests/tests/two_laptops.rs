@@ -1,0 +1,142 @@
+//! Issue 3's test: two officers' laptops of the same office, both offline, work on the same case — one
+//! records labour (C-10), the other a warning (L-8), and both edit the address (C-7). After sync both
+//! laptops and the master agree, the labour and the warning are both there, and the address conflict waits
+//! for review (D-3).
+
+use jiceng_core::model::{CaseInput, EntryInput, EntryKind};
+use jiceng_tests::{server_binary, Site, TestServer};
+use std::process::Command;
+
+fn today() -> String {
+    (chrono::Utc::now() + chrono::Duration::hours(8))
+        .date_naive()
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn c10_l8_c7_two_offline_laptops_of_one_office_merge_entries_and_flag_the_address() {
+    let (mut server, mut demo) = TestServer::start_demo("two-laptops");
+    let office = demo["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "北新桥街道司法所")
+        .unwrap()["org_unit_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let out = Command::new(server_binary())
+        .args([
+            "--db",
+            server.master.to_str().unwrap(),
+            "admin",
+            "site-add",
+            "--org",
+            &office,
+            "--name",
+            "笔记本2",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let added: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    demo["sites"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({ "name": "笔记本2", "enrolment_code": added["enrolment_code"] }));
+    let laptop_a = Site::enrol(&server, &demo, "北新桥街道司法所").await;
+    let laptop_b = Site::enrol(&server, &demo, "笔记本2").await;
+    let officer_a = laptop_a.login("officer1");
+    let officer_b = laptop_b.login("officer1");
+    let case = laptop_a
+        .lock()
+        .list_cases(&officer_a, &Default::default())
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|c| c.name == "李四")
+        .unwrap();
+
+    server.kill();
+    let edit_address = |site: &Site, user, address: &str| {
+        let mut input = CaseInput {
+            id: Some(case.id.clone()),
+            name: case.name.clone(),
+            id_number: case.id_number.clone(),
+            kind: case.kind,
+            sentence_start: case.sentence_start.clone(),
+            sentence_end: case.sentence_end.clone(),
+            org_unit_id: None,
+            status: None,
+            judgment_effective_on: None,
+            reported_on: None,
+            supervision_level: None,
+            sealed_minor: None,
+            address: None,
+        };
+        input.address = Some(address.to_string());
+        site.lock().save_case(user, input).unwrap();
+    };
+    let entry = |kind, minutes| EntryInput {
+        case_id: case.id.clone(),
+        kind,
+        occurred_on: today(),
+        minutes,
+        days: None,
+        ref_entry_id: None,
+        note: String::new(),
+    };
+    laptop_a
+        .lock()
+        .add_entry(&officer_a, entry(EntryKind::Labour, Some(480)))
+        .unwrap();
+    edit_address(&laptop_a, &officer_a, "北京市东城区民安小区3号楼2单元401");
+    laptop_b
+        .lock()
+        .add_entry(&officer_b, entry(EntryKind::Warning, None))
+        .unwrap();
+    edit_address(&laptop_b, &officer_b, "北京市东城区交道口南大街5号");
+
+    server.start();
+    for site in [&laptop_b, &laptop_a, &laptop_b] {
+        site.sync().await.expect("sync");
+    }
+    let a = laptop_a.lock().get_case(&officer_a, &case.id).unwrap();
+    let b = laptop_b.lock().get_case(&officer_b, &case.id).unwrap();
+    for detail in [&a, &b] {
+        let kinds: Vec<EntryKind> = detail.entries.iter().map(|e| e.kind).collect();
+        assert!(
+            kinds.contains(&EntryKind::Labour) && kinds.contains(&EntryKind::Warning),
+            "{kinds:?}"
+        );
+        assert_eq!(
+            detail.conflicts.len(),
+            1,
+            "the address conflict waits for review"
+        );
+        assert_eq!(detail.conflicts[0].field, "address");
+    }
+    assert_eq!(
+        a.case.address, b.case.address,
+        "both laptops show the same provisional winner"
+    );
+    let master = server.master_connection();
+    let (address, conflicts, entries): (String, i64, i64) = master
+        .query_row(
+            "SELECT address, (SELECT COUNT(*) FROM conflict WHERE row_id = ?1 AND field = 'address'), \
+             (SELECT COUNT(*) FROM corr_entry WHERE case_id = ?1) FROM corr_case WHERE id = ?1",
+            [&case.id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (address.as_str(), conflicts, entries),
+        (a.case.address.as_str(), 1, 2)
+    );
+    println!("two laptops: labour and warning both kept; the address conflict waits for review on both and the master");
+}
