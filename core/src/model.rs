@@ -796,6 +796,10 @@ pub struct ResidentRecord {
     pub note: String,
     pub org_unit_id: String,
     pub org_unit_name: String,
+    /// Other registrations of the same person merged into this one (their ids), kept in full.
+    pub merged_ids: Vec<String>,
+    /// Phones of the merged registrations that differ from this one's (nothing is lost in a merge).
+    pub other_phones: Vec<String>,
     pub deleted: bool,
     pub pending_sync: bool,
     pub has_conflict: bool,
@@ -959,4 +963,13 @@ pub struct AccessEntry {
     pub user_name: String,
     /// RFC 3339, Asia/Shanghai
     pub accessed_at: String,
+}
+
+/// Two registrations of one person (same ID number) in the user's scope, waiting for a clerk to merge them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct DuplicateSuggestion {
+    pub id_number: String,
+    /// Oldest registration first: the suggested one to keep.
+    pub residents: Vec<ResidentRecord>,
 }

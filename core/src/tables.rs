@@ -224,6 +224,7 @@ pub static TABLES: &[TableDef] = &[
             text("household_head"),
             text("special_groups"),
             text("note"),
+            text("merged_into"),
             boolean(DELETED_FIELD),
         ],
     },

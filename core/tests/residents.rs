@@ -136,3 +136,65 @@ fn w1_a_judicial_officer_cannot_read_the_register() {
         "forbidden"
     );
 }
+
+#[test]
+fn w1_two_clerks_register_the_same_person_offline_then_merge_and_undo() {
+    // Issue 4: both clerks register 张三 with the same ID number and different phones while offline.
+    let (mut a, clerk_a) = common_setup::community_store("ws-a");
+    let (mut b, clerk_b) = common_setup::community_store("ws-b");
+    let mut first = resident("张三", "110101199003074514", ("5", "1", "101"));
+    first.phone = "13800000001".into();
+    let mut second = resident("张三", "110101199003074514", ("5", "1", "101"));
+    second.phone = "13900000002".into();
+    let kept = a.save_resident(&clerk_a, first).unwrap();
+    let other = b.save_resident(&clerk_b, second).unwrap();
+    // Sync: each receives the other's log.
+    let (log_a, log_b) = (a.own_log().unwrap(), b.own_log().unwrap());
+    a.apply_remote(&log_b, 0).unwrap();
+    b.apply_remote(&log_a, 0).unwrap();
+    for (store, clerk) in [(&a, &clerk_a), (&b, &clerk_b)] {
+        let suggestions = store.duplicate_suggestions(clerk).unwrap();
+        assert_eq!(suggestions.len(), 1, "one person, one duplicate suggestion");
+        assert_eq!(
+            suggestions[0].residents.len(),
+            2,
+            "no data lost: both registrations are there"
+        );
+    }
+    // The clerk merges; the merge is an operation like any other and reaches the other workstation.
+    let keep_id = a.duplicate_suggestions(&clerk_a).unwrap()[0].residents[0]
+        .id
+        .clone();
+    let merge_id = if keep_id == kept.id {
+        other.id.clone()
+    } else {
+        kept.id.clone()
+    };
+    let merged = a.merge_residents(&clerk_a, &keep_id, &merge_id).unwrap();
+    assert_eq!(merged.merged_ids, vec![merge_id.clone()]);
+    assert_eq!(merged.other_phones.len(), 1, "the other phone is kept");
+    b.apply_remote(&a.own_log().unwrap(), 0).unwrap();
+    for (store, clerk) in [(&a, &clerk_a), (&b, &clerk_b)] {
+        assert!(store.duplicate_suggestions(clerk).unwrap().is_empty());
+        assert_eq!(search(store, clerk, "张三", None).len(), 1, "one person");
+        // Searching the merged registration's phone finds the person it was merged into.
+        let by_phone = store
+            .list_residents(
+                clerk,
+                &ResidentQuery {
+                    text: Some("1390000".into()),
+                    page: 1,
+                    page_size: 10,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        assert_eq!(by_phone.items.len(), 1);
+        assert_eq!(by_phone.items[0].id, keep_id);
+    }
+    // Undo.
+    a.undo_resident_merge(&clerk_a, &merge_id).unwrap();
+    assert_eq!(search(&a, &clerk_a, "张三", None).len(), 2);
+    assert_eq!(a.duplicate_suggestions(&clerk_a).unwrap().len(), 1);
+    assert!(a.merge_residents(&clerk_a, &keep_id, &keep_id).is_err());
+}

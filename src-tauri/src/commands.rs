@@ -5,9 +5,9 @@ use crate::state::AppState;
 use crate::sync_task;
 use jiceng_core::model::{
     AppInfo, AppealAction, AppealInput, AppealRecord, AssessmentInput, AssessmentRecord,
-    CaseDetail, CaseInput, CaseQuery, CaseRecord, CheckinInput, CheckinRecord, EntryInput,
-    EntryRecord, LeaveDecision, LeaveInput, LeaveRecord, Page, ResidentInput, ResidentQuery,
-    ResidentRecord, SessionUser, SyncStatus, TaskDigest,
+    CaseDetail, CaseInput, CaseQuery, CaseRecord, CheckinInput, CheckinRecord, DuplicateSuggestion,
+    EntryInput, EntryRecord, LeaveDecision, LeaveInput, LeaveRecord, Page, ResidentInput,
+    ResidentQuery, ResidentRecord, SessionUser, SyncStatus, TaskDigest,
 };
 use jiceng_core::stats::StatisticsReport;
 use jiceng_core::{CoreError, Store, SyncError};
@@ -323,6 +323,40 @@ pub async fn act_on_appeal(
 ) -> CmdResult<AppealRecord> {
     let user = current(&state)?;
     let rec = with_store(&app, move |s| s.act_on_appeal(&user, &id, action)).await?;
+    sync_task::emit_status(&app);
+    Ok(rec)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn duplicate_suggestions(
+    app: AppHandle,
+    state: State<'_, AppState>,
+) -> CmdResult<Vec<DuplicateSuggestion>> {
+    let user = current(&state)?;
+    with_store(&app, move |s| s.duplicate_suggestions(&user)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn merge_residents(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    keep_id: String,
+    merge_id: String,
+) -> CmdResult<ResidentRecord> {
+    let user = current(&state)?;
+    let rec = with_store(&app, move |s| s.merge_residents(&user, &keep_id, &merge_id)).await?;
+    sync_task::emit_status(&app);
+    Ok(rec)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn undo_resident_merge(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    merged_id: String,
+) -> CmdResult<ResidentRecord> {
+    let user = current(&state)?;
+    let rec = with_store(&app, move |s| s.undo_resident_merge(&user, &merged_id)).await?;
     sync_task::emit_status(&app);
     Ok(rec)
 }

@@ -15,6 +15,7 @@ import type { CheckinRecord } from "./bindings/CheckinRecord";
 import type { EntryInput } from "./bindings/EntryInput";
 import type { EntryRecord } from "./bindings/EntryRecord";
 import type { TaskDigest } from "./bindings/TaskDigest";
+import type { DuplicateSuggestion } from "./bindings/DuplicateSuggestion";
 import type { AppealAction } from "./bindings/AppealAction";
 import type { AppealInput } from "./bindings/AppealInput";
 import type { AppealRecord } from "./bindings/AppealRecord";
@@ -79,6 +80,9 @@ export const api = {
   addCheckin: (input: CheckinInput) => call<CheckinRecord>("add_checkin", { input }),
   addEntry: (input: EntryInput) => call<EntryRecord>("add_entry", { input }),
   taskDigest: () => call<TaskDigest>("task_digest"),
+  duplicateSuggestions: () => call<DuplicateSuggestion[]>("duplicate_suggestions"),
+  mergeResidents: (keep_id: string, merge_id: string) => call<ResidentRecord>("merge_residents", { keep_id, merge_id }),
+  undoResidentMerge: (merged_id: string) => call<ResidentRecord>("undo_resident_merge", { merged_id }),
   listAppeals: (query: ResidentQuery) => call<Page<AppealRecord>>("list_appeals", { query }),
   registerAppeal: (input: AppealInput) => call<AppealRecord>("register_appeal", { input }),
   actOnAppeal: (id: string, action: AppealAction) => call<AppealRecord>("act_on_appeal", { id, action }),

@@ -79,6 +79,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         9,
         include_str!("../../../schema/migrations/0009_case_address.sql"),
     ),
+    (
+        10,
+        include_str!("../../../schema/migrations/0010_person_merge.sql"),
+    ),
 ];
 
 pub struct Store {

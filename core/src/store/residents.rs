@@ -4,7 +4,8 @@ use super::{Store, WriteChange};
 use crate::error::{CoreError, Result};
 use crate::idcard;
 use crate::model::{
-    OrgKind, Page, ResidentInput, ResidentQuery, ResidentRecord, SessionUser, SpecialGroup,
+    DuplicateSuggestion, OrgKind, Page, ResidentInput, ResidentQuery, ResidentRecord, SessionUser,
+    SpecialGroup,
 };
 use crate::search::like_escape;
 use crate::tables::{self, DELETED_FIELD};
@@ -45,6 +46,8 @@ fn resident_from_row(r: &Row<'_>) -> rusqlite::Result<ResidentRecord> {
         note: text(r, 11)?,
         org_unit_id: text(r, 12)?,
         org_unit_name: text(r, 13)?,
+        merged_ids: Vec::new(),
+        other_phones: Vec::new(),
         deleted: r.get::<_, i64>(14)? != 0,
         pending_sync: r.get(15)?,
         has_conflict: r.get(16)?,
@@ -91,10 +94,14 @@ impl Store {
             .unwrap_or_default();
         let scope = serde_json::to_string(&self.org_subtree(&user.org_unit_id)?)
             .map_err(|e| CoreError::Corrupt(e.to_string()))?;
-        let filter = "r.org_unit_id IN (SELECT value FROM json_each(?1)) \
-             AND (?2 = '' OR r.name LIKE ?3 ESCAPE '\\' OR r.name_initials LIKE ?4 ESCAPE '\\' \
-                  OR r.id_number LIKE ?5 ESCAPE '\\' \
-                  OR (COALESCE(r.building, '') || '-' || COALESCE(r.unit, '') || '-' || COALESCE(r.room, '')) LIKE ?3 ESCAPE '\\') \
+        // One person index: a merged registration is not listed itself, but a search that matches it finds
+        // the person it was merged into.
+        let filter = "r.org_unit_id IN (SELECT value FROM json_each(?1)) AND (r.merged_into IS NULL OR EXISTS \
+                  (SELECT 1 FROM resident t WHERE t.id = r.merged_into AND t.merged_into = r.id AND r.id < t.id)) \
+             AND (?2 = '' OR r.id IN (SELECT COALESCE(m.merged_into, m.id) FROM resident m WHERE \
+                  m.name LIKE ?3 ESCAPE '\\' OR m.name_initials LIKE ?4 ESCAPE '\\' \
+                  OR m.id_number LIKE ?5 ESCAPE '\\' OR m.phone LIKE ?3 ESCAPE '\\' \
+                  OR (COALESCE(m.building, '') || '-' || COALESCE(m.unit, '') || '-' || COALESCE(m.room, '')) LIKE ?3 ESCAPE '\\')) \
              AND (?6 = '' OR r.special_groups LIKE ?6) \
              AND (?7 OR COALESCE(r._deleted, 0) = 0)";
         let total: u32 = self.conn.query_row(
@@ -130,6 +137,10 @@ impl Store {
                 resident_from_row,
             )?
             .collect::<rusqlite::Result<Vec<_>>>()?;
+        let items = items
+            .into_iter()
+            .map(|r| self.with_merged(r))
+            .collect::<Result<Vec<_>>>()?;
         Ok(Page {
             items,
             total,
@@ -264,7 +275,7 @@ impl Store {
             .conn
             .query_row(
                 "SELECT name FROM resident WHERE org_unit_id = ?1 AND id_number = ?2 AND COALESCE(_deleted, 0) = 0 \
-                 AND id IS NOT ?3 LIMIT 1",
+                 AND merged_into IS NULL AND id IS NOT ?3 LIMIT 1",
                 params![org_unit_id, id_number, own_id],
                 |r| r.get(0),
             )
@@ -301,5 +312,111 @@ impl Store {
         )?;
         self.resident_by_id(id)?
             .ok_or(CoreError::NotFound("resident"))
+    }
+
+    /// The registrations merged into this one, and their phones that differ (nothing is lost).
+    fn with_merged(&self, mut resident: ResidentRecord) -> Result<ResidentRecord> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, COALESCE(phone, '') FROM resident WHERE merged_into = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([&resident.id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        for row in rows {
+            let (id, phone) = row?;
+            resident.merged_ids.push(id);
+            if !phone.is_empty()
+                && phone != resident.phone
+                && !resident.other_phones.contains(&phone)
+            {
+                resident.other_phones.push(phone);
+            }
+        }
+        Ok(resident)
+    }
+
+    /// One person index: registrations sharing an ID number in the user's scope (e.g. two clerks who
+    /// registered the same person offline), oldest first.
+    pub fn duplicate_suggestions(&self, user: &SessionUser) -> Result<Vec<DuplicateSuggestion>> {
+        self.require_residents(user)?;
+        let scope = serde_json::to_string(&self.org_subtree(&user.org_unit_id)?)
+            .map_err(|e| CoreError::Corrupt(e.to_string()))?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id_number FROM resident WHERE org_unit_id IN (SELECT value FROM json_each(?1)) \
+             AND merged_into IS NULL AND COALESCE(_deleted, 0) = 0 AND id_number IS NOT NULL \
+             GROUP BY id_number HAVING COUNT(*) > 1 ORDER BY id_number",
+        )?;
+        let numbers = stmt
+            .query_map([&scope], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut out = Vec::new();
+        for id_number in numbers {
+            let mut stmt = self.conn.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM resident r LEFT JOIN org_unit o ON o.id = r.org_unit_id \
+                 WHERE r.id_number = ?1 AND r.org_unit_id IN (SELECT value FROM json_each(?2)) \
+                 AND r.merged_into IS NULL AND COALESCE(r._deleted, 0) = 0 ORDER BY r.id"
+            ))?;
+            let residents = stmt
+                .query_map(params![id_number, scope], resident_from_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            out.push(DuplicateSuggestion {
+                id_number,
+                residents,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Merges one registration into another of the same person: an operation, undoable, nothing deleted.
+    pub fn merge_residents(
+        &mut self,
+        user: &SessionUser,
+        keep_id: &str,
+        merge_id: &str,
+    ) -> Result<ResidentRecord> {
+        self.require_residents(user)?;
+        let keep = self.resident_in_scope(user, keep_id)?;
+        let merge = self.resident_in_scope(user, merge_id)?;
+        if keep.id == merge.id || keep.id_number != merge.id_number {
+            return Err(CoreError::invalid(
+                "merge_id",
+                "only two registrations with the same ID number can be merged",
+                "只能合并身份证号相同的两条登记",
+            ));
+        }
+        let def = tables::table("resident").ok_or(CoreError::NotFound("table resident"))?;
+        self.write_row(
+            &user.user_id,
+            def,
+            &merge.id,
+            &merge.org_unit_id,
+            &[WriteChange::new("merged_into", keep.id.clone())],
+        )?;
+        let kept = self
+            .resident_by_id(&keep.id)?
+            .ok_or(CoreError::NotFound("resident"))?;
+        self.with_merged(kept)
+    }
+
+    /// Undoes a merge: the registration stands on its own again.
+    pub fn undo_resident_merge(
+        &mut self,
+        user: &SessionUser,
+        merged_id: &str,
+    ) -> Result<ResidentRecord> {
+        self.require_residents(user)?;
+        let merged = self.resident_in_scope(user, merged_id)?;
+        let def = tables::table("resident").ok_or(CoreError::NotFound("table resident"))?;
+        self.write_row(
+            &user.user_id,
+            def,
+            &merged.id,
+            &merged.org_unit_id,
+            &[WriteChange::new("merged_into", serde_json::Value::Null)],
+        )?;
+        let restored = self
+            .resident_by_id(&merged.id)?
+            .ok_or(CoreError::NotFound("resident"))?;
+        self.with_merged(restored)
     }
 }

@@ -12,4 +12,12 @@ id_number: string, sex: string, birth_date: string, phone: string,
 /**
  * 楼 / 单元 / 室
  */
-building: string, unit: string, room: string, household_head: boolean, special_groups: Array<SpecialGroup>, note: string, org_unit_id: string, org_unit_name: string, deleted: boolean, pending_sync: boolean, has_conflict: boolean, };
+building: string, unit: string, room: string, household_head: boolean, special_groups: Array<SpecialGroup>, note: string, org_unit_id: string, org_unit_name: string, 
+/**
+ * Other registrations of the same person merged into this one (their ids), kept in full.
+ */
+merged_ids: Array<string>, 
+/**
+ * Phones of the merged registrations that differ from this one's (nothing is lost in a merge).
+ */
+other_phones: Array<string>, deleted: boolean, pending_sync: boolean, has_conflict: boolean, };
