@@ -35,3 +35,8 @@ export function toRfc3339(d: Date): string {
 }
 
 export const isZh = () => lang.value === "zh";
+
+/** Today's date on the Asia/Shanghai calendar (UTC+8, no DST), YYYY-MM-DD, whatever this PC's time zone. */
+export function shanghaiToday(): string {
+  return new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
+}

@@ -1,7 +1,8 @@
 //! W-2 residents' appeals and complaints with the L-14 (信访) and L-15 (12345) clocks from the rule table.
 
+use super::rules::engine;
 use super::{Store, WriteChange};
-use crate::deadlines::{DeadlineError, Engine, Moment};
+use crate::deadlines::Moment;
 use crate::error::{CoreError, Result};
 use crate::model::{
     AppealAction, AppealClass, AppealInput, AppealRecord, AppealStatus, OrgKind, Page,
@@ -12,7 +13,6 @@ use crate::shanghai;
 use crate::tables;
 use chrono::NaiveDate;
 use rusqlite::{params, OptionalExtension, Row};
-use std::sync::OnceLock;
 
 pub const CHANNELS: [&str; 5] = ["phone", "counter", "visit", "letter", "hotline"];
 /// W-2: the categories the pilot plans name, plus "other".
@@ -27,14 +27,6 @@ pub const CATEGORIES: [&str; 7] = [
 ];
 pub const SATISFACTION: [&str; 3] = ["satisfied", "basically_satisfied", "unsatisfied"];
 const MAX_TEXT: usize = 2000;
-
-fn engine() -> Result<&'static Engine> {
-    static ENGINE: OnceLock<std::result::Result<Engine, DeadlineError>> = OnceLock::new();
-    ENGINE
-        .get_or_init(Engine::official)
-        .as_ref()
-        .map_err(|e| CoreError::Corrupt(format!("rule table or calendar: {e}")))
-}
 
 fn status_code(s: AppealStatus) -> &'static str {
     match s {

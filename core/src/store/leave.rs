@@ -1,8 +1,8 @@
 //! L-5 leave requests on the local store: request, decide (with the offline provisional approval),
 //! return report.
 
+use super::rules::engine;
 use super::{Store, WriteChange};
-use crate::deadlines::Engine;
 use crate::error::{CoreError, Result};
 use crate::leave::{self, LeaveError, LeaveRules};
 use crate::model::{
@@ -12,18 +12,8 @@ use crate::shanghai;
 use crate::tables;
 use chrono::{Datelike, NaiveDate};
 use rusqlite::OptionalExtension;
-use std::sync::OnceLock;
 
 const MAX_TEXT_CHARS: usize = 500;
-
-fn engine() -> Result<&'static Engine> {
-    static ENGINE: OnceLock<std::result::Result<Engine, crate::deadlines::DeadlineError>> =
-        OnceLock::new();
-    ENGINE
-        .get_or_init(Engine::official)
-        .as_ref()
-        .map_err(|e| CoreError::Corrupt(format!("rule table or calendar: {e}")))
-}
 
 fn rules() -> Result<LeaveRules> {
     LeaveRules::from_table(engine()?.table())

@@ -13,6 +13,7 @@ mod leave;
 pub mod merge_sql;
 mod meta;
 mod residents;
+mod rules;
 mod stats;
 mod sync_state;
 mod tasks;

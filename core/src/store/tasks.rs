@@ -1,8 +1,9 @@
 //! The officer's daily digest: every open statutory clock of the cases in scope, computed offline from
 //! the rule table and the holiday calendar (core::deadlines) and the case data.
 
+use super::rules::engine;
 use super::Store;
-use crate::deadlines::{DeadlineError, Engine, Moment, Task, TaskStatus, WindowKind};
+use crate::deadlines::{Engine, Moment, Task, TaskStatus, WindowKind};
 use crate::error::{CoreError, Result};
 use crate::model::{
     AppealClass, AppealStatus, CaseKind, CaseQuery, CaseRecord, CaseStatus, CaseTask, LeaveStatus,
@@ -11,19 +12,10 @@ use crate::model::{
 use crate::shanghai;
 use crate::supervision;
 use chrono::NaiveDate;
-use std::sync::OnceLock;
 
 /// Tasks due further ahead than this are left out of the digest (they are not today's work).
 const DIGEST_HORIZON_DAYS: i64 = 45;
 const PAGE: u32 = 200;
-
-fn engine() -> Result<&'static Engine> {
-    static ENGINE: OnceLock<Result<Engine, DeadlineError>> = OnceLock::new();
-    ENGINE
-        .get_or_init(Engine::official)
-        .as_ref()
-        .map_err(|e| CoreError::Corrupt(format!("rule table or calendar: {e}")))
-}
 
 impl Store {
     /// Open clocks of every case the user may see, as of `today` (the Shanghai date; None = now).
