@@ -227,11 +227,12 @@ async fn drive(
         .await?;
     wd.click_css("[data-testid=case-form-kind]").await?;
     wd.click_css("[data-testid=case-form-kind-parole]").await?;
-    wd.type_into("[data-testid=case-form-start] input", "2026-06-01")
+    // A period that has already run, so the case can be released at the end (L-10: on expiry).
+    wd.type_into("[data-testid=case-form-start] input", "2025-11-03")
         .await?;
     wd.press_enter("[data-testid=case-form-start] input")
         .await?;
-    wd.type_into("[data-testid=case-form-end] input", "2027-05-31")
+    wd.type_into("[data-testid=case-form-end] input", "2026-11-20")
         .await?;
     wd.press_enter("[data-testid=case-form-end] input").await?;
     wd.click_css("[data-testid=case-form-save]").await?;
@@ -331,7 +332,7 @@ async fn drive(
         .ok_or_else(|| format!("case {name} not in the master: {body}"))?;
     if found["id_number"] != "320102198807150130"
         || found["kind"] != "parole"
-        || found["sentence_end"] != "2027-05-31"
+        || found["sentence_end"] != "2026-11-20"
     {
         return Err(format!("master row differs: {found}"));
     }
@@ -438,6 +439,28 @@ async fn drive(
         serde_json::json!([]),
     )
     .await?;
+
+    // The lifecycle through the form, which offers only the legal next statuses: reported → in correction
+    // → released (the period ended on 2026-11-20).
+    for (status, label) in [
+        ("reported", "已报到"),
+        ("in_correction", "在矫"),
+        ("released", "解除"),
+    ] {
+        wd.click_css("[data-testid=case-edit]").await?;
+        wd.wait_for("[data-testid=case-form]", WAIT).await?;
+        wd.click_css("[data-testid=case-form-status]").await?;
+        wd.click_css(&format!("[data-testid=case-form-status-{status}]"))
+            .await?;
+        wd.click_css("[data-testid=case-form-save]").await?;
+        wd.wait_until(
+            &format!("(document.querySelector('[data-testid=detail-field-status]')||{{}}).textContent === '{label}'"),
+            WAIT,
+        )
+        .await?;
+    }
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    wd.screenshot(&shots.join("11-released.png")).await?;
 
     // The daily digest lists the statutory clocks of the office's cases (李四's period ends 2026-12-31).
     wd.click_css("[data-testid=detail-back]").await?;
