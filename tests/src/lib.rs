@@ -129,6 +129,40 @@ impl TestServer {
         }
     }
 
+    /// Registers another site (a second laptop) at the org unit of the demo site `like`, with the admin
+    /// CLI while the server runs, and adds it with its enrolment code to `demo["sites"]`.
+    pub fn add_site_like(&self, demo: &mut Value, like: &str, name: &str) {
+        let org = demo["sites"]
+            .as_array()
+            .and_then(|sites| sites.iter().find(|s| s["name"] == like))
+            .and_then(|s| s["org_unit_id"].as_str())
+            .unwrap_or_else(|| panic!("demo has no site {like}"))
+            .to_string();
+        let out = Command::new(server_binary())
+            .args([
+                "--db",
+                self.master.to_str().expect("utf-8 path"),
+                "admin",
+                "site-add",
+                "--org",
+                &org,
+                "--name",
+                name,
+            ])
+            .output()
+            .expect("run admin site-add");
+        assert!(
+            out.status.success(),
+            "site-add failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let added: Value = serde_json::from_slice(&out.stdout).expect("site-add JSON");
+        demo["sites"]
+            .as_array_mut()
+            .expect("sites")
+            .push(serde_json::json!({ "name": name, "org_unit_id": org, "enrolment_code": added["enrolment_code"] }));
+    }
+
     /// Reads the master file directly (for assertions only).
     pub fn master_connection(&self) -> rusqlite::Connection {
         rusqlite::Connection::open_with_flags(

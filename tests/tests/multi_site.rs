@@ -3,8 +3,7 @@
 //! and the district, all real `jiceng-core` stores using the real sync client.
 
 use jiceng_core::model::{CaseInput, CaseKind, CaseQuery, CaseStatus, CheckinInput, CheckinMethod};
-use jiceng_tests::{rows, server_binary, ScopeFilter, Site, TestServer};
-use std::process::Command;
+use jiceng_tests::{rows, ScopeFilter, Site, TestServer};
 
 fn case(name: &str, id_number: &str) -> CaseInput {
     CaseInput {
@@ -146,41 +145,8 @@ fn assert_site_equals_scoped_master(server: &TestServer, site: &Site, reads_corr
 async fn offline_sites_converge_on_the_master_within_their_scopes() {
     let (mut server, demo) = TestServer::start_demo("multi-site");
     // A second laptop for the 北新桥 office, registered with the admin CLI while the server runs.
-    let office_a_unit = demo["sites"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == "北新桥街道司法所")
-        .unwrap()["org_unit_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let out = Command::new(server_binary())
-        .args([
-            "--db",
-            server.master.to_str().unwrap(),
-            "admin",
-            "site-add",
-            "--org",
-            &office_a_unit,
-            "--name",
-            "北新桥街道司法所-笔记本2",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let added: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let mut demo2 = demo.clone();
-    demo2["sites"]
-        .as_array_mut()
-        .unwrap()
-        .push(serde_json::json!({
-            "name": "北新桥街道司法所-笔记本2", "enrolment_code": added["enrolment_code"]
-        }));
+    server.add_site_like(&mut demo2, "北新桥街道司法所", "北新桥街道司法所-笔记本2");
 
     let district = Site::enrol(&server, &demo2, "区司法局").await;
     let office_a = Site::enrol(&server, &demo2, "北新桥街道司法所").await;

@@ -4,8 +4,7 @@
 //! for review (D-3).
 
 use jiceng_core::model::{CaseInput, EntryInput, EntryKind};
-use jiceng_tests::{server_binary, Site, TestServer};
-use std::process::Command;
+use jiceng_tests::{Site, TestServer};
 
 fn today() -> String {
     (chrono::Utc::now() + chrono::Duration::hours(8))
@@ -17,38 +16,7 @@ fn today() -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn c10_l8_c7_two_offline_laptops_of_one_office_merge_entries_and_flag_the_address() {
     let (mut server, mut demo) = TestServer::start_demo("two-laptops");
-    let office = demo["sites"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == "北新桥街道司法所")
-        .unwrap()["org_unit_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let out = Command::new(server_binary())
-        .args([
-            "--db",
-            server.master.to_str().unwrap(),
-            "admin",
-            "site-add",
-            "--org",
-            &office,
-            "--name",
-            "笔记本2",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let added: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    demo["sites"]
-        .as_array_mut()
-        .unwrap()
-        .push(serde_json::json!({ "name": "笔记本2", "enrolment_code": added["enrolment_code"] }));
+    server.add_site_like(&mut demo, "北新桥街道司法所", "笔记本2");
     let laptop_a = Site::enrol(&server, &demo, "北新桥街道司法所").await;
     let laptop_b = Site::enrol(&server, &demo, "笔记本2").await;
     let officer_a = laptop_a.login("officer1");
