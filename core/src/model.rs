@@ -423,6 +423,14 @@ pub struct CaseDetail {
     pub assessments: Vec<AssessmentRecord>,
     /// L-12: who read this sealed record, when (empty for an unsealed case).
     pub access_log: Vec<AccessEntry>,
+    /// C-7 family and relations, C-8 team, C-22 volunteers.
+    pub persons: Vec<crate::casefile::PersonRecord>,
+    /// C-8 correction plan and C-9 supervision agreement (None until first saved).
+    pub plan: Option<crate::casefile::CasePlan>,
+    /// Legal documents received and issued, oldest first.
+    pub documents: Vec<crate::casefile::DocumentRecord>,
+    /// What the file still lacks (C-7, C-8, C-9, C-22, L-4).
+    pub file_checks: Vec<crate::casefile::FileCheck>,
     pub history: Vec<FieldChange>,
     pub conflicts: Vec<ConflictItem>,
 }

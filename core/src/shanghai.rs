@@ -25,6 +25,12 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()
 }
 
+/// A Shanghai date and an "HH:MM" time of day as one instant (None when the time is empty or bad).
+pub fn at_time(day: NaiveDate, hh_mm: &str) -> Option<DateTime<FixedOffset>> {
+    let time = chrono::NaiveTime::parse_from_str(hh_mm.trim(), "%H:%M").ok()?;
+    offset().from_local_datetime(&day.and_time(time)).single()
+}
+
 /// Parses RFC 3339, or a local time without offset read as Shanghai time; returns RFC 3339 in +08:00.
 pub fn normalise_datetime(text: &str) -> Option<String> {
     let text = text.trim();

@@ -256,6 +256,63 @@ pub static TABLES: &[TableDef] = &[
             boolean(DELETED_FIELD),
         ],
     },
+    // C-7 family members and social relations, C-8 / L-4 the supervision team, C-22 volunteers.
+    TableDef {
+        name: "corr_person",
+        merge: MergeKind::Mutable,
+        domain: Domain::Corrections,
+        scope_field: "org_unit_id",
+        fields: &[
+            text("org_unit_id"),
+            text("case_id"),
+            text("role"),
+            text("team_role"),
+            text("name"),
+            text("sex"),
+            text("relation"),
+            text("phone"),
+            text("work_unit"),
+            text("note"),
+            boolean(DELETED_FIELD),
+        ],
+    },
+    // C-8 correction plan and C-9 supervision agreement: one row per case (row id = case id).
+    TableDef {
+        name: "corr_plan",
+        merge: MergeKind::Mutable,
+        domain: Domain::Corrections,
+        scope_field: "org_unit_id",
+        fields: &[
+            text("org_unit_id"),
+            text("case_id"),
+            text("plan_text"),
+            text("made_on"),
+            boolean("made_with_police"),
+            text("agreement_signed_on"),
+            text("guarantor_person_id"),
+            text("guarantor_kind"),
+            boolean(DELETED_FIELD),
+        ],
+    },
+    // C-3..C-5, L-1, L-9, L-10, C-17, C-18, C-20: legal documents received and issued.
+    TableDef {
+        name: "corr_document",
+        merge: MergeKind::Mutable,
+        domain: Domain::Corrections,
+        scope_field: "org_unit_id",
+        fields: &[
+            text("org_unit_id"),
+            text("case_id"),
+            text("doc_type"),
+            text("doc_no"),
+            text("counterpart"),
+            text("dated_on"),
+            text("time_of_day"),
+            text("note"),
+            text("recorded_by"),
+            boolean(DELETED_FIELD),
+        ],
+    },
     // L-12: every read of a sealed minor's case, append-only, kept with the case's office.
     TableDef {
         name: "corr_access_log",

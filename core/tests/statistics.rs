@@ -151,6 +151,30 @@ impl Fixture {
         let mut edit = input.clone();
         edit.status = Some(status);
         let user = self.district.clone();
+        // C-17 / L-9 / L-10: an ending rests on its documents, recorded first.
+        let case_id = edit.id.clone().expect("an existing case");
+        let today = self.store.task_digest(&user, None).unwrap().today;
+        if let Some((needed, _)) =
+            jiceng_core::casefile::documents_missing_for(status, edit.kind, &[])
+        {
+            for doc_type in needed {
+                self.store
+                    .save_document(
+                        &user,
+                        jiceng_core::casefile::DocumentInput {
+                            id: None,
+                            case_id: case_id.clone(),
+                            doc_type,
+                            doc_no: String::new(),
+                            counterpart: String::new(),
+                            dated_on: today.clone(),
+                            time_of_day: String::new(),
+                            note: String::new(),
+                        },
+                    )
+                    .unwrap();
+            }
+        }
         self.store.save_case(&user, edit).unwrap();
     }
 

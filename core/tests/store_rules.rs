@@ -458,9 +458,30 @@ fn contradictory_offline_transitions_on_two_laptops_become_a_conflict_item() {
     b.apply_remote(&a.own_log().unwrap(), 0).unwrap();
     let user_b = b.login("officer", "password-1").unwrap();
     input.id = Some(case.id.clone());
+    let document = |doc_type| jiceng_core::casefile::DocumentInput {
+        id: None,
+        case_id: case.id.clone(),
+        doc_type,
+        doc_no: String::new(),
+        counterpart: String::new(),
+        dated_on: "2026-06-01".into(),
+        time_of_day: String::new(),
+        note: String::new(),
+    };
+    // Each laptop records what its ending rests on (L-9 ruling; L-10 death report).
+    a.save_document(
+        &user,
+        document(jiceng_core::casefile::DocumentType::RevocationRuling),
+    )
+    .unwrap();
     let mut revoke = input.clone();
     revoke.status = Some(CaseStatus::Revoked);
     a.save_case(&user, revoke).unwrap();
+    b.save_document(
+        &user_b,
+        document(jiceng_core::casefile::DocumentType::DeathReport),
+    )
+    .unwrap();
     let mut terminate = input;
     terminate.status = Some(CaseStatus::Terminated);
     b.save_case(&user_b, terminate).unwrap();
@@ -619,8 +640,15 @@ fn l1_report_clock_in_the_digest_extends_over_national_day_and_closes_when_repor
     );
     assert_eq!(report.rule_ref, "L-1");
     let late = store.task_digest(&user, Some(day("2026-10-09"))).unwrap();
-    assert_eq!(late.overdue, 1);
-    assert_eq!(late.tasks[0].status, "overdue");
+    // Both L-1 clocks have run out: the subject's report and the court's documents (none on file).
+    let overdue: Vec<&str> = late
+        .tasks
+        .iter()
+        .filter(|t| t.status == "overdue")
+        .map(|t| t.rule_id.as_str())
+        .collect();
+    assert_eq!(overdue, vec!["L-1.documents", "L-1.report"]);
+    assert_eq!(late.overdue, 2);
     // The subject reports: the clock is done and leaves the digest.
     input.id = Some(case.id.clone());
     input.status = Some(CaseStatus::Reported);

@@ -251,6 +251,23 @@ async fn offline_sites_converge_on_the_master_within_their_scopes() {
     let mut status_edit = edit.clone();
     status_edit.sentence_end = shared.sentence_end.clone();
     status_edit.status = Some(CaseStatus::Revoked);
+    // L-9: the district records the court's ruling first; the document replicates like any record.
+    district
+        .lock()
+        .save_document(
+            &admin,
+            jiceng_core::casefile::DocumentInput {
+                id: None,
+                case_id: shared.id.clone(),
+                doc_type: jiceng_core::casefile::DocumentType::RevocationRuling,
+                doc_no: "（2026）京0101刑更12号".into(),
+                counterpart: "示范区人民法院".into(),
+                dated_on: "2026-06-01".into(),
+                time_of_day: String::new(),
+                note: String::new(),
+            },
+        )
+        .unwrap();
     district.lock().save_case(&admin, status_edit).unwrap();
 
     // Offline sync fails softly and says so.

@@ -218,6 +218,10 @@ impl Store {
         let compliance = self.compliance_of(&case, &entries)?;
         let discipline =
             crate::supervision::discipline_status(&entries, &self.supervision_rules()?);
+        let persons = self.persons_of(id)?;
+        let plan = self.plan_of(id)?;
+        let file_checks =
+            crate::casefile::file_checks(case.status, &case.sex, &persons, plan.as_ref());
         Ok(CaseDetail {
             case,
             checkins,
@@ -229,6 +233,10 @@ impl Store {
             assessments: self.assessments_of(id)?,
             access_log: self.access_log_of(id)?,
             conflicts: self.conflicts_of(id)?,
+            file_checks,
+            persons,
+            plan,
+            documents: self.documents_of(id)?,
         })
     }
 
@@ -308,6 +316,9 @@ impl Store {
             Some(case) => {
                 let today = shanghai::today(self.corrected_wall_millis()?);
                 lifecycle::check_transition(case.status, status, end, today)?;
+                if status != case.status {
+                    self.refuse_without_documents(case, status)?;
+                }
             }
             None if !lifecycle::may_start_in(status) => {
                 return Err(CoreError::invalid(
@@ -412,6 +423,35 @@ impl Store {
         ];
         self.write_row(&user.user_id, case_table()?, &id, &org_unit_id, &changes)?;
         self.case_by_id(&id)?.ok_or(CoreError::NotFound("case"))
+    }
+
+    /// C-17, L-9, L-10: an ending rests on documents on file (core::casefile::documents_missing_for).
+    fn refuse_without_documents(&self, case: &CaseRecord, to: CaseStatus) -> Result<()> {
+        let on_file: Vec<_> = self
+            .documents_of(&case.id)?
+            .into_iter()
+            .map(|d| d.doc_type)
+            .collect();
+        let Some((missing, rule)) = crate::casefile::documents_missing_for(to, case.kind, &on_file)
+        else {
+            return Ok(());
+        };
+        let zh: Vec<&str> = missing.iter().map(|d| d.label_zh()).collect();
+        let en: Vec<&str> = missing.iter().map(|d| d.code()).collect();
+        let (joiner_zh, joiner_en) = if to == CaseStatus::Released {
+            ("、", " and ")
+        } else {
+            ("或", " or ")
+        };
+        Err(CoreError::invalid(
+            "status",
+            format!("{rule}: record {} first", en.join(joiner_en)),
+            format!(
+                "请先登记{}（{rule}），再将案件改为“{}”。",
+                zh.join(joiner_zh),
+                lifecycle::status_label_zh(to)
+            ),
+        ))
     }
 
     fn refuse_duplicate_active_case(&self, id_number: &str, own_id: Option<&str>) -> Result<()> {
@@ -611,7 +651,7 @@ fn display_value(value: &serde_json::Value) -> String {
 
 impl Store {
     /// Every version of every field, oldest first (DOMAIN.md: every change keeps who, where, when).
-    fn history_of(&self, row: &RowVersions) -> Result<Vec<FieldChange>> {
+    pub(super) fn history_of(&self, row: &RowVersions) -> Result<Vec<FieldChange>> {
         let own_site = self.identity()?.map(|i| i.site_id).unwrap_or_default();
         let mut names: std::collections::HashMap<String, String> = std::collections::HashMap::new();
         let mut changes = Vec::new();

@@ -6,6 +6,7 @@
 
 pub mod appeals;
 mod assessments;
+mod casefile;
 mod cases;
 mod directory;
 mod entries;
@@ -83,6 +84,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (
         10,
         include_str!("../../../schema/migrations/0010_person_merge.sql"),
+    ),
+    (
+        11,
+        include_str!("../../../schema/migrations/0011_case_file.sql"),
     ),
 ];
 

@@ -3,6 +3,7 @@
 
 use super::rules::engine;
 use super::Store;
+use crate::casefile::{DocumentRecord, DocumentType};
 use crate::deadlines::{Engine, Moment, Task, TaskStatus, WindowKind};
 use crate::error::{CoreError, Result};
 use crate::model::{
@@ -70,24 +71,76 @@ impl Store {
 
     /// The clocks of one case (done ones included).
     pub fn case_tasks(&self, case: &CaseRecord, today: NaiveDate) -> Result<Vec<CaseTask>> {
-        if crate::lifecycle::is_final(case.status) || case.deleted {
+        let released = case.status == CaseStatus::Released;
+        if case.deleted || (crate::lifecycle::is_final(case.status) && !released) {
             return Ok(Vec::new());
         }
         let engine = engine()?;
+        let documents = self.documents_of(&case.id)?;
         let mut out = Vec::new();
+        let mut add_at = |rule_id: &str, trigger: Moment, done: Option<Moment>| -> Result<()> {
+            let task = engine
+                .task(rule_id, trigger, done, Moment::Day(today))
+                .map_err(|e| CoreError::Corrupt(format!("{rule_id}: {e}")))?;
+            out.push(to_case_task(engine, case, task)?);
+            Ok(())
+        };
+        if released {
+            // L-10 / C-18: after the release, the certificate and the notices are still owed.
+            if let Some(end) = shanghai::parse_date(&case.sentence_end) {
+                let done = all_on_file(&documents, &crate::casefile::RELEASE_PAPERWORK);
+                add_at("L-10.release", Moment::Day(end), done.map(Moment::Day))?;
+            }
+            return Ok(out);
+        }
+        // L-9: the court's and the deciding organ's clocks on what the office proposed, until their
+        // answer is on file.
+        for (proposal, answer, rule_id) in [
+            (
+                DocumentType::RevocationProposal,
+                DocumentType::RevocationRuling,
+                "L-9.revocation_ruling",
+            ),
+            (
+                DocumentType::CommittalProposal,
+                DocumentType::CommittalDecision,
+                "L-9.committal_decision",
+            ),
+            (
+                DocumentType::ArrestRequest,
+                DocumentType::ArrestRuling,
+                "L-9.arrest_ruling",
+            ),
+        ] {
+            for sent in documents.iter().filter(|d| d.doc_type == proposal) {
+                let Some(day) = shanghai::parse_date(&sent.dated_on) else {
+                    continue;
+                };
+                let trigger = match shanghai::at_time(day, &sent.time_of_day) {
+                    Some(at) => Moment::At(at),
+                    None => Moment::Day(day),
+                };
+                let done = documents
+                    .iter()
+                    .filter(|d| d.doc_type == answer && d.dated_on >= sent.dated_on)
+                    .filter_map(|d| shanghai::parse_date(&d.dated_on))
+                    .min();
+                add_at(rule_id, trigger, done.map(Moment::Day))?;
+            }
+        }
         let mut add =
             |rule_id: &str, trigger: NaiveDate, done_on: Option<NaiveDate>| -> Result<()> {
-                let task = engine
-                    .task(
-                        rule_id,
-                        Moment::Day(trigger),
-                        done_on.map(Moment::Day),
-                        Moment::Day(today),
-                    )
-                    .map_err(|e| CoreError::Corrupt(format!("{rule_id}: {e}")))?;
-                out.push(to_case_task(engine, case, task)?);
-                Ok(())
+                add_at(rule_id, Moment::Day(trigger), done_on.map(Moment::Day))
             };
+        // L-1: the deciding organ sends the documents within 10 days of the judgment taking effect.
+        if let Some(effective) = shanghai::parse_date(&case.judgment_effective_on) {
+            let received = documents
+                .iter()
+                .filter(|d| d.doc_type.is_sentencing_document())
+                .filter_map(|d| shanghai::parse_date(&d.dated_on))
+                .min();
+            add("L-1.documents", effective, received)?;
+        }
         // L-1: subjects of 管制, 缓刑, 假释 report within 10 days of the judgment or ruling taking effect.
         if let Some(effective) = shanghai::parse_date(&case.judgment_effective_on) {
             if case.kind != CaseKind::TemporaryOutside {
@@ -101,7 +154,15 @@ impl Store {
         if let Some(end) = shanghai::parse_date(&case.sentence_end) {
             if case.status == CaseStatus::InCorrection {
                 // C-17: self-appraisal, review meeting and appraisal within the 30 days before the end.
-                add("C-17.appraisal", end, None)?;
+                let appraised = all_on_file(
+                    &documents,
+                    &[
+                        DocumentType::SelfAppraisal,
+                        DocumentType::ReviewMeeting,
+                        DocumentType::Appraisal,
+                    ],
+                );
+                add("C-17.appraisal", end, appraised)?;
                 // L-10 / C-18: release announced when the period ends.
                 add("L-10.release", end, None)?;
             }
@@ -342,6 +403,21 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// The day the last of `needed` came on file, once all of them are.
+fn all_on_file(documents: &[DocumentRecord], needed: &[DocumentType]) -> Option<NaiveDate> {
+    needed
+        .iter()
+        .map(|t| {
+            documents
+                .iter()
+                .filter(|d| d.doc_type == *t)
+                .filter_map(|d| shanghai::parse_date(&d.dated_on))
+                .min()
+        })
+        .collect::<Option<Vec<NaiveDate>>>()
+        .and_then(|days| days.into_iter().max())
 }
 
 fn window(kind: WindowKind, day: NaiveDate) -> Result<crate::deadlines::Window> {

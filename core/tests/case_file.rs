@@ -1,0 +1,602 @@
+//! The case file beyond the basics: people (C-7, C-8, L-4, C-22), plan and agreement (C-8, C-9), and
+//! the legal documents with the clocks and endings that rest on them (L-1, L-9, C-17, C-18, L-10).
+
+mod common_setup;
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use common_setup::{identity, office_store};
+use jiceng_core::casefile::{
+    CasePlanInput, CheckSeverity, DocumentInput, DocumentType, GuarantorKind, PersonInput,
+    PersonRole, TeamRole,
+};
+use jiceng_core::model::{CaseInput, CaseKind, CaseRecord, CaseStatus, SessionUser};
+use jiceng_core::store::Store;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+fn at(day: &str, hh: u32, mm: u32) -> u64 {
+    let d = NaiveDate::parse_from_str(day, "%Y-%m-%d").unwrap();
+    jiceng_core::shanghai::offset()
+        .from_local_datetime(&d.and_hms_opt(hh, mm, 0).unwrap())
+        .single()
+        .unwrap()
+        .with_timezone(&Utc)
+        .timestamp_millis() as u64
+}
+
+fn day(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+}
+
+/// A GB 11643 number born 1990-03-07; an even sequence digit gives a woman.
+fn id_number(seq: u32) -> String {
+    let body = format!("11010119900307{seq:03}");
+    let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = body
+        .chars()
+        .zip(weights)
+        .map(|(c, w)| c.to_digit(10).unwrap() * w)
+        .sum();
+    format!("{body}{}", b"10X98765432"[(sum % 11) as usize] as char)
+}
+
+struct Office {
+    store: Store,
+    user: SessionUser,
+    clock: Arc<AtomicU64>,
+}
+
+impl Office {
+    fn new(site: &str, now: u64) -> Office {
+        let (store, user) = office_store(site);
+        let clock = Arc::new(AtomicU64::new(now));
+        let wall = clock.clone();
+        let store = store.with_clock(Arc::new(move || wall.load(Ordering::SeqCst)));
+        Office { store, user, clock }
+    }
+
+    fn set_now(&self, millis: u64) {
+        self.clock.store(millis, Ordering::SeqCst);
+    }
+
+    fn case(&mut self, name: &str, seq: u32, status: CaseStatus, end: &str) -> CaseRecord {
+        let input = CaseInput {
+            id: None,
+            name: name.into(),
+            id_number: id_number(seq),
+            kind: CaseKind::Probation,
+            sentence_start: "2026-01-10".into(),
+            sentence_end: end.into(),
+            org_unit_id: None,
+            status: Some(status),
+            judgment_effective_on: None,
+            reported_on: None,
+            supervision_level: None,
+            sealed_minor: None,
+            address: None,
+        };
+        self.store.save_case(&self.user, input).unwrap()
+    }
+
+    fn person(
+        &mut self,
+        case: &CaseRecord,
+        role: PersonRole,
+        team_role: Option<TeamRole>,
+        name: &str,
+        sex: &str,
+    ) -> jiceng_core::casefile::PersonRecord {
+        self.store
+            .save_person(
+                &self.user,
+                PersonInput {
+                    id: None,
+                    case_id: case.id.clone(),
+                    role,
+                    team_role,
+                    name: name.into(),
+                    sex: sex.into(),
+                    relation: String::new(),
+                    phone: String::new(),
+                    work_unit: String::new(),
+                    note: String::new(),
+                },
+            )
+            .unwrap()
+    }
+
+    fn document(
+        &mut self,
+        case: &CaseRecord,
+        doc_type: DocumentType,
+        on: &str,
+        time: &str,
+    ) -> jiceng_core::error::Result<jiceng_core::casefile::DocumentRecord> {
+        self.store.save_document(
+            &self.user,
+            DocumentInput {
+                id: None,
+                case_id: case.id.clone(),
+                doc_type,
+                doc_no: String::new(),
+                counterpart: String::new(),
+                dated_on: on.into(),
+                time_of_day: time.into(),
+                note: String::new(),
+            },
+        )
+    }
+
+    fn set_status(
+        &mut self,
+        case: &CaseRecord,
+        status: CaseStatus,
+    ) -> jiceng_core::error::Result<()> {
+        let input = CaseInput {
+            id: Some(case.id.clone()),
+            name: case.name.clone(),
+            id_number: case.id_number.clone(),
+            kind: case.kind,
+            sentence_start: case.sentence_start.clone(),
+            sentence_end: case.sentence_end.clone(),
+            org_unit_id: None,
+            status: Some(status),
+            judgment_effective_on: None,
+            reported_on: None,
+            supervision_level: None,
+            sealed_minor: None,
+            address: None,
+        };
+        self.store.save_case(&self.user, input).map(|_| ())
+    }
+
+    fn task(&self, case: &CaseRecord, rule_id: &str, today: &str) -> Vec<(String, String)> {
+        let case = self.store.get_case(&self.user, &case.id).unwrap().case;
+        self.store
+            .case_tasks(&case, day(today))
+            .unwrap()
+            .into_iter()
+            .filter(|t| t.rule_id == rule_id)
+            .map(|t| (t.due_date, t.status))
+            .collect()
+    }
+}
+
+#[test]
+fn l4_c8_c22_c7_the_team_of_a_female_subject_needs_a_woman_and_the_file_names_what_is_missing() {
+    let mut office = Office::new("site-a", at("2026-06-01", 10, 0));
+    // Sequence digit 002 is even: the subject is a woman.
+    let case = office.case("欧阳𪚥", 2, CaseStatus::InCorrection, "2027-01-31");
+    assert_eq!(case.sex, "female");
+    let detail = office.store.get_case(&office.user, &case.id).unwrap();
+    let rules: Vec<&str> = detail
+        .file_checks
+        .iter()
+        .map(|c| c.rule_ref.as_str())
+        .collect();
+    assert_eq!(rules, vec!["C-8", "C-8", "C-9", "C-22", "C-7"]);
+
+    for (seat, name) in [
+        (TeamRole::GovernanceHead, "王主任"),
+        (TeamRole::PoliceOfficer, "李警官"),
+        (TeamRole::LiaisonCadre, "赵干部"),
+        (TeamRole::LocalResponsible, "钱书记"),
+    ] {
+        office.person(&case, PersonRole::TeamMember, Some(seat), name, "male");
+    }
+    let husband = office.person(&case, PersonRole::Family, None, "孙𠀀", "male");
+    office.person(
+        &case,
+        PersonRole::TeamMember,
+        Some(TeamRole::FamilyMember),
+        "孙𠀀",
+        "male",
+    );
+    office.person(&case, PersonRole::Volunteer, None, "周志愿", "male");
+    let checks = office
+        .store
+        .get_case(&office.user, &case.id)
+        .unwrap()
+        .file_checks;
+    let l4 = checks
+        .iter()
+        .find(|c| c.rule_ref == "L-4")
+        .expect("an all-male team for a woman is named (L-4)");
+    assert_eq!(l4.severity, CheckSeverity::Required);
+    assert!(!checks
+        .iter()
+        .any(|c| c.rule_ref == "C-22" || c.rule_ref == "C-7"));
+
+    // A woman joins the team: L-4 is satisfied. A team member without sex is refused (L-4 needs it).
+    let mut no_sex = PersonInput {
+        id: None,
+        case_id: case.id.clone(),
+        role: PersonRole::TeamMember,
+        team_role: Some(TeamRole::Other),
+        name: "吴社工".into(),
+        sex: String::new(),
+        relation: String::new(),
+        phone: String::new(),
+        work_unit: String::new(),
+        note: String::new(),
+    };
+    let err = office
+        .store
+        .save_person(&office.user, no_sex.clone())
+        .unwrap_err();
+    assert!(err.message_zh().contains("性别"), "{}", err.message_zh());
+    no_sex.sex = "female".into();
+    office.store.save_person(&office.user, no_sex).unwrap();
+
+    // C-8 plan and C-9 agreement with the husband as the direct relative who signs.
+    office
+        .store
+        .save_plan(
+            &office.user,
+            CasePlanInput {
+                case_id: case.id.clone(),
+                plan_text: "普管：每周电话报告，每月书面报告".into(),
+                made_on: "2026-05-20".into(),
+                made_with_police: true,
+                agreement_signed_on: "2026-05-21".into(),
+                guarantor_person_id: Some(husband.id.clone()),
+                guarantor_kind: Some(GuarantorKind::DirectRelative),
+            },
+        )
+        .unwrap();
+    let detail = office.store.get_case(&office.user, &case.id).unwrap();
+    assert!(
+        detail.file_checks.is_empty(),
+        "complete file: {:?}",
+        detail.file_checks
+    );
+    assert_eq!(detail.persons.len(), 8);
+    assert!(detail.persons.iter().any(|p| p.name == "孙𠀀"));
+
+    // The signer cannot be removed from the file while the agreement names them; removal is reversible.
+    let err = office
+        .store
+        .set_person_deleted(&office.user, &husband.id, true)
+        .unwrap_err();
+    assert!(err.message_zh().contains("签订人"));
+    let volunteer = detail
+        .persons
+        .iter()
+        .find(|p| p.role == PersonRole::Volunteer)
+        .unwrap()
+        .clone();
+    office
+        .store
+        .set_person_deleted(&office.user, &volunteer.id, true)
+        .unwrap();
+    let checks = office
+        .store
+        .get_case(&office.user, &case.id)
+        .unwrap()
+        .file_checks;
+    assert_eq!(checks.len(), 1);
+    assert_eq!(checks[0].rule_ref, "C-22");
+    office
+        .store
+        .set_person_deleted(&office.user, &volunteer.id, false)
+        .unwrap();
+    assert!(office
+        .store
+        .get_case(&office.user, &case.id)
+        .unwrap()
+        .file_checks
+        .is_empty());
+}
+
+#[test]
+fn c9_an_agreement_is_whole_and_a_relative_signs_as_a_relative() {
+    let mut office = Office::new("site-a", at("2026-06-01", 10, 0));
+    let case = office.case("司马懿", 1, CaseStatus::InCorrection, "2027-01-31");
+    let cadre = office.person(
+        &case,
+        PersonRole::TeamMember,
+        Some(TeamRole::LiaisonCadre),
+        "赵干部",
+        "male",
+    );
+    let plan = |signer: Option<String>, kind: Option<GuarantorKind>, signed: &str| CasePlanInput {
+        case_id: case.id.clone(),
+        plan_text: "方案".into(),
+        made_on: "2026-05-20".into(),
+        made_with_police: false,
+        agreement_signed_on: signed.into(),
+        guarantor_person_id: signer,
+        guarantor_kind: kind,
+    };
+    // Half an agreement is refused.
+    let err = office
+        .store
+        .save_plan(&office.user, plan(None, None, "2026-05-21"))
+        .unwrap_err();
+    assert!(err.message_zh().contains("同时填写"));
+    // A team cadre cannot sign "as a direct relative".
+    let err = office
+        .store
+        .save_plan(
+            &office.user,
+            plan(
+                Some(cadre.id.clone()),
+                Some(GuarantorKind::DirectRelative),
+                "2026-05-21",
+            ),
+        )
+        .unwrap_err();
+    assert!(err.message_zh().contains("亲属"));
+    // Signing for the village committee is fine; a future date is not.
+    let err = office
+        .store
+        .save_plan(
+            &office.user,
+            plan(
+                Some(cadre.id.clone()),
+                Some(GuarantorKind::Committee),
+                "2026-06-02",
+            ),
+        )
+        .unwrap_err();
+    assert!(err.message_zh().contains("晚于今天"));
+    let saved = office
+        .store
+        .save_plan(
+            &office.user,
+            plan(Some(cadre.id), Some(GuarantorKind::Committee), "2026-05-21"),
+        )
+        .unwrap();
+    assert_eq!(saved.guarantor_kind, Some(GuarantorKind::Committee));
+}
+
+#[test]
+fn c17_release_waits_for_the_appraisal_documents_then_l10_asks_for_the_certificate_and_notices() {
+    let mut office = Office::new("site-a", at("2026-12-10", 9, 0));
+    let case = office.case("陈十三", 1, CaseStatus::InCorrection, "2026-12-31");
+    // C-17's window opens 30 days before the end: the task is open until the three documents are in.
+    assert_eq!(
+        office.task(&case, "C-17.appraisal", "2026-12-10"),
+        vec![("2026-12-31".to_string(), "due".to_string())]
+    );
+    office
+        .document(&case, DocumentType::SelfAppraisal, "2026-12-08", "")
+        .unwrap();
+    office
+        .document(&case, DocumentType::ReviewMeeting, "2026-12-09", "")
+        .unwrap();
+    office.set_now(at("2027-01-04", 9, 0));
+    let err = office
+        .set_status(&case, CaseStatus::Released)
+        .expect_err("no appraisal yet");
+    assert!(
+        err.message_zh().contains("鉴定意见"),
+        "{}",
+        err.message_zh()
+    );
+    assert!(err.message_zh().contains("C-17"));
+    office
+        .document(&case, DocumentType::Appraisal, "2026-12-10", "")
+        .unwrap();
+    assert_eq!(
+        office.task(&case, "C-17.appraisal", "2027-01-04"),
+        vec![("2026-12-31".to_string(), "done".to_string())]
+    );
+    office.set_status(&case, CaseStatus::Released).unwrap();
+
+    // Released: the certificate and the three notices are still owed (L-10), overdue since 12-31 + the
+    // holiday extension (2027 is beyond the known calendar, so only weekends move it).
+    let owed = office.task(&case, "L-10.release", "2027-01-04");
+    assert_eq!(owed.len(), 1);
+    assert_eq!(owed[0].1, "overdue");
+    for doc in [
+        DocumentType::ReleaseAnnouncement,
+        DocumentType::ReleaseCertificate,
+        DocumentType::NoticeCourt,
+        DocumentType::NoticeProcuratorate,
+    ] {
+        office.document(&case, doc, "2027-01-04", "").unwrap();
+    }
+    assert_eq!(
+        office.task(&case, "L-10.release", "2027-01-04")[0].1,
+        "overdue"
+    );
+    office
+        .document(&case, DocumentType::NoticePolice, "2027-01-04", "")
+        .unwrap();
+    assert_eq!(
+        office.task(&case, "L-10.release", "2027-01-04")[0].1,
+        "done"
+    );
+    // The documents an ended case rests on cannot be deleted.
+    let appraisal = office
+        .store
+        .get_case(&office.user, &case.id)
+        .unwrap()
+        .documents
+        .into_iter()
+        .find(|d| d.doc_type == DocumentType::Appraisal)
+        .unwrap();
+    assert!(office
+        .store
+        .set_document_deleted(&office.user, &appraisal.id, true)
+        .is_err());
+}
+
+#[test]
+fn l9_the_court_rules_on_arrest_within_48_hours_and_on_revocation_within_30_days() {
+    let mut office = Office::new("site-a", at("2026-09-29", 18, 0));
+    let case = office.case("钱十四", 1, CaseStatus::InCorrection, "2027-06-30");
+    // The arrest request needs its hour: the 48 hours count from it.
+    let err = office
+        .document(&case, DocumentType::ArrestRequest, "2026-09-29", "")
+        .unwrap_err();
+    assert!(err.message_zh().contains("四十八小时"));
+    assert!(office
+        .document(&case, DocumentType::ArrestRequest, "2026-09-29", "25:00")
+        .is_err());
+    office
+        .document(&case, DocumentType::ArrestRequest, "2026-09-29", "16:30")
+        .unwrap();
+    // 48 hours from 09-29 16:30 end on 10-01 16:30.
+    assert_eq!(
+        office.task(&case, "L-9.arrest_ruling", "2026-09-30")[0].0,
+        "2026-10-01"
+    );
+    office
+        .document(&case, DocumentType::RevocationProposal, "2026-09-20", "")
+        .unwrap();
+    // 30 days from 09-20 end on 10-20, a Tuesday.
+    assert_eq!(
+        office.task(&case, "L-9.revocation_ruling", "2026-10-21"),
+        vec![("2026-10-20".to_string(), "overdue".to_string())]
+    );
+    // Revocation rests on the ruling: refused until it is on file.
+    office.set_now(at("2026-10-22", 9, 0));
+    let err = office
+        .set_status(&case, CaseStatus::Revoked)
+        .expect_err("no ruling yet");
+    assert!(err.message_zh().contains("撤销缓刑（假释）裁定书"));
+    office
+        .document(&case, DocumentType::RevocationRuling, "2026-10-22", "")
+        .unwrap();
+    assert_eq!(
+        office.task(&case, "L-9.revocation_ruling", "2026-10-22")[0].1,
+        "done"
+    );
+    office.set_status(&case, CaseStatus::Revoked).unwrap();
+}
+
+#[test]
+fn l1_documents_clock_runs_from_the_judgment_and_closes_on_the_first_sentencing_document() {
+    let mut office = Office::new("site-a", at("2026-10-06", 9, 0));
+    let input = CaseInput {
+        id: None,
+        name: "冯十二".into(),
+        id_number: id_number(1),
+        kind: CaseKind::Probation,
+        sentence_start: "2026-10-01".into(),
+        sentence_end: "2027-09-30".into(),
+        org_unit_id: None,
+        status: None,
+        judgment_effective_on: Some("2026-09-25".into()),
+        reported_on: None,
+        supervision_level: None,
+        sealed_minor: None,
+        address: None,
+    };
+    let case = office.store.save_case(&office.user, input).unwrap();
+    // Ten days from 09-25 end on 10-05, inside the National Day holiday: the period runs to 10-08 (L-0).
+    assert_eq!(
+        office.task(&case, "L-1.documents", "2026-10-06"),
+        vec![("2026-10-08".to_string(), "due_soon".to_string())]
+    );
+    // An intake talk is not a sentencing document; the judgment is.
+    office
+        .document(&case, DocumentType::IntakeTalk, "2026-10-06", "")
+        .unwrap();
+    assert_eq!(
+        office.task(&case, "L-1.documents", "2026-10-06")[0].1,
+        "due_soon"
+    );
+    office
+        .document(&case, DocumentType::Judgment, "2026-10-06", "")
+        .unwrap();
+    assert_eq!(
+        office.task(&case, "L-1.documents", "2026-10-06")[0].1,
+        "done"
+    );
+    // A document dated in the future is refused.
+    assert!(office
+        .document(&case, DocumentType::ExecutionNotice, "2026-10-07", "")
+        .is_err());
+}
+
+#[test]
+fn c8_two_laptops_edit_the_plan_offline_field_by_field_and_documents_keep_their_history() {
+    let mut a = Office::new("laptop-a", at("2026-06-01", 10, 0));
+    let case = a.case("李四", 1, CaseStatus::InCorrection, "2027-01-31");
+    let mut b = Store::open_in_memory()
+        .unwrap()
+        .with_clock(Arc::new(|| at("2026-06-01", 11, 0)));
+    b.set_identity(&identity("laptop-b")).unwrap();
+    b.apply_remote(&a.store.own_log().unwrap(), 0).unwrap();
+    let user_b = b.login("officer", "password-1").unwrap();
+    let plan = CasePlanInput {
+        case_id: case.id.clone(),
+        plan_text: "每周电话报告".into(),
+        made_on: "2026-05-20".into(),
+        made_with_police: false,
+        agreement_signed_on: String::new(),
+        guarantor_person_id: None,
+        guarantor_kind: None,
+    };
+    a.store.save_plan(&a.user, plan.clone()).unwrap();
+    b.apply_remote(&a.store.own_log().unwrap(), 0).unwrap();
+    // Offline: laptop A rewrites the plan text, laptop B ticks "made with the police".
+    a.store
+        .save_plan(
+            &a.user,
+            CasePlanInput {
+                plan_text: "每周当面报告".into(),
+                ..plan.clone()
+            },
+        )
+        .unwrap();
+    b.save_plan(
+        &user_b,
+        CasePlanInput {
+            made_with_police: true,
+            ..plan
+        },
+    )
+    .unwrap();
+    a.store.apply_remote(&b.own_log().unwrap(), 0).unwrap();
+    b.apply_remote(&a.store.own_log().unwrap(), 0).unwrap();
+    for (store, user) in [(&a.store, &a.user), (&b, &user_b)] {
+        let detail = store.get_case(user, &case.id).unwrap();
+        let plan = detail.plan.expect("one plan");
+        assert_eq!(
+            (plan.plan_text.as_str(), plan.made_with_police),
+            ("每周当面报告", true)
+        );
+        assert!(detail.conflicts.is_empty());
+    }
+
+    // A document corrected later keeps both versions of its number, with who and where.
+    let doc = a
+        .document(&case, DocumentType::Judgment, "2026-05-01", "")
+        .unwrap();
+    a.store
+        .save_document(
+            &a.user,
+            DocumentInput {
+                id: Some(doc.id.clone()),
+                case_id: case.id.clone(),
+                doc_type: DocumentType::Judgment,
+                doc_no: "（2026）京0101刑初88号".into(),
+                counterpart: "示范区人民法院".into(),
+                dated_on: "2026-05-01".into(),
+                time_of_day: String::new(),
+                note: String::new(),
+            },
+        )
+        .unwrap();
+    let history = a
+        .store
+        .record_history(&a.user, "corr_document", &doc.id)
+        .unwrap();
+    let numbers: Vec<&str> = history
+        .iter()
+        .filter(|h| h.field == "doc_no")
+        .map(|h| h.value.as_str())
+        .collect();
+    assert_eq!(numbers, vec!["", "（2026）京0101刑初88号"]);
+    assert!(history
+        .iter()
+        .all(|h| h.own_site && h.user_name == "矫正专干"));
+    assert!(a
+        .store
+        .record_history(&a.user, "corr_case_secret", &doc.id)
+        .is_err());
+}
