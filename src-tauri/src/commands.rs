@@ -57,7 +57,7 @@ pub type CmdResult<T> = Result<T, UiError>;
 
 /// Runs `f` on the blocking pool with the store locked, so SQLite work and password hashing never
 /// stall the window's event loop.
-async fn with_store<T, F>(app: &AppHandle, f: F) -> CmdResult<T>
+pub(crate) async fn with_store<T, F>(app: &AppHandle, f: F) -> CmdResult<T>
 where
     T: Send + 'static,
     F: FnOnce(&mut Store) -> Result<T, CoreError> + Send + 'static,
@@ -72,7 +72,7 @@ where
     .map_err(UiError::internal)?
 }
 
-fn current(state: &AppState) -> CmdResult<SessionUser> {
+pub(crate) fn current(state: &AppState) -> CmdResult<SessionUser> {
     state.session().clone().ok_or_else(UiError::not_logged_in)
 }
 

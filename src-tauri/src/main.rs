@@ -7,6 +7,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
+mod commands_casefile;
 mod state;
 mod sync_task;
 
@@ -56,6 +57,12 @@ fn main() {
             commands::decide_leave,
             commands::record_leave_return,
             commands::add_assessment,
+            commands_casefile::save_person,
+            commands_casefile::set_person_deleted,
+            commands_casefile::save_plan,
+            commands_casefile::save_document,
+            commands_casefile::set_document_deleted,
+            commands_casefile::record_history,
             commands::sync_status,
             commands::sync_now,
             commands::set_sync_interval,

@@ -351,6 +351,72 @@ async fn drive(
         return Err("row not found".into());
     }
     wd.wait_for("[data-testid=case-detail]", WAIT).await?;
+
+    // Intake (C-3, L-1): the judgment received from the court goes on file.
+    add_document(wd, "judgment", None, "（2025）京0101刑初1024号").await?;
+    // The subject reports (C-5) and the correction begins: the lifecycle through the form, which offers
+    // only the legal next statuses.
+    for (status, label) in [("reported", "已报到"), ("in_correction", "在矫")] {
+        set_status(wd, status, label).await?;
+    }
+    // The case file (C-7, C-8, C-9): the father, the plan and the agreement he signs.
+    wd.click_css("[data-testid=person-add]").await?;
+    wd.wait_for("[data-testid=person-dialog]", WAIT).await?;
+    wd.type_into("input[data-testid=person-name]", "赵𠀀福")
+        .await?;
+    wd.click_css("[data-testid=person-sex-male]").await?;
+    wd.type_into("input[data-testid=person-relation]", "父亲")
+        .await?;
+    wd.type_into("input[data-testid=person-phone]", "13800138000")
+        .await?;
+    wd.click_css("[data-testid=person-save]").await?;
+    wd.wait_until(
+        "[...document.querySelectorAll('[data-testid=person-row-name]')].some(e => e.textContent === '赵𠀀福')",
+        WAIT,
+    )
+    .await?;
+    wd.click_css("[data-testid=plan-edit]").await?;
+    wd.wait_for("[data-testid=plan-dialog]", WAIT).await?;
+    wd.type_into(
+        "textarea[data-testid=plan-text-input]",
+        "普管：每周电话报告一次，每月书面报告一次；每月参加公益劳动和集中教育。",
+    )
+    .await?;
+    let today_text = (chrono::Utc::now() + chrono::Duration::hours(8))
+        .date_naive()
+        .format("%Y-%m-%d")
+        .to_string();
+    for picker in ["plan-made-on", "plan-agreement-date"] {
+        wd.type_into(&format!("[data-testid={picker}] input"), &today_text)
+            .await?;
+        wd.press_enter(&format!("[data-testid={picker}] input"))
+            .await?;
+    }
+    wd.click_css("[data-testid=plan-guarantor]").await?;
+    wd.click_css("[data-testid^=plan-guarantor-0]").await?;
+    wd.click_css("[data-testid=plan-guarantor-kind]").await?;
+    wd.click_css("[data-testid=plan-guarantor-kind-direct_relative]")
+        .await?;
+    wd.click_css("[data-testid=plan-save]").await?;
+    wd.wait_until(
+        &format!("(document.querySelector('[data-testid=plan-agreement-on]')||{{}}).textContent === '{today_text}'"),
+        WAIT,
+    )
+    .await?;
+    // The file names what is still missing: no team yet (C-8) — a check, not a refusal.
+    wd.wait_until(
+        "[...document.querySelectorAll('[data-testid=file-check]')].some(e => e.dataset.rule === 'C-8' && e.dataset.severity === 'required')",
+        WAIT,
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_millis(3000)).await;
+    wd.script(
+        "document.querySelector('[data-testid=casefile-section]').scrollIntoView();",
+        serde_json::json!([]),
+    )
+    .await?;
+    wd.screenshot(&shots.join("12-case-file.png")).await?;
+
     wd.click_css("[data-testid=checkin-add]").await?;
     wd.wait_for("[data-testid=checkin-dialog]", WAIT).await?;
     wd.type_into(
@@ -365,13 +431,39 @@ async fn drive(
     )
     .await?;
     // A labour entry (C-10): the dialog opens on 社会公益劳动 with two hours.
-    wd.click_css("[data-testid=entry-add]").await?;
-    wd.wait_for("[data-testid=entry-dialog]", WAIT).await?;
-    wd.type_into("[data-testid=entry-note] textarea", "社区环境整治")
+    // A month of it (October 2026, inside the period): two working days of labour (C-10) and one
+    // two-hour group education (C-11) make the month compliant.
+    for (n, (kind, on, minutes, note)) in [
+        ("labour", "2026-10-12", "480", "社区环境整治"),
+        ("labour", "2026-10-19", "480", "敬老院帮扶"),
+        ("group_education", "2026-10-15", "120", "法治教育讲座"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        wd.click_css("[data-testid=entry-add]").await?;
+        wd.wait_for("[data-testid=entry-dialog]", WAIT).await?;
+        wd.click_css("[data-testid=entry-kind]").await?;
+        wd.click_css(&format!("[data-testid=entry-kind-{kind}]"))
+            .await?;
+        wd.type_into("[data-testid=entry-date] input", on).await?;
+        wd.press_enter("[data-testid=entry-date] input").await?;
+        wd.type_into("[data-testid=entry-minutes] input", minutes)
+            .await?;
+        wd.type_into("[data-testid=entry-note] textarea", note)
+            .await?;
+        wd.click_css("[data-testid=entry-save]").await?;
+        wd.wait_until(
+            &format!(
+                "document.querySelectorAll('[data-testid=entry-row-kind]').length === {}",
+                n + 1
+            ),
+            WAIT,
+        )
         .await?;
-    wd.click_css("[data-testid=entry-save]").await?;
+    }
     wd.wait_until(
-        "document.querySelectorAll('[data-testid=entry-row-kind]').length === 1",
+        "['labour', 'education'].every(k => [...document.querySelectorAll(`[data-testid=compliance-${k}]`)].some(e => e.dataset.month === '2026-10' && e.dataset.ok === 'true'))",
         WAIT,
     )
     .await?;
@@ -415,6 +507,59 @@ async fn drive(
     if !wd.text(&number).await?.starts_with('临') {
         return Err("the provisional approval has no number".into());
     }
+    // The laptop syncs; the county (the district bureau) confirms; the decision syncs back (L-5).
+    wd.click_css("[data-testid=sync-now]").await?;
+    wd.wait_until(
+        "Number(document.querySelector('[data-testid=status-pending]').dataset.pending) === 0",
+        WAIT,
+    )
+    .await?;
+    district.sync().await.map_err(|e| e.to_string())?;
+    let admin = district.login("admin");
+    let leave_id = {
+        let store = district.lock();
+        let case_id = store
+            .list_cases(
+                &admin,
+                &jiceng_core::model::CaseQuery {
+                    text: Some(name.to_string()),
+                    page: 1,
+                    page_size: 10,
+                    include_deleted: false,
+                },
+            )
+            .map_err(|e| e.to_string())?
+            .items
+            .first()
+            .ok_or("the district has not received the case")?
+            .id
+            .clone();
+        let detail = store
+            .get_case(&admin, &case_id)
+            .map_err(|e| e.to_string())?;
+        detail
+            .leaves
+            .first()
+            .ok_or("the district has not received the leave")?
+            .id
+            .clone()
+    };
+    district
+        .lock()
+        .decide_leave(
+            &admin,
+            &leave_id,
+            jiceng_core::model::LeaveDecision::Approve,
+            "县局审批同意",
+        )
+        .map_err(|e| e.to_string())?;
+    district.sync().await.map_err(|e| e.to_string())?;
+    wd.click_css("[data-testid=sync-now]").await?;
+    wd.wait_until(
+        "(document.querySelector('[data-testid=leave-status]')||{dataset:{}}).dataset.status === 'approved'",
+        WAIT,
+    )
+    .await?;
 
     // C-14: a quarterly assessment, then its A4 form in print preview.
     wd.click_css("[data-testid=assessment-add]").await?;
@@ -440,25 +585,38 @@ async fn drive(
     )
     .await?;
 
-    // The lifecycle through the form, which offers only the legal next statuses: reported → in correction
-    // → released (the period ended on 2026-11-20).
-    for (status, label) in [
-        ("reported", "已报到"),
-        ("in_correction", "在矫"),
-        ("released", "解除"),
-    ] {
-        wd.click_css("[data-testid=case-edit]").await?;
-        wd.wait_for("[data-testid=case-form]", WAIT).await?;
-        wd.click_css("[data-testid=case-form-status]").await?;
-        wd.click_css(&format!("[data-testid=case-form-status-{status}]"))
-            .await?;
-        wd.click_css("[data-testid=case-form-save]").await?;
-        wd.wait_until(
-            &format!("(document.querySelector('[data-testid=detail-field-status]')||{{}}).textContent === '{label}'"),
-            WAIT,
-        )
+    // Release (the period ended on 2026-11-20).
+    // C-17: release is refused until the self-appraisal, review meeting and appraisal are on file.
+    wd.click_css("[data-testid=case-edit]").await?;
+    wd.wait_for("[data-testid=case-form]", WAIT).await?;
+    wd.click_css("[data-testid=case-form-status]").await?;
+    wd.click_css("[data-testid=case-form-status-released]")
         .await?;
+    wd.click_css("[data-testid=case-form-save]").await?;
+    wd.wait_until(
+        "(document.querySelector('[data-testid=case-form-error]')||{}).textContent?.includes('自我鉴定')",
+        WAIT,
+    )
+    .await?;
+    wd.click_css("[data-testid=case-form-cancel]").await?;
+    for doc in ["self_appraisal", "review_meeting", "appraisal"] {
+        add_document(wd, doc, None, "").await?;
     }
+    set_status(wd, "released", "解除").await?;
+    // L-10: the certificate and the notices follow the release.
+    add_document(wd, "release_certificate", None, "京示矫解字〔2026〕7号").await?;
+    tokio::time::sleep(Duration::from_millis(3000)).await;
+    wd.script(
+        "document.querySelector('[data-testid=document-section]').scrollIntoView();",
+        serde_json::json!([]),
+    )
+    .await?;
+    wd.screenshot(&shots.join("13-documents.png")).await?;
+    wd.script(
+        "document.querySelector('[data-testid=case-detail]').scrollIntoView();",
+        serde_json::json!([]),
+    )
+    .await?;
     tokio::time::sleep(Duration::from_millis(2500)).await;
     wd.screenshot(&shots.join("11-released.png")).await?;
 
@@ -490,6 +648,54 @@ async fn drive(
     wd.screenshot(&shots.join("08-statistics.png")).await?;
     println!("e2e: enrolled, logged in, created 赵𪚥 offline, synced, found in the master, added a check-in");
     Ok(())
+}
+
+/// Records one legal document through the documents section's dialog, dated today.
+async fn add_document(
+    wd: &WebDriver,
+    doc_type: &str,
+    time: Option<&str>,
+    doc_no: &str,
+) -> Result<(), String> {
+    let before = wd.find_all("[data-testid=document-row-type]").await?.len();
+    wd.click_css("[data-testid=document-add]").await?;
+    wd.wait_for("[data-testid=document-dialog]", WAIT).await?;
+    wd.click_css("[data-testid=document-type]").await?;
+    wd.click_css(&format!("[data-testid=document-type-{doc_type}]"))
+        .await?;
+    if let Some(time) = time {
+        wd.type_into("[data-testid=document-time] input", time)
+            .await?;
+        wd.press_enter("[data-testid=document-time] input").await?;
+    }
+    if !doc_no.is_empty() {
+        wd.type_into("input[data-testid=document-no]", doc_no)
+            .await?;
+    }
+    wd.click_css("[data-testid=document-save]").await?;
+    wd.wait_until(
+        &format!(
+            "document.querySelectorAll('[data-testid=document-row-type]').length === {} && [...document.querySelectorAll('[data-testid=document-row-type]')].some(e => e.dataset.type === '{doc_type}')",
+            before + 1
+        ),
+        WAIT,
+    )
+    .await
+}
+
+/// Moves the open case to `status` through the case form and waits for the label.
+async fn set_status(wd: &WebDriver, status: &str, label: &str) -> Result<(), String> {
+    wd.click_css("[data-testid=case-edit]").await?;
+    wd.wait_for("[data-testid=case-form]", WAIT).await?;
+    wd.click_css("[data-testid=case-form-status]").await?;
+    wd.click_css(&format!("[data-testid=case-form-status-{status}]"))
+        .await?;
+    wd.click_css("[data-testid=case-form-save]").await?;
+    wd.wait_until(
+        &format!("(document.querySelector('[data-testid=detail-field-status]')||{{}}).textContent === '{label}'"),
+        WAIT,
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

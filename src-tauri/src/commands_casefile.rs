@@ -1,0 +1,84 @@
+//! Commands of the case file: people, plan and agreement, legal documents, per-record history.
+//! Thin like `commands`: translate and delegate to `jiceng-core`.
+
+use crate::commands::{current, with_store, CmdResult};
+use crate::state::AppState;
+use crate::sync_task;
+use jiceng_core::casefile::{
+    CasePlan, CasePlanInput, DocumentInput, DocumentRecord, PersonInput, PersonRecord,
+};
+use jiceng_core::model::FieldChange;
+use tauri::{AppHandle, State};
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn save_person(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    input: PersonInput,
+) -> CmdResult<PersonRecord> {
+    let user = current(&state)?;
+    let rec = with_store(&app, move |s| s.save_person(&user, input)).await?;
+    sync_task::emit_status(&app);
+    Ok(rec)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn set_person_deleted(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: String,
+    deleted: bool,
+) -> CmdResult<()> {
+    let user = current(&state)?;
+    with_store(&app, move |s| s.set_person_deleted(&user, &id, deleted)).await?;
+    sync_task::emit_status(&app);
+    Ok(())
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn save_plan(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    input: CasePlanInput,
+) -> CmdResult<CasePlan> {
+    let user = current(&state)?;
+    let rec = with_store(&app, move |s| s.save_plan(&user, input)).await?;
+    sync_task::emit_status(&app);
+    Ok(rec)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn save_document(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    input: DocumentInput,
+) -> CmdResult<DocumentRecord> {
+    let user = current(&state)?;
+    let rec = with_store(&app, move |s| s.save_document(&user, input)).await?;
+    sync_task::emit_status(&app);
+    Ok(rec)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn set_document_deleted(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: String,
+    deleted: bool,
+) -> CmdResult<()> {
+    let user = current(&state)?;
+    with_store(&app, move |s| s.set_document_deleted(&user, &id, deleted)).await?;
+    sync_task::emit_status(&app);
+    Ok(())
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn record_history(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    table: String,
+    id: String,
+) -> CmdResult<Vec<FieldChange>> {
+    let user = current(&state)?;
+    with_store(&app, move |s| s.record_history(&user, &table, &id)).await
+}
