@@ -431,6 +431,10 @@ pub struct CaseDetail {
     pub documents: Vec<crate::casefile::DocumentRecord>,
     /// What the file still lacks (C-7, C-8, C-9, C-22, L-4).
     pub file_checks: Vec<crate::casefile::FileCheck>,
+    /// L-7 electronic location periods, oldest first.
+    pub location_periods: Vec<crate::location::LocationPeriod>,
+    /// L-7 location events, newest first (held at the judicial office only: empty elsewhere).
+    pub location_events: Vec<crate::location::LocationEvent>,
     pub history: Vec<FieldChange>,
     pub conflicts: Vec<ConflictItem>,
 }

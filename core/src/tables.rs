@@ -23,6 +23,8 @@ pub enum Domain {
     Corrections,
     /// W-: the community workstation's residents' affairs: its own community and the district only.
     Residents,
+    /// L-7 location data: the judicial office's own sites only, not even the district.
+    CorrectionsOffice,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -309,6 +311,45 @@ pub static TABLES: &[TableDef] = &[
             text("dated_on"),
             text("time_of_day"),
             text("note"),
+            text("recorded_by"),
+            boolean(DELETED_FIELD),
+        ],
+    },
+    // L-7 electronic location periods: ground, the county head's approval, dates, renewals.
+    TableDef {
+        name: "corr_location_period",
+        merge: MergeKind::Mutable,
+        domain: Domain::Corrections,
+        scope_field: "org_unit_id",
+        fields: &[
+            text("org_unit_id"),
+            text("case_id"),
+            text("ground"),
+            text("approved_by"),
+            text("approved_on"),
+            text("start_on"),
+            text("end_on"),
+            text("renewal_of"),
+            text("ended_on"),
+            text("end_reason"),
+            text("note"),
+            boolean(DELETED_FIELD),
+        ],
+    },
+    // L-7 location data (alarms, checks): never beyond the judicial office.
+    TableDef {
+        name: "corr_location_event",
+        merge: MergeKind::AppendOnly,
+        domain: Domain::CorrectionsOffice,
+        scope_field: "org_unit_id",
+        fields: &[
+            text("org_unit_id"),
+            text("case_id"),
+            text("period_id"),
+            text("kind"),
+            text("occurred_at"),
+            text("place"),
+            text("action"),
             text("recorded_by"),
             boolean(DELETED_FIELD),
         ],

@@ -600,3 +600,181 @@ fn c8_two_laptops_edit_the_plan_offline_field_by_field_and_documents_keep_their_
         .record_history(&a.user, "corr_case_secret", &doc.id)
         .is_err());
 }
+
+mod electronic_location {
+    use super::*;
+    use jiceng_core::location::{
+        LocationEventInput, LocationEventKind, LocationGround, LocationPeriodInput,
+        LocationPeriodStatus,
+    };
+    use jiceng_core::model::{OrgKind, Role};
+    use jiceng_core::store::NewUser;
+
+    fn period(
+        case: &CaseRecord,
+        start: &str,
+        end: &str,
+        renewal_of: Option<String>,
+    ) -> LocationPeriodInput {
+        LocationPeriodInput {
+            case_id: case.id.clone(),
+            ground: LocationGround::LeftWithoutApproval,
+            approved_by: "区司法局 王局长".into(),
+            approved_on: "2026-03-14".into(),
+            start_on: start.into(),
+            end_on: end.into(),
+            renewal_of,
+            note: String::new(),
+        }
+    }
+
+    #[test]
+    fn l7_periods_of_at_most_three_months_renewals_and_the_decision_task() {
+        let mut office = Office::new("site-a", at("2026-03-15", 9, 0));
+        let case = office.case("王五", 1, CaseStatus::InCorrection, "2027-06-30");
+        let err = office
+            .store
+            .save_location_period(
+                &office.user,
+                period(&case, "2026-03-15", "2026-06-16", None),
+            )
+            .unwrap_err();
+        assert!(
+            err.message_zh().contains("2026-06-15"),
+            "{}",
+            err.message_zh()
+        );
+        let first = office
+            .store
+            .save_location_period(
+                &office.user,
+                period(&case, "2026-03-15", "2026-06-15", None),
+            )
+            .unwrap();
+        assert_eq!(first.status, LocationPeriodStatus::Active);
+        assert_eq!(
+            office.task(&case, "L-7.location_period", "2026-06-12"),
+            vec![("2026-06-15".to_string(), "due_soon".to_string())]
+        );
+        // Left to lapse: overdue.
+        office.set_now(at("2026-06-16", 9, 0));
+        assert_eq!(
+            office.task(&case, "L-7.location_period", "2026-06-16")[0].1,
+            "overdue"
+        );
+        // A renewal continues from the day after and may run three months from the old end.
+        let gap = office
+            .store
+            .save_location_period(
+                &office.user,
+                period(&case, "2026-06-17", "2026-09-15", Some(first.id.clone())),
+            )
+            .unwrap_err();
+        assert!(gap.message_zh().contains("2026-06-16"));
+        let renewal = office
+            .store
+            .save_location_period(
+                &office.user,
+                period(&case, "2026-06-16", "2026-09-15", Some(first.id.clone())),
+            )
+            .unwrap();
+        assert_eq!(
+            office.task(&case, "L-7.location_period", "2026-06-16")[0].1,
+            "done"
+        );
+        let detail = office.store.get_case(&office.user, &case.id).unwrap();
+        assert_eq!(
+            detail.location_periods[0].status,
+            LocationPeriodStatus::Renewed
+        );
+        // Renewing the same period twice is refused; ending needs a reason and a day inside the period.
+        assert!(office
+            .store
+            .save_location_period(
+                &office.user,
+                period(&case, "2026-06-16", "2026-08-15", Some(first.id.clone())),
+            )
+            .is_err());
+        assert!(office
+            .store
+            .end_location_period(&office.user, &renewal.id, "2026-06-16", "  ")
+            .is_err());
+        assert!(office
+            .store
+            .end_location_period(&office.user, &renewal.id, "2026-06-17", "表现良好")
+            .is_err());
+        let ended = office
+            .store
+            .end_location_period(
+                &office.user,
+                &renewal.id,
+                "2026-06-16",
+                "表现良好，提前解除",
+            )
+            .unwrap();
+        assert_eq!(ended.status, LocationPeriodStatus::Ended);
+        assert_eq!(
+            office.task(&case, "L-7.location_renewal", "2026-06-16")[0].1,
+            "done"
+        );
+    }
+
+    #[test]
+    fn l7_location_events_are_recorded_at_the_judicial_office_only_and_inside_a_period() {
+        let mut office = Office::new("site-a", at("2026-04-01", 9, 0));
+        let case = office.case("赵六", 1, CaseStatus::InCorrection, "2027-06-30");
+        let p = office
+            .store
+            .save_location_period(
+                &office.user,
+                period(&case, "2026-03-15", "2026-06-15", None),
+            )
+            .unwrap();
+        let event = |at: &str| LocationEventInput {
+            period_id: p.id.clone(),
+            kind: LocationEventKind::OutOfZone,
+            occurred_at: at.into(),
+            place: "邻县汽车站".into(),
+            action: "电话联系，当日返回".into(),
+        };
+        office
+            .store
+            .add_location_event(&office.user, event("2026-03-20 21:15"))
+            .unwrap();
+        assert!(office
+            .store
+            .add_location_event(&office.user, event("2026-03-14 21:15"))
+            .is_err());
+        assert!(office
+            .store
+            .add_location_event(&office.user, event("2026-04-02 08:00"))
+            .is_err());
+        let detail = office.store.get_case(&office.user, &case.id).unwrap();
+        assert_eq!(detail.location_events.len(), 1);
+        assert_eq!(detail.location_events[0].place, "邻县汽车站");
+        // A district user, on the same store, may not record location data.
+        office
+            .store
+            .create_user(
+                "setup",
+                &NewUser {
+                    username: "bureau".into(),
+                    display_name: "区局".into(),
+                    role: Role::DistrictAdmin,
+                    org_unit_id: common_setup::DISTRICT.into(),
+                    password: "password-2".into(),
+                },
+            )
+            .unwrap();
+        let bureau = office.store.login("bureau", "password-2").unwrap();
+        assert_eq!(
+            office.store.org_unit_kind(&bureau.org_unit_id).unwrap(),
+            Some(OrgKind::District)
+        );
+        let err = office
+            .store
+            .add_location_event(&bureau, event("2026-03-21 10:00"))
+            .unwrap_err();
+        assert_eq!(err.code(), "forbidden");
+    }
+}

@@ -1,4 +1,5 @@
-//! Commands of the case file: people, plan and agreement, legal documents, per-record history.
+//! Commands of the case file: people, plan and agreement, legal documents, electronic location,
+//! per-record history.
 //! Thin like `commands`: translate and delegate to `jiceng-core`.
 
 use crate::commands::{current, with_store, CmdResult};
@@ -6,6 +7,9 @@ use crate::state::AppState;
 use crate::sync_task;
 use jiceng_core::casefile::{
     CasePlan, CasePlanInput, DocumentInput, DocumentRecord, PersonInput, PersonRecord,
+};
+use jiceng_core::location::{
+    LocationEvent, LocationEventInput, LocationPeriod, LocationPeriodInput,
 };
 use jiceng_core::model::FieldChange;
 use tauri::{AppHandle, State};
@@ -81,4 +85,45 @@ pub async fn record_history(
 ) -> CmdResult<Vec<FieldChange>> {
     let user = current(&state)?;
     with_store(&app, move |s| s.record_history(&user, &table, &id)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn save_location_period(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    input: LocationPeriodInput,
+) -> CmdResult<LocationPeriod> {
+    let user = current(&state)?;
+    let rec = with_store(&app, move |s| s.save_location_period(&user, input)).await?;
+    sync_task::emit_status(&app);
+    Ok(rec)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn end_location_period(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: String,
+    ended_on: String,
+    reason: String,
+) -> CmdResult<LocationPeriod> {
+    let user = current(&state)?;
+    let rec = with_store(&app, move |s| {
+        s.end_location_period(&user, &id, &ended_on, &reason)
+    })
+    .await?;
+    sync_task::emit_status(&app);
+    Ok(rec)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn add_location_event(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    input: LocationEventInput,
+) -> CmdResult<LocationEvent> {
+    let user = current(&state)?;
+    let rec = with_store(&app, move |s| s.add_location_event(&user, input)).await?;
+    sync_task::emit_status(&app);
+    Ok(rec)
 }

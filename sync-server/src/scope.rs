@@ -10,6 +10,7 @@ pub fn may_read_table(kind: OrgKind, table: &TableDef) -> bool {
         Domain::Directory => true,
         Domain::Corrections => matches!(kind, OrgKind::Township | OrgKind::District),
         Domain::Residents => matches!(kind, OrgKind::Community | OrgKind::District),
+        Domain::CorrectionsOffice => kind == OrgKind::Township,
     }
 }
 
@@ -19,6 +20,7 @@ pub fn may_write_table(kind: OrgKind, table: &TableDef) -> bool {
         Domain::Directory => false,
         Domain::Corrections => matches!(kind, OrgKind::Township | OrgKind::District),
         Domain::Residents => matches!(kind, OrgKind::Community | OrgKind::District),
+        Domain::CorrectionsOffice => kind == OrgKind::Township,
     }
 }
 
@@ -50,6 +52,21 @@ mod tests {
         assert!(may_write_table(OrgKind::Community, resident));
         assert!(may_read_table(OrgKind::District, resident));
         assert!(!may_read_table(OrgKind::Township, resident));
+    }
+
+    #[test]
+    fn l7_location_data_stays_with_the_judicial_office() {
+        let events = table("corr_location_event").unwrap();
+        assert!(may_read_table(OrgKind::Township, events));
+        assert!(may_write_table(OrgKind::Township, events));
+        for kind in [OrgKind::District, OrgKind::Community] {
+            assert!(!may_read_table(kind, events));
+            assert!(!may_write_table(kind, events));
+        }
+        // The periods themselves go to the district, which approves them.
+        let periods = table("corr_location_period").unwrap();
+        assert!(may_read_table(OrgKind::District, periods));
+        assert!(!may_read_table(OrgKind::Community, periods));
     }
 
     #[test]

@@ -76,9 +76,28 @@ fn assert_site_equals_scoped_master(server: &TestServer, site: &Site, reads_corr
         ("org_unit", Some(("id", &scope[..]))),
         ("app_user", Some(("org_unit_id", &own_unit[..]))),
     ];
+    let is_district = identity.org_unit_id == server_district(&master);
     if reads_corrections {
-        expectations.push(("corr_case", Some(("org_unit_id", &scope[..]))));
-        expectations.push(("corr_checkin", Some(("org_unit_id", &scope[..]))));
+        for table in [
+            "corr_case",
+            "corr_checkin",
+            "corr_document",
+            "corr_location_period",
+        ] {
+            expectations.push((table, Some(("org_unit_id", &scope[..]))));
+        }
+        // L-7: location data stays with the judicial office's own sites.
+        if !is_district {
+            expectations.push(("corr_location_event", Some(("org_unit_id", &scope[..]))));
+        }
+    }
+    if is_district || !reads_corrections {
+        assert_eq!(
+            rows(local, "corr_location_event", None).len(),
+            0,
+            "{} holds location data",
+            site.name
+        );
     }
     for (table, filter) in expectations {
         let in_master = rows(&master, table, filter);
@@ -200,6 +219,39 @@ async fn offline_sites_converge_on_the_master_within_their_scopes() {
             },
         )
         .unwrap();
+    // L-7: an electronic location period for the new case, and an alarm from the platform.
+    let yesterday =
+        (chrono::Utc::now() + chrono::Duration::hours(8) - chrono::Duration::days(1)).date_naive();
+    let day = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
+    let period = office_a
+        .lock()
+        .save_location_period(
+            &officer_a,
+            jiceng_core::location::LocationPeriodInput {
+                case_id: new_a.id.clone(),
+                ground: jiceng_core::location::LocationGround::LeftWithoutApproval,
+                approved_by: "区司法局 王局长".into(),
+                approved_on: day(yesterday),
+                start_on: day(yesterday),
+                end_on: day(yesterday + chrono::Days::new(60)),
+                renewal_of: None,
+                note: String::new(),
+            },
+        )
+        .unwrap();
+    office_a
+        .lock()
+        .add_location_event(
+            &officer_a,
+            jiceng_core::location::LocationEventInput {
+                period_id: period.id.clone(),
+                kind: jiceng_core::location::LocationEventKind::OutOfZone,
+                occurred_at: format!("{} 21:15", day(yesterday)),
+                place: "邻县汽车站".into(),
+                action: "电话联系，当晚返回".into(),
+            },
+        )
+        .unwrap();
     let mut edit = case(&shared.name, &shared.id_number);
     edit.id = Some(shared.id.clone());
     edit.kind = shared.kind;
@@ -251,7 +303,7 @@ async fn offline_sites_converge_on_the_master_within_their_scopes() {
     let mut status_edit = edit.clone();
     status_edit.sentence_end = shared.sentence_end.clone();
     status_edit.status = Some(CaseStatus::Revoked);
-    // L-9: the district records the court's ruling first; the document replicates like any record.
+    // L-9 / C-19: the district records the committal decision first; it replicates like any record.
     district
         .lock()
         .save_document(
@@ -259,9 +311,9 @@ async fn offline_sites_converge_on_the_master_within_their_scopes() {
             jiceng_core::casefile::DocumentInput {
                 id: None,
                 case_id: shared.id.clone(),
-                doc_type: jiceng_core::casefile::DocumentType::RevocationRuling,
-                doc_no: "（2026）京0101刑更12号".into(),
-                counterpart: "示范区人民法院".into(),
+                doc_type: jiceng_core::casefile::DocumentType::CommittalDecision,
+                doc_no: "京示公收决字〔2026〕12号".into(),
+                counterpart: "示范区公安分局".into(),
                 dated_on: "2026-06-01".into(),
                 time_of_day: String::new(),
                 note: String::new(),
@@ -370,7 +422,42 @@ async fn offline_sites_converge_on_the_master_within_their_scopes() {
             .all(|op| op["table"] != "resident"),
         "a resident reached a judicial office"
     );
-    println!("multi-site: master equals every site's scoped view; 1 conflict item; workstation holds 0 corrections rows; the resident reached the master and the district only");
+    // L-7 on the wire: the second laptop of the office holds the location event, the district does not,
+    // its pull never carried one, and the master refuses to show it the table.
+    let event_rows =
+        |site: &Site| rows(site.lock().connection(), "corr_location_event", None).len();
+    assert_eq!(event_rows(&laptop_a2), 1);
+    assert_eq!(event_rows(&district), 0);
+    assert_eq!(
+        rows(district.lock().connection(), "corr_location_period", None).len(),
+        1,
+        "the district holds the period it approved"
+    );
+    let district_pull: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/api/v1/pull?after=0&limit=10000", server.url()))
+        .bearer_auth(district.token())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(district_pull["ops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|op| op["table"] != "corr_location_event"));
+    let refused = reqwest::Client::new()
+        .get(format!(
+            "{}/api/v1/records/corr_location_event?limit=10",
+            server.url()
+        ))
+        .bearer_auth(district.token())
+        .send()
+        .await
+        .unwrap();
+    assert!(refused.status().is_client_error(), "{}", refused.status());
+    println!("multi-site: master equals every site's scoped view; 1 conflict item; workstation holds 0 corrections rows; the resident reached the master and the district only; location data stayed with the office");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

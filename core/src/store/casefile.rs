@@ -15,7 +15,13 @@ const MAX_SHORT_CHARS: usize = 100;
 const MAX_TEXT_CHARS: usize = 5000;
 
 /// The mutable case-file tables whose field history the case screen shows per record.
-const HISTORY_TABLES: [&str; 4] = ["corr_person", "corr_plan", "corr_document", "corr_leave"];
+const HISTORY_TABLES: [&str; 5] = [
+    "corr_person",
+    "corr_plan",
+    "corr_document",
+    "corr_leave",
+    "corr_location_period",
+];
 
 fn table(name: &'static str) -> Result<&'static TableDef> {
     tables::table(name).ok_or(CoreError::NotFound("table"))
@@ -515,6 +521,9 @@ impl Store {
                 "SELECT case_id, COALESCE(_deleted, 0) FROM corr_document WHERE id = ?1"
             }
             "corr_leave" => "SELECT case_id, COALESCE(_deleted, 0) FROM corr_leave WHERE id = ?1",
+            "corr_location_period" => {
+                "SELECT case_id, COALESCE(_deleted, 0) FROM corr_location_period WHERE id = ?1"
+            }
             _ => return Err(CoreError::NotFound("table")),
         };
         let row: Option<(Option<String>, i64)> = self

@@ -237,6 +237,8 @@ impl Store {
             persons,
             plan,
             documents: self.documents_of(id)?,
+            location_periods: self.location_periods_of(id)?,
+            location_events: self.location_events_of(id)?,
         })
     }
 

@@ -11,6 +11,7 @@ mod cases;
 mod directory;
 mod entries;
 mod leave;
+mod location;
 pub mod merge_sql;
 mod meta;
 mod residents;
@@ -88,6 +89,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (
         11,
         include_str!("../../../schema/migrations/0011_case_file.sql"),
+    ),
+    (
+        12,
+        include_str!("../../../schema/migrations/0012_electronic_location.sql"),
     ),
 ];
 

@@ -183,8 +183,64 @@ impl Store {
             }
         }
         if case.status == CaseStatus::InCorrection {
+            out.extend(self.location_tasks(case, today)?);
             out.extend(self.monthly_minima_tasks(case, today)?);
             out.extend(self.assessment_tasks(case, today)?);
+        }
+        Ok(out)
+    }
+
+    /// L-7: each running period is due for a decision (end or renew) by its last day; a period left to
+    /// lapse without one is overdue.
+    fn location_tasks(&self, case: &CaseRecord, today: NaiveDate) -> Result<Vec<CaseTask>> {
+        use crate::location::LocationPeriodStatus;
+        let engine = engine()?;
+        let soon_days = engine.table().settings().due_soon_working_days;
+        let mut out = Vec::new();
+        for period in self.location_periods_of(&case.id)? {
+            let rule_id = if period.renewal_of.is_some() {
+                "L-7.location_renewal"
+            } else {
+                "L-7.location_period"
+            };
+            let rule = engine
+                .table()
+                .rule(rule_id)
+                .map_err(|e| CoreError::Corrupt(e.to_string()))?;
+            let Some(end) = shanghai::parse_date(&period.end_on) else {
+                continue;
+            };
+            let soon = engine
+                .calendar()
+                .sub_working_days(end, soon_days)
+                .map(|d| d.date)
+                .unwrap_or(end);
+            let status = match period.status {
+                LocationPeriodStatus::Ended | LocationPeriodStatus::Renewed => "done",
+                LocationPeriodStatus::Lapsed => "overdue",
+                _ if today >= soon => "due_soon",
+                _ => "due",
+            };
+            out.push(CaseTask {
+                subject_kind: "case".to_string(),
+                case_id: case.id.clone(),
+                case_name: case.name.clone(),
+                rule_id: rule.id.clone(),
+                rule_ref: rule.rule_ref.clone(),
+                title_zh: format!(
+                    "{}（{}至{}，期满前决定解除或延长）",
+                    rule.title_zh, period.start_on, period.end_on
+                ),
+                title_en: format!(
+                    "{} ({} to {}: end or renew by the last day)",
+                    rule.title_en, period.start_on, period.end_on
+                ),
+                due_date: period.end_on.clone(),
+                status: status.to_string(),
+                days_left: (end - today).num_days(),
+                calendar_unknown: false,
+                escalated_to: None,
+            });
         }
         Ok(out)
     }

@@ -11,6 +11,8 @@ import type { EntryRecord } from "./EntryRecord";
 import type { FieldChange } from "./FieldChange";
 import type { FileCheck } from "./FileCheck";
 import type { LeaveRecord } from "./LeaveRecord";
+import type { LocationEvent } from "./LocationEvent";
+import type { LocationPeriod } from "./LocationPeriod";
 import type { MonthCompliance } from "./MonthCompliance";
 import type { PersonRecord } from "./PersonRecord";
 
@@ -54,4 +56,12 @@ documents: Array<DocumentRecord>,
 /**
  * What the file still lacks (C-7, C-8, C-9, C-22, L-4).
  */
-file_checks: Array<FileCheck>, history: Array<FieldChange>, conflicts: Array<ConflictItem>, };
+file_checks: Array<FileCheck>, 
+/**
+ * L-7 electronic location periods, oldest first.
+ */
+location_periods: Array<LocationPeriod>, 
+/**
+ * L-7 location events, newest first (held at the judicial office only: empty elsewhere).
+ */
+location_events: Array<LocationEvent>, history: Array<FieldChange>, conflicts: Array<ConflictItem>, };

@@ -9,6 +9,10 @@ import type { DocumentRecord } from "../bindings/DocumentRecord";
 import type { FieldChange } from "../bindings/FieldChange";
 import type { PersonInput } from "../bindings/PersonInput";
 import type { PersonRecord } from "../bindings/PersonRecord";
+import type { LocationEvent } from "../bindings/LocationEvent";
+import type { LocationEventInput } from "../bindings/LocationEventInput";
+import type { LocationPeriod } from "../bindings/LocationPeriod";
+import type { LocationPeriodInput } from "../bindings/LocationPeriodInput";
 
 async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
   if (!hasBackend()) throw { code: "no_backend", message: t("err_no_backend") } satisfies UiError;
@@ -20,7 +24,7 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
 }
 
 /** Tables whose records show their own change history. */
-export type HistoryTable = "corr_person" | "corr_plan" | "corr_document" | "corr_leave";
+export type HistoryTable = "corr_person" | "corr_plan" | "corr_document" | "corr_leave" | "corr_location_period";
 
 export const caseFileApi = {
   savePerson: (input: PersonInput) => call<PersonRecord>("save_person", { input }),
@@ -28,5 +32,9 @@ export const caseFileApi = {
   savePlan: (input: CasePlanInput) => call<CasePlan>("save_plan", { input }),
   saveDocument: (input: DocumentInput) => call<DocumentRecord>("save_document", { input }),
   setDocumentDeleted: (id: string, deleted: boolean) => call<void>("set_document_deleted", { id, deleted }),
+  saveLocationPeriod: (input: LocationPeriodInput) => call<LocationPeriod>("save_location_period", { input }),
+  endLocationPeriod: (id: string, ended_on: string, reason: string) =>
+    call<LocationPeriod>("end_location_period", { id, ended_on, reason }),
+  addLocationEvent: (input: LocationEventInput) => call<LocationEvent>("add_location_event", { input }),
   recordHistory: (table: HistoryTable, id: string) => call<FieldChange[]>("record_history", { table, id }),
 };

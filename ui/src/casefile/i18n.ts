@@ -6,6 +6,9 @@ import type { DocumentType } from "../bindings/DocumentType";
 import type { GuarantorKind } from "../bindings/GuarantorKind";
 import type { PersonRole } from "../bindings/PersonRole";
 import type { TeamRole } from "../bindings/TeamRole";
+import type { LocationGround } from "../bindings/LocationGround";
+import type { LocationPeriodStatus } from "../bindings/LocationPeriodStatus";
+import type { LocationEventKind } from "../bindings/LocationEventKind";
 
 const zh = {
   file_section: "档案：家庭成员、社会关系与矫正小组",
@@ -63,6 +66,32 @@ const zh = {
   save: "保存",
   cancel: "取消",
   required_date: "请选择日期",
+  loc_section: "电子定位（L-7）",
+  loc_add: "登记定位期限",
+  loc_renew: "延长",
+  loc_end: "解除",
+  loc_ground: "适用情形",
+  loc_approved_by: "批准人（县级司法行政机关负责人）",
+  loc_approved_on: "批准日期",
+  loc_start: "开始日期",
+  loc_end_on: "结束日期",
+  loc_period: "期限",
+  loc_status: "状态",
+  loc_ended: "解除日期与原因",
+  loc_end_reason: "解除原因",
+  loc_saved: "电子定位期限已登记",
+  loc_ended_ok: "电子定位已解除",
+  loc_hint: "每次不超过三个月，延长每次不超过三个月，自原期限届满次日起算",
+  no_periods: "未使用电子定位",
+  loc_events: "定位记录（仅保存在本司法所，不上传区局）",
+  loc_event_add: "登记定位记录",
+  loc_event_kind: "类型",
+  loc_event_time: "时间",
+  loc_event_place: "位置",
+  loc_event_action: "处置",
+  loc_event_saved: "定位记录已保存",
+  no_events: "暂无定位记录",
+  loc_period_pick: "所属期限",
 };
 
 type Dict = typeof zh;
@@ -123,6 +152,32 @@ const en: Dict = {
   save: "Save",
   cancel: "Cancel",
   required_date: "Pick a date",
+  loc_section: "Electronic location (L-7)",
+  loc_add: "Record a period",
+  loc_renew: "Renew",
+  loc_end: "End",
+  loc_ground: "Ground",
+  loc_approved_by: "Approved by (county bureau head)",
+  loc_approved_on: "Approved on",
+  loc_start: "Start",
+  loc_end_on: "End",
+  loc_period: "Period",
+  loc_status: "Status",
+  loc_ended: "Ended on, reason",
+  loc_end_reason: "Reason for ending",
+  loc_saved: "Location period recorded",
+  loc_ended_ok: "Electronic location ended",
+  loc_hint: "At most 3 months each time; each renewal at most 3 months from the day after the old end",
+  no_periods: "No electronic location",
+  loc_events: "Location records (kept at this office only, never sent to the district)",
+  loc_event_add: "Record location event",
+  loc_event_kind: "Kind",
+  loc_event_time: "Time",
+  loc_event_place: "Place",
+  loc_event_action: "Action taken",
+  loc_event_saved: "Location record saved",
+  no_events: "No location records",
+  loc_period_pick: "Period",
 };
 
 export type CaseFileKey = keyof Dict;
@@ -289,3 +344,41 @@ const fieldLabels: Record<Lang, Record<string, string>> = {
   en: {},
 };
 export const caseFileFieldLabel = (f: string) => fieldLabels[lang.value][f] ?? f;
+
+export const LOCATION_GROUNDS: LocationGround[] = [
+  "court_prohibition_breached",
+  "left_without_approval",
+  "warned_for_not_reporting",
+  "public_security_penalty",
+  "revocation_pending",
+];
+const groundLabels: Record<Lang, Record<LocationGround, string>> = {
+  zh: {
+    court_prohibition_breached: "违反人民法院禁止令",
+    left_without_approval: "无正当理由未经批准离开所居住的市、县",
+    warned_for_not_reporting: "拒不按规定报告活动情况被给予警告",
+    public_security_penalty: "违反监督管理规定被给予治安管理处罚",
+    revocation_pending: "拟提请撤销缓刑、假释或暂予监外执行收监执行",
+  },
+  en: {
+    court_prohibition_breached: "Breached a court prohibition order",
+    left_without_approval: "Left the city or county without approval",
+    warned_for_not_reporting: "Warned for refusing to report activities",
+    public_security_penalty: "Public-security penalty for breaching supervision rules",
+    revocation_pending: "Revocation or committal about to be proposed",
+  },
+};
+export const groundLabel = (g: LocationGround) => groundLabels[lang.value][g] ?? g;
+
+const periodStatusLabels: Record<Lang, Record<LocationPeriodStatus, string>> = {
+  zh: { approved: "已批准未开始", active: "使用中", lapsed: "已到期未处理", ended: "已解除", renewed: "已延长" },
+  en: { approved: "Approved", active: "Active", lapsed: "Lapsed", ended: "Ended", renewed: "Renewed" },
+};
+export const periodStatusLabel = (s: LocationPeriodStatus) => periodStatusLabels[lang.value][s] ?? s;
+
+export const LOCATION_EVENT_KINDS: LocationEventKind[] = ["out_of_zone", "signal_lost", "device_tampered", "check"];
+const eventLabels: Record<Lang, Record<LocationEventKind, string>> = {
+  zh: { out_of_zone: "越界报警", signal_lost: "关机或信号中断", device_tampered: "设备拆除或损坏", check: "定位核查" },
+  en: { out_of_zone: "Out of zone", signal_lost: "Signal lost", device_tampered: "Device tampered", check: "Check" },
+};
+export const eventLabel = (k: LocationEventKind) => eventLabels[lang.value][k] ?? k;
