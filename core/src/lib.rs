@@ -21,6 +21,7 @@ pub mod hlc;
 pub mod idcard;
 pub mod leave;
 pub mod lifecycle;
+pub mod local_rules;
 pub mod merge;
 pub mod model;
 pub mod op;

@@ -4,12 +4,15 @@
 //! reached either from the local write path ([`write`], which logs each operation first, in the same
 //! transaction) or from operations received through sync.
 
+pub mod admission;
 pub mod appeals;
 mod assessments;
 mod cases;
+mod community_util;
 mod directory;
 mod entries;
 mod leave;
+pub mod mediation;
 pub mod merge_sql;
 mod meta;
 mod residents;
@@ -17,6 +20,7 @@ mod rules;
 mod stats;
 mod sync_state;
 mod tasks;
+pub mod volunteers;
 mod write;
 
 pub use directory::NewUser;
@@ -83,6 +87,19 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (
         10,
         include_str!("../../../schema/migrations/0010_person_merge.sql"),
+    ),
+    // 0011–0013 are reserved for the corrections casework branch.
+    (
+        14,
+        include_str!("../../../schema/migrations/0014_mediation.sql"),
+    ),
+    (
+        15,
+        include_str!("../../../schema/migrations/0015_admission.sql"),
+    ),
+    (
+        16,
+        include_str!("../../../schema/migrations/0016_volunteers.sql"),
     ),
 ];
 
