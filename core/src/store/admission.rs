@@ -49,7 +49,8 @@ fn fen(value: i64, field: &'static str, zh: &str) -> Result<i64> {
     }
 }
 
-const COLUMNS: &str = "a.id, a.org_unit_id, o.name, a.department, a.work_item, a.description, a.applied_on, \
+const COLUMNS: &str =
+    "a.id, a.org_unit_id, o.name, a.department, a.work_item, a.description, a.applied_on, \
      COALESCE(a.funding_offered_fen, 0), a.status, a.decided_by, a.decided_on, a.decision_reasons, \
      COALESCE(a.funding_approved_fen, 0), COALESCE(a._deleted, 0), \
      EXISTS (SELECT 1 FROM oplog l WHERE l.row_id = a.id AND l.server_seq IS NULL)";

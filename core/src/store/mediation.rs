@@ -45,7 +45,8 @@ pub fn court_confirmation_due(agreement: NaiveDate) -> Result<NaiveDate> {
     rule_due("L-16.court_confirmation", agreement)
 }
 
-const COLUMNS: &str = "m.id, m.org_unit_id, o.name, m.dispute_type, m.summary, m.accepted_on, m.mediator, \
+const COLUMNS: &str =
+    "m.id, m.org_unit_id, o.name, m.dispute_type, m.summary, m.accepted_on, m.mediator, \
      m.outcome, m.concluded_on, m.agreement_text, m.agreement_on, m.court_confirmation_applied_on, \
      m.follow_up_on, m.follow_up_result, COALESCE(m.escalation_risk, 0), m.risk_flagged_on, \
      m.police_reported_on, COALESCE(m._deleted, 0), \
@@ -276,10 +277,11 @@ impl Store {
         )?;
         let party_def = def("mediation_party")?;
         // Parties left out of the list are marked removed, never deleted (DOMAIN.md "Nothing is lost").
-        for gone in current
-            .iter()
-            .filter(|c| !parties.iter().any(|p| p.0.as_deref() == Some(c.id.as_str())))
-        {
+        for gone in current.iter().filter(|c| {
+            !parties
+                .iter()
+                .any(|p| p.0.as_deref() == Some(c.id.as_str()))
+        }) {
             self.write_row(
                 &user.user_id,
                 party_def,
@@ -376,13 +378,14 @@ impl Store {
         let case = self.mediation_in_scope(user, id)?;
         let today = self.shanghai_today()?;
         let accepted = shanghai::parse_date(&case.accepted_on);
-        let not_before = |field: &'static str, day: NaiveDate, floor: Option<NaiveDate>, zh: String| {
-            if floor.is_some_and(|f| day < f) {
-                Err(CoreError::invalid(field, "date is too early", zh))
-            } else {
-                Ok(())
-            }
-        };
+        let not_before =
+            |field: &'static str, day: NaiveDate, floor: Option<NaiveDate>, zh: String| {
+                if floor.is_some_and(|f| day < f) {
+                    Err(CoreError::invalid(field, "date is too early", zh))
+                } else {
+                    Ok(())
+                }
+            };
         let changes = match action {
             MediationAction::Conclude {
                 outcome,
@@ -480,7 +483,10 @@ impl Store {
                         return Err(CoreError::invalid(
                             "court_confirmation_applied_on",
                             "the 30-day court confirmation window has closed",
-                            format!("已超过申请司法确认的期限（协议生效之日起三十日内，截至{}）", day_text(due)),
+                            format!(
+                                "已超过申请司法确认的期限（协议生效之日起三十日内，截至{}）",
+                                day_text(due)
+                            ),
                         ));
                     }
                 }
@@ -523,7 +529,7 @@ impl Store {
             }
             MediationAction::SetRisk { risk } => {
                 if risk == case.escalation_risk {
-                    return Ok(self.complete_mediation(case, today)?);
+                    return self.complete_mediation(case, today);
                 }
                 if risk {
                     vec![

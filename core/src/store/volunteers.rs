@@ -403,8 +403,8 @@ impl Store {
             )
             .collect();
         let households = self.household_count(user)?;
-        let rules = LocalRules::embedded()
-            .map_err(|e| CoreError::Corrupt(format!("local rules: {e}")))?;
+        let rules =
+            LocalRules::embedded().map_err(|e| CoreError::Corrupt(format!("local rules: {e}")))?;
         let rate = rules
             .rule(REWARD_FUND_RULE)
             .map_err(|e| CoreError::Corrupt(e.to_string()))?
@@ -428,7 +428,10 @@ mod tests {
 
     #[test]
     fn w5_equal_hours_share_a_rank() {
-        assert_eq!(competition_ranks(&[600, 600, 300, 120, 120, 60]), vec![1, 1, 3, 4, 4, 6]);
+        assert_eq!(
+            competition_ranks(&[600, 600, 300, 120, 120, 60]),
+            vec![1, 1, 3, 4, 4, 6]
+        );
         assert!(competition_ranks(&[]).is_empty());
     }
 }
