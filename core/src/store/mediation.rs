@@ -684,7 +684,7 @@ impl Store {
                 .into_iter()
                 .map(|p| p.name)
                 .collect();
-            let name = format!("{}（调解）", names.join("、"));
+            let name = names.join("、");
             let mut add = |rule: &str, trigger: NaiveDate, keep_when_overdue: bool| -> Result<()> {
                 let task = engine
                     .task(rule, Moment::Day(trigger), None, Moment::Day(today))
