@@ -22,6 +22,7 @@ pub mod hlc;
 pub mod idcard;
 pub mod leave;
 pub mod lifecycle;
+pub mod local_rules;
 pub mod location;
 pub mod merge;
 pub mod model;

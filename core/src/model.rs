@@ -6,6 +6,9 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+mod community;
+pub use community::*;
+
 /// C-1: the five kinds of community-corrections subjects. L-11 keeps 剥夺政治权利 as a configurable kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]

@@ -4,6 +4,11 @@
 use crate::state::AppState;
 use crate::sync_task;
 use jiceng_core::model::{
+    AdmissionDecision, AdmissionInput, AdmissionRecord, MediationAction, MediationInput,
+    MediationRecord, MediationSession, MediationSessionInput, ServiceInput, ServiceRecord,
+    VolunteerInput, VolunteerRecord, VolunteerYear,
+};
+use jiceng_core::model::{
     AppInfo, AppealAction, AppealInput, AppealRecord, AssessmentInput, AssessmentRecord,
     CaseDetail, CaseInput, CaseQuery, CaseRecord, CheckinInput, CheckinRecord, DuplicateSuggestion,
     EntryInput, EntryRecord, LeaveDecision, LeaveInput, LeaveRecord, Page, ResidentInput,
@@ -467,4 +472,196 @@ pub async fn export_statistics(
         )
     })?;
     Ok(target.to_string_lossy().into_owned())
+}
+
+// ---------------------------------------------------------------- W-3 people's mediation
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn list_mediations(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    query: CaseQuery,
+) -> CmdResult<Page<MediationRecord>> {
+    let user = current(&state)?;
+    with_store(&app, move |s| s.list_mediations(&user, &query)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn get_mediation(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: String,
+) -> CmdResult<MediationRecord> {
+    let user = current(&state)?;
+    with_store(&app, move |s| s.mediation(&user, &id)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn save_mediation(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    input: MediationInput,
+) -> CmdResult<MediationRecord> {
+    let user = current(&state)?;
+    let rec = with_store(&app, move |s| s.save_mediation(&user, input)).await?;
+    sync_task::emit_status(&app);
+    Ok(rec)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn add_mediation_session(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    input: MediationSessionInput,
+) -> CmdResult<MediationSession> {
+    let user = current(&state)?;
+    let rec = with_store(&app, move |s| s.add_mediation_session(&user, input)).await?;
+    sync_task::emit_status(&app);
+    Ok(rec)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn act_on_mediation(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: String,
+    action: MediationAction,
+) -> CmdResult<MediationRecord> {
+    let user = current(&state)?;
+    let rec = with_store(&app, move |s| s.act_on_mediation(&user, &id, action)).await?;
+    sync_task::emit_status(&app);
+    Ok(rec)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn set_mediation_deleted(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: String,
+    deleted: bool,
+) -> CmdResult<MediationRecord> {
+    let user = current(&state)?;
+    let rec = with_store(&app, move |s| s.set_mediation_deleted(&user, &id, deleted)).await?;
+    sync_task::emit_status(&app);
+    Ok(rec)
+}
+
+// ---------------------------------------------------------------- W-4 community-work admission
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn list_admissions(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    query: CaseQuery,
+) -> CmdResult<Page<AdmissionRecord>> {
+    let user = current(&state)?;
+    with_store(&app, move |s| s.list_admissions(&user, &query)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn register_admission(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    input: AdmissionInput,
+) -> CmdResult<AdmissionRecord> {
+    let user = current(&state)?;
+    let rec = with_store(&app, move |s| s.register_admission(&user, input)).await?;
+    sync_task::emit_status(&app);
+    Ok(rec)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn decide_admission(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: String,
+    decision: AdmissionDecision,
+) -> CmdResult<AdmissionRecord> {
+    let user = current(&state)?;
+    let rec = with_store(&app, move |s| s.decide_admission(&user, &id, decision)).await?;
+    sync_task::emit_status(&app);
+    Ok(rec)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn set_admission_deleted(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: String,
+    deleted: bool,
+) -> CmdResult<AdmissionRecord> {
+    let user = current(&state)?;
+    let rec = with_store(&app, move |s| s.set_admission_deleted(&user, &id, deleted)).await?;
+    sync_task::emit_status(&app);
+    Ok(rec)
+}
+
+// ---------------------------------------------------------------- W-5 volunteers and building leaders
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn list_volunteers(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    query: CaseQuery,
+) -> CmdResult<Page<VolunteerRecord>> {
+    let user = current(&state)?;
+    with_store(&app, move |s| s.list_volunteers(&user, &query)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn save_volunteer(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    input: VolunteerInput,
+) -> CmdResult<VolunteerRecord> {
+    let user = current(&state)?;
+    let rec = with_store(&app, move |s| s.save_volunteer(&user, input)).await?;
+    sync_task::emit_status(&app);
+    Ok(rec)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn set_volunteer_deleted(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: String,
+    deleted: bool,
+) -> CmdResult<VolunteerRecord> {
+    let user = current(&state)?;
+    let rec = with_store(&app, move |s| s.set_volunteer_deleted(&user, &id, deleted)).await?;
+    sync_task::emit_status(&app);
+    Ok(rec)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn add_volunteer_service(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    input: ServiceInput,
+) -> CmdResult<ServiceRecord> {
+    let user = current(&state)?;
+    let rec = with_store(&app, move |s| s.add_volunteer_service(&user, input)).await?;
+    sync_task::emit_status(&app);
+    Ok(rec)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn volunteer_services(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    volunteer_id: String,
+) -> CmdResult<Vec<ServiceRecord>> {
+    let user = current(&state)?;
+    with_store(&app, move |s| s.volunteer_services(&user, &volunteer_id)).await
+}
+
+/// W-5 recognition list and reward fund of a calendar year (None = this year in Asia/Shanghai).
+#[tauri::command(rename_all = "snake_case")]
+pub async fn volunteer_year(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    year: Option<i32>,
+) -> CmdResult<VolunteerYear> {
+    let user = current(&state)?;
+    with_store(&app, move |s| s.volunteer_year(&user, year)).await
 }

@@ -71,6 +71,22 @@ fn main() {
             commands::set_sync_interval,
             commands::statistics,
             commands::export_statistics,
+            commands::list_mediations,
+            commands::get_mediation,
+            commands::save_mediation,
+            commands::add_mediation_session,
+            commands::act_on_mediation,
+            commands::set_mediation_deleted,
+            commands::list_admissions,
+            commands::register_admission,
+            commands::decide_admission,
+            commands::set_admission_deleted,
+            commands::list_volunteers,
+            commands::save_volunteer,
+            commands::set_volunteer_deleted,
+            commands::add_volunteer_service,
+            commands::volunteer_services,
+            commands::volunteer_year,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -70,6 +70,28 @@ mod tests {
     }
 
     #[test]
+    fn w3_w4_w5_mediation_admission_and_volunteers_never_reach_a_township_site() {
+        // The judicial office guides mediation (W-3) but holds none of the workstation's records.
+        for name in [
+            "mediation_case",
+            "mediation_party",
+            "mediation_session",
+            "admission_request",
+            "volunteer",
+            "volunteer_service",
+        ] {
+            let def = table(name).unwrap();
+            assert!(!may_read_table(OrgKind::Township, def), "{name}");
+            assert!(!may_write_table(OrgKind::Township, def), "{name}");
+            assert!(may_read_table(OrgKind::Community, def), "{name}");
+            assert!(may_write_table(OrgKind::Community, def), "{name}");
+            // W-4: the district reviews admission applications, so it reads and writes them.
+            assert!(may_read_table(OrgKind::District, def), "{name}");
+            assert!(may_write_table(OrgKind::District, def), "{name}");
+        }
+    }
+
+    #[test]
     fn no_site_writes_the_directory() {
         for kind in [OrgKind::Community, OrgKind::Township, OrgKind::District] {
             assert!(!may_write_table(kind, table("app_user").unwrap()));

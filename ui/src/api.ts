@@ -29,6 +29,19 @@ import type { AssessmentInput } from "./bindings/AssessmentInput";
 import type { AssessmentRecord } from "./bindings/AssessmentRecord";
 import type { SyncStatus } from "./bindings/SyncStatus";
 import type { StatisticsReport } from "./bindings/StatisticsReport";
+import type { MediationRecord } from "./bindings/MediationRecord";
+import type { MediationInput } from "./bindings/MediationInput";
+import type { MediationAction } from "./bindings/MediationAction";
+import type { MediationSession } from "./bindings/MediationSession";
+import type { MediationSessionInput } from "./bindings/MediationSessionInput";
+import type { AdmissionRecord } from "./bindings/AdmissionRecord";
+import type { AdmissionInput } from "./bindings/AdmissionInput";
+import type { AdmissionDecision } from "./bindings/AdmissionDecision";
+import type { VolunteerRecord } from "./bindings/VolunteerRecord";
+import type { VolunteerInput } from "./bindings/VolunteerInput";
+import type { ServiceInput } from "./bindings/ServiceInput";
+import type { ServiceRecord } from "./bindings/ServiceRecord";
+import type { VolunteerYear } from "./bindings/VolunteerYear";
 import { t } from "./i18n";
 
 /** What every failing command returns: a machine code and a zh-CN message for people. */
@@ -102,6 +115,26 @@ export const api = {
   /** Writes the .xlsx (to `path`, else the Downloads folder) and returns where it went. */
   exportStatistics: (as_of: string | null, path: string | null = null) =>
     call<string>("export_statistics", { as_of, path }),
+  // W-3 people's mediation
+  listMediations: (query: CaseQuery) => call<Page<MediationRecord>>("list_mediations", { query }),
+  getMediation: (id: string) => call<MediationRecord>("get_mediation", { id }),
+  saveMediation: (input: MediationInput) => call<MediationRecord>("save_mediation", { input }),
+  addMediationSession: (input: MediationSessionInput) => call<MediationSession>("add_mediation_session", { input }),
+  actOnMediation: (id: string, action: MediationAction) => call<MediationRecord>("act_on_mediation", { id, action }),
+  setMediationDeleted: (id: string, deleted: boolean) => call<MediationRecord>("set_mediation_deleted", { id, deleted }),
+  // W-4 community-work admission
+  listAdmissions: (query: CaseQuery) => call<Page<AdmissionRecord>>("list_admissions", { query }),
+  registerAdmission: (input: AdmissionInput) => call<AdmissionRecord>("register_admission", { input }),
+  decideAdmission: (id: string, decision: AdmissionDecision) => call<AdmissionRecord>("decide_admission", { id, decision }),
+  setAdmissionDeleted: (id: string, deleted: boolean) => call<AdmissionRecord>("set_admission_deleted", { id, deleted }),
+  // W-5 volunteers and building leaders
+  listVolunteers: (query: CaseQuery) => call<Page<VolunteerRecord>>("list_volunteers", { query }),
+  saveVolunteer: (input: VolunteerInput) => call<VolunteerRecord>("save_volunteer", { input }),
+  setVolunteerDeleted: (id: string, deleted: boolean) => call<VolunteerRecord>("set_volunteer_deleted", { id, deleted }),
+  addVolunteerService: (input: ServiceInput) => call<ServiceRecord>("add_volunteer_service", { input }),
+  volunteerServices: (volunteer_id: string) => call<ServiceRecord[]>("volunteer_services", { volunteer_id }),
+  /** W-5 recognition list and reward fund of a calendar year (null = this year, Asia/Shanghai). */
+  volunteerYear: (year: number | null) => call<VolunteerYear>("volunteer_year", { year }),
 };
 
 /** The shell emits "sync-status" after every background or manual sync attempt. */

@@ -95,6 +95,7 @@ code_enum! {
         HotlineClosed => "hotline_closed",
         MediationAccepted => "mediation_accepted",
         MediationAgreementEffective => "mediation_agreement_effective",
+        MediationRiskFlagged => "mediation_risk_flagged",
     }
 }
 

@@ -152,18 +152,21 @@ fn to_sql(ty: FieldType, value: &serde_json::Value, is_deleted_flag: bool) -> Sq
 /// Columns computed locally from replicated fields (never replicated themselves).
 fn derived_columns(table: &str) -> Vec<&'static str> {
     match table {
-        "corr_case" | "resident" | "appeal" => vec!["name_initials"],
+        "corr_case" | "resident" | "appeal" | "mediation_party" | "volunteer"
+        | "admission_request" => vec!["name_initials"],
         _ => vec![],
     }
 }
 
 fn derived_values(table: &str, row: &RowVersions) -> Vec<SqlValue> {
     match table {
-        "corr_case" | "resident" | "appeal" => {
-            let field = if table == "appeal" {
-                "petitioner_name"
-            } else {
-                "name"
+        "corr_case" | "resident" | "appeal" | "mediation_party" | "volunteer"
+        | "admission_request" => {
+            let field = match table {
+                "appeal" => "petitioner_name",
+                // W-4: an application is found by the applying department's initials.
+                "admission_request" => "department",
+                _ => "name",
             };
             let name = row.value(field).and_then(|v| v.as_str()).unwrap_or("");
             vec![SqlValue::Text(crate::search::pinyin_initials(name))]

@@ -4,14 +4,17 @@
 //! reached either from the local write path ([`write`], which logs each operation first, in the same
 //! transaction) or from operations received through sync.
 
+pub mod admission;
 pub mod appeals;
 mod assessments;
 mod casefile;
 mod cases;
+mod community_util;
 mod directory;
 mod entries;
 mod leave;
 mod location;
+pub mod mediation;
 pub mod merge_sql;
 mod meta;
 mod residents;
@@ -19,6 +22,7 @@ mod rules;
 mod stats;
 mod sync_state;
 mod tasks;
+pub mod volunteers;
 mod write;
 
 pub use directory::NewUser;
@@ -93,6 +97,18 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (
         12,
         include_str!("../../../schema/migrations/0012_electronic_location.sql"),
+    ),
+    (
+        13,
+        include_str!("../../../schema/migrations/0013_mediation.sql"),
+    ),
+    (
+        14,
+        include_str!("../../../schema/migrations/0014_admission.sql"),
+    ),
+    (
+        15,
+        include_str!("../../../schema/migrations/0015_volunteers.sql"),
     ),
 ];
 

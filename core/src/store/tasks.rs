@@ -31,6 +31,8 @@ impl Store {
         let mut tasks = Vec::new();
         if user.role.may_use_residents() {
             tasks.extend(self.appeal_tasks(user, today)?);
+            // W-3 / L-16: mediation clocks (store/mediation.rs).
+            tasks.extend(self.mediation_tasks(user, today)?);
         }
         let mut page = 1;
         while user.role.may_read_corrections() {
