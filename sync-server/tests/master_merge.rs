@@ -203,3 +203,55 @@ fn a_write_by_another_connection_is_not_overwritten_from_the_cache() {
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_pull_keeps_only_the_operations_of_its_scope_from_a_mixed_log_record() {
+    let mut master = SqliteMaster::open_in_memory().unwrap();
+    let district = master.add_org_unit(None, OrgKind::District, "区").unwrap();
+    let east = master
+        .add_org_unit(Some(&district), OrgKind::Township, "东")
+        .unwrap();
+    let west = master
+        .add_org_unit(Some(&district), OrgKind::Township, "西")
+        .unwrap();
+    let writer = master.add_site(&district, "district desk", 0).unwrap().0;
+    // One push of the district's site writes a case in each township: one log record, two scopes.
+    let mut store = site_store(&writer, &district);
+    let mut ops = Vec::new();
+    for unit in [&east, &west] {
+        let row = uuid::Uuid::now_v7().to_string();
+        ops.extend(write(
+            &mut store,
+            &row,
+            unit,
+            &[
+                WriteChange::new("org_unit_id", unit.as_str()),
+                WriteChange::new("name", format!("对象{unit}")),
+            ],
+        ));
+    }
+    master.ingest(&ops, jiceng_server::now_ms()).unwrap();
+    for unit in [&east, &west] {
+        let reader = jiceng_server::master::SiteAuth {
+            site_id: format!("reader-{unit}"),
+            org_unit_id: unit.clone(),
+            kind: OrgKind::Township,
+            scope: vec![unit.clone()],
+        };
+        let pulled = master
+            .pull(&reader, 0, 10_000, jiceng_server::now_ms())
+            .unwrap();
+        let cases: Vec<&Operation> = pulled
+            .ops
+            .iter()
+            .filter(|op| op.table == "corr_case")
+            .collect();
+        assert_eq!(cases.len(), 2, "the township's case and nothing else");
+        assert!(cases.iter().all(|op| op.scope == *unit));
+        assert!(pulled.ops.iter().all(|op| op.server_seq.is_some()));
+        let expected: Vec<&Operation> = ops.iter().filter(|op| op.scope == *unit).collect();
+        for (got, want) in cases.iter().zip(expected) {
+            assert_eq!(got.hash, want.hash);
+        }
+    }
+}

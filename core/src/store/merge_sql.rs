@@ -204,6 +204,8 @@ pub struct RowCache {
     rows: FxHashMap<(&'static str, String), RowVersions>,
     /// UPDATE statements by (table, changed columns bitmask).
     updates: HashMap<(&'static str, u64), String>,
+    /// INSERT statements by table.
+    inserts: HashMap<&'static str, String>,
     capacity: usize,
 }
 
@@ -261,50 +263,35 @@ pub fn merge_op_refs_cached(
         let def = tables::table(key.0)
             .ok_or_else(|| CoreError::Corrupt(format!("operation for unknown table {}", key.0)))?;
         let cache_key = (def.name, key.1.to_string());
-        let (mut row, exists) = match cache.rows.remove(&cache_key) {
-            Some(row) => (row, true),
-            None => match load_versions(conn, def, key.1)? {
-                Some(row) => (row, true),
-                None => (RowVersions::default(), false),
-            },
-        };
-        let mut changed_mask = 0u64;
-        let mut history_changed = false;
-        for op in row_ops {
-            let Some(index) = def.fields.iter().position(|f| f.name == op.field) else {
-                return Err(CoreError::Corrupt(format!(
-                    "operation for unknown field {}.{}",
-                    def.name, op.field
-                )));
-            };
-            match row.apply(op, def.merge) {
-                Applied::Duplicate => stats.duplicates += 1,
-                Applied::New {
-                    winner_changed,
-                    conflicts,
-                } => {
-                    stats.applied += 1;
-                    history_changed = true;
-                    if winner_changed {
-                        changed_mask |= column_bit(index);
+        let row = match cache.rows.remove(&cache_key) {
+            Some(mut row) => {
+                let outcome = apply_all(def, &mut row, row_ops)?;
+                write_outcome(conn, def, key.1, &outcome, &mut stats)?;
+                if outcome.history_changed {
+                    update_row(conn, def, key.1, &row, outcome.changed, &mut cache.updates)?;
+                }
+                row
+            }
+            None => {
+                // Not cached: most such rows are new, so try the INSERT first and read the stored
+                // history only when the row turns out to exist.
+                let mut row = RowVersions::default();
+                let outcome = apply_all(def, &mut row, row_ops)?;
+                if insert_row(conn, def, key.1, &row, &mut cache.inserts)? {
+                    write_outcome(conn, def, key.1, &outcome, &mut stats)?;
+                    row
+                } else {
+                    let mut row = load_versions(conn, def, key.1)?.unwrap_or_default();
+                    let outcome = apply_all(def, &mut row, row_ops)?;
+                    write_outcome(conn, def, key.1, &outcome, &mut stats)?;
+                    if outcome.history_changed {
+                        update_row(conn, def, key.1, &row, outcome.changed, &mut cache.updates)?;
                     }
-                    for conflict in conflicts {
-                        stats.conflicts += insert_conflict(conn, def, key.1, &conflict)?;
-                    }
+                    row
                 }
             }
-        }
-        if history_changed {
-            if exists {
-                update_row(conn, def, key.1, &row, changed_mask, &mut cache.updates)?;
-            } else {
-                insert_row(conn, def, key.1, &row)?;
-            }
-            stats.rows_written += 1;
-        }
-        if exists || history_changed {
-            cache.rows.insert(cache_key, row);
-        }
+        };
+        cache.rows.insert(cache_key, row);
     }
     Ok(stats)
 }
@@ -317,6 +304,68 @@ fn column_bit(index: usize) -> u64 {
     } else {
         u64::MAX
     }
+}
+
+/// What applying a row's operations did, before anything is written.
+struct Outcome {
+    /// Columns whose visible value changed.
+    changed: u64,
+    history_changed: bool,
+    applied: usize,
+    duplicates: usize,
+    conflicts: Vec<crate::merge::Conflict>,
+}
+
+fn apply_all(def: &TableDef, row: &mut RowVersions, ops: &[&Operation]) -> Result<Outcome> {
+    let mut outcome = Outcome {
+        changed: 0,
+        history_changed: false,
+        applied: 0,
+        duplicates: 0,
+        conflicts: Vec::new(),
+    };
+    for op in ops {
+        let Some(index) = def.fields.iter().position(|f| f.name == op.field) else {
+            return Err(CoreError::Corrupt(format!(
+                "operation for unknown field {}.{}",
+                def.name, op.field
+            )));
+        };
+        match row.apply(op, def.merge) {
+            Applied::Duplicate => outcome.duplicates += 1,
+            Applied::New {
+                winner_changed,
+                conflicts,
+            } => {
+                outcome.applied += 1;
+                outcome.history_changed = true;
+                if winner_changed {
+                    outcome.changed |= column_bit(index);
+                }
+                outcome.conflicts.extend(conflicts);
+            }
+        }
+    }
+    Ok(outcome)
+}
+
+/// Records an applied row's conflict items and counts (the row itself is written by the caller).
+fn write_outcome(
+    conn: &Connection,
+    def: &TableDef,
+    row_id: &str,
+    outcome: &Outcome,
+    stats: &mut MergeStats,
+) -> Result<()> {
+    stats.applied += outcome.applied;
+    stats.duplicates += outcome.duplicates;
+    if outcome.history_changed {
+        stats.rows_written += 1;
+    }
+    for conflict in &outcome.conflicts {
+        stats.conflicts += insert_conflict(conn, def, row_id, conflict)?;
+    }
+    Ok(())
 }
 
 fn insert_conflict(
@@ -348,14 +397,24 @@ fn insert_sql(def: &TableDef) -> String {
         .map(|i| format!("?{}", i + 1))
         .collect();
     format!(
-        "INSERT INTO {} (id, {}, _versions) VALUES ({})",
+        "INSERT INTO {} (id, {}, _versions) VALUES ({}) ON CONFLICT (id) DO NOTHING",
         def.name,
         columns.join(", "),
         placeholders.join(", ")
     )
 }
 
-fn insert_row(conn: &Connection, def: &TableDef, row_id: &str, row: &RowVersions) -> Result<()> {
+/// Inserts a new row; false (and nothing written) when a row with this id exists already.
+fn insert_row(
+    conn: &Connection,
+    def: &TableDef,
+    row_id: &str,
+    row: &RowVersions,
+    statements: &mut HashMap<&'static str, String>,
+) -> Result<bool> {
+    let sql = statements
+        .entry(def.name)
+        .or_insert_with(|| insert_sql(def));
     let mut values: Vec<SqlValue> = Vec::with_capacity(def.fields.len() + 3);
     values.push(SqlValue::Text(row_id.to_string()));
     for field in def.fields {
@@ -363,9 +422,10 @@ fn insert_row(conn: &Connection, def: &TableDef, row_id: &str, row: &RowVersions
     }
     values.extend(derived_values(def.name, row));
     values.push(SqlValue::Blob(codec::encode_row(row)));
-    conn.prepare_cached(&insert_sql(def))?
+    let inserted = conn
+        .prepare_cached(sql)?
         .execute(rusqlite::params_from_iter(values))?;
-    Ok(())
+    Ok(inserted == 1)
 }
 
 fn column_value(field: &crate::tables::FieldDef, row: &RowVersions) -> SqlValue {
