@@ -8,14 +8,15 @@
 use crate::hlc::Hlc;
 use crate::merge::{FieldVersion, RowVersions};
 use crate::op::{Operation, Version};
-use std::collections::BTreeMap;
 
 #[derive(Debug, thiserror::Error)]
 #[error("corrupt encoded record: {0}")]
 pub struct DecodeError(&'static str);
 
 const ROW_FORMAT: u8 = 1;
-const OPS_FORMAT: u8 = 1;
+/// Format 2: back-references per string slot (format 1, a sorted per-record dictionary, was never
+/// deployed).
+const OPS_FORMAT: u8 = 2;
 
 fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
@@ -90,25 +91,27 @@ impl<'a> Reader<'a> {
 
 /// A sorted string dictionary: strings are written once, referenced by index.
 struct Dictionary<'a> {
-    index: BTreeMap<&'a str, u64>,
+    /// Distinct strings, sorted (so the bytes do not depend on insertion order).
+    sorted: Vec<&'a str>,
 }
 
 impl<'a> Dictionary<'a> {
     fn build(strings: impl Iterator<Item = &'a str>) -> Self {
-        let mut index: BTreeMap<&'a str, u64> = strings.map(|s| (s, 0)).collect();
-        for (i, v) in index.values_mut().enumerate() {
-            *v = i as u64;
-        }
-        Dictionary { index }
+        // A row names a handful of distinct sites and users many times: a sorted, deduplicated
+        // vector is several times cheaper to build and search than a map.
+        let mut sorted: Vec<&'a str> = strings.collect();
+        sorted.sort_unstable();
+        sorted.dedup();
+        Dictionary { sorted }
     }
     fn write(&self, out: &mut Vec<u8>) {
-        put_varint(out, self.index.len() as u64);
-        for s in self.index.keys() {
+        put_varint(out, self.sorted.len() as u64);
+        for s in &self.sorted {
             put_bytes(out, s.as_bytes());
         }
     }
     fn id(&self, s: &str) -> u64 {
-        self.index.get(s).copied().unwrap_or(0)
+        self.sorted.binary_search(&s).map(|i| i as u64).unwrap_or(0)
     }
 }
 
@@ -220,43 +223,80 @@ fn hash_bytes(hex_text: &str) -> Option<[u8; 32]> {
     hex::decode_to_slice(hex_text, &mut out).ok().map(|_| out)
 }
 
+/// Strings an operation repeats from earlier operations of the same record (site, table, field, user,
+/// scope): each slot keeps the distinct values in first-seen order and refers back by position, so a
+/// record of a site's batch spells each name once without building a dictionary first. Encoder and
+/// decoder keep the same lists, so the bytes are a function of the operations and their order.
+struct Recent<'a> {
+    seen: Vec<&'a str>,
+}
+
+/// Slot lists stop growing here; later new strings are written in full each time.
+const RECENT_MAX: usize = 64;
+
+impl<'a> Recent<'a> {
+    fn new() -> Self {
+        Recent { seen: Vec::new() }
+    }
+    fn put(&mut self, out: &mut Vec<u8>, s: &'a str) {
+        // Most recent first: consecutive operations usually repeat the last value.
+        match self.seen.iter().rposition(|x| *x == s) {
+            Some(i) => put_varint(out, i as u64 + 1),
+            None => {
+                out.push(0);
+                put_bytes(out, s.as_bytes());
+                if self.seen.len() < RECENT_MAX {
+                    self.seen.push(s);
+                }
+            }
+        }
+    }
+}
+
+struct RecentOwned {
+    seen: Vec<String>,
+}
+
+impl RecentOwned {
+    fn get(&mut self, r: &mut Reader<'_>) -> Result<String, DecodeError> {
+        match r.varint()? {
+            0 => {
+                let s = r.string()?;
+                if self.seen.len() < RECENT_MAX {
+                    self.seen.push(s.clone());
+                }
+                Ok(s)
+            }
+            i => self
+                .seen
+                .get(i as usize - 1)
+                .cloned()
+                .ok_or(DecodeError("back-reference out of range")),
+        }
+    }
+}
+
 /// Encodes operations (with their server_seq, if any). Hashes are stored as 32 raw bytes; a prev_hash
-/// equal to the previous operation's hash (the usual chain) costs one byte.
+/// equal to the previous operation's hash (the usual chain) costs one byte, and so does a row id equal
+/// to the previous operation's (a row's fields are written together).
 pub fn encode_ops(ops: &[&Operation]) -> Vec<u8> {
-    let names = ops.iter().flat_map(|op| {
-        [
-            op.site_id.as_str(),
-            op.table.as_str(),
-            op.field.as_str(),
-            op.user_id.as_str(),
-            op.scope.as_str(),
-        ]
-        .into_iter()
-        .chain(op.base.as_ref().map(|b| b.site.as_str()))
-    });
-    let dict = Dictionary::build(names);
-    let mut out = Vec::with_capacity(32 + ops.len() * 120);
+    let mut out = Vec::with_capacity(16 + ops.len() * 96);
     out.push(OPS_FORMAT);
-    dict.write(&mut out);
     put_varint(&mut out, ops.len() as u64);
-    let mut previous_hash: Option<&str> = None;
+    let mut previous: Option<&Operation> = None;
+    let [mut sites, mut tables, mut fields, mut users, mut scopes] = [(); 5].map(|_| Recent::new());
     for op in ops.iter().copied() {
-        put_varint(&mut out, dict.id(&op.site_id));
+        sites.put(&mut out, &op.site_id);
         put_varint(&mut out, op.site_seq);
         put_varint(&mut out, op.server_seq.map(|s| s + 1).unwrap_or(0));
-        match (
-            previous_hash == Some(op.prev_hash.as_str()),
-            hash_bytes(&op.prev_hash),
-        ) {
-            (true, _) => out.push(0),
-            (false, Some(raw)) => {
-                out.push(1);
-                out.extend_from_slice(&raw);
-            }
-            (false, None) => {
-                out.push(2);
-                put_bytes(&mut out, op.prev_hash.as_bytes());
-            }
+        if previous.is_some_and(|p| p.hash == op.prev_hash) {
+            out.push(0);
+        } else if let Some(raw) = hash_bytes(&op.prev_hash) {
+            out.push(1);
+            out.extend_from_slice(&raw);
+        } else {
+            out.push(2);
+            put_bytes(&mut out, op.prev_hash.as_bytes());
         }
         match hash_bytes(&op.hash) {
             Some(raw) => {
@@ -268,10 +308,14 @@ pub fn encode_ops(ops: &[&Operation]) -> Vec<u8> {
                 put_bytes(&mut out, op.hash.as_bytes());
             }
         }
-        previous_hash = Some(op.hash.as_str());
-        put_varint(&mut out, dict.id(&op.table));
-        put_bytes(&mut out, op.row_id.as_bytes());
-        put_varint(&mut out, dict.id(&op.field));
+        tables.put(&mut out, &op.table);
+        if previous.is_some_and(|p| p.row_id == op.row_id) {
+            out.push(0);
+        } else {
+            out.push(1);
+            put_bytes(&mut out, op.row_id.as_bytes());
+        }
+        fields.put(&mut out, &op.field);
         put_value(&mut out, &op.value);
         put_varint(&mut out, op.hlc.0);
         match &op.base {
@@ -279,61 +323,67 @@ pub fn encode_ops(ops: &[&Operation]) -> Vec<u8> {
             Some(b) => {
                 out.push(1);
                 put_varint(&mut out, b.hlc.0);
-                put_varint(&mut out, dict.id(&b.site));
+                sites.put(&mut out, &b.site);
             }
         }
-        put_varint(&mut out, dict.id(&op.user_id));
+        users.put(&mut out, &op.user_id);
         put_varint(&mut out, u64::from(op.schema_version));
-        put_varint(&mut out, dict.id(&op.scope));
+        scopes.put(&mut out, &op.scope);
+        previous = Some(op);
     }
     out
 }
 
-pub fn decode_ops(data: &[u8]) -> Result<Vec<Operation>, DecodeError> {
-    let mut r = Reader::new(data);
-    if r.byte()? != OPS_FORMAT {
-        return Err(DecodeError("unknown operations format"));
-    }
-    let dict = read_dictionary(&mut r)?;
+fn decode_ops_body(mut r: Reader<'_>) -> Result<Vec<Operation>, DecodeError> {
     let n = r.varint()? as usize;
-    if n > data.len() {
+    if n > r.data.len() {
         return Err(DecodeError("too many operations"));
     }
     let mut ops: Vec<Operation> = Vec::with_capacity(n);
-    let read_hash =
-        |r: &mut Reader<'_>, previous: Option<&String>| -> Result<String, DecodeError> {
-            match r.byte()? {
-                0 => previous
-                    .cloned()
-                    .ok_or(DecodeError("chained hash without a previous operation")),
-                1 => Ok(hex::encode(r.fixed::<32>()?)),
-                2 => r.string(),
-                _ => Err(DecodeError("bad hash tag")),
-            }
-        };
+    let [mut sites, mut tables, mut fields, mut users, mut scopes] =
+        [(); 5].map(|_| RecentOwned { seen: Vec::new() });
     for _ in 0..n {
-        let site_id = lookup(&dict, r.varint()?)?;
+        let site_id = sites.get(&mut r)?;
         let site_seq = r.varint()?;
         let server_seq = r.varint()?.checked_sub(1);
-        let prev_hash = read_hash(&mut r, ops.last().map(|o| &o.hash))?;
-        let hash = read_hash(&mut r, None)?;
-        let table = lookup(&dict, r.varint()?)?;
-        let row_id = r.string()?;
-        let field = lookup(&dict, r.varint()?)?;
+        let prev_hash = match r.byte()? {
+            0 => ops
+                .last()
+                .map(|o| o.hash.clone())
+                .ok_or(DecodeError("chained hash without a previous operation"))?,
+            1 => hex::encode(r.fixed::<32>()?),
+            2 => r.string()?,
+            _ => return Err(DecodeError("bad hash tag")),
+        };
+        let hash = match r.byte()? {
+            1 => hex::encode(r.fixed::<32>()?),
+            2 => r.string()?,
+            _ => return Err(DecodeError("bad hash tag")),
+        };
+        let table = tables.get(&mut r)?;
+        let row_id = match r.byte()? {
+            0 => ops
+                .last()
+                .map(|o| o.row_id.clone())
+                .ok_or(DecodeError("repeated row id without a previous operation"))?,
+            1 => r.string()?,
+            _ => return Err(DecodeError("bad row id tag")),
+        };
+        let field = fields.get(&mut r)?;
         let value = read_value(&mut r)?;
         let hlc = Hlc(r.varint()?);
         let base = match r.byte()? {
             0 => None,
             1 => Some(Version {
                 hlc: Hlc(r.varint()?),
-                site: lookup(&dict, r.varint()?)?,
+                site: sites.get(&mut r)?,
             }),
             _ => return Err(DecodeError("bad base tag")),
         };
-        let user_id = lookup(&dict, r.varint()?)?;
+        let user_id = users.get(&mut r)?;
         let schema_version =
             u32::try_from(r.varint()?).map_err(|_| DecodeError("schema version"))?;
-        let scope = lookup(&dict, r.varint()?)?;
+        let scope = scopes.get(&mut r)?;
         ops.push(Operation {
             site_id,
             site_seq,
@@ -355,6 +405,14 @@ pub fn decode_ops(data: &[u8]) -> Result<Vec<Operation>, DecodeError> {
         return Err(DecodeError("trailing bytes"));
     }
     Ok(ops)
+}
+
+pub fn decode_ops(data: &[u8]) -> Result<Vec<Operation>, DecodeError> {
+    let mut r = Reader::new(data);
+    if r.byte()? != OPS_FORMAT {
+        return Err(DecodeError("unknown operations format"));
+    }
+    decode_ops_body(r)
 }
 
 #[cfg(test)]

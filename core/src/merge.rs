@@ -120,7 +120,14 @@ impl RowVersions {
             op.base.as_ref().map(|b| (b.hlc, b.site.clone())),
             op.value.clone(),
         );
-        let versions = self.fields.entry(op.field.clone()).or_default();
+        // Look the field up before allocating its name: it usually exists already.
+        if !self.fields.contains_key(op.field.as_str()) {
+            self.fields.insert(op.field.clone(), Vec::new());
+        }
+        let versions = self
+            .fields
+            .get_mut(op.field.as_str())
+            .expect("the field was inserted above");
         let pos = match versions.binary_search_by(|v| v.key().cmp(&incoming.key())) {
             Ok(_) => return Applied::Duplicate,
             Err(pos) => pos,

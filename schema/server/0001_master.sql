@@ -24,30 +24,29 @@ CREATE TABLE enrolment_code (
     used_at_ms    INTEGER
 ) STRICT;
 
--- One accepted push (or the server's own writes): per operation its 32-byte hash and 8-byte server_seq,
--- so a retried push is recognised and a different operation under a known (site, seq) is detected.
-CREATE TABLE push_batch (
-    id             INTEGER PRIMARY KEY,
-    site_id        TEXT NOT NULL,
+-- The audit log: every operation ever accepted, forever, in server_seq order; one record per accepted
+-- push batch of one site (or the server's own writes), holding its operations in site_seq order with
+-- contiguous server_seqs from first_seq (operations held in quarantine are not in it). It is also the
+-- idempotency record: a retried (site, site_seq) is found here by its site_seq range and compared by hash.
+CREATE TABLE log_chunk (
+    first_seq      INTEGER PRIMARY KEY,
+    last_seq       INTEGER NOT NULL,
+    origin_site    TEXT NOT NULL,
     first_site_seq INTEGER NOT NULL,
     last_site_seq  INTEGER NOT NULL,
     received_at_ms INTEGER NOT NULL,
-    receipts       BLOB NOT NULL
+    ops            BLOB NOT NULL
 ) STRICT;
-CREATE INDEX push_batch_site ON push_batch (site_id, last_site_seq);
+CREATE INDEX log_chunk_site ON log_chunk (origin_site, last_site_seq);
 
--- The audit log: every operation ever accepted, forever, in server_seq order; one record per
--- (batch, scope, table) so a pull filters by scope without decoding what it may not see.
-CREATE TABLE log_chunk (
-    first_seq   INTEGER PRIMARY KEY,
-    last_seq    INTEGER NOT NULL,
-    batch_id    INTEGER NOT NULL REFERENCES push_batch (id),
-    origin_site TEXT NOT NULL,
-    scope       TEXT NOT NULL,
-    tbl         TEXT NOT NULL,
-    ops         BLOB NOT NULL
-) STRICT;
-CREATE INDEX log_chunk_scope ON log_chunk (scope, first_seq);
+-- Which (scope, table) pairs each log record holds, so a pull reads only the records it may see
+-- (and then keeps only the operations it may see).
+CREATE TABLE log_scope (
+    scope     TEXT NOT NULL,
+    tbl       TEXT NOT NULL,
+    first_seq INTEGER NOT NULL,
+    PRIMARY KEY (scope, tbl, first_seq)
+) STRICT, WITHOUT ROWID;
 
 -- Operations stored and acknowledged but held back from the master: their clock was too far ahead of the
 -- server's (a PC with a wrong date). Never merged, never delivered, never dropped; the district reviews.

@@ -4,7 +4,7 @@
 //! Run: `cargo bench -p jiceng-server --bench merge` (JICENG_BENCH_ROUNDS=n for more rounds).
 //! Each site creates 500 cases (9 fields each) and then edits 500 single fields: 5,000 operations per
 //! site, written through core's real write path (hash chain, HLC, bases). The master ingests them in
-//! batches of 10,000 with the full audit log, idempotency cursor and receipts.
+//! batches of 10,000 with the full audit log and the idempotency cursor (retries checked against the log).
 
 use jiceng_core::model::OrgKind;
 use jiceng_core::op::Operation;
@@ -138,7 +138,7 @@ fn plain_insert(rows: &[Vec<rusqlite::types::Value>], batches: usize) -> f64 {
     conn.pragma_update(None, "synchronous", "NORMAL").unwrap();
     // Same page cache and mmap as the master, and the same secondary indexes as the real corr_case
     // table (schema/migrations): the floor is "these rows into this table", without the merge's
-    // bookkeeping (field history, audit log, receipts).
+    // bookkeeping (field history, audit log).
     conn.pragma_update(None, "cache_size", -256 * 1024).unwrap();
     conn.pragma_update(None, "mmap_size", 1i64 << 30).unwrap();
     conn.execute_batch(&format!(

@@ -6,14 +6,15 @@ use crate::error::{Result, ServerError};
 use crate::scope;
 use jiceng_core::model::{OrgKind, Role};
 use jiceng_core::op::{Operation, SCHEMA_VERSION};
-use jiceng_core::store::{merge_sql, NewUser, SiteIdentity, Store};
+use jiceng_core::store::merge_sql::{self, RowCache};
+use jiceng_core::store::{NewUser, SiteIdentity, Store};
 use jiceng_core::tables::{self, TableDef, ROW_ID_SCOPE};
 use jiceng_core::wire::{
     Ack, EnrolRequest, EnrolResponse, PullResponse, PushRequest, PushResponse,
 };
 use jiceng_core::{auth, codec};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
-use std::collections::BTreeMap;
+use rustc_hash::FxHashMap;
 use std::path::Path;
 
 const SERVER_MIGRATIONS: &[(u32, &str)] =
@@ -22,13 +23,19 @@ const SERVER_MIGRATIONS: &[(u32, &str)] =
 const ADMIN_ACTOR: &str = "admin";
 /// Enrolment codes expire after 14 days.
 const CODE_TTL_MS: u64 = 14 * 24 * 3600 * 1000;
-const RECEIPT_LEN: usize = 40;
+/// Rows whose field history the merge keeps in memory between batches (about 1 KiB each).
+const ROW_CACHE_ROWS: usize = 200_000;
 const MASTER_CACHE_KIB: i64 = 256 * 1024;
 const MASTER_MMAP_BYTES: i64 = 1 << 30;
 
 pub struct SqliteMaster {
     store: Store,
     server_site_id: String,
+    /// Field histories of recently merged rows (the server is the master's only writer while it runs).
+    rows: RowCache,
+    /// `PRAGMA data_version` when `rows` was last known to match the file: another connection (the
+    /// admin CLI) committing changes it, and the cache is then dropped.
+    data_version: i64,
 }
 
 impl SqliteMaster {
@@ -47,6 +54,8 @@ impl SqliteMaster {
         // merge's row lookups off the pread path (they were a tenth of the merge's time).
         conn.pragma_update(None, "cache_size", -MASTER_CACHE_KIB)?;
         conn.pragma_update(None, "mmap_size", MASTER_MMAP_BYTES)?;
+        // Per-table UPDATE shapes and the log's statements stay prepared.
+        conn.set_prepared_statement_cache_capacity(256);
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS server_schema (version INTEGER NOT NULL) STRICT;",
         )?;
@@ -82,9 +91,12 @@ impl SqliteMaster {
                 site_id
             }
         };
+        let data_version = data_version(store.connection())?;
         Ok(SqliteMaster {
             store,
             server_site_id,
+            rows: RowCache::new(ROW_CACHE_ROWS),
+            data_version,
         })
     }
 
@@ -95,6 +107,8 @@ impl SqliteMaster {
 
     /// Moves the server's own writes (admin commands) into the audit log so sites pull them.
     fn publish_own_writes(&mut self, now_ms: u64) -> Result<()> {
+        // The admin write path merged into the tables without the row cache.
+        self.rows.clear();
         loop {
             let ops = self.store.unacked_ops(10_000)?;
             if ops.is_empty() {
@@ -104,7 +118,8 @@ impl SqliteMaster {
             let tx = self.store.connection_mut().transaction()?;
             // Already merged into the master by the local write path: only log them.
             let refs: Vec<&Operation> = ops.iter().collect();
-            let acks = append_to_log(&tx, &site_id, &refs, now_ms, &|_| false)?;
+            let mut next_seq = next_server_seq(&tx)?;
+            let acks = append_to_log(&tx, &site_id, &refs, now_ms, &|_| false, &mut next_seq)?;
             tx.commit()?;
             let pairs: Vec<(u64, u64)> = acks.iter().map(|a| (a.site_seq, a.server_seq)).collect();
             self.store.mark_acked(&pairs)?;
@@ -114,32 +129,65 @@ impl SqliteMaster {
     /// Accepts already-validated operations: idempotency by (site, site_seq), hash chain, merge, log.
     /// Public so the benchmark measures exactly what a push does after its checks.
     pub fn ingest(&mut self, ops: &[Operation], now_ms: u64) -> Result<Ingested> {
-        let mut by_site: BTreeMap<&str, Vec<&Operation>> = BTreeMap::new();
-        for op in ops {
-            by_site.entry(op.site_id.as_str()).or_default().push(op);
+        let version = data_version(self.store.connection())?;
+        if version != self.data_version {
+            self.rows.clear();
+            self.data_version = version;
         }
+        let result = self.ingest_in_transaction(ops, now_ms);
+        if result.is_err() {
+            // The transaction rolled back: the cache may hold rows that were never committed.
+            self.rows.clear();
+        }
+        result
+    }
+
+    fn ingest_in_transaction(&mut self, ops: &[Operation], now_ms: u64) -> Result<Ingested> {
+        // Per site, sites in id order. A batch holds runs of one site's operations: compare with the
+        // previous operation's site before looking the site up.
+        let mut by_site: Vec<(&str, Vec<&Operation>)> = Vec::new();
+        let mut index: FxHashMap<&str, usize> = FxHashMap::default();
+        let mut current: Option<(&str, usize)> = None;
+        for op in ops {
+            let site = op.site_id.as_str();
+            let i = match current {
+                Some((s, i)) if s == site => i,
+                _ => *index.entry(site).or_insert_with(|| {
+                    by_site.push((site, Vec::new()));
+                    by_site.len() - 1
+                }),
+            };
+            current = Some((site, i));
+            by_site[i].1.push(op);
+        }
+        by_site.sort_unstable_by(|a, b| a.0.cmp(b.0));
         let tx = self.store.connection_mut().transaction()?;
         let mut acks = Vec::with_capacity(ops.len());
         let mut duplicates = 0;
         let mut fresh: Vec<(&str, Vec<&Operation>)> = Vec::new();
         for (site_id, mut site_ops) in by_site {
-            site_ops.sort_by_key(|o| o.site_seq);
+            if !site_ops.is_sorted_by_key(|o| o.site_seq) {
+                site_ops.sort_by_key(|o| o.site_seq);
+            }
             let (last_seq, last_hash): (u64, String) = tx
                 .prepare_cached("SELECT last_seq, last_hash FROM site WHERE id = ?1")?
                 .query_row([site_id], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))
                 .optional()?
                 .ok_or_else(|| ServerError::NotFound(format!("site {site_id}")))?;
             let split = site_ops.partition_point(|o| o.site_seq <= last_seq);
-            for op in &site_ops[..split] {
-                match receipt(&tx, site_id, op.site_seq)? {
-                    Some((hash, server_seq)) if hash == op.hash => {
-                        duplicates += 1;
-                        acks.push(Ack {
-                            site_seq: op.site_seq,
-                            server_seq,
-                        });
+            if split > 0 {
+                let mut stored = StoredOps::default();
+                for op in &site_ops[..split] {
+                    match stored.find(&tx, site_id, op.site_seq)? {
+                        Some((hash, server_seq)) if hash == op.hash => {
+                            duplicates += 1;
+                            acks.push(Ack {
+                                site_seq: op.site_seq,
+                                server_seq,
+                            });
+                        }
+                        _ => return Err(ServerError::HashMismatch { seq: op.site_seq }),
                     }
-                    _ => return Err(ServerError::HashMismatch { seq: op.site_seq }),
                 }
             }
             let new = site_ops.split_off(split);
@@ -170,9 +218,17 @@ impl SqliteMaster {
             .collect();
         let mut quarantined = Vec::new();
         if !fresh.is_empty() {
-            merge_sql::merge_op_refs(&tx, &mergeable)?;
+            merge_sql::merge_op_refs_cached(&tx, &mergeable, &mut self.rows)?;
+            let mut next_seq = next_server_seq(&tx)?;
             for (site_id, site_ops) in &fresh {
-                acks.extend(append_to_log(&tx, site_id, site_ops, now_ms, &held)?);
+                acks.extend(append_to_log(
+                    &tx,
+                    site_id,
+                    site_ops,
+                    now_ms,
+                    &held,
+                    &mut next_seq,
+                )?);
                 let site_held: Vec<&Operation> =
                     site_ops.iter().copied().filter(|op| held(op)).collect();
                 if !site_held.is_empty() {
@@ -309,28 +365,78 @@ impl SqliteMaster {
     }
 }
 
-/// Stored hash and server_seq of (site, seq), from the batch that accepted it.
-fn receipt(tx: &Transaction<'_>, site_id: &str, seq: u64) -> Result<Option<(String, u64)>> {
-    let batch: Option<(i64, Vec<u8>)> = tx
-        .prepare_cached(
-            "SELECT first_site_seq, receipts FROM push_batch WHERE site_id = ?1 AND last_site_seq >= ?2 \
-             AND first_site_seq <= ?2 LIMIT 1",
-        )?
-        .query_row(params![site_id, seq as i64], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    let Some((first, receipts)) = batch else {
-        return Ok(None);
-    };
-    let at = (seq as usize).saturating_sub(first as usize) * RECEIPT_LEN;
-    let Some(entry) = receipts.get(at..at + RECEIPT_LEN) else {
-        return Ok(None);
-    };
-    let mut seq_bytes = [0u8; 8];
-    seq_bytes.copy_from_slice(&entry[32..]);
-    Ok(Some((
-        hex::encode(&entry[..32]),
-        u64::from_be_bytes(seq_bytes),
-    )))
+fn data_version(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("PRAGMA data_version", [], |r| r.get(0))?)
+}
+
+/// The next global server_seq.
+fn next_server_seq(tx: &Transaction<'_>) -> Result<u64> {
+    Ok(tx
+        .prepare_cached("SELECT last_seq FROM log_chunk ORDER BY first_seq DESC LIMIT 1")?
+        .query_row([], |r| r.get::<_, i64>(0))
+        .optional()?
+        .map(|s| s as u64 + 1)
+        .unwrap_or(1))
+}
+
+/// Looks up already-accepted operations of one site by site_seq, for a retried push: in the log record
+/// whose site_seq range holds it, else in quarantine. Keeps the last decoded record, since a retry
+/// resends a run of consecutive operations.
+#[derive(Default)]
+struct StoredOps {
+    /// (first_site_seq, last_site_seq, first server_seq, operations)
+    record: Option<(u64, u64, u64, Vec<Operation>)>,
+}
+
+impl StoredOps {
+    /// The stored hash and server_seq of (site, seq) (server_seq 0 for a quarantined operation).
+    fn find(
+        &mut self,
+        tx: &Transaction<'_>,
+        site_id: &str,
+        seq: u64,
+    ) -> Result<Option<(String, u64)>> {
+        let covered = self
+            .record
+            .as_ref()
+            .is_some_and(|(first, last, _, _)| (*first..=*last).contains(&seq));
+        if !covered {
+            self.record = tx
+                .prepare_cached(
+                    "SELECT first_site_seq, last_site_seq, first_seq, ops FROM log_chunk \
+                     WHERE origin_site = ?1 AND last_site_seq >= ?2 ORDER BY last_site_seq LIMIT 1",
+                )?
+                .query_row(params![site_id, seq as i64], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)? as u64,
+                        r.get::<_, i64>(1)? as u64,
+                        r.get::<_, i64>(2)? as u64,
+                        r.get::<_, Vec<u8>>(3)?,
+                    ))
+                })
+                .optional()?
+                .filter(|(first, _, _, _)| *first <= seq)
+                .map(|(first, last, first_seq, blob)| {
+                    decode_chunk(first_seq, &blob).map(|ops| (first, last, first_seq, ops))
+                })
+                .transpose()?;
+        }
+        if let Some((_, _, _, ops)) = &self.record {
+            if let Ok(i) = ops.binary_search_by_key(&seq, |o| o.site_seq) {
+                return Ok(Some((ops[i].hash.clone(), ops[i].server_seq.unwrap_or(0))));
+            }
+        }
+        let held: Option<Vec<u8>> = tx
+            .prepare_cached("SELECT op FROM quarantine WHERE site_id = ?1 AND site_seq = ?2")?
+            .query_row(params![site_id, seq as i64], |r| r.get(0))
+            .optional()?;
+        let Some(blob) = held else {
+            return Ok(None);
+        };
+        let op = codec::decode_ops(&blob)
+            .map_err(|e| ServerError::Store(format!("quarantined operation {seq}: {e}")))?;
+        Ok(op.into_iter().next().map(|op| (op.hash, 0)))
+    }
 }
 
 /// Operations stamped more than this ahead of the server's clock are quarantined.
@@ -378,81 +484,64 @@ fn quarantine(tx: &Transaction<'_>, site_id: &str, ops: &[&Operation], now_ms: u
     Ok(())
 }
 
-/// Appends one site's contiguous operations to the audit log, assigning global server_seqs, one chunk per
-/// (scope, table). A chunk's operations have contiguous server_seqs from its `first_seq`, so the seqs are
-/// not stored per operation.
+/// Appends one site's contiguous operations to the audit log as one record, assigning global
+/// server_seqs from `next_seq` in site_seq order (quarantined operations get none and stay out of the
+/// record), plus the record's (scope, table) pairs for pulls.
 fn append_to_log(
     tx: &Transaction<'_>,
     site_id: &str,
     ops: &[&Operation],
     now_ms: u64,
     held: &dyn Fn(&Operation) -> bool,
+    next_seq: &mut u64,
 ) -> Result<Vec<Ack>> {
     let (Some(first), Some(last)) = (ops.first(), ops.last()) else {
         return Ok(Vec::new());
     };
-    let mut next_seq: u64 = tx
-        .query_row(
-            "SELECT last_seq FROM log_chunk ORDER BY first_seq DESC LIMIT 1",
-            [],
-            |r| r.get::<_, i64>(0),
-        )
-        .optional()?
-        .map(|s| s as u64 + 1)
-        .unwrap_or(1);
-    let mut chunks: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
-    for (i, op) in ops.iter().enumerate().filter(|(_, op)| !held(op)) {
-        chunks
-            .entry((op.scope.as_str(), op.table.as_str()))
-            .or_default()
-            .push(i);
-    }
-    let mut server_seqs = vec![0u64; ops.len()];
-    let mut chunk_rows = Vec::with_capacity(chunks.len());
-    for ((scope, table), indices) in chunks {
-        let first_seq = next_seq;
-        let members: Vec<&Operation> = indices.iter().map(|&i| ops[i]).collect();
-        for i in indices {
-            server_seqs[i] = next_seq;
-            next_seq += 1;
+    let first_seq = *next_seq;
+    let mut acks = Vec::with_capacity(ops.len());
+    let mut members: Vec<&Operation> = Vec::with_capacity(ops.len());
+    let mut pairs: Vec<(&str, &str)> = Vec::new();
+    for op in ops.iter().copied() {
+        if held(op) {
+            acks.push(Ack {
+                site_seq: op.site_seq,
+                server_seq: 0,
+            });
+            continue;
         }
-        chunk_rows.push((
-            first_seq,
-            next_seq - 1,
-            scope,
-            table,
-            codec::encode_ops(&members),
-        ));
+        acks.push(Ack {
+            site_seq: op.site_seq,
+            server_seq: *next_seq,
+        });
+        *next_seq += 1;
+        members.push(op);
+        let pair = (op.scope.as_str(), op.table.as_str());
+        if !pairs.contains(&pair) {
+            pairs.push(pair);
+        }
     }
-    let mut receipts = Vec::with_capacity(ops.len() * RECEIPT_LEN);
-    for (op, server_seq) in ops.iter().zip(&server_seqs) {
-        let mut hash = [0u8; 32];
-        hex::decode_to_slice(&op.hash, &mut hash).map_err(|_| ServerError::BadOperation {
-            seq: op.site_seq,
-            reason: "hash is not 64 hex digits".to_string(),
-        })?;
-        receipts.extend_from_slice(&hash);
-        receipts.extend_from_slice(&server_seq.to_be_bytes());
+    if members.is_empty() {
+        return Ok(acks);
     }
     tx.prepare_cached(
-        "INSERT INTO push_batch (site_id, first_site_seq, last_site_seq, received_at_ms, receipts) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO log_chunk (first_seq, last_seq, origin_site, first_site_seq, last_site_seq, received_at_ms, ops) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
-    .execute(params![site_id, first.site_seq as i64, last.site_seq as i64, now_ms as i64, receipts])?;
-    let batch_id = tx.last_insert_rowid();
-    for (first_seq, last_seq, scope, table, blob) in chunk_rows {
-        tx.prepare_cached(
-            "INSERT INTO log_chunk (first_seq, last_seq, batch_id, origin_site, scope, tbl, ops) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?
-        .execute(params![first_seq as i64, last_seq as i64, batch_id, site_id, scope, table, blob])?;
+    .execute(params![
+        first_seq as i64,
+        (*next_seq - 1) as i64,
+        site_id,
+        first.site_seq as i64,
+        last.site_seq as i64,
+        now_ms as i64,
+        codec::encode_ops(&members)
+    ])?;
+    for (scope, table) in pairs {
+        tx.prepare_cached("INSERT INTO log_scope (scope, tbl, first_seq) VALUES (?1, ?2, ?3)")?
+            .execute(params![scope, table, first_seq as i64])?;
     }
-    Ok(ops
-        .iter()
-        .zip(server_seqs)
-        .map(|(op, server_seq)| Ack {
-            site_seq: op.site_seq,
-            server_seq,
-        })
-        .collect())
+    Ok(acks)
 }
 
 /// Decodes a log chunk and stamps each operation with its server_seq.
@@ -621,10 +710,11 @@ impl MasterStore for SqliteMaster {
             .optional()?
             .unwrap_or(0) as u64;
         let mut stmt = conn.prepare_cached(
-            "SELECT first_seq, last_seq, ops FROM log_chunk WHERE first_seq > ?1 AND origin_site <> ?2 AND ( \
-               (scope IN (SELECT value FROM json_each(?3)) AND tbl IN (SELECT value FROM json_each(?4))) \
-               OR (tbl = 'app_user' AND scope = ?5)) \
-             ORDER BY first_seq",
+            "SELECT first_seq, last_seq, ops FROM log_chunk WHERE first_seq IN ( \
+               SELECT first_seq FROM log_scope WHERE first_seq > ?1 AND ( \
+                 (scope IN (SELECT value FROM json_each(?3)) AND tbl IN (SELECT value FROM json_each(?4))) \
+                 OR (tbl = 'app_user' AND scope = ?5))) \
+             AND origin_site <> ?2 ORDER BY first_seq",
         )?;
         let mut rows = stmt.query(params![
             after as i64,
@@ -633,6 +723,11 @@ impl MasterStore for SqliteMaster {
             tables_json,
             site.org_unit_id
         ])?;
+        // A record holds one site's batch across scopes and tables: keep what this site may see.
+        let visible = |op: &Operation| {
+            (site.covers(&op.scope) && readable.contains(&op.table.as_str()))
+                || (op.table == "app_user" && op.scope == site.org_unit_id)
+        };
         let mut ops: Vec<Operation> = Vec::new();
         let mut next_cursor = head.max(after);
         let mut has_more = false;
@@ -644,7 +739,11 @@ impl MasterStore for SqliteMaster {
             let first_seq: i64 = row.get(0)?;
             let last_seq: i64 = row.get(1)?;
             let blob: Vec<u8> = row.get(2)?;
-            ops.extend(decode_chunk(first_seq as u64, &blob)?);
+            ops.extend(
+                decode_chunk(first_seq as u64, &blob)?
+                    .into_iter()
+                    .filter(|op| visible(op)),
+            );
             next_cursor = last_seq as u64;
         }
         if !has_more {
