@@ -34,6 +34,7 @@ pub mod store;
 pub mod supervision;
 pub mod sync;
 pub mod tables;
+pub mod transfer;
 pub mod wire;
 
 pub use error::CoreError;

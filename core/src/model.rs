@@ -322,6 +322,10 @@ pub struct CaseRecord {
     pub pending_sync: bool,
     /// Where the lifecycle may go from here (core::lifecycle); empty once the case has ended.
     pub next_statuses: Vec<CaseStatus>,
+    /// L-6: an open change of the place of execution (applied, or in transfer).
+    pub transfer_status: Option<crate::transfer::TransferStatus>,
+    /// L-6: this office's copy of a case handed over to another office (read-only), by its name.
+    pub transferred_out_to: Option<String>,
 }
 
 /// What the case form sends. `id: None` creates a case; an id edits it (only changed fields are logged).
@@ -436,6 +440,8 @@ pub struct CaseDetail {
     pub file_checks: Vec<crate::casefile::FileCheck>,
     /// L-7 electronic location periods, oldest first.
     pub location_periods: Vec<crate::location::LocationPeriod>,
+    /// L-6 changes of the place of execution, newest first.
+    pub transfers: Vec<crate::transfer::TransferRecord>,
     /// L-7 location events, newest first (held at the judicial office only: empty elsewhere).
     pub location_events: Vec<crate::location::LocationEvent>,
     pub history: Vec<FieldChange>,

@@ -315,6 +315,47 @@ pub static TABLES: &[TableDef] = &[
             boolean(DELETED_FIELD),
         ],
     },
+    // L-6 change of the place of execution (two-phase handoff, core::transfer).
+    TableDef {
+        name: "corr_transfer",
+        merge: MergeKind::Mutable,
+        domain: Domain::Corrections,
+        scope_field: "org_unit_id",
+        fields: &[
+            text("org_unit_id"),
+            text("case_id"),
+            text("from_org_unit_id"),
+            text("from_org_unit_name"),
+            text("to_org_unit_id"),
+            text("to_org_unit_name"),
+            text("destination"),
+            text("reason"),
+            text("applied_on"),
+            text("move_on"),
+            text("status"),
+            text("decided_on"),
+            text("decided_by"),
+            text("decision_note"),
+            text("file_sent_on"),
+            text("completed_on"),
+            boolean(DELETED_FIELD),
+        ],
+    },
+    // L-6: the receiving office's confirmation, in its own scope.
+    TableDef {
+        name: "corr_transfer_receipt",
+        merge: MergeKind::Mutable,
+        domain: Domain::Corrections,
+        scope_field: "org_unit_id",
+        fields: &[
+            text("org_unit_id"),
+            text("case_id"),
+            text("reported_on"),
+            text("confirmed_by"),
+            text("confirmed_on"),
+            boolean(DELETED_FIELD),
+        ],
+    },
     // L-7 electronic location periods: ground, the county head's approval, dates, renewals.
     TableDef {
         name: "corr_location_period",

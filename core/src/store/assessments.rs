@@ -57,7 +57,7 @@ impl Store {
         input: AssessmentInput,
     ) -> Result<AssessmentRecord> {
         self.require_write(user)?;
-        let case = self.case_in_scope(user, &input.case_id)?;
+        let case = self.case_for_write(user, &input.case_id)?;
         if case.deleted {
             return Err(CoreError::invalid(
                 "case_id",

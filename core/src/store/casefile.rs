@@ -74,7 +74,7 @@ impl Store {
     /// A case the user may write, and which is still open to new file entries.
     fn writable_case(&self, user: &SessionUser, case_id: &str) -> Result<CaseRecord> {
         self.require_write(user)?;
-        let case = self.case_in_scope(user, case_id)?;
+        let case = self.case_for_write(user, case_id)?;
         if case.deleted {
             return Err(CoreError::invalid(
                 "case_id",

@@ -12,6 +12,7 @@ use crate::model::{
 use crate::search::like_escape;
 use crate::shanghai;
 use crate::tables::{self, TableDef, DELETED_FIELD};
+use crate::transfer::TransferStatus;
 use rusqlite::{params, OptionalExtension, Row};
 
 const MAX_NAME_CHARS: usize = 50;
@@ -30,7 +31,11 @@ const CASE_COLUMNS: &str =
      c.org_unit_id, o.name, c.status, COALESCE(c._deleted, 0), \
      EXISTS (SELECT 1 FROM conflict k WHERE k.row_id = c.id), \
      EXISTS (SELECT 1 FROM oplog l WHERE l.row_id = c.id AND l.server_seq IS NULL), \
-     c.judgment_effective_on, c.reported_on, c.supervision_level, COALESCE(c.sealed_minor, 0), c.address";
+     c.judgment_effective_on, c.reported_on, c.supervision_level, COALESCE(c.sealed_minor, 0), c.address, \
+     (SELECT t.status FROM corr_transfer t WHERE t.case_id = c.id AND COALESCE(t._deleted, 0) = 0 \
+        AND t.status IN ('applied', 'in_transit') ORDER BY t.applied_on DESC, t.id DESC LIMIT 1), \
+     (SELECT t.to_org_unit_name FROM corr_transfer t WHERE t.case_id = c.id AND COALESCE(t._deleted, 0) = 0 \
+        AND t.status = 'completed' AND t.from_org_unit_id = c.org_unit_id LIMIT 1)";
 
 fn case_from_row(r: &Row<'_>) -> rusqlite::Result<CaseRecord> {
     let kind: Option<String> = r.get(5)?;
@@ -64,6 +69,11 @@ fn case_from_row(r: &Row<'_>) -> rusqlite::Result<CaseRecord> {
             .and_then(SupervisionLevel::from_code),
         sealed_minor: r.get::<_, i64>(17)? != 0,
         address: r.get::<_, Option<String>>(18)?.unwrap_or_default(),
+        transfer_status: r
+            .get::<_, Option<String>>(19)?
+            .as_deref()
+            .and_then(TransferStatus::from_code),
+        transferred_out_to: r.get(20)?,
         next_statuses: status
             .as_deref()
             .and_then(CaseStatus::from_code)
@@ -104,7 +114,9 @@ impl Store {
         let scope = self.org_subtree(&user.org_unit_id)?;
         let scope_json =
             serde_json::to_string(&scope).map_err(|e| CoreError::Corrupt(e.to_string()))?;
-        let filter = "c.org_unit_id IN (SELECT value FROM json_each(?1)) \
+        let filter = "(c.org_unit_id IN (SELECT value FROM json_each(?1)) \
+             OR c.id IN (SELECT t.case_id FROM corr_transfer t WHERE t.status = 'in_transit' \
+               AND COALESCE(t._deleted, 0) = 0 AND t.to_org_unit_id IN (SELECT value FROM json_each(?1)))) \
              AND (?2 = '' OR c.name LIKE ?3 ESCAPE '\\' OR c.name_initials LIKE ?4 ESCAPE '\\' OR c.id_number LIKE ?5 ESCAPE '\\') \
              AND (?6 OR COALESCE(c._deleted, 0) = 0)";
         let total: u32 = self.conn.query_row(
@@ -164,7 +176,10 @@ impl Store {
 
     pub(super) fn case_in_scope(&self, user: &SessionUser, id: &str) -> Result<CaseRecord> {
         let case = self.case_by_id(id)?.ok_or(CoreError::NotFound("case"))?;
-        if !self.is_within(&case.org_unit_id, &user.org_unit_id)? {
+        // L-6: an office receiving a case in transfer reads it before the handover completes.
+        if !self.is_within(&case.org_unit_id, &user.org_unit_id)?
+            && !self.in_transfer_to(&case.id, &user.org_unit_id)?
+        {
             return Err(CoreError::NotFound("case"));
         }
         Ok(case)
@@ -179,13 +194,20 @@ impl Store {
             let def = tables::table("corr_access_log")
                 .ok_or(CoreError::NotFound("table corr_access_log"))?;
             let at = shanghai::from_millis(self.corrected_wall_millis()?).to_rfc3339();
+            // An office reading a case in transfer (L-6) logs the read in its own scope: it may not
+            // write the sending office's records.
+            let scope = if self.is_within(&case.org_unit_id, &user.org_unit_id)? {
+                case.org_unit_id.clone()
+            } else {
+                user.org_unit_id.clone()
+            };
             self.write_row(
                 &user.user_id,
                 def,
                 &uuid::Uuid::now_v7().to_string(),
-                &case.org_unit_id,
+                &scope,
                 &[
-                    WriteChange::new("org_unit_id", case.org_unit_id.clone()),
+                    WriteChange::new("org_unit_id", scope.clone()),
                     WriteChange::new("case_id", case.id.clone()),
                     WriteChange::new("user_id", user.user_id.clone()),
                     WriteChange::new("user_name", user.display_name.clone()),
@@ -238,6 +260,7 @@ impl Store {
             plan,
             documents: self.documents_of(id)?,
             location_periods: self.location_periods_of(id)?,
+            transfers: self.transfers_of(id)?,
             location_events: self.location_events_of(id)?,
         })
     }
@@ -286,7 +309,7 @@ impl Store {
             ));
         }
         let existing = match &input.id {
-            Some(id) => Some(self.case_in_scope(user, id)?),
+            Some(id) => Some(self.case_for_write(user, id)?),
             None => None,
         };
         let org_unit_id = input
@@ -488,7 +511,7 @@ impl Store {
         deleted: bool,
     ) -> Result<CaseRecord> {
         self.require_write(user)?;
-        let case = self.case_in_scope(user, id)?;
+        let case = self.case_for_write(user, id)?;
         if !deleted {
             self.refuse_duplicate_active_case(&case.id_number, Some(id))?;
         }
@@ -509,7 +532,7 @@ impl Store {
         input: CheckinInput,
     ) -> Result<CheckinRecord> {
         self.require_write(user)?;
-        let case = self.case_in_scope(user, &input.case_id)?;
+        let case = self.case_for_write(user, &input.case_id)?;
         if case.deleted {
             return Err(CoreError::invalid(
                 "case_id",

@@ -26,7 +26,7 @@ impl Store {
     /// Records one supervision entry. Append-only: a mistake is answered by a new entry, never an edit.
     pub fn add_entry(&mut self, user: &SessionUser, input: EntryInput) -> Result<EntryRecord> {
         self.require_write(user)?;
-        let case = self.case_in_scope(user, &input.case_id)?;
+        let case = self.case_for_write(user, &input.case_id)?;
         if case.deleted {
             return Err(CoreError::invalid(
                 "case_id",

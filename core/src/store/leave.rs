@@ -73,7 +73,7 @@ impl Store {
 
     pub fn request_leave(&mut self, user: &SessionUser, input: LeaveInput) -> Result<LeaveRecord> {
         self.require_write(user)?;
-        let case = self.case_in_scope(user, &input.case_id)?;
+        let case = self.case_for_write(user, &input.case_id)?;
         if case.deleted || crate::lifecycle::is_final(case.status) {
             return Err(CoreError::invalid(
                 "case_id",
@@ -138,7 +138,7 @@ impl Store {
     ) -> Result<LeaveRecord> {
         self.require_write(user)?;
         let current = self.leave_by_id(leave_id)?;
-        self.case_in_scope(user, &current.case_id)?;
+        self.case_for_write(user, &current.case_id)?;
         let next = leave::decide(current.status, decision, current.approval_level, user.role)?;
         let today = shanghai::today(self.corrected_wall_millis()?);
         let mut changes = vec![
@@ -156,7 +156,7 @@ impl Store {
                 self.next_provisional_number(today)?,
             ));
         }
-        let org = self.case_in_scope(user, &current.case_id)?.org_unit_id;
+        let org = self.case_for_write(user, &current.case_id)?.org_unit_id;
         self.write_row(
             &user.user_id,
             Self::leave_table()?,
@@ -176,7 +176,7 @@ impl Store {
     ) -> Result<LeaveRecord> {
         self.require_write(user)?;
         let current = self.leave_by_id(leave_id)?;
-        let case = self.case_in_scope(user, &current.case_id)?;
+        let case = self.case_for_write(user, &current.case_id)?;
         if !matches!(
             current.status,
             LeaveStatus::Approved | LeaveStatus::Provisional

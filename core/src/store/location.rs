@@ -37,7 +37,7 @@ impl Store {
         input: LocationPeriodInput,
     ) -> Result<LocationPeriod> {
         self.require_write(user)?;
-        let case = self.case_in_scope(user, &input.case_id)?;
+        let case = self.case_for_write(user, &input.case_id)?;
         if case.deleted || crate::lifecycle::is_final(case.status) {
             return Err(CoreError::invalid(
                 "case_id",
@@ -132,7 +132,7 @@ impl Store {
     ) -> Result<LocationPeriod> {
         self.require_write(user)?;
         let period = self.location_period(id)?;
-        let case = self.case_in_scope(user, &period.case_id)?;
+        let case = self.case_for_write(user, &period.case_id)?;
         if !period.ended_on.is_empty() {
             return Err(CoreError::invalid(
                 "ended_on",
@@ -186,7 +186,7 @@ impl Store {
             ));
         }
         let period = self.location_period(&input.period_id)?;
-        let case = self.case_in_scope(user, &period.case_id)?;
+        let case = self.case_for_write(user, &period.case_id)?;
         let occurred_at = shanghai::normalise_datetime(&input.occurred_at).ok_or_else(|| {
             CoreError::invalid(
                 "occurred_at",

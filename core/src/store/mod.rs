@@ -22,6 +22,7 @@ mod rules;
 mod stats;
 mod sync_state;
 mod tasks;
+mod transfer;
 pub mod volunteers;
 mod write;
 
@@ -109,6 +110,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (
         15,
         include_str!("../../../schema/migrations/0015_volunteers.sql"),
+    ),
+    (
+        20,
+        include_str!("../../../schema/migrations/0020_transfer.sql"),
     ),
 ];
 

@@ -74,7 +74,10 @@ impl Store {
     /// The clocks of one case (done ones included).
     pub fn case_tasks(&self, case: &CaseRecord, today: NaiveDate) -> Result<Vec<CaseTask>> {
         let released = case.status == CaseStatus::Released;
-        if case.deleted || (crate::lifecycle::is_final(case.status) && !released) {
+        if case.deleted
+            || (crate::lifecycle::is_final(case.status) && !released)
+            || case.transferred_out_to.is_some()
+        {
             return Ok(Vec::new());
         }
         let engine = engine()?;
@@ -134,6 +137,26 @@ impl Store {
             |rule_id: &str, trigger: NaiveDate, done_on: Option<NaiveDate>| -> Result<()> {
                 add_at(rule_id, Moment::Day(trigger), done_on.map(Moment::Day))
             };
+        // L-6: once the county decided, the file goes out within 3 working days and the subject reports
+        // to the new office within 7 days.
+        for transfer in self.transfers_of(&case.id)? {
+            if !transfer.status.is_in_transfer() {
+                continue;
+            }
+            let Some(decided) = shanghai::parse_date(&transfer.decided_on) else {
+                continue;
+            };
+            add(
+                "L-6.file_transfer",
+                decided,
+                shanghai::parse_date(&transfer.file_sent_on),
+            )?;
+            add(
+                "L-6.report_new",
+                decided,
+                shanghai::parse_date(&transfer.reported_on),
+            )?;
+        }
         // L-1: the deciding organ sends the documents within 10 days of the judgment taking effect.
         if let Some(effective) = shanghai::parse_date(&case.judgment_effective_on) {
             let received = documents

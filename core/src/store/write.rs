@@ -35,15 +35,62 @@ impl Store {
         scope: &str,
         changes: &[FieldChange],
     ) -> Result<Vec<Operation>> {
+        self.write_row_logged(user_id, table, row_id, scope, changes, false)
+    }
+
+    /// L-6 handover: logs EVERY field of a row with its current value (or the override given, e.g. the
+    /// new `org_unit_id`) as operations in `scope`, so the sites of that scope receive the whole row, not
+    /// only what changes from now on. Unchanged values become new versions with the same value (their
+    /// base is the current winner, so they never conflict). An append-only row may change its scope
+    /// field this way (moving a record is not editing it), nothing else.
+    pub(super) fn republish_row(
+        &mut self,
+        user_id: &str,
+        table: &'static TableDef,
+        row_id: &str,
+        scope: &str,
+        overrides: &[FieldChange],
+    ) -> Result<Vec<Operation>> {
+        let row = merge_sql::load_versions(&self.conn, table, row_id)?.unwrap_or_default();
+        let changes: Vec<FieldChange> = table
+            .fields
+            .iter()
+            .filter_map(|f| {
+                let value = overrides
+                    .iter()
+                    .find(|o| o.field == f.name)
+                    .map(|o| o.value.clone())
+                    .or_else(|| row.value(f.name).cloned())?;
+                Some(FieldChange {
+                    field: f.name,
+                    value,
+                })
+            })
+            .collect();
+        self.write_row_logged(user_id, table, row_id, scope, &changes, true)
+    }
+
+    fn write_row_logged(
+        &mut self,
+        user_id: &str,
+        table: &'static TableDef,
+        row_id: &str,
+        scope: &str,
+        changes: &[FieldChange],
+        republish: bool,
+    ) -> Result<Vec<Operation>> {
         let site_id = self.require_identity()?.site_id;
         let wall = self.corrected_wall_millis()?;
         let tx = self.conn.transaction()?;
         let row = merge_sql::load_versions(&tx, table, row_id)?.unwrap_or_default();
         if table.merge == MergeKind::AppendOnly && !row.is_empty() {
-            if let Some(change) = changes.iter().find(|c| c.field != DELETED_FIELD) {
-                if row.value(change.field) != Some(&change.value) {
-                    return Err(CoreError::AppendOnly(table.name));
-                }
+            let edited = changes.iter().find(|c| {
+                c.field != DELETED_FIELD
+                    && !(republish && c.field == table.scope_field)
+                    && row.value(c.field) != Some(&c.value)
+            });
+            if edited.is_some() {
+                return Err(CoreError::AppendOnly(table.name));
             }
         }
         let mut hlc = meta::get_u64(&tx, meta::HLC_LAST)?
@@ -60,7 +107,7 @@ impl Store {
                     table.name, change.field
                 )));
             }
-            if unchanged(&row, change) {
+            if !republish && unchanged(&row, change) {
                 continue;
             }
             hlc = Hlc::tick(hlc, wall);

@@ -15,6 +15,7 @@ import type { LocationEvent } from "./LocationEvent";
 import type { LocationPeriod } from "./LocationPeriod";
 import type { MonthCompliance } from "./MonthCompliance";
 import type { PersonRecord } from "./PersonRecord";
+import type { TransferRecord } from "./TransferRecord";
 
 export type CaseDetail = { case: CaseRecord, checkins: Array<CheckinRecord>, 
 /**
@@ -61,6 +62,10 @@ file_checks: Array<FileCheck>,
  * L-7 electronic location periods, oldest first.
  */
 location_periods: Array<LocationPeriod>, 
+/**
+ * L-6 changes of the place of execution, newest first.
+ */
+transfers: Array<TransferRecord>, 
 /**
  * L-7 location events, newest first (held at the judicial office only: empty elsewhere).
  */

@@ -2,6 +2,7 @@
 import type { CaseKind } from "./CaseKind";
 import type { CaseStatus } from "./CaseStatus";
 import type { SupervisionLevel } from "./SupervisionLevel";
+import type { TransferStatus } from "./TransferStatus";
 
 /**
  * A corrections case as stored (C-7 basics).
@@ -50,4 +51,12 @@ pending_sync: boolean,
 /**
  * Where the lifecycle may go from here (core::lifecycle); empty once the case has ended.
  */
-next_statuses: Array<CaseStatus>, };
+next_statuses: Array<CaseStatus>, 
+/**
+ * L-6: an open change of the place of execution (applied, or in transfer).
+ */
+transfer_status: TransferStatus | null, 
+/**
+ * L-6: this office's copy of a case handed over to another office (read-only), by its name.
+ */
+transferred_out_to: string | null, };
