@@ -994,3 +994,11 @@ pub struct DuplicateSuggestion {
     /// Oldest registration first: the suggested one to keep.
     pub residents: Vec<ResidentRecord>,
 }
+
+/// An org unit by id and name (for pickers).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct OrgUnitRef {
+    pub id: String,
+    pub name: String,
+}

@@ -11,7 +11,8 @@ use jiceng_core::casefile::{
 use jiceng_core::location::{
     LocationEvent, LocationEventInput, LocationPeriod, LocationPeriodInput,
 };
-use jiceng_core::model::FieldChange;
+use jiceng_core::model::{FieldChange, OrgUnitRef};
+use jiceng_core::transfer::{TransferInput, TransferRecord, TransferStep};
 use tauri::{AppHandle, State};
 
 #[tauri::command(rename_all = "snake_case")]
@@ -126,4 +127,38 @@ pub async fn add_location_event(
     let rec = with_store(&app, move |s| s.add_location_event(&user, input)).await?;
     sync_task::emit_status(&app);
     Ok(rec)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn apply_transfer(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    input: TransferInput,
+) -> CmdResult<TransferRecord> {
+    let user = current(&state)?;
+    let rec = with_store(&app, move |s| s.apply_transfer(&user, input)).await?;
+    sync_task::emit_status(&app);
+    Ok(rec)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn act_on_transfer(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: String,
+    step: TransferStep,
+) -> CmdResult<TransferRecord> {
+    let user = current(&state)?;
+    let rec = with_store(&app, move |s| s.act_on_transfer(&user, &id, step)).await?;
+    sync_task::emit_status(&app);
+    Ok(rec)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn judicial_offices(
+    app: AppHandle,
+    state: State<'_, AppState>,
+) -> CmdResult<Vec<OrgUnitRef>> {
+    let user = current(&state)?;
+    with_store(&app, move |s| s.judicial_offices(&user)).await
 }

@@ -620,7 +620,94 @@ async fn drive(
     tokio::time::sleep(Duration::from_millis(2500)).await;
     wd.screenshot(&shots.join("11-released.png")).await?;
 
-    // The daily digest lists the statutory clocks of the office's cases (李四's period ends 2026-12-31).
+    // L-6: 李四 moves to 和平里. The officer records the application; the county approves; after sync
+    // the case shows as in transfer.
+    wd.click_css("[data-testid=detail-back]").await?;
+    open_case(wd, "李四").await?;
+    wd.click_css("[data-testid=transfer-apply]").await?;
+    wd.wait_for("[data-testid=transfer-apply-dialog]", WAIT)
+        .await?;
+    wd.type_into(
+        "input[data-testid=transfer-destination]",
+        "和平里街道青年湖小区",
+    )
+    .await?;
+    wd.type_into(
+        "textarea[data-testid=transfer-reason]",
+        "工作调动，随家人搬迁",
+    )
+    .await?;
+    wd.type_into("[data-testid=transfer-move-on] input", &day(40))
+        .await?;
+    wd.press_enter("[data-testid=transfer-move-on] input")
+        .await?;
+    wd.click_css("[data-testid=transfer-apply-save]").await?;
+    wd.wait_until(
+        "(document.querySelector('[data-testid=transfer-status]')||{dataset:{}}).dataset.status === 'applied'",
+        WAIT,
+    )
+    .await?;
+    wd.click_css("[data-testid=sync-now]").await?;
+    wd.wait_until(
+        "Number(document.querySelector('[data-testid=status-pending]').dataset.pending) === 0",
+        WAIT,
+    )
+    .await?;
+    district.sync().await.map_err(|e| e.to_string())?;
+    let (transfer_id, receiving_unit) = {
+        let store = district.lock();
+        let case_id: String = store
+            .connection()
+            .query_row("SELECT id FROM corr_case WHERE name = '李四'", [], |r| {
+                r.get(0)
+            })
+            .map_err(|e| e.to_string())?;
+        let transfer = store
+            .get_case(&admin, &case_id)
+            .map_err(|e| e.to_string())?
+            .transfers
+            .into_iter()
+            .next()
+            .ok_or("the district has not received the application")?;
+        let unit: String = store
+            .connection()
+            .query_row(
+                "SELECT id FROM org_unit WHERE name = '和平里街道'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| e.to_string())?;
+        (transfer.id, unit)
+    };
+    district
+        .lock()
+        .act_on_transfer(
+            &admin,
+            &transfer_id,
+            jiceng_core::transfer::TransferStep {
+                action: jiceng_core::transfer::TransferAction::Approve,
+                to_org_unit_id: Some(receiving_unit),
+                on: None,
+                note: "同意变更执行地".into(),
+            },
+        )
+        .map_err(|e| e.to_string())?;
+    district.sync().await.map_err(|e| e.to_string())?;
+    wd.click_css("[data-testid=sync-now]").await?;
+    wd.wait_until(
+        "(document.querySelector('[data-testid=transfer-status]')||{dataset:{}}).dataset.status === 'in_transit'",
+        WAIT,
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_millis(3000)).await;
+    wd.script(
+        "document.querySelector('[data-testid=transfer-section]').scrollIntoView();",
+        serde_json::json!([]),
+    )
+    .await?;
+    wd.screenshot(&shots.join("14-transfer.png")).await?;
+
+    // The daily digest lists the statutory clocks of the office's cases (L-6 for 李四 among them).
     wd.click_css("[data-testid=detail-back]").await?;
     wd.click_css("[data-testid=nav-tasks]").await?;
     wd.wait_for("[data-testid=task-digest]", WAIT).await?;
@@ -648,6 +735,23 @@ async fn drive(
     wd.screenshot(&shots.join("08-statistics.png")).await?;
     println!("e2e: enrolled, logged in, created 赵𪚥 offline, synced, found in the master, added a check-in");
     Ok(())
+}
+
+/// Opens a case from the list by name.
+async fn open_case(wd: &WebDriver, name: &str) -> Result<(), String> {
+    wd.wait_for("[data-testid=case-row]", WAIT).await?;
+    for row in wd.find_all("[data-testid=case-row]").await? {
+        if wd.text(&row).await?.contains(name) {
+            wd.click(&row).await?;
+            wd.wait_until(
+                &format!("(document.querySelector('[data-testid=detail-name]')||{{}}).textContent?.includes('{name}')"),
+                WAIT,
+            )
+            .await?;
+            return Ok(());
+        }
+    }
+    Err(format!("no case row for {name}"))
 }
 
 /// Records one legal document through the documents section's dialog, dated today.

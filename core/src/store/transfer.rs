@@ -385,6 +385,25 @@ impl Store {
         Ok(out)
     }
 
+    /// The judicial offices (townships) under the user's unit, by name: where the county may send a case.
+    pub fn judicial_offices(&self, user: &SessionUser) -> Result<Vec<crate::model::OrgUnitRef>> {
+        self.require_read(user)?;
+        let scope = self.org_subtree(&user.org_unit_id)?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, name FROM org_unit WHERE kind = 'township' AND COALESCE(_deleted, 0) = 0 \
+             AND id IN (SELECT value FROM json_each(?1)) ORDER BY name",
+        )?;
+        let scope_json =
+            serde_json::to_string(&scope).map_err(|e| CoreError::Corrupt(e.to_string()))?;
+        let rows = stmt.query_map([scope_json], |r| {
+            Ok(crate::model::OrgUnitRef {
+                id: r.get(0)?,
+                name: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
     /// Whether the case is being handed to an office within `unit` (it may then read the case).
     pub(super) fn in_transfer_to(&self, case_id: &str, unit: &str) -> Result<bool> {
         let to: Option<String> = self

@@ -13,6 +13,10 @@ import type { LocationEvent } from "../bindings/LocationEvent";
 import type { LocationEventInput } from "../bindings/LocationEventInput";
 import type { LocationPeriod } from "../bindings/LocationPeriod";
 import type { LocationPeriodInput } from "../bindings/LocationPeriodInput";
+import type { OrgUnitRef } from "../bindings/OrgUnitRef";
+import type { TransferInput } from "../bindings/TransferInput";
+import type { TransferRecord } from "../bindings/TransferRecord";
+import type { TransferStep } from "../bindings/TransferStep";
 
 async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
   if (!hasBackend()) throw { code: "no_backend", message: t("err_no_backend") } satisfies UiError;
@@ -36,5 +40,8 @@ export const caseFileApi = {
   endLocationPeriod: (id: string, ended_on: string, reason: string) =>
     call<LocationPeriod>("end_location_period", { id, ended_on, reason }),
   addLocationEvent: (input: LocationEventInput) => call<LocationEvent>("add_location_event", { input }),
+  applyTransfer: (input: TransferInput) => call<TransferRecord>("apply_transfer", { input }),
+  actOnTransfer: (id: string, step: TransferStep) => call<TransferRecord>("act_on_transfer", { id, step }),
+  judicialOffices: () => call<OrgUnitRef[]>("judicial_offices"),
   recordHistory: (table: HistoryTable, id: string) => call<FieldChange[]>("record_history", { table, id }),
 };

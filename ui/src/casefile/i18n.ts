@@ -9,6 +9,7 @@ import type { TeamRole } from "../bindings/TeamRole";
 import type { LocationGround } from "../bindings/LocationGround";
 import type { LocationPeriodStatus } from "../bindings/LocationPeriodStatus";
 import type { LocationEventKind } from "../bindings/LocationEventKind";
+import type { TransferStatus } from "../bindings/TransferStatus";
 
 const zh = {
   file_section: "档案：家庭成员、社会关系与矫正小组",
@@ -92,6 +93,34 @@ const zh = {
   loc_event_saved: "定位记录已保存",
   no_events: "暂无定位记录",
   loc_period_pick: "所属期限",
+  tr_section: "变更执行地（L-6）",
+  tr_apply: "申请变更执行地",
+  tr_destination: "新居住地（执行地）",
+  tr_reason: "变更原因",
+  tr_move_on: "拟搬迁日期",
+  tr_apply_by: "应提前申请至",
+  tr_late: "申请晚于一个月",
+  tr_status: "状态",
+  tr_to: "新执行地司法所",
+  tr_from: "原执行地",
+  tr_decided: "决定",
+  tr_file_sent: "档案移交",
+  tr_reported: "新执行地报到",
+  tr_completed: "完成交接",
+  tr_approve: "批准",
+  tr_refuse: "不予批准",
+  tr_cancel: "撤回",
+  tr_confirm: "确认报到",
+  tr_complete: "完成交接",
+  tr_note: "意见",
+  tr_on: "日期",
+  tr_saved: "已办理",
+  tr_none: "无变更执行地记录",
+  tr_tag_in_transit: "交接中",
+  tr_tag_applied: "申请变更执行地",
+  tr_tag_out: "已转出",
+  tr_readonly_in: "本案正在移交本所，交接完成前只能查看。",
+  tr_readonly_out: "本案已变更执行地至{to}，本所只能查看。",
 };
 
 type Dict = typeof zh;
@@ -178,13 +207,43 @@ const en: Dict = {
   loc_event_saved: "Location record saved",
   no_events: "No location records",
   loc_period_pick: "Period",
+  tr_section: "Change of place of execution (L-6)",
+  tr_apply: "Apply for a transfer",
+  tr_destination: "New residence (place of execution)",
+  tr_reason: "Reason",
+  tr_move_on: "Planned move",
+  tr_apply_by: "Apply by",
+  tr_late: "Applied less than a month ahead",
+  tr_status: "Status",
+  tr_to: "Receiving office",
+  tr_from: "From",
+  tr_decided: "Decision",
+  tr_file_sent: "File sent",
+  tr_reported: "Reported at new office",
+  tr_completed: "Completed",
+  tr_approve: "Approve",
+  tr_refuse: "Refuse",
+  tr_cancel: "Withdraw",
+  tr_confirm: "Confirm report",
+  tr_complete: "Complete handover",
+  tr_note: "Note",
+  tr_on: "Date",
+  tr_saved: "Done",
+  tr_none: "No transfer",
+  tr_tag_in_transit: "In transfer",
+  tr_tag_applied: "Transfer applied",
+  tr_tag_out: "Transferred out",
+  tr_readonly_in: "This case is being handed to this office: read-only until the handover completes.",
+  tr_readonly_out: "This case was transferred to {to}: read-only here.",
 };
 
 export type CaseFileKey = keyof Dict;
 const dicts: Record<Lang, Dict> = { zh, en };
 
-export function tc(key: CaseFileKey): string {
-  return dicts[lang.value][key] ?? key;
+export function tc(key: CaseFileKey, params?: Record<string, string>): string {
+  let s: string = dicts[lang.value][key] ?? key;
+  for (const [k, v] of Object.entries(params ?? {})) s = s.replace(`{${k}}`, v);
+  return s;
 }
 
 export const PERSON_ROLES: PersonRole[] = ["family", "relation", "team_member", "volunteer"];
@@ -382,3 +441,9 @@ const eventLabels: Record<Lang, Record<LocationEventKind, string>> = {
   en: { out_of_zone: "Out of zone", signal_lost: "Signal lost", device_tampered: "Device tampered", check: "Check" },
 };
 export const eventLabel = (k: LocationEventKind) => eventLabels[lang.value][k] ?? k;
+
+const transferStatusLabels: Record<Lang, Record<TransferStatus, string>> = {
+  zh: { applied: "已申请", in_transit: "交接中", received: "已报到，待完成交接", completed: "交接完成", refused: "不予批准", cancelled: "已撤回" },
+  en: { applied: "Applied", in_transit: "In transfer", received: "Reported, awaiting completion", completed: "Completed", refused: "Refused", cancelled: "Withdrawn" },
+};
+export const transferStatusLabel = (s: TransferStatus) => transferStatusLabels[lang.value][s] ?? s;
