@@ -20,6 +20,7 @@ pub mod deadlines;
 pub mod error;
 pub mod hlc;
 pub mod idcard;
+pub mod investigation;
 pub mod leave;
 pub mod lifecycle;
 pub mod local_rules;

@@ -315,6 +315,30 @@ pub static TABLES: &[TableDef] = &[
             boolean(DELETED_FIELD),
         ],
     },
+    // L-2 pre-decision community assessment requests (core::investigation).
+    TableDef {
+        name: "corr_investigation",
+        merge: MergeKind::Mutable,
+        domain: Domain::Corrections,
+        scope_field: "org_unit_id",
+        fields: &[
+            text("org_unit_id"),
+            text("name"),
+            text("id_number"),
+            text("organ"),
+            text("organ_name"),
+            text("proposed_kind"),
+            text("offence"),
+            text("residence"),
+            text("received_on"),
+            boolean("fast_track"),
+            text("status"),
+            text("opinion"),
+            text("opinion_on"),
+            text("opinion_summary"),
+            boolean(DELETED_FIELD),
+        ],
+    },
     // L-6 change of the place of execution (two-phase handoff, core::transfer).
     TableDef {
         name: "corr_transfer",

@@ -778,3 +778,131 @@ mod electronic_location {
         assert_eq!(err.code(), "forbidden");
     }
 }
+
+mod pre_decision_assessment {
+    use super::*;
+    use jiceng_core::investigation::{
+        AssessmentOpinion, InvestigationInput, InvestigationQuery, InvestigationStatus,
+        RequestingOrgan,
+    };
+
+    fn request(name: &str, received_on: &str, fast_track: bool) -> InvestigationInput {
+        InvestigationInput {
+            name: name.into(),
+            id_number: id_number(3),
+            organ: RequestingOrgan::Court,
+            organ_name: "示范区人民法院".into(),
+            proposed_kind: CaseKind::Probation,
+            offence: "危险驾驶罪".into(),
+            residence: "北新桥街道民安小区3号楼".into(),
+            received_on: received_on.into(),
+            fast_track,
+        }
+    }
+
+    #[test]
+    fn l2_the_opinion_is_due_in_10_working_days_or_5_in_fast_track_across_national_day() {
+        let mut office = Office::new("site-a", at("2026-09-28", 9, 0));
+        // Received Mon 09-28: 10 working days skip 10-01..10-07 and count the make-up Saturday 10-10:
+        // 09-29, 09-30, 10-08, 10-09, 10-10, 10-12, 10-13, 10-14, 10-15, 10-16.
+        let normal = office
+            .store
+            .register_investigation(&office.user, request("王𠀀明", "2026-09-28", false))
+            .unwrap();
+        assert_eq!(normal.due_on, "2026-10-16");
+        // Fast track: 09-29, 09-30, 10-08, 10-09, 10-10.
+        let fast = office
+            .store
+            .register_investigation(&office.user, request("钱速裁", "2026-09-28", true))
+            .unwrap();
+        assert_eq!(fast.due_on, "2026-10-10");
+        // Both in the digest, the fast one first.
+        let digest = office
+            .store
+            .task_digest(&office.user, Some(day("2026-10-09")))
+            .unwrap();
+        let l2: Vec<(&str, &str)> = digest
+            .tasks
+            .iter()
+            .filter(|t| t.rule_ref == "L-2")
+            .map(|t| (t.rule_id.as_str(), t.status.as_str()))
+            .collect();
+        assert_eq!(
+            l2,
+            vec![
+                ("L-2.opinion_fast_track", "due_soon"),
+                ("L-2.opinion", "due")
+            ]
+        );
+        // The opinion closes it; answering twice is refused; a late answer is marked.
+        office.set_now(at("2026-10-12", 9, 0));
+        let answered = office
+            .store
+            .answer_investigation(
+                &office.user,
+                &fast.id,
+                AssessmentOpinion::Suitable,
+                "2026-10-12",
+                "居住地固定，家庭支持，适宜社区矫正",
+            )
+            .unwrap();
+        assert_eq!(answered.status, InvestigationStatus::Answered);
+        assert!(answered.overdue, "answered after 10-10");
+        assert!(office
+            .store
+            .answer_investigation(
+                &office.user,
+                &fast.id,
+                AssessmentOpinion::Unsuitable,
+                "2026-10-12",
+                "x"
+            )
+            .is_err());
+        let open = office
+            .store
+            .list_investigations(
+                &office.user,
+                &InvestigationQuery {
+                    text: Some("w".into()),
+                    page: 1,
+                    page_size: 20,
+                    include_closed: false,
+                },
+            )
+            .unwrap();
+        assert_eq!(open.total, 1, "found by pinyin initials: {:?}", open.items);
+        assert_eq!(open.items[0].name, "王𠀀明");
+    }
+
+    #[test]
+    fn l2_requests_are_checked_and_link_to_the_case_of_the_same_person() {
+        let mut office = Office::new("site-a", at("2026-06-01", 9, 0));
+        let mut bad = request("孙九", "2026-06-02", false);
+        assert!(office
+            .store
+            .register_investigation(&office.user, bad.clone())
+            .is_err());
+        bad.received_on = "2026-05-30".into();
+        bad.id_number = "110101199003070031".into();
+        let err = office
+            .store
+            .register_investigation(&office.user, bad.clone())
+            .unwrap_err();
+        assert_eq!(err.code(), "invalid_id_number");
+        bad.id_number = id_number(3);
+        let req = office
+            .store
+            .register_investigation(&office.user, bad)
+            .unwrap();
+        assert_eq!(req.case_id, None);
+        // The court decides probation; the case of the same ID number is registered: linked.
+        let case = office.case("孙九", 3, CaseStatus::Received, "2027-05-31");
+        let linked = office.store.investigation(&office.user, &req.id).unwrap();
+        assert_eq!(linked.case_id.as_deref(), Some(case.id.as_str()));
+        let withdrawn = office
+            .store
+            .withdraw_investigation(&office.user, &req.id, "法院撤回委托")
+            .unwrap();
+        assert_eq!(withdrawn.status, InvestigationStatus::Withdrawn);
+    }
+}

@@ -8,10 +8,13 @@ use crate::sync_task;
 use jiceng_core::casefile::{
     CasePlan, CasePlanInput, DocumentInput, DocumentRecord, PersonInput, PersonRecord,
 };
+use jiceng_core::investigation::{
+    AssessmentOpinion, InvestigationInput, InvestigationQuery, InvestigationRecord,
+};
 use jiceng_core::location::{
     LocationEvent, LocationEventInput, LocationPeriod, LocationPeriodInput,
 };
-use jiceng_core::model::{FieldChange, OrgUnitRef};
+use jiceng_core::model::{FieldChange, OrgUnitRef, Page};
 use jiceng_core::transfer::{TransferInput, TransferRecord, TransferStep};
 use tauri::{AppHandle, State};
 
@@ -161,4 +164,57 @@ pub async fn judicial_offices(
 ) -> CmdResult<Vec<OrgUnitRef>> {
     let user = current(&state)?;
     with_store(&app, move |s| s.judicial_offices(&user)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn list_investigations(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    query: InvestigationQuery,
+) -> CmdResult<Page<InvestigationRecord>> {
+    let user = current(&state)?;
+    with_store(&app, move |s| s.list_investigations(&user, &query)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn register_investigation(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    input: InvestigationInput,
+) -> CmdResult<InvestigationRecord> {
+    let user = current(&state)?;
+    let rec = with_store(&app, move |s| s.register_investigation(&user, input)).await?;
+    sync_task::emit_status(&app);
+    Ok(rec)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn answer_investigation(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: String,
+    opinion: AssessmentOpinion,
+    opinion_on: String,
+    summary: String,
+) -> CmdResult<InvestigationRecord> {
+    let user = current(&state)?;
+    let rec = with_store(&app, move |s| {
+        s.answer_investigation(&user, &id, opinion, &opinion_on, &summary)
+    })
+    .await?;
+    sync_task::emit_status(&app);
+    Ok(rec)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn withdraw_investigation(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: String,
+    note: String,
+) -> CmdResult<InvestigationRecord> {
+    let user = current(&state)?;
+    let rec = with_store(&app, move |s| s.withdraw_investigation(&user, &id, &note)).await?;
+    sync_task::emit_status(&app);
+    Ok(rec)
 }

@@ -707,8 +707,37 @@ async fn drive(
     .await?;
     wd.screenshot(&shots.join("14-transfer.png")).await?;
 
-    // The daily digest lists the statutory clocks of the office's cases (L-6 for 李四 among them).
+    // L-2: a court's request for a pre-decision assessment, with its 10-working-day clock.
     wd.click_css("[data-testid=detail-back]").await?;
+    wd.click_css("[data-testid=nav-investigations]").await?;
+    wd.wait_for("[data-testid=investigation-list]", WAIT)
+        .await?;
+    wd.click_css("[data-testid=investigation-add]").await?;
+    wd.wait_for("[data-testid=investigation-dialog]", WAIT)
+        .await?;
+    wd.type_into("input[data-testid=investigation-name]", "钱𠀀生")
+        .await?;
+    wd.type_into(
+        "input[data-testid=investigation-organ-name]",
+        "示范区人民法院",
+    )
+    .await?;
+    wd.type_into(
+        "input[data-testid=investigation-residence]",
+        "北新桥街道民安小区",
+    )
+    .await?;
+    wd.click_css("[data-testid=investigation-save]").await?;
+    wd.wait_until(
+        "[...document.querySelectorAll('[data-testid=investigation-row-name]')].some(e => e.textContent === '钱𠀀生')",
+        WAIT,
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_millis(3000)).await;
+    wd.screenshot(&shots.join("15-investigations.png")).await?;
+
+    // The daily digest lists the statutory clocks of the office's cases (L-6 for 李四, L-2 among them).
+    wd.click_css("[data-testid=nav-cases]").await?;
     wd.click_css("[data-testid=nav-tasks]").await?;
     wd.wait_for("[data-testid=task-digest]", WAIT).await?;
     wd.wait_until(

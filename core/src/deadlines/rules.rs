@@ -65,6 +65,7 @@ code_enum! {
     /// Stable codes: the case screens emit them, the table refers to them.
     Trigger {
         JudgmentEffective => "judgment_effective",
+        InvestigationRequested => "investigation_requested",
         TemporaryExecutionDecisionReceived => "temporary_execution_decision_received",
         DocumentsReceived => "documents_received",
         LeaveStart => "leave_start",

@@ -155,7 +155,7 @@ fn to_sql(ty: FieldType, value: &serde_json::Value, is_deleted_flag: bool) -> Sq
 fn derived_columns(table: &str) -> Vec<&'static str> {
     match table {
         "corr_case" | "resident" | "appeal" | "mediation_party" | "volunteer"
-        | "admission_request" => vec!["name_initials"],
+        | "admission_request" | "corr_investigation" => vec!["name_initials"],
         _ => vec![],
     }
 }
@@ -163,7 +163,7 @@ fn derived_columns(table: &str) -> Vec<&'static str> {
 fn derived_values(table: &str, row: &RowVersions) -> Vec<SqlValue> {
     match table {
         "corr_case" | "resident" | "appeal" | "mediation_party" | "volunteer"
-        | "admission_request" => {
+        | "admission_request" | "corr_investigation" => {
             let field = match table {
                 "appeal" => "petitioner_name",
                 // W-4: an application is found by the applying department's initials.

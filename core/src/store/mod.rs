@@ -12,6 +12,7 @@ mod cases;
 mod community_util;
 mod directory;
 mod entries;
+mod investigation;
 mod leave;
 mod location;
 pub mod mediation;
@@ -114,6 +115,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (
         20,
         include_str!("../../../schema/migrations/0020_transfer.sql"),
+    ),
+    (
+        21,
+        include_str!("../../../schema/migrations/0021_investigation.sql"),
     ),
 ];
 

@@ -34,6 +34,10 @@ impl Store {
             // W-3 / L-16: mediation clocks (store/mediation.rs).
             tasks.extend(self.mediation_tasks(user, today)?);
         }
+        if user.role.may_read_corrections() {
+            // L-2: pre-decision assessment requests awaiting their opinion.
+            tasks.extend(self.investigation_tasks(user, today)?);
+        }
         let mut page = 1;
         while user.role.may_read_corrections() {
             let cases = self.list_cases(

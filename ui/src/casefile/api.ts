@@ -14,6 +14,11 @@ import type { LocationEventInput } from "../bindings/LocationEventInput";
 import type { LocationPeriod } from "../bindings/LocationPeriod";
 import type { LocationPeriodInput } from "../bindings/LocationPeriodInput";
 import type { OrgUnitRef } from "../bindings/OrgUnitRef";
+import type { Page } from "../bindings/Page";
+import type { AssessmentOpinion } from "../bindings/AssessmentOpinion";
+import type { InvestigationInput } from "../bindings/InvestigationInput";
+import type { InvestigationQuery } from "../bindings/InvestigationQuery";
+import type { InvestigationRecord } from "../bindings/InvestigationRecord";
 import type { TransferInput } from "../bindings/TransferInput";
 import type { TransferRecord } from "../bindings/TransferRecord";
 import type { TransferStep } from "../bindings/TransferStep";
@@ -43,5 +48,10 @@ export const caseFileApi = {
   applyTransfer: (input: TransferInput) => call<TransferRecord>("apply_transfer", { input }),
   actOnTransfer: (id: string, step: TransferStep) => call<TransferRecord>("act_on_transfer", { id, step }),
   judicialOffices: () => call<OrgUnitRef[]>("judicial_offices"),
+  listInvestigations: (query: InvestigationQuery) => call<Page<InvestigationRecord>>("list_investigations", { query }),
+  registerInvestigation: (input: InvestigationInput) => call<InvestigationRecord>("register_investigation", { input }),
+  answerInvestigation: (id: string, opinion: AssessmentOpinion, opinion_on: string, summary: string) =>
+    call<InvestigationRecord>("answer_investigation", { id, opinion, opinion_on, summary }),
+  withdrawInvestigation: (id: string, note: string) => call<InvestigationRecord>("withdraw_investigation", { id, note }),
   recordHistory: (table: HistoryTable, id: string) => call<FieldChange[]>("record_history", { table, id }),
 };
