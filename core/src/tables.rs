@@ -25,6 +25,9 @@ pub enum Domain {
     Residents,
     /// L-7 location data: the judicial office's own sites only, not even the district.
     CorrectionsOffice,
+    /// The district's settings (rule table, holiday calendar): written by the district, read by every
+    /// site under it.
+    Settings,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -416,6 +419,21 @@ pub static TABLES: &[TableDef] = &[
             text("place"),
             text("action"),
             text("recorded_by"),
+            boolean(DELETED_FIELD),
+        ],
+    },
+    // L-0 / issue 3: the district's rule table and holiday calendar (core::store::rules).
+    TableDef {
+        name: "local_setting",
+        merge: MergeKind::Mutable,
+        domain: Domain::Settings,
+        scope_field: "org_unit_id",
+        fields: &[
+            text("org_unit_id"),
+            text("json"),
+            text("note"),
+            text("edited_by"),
+            text("edited_at"),
             boolean(DELETED_FIELD),
         ],
     },

@@ -6,6 +6,10 @@ use chrono::NaiveDate;
 use jiceng_core::model::{AppealAction, AppealClass, AppealInput, AppealStatus, ResidentQuery};
 use jiceng_core::store::appeals::handling_due;
 
+fn engine() -> jiceng_core::deadlines::Engine {
+    jiceng_core::deadlines::Engine::official().unwrap()
+}
+
 fn d(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
 }
@@ -27,27 +31,45 @@ fn input(class: AppealClass, received_on: &str) -> AppealInput {
 fn l15_hotline_clocks_in_working_days_across_national_day() {
     // A complaint received 2026-09-24: the 13 working days skip 9-25..27 and 10-01..07 and count the
     // make-up Saturday 10-10.
-    let due = handling_due(AppealClass::HotlineComplaint, d("2026-09-24"), false).unwrap();
+    let due = handling_due(
+        &engine(),
+        AppealClass::HotlineComplaint,
+        d("2026-09-24"),
+        false,
+    )
+    .unwrap();
     assert_eq!(due, d("2026-10-20"), "13 working days after 9-24");
     assert_eq!(
-        handling_due(AppealClass::HotlineEnquiry, d("2026-09-30"), false).unwrap(),
+        handling_due(
+            &engine(),
+            AppealClass::HotlineEnquiry,
+            d("2026-09-30"),
+            false
+        )
+        .unwrap(),
         d("2026-10-10")
     );
     assert_eq!(
-        handling_due(AppealClass::HotlineUrgent, d("2026-10-02"), false).unwrap(),
+        handling_due(
+            &engine(),
+            AppealClass::HotlineUrgent,
+            d("2026-10-02"),
+            false
+        )
+        .unwrap(),
         d("2026-10-02")
     );
 }
 
 #[test]
 fn l14_petition_sixty_days_plus_a_thirty_day_extension() {
-    let base = handling_due(AppealClass::Petition, d("2026-03-02"), false).unwrap();
+    let base = handling_due(&engine(), AppealClass::Petition, d("2026-03-02"), false).unwrap();
     assert_eq!(
         base,
         d("2026-05-06"),
         "60 days end 5-01, a holiday until 5-05: moved to 5-06"
     );
-    let extended = handling_due(AppealClass::Petition, d("2026-03-02"), true).unwrap();
+    let extended = handling_due(&engine(), AppealClass::Petition, d("2026-03-02"), true).unwrap();
     assert!(extended > base && (extended - base).num_days() >= 30);
 }
 

@@ -10,6 +10,10 @@ use jiceng_core::model::{
     Role, ServiceInput, SessionUser, VolunteerInput, VolunteerSkill,
 };
 use jiceng_core::store::mediation::{conclude_due, court_confirmation_due};
+
+fn engine() -> jiceng_core::deadlines::Engine {
+    jiceng_core::deadlines::Engine::official().unwrap()
+}
 use jiceng_core::store::{NewUser, Store};
 use jiceng_core::CoreError;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -111,13 +115,13 @@ fn l16_court_confirmation_window_from_an_agreement_signed_2026_09_30() {
     // the National Day holiday 10-01..10-07 is counted like any day, and 10-30 is a Friday (working
     // day), so no extension.
     assert_eq!(
-        court_confirmation_due(d("2026-09-30")).unwrap(),
+        court_confirmation_due(&engine(), d("2026-09-30")).unwrap(),
         d("2026-10-30")
     );
     // Signed 2026-09-03: day 30 is 10-03, inside the holiday, so the window ends on the first working
     // day after it, Thursday 10-08.
     assert_eq!(
-        court_confirmation_due(d("2026-09-03")).unwrap(),
+        court_confirmation_due(&engine(), d("2026-09-03")).unwrap(),
         d("2026-10-08")
     );
 }
@@ -125,9 +129,15 @@ fn l16_court_confirmation_window_from_an_agreement_signed_2026_09_30() {
 #[test]
 fn l16_conclusion_in_one_month_from_acceptance() {
     // L-16.conclude (one month, L-0): accepted 2026-09-05 → 10-05, a holiday → Thursday 10-08.
-    assert_eq!(conclude_due(d("2026-09-05")).unwrap(), d("2026-10-08"));
+    assert_eq!(
+        conclude_due(&engine(), d("2026-09-05")).unwrap(),
+        d("2026-10-08")
+    );
     // Accepted 2026-01-31: the month has no 31st → 02-28 (a make-up Saturday, a working day).
-    assert_eq!(conclude_due(d("2026-01-31")).unwrap(), d("2026-02-28"));
+    assert_eq!(
+        conclude_due(&engine(), d("2026-01-31")).unwrap(),
+        d("2026-02-28")
+    );
 }
 
 // ---------------------------------------------------------------- W-3 mediation

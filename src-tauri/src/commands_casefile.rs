@@ -15,6 +15,7 @@ use jiceng_core::location::{
     LocationEvent, LocationEventInput, LocationPeriod, LocationPeriodInput,
 };
 use jiceng_core::model::{FieldChange, OrgUnitRef, Page};
+use jiceng_core::store::DeadlineSettings;
 use jiceng_core::transfer::{TransferInput, TransferRecord, TransferStep};
 use tauri::{AppHandle, State};
 
@@ -217,4 +218,37 @@ pub async fn withdraw_investigation(
     let rec = with_store(&app, move |s| s.withdraw_investigation(&user, &id, &note)).await?;
     sync_task::emit_status(&app);
     Ok(rec)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn deadline_settings(
+    app: AppHandle,
+    state: State<'_, AppState>,
+) -> CmdResult<DeadlineSettings> {
+    let user = current(&state)?;
+    with_store(&app, move |s| s.deadline_settings(&user)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn save_rule_table(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    json: Option<String>,
+) -> CmdResult<()> {
+    let user = current(&state)?;
+    with_store(&app, move |s| s.save_rule_table(&user, json.as_deref())).await?;
+    sync_task::emit_status(&app);
+    Ok(())
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn save_calendar(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    json: Option<String>,
+) -> CmdResult<()> {
+    let user = current(&state)?;
+    with_store(&app, move |s| s.save_calendar(&user, json.as_deref())).await?;
+    sync_task::emit_status(&app);
+    Ok(())
 }

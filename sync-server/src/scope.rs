@@ -11,6 +11,7 @@ pub fn may_read_table(kind: OrgKind, table: &TableDef) -> bool {
         Domain::Corrections => matches!(kind, OrgKind::Township | OrgKind::District),
         Domain::Residents => matches!(kind, OrgKind::Community | OrgKind::District),
         Domain::CorrectionsOffice => kind == OrgKind::Township,
+        Domain::Settings => true,
     }
 }
 
@@ -21,7 +22,14 @@ pub fn may_write_table(kind: OrgKind, table: &TableDef) -> bool {
         Domain::Corrections => matches!(kind, OrgKind::Township | OrgKind::District),
         Domain::Residents => matches!(kind, OrgKind::Community | OrgKind::District),
         Domain::CorrectionsOffice => kind == OrgKind::Township,
+        Domain::Settings => kind == OrgKind::District,
     }
+}
+
+/// Rows that replicate down the tree: written at the district, read by every site below it (the
+/// district's rule table and holiday calendar).
+pub fn flows_down(table: &TableDef) -> bool {
+    table.domain == Domain::Settings
 }
 
 /// Users replicate only to the sites of their own org unit (password hashes go nowhere else).
@@ -89,6 +97,20 @@ mod tests {
             assert!(may_read_table(OrgKind::District, def), "{name}");
             assert!(may_write_table(OrgKind::District, def), "{name}");
         }
+    }
+
+    #[test]
+    fn l0_the_districts_rule_table_and_calendar_reach_every_site_and_only_the_district_writes_them()
+    {
+        let settings = table("local_setting").unwrap();
+        assert!(flows_down(settings));
+        for kind in [OrgKind::Community, OrgKind::Township, OrgKind::District] {
+            assert!(may_read_table(kind, settings));
+        }
+        assert!(may_write_table(OrgKind::District, settings));
+        assert!(!may_write_table(OrgKind::Township, settings));
+        assert!(!may_write_table(OrgKind::Community, settings));
+        assert!(!flows_down(table("corr_case").unwrap()));
     }
 
     #[test]

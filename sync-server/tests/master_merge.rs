@@ -237,6 +237,7 @@ fn a_pull_keeps_only_the_operations_of_its_scope_from_a_mixed_log_record() {
             org_unit_id: unit.clone(),
             kind: OrgKind::Township,
             scope: vec![unit.clone()],
+            ancestors: vec![unit.clone()],
         };
         let pulled = master
             .pull(&reader, 0, 10_000, jiceng_server::now_ms())

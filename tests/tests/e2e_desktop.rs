@@ -762,6 +762,15 @@ async fn drive(
     .await?;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     wd.screenshot(&shots.join("08-statistics.png")).await?;
+    // The rule table and the holiday calendar in force (read-only for an officer).
+    wd.click_css("[data-testid=nav-rules]").await?;
+    wd.wait_until(
+        "document.querySelectorAll('[data-testid=rules-table] tbody tr').length > 40",
+        WAIT,
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    wd.screenshot(&shots.join("16-rules.png")).await?;
     println!("e2e: enrolled, logged in, created 赵𪚥 offline, synced, found in the master, added a check-in");
     Ok(())
 }

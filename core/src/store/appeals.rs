@@ -1,6 +1,5 @@
 //! W-2 residents' appeals and complaints with the L-14 (信访) and L-15 (12345) clocks from the rule table.
 
-use super::rules::engine;
 use super::{Store, WriteChange};
 use crate::deadlines::Moment;
 use crate::error::{CoreError, Result};
@@ -47,8 +46,12 @@ fn status_from(code: &str) -> AppealStatus {
 }
 
 /// The handling deadline: L-14 60 days (+30 when extended, counted from the original deadline), L-15 by class.
-pub fn handling_due(class: AppealClass, received: NaiveDate, extended: bool) -> Result<NaiveDate> {
-    let engine = engine()?;
+pub fn handling_due(
+    engine: &crate::deadlines::Engine,
+    class: AppealClass,
+    received: NaiveDate,
+    extended: bool,
+) -> Result<NaiveDate> {
     let due = |rule: &str, from: NaiveDate| {
         engine
             .due(rule, Moment::Day(from))
@@ -121,7 +124,7 @@ impl Store {
 
     fn with_due(&self, mut record: AppealRecord, today: NaiveDate) -> Result<AppealRecord> {
         if let Some(received) = shanghai::parse_date(&record.received_on) {
-            let due = handling_due(record.class, received, record.extended)?;
+            let due = handling_due(&*self.engine()?, record.class, received, record.extended)?;
             record.due_on = due.format("%Y-%m-%d").to_string();
             record.overdue = matches!(
                 record.status,

@@ -69,6 +69,16 @@ impl Store {
         Ok(ids.collect::<rusqlite::Result<Vec<String>>>()?)
     }
 
+    /// `unit` and every unit above it, up to the district.
+    pub fn org_ancestors(&self, unit: &str) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare_cached(
+            "WITH RECURSIVE up(id) AS (SELECT ?1 UNION SELECT o.parent_id FROM org_unit o JOIN up ON o.id = up.id \
+             WHERE o.parent_id IS NOT NULL) SELECT id FROM up",
+        )?;
+        let ids = stmt.query_map([unit], |r| r.get(0))?;
+        Ok(ids.collect::<rusqlite::Result<Vec<String>>>()?)
+    }
+
     pub fn is_within(&self, unit: &str, root: &str) -> Result<bool> {
         Ok(self.org_subtree(root)?.iter().any(|u| u == unit))
     }

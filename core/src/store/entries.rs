@@ -20,7 +20,8 @@ const COMPLIANCE_MONTHS_SHOWN: usize = 12;
 impl Store {
     /// The figures behind C-10, C-11 and L-8, from the rule table.
     pub fn supervision_rules(&self) -> Result<SupervisionRules> {
-        SupervisionRules::shipped().map_err(|e| CoreError::Corrupt(format!("rule table: {e}")))
+        SupervisionRules::from_table(self.engine()?.table())
+            .map_err(|e| CoreError::Corrupt(format!("rule table: {e}")))
     }
 
     /// Records one supervision entry. Append-only: a mistake is answered by a new entry, never an edit.

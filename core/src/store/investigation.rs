@@ -1,6 +1,5 @@
 //! L-2 pre-decision assessment requests on the local store (core::investigation has the types).
 
-use super::rules::engine;
 use super::{Store, WriteChange};
 use crate::deadlines::Moment;
 use crate::error::{CoreError, Result};
@@ -240,7 +239,7 @@ impl Store {
         user: &SessionUser,
         today: chrono::NaiveDate,
     ) -> Result<Vec<crate::model::CaseTask>> {
-        let engine = engine()?;
+        let engine = self.engine()?;
         let page = self.list_investigations(
             user,
             &InvestigationQuery {
@@ -325,7 +324,7 @@ impl Store {
                 r.get::<_, Option<String>>(15)?,
             ))
         })?;
-        let engine = engine()?;
+        let engine = self.engine()?;
         let today = shanghai::today(self.corrected_wall_millis()?);
         let mut out = Vec::new();
         for row in rows {

@@ -1,7 +1,6 @@
 //! L-5 leave requests on the local store: request, decide (with the offline provisional approval),
 //! return report.
 
-use super::rules::engine;
 use super::{Store, WriteChange};
 use crate::error::{CoreError, Result};
 use crate::leave::{self, LeaveError, LeaveRules};
@@ -15,8 +14,8 @@ use rusqlite::OptionalExtension;
 
 const MAX_TEXT_CHARS: usize = 500;
 
-fn rules() -> Result<LeaveRules> {
-    LeaveRules::from_table(engine()?.table())
+fn rules(engine: &crate::deadlines::Engine) -> Result<LeaveRules> {
+    LeaveRules::from_table(engine.table())
         .map_err(|e| CoreError::Corrupt(format!("rule table: {e}")))
 }
 
@@ -106,7 +105,8 @@ impl Store {
         }
         let today = shanghai::today(self.corrected_wall_millis()?);
         let used = self.leave_days_in_year(&case.id, start.year())?;
-        let assessment = leave::assess(engine()?, &rules()?, start, end, today, used)?;
+        let engine = self.engine()?;
+        let assessment = leave::assess(&engine, &rules(&engine)?, start, end, today, used)?;
         let id = uuid::Uuid::now_v7().to_string();
         self.write_row(
             &user.user_id,
@@ -288,7 +288,7 @@ impl Store {
                 text(12)?,
             ])
         })?;
-        let engine = engine()?;
+        let engine = self.engine()?;
         let mut out = Vec::new();
         for row in rows {
             let [id, destination, reason, start_on, end_on, requested_on, level, status, provisional_no, decided_by, decided_on, decision_note, returned_on] =

@@ -1,7 +1,6 @@
 //! L-7 electronic location on the local store: periods (with renewals and early ends) and the location
 //! events that stay at the judicial office (core::location has the rules).
 
-use super::rules::engine;
 use super::{Store, WriteChange};
 use crate::error::{CoreError, Result};
 use crate::location::{
@@ -91,7 +90,7 @@ impl Store {
             None => None,
         };
         location::check_period(
-            engine()?,
+            &*self.engine()?,
             approved_on,
             start,
             end,

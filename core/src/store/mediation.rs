@@ -6,7 +6,7 @@
 use super::community_util::{
     day_text, digest_task, needle, optional, optional_id_number, past_date, phone, required,
 };
-use super::rules::engine;
+
 use super::{Store, WriteChange};
 use crate::deadlines::Moment;
 use crate::error::{CoreError, Result};
@@ -28,21 +28,24 @@ fn def(name: &'static str) -> Result<&'static TableDef> {
     tables::table(name).ok_or(CoreError::NotFound("mediation table"))
 }
 
-fn rule_due(rule: &str, from: NaiveDate) -> Result<NaiveDate> {
-    engine()?
+fn rule_due(engine: &crate::deadlines::Engine, rule: &str, from: NaiveDate) -> Result<NaiveDate> {
+    engine
         .due(rule, Moment::Day(from))
         .map(|d| d.due_date)
         .map_err(|e| CoreError::Corrupt(format!("{rule}: {e}")))
 }
 
 /// L-16.conclude: a mediation is usually concluded within one month of acceptance (L-0 counting).
-pub fn conclude_due(accepted: NaiveDate) -> Result<NaiveDate> {
-    rule_due("L-16.conclude", accepted)
+pub fn conclude_due(engine: &crate::deadlines::Engine, accepted: NaiveDate) -> Result<NaiveDate> {
+    rule_due(engine, "L-16.conclude", accepted)
 }
 
 /// L-16.court_confirmation: the last day the parties may jointly apply for court confirmation.
-pub fn court_confirmation_due(agreement: NaiveDate) -> Result<NaiveDate> {
-    rule_due("L-16.court_confirmation", agreement)
+pub fn court_confirmation_due(
+    engine: &crate::deadlines::Engine,
+    agreement: NaiveDate,
+) -> Result<NaiveDate> {
+    rule_due(engine, "L-16.court_confirmation", agreement)
 }
 
 const COLUMNS: &str =
@@ -152,13 +155,14 @@ impl Store {
         record.parties = self.mediation_parties(&record.id)?;
         record.sessions = self.mediation_sessions(&record.id)?;
         if let Some(accepted) = shanghai::parse_date(&record.accepted_on) {
-            let due = conclude_due(accepted)?;
+            let due = conclude_due(&*self.engine()?, accepted)?;
             record.conclude_due = day_text(due);
             record.conclude_overdue = record.outcome.is_none() && today > due;
         }
         if record.outcome == Some(MediationOutcome::Success) {
             if let Some(agreed) = shanghai::parse_date(&record.agreement_on) {
-                record.court_confirmation_due = day_text(court_confirmation_due(agreed)?);
+                record.court_confirmation_due =
+                    day_text(court_confirmation_due(&*self.engine()?, agreed)?);
             }
         }
         Ok(record)
@@ -478,7 +482,7 @@ impl Store {
                 )?;
                 if let Some(agreed) = agreed {
                     // L-16 / 人民调解法 第三十三条: thirty days from the agreement taking effect.
-                    let due = court_confirmation_due(agreed)?;
+                    let due = court_confirmation_due(&*self.engine()?, agreed)?;
                     if applied > due {
                         return Err(CoreError::invalid(
                             "court_confirmation_applied_on",
@@ -662,7 +666,7 @@ impl Store {
         user: &SessionUser,
         today: NaiveDate,
     ) -> Result<Vec<CaseTask>> {
-        let engine = engine()?;
+        let engine = self.engine()?;
         let scope = self.scope_json(user)?;
         let mut stmt = self.conn.prepare_cached(
             "SELECT m.id FROM mediation_case m WHERE m.org_unit_id IN (SELECT value FROM json_each(?1)) \
@@ -690,7 +694,7 @@ impl Store {
                     .task(rule, Moment::Day(trigger), None, Moment::Day(today))
                     .map_err(|e| CoreError::Corrupt(format!("{rule}: {e}")))?;
                 if keep_when_overdue || task.status != crate::deadlines::TaskStatus::Overdue {
-                    out.push(digest_task(engine, task, "mediation", &id, &name)?);
+                    out.push(digest_task(&engine, task, "mediation", &id, &name)?);
                 }
                 Ok(())
             };

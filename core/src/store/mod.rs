@@ -20,6 +20,7 @@ pub mod merge_sql;
 mod meta;
 mod residents;
 mod rules;
+pub use rules::DeadlineSettings;
 mod stats;
 mod sync_state;
 mod tasks;
@@ -120,11 +121,18 @@ const MIGRATIONS: &[(u32, &str)] = &[
         21,
         include_str!("../../../schema/migrations/0021_investigation.sql"),
     ),
+    (
+        22,
+        include_str!("../../../schema/migrations/0022_local_settings.sql"),
+    ),
 ];
 
 pub struct Store {
     conn: Connection,
     clock: WallClock,
+    /// The deadline engine in force here (shipped table + the district's overrides), rebuilt when the
+    /// overrides change (store::rules).
+    engine_cache: std::cell::RefCell<Option<(String, std::sync::Arc<crate::deadlines::Engine>)>>,
 }
 
 impl Store {
@@ -157,7 +165,11 @@ impl Store {
     fn init(conn: Connection, clock: WallClock) -> Result<Store> {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        let mut store = Store { conn, clock };
+        let mut store = Store {
+            conn,
+            clock,
+            engine_cache: std::cell::RefCell::new(None),
+        };
         store.migrate()?;
         store.ensure_instance_id()?;
         Ok(store)

@@ -1,7 +1,6 @@
 //! The officer's daily digest: every open statutory clock of the cases in scope, computed offline from
 //! the rule table and the holiday calendar (core::deadlines) and the case data.
 
-use super::rules::engine;
 use super::Store;
 use crate::casefile::{DocumentRecord, DocumentType};
 use crate::deadlines::{Engine, Moment, Task, TaskStatus, WindowKind};
@@ -84,14 +83,14 @@ impl Store {
         {
             return Ok(Vec::new());
         }
-        let engine = engine()?;
+        let engine = self.engine()?;
         let documents = self.documents_of(&case.id)?;
         let mut out = Vec::new();
         let mut add_at = |rule_id: &str, trigger: Moment, done: Option<Moment>| -> Result<()> {
             let task = engine
                 .task(rule_id, trigger, done, Moment::Day(today))
                 .map_err(|e| CoreError::Corrupt(format!("{rule_id}: {e}")))?;
-            out.push(to_case_task(engine, case, task)?);
+            out.push(to_case_task(&engine, case, task)?);
             Ok(())
         };
         if released {
@@ -223,7 +222,7 @@ impl Store {
     /// lapse without one is overdue.
     fn location_tasks(&self, case: &CaseRecord, today: NaiveDate) -> Result<Vec<CaseTask>> {
         use crate::location::LocationPeriodStatus;
-        let engine = engine()?;
+        let engine = self.engine()?;
         let soon_days = engine.table().settings().due_soon_working_days;
         let mut out = Vec::new();
         for period in self.location_periods_of(&case.id)? {
@@ -278,7 +277,7 @@ impl Store {
     fn monthly_minima_tasks(&self, case: &CaseRecord, today: NaiveDate) -> Result<Vec<CaseTask>> {
         let entries = self.entries_of(&case.id)?;
         let rules = self.supervision_rules()?;
-        let engine = engine()?;
+        let engine = self.engine()?;
         let this_month_first = supervision::month_bounds(today).0;
         let mut out = Vec::new();
         let start = shanghai::parse_date(&case.sentence_start).unwrap_or(this_month_first);
@@ -342,7 +341,7 @@ impl Store {
     /// W-2: the handling clock of every open appeal (L-14 / L-15) and the follow-up call after a
     /// hotline appeal is resolved (L-15).
     fn appeal_tasks(&self, user: &SessionUser, today: NaiveDate) -> Result<Vec<CaseTask>> {
-        let engine = engine()?;
+        let engine = self.engine()?;
         let appeals = self.list_appeals(
             user,
             &crate::model::ResidentQuery {
@@ -417,7 +416,7 @@ impl Store {
     /// C-14: this quarter's assessment (due at the quarter's end), last quarter's when it is missing, and
     /// the annual assessment in the last quarter.
     fn assessment_tasks(&self, case: &CaseRecord, today: NaiveDate) -> Result<Vec<CaseTask>> {
-        let engine = engine()?;
+        let engine = self.engine()?;
         let done: Vec<String> = self
             .assessments_of(&case.id)?
             .into_iter()

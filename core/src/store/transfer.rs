@@ -3,7 +3,6 @@
 //! of the case under the receiving office's scope (store::write::republish_row), first read-only while
 //! in transfer, then moved for good.
 
-use super::rules::engine;
 use super::{Store, WriteChange};
 use crate::deadlines::Moment;
 use crate::error::{CoreError, Result};
@@ -332,7 +331,7 @@ impl Store {
             }
             Ok(v)
         })?;
-        let engine = engine()?;
+        let engine = self.engine()?;
         let mut out = Vec::new();
         for row in rows {
             let v = row?;

@@ -19,6 +19,8 @@ pub struct SiteAuth {
     pub kind: OrgKind,
     /// The site's org unit and every unit below it.
     pub scope: Vec<String>,
+    /// The site's org unit and every unit above it (the district's settings reach down to every site).
+    pub ancestors: Vec<String>,
 }
 
 impl SiteAuth {

@@ -352,6 +352,7 @@ impl SqliteMaster {
             org_unit_id: org_unit_id.to_string(),
             kind,
             scope: self.store.org_subtree(org_unit_id)?,
+            ancestors: self.store.org_ancestors(org_unit_id)?,
         })
     }
 
@@ -692,10 +693,21 @@ impl MasterStore for SqliteMaster {
         let readable: Vec<&str> = tables::TABLES
             .iter()
             .filter(|t| {
-                scope::may_read_table(site.kind, t) && !scope::user_rows_only_at_own_unit(t)
+                scope::may_read_table(site.kind, t)
+                    && !scope::user_rows_only_at_own_unit(t)
+                    && !scope::flows_down(t)
             })
             .map(|t| t.name)
             .collect();
+        let downward: Vec<&str> = tables::TABLES
+            .iter()
+            .filter(|t| scope::flows_down(t))
+            .map(|t| t.name)
+            .collect();
+        let downward_json =
+            serde_json::to_string(&downward).map_err(|e| ServerError::Store(e.to_string()))?;
+        let ancestors_json = serde_json::to_string(&site.ancestors)
+            .map_err(|e| ServerError::Store(e.to_string()))?;
         let scope_json =
             serde_json::to_string(&site.scope).map_err(|e| ServerError::Store(e.to_string()))?;
         let tables_json =
@@ -713,7 +725,8 @@ impl MasterStore for SqliteMaster {
             "SELECT first_seq, last_seq, ops FROM log_chunk WHERE first_seq IN ( \
                SELECT first_seq FROM log_scope WHERE first_seq > ?1 AND ( \
                  (scope IN (SELECT value FROM json_each(?3)) AND tbl IN (SELECT value FROM json_each(?4))) \
-                 OR (tbl = 'app_user' AND scope = ?5))) \
+                 OR (tbl = 'app_user' AND scope = ?5) \
+                 OR (tbl IN (SELECT value FROM json_each(?6)) AND scope IN (SELECT value FROM json_each(?7))))) \
              AND origin_site <> ?2 ORDER BY first_seq",
         )?;
         let mut rows = stmt.query(params![
@@ -721,12 +734,15 @@ impl MasterStore for SqliteMaster {
             site.site_id,
             scope_json,
             tables_json,
-            site.org_unit_id
+            site.org_unit_id,
+            downward_json,
+            ancestors_json
         ])?;
         // A record holds one site's batch across scopes and tables: keep what this site may see.
         let visible = |op: &Operation| {
             (site.covers(&op.scope) && readable.contains(&op.table.as_str()))
                 || (op.table == "app_user" && op.scope == site.org_unit_id)
+                || (downward.contains(&op.table.as_str()) && site.ancestors.contains(&op.scope))
         };
         let mut ops: Vec<Operation> = Vec::new();
         let mut next_cursor = head.max(after);

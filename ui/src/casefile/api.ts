@@ -15,6 +15,7 @@ import type { LocationPeriod } from "../bindings/LocationPeriod";
 import type { LocationPeriodInput } from "../bindings/LocationPeriodInput";
 import type { OrgUnitRef } from "../bindings/OrgUnitRef";
 import type { Page } from "../bindings/Page";
+import type { DeadlineSettings } from "../bindings/DeadlineSettings";
 import type { AssessmentOpinion } from "../bindings/AssessmentOpinion";
 import type { InvestigationInput } from "../bindings/InvestigationInput";
 import type { InvestigationQuery } from "../bindings/InvestigationQuery";
@@ -53,5 +54,8 @@ export const caseFileApi = {
   answerInvestigation: (id: string, opinion: AssessmentOpinion, opinion_on: string, summary: string) =>
     call<InvestigationRecord>("answer_investigation", { id, opinion, opinion_on, summary }),
   withdrawInvestigation: (id: string, note: string) => call<InvestigationRecord>("withdraw_investigation", { id, note }),
+  deadlineSettings: () => call<DeadlineSettings>("deadline_settings"),
+  saveRuleTable: (json: string | null) => call<void>("save_rule_table", { json }),
+  saveCalendar: (json: string | null) => call<void>("save_calendar", { json }),
   recordHistory: (table: HistoryTable, id: string) => call<FieldChange[]>("record_history", { table, id }),
 };
