@@ -351,7 +351,8 @@ fn c9_an_agreement_is_whole_and_a_relative_signs_as_a_relative() {
 }
 
 #[test]
-fn c17_release_waits_for_the_appraisal_documents_then_l10_asks_for_the_certificate_and_notices() {
+fn c17_c18_release_waits_for_the_appraisal_documents_then_l10_asks_for_the_certificate_and_notices()
+{
     let mut office = Office::new("site-a", at("2026-12-10", 9, 0));
     let case = office.case("陈十三", 1, CaseStatus::InCorrection, "2026-12-31");
     // C-17's window opens 30 days before the end: the task is open until the three documents are in.
@@ -468,7 +469,7 @@ fn l9_the_court_rules_on_arrest_within_48_hours_and_on_revocation_within_30_days
 }
 
 #[test]
-fn l1_documents_clock_runs_from_the_judgment_and_closes_on_the_first_sentencing_document() {
+fn c3_l1_documents_clock_runs_from_the_judgment_and_closes_on_the_first_sentencing_document() {
     let mut office = Office::new("site-a", at("2026-10-06", 9, 0));
     let input = CaseInput {
         id: None,
@@ -904,5 +905,205 @@ mod pre_decision_assessment {
             .withdraw_investigation(&office.user, &req.id, "法院撤回委托")
             .unwrap();
         assert_eq!(withdrawn.status, InvestigationStatus::Withdrawn);
+    }
+}
+
+mod classified_management {
+    use super::*;
+    use jiceng_core::model::{
+        CheckinInput, CheckinMethod, EntryInput, EntryKind, SupervisionLevel,
+    };
+
+    fn level_case(office: &mut Office, level: SupervisionLevel) -> CaseRecord {
+        office
+            .store
+            .save_case(
+                &office.user,
+                CaseInput {
+                    id: None,
+                    name: "刘十六".into(),
+                    id_number: id_number(1),
+                    kind: CaseKind::Probation,
+                    sentence_start: "2026-06-01".into(),
+                    sentence_end: "2027-05-31".into(),
+                    org_unit_id: None,
+                    status: Some(CaseStatus::InCorrection),
+                    judgment_effective_on: None,
+                    reported_on: Some("2026-06-01".into()),
+                    supervision_level: Some(level),
+                    sealed_minor: None,
+                    address: None,
+                },
+            )
+            .unwrap()
+    }
+
+    #[test]
+    fn l3_the_supervision_level_sets_how_often_the_subject_reports() {
+        let mut office = Office::new("site-a", at("2026-06-09", 9, 0));
+        let case = level_case(&mut office, SupervisionLevel::Strict);
+        // 严管: oral weekly (06-01 → 06-08, now overdue), written every two weeks (→ 06-15).
+        assert_eq!(
+            office.task(&case, "L-3.strict_oral", "2026-06-09"),
+            vec![("2026-06-08".to_string(), "overdue".to_string())]
+        );
+        assert_eq!(
+            office.task(&case, "L-3.strict_written", "2026-06-09")[0].0,
+            "2026-06-15"
+        );
+        // A phone report restarts the oral clock; a home visit is the officer's, not a report.
+        for (method, note) in [
+            (CheckinMethod::HomeVisit, "走访"),
+            (CheckinMethod::Phone, "电话报告"),
+        ] {
+            office
+                .store
+                .add_checkin(
+                    &office.user,
+                    CheckinInput {
+                        case_id: case.id.clone(),
+                        occurred_at: "2026-06-09 08:30".into(),
+                        method,
+                        note: note.into(),
+                    },
+                )
+                .unwrap();
+        }
+        assert_eq!(
+            office.task(&case, "L-3.strict_oral", "2026-06-09"),
+            vec![("2026-06-16".to_string(), "due".to_string())]
+        );
+        // A thought report counts as a written report.
+        office
+            .store
+            .add_entry(
+                &office.user,
+                EntryInput {
+                    case_id: case.id.clone(),
+                    kind: EntryKind::ThoughtReport,
+                    occurred_on: "2026-06-09".into(),
+                    minutes: None,
+                    days: None,
+                    ref_entry_id: None,
+                    note: "思想汇报".into(),
+                },
+            )
+            .unwrap();
+        assert_eq!(
+            office.task(&case, "L-3.strict_written", "2026-06-09")[0].0,
+            "2026-06-23"
+        );
+    }
+
+    #[test]
+    fn l3_lenient_reports_every_two_weeks_and_each_quarter() {
+        let mut office = Office::new("site-a", at("2026-06-09", 9, 0));
+        let case = level_case(&mut office, SupervisionLevel::Lenient);
+        assert_eq!(
+            office.task(&case, "L-3.lenient_oral", "2026-06-09")[0].0,
+            "2026-06-15"
+        );
+        // Three months from 06-01 end on 09-01.
+        assert_eq!(
+            office.task(&case, "L-3.lenient_written", "2026-06-09")[0].0,
+            "2026-09-01"
+        );
+        assert!(office
+            .task(&case, "L-3.strict_oral", "2026-06-09")
+            .is_empty());
+    }
+}
+
+mod supervision_records {
+    use super::*;
+    use jiceng_core::model::{EntryInput, EntryKind, Role};
+    use jiceng_core::store::NewUser;
+
+    fn entry(case: &CaseRecord, kind: EntryKind, minutes: Option<u32>) -> EntryInput {
+        EntryInput {
+            case_id: case.id.clone(),
+            kind,
+            occurred_on: "2026-06-05".into(),
+            minutes,
+            days: None,
+            ref_entry_id: None,
+            note: "记录".into(),
+        }
+    }
+
+    #[test]
+    fn c12_c15_counselling_sessions_need_their_length_and_commendations_are_kept() {
+        let mut office = Office::new("site-a", at("2026-06-09", 9, 0));
+        let case = office.case("何十七", 1, CaseStatus::InCorrection, "2027-05-31");
+        // C-12: a psychological session is recorded with its length.
+        assert!(office
+            .store
+            .add_entry(&office.user, entry(&case, EntryKind::PsychSession, None))
+            .is_err());
+        office
+            .store
+            .add_entry(
+                &office.user,
+                entry(&case, EntryKind::PsychSession, Some(50)),
+            )
+            .unwrap();
+        // C-15: a commendation needs no length and stays on file.
+        office
+            .store
+            .add_entry(&office.user, entry(&case, EntryKind::Commendation, None))
+            .unwrap();
+        let kinds: Vec<EntryKind> = office
+            .store
+            .get_case(&office.user, &case.id)
+            .unwrap()
+            .entries
+            .into_iter()
+            .map(|e| e.kind)
+            .collect();
+        assert!(kinds.contains(&EntryKind::PsychSession));
+        assert!(kinds.contains(&EntryKind::Commendation));
+    }
+
+    #[test]
+    fn c24_the_procuratorate_reads_cases_but_changes_nothing() {
+        let mut office = Office::new("site-a", at("2026-06-09", 9, 0));
+        let case = office.case("检察九", 1, CaseStatus::InCorrection, "2027-05-31");
+        office
+            .store
+            .create_user(
+                "setup",
+                &NewUser {
+                    username: "auditor".into(),
+                    display_name: "驻所检察官".into(),
+                    role: Role::ProcuratorateAuditor,
+                    org_unit_id: common_setup::DISTRICT.into(),
+                    password: "password-3".into(),
+                },
+            )
+            .unwrap();
+        let auditor = office.store.login("auditor", "password-3").unwrap();
+        let detail = office.store.get_case(&auditor, &case.id).unwrap();
+        assert_eq!(detail.case.name, "检察九");
+        let err = office
+            .store
+            .add_entry(&auditor, entry(&case, EntryKind::Commendation, None))
+            .unwrap_err();
+        assert_eq!(err.code(), "forbidden");
+        assert!(office
+            .store
+            .save_document(
+                &auditor,
+                DocumentInput {
+                    id: None,
+                    case_id: case.id.clone(),
+                    doc_type: DocumentType::Other,
+                    doc_no: String::new(),
+                    counterpart: String::new(),
+                    dated_on: "2026-06-09".into(),
+                    time_of_day: String::new(),
+                    note: String::new(),
+                },
+            )
+            .is_err());
     }
 }

@@ -306,7 +306,7 @@ fn bad_input_is_refused_with_a_reason_and_nothing_is_written() {
 }
 
 #[test]
-fn check_ins_are_append_only_and_deletion_is_reversible() {
+fn c16_check_ins_are_append_only_and_deletion_is_reversible() {
     let (mut store, user) = office_store("site-a");
     let case = store
         .save_case(&user, case_input("赵六", "110101199003074514"))
@@ -446,7 +446,7 @@ fn the_lifecycle_refuses_illegal_transitions_with_a_reason() {
 }
 
 #[test]
-fn contradictory_offline_transitions_on_two_laptops_become_a_conflict_item() {
+fn d3_contradictory_offline_transitions_on_two_laptops_become_a_conflict_item() {
     // ARCHITECTURE.md "State machines are not LWW": one laptop revokes, the other terminates.
     let (mut a, user) = office_store("laptop-a");
     let mut b = Store::open_in_memory().unwrap();
@@ -858,7 +858,7 @@ fn c14_quarterly_assessment_closes_its_clock_and_bad_scores_are_refused() {
 }
 
 #[test]
-fn l12_every_read_of_a_sealed_minor_record_is_logged_and_synced_as_an_operation() {
+fn c13_l12_every_read_of_a_sealed_minor_record_is_logged_and_synced_as_an_operation() {
     let (mut store, user) = office_store("site-a");
     let mut input = case_input("未成年甲", "110101200901011238");
     input.sentence_start = "2026-03-01".into();

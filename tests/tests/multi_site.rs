@@ -161,7 +161,7 @@ fn assert_site_equals_scoped_master(server: &TestServer, site: &Site, reads_corr
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn offline_sites_converge_on_the_master_within_their_scopes() {
+async fn d1_offline_sites_converge_on_the_master_within_their_scopes() {
     let (mut server, demo) = TestServer::start_demo("multi-site");
     // A second laptop for the 北新桥 office, registered with the admin CLI while the server runs.
     let mut demo2 = demo.clone();

@@ -538,3 +538,47 @@ async fn operations_from_a_clock_far_ahead_are_quarantined_not_merged_nor_droppe
         .collect();
     assert_eq!(fields, vec!["status"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn d2_a_site_added_by_the_admin_enrols_once_with_its_one_time_code() {
+    let (server, mut demo) = TestServer::start_demo("d2-enrol");
+    // The district admin registers a second laptop through the admin CLI; its code enrols it once.
+    server.add_site_like(&mut demo, "北新桥街道司法所", "北新桥街道司法所-外勤笔记本");
+    let code = demo["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "北新桥街道司法所-外勤笔记本")
+        .unwrap()["enrolment_code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let laptop = Site::enrol(&server, &demo, "北新桥街道司法所-外勤笔记本").await;
+    assert!(!laptop.token().is_empty());
+    // The same code a second time: refused with a machine code, no second site.
+    let again = reqwest::Client::new()
+        .post(format!("{}/api/v1/enrol", server.url()))
+        .json(&serde_json::json!({
+            "code": code,
+            "device_label": "another PC",
+            "db_instance_id": "x"
+        }))
+        .send()
+        .await
+        .unwrap();
+    let status = again.status().as_u16();
+    let body: Value = again.json().await.unwrap();
+    assert_eq!(
+        (status, body["code"].as_str().unwrap_or("")),
+        (401, "bad_code")
+    );
+    let sites: i64 = server
+        .master_connection()
+        .query_row(
+            "SELECT COUNT(*) FROM site WHERE name = '北新桥街道司法所-外勤笔记本'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(sites, 1);
+}

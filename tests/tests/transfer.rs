@@ -32,7 +32,7 @@ async fn sync_all(sites: &[&Site]) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn l6_two_phase_transfer_between_two_offices_through_the_server() {
+async fn c6_l6_two_phase_transfer_between_two_offices_through_the_server() {
     let (server, demo) = TestServer::start_demo("transfer");
     let district = Site::enrol(&server, &demo, "区司法局").await;
     let office_a = Site::enrol(&server, &demo, "北新桥街道司法所").await;

@@ -66,6 +66,7 @@ code_enum! {
     Trigger {
         JudgmentEffective => "judgment_effective",
         InvestigationRequested => "investigation_requested",
+        LastReport => "last_report",
         TemporaryExecutionDecisionReceived => "temporary_execution_decision_received",
         DocumentsReceived => "documents_received",
         LeaveStart => "leave_start",

@@ -576,7 +576,7 @@ impl Store {
             .ok_or(CoreError::NotFound("check-in"))
     }
 
-    fn checkins_of(&self, case_id: &str) -> Result<Vec<CheckinRecord>> {
+    pub(super) fn checkins_of(&self, case_id: &str) -> Result<Vec<CheckinRecord>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, case_id, occurred_at, method, note, recorded_by FROM corr_checkin \
              WHERE case_id = ?1 AND COALESCE(_deleted, 0) = 0 ORDER BY occurred_at DESC, id DESC",

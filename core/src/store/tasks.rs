@@ -211,9 +211,63 @@ impl Store {
             }
         }
         if case.status == CaseStatus::InCorrection {
+            out.extend(self.reporting_tasks(case, today)?);
             out.extend(self.location_tasks(case, today)?);
             out.extend(self.monthly_minima_tasks(case, today)?);
             out.extend(self.assessment_tasks(case, today)?);
+        }
+        Ok(out)
+    }
+
+    /// L-3: the supervision level sets how often the subject reports orally (in person or by phone) and in
+    /// writing (a written report or a thought report); each clock runs from the last report of its kind,
+    /// or from the day of reporting in.
+    fn reporting_tasks(&self, case: &CaseRecord, today: NaiveDate) -> Result<Vec<CaseTask>> {
+        use crate::model::{CheckinMethod, EntryKind, SupervisionLevel};
+        let Some(level) = case.supervision_level else {
+            return Ok(Vec::new());
+        };
+        let engine = self.engine()?;
+        let start = shanghai::parse_date(&case.reported_on)
+            .or_else(|| shanghai::parse_date(&case.sentence_start));
+        let checkins = self.checkins_of(&case.id)?;
+        let last_of = |methods: &[CheckinMethod]| {
+            checkins
+                .iter()
+                .filter(|c| methods.contains(&c.method))
+                .filter_map(|c| c.occurred_at.get(..10).and_then(shanghai::parse_date))
+                .max()
+        };
+        let thought_report = self
+            .entries_of(&case.id)?
+            .into_iter()
+            .filter(|e| e.kind == EntryKind::ThoughtReport)
+            .filter_map(|e| shanghai::parse_date(&e.occurred_on))
+            .max();
+        let oral = last_of(&[CheckinMethod::InPerson, CheckinMethod::Phone]);
+        let written = last_of(&[CheckinMethod::Written]).max(thought_report);
+        let level_code = match level {
+            SupervisionLevel::Strict => "strict",
+            SupervisionLevel::Normal => "normal",
+            SupervisionLevel::Lenient => "lenient",
+        };
+        let mut out = Vec::new();
+        for (kind, last) in [("oral", oral), ("written", written)] {
+            let rule_id = format!("L-3.{level_code}_{kind}");
+            let rule = engine
+                .table()
+                .rule(&rule_id)
+                .map_err(|e| CoreError::Corrupt(e.to_string()))?;
+            let Some(trigger) = last.max(start) else {
+                continue;
+            };
+            if !rule.active {
+                continue;
+            }
+            let task = engine
+                .task(&rule_id, Moment::Day(trigger), None, Moment::Day(today))
+                .map_err(|e| CoreError::Corrupt(format!("{rule_id}: {e}")))?;
+            out.push(to_case_task(&engine, case, task)?);
         }
         Ok(out)
     }
