@@ -1002,3 +1002,30 @@ pub struct OrgUnitRef {
     pub id: String,
     pub name: String,
 }
+
+/// D-3: a conflict item as the review screen shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ConflictReview {
+    pub item: ConflictItem,
+    /// What the record is, in words (a case's or resident's name…).
+    pub record_label: String,
+    pub org_unit_name: String,
+    /// The case to open, when the record belongs to one.
+    pub case_id: Option<String>,
+    pub resolved: bool,
+    pub chosen_value: String,
+    pub resolved_by: String,
+    pub resolved_at: String,
+}
+
+/// Which of the two values of a conflict stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum ConflictChoice {
+    /// The provisional winner (the later write).
+    Winner,
+    /// The other value.
+    Other,
+}

@@ -437,6 +437,36 @@ pub static TABLES: &[TableDef] = &[
             boolean(DELETED_FIELD),
         ],
     },
+    // D-3: the decision on a conflict item of a corrections record (row id = conflict id).
+    TableDef {
+        name: "corr_conflict_resolution",
+        merge: MergeKind::Mutable,
+        domain: Domain::Corrections,
+        scope_field: "org_unit_id",
+        fields: &[
+            text("org_unit_id"),
+            text("chosen_value"),
+            text("resolved_by"),
+            text("resolved_at"),
+            text("note"),
+            boolean(DELETED_FIELD),
+        ],
+    },
+    // D-3: the decision on a conflict item of a residents' record (row id = conflict id).
+    TableDef {
+        name: "res_conflict_resolution",
+        merge: MergeKind::Mutable,
+        domain: Domain::Residents,
+        scope_field: "org_unit_id",
+        fields: &[
+            text("org_unit_id"),
+            text("chosen_value"),
+            text("resolved_by"),
+            text("resolved_at"),
+            text("note"),
+            boolean(DELETED_FIELD),
+        ],
+    },
     // L-12: every read of a sealed minor's case, append-only, kept with the case's office.
     TableDef {
         name: "corr_access_log",

@@ -14,7 +14,7 @@ use jiceng_core::investigation::{
 use jiceng_core::location::{
     LocationEvent, LocationEventInput, LocationPeriod, LocationPeriodInput,
 };
-use jiceng_core::model::{FieldChange, OrgUnitRef, Page};
+use jiceng_core::model::{ConflictChoice, ConflictReview, FieldChange, OrgUnitRef, Page};
 use jiceng_core::store::DeadlineSettings;
 use jiceng_core::transfer::{TransferInput, TransferRecord, TransferStep};
 use tauri::{AppHandle, State};
@@ -251,4 +251,33 @@ pub async fn save_calendar(
     with_store(&app, move |s| s.save_calendar(&user, json.as_deref())).await?;
     sync_task::emit_status(&app);
     Ok(())
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn conflict_reviews(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    include_resolved: bool,
+    page: u32,
+    page_size: u32,
+) -> CmdResult<Page<ConflictReview>> {
+    let user = current(&state)?;
+    with_store(&app, move |s| {
+        s.conflict_reviews(&user, include_resolved, page, page_size)
+    })
+    .await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn resolve_conflict(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: String,
+    choice: ConflictChoice,
+    note: String,
+) -> CmdResult<ConflictReview> {
+    let user = current(&state)?;
+    let rec = with_store(&app, move |s| s.resolve_conflict(&user, &id, choice, &note)).await?;
+    sync_task::emit_status(&app);
+    Ok(rec)
 }

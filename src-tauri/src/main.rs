@@ -76,6 +76,8 @@ fn main() {
             commands_casefile::deadline_settings,
             commands_casefile::save_rule_table,
             commands_casefile::save_calendar,
+            commands_casefile::conflict_reviews,
+            commands_casefile::resolve_conflict,
             commands::sync_status,
             commands::sync_now,
             commands::set_sync_interval,

@@ -108,3 +108,112 @@ async fn c10_l8_c7_two_offline_laptops_of_one_office_merge_entries_and_flag_the_
     );
     println!("two laptops: labour and warning both kept; the address conflict waits for review on both and the master");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn d3_the_district_decides_the_address_conflict_and_every_copy_follows() {
+    let (mut server, mut demo) = TestServer::start_demo("d3-review");
+    server.add_site_like(&mut demo, "北新桥街道司法所", "笔记本2");
+    let district = Site::enrol(&server, &demo, "区司法局").await;
+    let laptop_a = Site::enrol(&server, &demo, "北新桥街道司法所").await;
+    let laptop_b = Site::enrol(&server, &demo, "笔记本2").await;
+    let officer_a = laptop_a.login("officer1");
+    let officer_b = laptop_b.login("officer1");
+    let admin = district.login("admin");
+    let case = laptop_a
+        .lock()
+        .list_cases(&officer_a, &Default::default())
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|c| c.name == "李四")
+        .unwrap();
+    server.kill();
+    for (site, user, address) in [
+        (&laptop_a, &officer_a, "北新桥三条8号"),
+        (&laptop_b, &officer_b, "北新桥头条12号"),
+    ] {
+        site.lock()
+            .save_case(
+                user,
+                CaseInput {
+                    id: Some(case.id.clone()),
+                    name: case.name.clone(),
+                    id_number: case.id_number.clone(),
+                    kind: case.kind,
+                    sentence_start: case.sentence_start.clone(),
+                    sentence_end: case.sentence_end.clone(),
+                    org_unit_id: None,
+                    status: None,
+                    judgment_effective_on: None,
+                    reported_on: None,
+                    supervision_level: None,
+                    sealed_minor: None,
+                    address: Some(address.into()),
+                },
+            )
+            .unwrap();
+    }
+    server.start();
+    for site in [&laptop_a, &laptop_b, &district, &laptop_a] {
+        site.sync().await.unwrap();
+    }
+    // An officer may not decide; the district sees the open item and keeps the value that lost.
+    assert_eq!(
+        laptop_a
+            .lock()
+            .conflict_reviews(&officer_a, false, 1, 50)
+            .unwrap_err()
+            .code(),
+        "forbidden"
+    );
+    let open = district
+        .lock()
+        .conflict_reviews(&admin, false, 1, 50)
+        .unwrap();
+    assert_eq!(open.total, 1);
+    let item = open.items[0].clone();
+    assert_eq!(item.item.field, "address");
+    assert_eq!(item.record_label, "李四");
+    assert_eq!(item.case_id.as_deref(), Some(case.id.as_str()));
+    let decided = district
+        .lock()
+        .resolve_conflict(
+            &admin,
+            &item.item.id,
+            jiceng_core::model::ConflictChoice::Other,
+            "经核实，以走访地址为准",
+        )
+        .unwrap();
+    assert!(decided.resolved);
+    assert_eq!(decided.chosen_value, item.item.other_value);
+    assert!(district
+        .lock()
+        .resolve_conflict(
+            &admin,
+            &item.item.id,
+            jiceng_core::model::ConflictChoice::Winner,
+            ""
+        )
+        .is_err());
+    for site in [&district, &laptop_a, &laptop_b] {
+        site.sync().await.unwrap();
+    }
+    for (site, user) in [
+        (&laptop_a, &officer_a),
+        (&laptop_b, &officer_b),
+        (&district, &admin),
+    ] {
+        let detail = site.lock().get_case(user, &case.id).unwrap();
+        assert_eq!(detail.case.address, item.item.other_value, "{}", site.name);
+        assert!(detail.conflicts.is_empty(), "{}: decided", site.name);
+        assert!(!detail.case.has_conflict);
+    }
+    assert_eq!(
+        district
+            .lock()
+            .conflict_reviews(&admin, false, 1, 50)
+            .unwrap()
+            .total,
+        0
+    );
+}

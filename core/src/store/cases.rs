@@ -29,7 +29,8 @@ fn checkin_table() -> Result<&'static TableDef> {
 const CASE_COLUMNS: &str =
     "c.id, c.name, c.id_number, c.sex, c.birth_date, c.kind, c.sentence_start, c.sentence_end, \
      c.org_unit_id, o.name, c.status, COALESCE(c._deleted, 0), \
-     EXISTS (SELECT 1 FROM conflict k WHERE k.row_id = c.id), \
+     EXISTS (SELECT 1 FROM conflict k WHERE k.row_id = c.id AND NOT EXISTS ( \
+       SELECT 1 FROM corr_conflict_resolution x WHERE x.id = k.id AND COALESCE(x._deleted, 0) = 0)), \
      EXISTS (SELECT 1 FROM oplog l WHERE l.row_id = c.id AND l.server_seq IS NULL), \
      c.judgment_effective_on, c.reported_on, c.supervision_level, COALESCE(c.sealed_minor, 0), c.address, \
      (SELECT t.status FROM corr_transfer t WHERE t.case_id = c.id AND COALESCE(t._deleted, 0) = 0 \
@@ -600,7 +601,9 @@ impl Store {
 
     fn conflicts_of(&self, row_id: &str) -> Result<Vec<ConflictItem>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT id, tbl, row_id, field, newer_json, older_json FROM conflict WHERE row_id = ?1 ORDER BY field, id",
+            "SELECT id, tbl, row_id, field, newer_json, older_json FROM conflict k WHERE row_id = ?1 \
+             AND NOT EXISTS (SELECT 1 FROM corr_conflict_resolution x WHERE x.id = k.id AND COALESCE(x._deleted, 0) = 0) \
+             ORDER BY field, id",
         )?;
         let rows = stmt.query_map([row_id], |r| {
             Ok((

@@ -19,6 +19,7 @@ pub mod mediation;
 pub mod merge_sql;
 mod meta;
 mod residents;
+mod review;
 mod rules;
 pub use rules::DeadlineSettings;
 mod stats;
@@ -124,6 +125,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (
         22,
         include_str!("../../../schema/migrations/0022_local_settings.sql"),
+    ),
+    (
+        23,
+        include_str!("../../../schema/migrations/0023_conflict_review.sql"),
     ),
 ];
 

@@ -15,6 +15,8 @@ import type { LocationPeriod } from "../bindings/LocationPeriod";
 import type { LocationPeriodInput } from "../bindings/LocationPeriodInput";
 import type { OrgUnitRef } from "../bindings/OrgUnitRef";
 import type { Page } from "../bindings/Page";
+import type { ConflictChoice } from "../bindings/ConflictChoice";
+import type { ConflictReview } from "../bindings/ConflictReview";
 import type { DeadlineSettings } from "../bindings/DeadlineSettings";
 import type { AssessmentOpinion } from "../bindings/AssessmentOpinion";
 import type { InvestigationInput } from "../bindings/InvestigationInput";
@@ -57,5 +59,8 @@ export const caseFileApi = {
   deadlineSettings: () => call<DeadlineSettings>("deadline_settings"),
   saveRuleTable: (json: string | null) => call<void>("save_rule_table", { json }),
   saveCalendar: (json: string | null) => call<void>("save_calendar", { json }),
+  conflictReviews: (include_resolved: boolean, page: number, page_size: number) =>
+    call<Page<ConflictReview>>("conflict_reviews", { include_resolved, page, page_size }),
+  resolveConflict: (id: string, choice: ConflictChoice, note: string) => call<ConflictReview>("resolve_conflict", { id, choice, note }),
   recordHistory: (table: HistoryTable, id: string) => call<FieldChange[]>("record_history", { table, id }),
 };
