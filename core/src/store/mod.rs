@@ -12,11 +12,13 @@ mod cases;
 mod community_util;
 mod directory;
 mod entries;
+mod funds;
 mod leave;
 mod location;
 pub mod mediation;
 pub mod merge_sql;
 mod meta;
+mod people;
 mod residents;
 mod rules;
 mod stats;
@@ -109,6 +111,14 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (
         15,
         include_str!("../../../schema/migrations/0015_volunteers.sql"),
+    ),
+    (
+        16,
+        include_str!("../../../schema/migrations/0016_person_index.sql"),
+    ),
+    (
+        17,
+        include_str!("../../../schema/migrations/0017_community_funds.sql"),
     ),
 ];
 
