@@ -120,6 +120,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         17,
         include_str!("../../../schema/migrations/0017_community_funds.sql"),
     ),
+    (
+        18,
+        include_str!("../../../schema/migrations/0018_resident_paging.sql"),
+    ),
 ];
 
 pub struct Store {

@@ -45,7 +45,7 @@ pub fn sees_sealed_minors(role: Role) -> bool {
 
 /// One SELECT per visible domain producing (id_number, name, initials) of matching records in scope.
 /// A domain the role may not read is not part of the SQL at all.
-fn hit_branches(role: Role, include_deleted: bool) -> Vec<String> {
+fn hit_branches(role: Role, include_deleted: bool, has_text: bool) -> Vec<String> {
     let live = |alias: &str| {
         if include_deleted {
             String::new()
@@ -55,20 +55,26 @@ fn hit_branches(role: Role, include_deleted: bool) -> Vec<String> {
     };
     let text = |alias: &str, name: &str, id: &str| {
         format!(
-            "(?2 = '' OR {alias}.{name} LIKE ?3 ESCAPE '\\' OR {alias}.name_initials LIKE ?4 ESCAPE '\\' \
-             OR {alias}.{id} LIKE ?5 ESCAPE '\\')"
+            "(:text = '' OR {alias}.{name} LIKE :pattern ESCAPE '\\' OR {alias}.name_initials LIKE :initials ESCAPE '\\' \
+             OR {alias}.{id} LIKE :id_pattern ESCAPE '\\')"
         )
     };
-    let scope = |alias: &str| format!("{alias}.org_unit_id IN (SELECT value FROM json_each(?1))");
+    let scope =
+        |alias: &str| format!("{alias}.org_unit_id IN (SELECT value FROM json_each(:scope))");
     let mut out = Vec::new();
     for domain in person_domains(role) {
         let sql = match domain {
-            // W-1: a search matching a merged registration (by its name or its own id) finds the person.
+            // W-1: the register's own search (indexed for 100,000 residents) finds the registrations; a
+            // search matching a merged registration (by its name or its own id) finds the person.
             PersonDomain::Resident => format!(
-                "SELECT r.id_number, r.name, r.name_initials FROM resident r WHERE {} AND r.id_number <> '' \
-                 AND ({} OR r.id = ?2){}",
+                "SELECT r.id_number, r.name, r.name_initials FROM resident r WHERE {} AND r.id_number <> ''{}{}",
                 scope("r"),
-                text("r", "name", "id_number"),
+                // The candidates drive the lookup (by primary key), never a scan of the table.
+                if has_text {
+                    " AND r.id IN (SELECT value FROM json_each(:candidates))"
+                } else {
+                    ""
+                },
                 live("r")
             ),
             PersonDomain::Appeal => format!(
@@ -260,30 +266,52 @@ impl Store {
             _ => id_pattern,
         };
         let scope = self.scope_json(user)?;
-        let hits = hit_branches(user.role, query.include_deleted).join(" UNION ALL ");
-        let total: u32 = self.conn.query_row(
-            &format!("WITH hit(id_number, name, initials) AS ({hits}) SELECT COUNT(DISTINCT id_number) FROM hit"),
-            params![scope, text, pattern, initials, id_pattern],
-            |r| r.get(0),
-        )?;
+        let hits =
+            hit_branches(user.role, query.include_deleted, !text.is_empty()).join(" UNION ALL ");
+        let candidates = if text.is_empty() || !user.role.may_use_residents() {
+            "[]".to_string()
+        } else {
+            serde_json::to_string(&self.resident_candidates(&scope, &text)?)
+                .map_err(|e| CoreError::Corrupt(e.to_string()))?
+        };
+        let offset = (page - 1) * page_size;
+        let values: [(&str, &dyn rusqlite::ToSql); 8] = [
+            (":scope", &scope),
+            (":text", &text),
+            (":pattern", &pattern),
+            (":initials", &initials),
+            (":id_pattern", &id_pattern),
+            (":candidates", &candidates),
+            (":limit", &page_size),
+            (":offset", &offset),
+        ];
+        let bind = |stmt: &mut rusqlite::CachedStatement<'_>| -> Result<()> {
+            for (name, value) in values {
+                if let Some(i) = stmt.parameter_index(name)? {
+                    stmt.raw_bind_parameter(i, value)?;
+                }
+            }
+            Ok(())
+        };
+        let mut count = self.conn.prepare_cached(&format!(
+            "WITH hit(id_number, name, initials) AS ({hits}) SELECT COUNT(DISTINCT id_number) FROM hit"
+        ))?;
+        bind(&mut count)?;
+        let total: u32 = count
+            .raw_query()
+            .next()?
+            .map(|r| r.get(0))
+            .transpose()?
+            .unwrap_or(0);
         let mut stmt = self.conn.prepare_cached(&format!(
             "WITH hit(id_number, name, initials) AS ({hits}) \
              SELECT id_number, MIN(COALESCE(initials, '')) AS k FROM hit GROUP BY id_number \
-             ORDER BY k, id_number LIMIT ?6 OFFSET ?7"
+             ORDER BY k, id_number LIMIT :limit OFFSET :offset"
         ))?;
+        bind(&mut stmt)?;
         let numbers = stmt
-            .query_map(
-                params![
-                    scope,
-                    text,
-                    pattern,
-                    initials,
-                    id_pattern,
-                    page_size,
-                    (page - 1) * page_size
-                ],
-                |r| r.get::<_, String>(0),
-            )?
+            .raw_query()
+            .mapped(|r| r.get::<_, String>(0))
             .collect::<rusqlite::Result<Vec<_>>>()?;
         let mut items = Vec::with_capacity(numbers.len());
         for number in numbers {
