@@ -369,6 +369,20 @@ fn w2_appeal_petitioner_id_number_is_checked_and_joins_the_person() {
     let anonymous = store.register_appeal(&clerk, appeal("王五", "")).unwrap();
     assert_eq!(anonymous.petitioner_id_number, "");
     assert_eq!(domains(&store, &clerk, ZHANG), vec![PersonDomain::Appeal]);
+    // The appeals tab finds it by the number too (the person profile links there with it).
+    let listed = store
+        .list_appeals(
+            &clerk,
+            &jiceng_core::model::ResidentQuery {
+                text: Some("11010119900307".into()),
+                page: 1,
+                page_size: 10,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(listed.total, 1);
+    assert_eq!(listed.items[0].id, legacy.id);
 }
 
 #[test]

@@ -431,8 +431,8 @@ impl Store {
         Ok(routing_slips(&appeal, &org_name))
     }
 
-    /// Appeals of the user's scope, open ones first by deadline; text matches the petitioner (name or
-    /// pinyin initials), the subject or the phone.
+    /// Appeals of the user's scope, open ones first by deadline; text matches the petitioner (name,
+    /// pinyin initials or ID number), the subject or the phone.
     pub fn list_appeals(
         &self,
         user: &SessionUser,
@@ -444,17 +444,26 @@ impl Store {
         let needle = query.text.as_deref().map(str::trim).unwrap_or("");
         let pattern = format!("%{}%", like_escape(needle));
         let initials = format!("{}%", like_escape(&needle.to_lowercase()));
+        let id_pattern = format!("%{}%", like_escape(&needle.to_uppercase()));
         let scope = serde_json::to_string(&self.org_subtree(&user.org_unit_id)?)
             .map_err(|e| CoreError::Corrupt(e.to_string()))?;
         let filter = "a.org_unit_id IN (SELECT value FROM json_each(?1)) \
              AND (?2 = '' OR a.petitioner_name LIKE ?3 ESCAPE '\\' OR a.name_initials LIKE ?4 ESCAPE '\\' \
-                  OR a.subject LIKE ?3 ESCAPE '\\' OR a.petitioner_phone LIKE ?3 ESCAPE '\\') \
+                  OR a.subject LIKE ?3 ESCAPE '\\' OR a.petitioner_phone LIKE ?3 ESCAPE '\\' \
+                  OR a.petitioner_id_number LIKE ?6 ESCAPE '\\') \
              AND (?5 OR COALESCE(a._deleted, 0) = 0)";
         let mut stmt = self
             .conn
             .prepare_cached(&format!("SELECT {COLUMNS} FROM appeal a WHERE {filter}"))?;
         let rows = stmt.query_map(
-            params![scope, needle, pattern, initials, query.include_deleted],
+            params![
+                scope,
+                needle,
+                pattern,
+                initials,
+                query.include_deleted,
+                id_pattern
+            ],
             from_row,
         )?;
         let today = shanghai::today(self.corrected_wall_millis()?);

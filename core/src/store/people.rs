@@ -156,7 +156,7 @@ impl Store {
                 None => {}
             }
         }
-        names.sort_by(|a, b| b.1.cmp(&a.1));
+        names.sort_by_key(|n| std::cmp::Reverse(n.1));
         Ok(PersonProfile {
             id_number: id.number.clone(),
             names: names.into_iter().map(|(n, _)| n).collect(),
