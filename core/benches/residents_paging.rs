@@ -353,7 +353,7 @@ fn main() {
         assert!(!page.items.is_empty() && base_rows > 0, "{label}: no rows");
         worst = worst.max(ms);
         println!(
-            "{label:<28} {ms:>10.2} {:>8} {base_ms:>12.3} {:>7.0}×",
+            "{label:<28} {ms:>10.2} {:>8} {base_ms:>12.3} {:>7.1}×",
             page.total,
             ms / base_ms.max(0.001)
         );
