@@ -1,4 +1,4 @@
-//! Local figures that are amounts rather than clocks (DOMAIN.md W-5): loaded from
+//! Local figures that are amounts rather than clocks (DOMAIN.md W-5, W-6): loaded from
 //! `schema/rules/community.json` so that no such figure is a literal in code, the same way every
 //! deadline lives in `schema/rules/deadlines.json`. Money is integer fen: 1.5 yuan is 150 fen, exact.
 
@@ -20,6 +20,8 @@ pub enum LocalRuleError {
     Missing(String),
     #[error("local rule {0}: the amount must be a positive number of fen")]
     BadAmount(String),
+    #[error("local rule {0}: its parts do not add up to it")]
+    PartsDoNotAddUp(String),
 }
 
 /// One validated amount rule.
@@ -31,6 +33,10 @@ pub struct AmountRule {
     pub amount_fen: i64,
     #[serde(default)]
     pub per_household: bool,
+    /// W-6: this amount is a part of another rule's amount (working funds: work + care); the parts of a
+    /// rule must add up to it exactly.
+    #[serde(default)]
+    pub part_of: Option<String>,
     pub per: String,
     pub source: String,
     pub era: String,
@@ -59,6 +65,27 @@ impl LocalRules {
         if let Some(bad) = rules.rules.iter().find(|r| r.amount_fen <= 0) {
             return Err(LocalRuleError::BadAmount(bad.id.clone()));
         }
+        for whole in &rules.rules {
+            let parts: Vec<&AmountRule> = rules
+                .rules
+                .iter()
+                .filter(|r| r.part_of.as_deref() == Some(whole.id.as_str()))
+                .collect();
+            if !parts.is_empty()
+                && parts.iter().map(|p| p.amount_fen).sum::<i64>() != whole.amount_fen
+            {
+                return Err(LocalRuleError::PartsDoNotAddUp(whole.id.clone()));
+            }
+        }
+        if let Some(orphan) = rules.rules.iter().find(|r| {
+            r.part_of
+                .as_deref()
+                .is_some_and(|w| !rules.rules.iter().any(|x| x.id == w))
+        }) {
+            return Err(LocalRuleError::Missing(
+                orphan.part_of.clone().unwrap_or_default(),
+            ));
+        }
         Ok(rules)
     }
 
@@ -82,6 +109,41 @@ impl LocalRules {
     pub fn reward_fund_fen(&self, households: u32) -> Result<i64, LocalRuleError> {
         let rule = self.rule(REWARD_FUND_RULE)?;
         Ok(rule.amount_fen.saturating_mul(i64::from(households)))
+    }
+}
+
+/// W-6: the community's own funds, each with its yearly allotment rule. Working funds (20,000 yuan) are
+/// kept as their two parts, so the ledger never mixes work and care spending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FundRule {
+    Development,
+    WorkingWork,
+    WorkingCare,
+    LowIncomeWork,
+}
+
+impl FundRule {
+    pub const ALL: [FundRule; 4] = [
+        FundRule::Development,
+        FundRule::WorkingWork,
+        FundRule::WorkingCare,
+        FundRule::LowIncomeWork,
+    ];
+
+    pub fn rule_id(self) -> &'static str {
+        match self {
+            FundRule::Development => "W-6.development_fund",
+            FundRule::WorkingWork => "W-6.working_funds.work",
+            FundRule::WorkingCare => "W-6.working_funds.care",
+            FundRule::LowIncomeWork => "W-6.low_income_work_funds",
+        }
+    }
+}
+
+impl LocalRules {
+    /// W-6: a community's yearly allotment of one fund, in fen.
+    pub fn fund_allotment_fen(&self, fund: FundRule) -> Result<i64, LocalRuleError> {
+        Ok(self.rule(fund.rule_id())?.amount_fen)
     }
 }
 
@@ -110,6 +172,36 @@ mod tests {
         assert_eq!(
             LocalRules::from_json(&bad),
             Err(LocalRuleError::BadAmount(REWARD_FUND_RULE.into()))
+        );
+    }
+
+    #[test]
+    fn w6_fund_figures_come_from_the_local_rule_file_and_working_funds_split_exactly() {
+        let rules = LocalRules::embedded().expect("shipped file is valid");
+        // DOMAIN.md W-6: 10,000 development, 12,000 + 8,000 working funds, 2,000 low-income work funds.
+        let yuan = |f| rules.fund_allotment_fen(f).unwrap() / 100;
+        assert_eq!(yuan(FundRule::Development), 10_000);
+        assert_eq!(yuan(FundRule::WorkingWork), 12_000);
+        assert_eq!(yuan(FundRule::WorkingCare), 8_000);
+        assert_eq!(yuan(FundRule::LowIncomeWork), 2_000);
+        assert_eq!(
+            rules.rule("W-6.working_funds").unwrap().amount_fen,
+            2_000_000
+        );
+        for fund in FundRule::ALL {
+            let rule = rules.rule(fund.rule_id()).unwrap();
+            assert_eq!((rule.rule_ref.as_str(), rule.per.as_str()), ("W-6", "year"));
+            assert!(!rule.source.is_empty());
+        }
+    }
+
+    #[test]
+    fn w6_parts_that_do_not_add_up_are_refused() {
+        let bad =
+            COMMUNITY_RULES_JSON.replacen("\"amount_fen\": 800000", "\"amount_fen\": 700000", 1);
+        assert_eq!(
+            LocalRules::from_json(&bad),
+            Err(LocalRuleError::PartsDoNotAddUp("W-6.working_funds".into()))
         );
     }
 }

@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 mod community;
+mod people;
 pub use community::*;
+pub use people::*;
 
 /// C-1: the five kinds of community-corrections subjects. L-11 keeps 剥夺政治权利 as a configurable kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -938,6 +940,12 @@ pub struct AppealRecord {
     pub followed_up_on: String,
     /// 催办 sent after the deadline passed.
     pub reminders: u32,
+    /// One person index: 18 characters, or empty when not given.
+    pub petitioner_id_number: String,
+    /// W-2 举报: the petitioner reports a department; its routing slip masks the petitioner's identity.
+    pub whistleblower: bool,
+    /// W-2: the department complained about (empty unless `whistleblower`).
+    pub complained_department: String,
     pub pending_sync: bool,
 }
 
@@ -953,6 +961,14 @@ pub struct AppealInput {
     pub content: String,
     /// YYYY-MM-DD; defaults to today.
     pub received_on: Option<String>,
+    /// Optional; checked against GB 11643 when given (15 digits are upgraded).
+    #[serde(default)]
+    pub petitioner_id_number: String,
+    /// W-2 举报 against a department: requires `complained_department`.
+    #[serde(default)]
+    pub whistleblower: bool,
+    #[serde(default)]
+    pub complained_department: String,
 }
 
 /// One step on an appeal.

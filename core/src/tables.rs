@@ -258,6 +258,11 @@ pub static TABLES: &[TableDef] = &[
             text("satisfaction"),
             text("followed_up_on"),
             integer("reminders"),
+            // One person index: optional, GB 11643-checked when given.
+            text("petitioner_id_number"),
+            // W-2 whistle-blower protection: the complained-about department's slip masks the petitioner.
+            boolean("whistleblower"),
+            text("complained_department"),
             boolean(DELETED_FIELD),
         ],
     },
@@ -593,6 +598,23 @@ pub static TABLES: &[TableDef] = &[
             text("served_on"),
             integer("minutes"),
             text("activity"),
+            text("recorded_by"),
+            boolean(DELETED_FIELD),
+        ],
+    },
+    // W-6 the community's own funds: append-only spending entries; the allotments are local rules.
+    TableDef {
+        name: "community_fund_entry",
+        merge: MergeKind::AppendOnly,
+        domain: Domain::Residents,
+        scope_field: "org_unit_id",
+        fields: &[
+            text("org_unit_id"),
+            integer("year"),
+            text("fund"),
+            integer("amount_fen"),
+            text("spent_on"),
+            text("purpose"),
             text("recorded_by"),
             boolean(DELETED_FIELD),
         ],

@@ -24,6 +24,9 @@ fn input(class: AppealClass, received_on: &str) -> AppealInput {
         subject: "小区路灯不亮".into(),
         content: "3号楼前路灯损坏已一周".into(),
         received_on: Some(received_on.into()),
+        petitioner_id_number: String::new(),
+        whistleblower: false,
+        complained_department: String::new(),
     }
 }
 

@@ -198,3 +198,49 @@ fn w1_two_clerks_register_the_same_person_offline_then_merge_and_undo() {
     assert_eq!(a.duplicate_suggestions(&clerk_a).unwrap().len(), 1);
     assert!(a.merge_residents(&clerk_a, &keep_id, &keep_id).is_err());
 }
+
+#[test]
+fn w1_search_by_text_shape_addresses_phones_latin_names_and_paged_totals() {
+    // The indexed search (W-1 at 100,000 residents) keeps every way a clerk searches.
+    let (mut store, clerk) = workstation();
+    store
+        .save_resident(
+            &clerk,
+            resident("䶮𠀀婆", "11010519491231002X", ("3", "2", "401")),
+        )
+        .unwrap();
+    let mut smith = resident("John Smith", "110101199003074514", ("5", "1", "101"));
+    smith.phone = "010-66778899".into();
+    smith.special_groups = vec![SpecialGroup::Veteran];
+    store.save_resident(&clerk, smith).unwrap();
+    for (text, expected) in [
+        ("3栋2单元401室", "䶮𠀀婆"),
+        ("3-2", "䶮𠀀婆"),
+        ("5栋", "John Smith"),
+        ("6677", "John Smith"),
+        ("smith", "John Smith"),
+        ("john", "John Smith"),
+        ("11010519491231002x", "䶮𠀀婆"),
+        ("1949123", "䶮𠀀婆"),
+    ] {
+        assert_eq!(search(&store, &clerk, text, None), vec![expected], "{text}");
+    }
+    assert_eq!(
+        search(&store, &clerk, "smith", Some(SpecialGroup::Veteran)),
+        vec!["John Smith"]
+    );
+    assert!(search(&store, &clerk, "smith", Some(SpecialGroup::Disabled)).is_empty());
+    // Totals and pages under a search that matches both ("1101" is in both ID numbers).
+    let page = store
+        .list_residents(
+            &clerk,
+            &ResidentQuery {
+                text: Some("1101".into()),
+                page: 2,
+                page_size: 1,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!((page.total, page.items.len()), (2, 1));
+}

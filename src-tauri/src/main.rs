@@ -8,6 +8,7 @@
 
 mod commands;
 mod commands_casefile;
+mod commands_people;
 mod state;
 mod sync_task;
 
@@ -99,6 +100,13 @@ fn main() {
             commands::add_volunteer_service,
             commands::volunteer_services,
             commands::volunteer_year,
+            commands_people::search_people,
+            commands_people::person_profile,
+            commands_people::appeal_routing_slips,
+            commands_people::record_fund_entry,
+            commands_people::set_fund_entry_deleted,
+            commands_people::list_fund_entries,
+            commands_people::fund_summaries,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

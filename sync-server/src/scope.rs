@@ -114,6 +114,18 @@ mod tests {
     }
 
     #[test]
+    fn w6_community_funds_and_w2_appeals_never_reach_a_township_site() {
+        // The W-6 ledger and the W-2 appeals (with whistle-blowers' identities) stay with the community
+        // and the district (which sees every community's funds).
+        for name in ["community_fund_entry", "appeal"] {
+            let def = table(name).unwrap();
+            assert!(!may_read_table(OrgKind::Township, def), "{name}");
+            assert!(may_read_table(OrgKind::Community, def), "{name}");
+            assert!(may_read_table(OrgKind::District, def), "{name}");
+        }
+    }
+
+    #[test]
     fn no_site_writes_the_directory() {
         for kind in [OrgKind::Community, OrgKind::Township, OrgKind::District] {
             assert!(!may_write_table(kind, table("app_user").unwrap()));

@@ -42,6 +42,13 @@ import type { VolunteerInput } from "./bindings/VolunteerInput";
 import type { ServiceInput } from "./bindings/ServiceInput";
 import type { ServiceRecord } from "./bindings/ServiceRecord";
 import type { VolunteerYear } from "./bindings/VolunteerYear";
+import type { PersonHit } from "./bindings/PersonHit";
+import type { PersonProfile } from "./bindings/PersonProfile";
+import type { RoutingSlip } from "./bindings/RoutingSlip";
+import type { FundEntryInput } from "./bindings/FundEntryInput";
+import type { FundEntryRecord } from "./bindings/FundEntryRecord";
+import type { FundQuery } from "./bindings/FundQuery";
+import type { CommunityFundSummary } from "./bindings/CommunityFundSummary";
 import { t } from "./i18n";
 
 /** What every failing command returns: a machine code and a zh-CN message for people. */
@@ -135,6 +142,16 @@ export const api = {
   volunteerServices: (volunteer_id: string) => call<ServiceRecord[]>("volunteer_services", { volunteer_id }),
   /** W-5 recognition list and reward fund of a calendar year (null = this year, Asia/Shanghai). */
   volunteerYear: (year: number | null) => call<VolunteerYear>("volunteer_year", { year }),
+  // 一人一档: one person across the domains this role may see (core decides which)
+  searchPeople: (query: CaseQuery) => call<Page<PersonHit>>("search_people", { query }),
+  personProfile: (id_number: string) => call<PersonProfile>("person_profile", { id_number }),
+  // W-2 转办单 (the complained-about department's slip is masked by core)
+  appealRoutingSlips: (id: string) => call<RoutingSlip[]>("appeal_routing_slips", { id }),
+  // W-6 community funds
+  recordFundEntry: (input: FundEntryInput) => call<FundEntryRecord>("record_fund_entry", { input }),
+  setFundEntryDeleted: (id: string, deleted: boolean) => call<FundEntryRecord>("set_fund_entry_deleted", { id, deleted }),
+  listFundEntries: (query: FundQuery) => call<Page<FundEntryRecord>>("list_fund_entries", { query }),
+  fundSummaries: (year: number | null) => call<CommunityFundSummary[]>("fund_summaries", { year }),
 };
 
 /** The shell emits "sync-status" after every background or manual sync attempt. */

@@ -10,7 +10,16 @@ export const state = reactive({
   sync: null as SyncStatus | null,
   /** Bumped after every sync attempt and every local write, so lists know to reload. */
   dataVersion: 0,
+  /** A search text handed from the person profile to the tab it opens (taken once by that list). */
+  searchPreset: "",
 });
+
+/** The search text a list starts with: the preset left by the person profile, once. */
+export function takePreset(): string {
+  const text = state.searchPreset;
+  state.searchPreset = "";
+  return text;
+}
 
 export function setSync(s: SyncStatus) {
   state.sync = s;

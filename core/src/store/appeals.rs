@@ -1,11 +1,12 @@
 //! W-2 residents' appeals and complaints with the L-14 (信访) and L-15 (12345) clocks from the rule table.
 
+use super::community_util::optional_id_number;
 use super::{Store, WriteChange};
 use crate::deadlines::Moment;
 use crate::error::{CoreError, Result};
 use crate::model::{
     AppealAction, AppealClass, AppealInput, AppealRecord, AppealStatus, OrgKind, Page,
-    ResidentQuery, SessionUser,
+    ResidentQuery, RoutingSlip, SessionUser,
 };
 use crate::search::like_escape;
 use crate::shanghai;
@@ -69,7 +70,8 @@ pub fn handling_due(
 const COLUMNS: &str = "a.id, a.channel, a.class, a.category, a.petitioner_name, a.petitioner_phone, a.subject, a.content, \
      a.received_on, a.departments, a.lead_department, a.status, COALESCE(a.extended, 0), a.result, a.resolved_on, \
      a.satisfaction, a.followed_up_on, COALESCE(a.reminders, 0), \
-     EXISTS (SELECT 1 FROM oplog l WHERE l.row_id = a.id AND l.server_seq IS NULL)";
+     EXISTS (SELECT 1 FROM oplog l WHERE l.row_id = a.id AND l.server_seq IS NULL), \
+     a.petitioner_id_number, COALESCE(a.whistleblower, 0), a.complained_department";
 
 struct RawAppeal {
     record: AppealRecord,
@@ -107,6 +109,9 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Option<RawAppeal>> {
             followed_up_on: text(16)?,
             reminders: u32::try_from(r.get::<_, i64>(17)?).unwrap_or(0),
             pending_sync: r.get(18)?,
+            petitioner_id_number: text(19)?,
+            whistleblower: r.get::<_, i64>(20)? != 0,
+            complained_department: text(21)?,
         },
     }))
 }
@@ -178,6 +183,24 @@ impl Store {
                 "请填写诉求摘要（最多200字）",
             ));
         }
+        let petitioner_id_number = optional_id_number(&input.petitioner_id_number)?;
+        let complained_department = input.complained_department.trim().to_string();
+        // W-2: a whistle-blower's report names the department complained about, so that department's
+        // routing slip can mask the petitioner; a plain appeal names none.
+        if input.whistleblower
+            && (complained_department.is_empty() || complained_department.chars().count() > 50)
+        {
+            return Err(CoreError::invalid(
+                "complained_department",
+                "a whistle-blower appeal names the department complained about",
+                "举报事项须填写被举报部门（最多50字）",
+            ));
+        }
+        let complained_department = if input.whistleblower {
+            complained_department
+        } else {
+            String::new()
+        };
         let content = input
             .content
             .trim()
@@ -228,6 +251,9 @@ impl Store {
                 WriteChange::new("content", content),
                 WriteChange::new("received_on", received.format("%Y-%m-%d").to_string()),
                 WriteChange::new("status", status_code(AppealStatus::Registered)),
+                WriteChange::new("petitioner_id_number", petitioner_id_number),
+                WriteChange::new("whistleblower", input.whistleblower),
+                WriteChange::new("complained_department", complained_department),
             ],
         )?;
         self.appeal(user, &id)
@@ -306,6 +332,17 @@ impl Store {
                         "多部门办理须从承办部门中指定牵头部门",
                     ));
                 }
+                // W-2: the department complained about never handles the complaint about itself.
+                if current.whistleblower && same_department(&lead, &current.complained_department) {
+                    return Err(CoreError::invalid(
+                        "lead_department",
+                        "the department complained about cannot lead the case about itself",
+                        format!(
+                            "被举报部门（{}）不能作为牵头部门办理对其本身的举报，请另选牵头部门（W-2）",
+                            current.complained_department
+                        ),
+                    ));
+                }
                 let list = serde_json::to_string(&departments)
                     .map_err(|e| CoreError::Corrupt(e.to_string()))?;
                 vec![
@@ -381,8 +418,24 @@ impl Store {
         self.appeal(user, id)
     }
 
-    /// Appeals of the user's scope, open ones first by deadline; text matches the petitioner (name or
-    /// pinyin initials), the subject or the phone.
+    /// W-2 转办单: one slip per routed department, the complained-about department's masked
+    /// ([`routing_slips`]).
+    pub fn appeal_routing_slips(&self, user: &SessionUser, id: &str) -> Result<Vec<RoutingSlip>> {
+        let appeal = self.appeal(user, id)?;
+        let org_name: String = self
+            .conn
+            .query_row(
+                "SELECT COALESCE(o.name, '') FROM appeal a LEFT JOIN org_unit o ON o.id = a.org_unit_id WHERE a.id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or_default();
+        Ok(routing_slips(&appeal, &org_name))
+    }
+
+    /// Appeals of the user's scope, open ones first by deadline; text matches the petitioner (name,
+    /// pinyin initials or ID number), the subject or the phone.
     pub fn list_appeals(
         &self,
         user: &SessionUser,
@@ -394,17 +447,26 @@ impl Store {
         let needle = query.text.as_deref().map(str::trim).unwrap_or("");
         let pattern = format!("%{}%", like_escape(needle));
         let initials = format!("{}%", like_escape(&needle.to_lowercase()));
+        let id_pattern = format!("%{}%", like_escape(&needle.to_uppercase()));
         let scope = serde_json::to_string(&self.org_subtree(&user.org_unit_id)?)
             .map_err(|e| CoreError::Corrupt(e.to_string()))?;
         let filter = "a.org_unit_id IN (SELECT value FROM json_each(?1)) \
              AND (?2 = '' OR a.petitioner_name LIKE ?3 ESCAPE '\\' OR a.name_initials LIKE ?4 ESCAPE '\\' \
-                  OR a.subject LIKE ?3 ESCAPE '\\' OR a.petitioner_phone LIKE ?3 ESCAPE '\\') \
+                  OR a.subject LIKE ?3 ESCAPE '\\' OR a.petitioner_phone LIKE ?3 ESCAPE '\\' \
+                  OR a.petitioner_id_number LIKE ?6 ESCAPE '\\') \
              AND (?5 OR COALESCE(a._deleted, 0) = 0)";
         let mut stmt = self
             .conn
             .prepare_cached(&format!("SELECT {COLUMNS} FROM appeal a WHERE {filter}"))?;
         let rows = stmt.query_map(
-            params![scope, needle, pattern, initials, query.include_deleted],
+            params![
+                scope,
+                needle,
+                pattern,
+                initials,
+                query.include_deleted,
+                id_pattern
+            ],
             from_row,
         )?;
         let today = shanghai::today(self.corrected_wall_millis()?);
@@ -429,5 +491,167 @@ impl Store {
             page,
             page_size,
         })
+    }
+}
+
+/// W-2: the name a masked slip shows instead of the whistle-blower's.
+pub const MASKED_PETITIONER: &str = "举报人（已保密）";
+/// W-2: what a masked slip shows instead of the whistle-blower's own words.
+pub const WITHHELD_CONTENT: &str =
+    "（举报材料原文不向被举报部门转交，以保护举报人；请依据上列事项摘要办理并答复转办单位。）";
+
+/// Whether two department names denote the same department: spaces ignored, and one name containing
+/// the other ("市政" / "区市政局") counts as the same, so a variant spelling errs towards protecting the
+/// whistle-blower rather than exposing them.
+pub fn same_department(a: &str, b: &str) -> bool {
+    let norm = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+    let (a, b) = (norm(a), norm(b));
+    !a.is_empty() && !b.is_empty() && (a == b || a.contains(&b) || b.contains(&a))
+}
+
+/// W-2 转办单 per routed department. Every department gets the petitioner's name, phone, ID number and the
+/// verbatim content — except, for a whistle-blower appeal, the department complained about: its slip says
+/// "举报人（已保密）", carries no phone and no ID number, and withholds the verbatim material (the
+/// whistle-blower's own words can identify them); it keeps the clerk's subject line so the department
+/// knows what to answer. "Whistle-blower material is never visible to the department complained about."
+pub fn routing_slips(appeal: &AppealRecord, org_unit_name: &str) -> Vec<RoutingSlip> {
+    appeal
+        .departments
+        .iter()
+        .map(|department| {
+            let masked =
+                appeal.whistleblower && same_department(department, &appeal.complained_department);
+            let (name, phone, id_number, content) = if masked {
+                (
+                    MASKED_PETITIONER.to_string(),
+                    String::new(),
+                    String::new(),
+                    WITHHELD_CONTENT.to_string(),
+                )
+            } else {
+                (
+                    appeal.petitioner_name.clone(),
+                    appeal.petitioner_phone.clone(),
+                    appeal.petitioner_id_number.clone(),
+                    appeal.content.clone(),
+                )
+            };
+            RoutingSlip {
+                appeal_id: appeal.id.clone(),
+                department: department.clone(),
+                lead: appeal.departments.len() > 1 && *department == appeal.lead_department,
+                masked,
+                petitioner_name: name,
+                petitioner_phone: phone,
+                petitioner_id_number: id_number,
+                class: appeal.class.code().to_string(),
+                category: appeal.category.clone(),
+                channel: appeal.channel.clone(),
+                received_on: appeal.received_on.clone(),
+                due_on: appeal.due_on.clone(),
+                subject: appeal.subject.clone(),
+                content,
+                other_departments: appeal
+                    .departments
+                    .iter()
+                    .filter(|d| *d != department)
+                    .cloned()
+                    .collect(),
+                org_unit_name: org_unit_name.to_string(),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn whistle_appeal() -> AppealRecord {
+        AppealRecord {
+            id: "a1".into(),
+            channel: "visit".into(),
+            class: AppealClass::Petition,
+            category: "municipal".into(),
+            petitioner_name: "𠮷田䶮".into(),
+            petitioner_phone: "13800138000".into(),
+            subject: "举报市政所工程验收不实".into(),
+            content: "我在市政所工作，亲眼看到……".into(),
+            received_on: "2026-11-02".into(),
+            departments: vec!["街道办".into(), "市政".into(), "城建".into()],
+            lead_department: "街道办".into(),
+            status: AppealStatus::Routed,
+            extended: false,
+            due_on: "2027-01-04".into(),
+            overdue: false,
+            result: String::new(),
+            resolved_on: String::new(),
+            satisfaction: String::new(),
+            followed_up_on: String::new(),
+            reminders: 0,
+            petitioner_id_number: "11010519491231002X".into(),
+            whistleblower: true,
+            complained_department: " 市政 ".into(),
+            pending_sync: false,
+        }
+    }
+
+    #[test]
+    fn w2_the_complained_about_department_gets_a_masked_slip_and_the_others_the_full_one() {
+        let slips = routing_slips(&whistle_appeal(), "民安社区");
+        assert_eq!(slips.len(), 3, "one slip per routed department");
+        for slip in &slips {
+            if slip.department == "市政" {
+                assert!(slip.masked);
+                assert_eq!(slip.petitioner_name, MASKED_PETITIONER);
+                assert_eq!(
+                    (
+                        slip.petitioner_phone.as_str(),
+                        slip.petitioner_id_number.as_str()
+                    ),
+                    ("", "")
+                );
+                assert!(
+                    !slip.content.contains("亲眼"),
+                    "the whistle-blower's words stay home"
+                );
+                assert_eq!(slip.subject, "举报市政所工程验收不实");
+                let all = serde_json::to_string(slip).unwrap();
+                for secret in ["𠮷田䶮", "13800138000", "11010519491231002X", "亲眼"] {
+                    assert!(
+                        !all.contains(secret),
+                        "{secret} leaked into the masked slip"
+                    );
+                }
+            } else {
+                assert!(!slip.masked);
+                assert_eq!(slip.petitioner_name, "𠮷田䶮");
+                assert_eq!(slip.petitioner_phone, "13800138000");
+                assert_eq!(slip.petitioner_id_number, "11010519491231002X");
+                assert_eq!(slip.content, "我在市政所工作，亲眼看到……");
+            }
+        }
+        assert!(
+            slips
+                .iter()
+                .find(|s| s.department == "街道办")
+                .unwrap()
+                .lead
+        );
+    }
+
+    #[test]
+    fn w2_a_plain_appeal_masks_nobody_and_variant_names_err_towards_masking() {
+        let mut plain = whistle_appeal();
+        plain.whistleblower = false;
+        assert!(routing_slips(&plain, "").iter().all(|s| !s.masked));
+        let mut variant = whistle_appeal();
+        variant.complained_department = "区市政局".into();
+        variant.departments = vec!["区市政局".into(), "城建".into()];
+        let slips = routing_slips(&variant, "");
+        assert!(slips[0].masked && !slips[1].masked);
+        assert!(same_department("市政", "区 市政局"));
+        assert!(!same_department("市政", ""));
+        assert!(!same_department("城建", "规划"));
     }
 }

@@ -12,12 +12,14 @@ mod cases;
 mod community_util;
 mod directory;
 mod entries;
+mod funds;
 mod investigation;
 mod leave;
 mod location;
 pub mod mediation;
 pub mod merge_sql;
 mod meta;
+mod people;
 mod residents;
 mod review;
 mod rules;
@@ -113,6 +115,18 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (
         15,
         include_str!("../../../schema/migrations/0015_volunteers.sql"),
+    ),
+    (
+        16,
+        include_str!("../../../schema/migrations/0016_person_index.sql"),
+    ),
+    (
+        17,
+        include_str!("../../../schema/migrations/0017_community_funds.sql"),
+    ),
+    (
+        18,
+        include_str!("../../../schema/migrations/0018_resident_paging.sql"),
     ),
     (
         20,

@@ -54,6 +54,21 @@ fn resident_from_row(r: &Row<'_>) -> rusqlite::Result<ResidentRecord> {
     })
 }
 
+/// Escapes `*`, `?` and `[` for a GLOB pattern (GLOB is case-sensitive, so SQLite can answer a prefix
+/// GLOB from an index where a LIKE, case-insensitive, cannot).
+fn glob_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '*' => out.push_str("[*]"),
+            '?' => out.push_str("[?]"),
+            '[' => out.push_str("[[]"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn check_length(value: &str, max: usize, field: &'static str, zh: &str) -> Result<()> {
     if value.chars().count() > max {
         return Err(CoreError::invalid(
@@ -85,68 +100,222 @@ impl Store {
         let page_size = query.page_size.clamp(1, MAX_PAGE_SIZE);
         let page = query.page.max(1);
         let needle = query.text.as_deref().map(str::trim).unwrap_or("");
-        let pattern = format!("%{}%", like_escape(needle));
-        let initials = format!("{}%", like_escape(&needle.to_lowercase()));
-        let id_pattern = format!("%{}%", like_escape(&needle.to_uppercase()));
         let group = query
             .group
             .map(|g| format!("%\"{}\"%", g.code()))
             .unwrap_or_default();
         let scope = serde_json::to_string(&self.org_subtree(&user.org_unit_id)?)
             .map_err(|e| CoreError::Corrupt(e.to_string()))?;
-        // One person index: a merged registration is not listed itself, but a search that matches it finds
-        // the person it was merged into.
-        let filter = "r.org_unit_id IN (SELECT value FROM json_each(?1)) AND (r.merged_into IS NULL OR EXISTS \
-                  (SELECT 1 FROM resident t WHERE t.id = r.merged_into AND t.merged_into = r.id AND r.id < t.id)) \
-             AND (?2 = '' OR r.id IN (SELECT COALESCE(m.merged_into, m.id) FROM resident m WHERE \
-                  m.name LIKE ?3 ESCAPE '\\' OR m.name_initials LIKE ?4 ESCAPE '\\' \
-                  OR m.id_number LIKE ?5 ESCAPE '\\' OR m.phone LIKE ?3 ESCAPE '\\' \
-                  OR (COALESCE(m.building, '') || '-' || COALESCE(m.unit, '') || '-' || COALESCE(m.room, '')) LIKE ?3 ESCAPE '\\')) \
-             AND (?6 = '' OR r.special_groups LIKE ?6) \
-             AND (?7 OR COALESCE(r._deleted, 0) = 0)";
-        let total: u32 = self.conn.query_row(
-            &format!("SELECT COUNT(*) FROM resident r WHERE {filter}"),
-            params![
-                scope,
-                needle,
-                pattern,
-                initials,
-                id_pattern,
-                group,
-                query.include_deleted
-            ],
-            |r| r.get(0),
-        )?;
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM resident r LEFT JOIN org_unit o ON o.id = r.org_unit_id \
-             WHERE {filter} ORDER BY r.building, r.unit, r.room, r.name_initials, r.id LIMIT ?8 OFFSET ?9"
-        ))?;
-        let items = stmt
-            .query_map(
-                params![
-                    scope,
-                    needle,
-                    pattern,
-                    initials,
-                    id_pattern,
-                    group,
-                    query.include_deleted,
-                    page_size,
-                    (page - 1) * page_size
-                ],
-                resident_from_row,
-            )?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        let items = items
-            .into_iter()
-            .map(|r| self.with_merged(r))
-            .collect::<Result<Vec<_>>>()?;
+        // W-1 "paging 100,000 residents stays instant" (core/benches/residents_paging.rs): the SQL holds
+        // only the filters in use, so SQLite never evaluates a search that is not there; every filter
+        // column is in the list index (0018), so skipping rows for a deep page or counting them never
+        // reads the table; only the page's rows are read whole.
+        //
+        // One person index: a merged registration is not listed itself (of two registrations merged into
+        // each other, the smaller id stays), but a search that matches it finds the person it was merged
+        // into.
+        let mut filter = String::from(
+            "r.org_unit_id IN (SELECT value FROM json_each(?1)) AND (r.merged_into IS NULL OR EXISTS \
+             (SELECT 1 FROM resident t WHERE t.id = r.merged_into AND t.merged_into = r.id AND r.id < t.id))",
+        );
+        if !query.include_deleted {
+            filter.push_str(" AND COALESCE(r._deleted, 0) = 0");
+        }
+        if !group.is_empty() {
+            filter.push_str(" AND r.special_groups LIKE ?3");
+        }
+        // Searching: the registrations matching the text are found first, each by the cheapest access
+        // for the text's shape (resident_candidates), then filtered and ordered here.
+        let candidates = if needle.is_empty() {
+            String::new()
+        } else {
+            serde_json::to_string(&self.resident_candidates(&scope, needle)?)
+                .map_err(|e| CoreError::Corrupt(e.to_string()))?
+        };
+        if !needle.is_empty() {
+            filter.push_str(" AND r.id IN (SELECT value FROM json_each(:candidates))");
+        }
+        let order = "r.building, r.unit, r.room, r.name_initials, r.id";
+        let bind = |stmt: &mut rusqlite::CachedStatement<'_>| -> rusqlite::Result<()> {
+            for (name, value) in [
+                (":scope", scope.as_str()),
+                (":candidates", candidates.as_str()),
+            ] {
+                if let Some(i) = stmt.parameter_index(name)? {
+                    stmt.raw_bind_parameter(i, value)?;
+                }
+            }
+            Ok(())
+        };
+        let filter = filter.replace("?1", ":scope").replace("?3", ":group");
+        let (total, ids) = if needle.is_empty() {
+            // Browsing: count and skip along the list index, then read only the page's rows. The indexes
+            // are named because a desktop store has no ANALYZE statistics: left alone, SQLite picks the
+            // org index and sorts 100,000 rows for every page (0.3 s; BENCHMARKS.md).
+            let count_index = if group.is_empty() {
+                "resident_scope"
+            } else {
+                "resident_list"
+            };
+            let mut count = self.conn.prepare_cached(&format!(
+                "SELECT COUNT(*) FROM resident r INDEXED BY {count_index} WHERE {filter}"
+            ))?;
+            bind(&mut count)?;
+            if let Some(i) = count.parameter_index(":group")? {
+                count.raw_bind_parameter(i, group.as_str())?;
+            }
+            let total: u32 = count
+                .raw_query()
+                .next()?
+                .map(|r| r.get(0))
+                .transpose()?
+                .unwrap_or(0);
+            let mut stmt = self.conn.prepare_cached(&format!(
+                "SELECT r.id FROM resident r INDEXED BY resident_list WHERE {filter} ORDER BY {order} LIMIT :limit OFFSET :offset"
+            ))?;
+            bind(&mut stmt)?;
+            if let Some(i) = stmt.parameter_index(":group")? {
+                stmt.raw_bind_parameter(i, group.as_str())?;
+            }
+            if let Some(i) = stmt.parameter_index(":limit")? {
+                stmt.raw_bind_parameter(i, page_size)?;
+            }
+            if let Some(i) = stmt.parameter_index(":offset")? {
+                stmt.raw_bind_parameter(i, (page - 1) * page_size)?;
+            }
+            let ids = stmt
+                .raw_query()
+                .mapped(|r| r.get::<_, String>(0))
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            (total, ids)
+        } else {
+            // Searching: one pass finds every match (a search matches few of 100,000), counted and
+            // paged here rather than scanning twice.
+            let mut stmt = self.conn.prepare_cached(&format!(
+                "SELECT r.id FROM resident r WHERE {filter} ORDER BY {order}"
+            ))?;
+            bind(&mut stmt)?;
+            if let Some(i) = stmt.parameter_index(":group")? {
+                stmt.raw_bind_parameter(i, group.as_str())?;
+            }
+            let all = stmt
+                .raw_query()
+                .mapped(|r| r.get::<_, String>(0))
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let total = u32::try_from(all.len()).unwrap_or(u32::MAX);
+            let ids = all
+                .into_iter()
+                .skip(((page - 1) * page_size) as usize)
+                .take(page_size as usize)
+                .collect();
+            (total, ids)
+        };
+        let mut items = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(resident) = self.resident_by_id(&id)? {
+                items.push(self.with_merged(resident)?);
+            }
+        }
         Ok(Page {
             items,
             total,
             page,
             page_size,
         })
+    }
+
+    /// The registrations (their ids, or the id each was merged into) whose name, pinyin initials, ID
+    /// number, phone or address match `needle`, within the org units of `scope` (a JSON array).
+    ///
+    /// W-1 at 100,000 residents: each comparison uses the cheapest access for the text's shape. Pinyin
+    /// initials and ID-number prefixes are ranges of an index (GLOB is case-sensitive, so SQLite can use a
+    /// BINARY index where LIKE cannot); "any part" of a name, ID number or phone is a scan of the narrow
+    /// search index, never of the table (whose rows carry the field history); an address ("3-2-401",
+    /// "3栋2单元") is looked up by its parts.
+    pub(super) fn resident_candidates(&self, scope: &str, needle: &str) -> Result<Vec<String>> {
+        let needle = needle.trim();
+        let pattern = format!("%{}%", like_escape(needle));
+        let digits = needle
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == 'x' || c == 'X');
+        let mut sql: Vec<String> = Vec::new();
+        let mut args: Vec<String> = Vec::new();
+        let mut arg = |value: String| {
+            args.push(value);
+            format!("?{}", args.len() + 1)
+        };
+        let target = "COALESCE(merged_into, id)";
+        let scoped = "org_unit_id IN (SELECT value FROM json_each(?1))";
+        // Pinyin initials from the start (also the initials of a name with kept 生僻字).
+        let initials = arg(format!("{}*", glob_escape(&needle.to_lowercase())));
+        sql.push(format!(
+            "SELECT {target} FROM resident INDEXED BY resident_org WHERE {scoped} AND name_initials GLOB {initials}"
+        ));
+        if digits {
+            let prefix = arg(format!("{}*", glob_escape(&needle.to_uppercase())));
+            sql.push(format!(
+                "SELECT {target} FROM resident INDEXED BY resident_id_number WHERE id_number GLOB {prefix} AND {scoped}"
+            ));
+            let any = arg(pattern.clone());
+            sql.push(format!(
+                "SELECT {target} FROM resident INDEXED BY resident_search WHERE (id_number LIKE {any} ESCAPE '\\' \
+                 OR phone LIKE {any} ESCAPE '\\') AND {scoped}"
+            ));
+        }
+        if !digits {
+            // A name in any script, any part ("建华", "Smith").
+            let any = arg(pattern.clone());
+            sql.push(format!(
+                "SELECT {target} FROM resident INDEXED BY resident_search WHERE name LIKE {any} ESCAPE '\\' AND {scoped}"
+            ));
+        }
+        // An address: "3-2-401", "3栋2单元401室", "3栋", or a bare building/room number.
+        let parts: Vec<String> = needle
+            .replace("号楼", "-")
+            .replace(['栋', '幢'], "-")
+            .replace("单元", "-")
+            .replace(['室', '号'], "")
+            .split('-')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_string)
+            .collect();
+        let addressy = needle.contains('-')
+            || ["栋", "幢", "单元", "室", "号楼"]
+                .iter()
+                .any(|w| needle.contains(w));
+        if addressy && (1..=3).contains(&parts.len()) {
+            let columns = ["building", "unit", "room"];
+            let mut terms = Vec::new();
+            for (column, part) in columns.iter().zip(&parts) {
+                let p = arg(part.clone());
+                terms.push(format!("{column} = {p}"));
+            }
+            sql.push(format!(
+                "SELECT {target} FROM resident INDEXED BY resident_address WHERE {scoped} AND {}",
+                terms.join(" AND ")
+            ));
+        } else if digits && needle.chars().count() <= 4 {
+            let p = arg(needle.to_string());
+            sql.push(format!(
+                "SELECT {target} FROM resident INDEXED BY resident_address WHERE {scoped} AND (building = {p} OR room = {p})"
+            ));
+        }
+        // A registration's own id (a merged one's finds the one it was merged into).
+        let own = arg(needle.to_string());
+        sql.push(format!(
+            "SELECT {target} FROM resident WHERE id = {own} AND {scoped}"
+        ));
+        let mut stmt = self.conn.prepare_cached(&sql.join(" UNION "))?;
+        stmt.raw_bind_parameter(1, scope)?;
+        for (i, value) in args.iter().enumerate() {
+            stmt.raw_bind_parameter(i + 2, value.as_str())?;
+        }
+        let ids = stmt
+            .raw_query()
+            .mapped(|r| r.get::<_, String>(0))
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(ids)
     }
 
     fn resident_by_id(&self, id: &str) -> Result<Option<ResidentRecord>> {

@@ -5,4 +5,12 @@ export type AppealInput = { channel: string, class: AppealClass, category: strin
 /**
  * YYYY-MM-DD; defaults to today.
  */
-received_on: string | null, };
+received_on: string | null, 
+/**
+ * Optional; checked against GB 11643 when given (15 digits are upgraded).
+ */
+petitioner_id_number: string, 
+/**
+ * W-2 举报 against a department: requires `complained_department`.
+ */
+whistleblower: boolean, complained_department: string, };

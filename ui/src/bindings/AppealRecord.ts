@@ -18,4 +18,16 @@ due_on: string, overdue: boolean, result: string, resolved_on: string, satisfact
 /**
  * 催办 sent after the deadline passed.
  */
-reminders: number, pending_sync: boolean, };
+reminders: number, 
+/**
+ * One person index: 18 characters, or empty when not given.
+ */
+petitioner_id_number: string, 
+/**
+ * W-2 举报: the petitioner reports a department; its routing slip masks the petitioner's identity.
+ */
+whistleblower: boolean, 
+/**
+ * W-2: the department complained about (empty unless `whistleblower`).
+ */
+complained_department: string, pending_sync: boolean, };
