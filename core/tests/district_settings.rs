@@ -148,3 +148,55 @@ fn l1_the_district_edits_a_period_and_bad_tables_or_other_roles_are_refused() {
     store.save_rule_table(&admin, None).unwrap();
     assert_eq!(report_due(&store, &officer, "2026-09-26").0, "2026-10-08");
 }
+
+#[test]
+fn l11_c1_the_district_switches_off_the_fifth_kind_for_new_cases_only() {
+    let (mut store, officer) = office_store("site-a");
+    let admin = district_admin(&mut store);
+    let input = |name: &str, id: &str| CaseInput {
+        id: None,
+        name: name.into(),
+        id_number: id.into(),
+        kind: CaseKind::DeprivationOfPoliticalRights,
+        sentence_start: "2026-01-10".into(),
+        sentence_end: "2027-01-09".into(),
+        org_unit_id: None,
+        status: None,
+        judgment_effective_on: None,
+        reported_on: None,
+        supervision_level: None,
+        sealed_minor: None,
+        address: None,
+    };
+    // C-1: the seed's fifth kind is available until the district decides otherwise.
+    let existing = store
+        .save_case(&officer, input("吴十八", "110101199003074514"))
+        .unwrap();
+    assert!(
+        store.save_case_kinds(&officer, vec![]).is_err(),
+        "district only"
+    );
+    store
+        .save_case_kinds(&admin, vec![CaseKind::DeprivationOfPoliticalRights])
+        .unwrap();
+    let err = store
+        .save_case(&officer, input("郑十九", "11010519491231002X"))
+        .unwrap_err();
+    assert!(err.message_zh().contains("L-11"), "{}", err.message_zh());
+    // The case already on file keeps its kind and can still be edited.
+    let mut edit = input("吴十八", "110101199003074514");
+    edit.id = Some(existing.id.clone());
+    edit.address = Some("北新桥三条1号".into());
+    store.save_case(&officer, edit).unwrap();
+    assert_eq!(
+        store
+            .deadline_settings(&officer)
+            .unwrap()
+            .disabled_case_kinds,
+        vec![CaseKind::DeprivationOfPoliticalRights]
+    );
+    store.save_case_kinds(&admin, vec![]).unwrap();
+    store
+        .save_case(&officer, input("郑十九", "11010519491231002X"))
+        .unwrap();
+}

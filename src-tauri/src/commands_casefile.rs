@@ -14,7 +14,7 @@ use jiceng_core::investigation::{
 use jiceng_core::location::{
     LocationEvent, LocationEventInput, LocationPeriod, LocationPeriodInput,
 };
-use jiceng_core::model::{ConflictChoice, ConflictReview, FieldChange, OrgUnitRef, Page};
+use jiceng_core::model::{CaseKind, ConflictChoice, ConflictReview, FieldChange, OrgUnitRef, Page};
 use jiceng_core::store::DeadlineSettings;
 use jiceng_core::transfer::{TransferInput, TransferRecord, TransferStep};
 use tauri::{AppHandle, State};
@@ -280,4 +280,16 @@ pub async fn resolve_conflict(
     let rec = with_store(&app, move |s| s.resolve_conflict(&user, &id, choice, &note)).await?;
     sync_task::emit_status(&app);
     Ok(rec)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn save_case_kinds(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    disabled: Vec<CaseKind>,
+) -> CmdResult<()> {
+    let user = current(&state)?;
+    with_store(&app, move |s| s.save_case_kinds(&user, disabled)).await?;
+    sync_task::emit_status(&app);
+    Ok(())
 }

@@ -79,6 +79,7 @@ fn main() {
             commands_casefile::save_calendar,
             commands_casefile::conflict_reviews,
             commands_casefile::resolve_conflict,
+            commands_casefile::save_case_kinds,
             commands::sync_status,
             commands::sync_now,
             commands::set_sync_interval,

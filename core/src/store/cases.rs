@@ -334,6 +334,15 @@ impl Store {
             }
         }
         self.refuse_duplicate_active_case(&id_number.number, input.id.as_deref())?;
+        // L-11: a kind the district switched off takes no new case (existing cases keep theirs).
+        let kind_changes = existing.as_ref().is_none_or(|c| c.kind != input.kind);
+        if kind_changes && self.disabled_case_kinds()?.contains(&input.kind) {
+            return Err(CoreError::invalid(
+                "kind",
+                "the district no longer takes cases of this kind (L-11)",
+                "区司法局已停用该矫正类别（L-11：剥夺政治权利由公安机关执行），不能新登记此类案件",
+            ));
+        }
         let status = input
             .status
             .or(existing.as_ref().map(|c| c.status))

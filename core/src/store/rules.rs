@@ -15,6 +15,15 @@ use ts_rs::TS;
 /// Row ids of the two documents.
 pub const RULES_SETTING: &str = "deadline_rules";
 pub const CALENDAR_SETTING: &str = "holiday_calendar";
+/// L-11: the case kinds the district no longer takes on (剥夺政治权利 is executed by the police under the
+/// current law; the seed's fifth kind stays available until the district switches it off).
+pub const CASE_KINDS_SETTING: &str = "case_kinds";
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct CaseKindsDoc {
+    #[serde(default)]
+    disabled: Vec<crate::model::CaseKind>,
+}
 
 fn shipped() -> Result<&'static Engine> {
     static ENGINE: OnceLock<std::result::Result<Engine, DeadlineError>> = OnceLock::new();
@@ -39,6 +48,8 @@ pub struct DeadlineSettings {
     pub calendar_edited_at: String,
     /// Years the calendar in force lists.
     pub calendar_years: Vec<i32>,
+    /// L-11: kinds no new case may take.
+    pub disabled_case_kinds: Vec<crate::model::CaseKind>,
 }
 
 impl Store {
@@ -143,7 +154,29 @@ impl Store {
             calendar_edited_by,
             calendar_edited_at,
             calendar_years: years,
+            disabled_case_kinds: self.disabled_case_kinds()?,
         })
+    }
+
+    /// L-11: the kinds the district switched off for new cases.
+    pub fn disabled_case_kinds(&self) -> Result<Vec<crate::model::CaseKind>> {
+        Ok(match self.setting_json(CASE_KINDS_SETTING)? {
+            Some(json) => serde_json::from_str::<CaseKindsDoc>(&json)
+                .map(|d| d.disabled)
+                .unwrap_or_default(),
+            None => Vec::new(),
+        })
+    }
+
+    /// L-11: the district switches case kinds off (or on again) for new cases.
+    pub fn save_case_kinds(
+        &mut self,
+        user: &SessionUser,
+        disabled: Vec<crate::model::CaseKind>,
+    ) -> Result<()> {
+        let json = serde_json::to_string(&CaseKindsDoc { disabled })
+            .map_err(|e| CoreError::Corrupt(e.to_string()))?;
+        self.save_setting(user, CASE_KINDS_SETTING, Some(&json))
     }
 
     /// The district publishes its rule table (None: back to the shipped one). Validated like the shipped

@@ -15,6 +15,7 @@ import type { LocationPeriod } from "../bindings/LocationPeriod";
 import type { LocationPeriodInput } from "../bindings/LocationPeriodInput";
 import type { OrgUnitRef } from "../bindings/OrgUnitRef";
 import type { Page } from "../bindings/Page";
+import type { CaseKind } from "../bindings/CaseKind";
 import type { ConflictChoice } from "../bindings/ConflictChoice";
 import type { ConflictReview } from "../bindings/ConflictReview";
 import type { DeadlineSettings } from "../bindings/DeadlineSettings";
@@ -62,5 +63,6 @@ export const caseFileApi = {
   conflictReviews: (include_resolved: boolean, page: number, page_size: number) =>
     call<Page<ConflictReview>>("conflict_reviews", { include_resolved, page, page_size }),
   resolveConflict: (id: string, choice: ConflictChoice, note: string) => call<ConflictReview>("resolve_conflict", { id, choice, note }),
+  saveCaseKinds: (disabled: CaseKind[]) => call<void>("save_case_kinds", { disabled }),
   recordHistory: (table: HistoryTable, id: string) => call<FieldChange[]>("record_history", { table, id }),
 };
