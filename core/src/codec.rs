@@ -14,6 +14,10 @@ use crate::op::{Operation, Version};
 pub struct DecodeError(&'static str);
 
 const ROW_FORMAT: u8 = 1;
+/// The master's row format: only the winning version of each field (hlc, site, value). The rest of
+/// the field history lives in the server's audit log (`sync-server` keeps where, and rebuilds a
+/// field's history from it when a merge or a reader needs it).
+const WINNERS_FORMAT: u8 = 2;
 /// Format 2: back-references per string slot (format 1, a sorted per-record dictionary, was never
 /// deployed).
 const OPS_FORMAT: u8 = 2;
@@ -184,6 +188,78 @@ pub fn encode_row(row: &RowVersions) -> Vec<u8> {
     out
 }
 
+/// One field's winning version, as the master stores it: the field's position in its table's
+/// definition, its clock and its site. The value is the row's column; user, base and older versions
+/// are in the audit log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Winner<'a> {
+    pub field: usize,
+    pub hlc: Hlc,
+    pub site: &'a str,
+}
+
+/// Encodes a master row's winners (format 2): a dictionary of sites in first-seen order, then per
+/// field its position, its clock as a zigzag delta from the previous field's (a row's fields are
+/// usually written together, so deltas are small) and its site. Deterministic for a given order.
+pub fn encode_winners(winners: &[Winner<'_>]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(48 + winners.len() * 5);
+    out.push(WINNERS_FORMAT);
+    let mut sites: Vec<&str> = Vec::with_capacity(2);
+    for w in winners {
+        if !sites.contains(&w.site) {
+            sites.push(w.site);
+        }
+    }
+    put_varint(&mut out, sites.len() as u64);
+    for s in &sites {
+        put_bytes(&mut out, s.as_bytes());
+    }
+    put_varint(&mut out, winners.len() as u64);
+    let mut previous = 0u64;
+    for w in winners {
+        put_varint(&mut out, w.field as u64);
+        let delta = w.hlc.0.wrapping_sub(previous) as i64;
+        put_varint(&mut out, ((delta << 1) ^ (delta >> 63)) as u64);
+        previous = w.hlc.0;
+        let site = sites.iter().position(|s| *s == w.site).unwrap_or(0);
+        put_varint(&mut out, site as u64);
+    }
+    out
+}
+
+/// Whether stored row bytes are a master's winners (format 2) rather than a full history.
+pub fn is_winners(data: &[u8]) -> bool {
+    data.first() == Some(&WINNERS_FORMAT)
+}
+
+/// Decodes a master row's winners: (field position, clock, site).
+pub fn decode_winners(data: &[u8]) -> Result<Vec<(usize, Hlc, String)>, DecodeError> {
+    let mut r = Reader::new(data);
+    if r.byte()? != WINNERS_FORMAT {
+        return Err(DecodeError("not a master row"));
+    }
+    let dict = read_dictionary(&mut r)?;
+    let n = r.varint()? as usize;
+    if n > r.data.len() {
+        return Err(DecodeError("too many fields"));
+    }
+    let mut out = Vec::with_capacity(n);
+    let mut previous = 0u64;
+    for _ in 0..n {
+        let field = usize::try_from(r.varint()?).map_err(|_| DecodeError("field position"))?;
+        let zigzag = r.varint()?;
+        let delta = ((zigzag >> 1) as i64) ^ -((zigzag & 1) as i64);
+        previous = previous.wrapping_add(delta as u64);
+        out.push((field, Hlc(previous), lookup(&dict, r.varint()?)?));
+    }
+    if !r.done() {
+        return Err(DecodeError("trailing bytes"));
+    }
+    Ok(out)
+}
+
+/// Decodes a row's full field history (format 1; a master's winners, format 2, need the table's
+/// definition and columns: `store::merge_sql::load_versions` reads them).
 pub fn decode_row(data: &[u8]) -> Result<RowVersions, DecodeError> {
     let mut r = Reader::new(data);
     if r.byte()? != ROW_FORMAT {
@@ -216,6 +292,29 @@ pub fn decode_row(data: &[u8]) -> Result<RowVersions, DecodeError> {
         return Err(DecodeError("trailing bytes"));
     }
     Ok(row)
+}
+
+/// Encodes an ascending list of sequence numbers (where a master row's operations are in the log) as
+/// varint deltas.
+pub fn encode_seqs(seqs: &[u64]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(seqs.len() * 3);
+    let mut previous = 0u64;
+    for s in seqs {
+        put_varint(&mut out, s.wrapping_sub(previous));
+        previous = *s;
+    }
+    out
+}
+
+pub fn decode_seqs(data: &[u8]) -> Result<Vec<u64>, DecodeError> {
+    let mut r = Reader::new(data);
+    let mut out = Vec::new();
+    let mut previous = 0u64;
+    while !r.done() {
+        previous = previous.wrapping_add(r.varint()?);
+        out.push(previous);
+    }
+    Ok(out)
 }
 
 fn hash_bytes(hex_text: &str) -> Option<[u8; 32]> {
@@ -469,6 +568,40 @@ mod tests {
         two.apply(&a, MergeKind::Mutable);
         assert_eq!(encode_row(&one), encode_row(&two));
         assert_eq!(decode_row(&encode_row(&one)).unwrap(), one);
+    }
+
+    #[test]
+    fn winners_and_sequences_round_trip() {
+        let winners = [
+            Winner {
+                field: 3,
+                hlc: Hlc(1_000_005),
+                site: "s1",
+            },
+            Winner {
+                field: 0,
+                hlc: Hlc(1_000_002),
+                site: "s2𠀀",
+            },
+            Winner {
+                field: 70,
+                hlc: Hlc(9),
+                site: "s1",
+            },
+        ];
+        let bytes = encode_winners(&winners);
+        assert!(is_winners(&bytes));
+        let back = decode_winners(&bytes).unwrap();
+        let expected: Vec<(usize, Hlc, String)> = winners
+            .iter()
+            .map(|w| (w.field, w.hlc, w.site.to_string()))
+            .collect();
+        assert_eq!(back, expected);
+        for cut in 0..bytes.len() {
+            assert!(decode_winners(&bytes[..cut]).is_err());
+        }
+        let seqs = [1, 2, 500, 10_000_000_000];
+        assert_eq!(decode_seqs(&encode_seqs(&seqs)).unwrap(), seqs);
     }
 
     #[test]
