@@ -228,7 +228,20 @@ fn main() {
                 for batch in &work {
                     m.ingest(batch, jiceng_server::now_ms()).expect("ingest");
                 }
-                eprintln!("profile ingest {:.3} s", t.elapsed().as_secs_f64());
+                let (log_bytes, versions_bytes, pages): (i64, i64, i64) = m
+                    .connection()
+                    .query_row(
+                        "SELECT (SELECT SUM(LENGTH(ops)) FROM log_chunk), \
+                         (SELECT SUM(LENGTH(_versions) + LENGTH(_log)) FROM corr_case), \
+                         (SELECT page_count FROM pragma_page_count())",
+                        [],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    )
+                    .expect("sizes");
+                eprintln!(
+                    "profile ingest {:.3} s: log {log_bytes} bytes, row clocks {versions_bytes} bytes, file {pages} pages",
+                    t.elapsed().as_secs_f64()
+                );
                 drop(m);
                 let _ = std::fs::remove_dir_all(path.parent().expect("temp dir"));
             }

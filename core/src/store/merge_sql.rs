@@ -332,6 +332,33 @@ pub mod master {
         /// A full history the master's own write path (core's `write_row`) stored in `_versions`:
         /// versions the log may not hold yet.
         stored: Option<RowVersions>,
+        /// The row's rowid: updates go straight to the row, not through the id index (rowids of
+        /// these tables change only on VACUUM, by another connection, which drops the cache).
+        rowid: i64,
+    }
+
+    impl MasterRow {
+        fn new(def: &TableDef) -> MasterRow {
+            MasterRow {
+                winners: vec![None; def.fields.len()],
+                ..MasterRow::default()
+            }
+        }
+    }
+
+    /// Site ids shared by the cached clocks.
+    #[derive(Debug, Default)]
+    struct Sites(FxHashMap<Box<str>, Arc<str>>);
+
+    impl Sites {
+        fn get(&mut self, site: &str) -> Arc<str> {
+            if let Some(s) = self.0.get(site) {
+                return s.clone();
+            }
+            let s: Arc<str> = Arc::from(site);
+            self.0.insert(Box::from(site), s.clone());
+            s
+        }
     }
 
     /// Clocks of recently merged rows, kept by the master's single writer between batches. It mirrors
@@ -341,7 +368,7 @@ pub mod master {
     pub struct RowCache {
         rows: FxHashMap<&'static str, FxHashMap<Box<str>, MasterRow>>,
         len: usize,
-        sites: FxHashMap<Box<str>, Arc<str>>,
+        sites: Sites,
         /// UPDATE statements by (table, changed columns, log changed).
         updates: FxHashMap<(&'static str, u64, bool), String>,
         inserts: FxHashMap<&'static str, String>,
@@ -369,15 +396,6 @@ pub mod master {
         pub fn is_empty(&self) -> bool {
             self.len == 0
         }
-
-        fn site(&mut self, site: &str) -> Arc<str> {
-            if let Some(s) = self.sites.get(site) {
-                return s.clone();
-            }
-            let s: Arc<str> = Arc::from(site);
-            self.sites.insert(Box::from(site), s.clone());
-            s
-        }
     }
 
     /// A column's bit in a changed-columns mask; columns past the 64th share every bit.
@@ -404,95 +422,84 @@ pub mod master {
             ));
         }
         let mut stats = MergeStats::default();
-        let mut order: Vec<(&str, &str)> = Vec::new();
-        let mut groups: FxHashMap<(&str, &str), Vec<u32>> = FxHashMap::default();
-        for (i, op) in ops.iter().enumerate() {
-            let key = (op.table.as_str(), op.row_id.as_str());
-            groups
-                .entry(key)
-                .or_insert_with(|| {
-                    order.push(key);
-                    Vec::new()
-                })
-                .push(i as u32);
+        if ops.is_empty() {
+            return Ok(stats);
         }
-        if cache.len + order.len() > cache.capacity {
+        // Group per row, rows in first-seen order, operations in batch order. A row's fields are
+        // usually written together: an operation on the previous operation's row is not looked up.
+        let mut rows_seen: Vec<((&str, &str), u32)> = Vec::new();
+        let mut index: FxHashMap<(&str, &str), u32> = FxHashMap::default();
+        let mut group_of: Vec<u32> = Vec::with_capacity(ops.len());
+        let mut last: Option<((&str, &str), u32)> = None;
+        for op in ops {
+            let key = (op.table.as_str(), op.row_id.as_str());
+            let group = match last {
+                Some((k, g)) if k == key => g,
+                _ => *index.entry(key).or_insert_with(|| {
+                    rows_seen.push((key, 0));
+                    (rows_seen.len() - 1) as u32
+                }),
+            };
+            rows_seen[group as usize].1 += 1;
+            group_of.push(group);
+            last = Some((key, group));
+        }
+        drop(index);
+        let mut starts: Vec<usize> = Vec::with_capacity(rows_seen.len() + 1);
+        let mut at = 0usize;
+        for (_, count) in &rows_seen {
+            starts.push(at);
+            at += *count as usize;
+        }
+        starts.push(at);
+        let mut fill = starts.clone();
+        let mut members: Vec<(&Operation, u64)> = vec![(ops[0], 0); ops.len()];
+        for (i, group) in group_of.iter().enumerate() {
+            let slot = &mut fill[*group as usize];
+            members[*slot] = (ops[i], records[i]);
+            *slot += 1;
+        }
+        if cache.len + rows_seen.len() > cache.capacity {
             cache.clear();
         }
+        let RowCache {
+            rows,
+            len,
+            sites,
+            updates,
+            inserts,
+            ..
+        } = cache;
         let mut def: &'static TableDef = &tables::TABLES[0];
-        let mut row_ops: Vec<(&Operation, u64)> = Vec::new();
         let mut values: Vec<Option<Cow<'_, Value>>> = Vec::new();
-        for key in order {
+        for (g, (key, _)) in rows_seen.iter().enumerate() {
+            let row_ops = &members[starts[g]..starts[g + 1]];
             if def.name != key.0 {
                 def = tables::table(key.0).ok_or_else(|| {
                     CoreError::Corrupt(format!("operation for unknown table {}", key.0))
                 })?;
             }
-            row_ops.clear();
-            for &i in &groups[&key] {
-                row_ops.push((ops[i as usize], records[i as usize]));
+            let table_rows = rows.entry(def.name).or_default();
+            if let Some(row) = table_rows.get_mut(key.1) {
+                let outcome = apply_all(def, key.1, row, row_ops, log, sites, &mut values)?;
+                write_outcome(conn, def, key.1, &outcome, &mut stats)?;
+                update_row(conn, def, row, &outcome, &values, updates)?;
+                continue;
             }
-            let cached = cache
-                .rows
-                .get_mut(def.name)
-                .and_then(|rows| rows.remove(key.1));
-            let row = match cached {
-                Some(mut row) => {
-                    cache.len -= 1;
-                    let outcome =
-                        apply_all(def, key.1, &mut row, &row_ops, log, cache, &mut values)?;
-                    write_outcome(conn, def, key.1, &outcome, &mut stats)?;
-                    update_row(
-                        conn,
-                        def,
-                        key.1,
-                        &mut row,
-                        &outcome,
-                        &values,
-                        &mut cache.updates,
-                    )?;
-                    row
-                }
-                None => {
-                    // Not cached: most such rows are new, so try the INSERT first and read the
-                    // stored row only when it turns out to exist.
-                    let mut row = MasterRow {
-                        winners: vec![None; def.fields.len()],
-                        ..MasterRow::default()
-                    };
-                    let outcome =
-                        apply_all(def, key.1, &mut row, &row_ops, log, cache, &mut values)?;
-                    if insert_row(conn, def, key.1, &row, &values, &mut cache.inserts)? {
-                        write_outcome(conn, def, key.1, &outcome, &mut stats)?;
-                        row
-                    } else {
-                        let mut row =
-                            load_row(conn, def, key.1, cache)?.unwrap_or_else(|| MasterRow {
-                                winners: vec![None; def.fields.len()],
-                                ..MasterRow::default()
-                            });
-                        let outcome =
-                            apply_all(def, key.1, &mut row, &row_ops, log, cache, &mut values)?;
-                        write_outcome(conn, def, key.1, &outcome, &mut stats)?;
-                        update_row(
-                            conn,
-                            def,
-                            key.1,
-                            &mut row,
-                            &outcome,
-                            &values,
-                            &mut cache.updates,
-                        )?;
-                        row
-                    }
-                }
-            };
-            cache
-                .rows
-                .entry(def.name)
-                .or_default()
-                .insert(Box::from(key.1), row);
-            cache.len += 1;
+            // Not cached: most such rows are new, so try the INSERT first and read the stored row
+            // only when it turns out to exist.
+            let mut row = MasterRow::new(def);
+            let outcome = apply_all(def, key.1, &mut row, row_ops, log, sites, &mut values)?;
+            if insert_row(conn, def, key.1, &mut row, &values, inserts)? {
+                write_outcome(conn, def, key.1, &outcome, &mut stats)?;
+            } else {
+                row = load_row(conn, def, key.1, sites)?.unwrap_or_else(|| MasterRow::new(def));
+                let outcome = apply_all(def, key.1, &mut row, row_ops, log, sites, &mut values)?;
+                write_outcome(conn, def, key.1, &outcome, &mut stats)?;
+                update_row(conn, def, &mut row, &outcome, &values, updates)?;
+            }
+            table_rows.insert(Box::from(key.1), row);
+            *len += 1;
         }
         Ok(stats)
     }
@@ -536,7 +543,7 @@ pub mod master {
         row: &mut MasterRow,
         ops: &[(&'a Operation, u64)],
         log: &dyn OperationLog,
-        cache: &mut RowCache,
+        sites: &mut Sites,
         values: &mut Vec<Option<Cow<'a, Value>>>,
     ) -> Result<Outcome> {
         values.clear();
@@ -577,7 +584,7 @@ pub mod master {
                 Step::Wins => {
                     row.winners[index] = Some(Win {
                         hlc: op.hlc,
-                        site: cache.site(&op.site_id),
+                        site: sites.get(&op.site_id),
                     });
                     values[index] = Some(Cow::Borrowed(&op.value));
                     outcome.changed |= column_bit(index);
@@ -613,7 +620,7 @@ pub mod master {
                         if !same {
                             row.winners[i] = Some(Win {
                                 hlc: w.0,
-                                site: cache.site(&w.1),
+                                site: sites.get(&w.1),
                             });
                             values[i] = Some(Cow::Owned(w.4.clone()));
                             outcome.changed |= column_bit(i);
@@ -676,8 +683,7 @@ pub mod master {
         row_id: &str,
         log: &dyn OperationLog,
     ) -> Result<Option<RowVersions>> {
-        let mut cache = RowCache::default();
-        let Some(row) = load_row(conn, def, row_id, &mut cache)? else {
+        let Some(row) = load_row(conn, def, row_id, &mut Sites::default())? else {
             return Ok(None);
         };
         Ok(Some(history(
@@ -693,17 +699,17 @@ pub mod master {
         conn: &Connection,
         def: &TableDef,
         row_id: &str,
-        cache: &mut RowCache,
+        sites: &mut Sites,
     ) -> Result<Option<MasterRow>> {
-        type Stored = (Option<Vec<u8>>, Option<Vec<u8>>);
+        type Stored = (i64, Option<Vec<u8>>, Option<Vec<u8>>);
         let stored: Option<Stored> = conn
             .prepare_cached(&format!(
-                "SELECT _versions, _log FROM {} WHERE id = ?1",
+                "SELECT rowid, _versions, _log FROM {} WHERE id = ?1",
                 def.name
             ))?
-            .query_row([row_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row([row_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?;
-        let Some((versions, log)) = stored else {
+        let Some((rowid, versions, log)) = stored else {
             return Ok(None);
         };
         let corrupt =
@@ -715,6 +721,7 @@ pub mod master {
                 None => Vec::new(),
             },
             stored: None,
+            rowid,
         };
         match versions {
             Some(bytes) if codec::is_winners(&bytes) => {
@@ -722,7 +729,7 @@ pub mod master {
                     if field < row.winners.len() {
                         row.winners[field] = Some(Win {
                             hlc,
-                            site: cache.site(&site),
+                            site: sites.get(&site),
                         });
                     }
                 }
@@ -732,7 +739,7 @@ pub mod master {
                 for (i, field) in def.fields.iter().enumerate() {
                     row.winners[i] = versions.winner(field.name).map(|w| Win {
                         hlc: w.0,
-                        site: cache.site(&w.1),
+                        site: sites.get(&w.1),
                     });
                 }
                 row.stored = Some(versions);
@@ -777,6 +784,37 @@ pub mod master {
         codec::encode_winners(&winners)
     }
 
+    /// A statement parameter that borrows the operation's text instead of copying it.
+    enum Param<'a> {
+        Text(&'a str),
+        Value(SqlValue),
+    }
+
+    impl<'a> Param<'a> {
+        /// [`column_value`] without copying a text value.
+        fn column(field: &crate::tables::FieldDef, value: Option<&'a Value>) -> Param<'a> {
+            match value {
+                Some(Value::String(s)) if field.ty == crate::tables::FieldType::Text => {
+                    Param::Text(s)
+                }
+                other => Param::Value(column_value(field, other)),
+            }
+        }
+    }
+
+    impl rusqlite::ToSql for Param<'_> {
+        fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+            Ok(match self {
+                Param::Text(s) => rusqlite::types::ToSqlOutput::Borrowed(
+                    rusqlite::types::ValueRef::Text(s.as_bytes()),
+                ),
+                Param::Value(v) => {
+                    rusqlite::types::ToSqlOutput::Borrowed(rusqlite::types::ValueRef::from(v))
+                }
+            })
+        }
+    }
+
     fn insert_sql(def: &TableDef) -> String {
         let mut columns: Vec<&str> = def.fields.iter().map(|f| f.name).collect();
         columns.extend(derived_columns(def.name));
@@ -808,33 +846,37 @@ pub mod master {
         conn: &Connection,
         def: &TableDef,
         row_id: &str,
-        row: &MasterRow,
+        row: &mut MasterRow,
         values: &[Option<Cow<'_, Value>>],
         statements: &mut FxHashMap<&'static str, String>,
     ) -> Result<bool> {
         let sql = statements
             .entry(def.name)
             .or_insert_with(|| insert_sql(def));
-        let mut params: Vec<SqlValue> = Vec::with_capacity(def.fields.len() + 4);
-        params.push(SqlValue::Text(row_id.to_string()));
+        let mut params: Vec<Param<'_>> = Vec::with_capacity(def.fields.len() + 4);
+        params.push(Param::Text(row_id));
         for (field, value) in def.fields.iter().zip(values) {
-            params.push(column_value(field, value.as_deref()));
+            params.push(Param::column(field, value.as_deref()));
         }
         if let Some(source) = derived_source(def.name) {
-            params.push(derived_value(source_value(def, values, source)));
+            params.push(Param::Value(derived_value(source_value(
+                def, values, source,
+            ))));
         }
-        params.push(SqlValue::Blob(encode_winners(row)));
-        params.push(SqlValue::Blob(codec::encode_seqs(&row.log)));
+        params.push(Param::Value(SqlValue::Blob(encode_winners(row))));
+        params.push(Param::Value(SqlValue::Blob(codec::encode_seqs(&row.log))));
         let inserted = conn
             .prepare_cached(sql)?
             .execute(rusqlite::params_from_iter(params))?;
+        if inserted == 1 {
+            row.rowid = conn.last_insert_rowid();
+        }
         Ok(inserted == 1)
     }
 
     fn update_row(
         conn: &Connection,
         def: &TableDef,
-        row_id: &str,
         row: &mut MasterRow,
         outcome: &Outcome,
         values: &[Option<Cow<'_, Value>>],
@@ -882,25 +924,27 @@ pub mod master {
                     }
                     let _ = write!(sql, "{column} = ?{}", n + 1);
                 }
-                let _ = write!(sql, " WHERE id = ?{}", sets.len() + 1);
+                let _ = write!(sql, " WHERE rowid = ?{}", sets.len() + 1);
                 sql
             });
-        let mut params: Vec<SqlValue> = Vec::with_capacity(8);
+        let mut params: Vec<Param<'_>> = Vec::with_capacity(8);
         for (i, field) in def.fields.iter().enumerate() {
             if mask & column_bit(i) != 0 {
-                params.push(column_value(field, values[i].as_deref()));
+                params.push(Param::column(field, values[i].as_deref()));
             }
         }
         if let Some(source) = derived {
-            params.push(derived_value(source_value(def, values, source)));
+            params.push(Param::Value(derived_value(source_value(
+                def, values, source,
+            ))));
         }
         if versions {
-            params.push(SqlValue::Blob(encode_winners(row)));
+            params.push(Param::Value(SqlValue::Blob(encode_winners(row))));
         }
         if outcome.log_changed {
-            params.push(SqlValue::Blob(codec::encode_seqs(&row.log)));
+            params.push(Param::Value(SqlValue::Blob(codec::encode_seqs(&row.log))));
         }
-        params.push(SqlValue::Text(row_id.to_string()));
+        params.push(Param::Value(SqlValue::Integer(row.rowid)));
         conn.prepare_cached(sql)?
             .execute(rusqlite::params_from_iter(params))?;
         // Its stored versions are in the log (the master's own writes are logged right after them).
