@@ -470,6 +470,13 @@ pub mod master {
             inserts,
             ..
         } = cache;
+        let mut statements = Prepared {
+            conn,
+            insert_sql: inserts,
+            update_sql: updates,
+            inserts: FxHashMap::default(),
+            updates: FxHashMap::default(),
+        };
         let mut def: &'static TableDef = &tables::TABLES[0];
         let mut values: Vec<Option<Cow<'_, Value>>> = Vec::new();
         for (g, (key, _)) in rows_seen.iter().enumerate() {
@@ -483,20 +490,20 @@ pub mod master {
             if let Some(row) = table_rows.get_mut(key.1) {
                 let outcome = apply_all(def, key.1, row, row_ops, log, sites, &mut values)?;
                 write_outcome(conn, def, key.1, &outcome, &mut stats)?;
-                update_row(conn, def, row, &outcome, &values, updates)?;
+                update_row(def, row, &outcome, &values, &mut statements)?;
                 continue;
             }
             // Not cached: most such rows are new, so try the INSERT first and read the stored row
             // only when it turns out to exist.
             let mut row = MasterRow::new(def);
             let outcome = apply_all(def, key.1, &mut row, row_ops, log, sites, &mut values)?;
-            if insert_row(conn, def, key.1, &mut row, &values, inserts)? {
+            if insert_row(conn, def, key.1, &mut row, &values, &mut statements)? {
                 write_outcome(conn, def, key.1, &outcome, &mut stats)?;
             } else {
                 row = load_row(conn, def, key.1, sites)?.unwrap_or_else(|| MasterRow::new(def));
                 let outcome = apply_all(def, key.1, &mut row, row_ops, log, sites, &mut values)?;
                 write_outcome(conn, def, key.1, &outcome, &mut stats)?;
-                update_row(conn, def, &mut row, &outcome, &values, updates)?;
+                update_row(def, &mut row, &outcome, &values, &mut statements)?;
             }
             table_rows.insert(Box::from(key.1), row);
             *len += 1;
@@ -784,6 +791,47 @@ pub mod master {
         codec::encode_winners(&winners)
     }
 
+    /// The row statements one merge uses, prepared once per shape for the whole batch (the SQL text of
+    /// each shape is built once per cache).
+    struct Prepared<'c, 'a> {
+        conn: &'c Connection,
+        insert_sql: &'a mut FxHashMap<&'static str, String>,
+        update_sql: &'a mut FxHashMap<(&'static str, u64, bool), String>,
+        inserts: FxHashMap<&'static str, rusqlite::CachedStatement<'c>>,
+        updates: FxHashMap<(&'static str, u64, bool), rusqlite::CachedStatement<'c>>,
+    }
+
+    impl<'c> Prepared<'c, '_> {
+        fn insert(&mut self, def: &'static TableDef) -> Result<&mut rusqlite::CachedStatement<'c>> {
+            use std::collections::hash_map::Entry;
+            Ok(match self.inserts.entry(def.name) {
+                Entry::Occupied(e) => e.into_mut(),
+                Entry::Vacant(e) => {
+                    let sql = self
+                        .insert_sql
+                        .entry(def.name)
+                        .or_insert_with(|| insert_sql(def));
+                    e.insert(self.conn.prepare_cached(sql)?)
+                }
+            })
+        }
+
+        fn update(
+            &mut self,
+            shape: (&'static str, u64, bool),
+            sql: impl FnOnce() -> String,
+        ) -> Result<&mut rusqlite::CachedStatement<'c>> {
+            use std::collections::hash_map::Entry;
+            Ok(match self.updates.entry(shape) {
+                Entry::Occupied(e) => e.into_mut(),
+                Entry::Vacant(e) => {
+                    let sql = self.update_sql.entry(shape).or_insert_with(sql);
+                    e.insert(self.conn.prepare_cached(sql)?)
+                }
+            })
+        }
+    }
+
     /// A statement parameter that borrows the operation's text instead of copying it.
     enum Param<'a> {
         Text(&'a str),
@@ -844,15 +892,12 @@ pub mod master {
     /// when a row with this id exists already.
     fn insert_row(
         conn: &Connection,
-        def: &TableDef,
+        def: &'static TableDef,
         row_id: &str,
         row: &mut MasterRow,
         values: &[Option<Cow<'_, Value>>],
-        statements: &mut FxHashMap<&'static str, String>,
+        statements: &mut Prepared<'_, '_>,
     ) -> Result<bool> {
-        let sql = statements
-            .entry(def.name)
-            .or_insert_with(|| insert_sql(def));
         let mut params: Vec<Param<'_>> = Vec::with_capacity(def.fields.len() + 4);
         params.push(Param::Text(row_id));
         for (field, value) in def.fields.iter().zip(values) {
@@ -865,8 +910,8 @@ pub mod master {
         }
         params.push(Param::Value(SqlValue::Blob(encode_winners(row))));
         params.push(Param::Value(SqlValue::Blob(codec::encode_seqs(&row.log))));
-        let inserted = conn
-            .prepare_cached(sql)?
+        let inserted = statements
+            .insert(def)?
             .execute(rusqlite::params_from_iter(params))?;
         if inserted == 1 {
             row.rowid = conn.last_insert_rowid();
@@ -875,12 +920,11 @@ pub mod master {
     }
 
     fn update_row(
-        conn: &Connection,
         def: &TableDef,
         row: &mut MasterRow,
         outcome: &Outcome,
         values: &[Option<Cow<'_, Value>>],
-        statements: &mut FxHashMap<(&'static str, u64, bool), String>,
+        statements: &mut Prepared<'_, '_>,
     ) -> Result<()> {
         let mask = outcome.changed;
         // A row the master's own write path stored in full is rewritten in format 2.
@@ -895,38 +939,37 @@ pub mod master {
                 .position(|f| f.name == *source)
                 .is_some_and(|i| mask & column_bit(i) != 0)
         });
-        let sql = statements
-            .entry((
-                def.name,
-                mask | u64::from(versions) << 63,
-                outcome.log_changed,
-            ))
-            .or_insert_with(|| {
-                let mut sets: Vec<String> = Vec::new();
-                for (i, field) in def.fields.iter().enumerate() {
-                    if mask & column_bit(i) != 0 {
-                        sets.push(field.name.to_string());
-                    }
+        let shape = (
+            def.name,
+            mask | u64::from(versions) << 63,
+            outcome.log_changed,
+        );
+        let statement = statements.update(shape, || {
+            let mut sets: Vec<String> = Vec::new();
+            for (i, field) in def.fields.iter().enumerate() {
+                if mask & column_bit(i) != 0 {
+                    sets.push(field.name.to_string());
                 }
-                if derived.is_some() {
-                    sets.extend(derived_columns(def.name).iter().map(|c| c.to_string()));
+            }
+            if derived.is_some() {
+                sets.extend(derived_columns(def.name).iter().map(|c| c.to_string()));
+            }
+            if versions {
+                sets.push("_versions".to_string());
+            }
+            if outcome.log_changed {
+                sets.push("_log".to_string());
+            }
+            let mut sql = format!("UPDATE {} SET ", def.name);
+            for (n, column) in sets.iter().enumerate() {
+                if n > 0 {
+                    sql.push_str(", ");
                 }
-                if versions {
-                    sets.push("_versions".to_string());
-                }
-                if outcome.log_changed {
-                    sets.push("_log".to_string());
-                }
-                let mut sql = format!("UPDATE {} SET ", def.name);
-                for (n, column) in sets.iter().enumerate() {
-                    if n > 0 {
-                        sql.push_str(", ");
-                    }
-                    let _ = write!(sql, "{column} = ?{}", n + 1);
-                }
-                let _ = write!(sql, " WHERE rowid = ?{}", sets.len() + 1);
-                sql
-            });
+                let _ = write!(sql, "{column} = ?{}", n + 1);
+            }
+            let _ = write!(sql, " WHERE rowid = ?{}", sets.len() + 1);
+            sql
+        })?;
         let mut params: Vec<Param<'_>> = Vec::with_capacity(8);
         for (i, field) in def.fields.iter().enumerate() {
             if mask & column_bit(i) != 0 {
@@ -945,8 +988,7 @@ pub mod master {
             params.push(Param::Value(SqlValue::Blob(codec::encode_seqs(&row.log))));
         }
         params.push(Param::Value(SqlValue::Integer(row.rowid)));
-        conn.prepare_cached(sql)?
-            .execute(rusqlite::params_from_iter(params))?;
+        statement.execute(rusqlite::params_from_iter(params))?;
         // Its stored versions are in the log (the master's own writes are logged right after them).
         row.stored = None;
         Ok(())
