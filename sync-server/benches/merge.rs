@@ -196,6 +196,18 @@ fn plain_insert(rows: &[Vec<rusqlite::types::Value>], batches: usize) -> (f64, f
     (cells as f64 / secs, cells as f64 / cpu_secs)
 }
 
+/// Closes a master and deletes its temporary directory.
+fn remove_master(master: SqliteMaster) {
+    let dir = master
+        .connection()
+        .path()
+        .and_then(|p| std::path::Path::new(p).parent().map(|d| d.to_path_buf()));
+    drop(master);
+    if let Some(dir) = dir {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
 fn main() {
     let rounds: usize = std::env::var("JICENG_BENCH_ROUNDS")
         .ok()
@@ -245,6 +257,7 @@ fn main() {
                 drop(m);
                 let _ = std::fs::remove_dir_all(path.parent().expect("temp dir"));
             }
+            remove_master(master);
             return;
         }
         let log_before = master.log_len().unwrap() as usize;
@@ -290,14 +303,7 @@ fn main() {
             rows.map(Result::unwrap).collect()
         };
         assert_eq!(final_rows.len(), SITES * ROWS_PER_SITE);
-        let master_dir = master
-            .connection()
-            .path()
-            .and_then(|p| std::path::Path::new(p).parent().map(|d| d.to_path_buf()));
-        drop(master);
-        if let Some(dir) = master_dir {
-            let _ = std::fs::remove_dir_all(dir);
-        }
+        remove_master(master);
         let (plain_cells_per_sec, plain_cpu_cells_per_sec) = plain_insert(&final_rows, work.len());
         let merge_ops_per_sec = total_ops as f64 / merge_secs;
         let ratio = merge_ops_per_sec / plain_cells_per_sec;
