@@ -1,7 +1,9 @@
 //! Applies operations to the domain tables: the only code that writes them.
 //!
 //! Operations are grouped per row so each touched row is read once and written once per batch; the
-//! row's field history (`_versions`) is the merge state, the plain columns are its projection.
+//! row's field history (`_versions`) is the merge state, the plain columns are its projection. The sync
+//! server's master uses [`master`]: the same rule, with only the winning clocks in the row and the rest
+//! of the history in the server's audit log.
 
 use crate::codec;
 use crate::error::{CoreError, Result};
@@ -283,7 +285,7 @@ pub fn column_value(
 /// of order) makes the merge rebuild the row's history from its log records and apply the rule to the
 /// whole history, so the conflict items are exactly those of a full-history merge.
 ///
-/// The clocks of recently merged rows stay in memory ([`RowCache`]) between batches: a cached row is
+/// The clocks of recently merged rows stay in memory (`RowCache`) between batches: a cached row is
 /// not read back, a new row is one INSERT, an existing one an UPDATE of only the columns whose visible
 /// value changed.
 pub mod master {

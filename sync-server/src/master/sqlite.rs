@@ -24,7 +24,7 @@ const SERVER_MIGRATIONS: &[(u32, &str)] =
 const ADMIN_ACTOR: &str = "admin";
 /// Enrolment codes expire after 14 days.
 const CODE_TTL_MS: u64 = 14 * 24 * 3600 * 1000;
-/// Rows whose field history the merge keeps in memory between batches (about 1 KiB each).
+/// Rows whose winning clocks the merge keeps in memory between batches (a few hundred bytes each).
 const ROW_CACHE_ROWS: usize = 200_000;
 const MASTER_CACHE_KIB: i64 = 256 * 1024;
 const MASTER_MMAP_BYTES: i64 = 1 << 30;
@@ -32,7 +32,7 @@ const MASTER_MMAP_BYTES: i64 = 1 << 30;
 pub struct SqliteMaster {
     store: Store,
     server_site_id: String,
-    /// Field histories of recently merged rows (the server is the master's only writer while it runs).
+    /// Winning clocks of recently merged rows (the server is the master's only writer while it runs).
     rows: RowCache,
     /// `PRAGMA data_version` when `rows` was last known to match the file: another connection (the
     /// admin CLI) committing changes it, and the cache is then dropped.
