@@ -1018,7 +1018,10 @@ pub mod master {
         Ok(())
     }
 
-    /// Adds the master-only `_log` column to every replicated table that lacks it.
+    /// Adds the master-only `_log` column to every replicated table that lacks it. A core migration that
+    /// rebuilds a replicated table (create, copy, drop, rename) must copy `_log` on the master: without
+    /// it a row's older versions cannot be found, and a later concurrent edit of that row would be
+    /// merged against its winners only.
     pub fn ensure_log_columns(conn: &Connection) -> Result<()> {
         for def in tables::TABLES {
             let has: bool = conn.query_row(
