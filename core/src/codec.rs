@@ -14,9 +14,13 @@ use crate::op::{Operation, Version};
 pub struct DecodeError(&'static str);
 
 const ROW_FORMAT: u8 = 1;
-/// Format 2: back-references per string slot (format 1, a sorted per-record dictionary, was never
-/// deployed).
-const OPS_FORMAT: u8 = 2;
+/// The master's row format: only the winning version of each field (hlc, site, value). The rest of
+/// the field history lives in the server's audit log (`sync-server` keeps where, and rebuilds a
+/// field's history from it when a merge or a reader needs it).
+const WINNERS_FORMAT: u8 = 2;
+/// Format 3: back-references per string slot, clocks as deltas, canonical UUID row ids as 16 bytes
+/// (formats 1 and 2 were never deployed).
+const OPS_FORMAT: u8 = 3;
 
 fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
@@ -184,6 +188,78 @@ pub fn encode_row(row: &RowVersions) -> Vec<u8> {
     out
 }
 
+/// One field's winning version, as the master stores it: the field's position in its table's
+/// definition, its clock and its site. The value is the row's column; user, base and older versions
+/// are in the audit log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Winner<'a> {
+    pub field: usize,
+    pub hlc: Hlc,
+    pub site: &'a str,
+}
+
+/// Encodes a master row's winners (format 2): a dictionary of sites in first-seen order, then per
+/// field its position, its clock as a zigzag delta from the previous field's (a row's fields are
+/// usually written together, so deltas are small) and its site. Deterministic for a given order.
+pub fn encode_winners(winners: &[Winner<'_>]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(48 + winners.len() * 5);
+    out.push(WINNERS_FORMAT);
+    let mut sites: Vec<&str> = Vec::with_capacity(2);
+    for w in winners {
+        if !sites.contains(&w.site) {
+            sites.push(w.site);
+        }
+    }
+    put_varint(&mut out, sites.len() as u64);
+    for s in &sites {
+        put_bytes(&mut out, s.as_bytes());
+    }
+    put_varint(&mut out, winners.len() as u64);
+    let mut previous = 0u64;
+    for w in winners {
+        put_varint(&mut out, w.field as u64);
+        let delta = w.hlc.0.wrapping_sub(previous) as i64;
+        put_varint(&mut out, ((delta << 1) ^ (delta >> 63)) as u64);
+        previous = w.hlc.0;
+        let site = sites.iter().position(|s| *s == w.site).unwrap_or(0);
+        put_varint(&mut out, site as u64);
+    }
+    out
+}
+
+/// Whether stored row bytes are a master's winners (format 2) rather than a full history.
+pub fn is_winners(data: &[u8]) -> bool {
+    data.first() == Some(&WINNERS_FORMAT)
+}
+
+/// Decodes a master row's winners: (field position, clock, site).
+pub fn decode_winners(data: &[u8]) -> Result<Vec<(usize, Hlc, String)>, DecodeError> {
+    let mut r = Reader::new(data);
+    if r.byte()? != WINNERS_FORMAT {
+        return Err(DecodeError("not a master row"));
+    }
+    let dict = read_dictionary(&mut r)?;
+    let n = r.varint()? as usize;
+    if n > r.data.len() {
+        return Err(DecodeError("too many fields"));
+    }
+    let mut out = Vec::with_capacity(n);
+    let mut previous = 0u64;
+    for _ in 0..n {
+        let field = usize::try_from(r.varint()?).map_err(|_| DecodeError("field position"))?;
+        let zigzag = r.varint()?;
+        let delta = ((zigzag >> 1) as i64) ^ -((zigzag & 1) as i64);
+        previous = previous.wrapping_add(delta as u64);
+        out.push((field, Hlc(previous), lookup(&dict, r.varint()?)?));
+    }
+    if !r.done() {
+        return Err(DecodeError("trailing bytes"));
+    }
+    Ok(out)
+}
+
+/// Decodes a row's full field history (format 1; a master's winners, format 2, need the table's
+/// definition and columns: `store::merge_sql::load_versions` reads them).
 pub fn decode_row(data: &[u8]) -> Result<RowVersions, DecodeError> {
     let mut r = Reader::new(data);
     if r.byte()? != ROW_FORMAT {
@@ -218,9 +294,105 @@ pub fn decode_row(data: &[u8]) -> Result<RowVersions, DecodeError> {
     Ok(row)
 }
 
-fn hash_bytes(hex_text: &str) -> Option<[u8; 32]> {
-    let mut out = [0u8; 32];
-    hex::decode_to_slice(hex_text, &mut out).ok().map(|_| out)
+/// Encodes an ascending list of sequence numbers (where a master row's operations are in the log) as
+/// varint deltas.
+pub fn encode_seqs(seqs: &[u64]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(seqs.len() * 3);
+    let mut previous = 0u64;
+    for s in seqs {
+        put_varint(&mut out, s.wrapping_sub(previous));
+        previous = *s;
+    }
+    out
+}
+
+pub fn decode_seqs(data: &[u8]) -> Result<Vec<u64>, DecodeError> {
+    let mut r = Reader::new(data);
+    let mut out = Vec::new();
+    let mut previous = 0u64;
+    while !r.done() {
+        previous = previous.wrapping_add(r.varint()?);
+        out.push(previous);
+    }
+    Ok(out)
+}
+
+/// Lower-case hex digit values (0xff: not a lower-case hex digit).
+const HEX: [u8; 256] = {
+    let mut t = [0xffu8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// Decodes lower-case hex (what `hex::encode` writes, so the text comes back byte for byte).
+fn lower_hex<const N: usize>(text: &[u8]) -> Option<[u8; N]> {
+    if text.len() != 2 * N {
+        return None;
+    }
+    let mut out = [0u8; N];
+    let mut bad = 0u8;
+    for (o, pair) in out.iter_mut().zip(text.chunks_exact(2)) {
+        let (hi, lo) = (HEX[pair[0] as usize], HEX[pair[1] as usize]);
+        bad |= hi | lo;
+        *o = (hi << 4) | (lo & 0x0f);
+    }
+    (bad & 0xf0 == 0).then_some(out)
+}
+
+fn hash_bytes(text: &str) -> Option<[u8; 32]> {
+    lower_hex::<32>(text.as_bytes())
+}
+
+/// A canonical lower-case hyphenated UUID as its 16 bytes (None for any other text).
+fn uuid_bytes(text: &str) -> Option<[u8; 16]> {
+    let b = text.as_bytes();
+    if b.len() != 36 || b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
+        return None;
+    }
+    let mut digits = [0u8; 32];
+    digits[..8].copy_from_slice(&b[..8]);
+    digits[8..12].copy_from_slice(&b[9..13]);
+    digits[12..16].copy_from_slice(&b[14..18]);
+    digits[16..20].copy_from_slice(&b[19..23]);
+    digits[20..].copy_from_slice(&b[24..]);
+    lower_hex::<16>(&digits)
+}
+
+const DIGITS: &[u8; 16] = b"0123456789abcdef";
+
+/// Lower-case hex of `raw`, with a '-' before the bytes at the positions in `dashes`.
+fn hex_text(raw: &[u8], dashes: &[usize]) -> String {
+    let mut out = Vec::with_capacity(raw.len() * 2 + dashes.len());
+    for (i, b) in raw.iter().enumerate() {
+        if dashes.contains(&i) {
+            out.push(b'-');
+        }
+        out.push(DIGITS[(b >> 4) as usize]);
+        out.push(DIGITS[(b & 0x0f) as usize]);
+    }
+    // Only ASCII digits and dashes were written.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+fn uuid_text(raw: &[u8; 16]) -> String {
+    hex_text(raw, &[4, 6, 8, 10])
+}
+
+fn zigzag(delta: i64) -> u64 {
+    ((delta << 1) ^ (delta >> 63)) as u64
+}
+
+fn unzigzag(v: u64) -> i64 {
+    ((v >> 1) as i64) ^ -((v & 1) as i64)
 }
 
 /// Strings an operation repeats from earlier operations of the same record (site, table, field, user,
@@ -280,14 +452,16 @@ impl RecentOwned {
 /// equal to the previous operation's hash (the usual chain) costs one byte, and so does a row id equal
 /// to the previous operation's (a row's fields are written together).
 pub fn encode_ops(ops: &[&Operation]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(16 + ops.len() * 96);
+    let mut out = Vec::with_capacity(16 + ops.len() * 64);
     out.push(OPS_FORMAT);
     put_varint(&mut out, ops.len() as u64);
     let mut previous: Option<&Operation> = None;
+    let (mut last_seq, mut last_hlc) = (0u64, 0u64);
     let [mut sites, mut tables, mut fields, mut users, mut scopes] = [(); 5].map(|_| Recent::new());
     for op in ops.iter().copied() {
         sites.put(&mut out, &op.site_id);
-        put_varint(&mut out, op.site_seq);
+        put_varint(&mut out, zigzag(op.site_seq.wrapping_sub(last_seq) as i64));
+        last_seq = op.site_seq;
         put_varint(&mut out, op.server_seq.map(|s| s + 1).unwrap_or(0));
         if previous.is_some_and(|p| p.hash == op.prev_hash) {
             out.push(0);
@@ -311,18 +485,23 @@ pub fn encode_ops(ops: &[&Operation]) -> Vec<u8> {
         tables.put(&mut out, &op.table);
         if previous.is_some_and(|p| p.row_id == op.row_id) {
             out.push(0);
+        } else if let Some(raw) = uuid_bytes(&op.row_id) {
+            out.push(2);
+            out.extend_from_slice(&raw);
         } else {
             out.push(1);
             put_bytes(&mut out, op.row_id.as_bytes());
         }
         fields.put(&mut out, &op.field);
         put_value(&mut out, &op.value);
-        put_varint(&mut out, op.hlc.0);
+        put_varint(&mut out, zigzag(op.hlc.0.wrapping_sub(last_hlc) as i64));
+        last_hlc = op.hlc.0;
         match &op.base {
             None => out.push(0),
             Some(b) => {
+                // A base is older than its operation: the distance back is small.
                 out.push(1);
-                put_varint(&mut out, b.hlc.0);
+                put_varint(&mut out, zigzag(op.hlc.0.wrapping_sub(b.hlc.0) as i64));
                 sites.put(&mut out, &b.site);
             }
         }
@@ -342,21 +521,23 @@ fn decode_ops_body(mut r: Reader<'_>) -> Result<Vec<Operation>, DecodeError> {
     let mut ops: Vec<Operation> = Vec::with_capacity(n);
     let [mut sites, mut tables, mut fields, mut users, mut scopes] =
         [(); 5].map(|_| RecentOwned { seen: Vec::new() });
+    let (mut last_seq, mut last_hlc) = (0u64, 0u64);
     for _ in 0..n {
         let site_id = sites.get(&mut r)?;
-        let site_seq = r.varint()?;
+        let site_seq = last_seq.wrapping_add(unzigzag(r.varint()?) as u64);
+        last_seq = site_seq;
         let server_seq = r.varint()?.checked_sub(1);
         let prev_hash = match r.byte()? {
             0 => ops
                 .last()
                 .map(|o| o.hash.clone())
                 .ok_or(DecodeError("chained hash without a previous operation"))?,
-            1 => hex::encode(r.fixed::<32>()?),
+            1 => hex_text(&r.fixed::<32>()?, &[]),
             2 => r.string()?,
             _ => return Err(DecodeError("bad hash tag")),
         };
         let hash = match r.byte()? {
-            1 => hex::encode(r.fixed::<32>()?),
+            1 => hex_text(&r.fixed::<32>()?, &[]),
             2 => r.string()?,
             _ => return Err(DecodeError("bad hash tag")),
         };
@@ -367,15 +548,17 @@ fn decode_ops_body(mut r: Reader<'_>) -> Result<Vec<Operation>, DecodeError> {
                 .map(|o| o.row_id.clone())
                 .ok_or(DecodeError("repeated row id without a previous operation"))?,
             1 => r.string()?,
+            2 => uuid_text(&r.fixed::<16>()?),
             _ => return Err(DecodeError("bad row id tag")),
         };
         let field = fields.get(&mut r)?;
         let value = read_value(&mut r)?;
-        let hlc = Hlc(r.varint()?);
+        let hlc = Hlc(last_hlc.wrapping_add(unzigzag(r.varint()?) as u64));
+        last_hlc = hlc.0;
         let base = match r.byte()? {
             0 => None,
             1 => Some(Version {
-                hlc: Hlc(r.varint()?),
+                hlc: Hlc(hlc.0.wrapping_sub(unzigzag(r.varint()?) as u64)),
                 site: sites.get(&mut r)?,
             }),
             _ => return Err(DecodeError("bad base tag")),
@@ -450,11 +633,25 @@ mod tests {
         c.server_seq = Some(0);
         let mut d = op(4, &c.hash, json!(42), None);
         d.server_seq = Some(77);
-        let ops = vec![a, b, c, d];
+        // Row ids: a canonical UUID (stored as 16 bytes), an upper-case one and other text (as is);
+        // an upper-case hash is kept as text; a base newer than its operation; clocks going back.
+        let mut e = op(9, &d.hash, json!("x"), None);
+        e.row_id = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b".into();
+        e.base = Some(Version {
+            hlc: Hlc(u64::MAX - 3),
+            site: "other".into(),
+        });
+        let mut f = op(5, &e.hash, json!("y"), None);
+        f.row_id = "0190A1B2-C3D4-7E5F-8A9B-0C1D2E3F4A5B".into();
+        f.hash = f.hash.to_uppercase();
+        f.hlc = Hlc(3);
+        let mut g = op(6, &f.hash, json!("z"), None);
+        g.row_id = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5".into();
+        let ops = vec![a, b, c, d, e, f, g];
         let refs: Vec<&Operation> = ops.iter().collect();
         let back = decode_ops(&encode_ops(&refs)).unwrap();
         assert_eq!(back, ops);
-        assert!(back.iter().all(Operation::hash_is_valid));
+        assert!(back[..4].iter().all(Operation::hash_is_valid));
     }
 
     #[test]
@@ -469,6 +666,40 @@ mod tests {
         two.apply(&a, MergeKind::Mutable);
         assert_eq!(encode_row(&one), encode_row(&two));
         assert_eq!(decode_row(&encode_row(&one)).unwrap(), one);
+    }
+
+    #[test]
+    fn winners_and_sequences_round_trip() {
+        let winners = [
+            Winner {
+                field: 3,
+                hlc: Hlc(1_000_005),
+                site: "s1",
+            },
+            Winner {
+                field: 0,
+                hlc: Hlc(1_000_002),
+                site: "s2𠀀",
+            },
+            Winner {
+                field: 70,
+                hlc: Hlc(9),
+                site: "s1",
+            },
+        ];
+        let bytes = encode_winners(&winners);
+        assert!(is_winners(&bytes));
+        let back = decode_winners(&bytes).unwrap();
+        let expected: Vec<(usize, Hlc, String)> = winners
+            .iter()
+            .map(|w| (w.field, w.hlc, w.site.to_string()))
+            .collect();
+        assert_eq!(back, expected);
+        for cut in 0..bytes.len() {
+            assert!(decode_winners(&bytes[..cut]).is_err());
+        }
+        let seqs = [1, 2, 500, 10_000_000_000];
+        assert_eq!(decode_seqs(&encode_seqs(&seqs)).unwrap(), seqs);
     }
 
     #[test]

@@ -112,7 +112,9 @@ fn master_rows(master: &SqliteMaster) -> Vec<(String, Option<String>, Vec<u8>)> 
 
 fn status_versions(master: &SqliteMaster) -> usize {
     let rows = master_rows(master);
-    let history = codec::decode_row(&rows[0].2).expect("history");
+    let history = jiceng_server::master::row_history(master.connection(), "corr_case", &rows[0].0)
+        .expect("history")
+        .expect("row");
     history.fields["status"].len()
 }
 
@@ -255,4 +257,185 @@ fn a_pull_keeps_only_the_operations_of_its_scope_from_a_mixed_log_record() {
             assert_eq!(got.hash, want.hash);
         }
     }
+}
+
+/// The master keeps only each field's winning clock; its field history is rebuilt from the log.
+fn history(master: &SqliteMaster, row: &str) -> jiceng_core::merge::RowVersions {
+    jiceng_server::master::row_history(master.connection(), "corr_case", row)
+        .expect("history")
+        .expect("row")
+}
+
+fn site_history(store: &Store, row: &str) -> jiceng_core::merge::RowVersions {
+    jiceng_core::store::merge_sql::load_versions(
+        store.connection(),
+        tables::table("corr_case").unwrap(),
+        row,
+    )
+    .unwrap()
+    .expect("row at the site")
+}
+
+#[test]
+fn a_stale_edit_after_many_batches_conflicts_with_every_version_it_did_not_see() {
+    let dir = std::env::temp_dir().join(format!("jiceng-history-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("master.sqlite");
+    let mut master = SqliteMaster::open(&path).unwrap();
+    let s = setup(&mut master);
+    let now = jiceng_server::now_ms();
+    let row = uuid::Uuid::now_v7().to_string();
+    let mut a = site_store(&s.sites[0], &s.unit);
+    let mut b = site_store(&s.sites[1], &s.unit);
+    let created = write(
+        &mut a,
+        &row,
+        &s.unit,
+        &[
+            WriteChange::new("org_unit_id", s.unit.as_str()),
+            WriteChange::new("name", "张三"),
+            WriteChange::new("status", "received"),
+        ],
+    );
+    b.apply_remote(&created, 0).unwrap();
+    master.ingest(&created, now).unwrap();
+    // A edits the status six times, one push each: every edit is on top of the master's winner.
+    let mut all = created.clone();
+    for i in 0..6 {
+        let edit = write(
+            &mut a,
+            &row,
+            &s.unit,
+            &[WriteChange::new("status", format!("step-{i}"))],
+        );
+        master.ingest(&edit, now).unwrap();
+        all.extend(edit);
+    }
+    assert!(
+        conflicts(&master).is_empty(),
+        "sequential edits never conflict"
+    );
+    assert_eq!(history(&master, &row).fields["status"].len(), 7);
+    assert_eq!(
+        codec::encode_row(&history(&master, &row)),
+        codec::encode_row(&site_history(&a, &row)),
+        "the rebuilt history is the writer's, version for version (users and bases included)"
+    );
+
+    // B, which saw only the creation, edits the status: its base is not the winner, so the master
+    // rebuilds the history from the log and finds the six versions B did not see. Through a second
+    // connection (cold cache, row read back from the file) the result is the same.
+    let stale = write(
+        &mut b,
+        &row,
+        &s.unit,
+        &[WriteChange::new("status", "revoked")],
+    );
+    let mut cold = SqliteMaster::open(&path).unwrap();
+    cold.ingest(&stale, now).unwrap();
+    all.extend(stale.iter().cloned());
+    assert_eq!(conflicts(&cold).len(), 6, "one conflict per unseen version");
+    drop(cold);
+    master.ingest(&stale, now).unwrap();
+    assert_eq!(conflicts(&master).len(), 6);
+
+    // Every site that merges the same operations holds the same history as the master rebuilds.
+    let mut c = site_store("observer", &s.unit);
+    c.apply_remote(&all, 0).unwrap();
+    let rebuilt = history(&master, &row);
+    assert_eq!(rebuilt.fields["status"].len(), 8);
+    assert_eq!(
+        codec::encode_row(&rebuilt),
+        codec::encode_row(&site_history(&c, &row))
+    );
+    let winner = rebuilt
+        .value("status")
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(master_rows(&master)[0].1.as_deref(), Some(winner.as_str()));
+
+    // One batch into a fresh master gives the same row, clocks and conflicts.
+    let mut fresh = SqliteMaster::open_in_memory().unwrap();
+    for site in &s.sites {
+        fresh
+            .connection()
+            .execute(
+                "INSERT INTO site (id, name, org_unit_id, created_at_ms) VALUES (?1, ?1, ?2, 0)",
+                params![site, s.unit],
+            )
+            .unwrap();
+    }
+    fresh.ingest(&all, now).unwrap();
+    assert_eq!(master_rows(&fresh), master_rows(&master));
+    assert_eq!(conflicts(&fresh), conflicts(&master));
+    drop(master);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_masters_own_writes_keep_the_history_complete() {
+    use jiceng_core::model::{CaseInput, CaseKind, CaseStatus};
+    let mut master = SqliteMaster::open_in_memory().unwrap();
+    let s = setup(&mut master);
+    let input = |id: Option<String>, name: &str| CaseInput {
+        id,
+        name: name.to_string(),
+        id_number: "110101199003074514".to_string(),
+        kind: CaseKind::Probation,
+        sentence_start: "2026-03-01".to_string(),
+        sentence_end: "2028-02-29".to_string(),
+        org_unit_id: Some(s.unit.clone()),
+        status: Some(CaseStatus::InCorrection),
+        judgment_effective_on: None,
+        reported_on: None,
+        supervision_level: None,
+        sealed_minor: None,
+        address: None,
+    };
+    // The district writes a case (core's write path on the master: a full history in `_versions`).
+    let row = master.add_case_as_admin(input(None, "张三")).unwrap();
+    let reader = jiceng_server::master::SiteAuth {
+        site_id: s.sites[0].clone(),
+        org_unit_id: s.unit.clone(),
+        kind: OrgKind::Township,
+        scope: vec![s.unit.clone()],
+        ancestors: vec![s.unit.clone()],
+    };
+    let pulled = master.pull(&reader, 0, 10_000, 0).unwrap().ops;
+    let mut a = site_store(&s.sites[0], &s.unit);
+    a.apply_remote(&pulled, 0).unwrap();
+    // A site edits it (the merge rewrites the row with clocks only), then the district edits again
+    // (core reads the clocks and the columns), then the site again.
+    let now = jiceng_server::now_ms();
+    let edit = write(&mut a, &row, &s.unit, &[WriteChange::new("name", "张三丰")]);
+    master.ingest(&edit, now).unwrap();
+    master
+        .add_case_as_admin(input(Some(row.clone()), "张三丰"))
+        .unwrap();
+    master
+        .add_case_as_admin(input(Some(row.clone()), "李四"))
+        .unwrap();
+    let later = master.pull(&reader, 0, 10_000, 0).unwrap().ops;
+    a.apply_remote(&later, 0).unwrap();
+    let edit = write(&mut a, &row, &s.unit, &[WriteChange::new("name", "王五")]);
+    master.ingest(&edit, now).unwrap();
+    assert!(
+        conflicts(&master).is_empty(),
+        "every write saw the one before"
+    );
+    let rebuilt = history(&master, &row);
+    assert_eq!(rebuilt.fields["name"].len(), 4);
+    assert_eq!(
+        codec::encode_row(&rebuilt),
+        codec::encode_row(&site_history(&a, &row))
+    );
+    let name: String = master
+        .connection()
+        .query_row("SELECT name FROM corr_case WHERE id = ?1", [&row], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(name, "王五");
 }

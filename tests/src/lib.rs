@@ -236,10 +236,10 @@ impl Site {
     }
 }
 
-/// Rows (id, _versions) of a table in a connection, optionally only those whose `scope_col` is in `scope`.
 /// Which rows of a table a site may hold: (the column naming the row's org unit, the units in scope).
 pub type ScopeFilter<'a> = Option<(&'a str, &'a [String])>;
 
+/// Rows (id, _versions) of a table in a connection, optionally only those whose `scope_col` is in `scope`.
 pub fn rows(
     conn: &rusqlite::Connection,
     table: &str,
@@ -266,5 +266,45 @@ pub fn rows(
             Some((_, units)) => owner.as_ref().is_some_and(|o| units.contains(o)),
         })
         .map(|(id, versions, _)| (id, versions))
+        .collect()
+}
+
+/// The master's rows of a table as [`rows`] gives a site's: (id, full field history in the site
+/// encoding). The master keeps only each field's winner in `_versions`; the history is rebuilt here,
+/// independently of the server's code, from the log records its `_log` lists.
+pub fn master_rows(
+    conn: &rusqlite::Connection,
+    table: &str,
+    scope: ScopeFilter<'_>,
+) -> Vec<(String, Vec<u8>)> {
+    let def = jiceng_core::tables::table(table).expect("table");
+    rows(conn, table, scope)
+        .into_iter()
+        .map(|(id, _)| {
+            let log: Option<Vec<u8>> = conn
+                .query_row(
+                    &format!("SELECT _log FROM {table} WHERE id = ?1"),
+                    [&id],
+                    |r| r.get(0),
+                )
+                .expect("_log");
+            let records = jiceng_core::codec::decode_seqs(&log.unwrap_or_default()).expect("seqs");
+            let mut history = jiceng_core::merge::RowVersions::default();
+            for record in records {
+                let blob: Vec<u8> = conn
+                    .query_row(
+                        "SELECT ops FROM log_chunk WHERE first_seq = ?1",
+                        [record as i64],
+                        |r| r.get(0),
+                    )
+                    .expect("log record");
+                for op in jiceng_core::codec::decode_ops(&blob).expect("ops") {
+                    if op.table == table && op.row_id == id {
+                        history.apply(&op, def.merge);
+                    }
+                }
+            }
+            (id, jiceng_core::codec::encode_row(&history))
+        })
         .collect()
 }

@@ -3,7 +3,7 @@
 //! and the district, all real `jiceng-core` stores using the real sync client.
 
 use jiceng_core::model::{CaseInput, CaseKind, CaseQuery, CaseStatus, CheckinInput, CheckinMethod};
-use jiceng_tests::{rows, ScopeFilter, Site, TestServer};
+use jiceng_tests::{master_rows, rows, ScopeFilter, Site, TestServer};
 
 fn case(name: &str, id_number: &str) -> CaseInput {
     CaseInput {
@@ -100,7 +100,7 @@ fn assert_site_equals_scoped_master(server: &TestServer, site: &Site, reads_corr
         );
     }
     for (table, filter) in expectations {
-        let in_master = rows(&master, table, filter);
+        let in_master = master_rows(&master, table, filter);
         let at_site = rows(local, table, None);
         assert_eq!(
             in_master, at_site,
@@ -112,7 +112,7 @@ fn assert_site_equals_scoped_master(server: &TestServer, site: &Site, reads_corr
     let reads_residents = !reads_corrections || identity.org_unit_id == server_district(&master);
     if reads_residents {
         assert_eq!(
-            rows(&master, "resident", Some(("org_unit_id", &scope[..]))),
+            master_rows(&master, "resident", Some(("org_unit_id", &scope[..]))),
             rows(local, "resident", None),
             "{}: residents differ from the master's scoped view",
             site.name

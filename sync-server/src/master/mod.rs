@@ -4,7 +4,7 @@
 
 mod sqlite;
 
-pub use sqlite::{Ingested, SqliteMaster, MAX_FUTURE_DRIFT_MS};
+pub use sqlite::{row_history, Ingested, SqliteMaster, MAX_FUTURE_DRIFT_MS};
 
 use crate::error::{Result, ServerError};
 use jiceng_core::model::{OrgKind, Role};

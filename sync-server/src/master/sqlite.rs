@@ -4,9 +4,10 @@
 use super::{Alarm, MasterStore, OrgUnitSummary, SiteAuth, SiteSummary};
 use crate::error::{Result, ServerError};
 use crate::scope;
+use jiceng_core::merge::RowVersions;
 use jiceng_core::model::{OrgKind, Role};
 use jiceng_core::op::{Operation, SCHEMA_VERSION};
-use jiceng_core::store::merge_sql::{self, RowCache};
+use jiceng_core::store::merge_sql::master::{self as merge, OperationLog, RowCache};
 use jiceng_core::store::{NewUser, SiteIdentity, Store};
 use jiceng_core::tables::{self, TableDef, ROW_ID_SCOPE};
 use jiceng_core::wire::{
@@ -23,7 +24,7 @@ const SERVER_MIGRATIONS: &[(u32, &str)] =
 const ADMIN_ACTOR: &str = "admin";
 /// Enrolment codes expire after 14 days.
 const CODE_TTL_MS: u64 = 14 * 24 * 3600 * 1000;
-/// Rows whose field history the merge keeps in memory between batches (about 1 KiB each).
+/// Rows whose winning clocks the merge keeps in memory between batches (a few hundred bytes each).
 const ROW_CACHE_ROWS: usize = 200_000;
 const MASTER_CACHE_KIB: i64 = 256 * 1024;
 const MASTER_MMAP_BYTES: i64 = 1 << 30;
@@ -31,7 +32,7 @@ const MASTER_MMAP_BYTES: i64 = 1 << 30;
 pub struct SqliteMaster {
     store: Store,
     server_site_id: String,
-    /// Field histories of recently merged rows (the server is the master's only writer while it runs).
+    /// Winning clocks of recently merged rows (the server is the master's only writer while it runs).
     rows: RowCache,
     /// `PRAGMA data_version` when `rows` was last known to match the file: another connection (the
     /// admin CLI) committing changes it, and the cache is then dropped.
@@ -72,6 +73,7 @@ impl SqliteMaster {
                 tx.commit()?;
             }
         }
+        merge::ensure_log_columns(conn)?;
         let server_site_id = match store.identity()? {
             Some(identity) => identity.site_id,
             None => {
@@ -119,7 +121,16 @@ impl SqliteMaster {
             // Already merged into the master by the local write path: only log them.
             let refs: Vec<&Operation> = ops.iter().collect();
             let mut next_seq = next_server_seq(&tx)?;
+            let record = next_seq;
             let acks = append_to_log(&tx, &site_id, &refs, now_ms, &|_| false, &mut next_seq)?;
+            // The rows' `_log` names the record, so their field histories stay complete.
+            let mut rows: Vec<(&str, &str)> = refs
+                .iter()
+                .map(|op| (op.table.as_str(), op.row_id.as_str()))
+                .collect();
+            rows.sort_unstable();
+            rows.dedup();
+            merge::add_record_to_rows(&tx, &rows, record)?;
             tx.commit()?;
             let pairs: Vec<(u64, u64)> = acks.iter().map(|a| (a.site_seq, a.server_seq)).collect();
             self.store.mark_acked(&pairs)?;
@@ -211,15 +222,22 @@ impl SqliteMaster {
         // ARCHITECTURE.md "Clock safety": an operation stamped further ahead than the allowed drift is
         // kept and acknowledged (the site's queue moves on) but never merged and never delivered.
         let held = |op: &Operation| op.hlc.millis() > now_ms.saturating_add(MAX_FUTURE_DRIFT_MS);
-        let mergeable: Vec<&Operation> = fresh
-            .iter()
-            .flat_map(|(_, ops)| ops.iter().copied())
-            .filter(|op| !held(op))
-            .collect();
         let mut quarantined = Vec::new();
         if !fresh.is_empty() {
-            merge_sql::merge_op_refs_cached(&tx, &mergeable, &mut self.rows)?;
+            // Each site's operations go to one log record, whose first server_seq the merge notes in
+            // the rows it writes (append_to_log below numbers them the same way).
             let mut next_seq = next_server_seq(&tx)?;
+            let mut mergeable: Vec<&Operation> = Vec::with_capacity(ops.len());
+            let mut records: Vec<u64> = Vec::with_capacity(ops.len());
+            let mut record = next_seq;
+            for (_, site_ops) in &fresh {
+                let before = mergeable.len();
+                mergeable.extend(site_ops.iter().copied().filter(|op| !held(op)));
+                let count = (mergeable.len() - before) as u64;
+                records.resize(mergeable.len(), record);
+                record += count;
+            }
+            merge::merge(&tx, &mergeable, &records, &LogRecords(&tx), &mut self.rows)?;
             for (site_id, site_ops) in &fresh {
                 acks.extend(append_to_log(
                     &tx,
@@ -543,6 +561,32 @@ fn append_to_log(
             .execute(params![scope, table, first_seq as i64])?;
     }
     Ok(acks)
+}
+
+/// The audit log as the master merge reads a row's older operations from it.
+struct LogRecords<'a>(&'a Connection);
+
+impl OperationLog for LogRecords<'_> {
+    fn record(&self, first_seq: u64) -> jiceng_core::error::Result<Vec<Operation>> {
+        let blob: Option<Vec<u8>> = self
+            .0
+            .prepare_cached("SELECT ops FROM log_chunk WHERE first_seq = ?1")?
+            .query_row([first_seq as i64], |r| r.get(0))
+            .optional()?;
+        match blob {
+            Some(blob) => codec::decode_ops(&blob).map_err(|e| {
+                jiceng_core::CoreError::Corrupt(format!("log record {first_seq}: {e}"))
+            }),
+            None => Ok(Vec::new()),
+        }
+    }
+}
+
+/// A master row's full field history, rebuilt from the audit log (None when the row does not exist):
+/// the same as a site holds that merged the same operations.
+pub fn row_history(conn: &Connection, table: &str, row_id: &str) -> Result<Option<RowVersions>> {
+    let def = tables::table(table).ok_or_else(|| ServerError::UnknownTable(table.to_string()))?;
+    Ok(merge::row_history(conn, def, row_id, &LogRecords(conn))?)
 }
 
 /// Decodes a log chunk and stamps each operation with its server_seq.
