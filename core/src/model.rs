@@ -328,6 +328,10 @@ pub struct CaseRecord {
     pub transfer_status: Option<crate::transfer::TransferStatus>,
     /// L-6: this office's copy of a case handed over to another office (read-only), by its name.
     pub transferred_out_to: Option<String>,
+    /// The officer responsible for the case (责任矫正专干), when assigned.
+    pub officer_id: Option<String>,
+    /// Their name, when this site knows the user ("" otherwise).
+    pub officer_name: String,
 }
 
 /// What the case form sends. `id: None` creates a case; an id edits it (only changed fields are logged).
@@ -623,6 +627,8 @@ pub struct CaseTask {
     pub calendar_unknown: bool,
     /// The role the task escalates to, once its escalation day has come.
     pub escalated_to: Option<Role>,
+    /// The officer responsible for the case, when the task is a case's (lets an officer see their own).
+    pub officer_id: Option<String>,
 }
 
 /// The daily digest (issue: statutory clock engine): open clocks of the user's cases.

@@ -127,6 +127,7 @@ pub static TABLES: &[TableDef] = &[
             text("supervision_level"),
             boolean("sealed_minor"),
             text("address"),
+            text("officer_id"),
             boolean(DELETED_FIELD),
         ],
     },

@@ -1107,3 +1107,64 @@ mod supervision_records {
             .is_err());
     }
 }
+
+mod responsible_officer {
+    use super::*;
+    use jiceng_core::model::Role;
+    use jiceng_core::store::NewUser;
+
+    #[test]
+    fn the_registering_officer_is_responsible_and_the_digest_names_each_officers_cases() {
+        let mut office = Office::new("site-a", at("2026-12-10", 9, 0));
+        let mine = office.case("陈二十", 1, CaseStatus::InCorrection, "2026-12-31");
+        assert_eq!(
+            mine.officer_id.as_deref(),
+            Some(office.user.user_id.as_str())
+        );
+        assert_eq!(mine.officer_name, "矫正专干");
+        office
+            .store
+            .create_user(
+                "setup",
+                &NewUser {
+                    username: "officer2".into(),
+                    display_name: "第二专干".into(),
+                    role: Role::JudicialOfficer,
+                    org_unit_id: common_setup::OFFICE.into(),
+                    password: "password-4".into(),
+                },
+            )
+            .unwrap();
+        let other = office.store.login("officer2", "password-4").unwrap();
+        let theirs = office.case("林二一", 3, CaseStatus::InCorrection, "2026-12-31");
+        let theirs = office
+            .store
+            .assign_officer(&office.user, &theirs.id, Some(&other.user_id))
+            .unwrap();
+        assert_eq!(theirs.officer_name, "第二专干");
+        // Not an officer of this office: refused.
+        assert!(office
+            .store
+            .assign_officer(&office.user, &theirs.id, Some("nobody"))
+            .is_err());
+        let digest = office
+            .store
+            .task_digest(&office.user, Some(day("2026-12-10")))
+            .unwrap();
+        let of = |case_id: &str| -> Vec<Option<String>> {
+            digest
+                .tasks
+                .iter()
+                .filter(|t| t.case_id == case_id)
+                .map(|t| t.officer_id.clone())
+                .collect()
+        };
+        assert!(!of(&mine.id).is_empty());
+        assert!(of(&mine.id)
+            .iter()
+            .all(|o| o.as_deref() == Some(office.user.user_id.as_str())));
+        assert!(of(&theirs.id)
+            .iter()
+            .all(|o| o.as_deref() == Some(other.user_id.as_str())));
+    }
+}

@@ -14,7 +14,9 @@ use jiceng_core::investigation::{
 use jiceng_core::location::{
     LocationEvent, LocationEventInput, LocationPeriod, LocationPeriodInput,
 };
-use jiceng_core::model::{CaseKind, ConflictChoice, ConflictReview, FieldChange, OrgUnitRef, Page};
+use jiceng_core::model::{
+    CaseKind, CaseRecord, ConflictChoice, ConflictReview, FieldChange, OrgUnitRef, Page,
+};
 use jiceng_core::store::DeadlineSettings;
 use jiceng_core::transfer::{TransferInput, TransferRecord, TransferStep};
 use tauri::{AppHandle, State};
@@ -292,4 +294,29 @@ pub async fn save_case_kinds(
     with_store(&app, move |s| s.save_case_kinds(&user, disabled)).await?;
     sync_task::emit_status(&app);
     Ok(())
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn office_officers(
+    app: AppHandle,
+    state: State<'_, AppState>,
+) -> CmdResult<Vec<OrgUnitRef>> {
+    let user = current(&state)?;
+    with_store(&app, move |s| s.office_officers(&user)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn assign_officer(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    case_id: String,
+    officer_id: Option<String>,
+) -> CmdResult<CaseRecord> {
+    let user = current(&state)?;
+    let rec = with_store(&app, move |s| {
+        s.assign_officer(&user, &case_id, officer_id.as_deref())
+    })
+    .await?;
+    sync_task::emit_status(&app);
+    Ok(rec)
 }

@@ -80,6 +80,8 @@ fn main() {
             commands_casefile::conflict_reviews,
             commands_casefile::resolve_conflict,
             commands_casefile::save_case_kinds,
+            commands_casefile::office_officers,
+            commands_casefile::assign_officer,
             commands::sync_status,
             commands::sync_now,
             commands::set_sync_interval,

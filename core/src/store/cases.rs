@@ -36,7 +36,8 @@ const CASE_COLUMNS: &str =
      (SELECT t.status FROM corr_transfer t WHERE t.case_id = c.id AND COALESCE(t._deleted, 0) = 0 \
         AND t.status IN ('applied', 'in_transit') ORDER BY t.applied_on DESC, t.id DESC LIMIT 1), \
      (SELECT t.to_org_unit_name FROM corr_transfer t WHERE t.case_id = c.id AND COALESCE(t._deleted, 0) = 0 \
-        AND t.status = 'completed' AND t.from_org_unit_id = c.org_unit_id LIMIT 1)";
+        AND t.status = 'completed' AND t.from_org_unit_id = c.org_unit_id LIMIT 1), \
+     c.officer_id, (SELECT u.display_name FROM app_user u WHERE u.id = c.officer_id)";
 
 fn case_from_row(r: &Row<'_>) -> rusqlite::Result<CaseRecord> {
     let kind: Option<String> = r.get(5)?;
@@ -75,6 +76,8 @@ fn case_from_row(r: &Row<'_>) -> rusqlite::Result<CaseRecord> {
             .as_deref()
             .and_then(TransferStatus::from_code),
         transferred_out_to: r.get(20)?,
+        officer_id: r.get(21)?,
+        officer_name: r.get::<_, Option<String>>(22)?.unwrap_or_default(),
         next_statuses: status
             .as_deref()
             .and_then(CaseStatus::from_code)
@@ -437,7 +440,7 @@ impl Store {
             .id
             .clone()
             .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-        let changes = [
+        let mut changes = vec![
             WriteChange::new("judgment_effective_on", day(judgment_effective_on)),
             WriteChange::new("reported_on", day(reported_on)),
             WriteChange::new("supervision_level", supervision_level.map(|l| l.code())),
@@ -456,8 +459,66 @@ impl Store {
             WriteChange::new("sentence_end", end.format("%Y-%m-%d").to_string()),
             WriteChange::new("status", status.code()),
         ];
+        // An officer registering a case is responsible for it until someone else is assigned.
+        if existing.is_none() && user.role == crate::model::Role::JudicialOfficer {
+            changes.push(WriteChange::new("officer_id", user.user_id.clone()));
+        }
         self.write_row(&user.user_id, case_table()?, &id, &org_unit_id, &changes)?;
         self.case_by_id(&id)?.ok_or(CoreError::NotFound("case"))
+    }
+
+    /// The officers of the user's office who can be made responsible for a case.
+    pub fn office_officers(&self, user: &SessionUser) -> Result<Vec<crate::model::OrgUnitRef>> {
+        self.require_read(user)?;
+        let scope = serde_json::to_string(&self.org_subtree(&user.org_unit_id)?)
+            .map_err(|e| CoreError::Corrupt(e.to_string()))?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, display_name FROM app_user WHERE role IN ('judicial_officer', 'office_head') \
+             AND COALESCE(_deleted, 0) = 0 AND org_unit_id IN (SELECT value FROM json_each(?1)) \
+             ORDER BY display_name",
+        )?;
+        let rows = stmt.query_map([scope], |r| {
+            Ok(crate::model::OrgUnitRef {
+                id: r.get(0)?,
+                name: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Makes an officer of the case's office responsible for it (None: nobody in particular).
+    pub fn assign_officer(
+        &mut self,
+        user: &SessionUser,
+        case_id: &str,
+        officer_id: Option<&str>,
+    ) -> Result<CaseRecord> {
+        let case = self.case_for_write(user, case_id)?;
+        if let Some(officer) = officer_id {
+            let known = self
+                .office_officers(user)?
+                .into_iter()
+                .any(|o| o.id == officer);
+            if !known {
+                return Err(CoreError::invalid(
+                    "officer_id",
+                    "not an officer of this office",
+                    "只能指定本司法所的矫正工作人员",
+                ));
+            }
+        }
+        self.write_row(
+            &user.user_id,
+            case_table()?,
+            &case.id,
+            &case.org_unit_id,
+            &[WriteChange::new(
+                "officer_id",
+                officer_id.map(str::to_string),
+            )],
+        )?;
+        self.case_by_id(&case.id)?
+            .ok_or(CoreError::NotFound("case"))
     }
 
     /// C-17, L-9, L-10: an ending rests on documents on file (core::casefile::documents_missing_for).

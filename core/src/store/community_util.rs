@@ -173,5 +173,6 @@ pub(super) fn digest_task(
         days_left: task.days_left,
         calendar_unknown: task.due.calendar_unknown,
         escalated_to: task.escalation.filter(|e| e.reached).map(|e| e.to),
+        officer_id: None,
     })
 }

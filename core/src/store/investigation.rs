@@ -281,6 +281,7 @@ impl Store {
                 days_left: task.days_left,
                 calendar_unknown: task.due.calendar_unknown,
                 escalated_to: task.escalation.filter(|e| e.reached).map(|e| e.to),
+                officer_id: None,
             });
         }
         Ok(out)

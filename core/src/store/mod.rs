@@ -144,6 +144,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         23,
         include_str!("../../../schema/migrations/0023_conflict_review.sql"),
     ),
+    (
+        24,
+        include_str!("../../../schema/migrations/0024_case_officer.sql"),
+    ),
 ];
 
 pub struct Store {

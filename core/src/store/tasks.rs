@@ -322,6 +322,7 @@ impl Store {
                 days_left: (end - today).num_days(),
                 calendar_unknown: false,
                 escalated_to: None,
+                officer_id: case.officer_id.clone(),
             });
         }
         Ok(out)
@@ -384,6 +385,7 @@ impl Store {
                     days_left: (last - today).num_days(),
                     calendar_unknown: false,
                     escalated_to: None,
+                    officer_id: case.officer_id.clone(),
                 });
             }
         }
@@ -462,6 +464,7 @@ impl Store {
                 days_left: task.days_left,
                 calendar_unknown: task.due.calendar_unknown,
                 escalated_to: task.escalation.filter(|e| e.reached).map(|e| e.to),
+                officer_id: None,
             });
         }
         Ok(out)
@@ -537,6 +540,7 @@ impl Store {
                 days_left: (w.last - today).num_days(),
                 calendar_unknown: false,
                 escalated_to: None,
+                officer_id: case.officer_id.clone(),
             });
         }
         Ok(out)
@@ -586,5 +590,6 @@ fn to_case_task(engine: &Engine, case: &CaseRecord, task: Task) -> Result<CaseTa
         days_left: task.days_left,
         calendar_unknown: task.due.calendar_unknown,
         escalated_to: task.escalation.filter(|e| e.reached).map(|e| e.to),
+        officer_id: case.officer_id.clone(),
     })
 }

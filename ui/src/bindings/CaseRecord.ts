@@ -59,4 +59,12 @@ transfer_status: TransferStatus | null,
 /**
  * L-6: this office's copy of a case handed over to another office (read-only), by its name.
  */
-transferred_out_to: string | null, };
+transferred_out_to: string | null, 
+/**
+ * The officer responsible for the case (责任矫正专干), when assigned.
+ */
+officer_id: string | null, 
+/**
+ * Their name, when this site knows the user ("" otherwise).
+ */
+officer_name: string, };

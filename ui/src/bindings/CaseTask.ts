@@ -32,4 +32,8 @@ calendar_unknown: boolean,
 /**
  * The role the task escalates to, once its escalation day has come.
  */
-escalated_to: Role | null, };
+escalated_to: Role | null, 
+/**
+ * The officer responsible for the case, when the task is a case's (lets an officer see their own).
+ */
+officer_id: string | null, };

@@ -15,6 +15,7 @@ import type { LocationPeriod } from "../bindings/LocationPeriod";
 import type { LocationPeriodInput } from "../bindings/LocationPeriodInput";
 import type { OrgUnitRef } from "../bindings/OrgUnitRef";
 import type { Page } from "../bindings/Page";
+import type { CaseRecord } from "../bindings/CaseRecord";
 import type { CaseKind } from "../bindings/CaseKind";
 import type { ConflictChoice } from "../bindings/ConflictChoice";
 import type { ConflictReview } from "../bindings/ConflictReview";
@@ -64,5 +65,7 @@ export const caseFileApi = {
     call<Page<ConflictReview>>("conflict_reviews", { include_resolved, page, page_size }),
   resolveConflict: (id: string, choice: ConflictChoice, note: string) => call<ConflictReview>("resolve_conflict", { id, choice, note }),
   saveCaseKinds: (disabled: CaseKind[]) => call<void>("save_case_kinds", { disabled }),
+  officeOfficers: () => call<OrgUnitRef[]>("office_officers"),
+  assignOfficer: (case_id: string, officer_id: string | null) => call<CaseRecord>("assign_officer", { case_id, officer_id }),
   recordHistory: (table: HistoryTable, id: string) => call<FieldChange[]>("record_history", { table, id }),
 };
