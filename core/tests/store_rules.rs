@@ -300,7 +300,8 @@ fn bad_input_is_refused_with_a_reason_and_nothing_is_written() {
     );
     assert_eq!(
         store.own_log().unwrap().len(),
-        before + 9,
+        // The case's nine fields and its responsible officer (the registering officer).
+        before + 10,
         "only the one valid case was logged"
     );
 }
