@@ -8,6 +8,92 @@ use crate::model::{CaseKind, CaseStatus};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+/// C-2 priority groups (重点对象): handled with particular care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum PriorityGroup {
+    /// 未成年人 (derived: under 18 when the correction began)
+    Minor,
+    /// 老年人 (derived: 60 or older today)
+    Elderly,
+    /// 女性 (derived from the ID number)
+    Woman,
+    /// 病残 (marked by the office)
+    IllOrDisabled,
+    /// 初犯 (marked by the office)
+    FirstOffence,
+    /// 过失犯 (marked by the office)
+    Negligent,
+}
+
+impl PriorityGroup {
+    pub const ALL: [PriorityGroup; 6] = [
+        PriorityGroup::Minor,
+        PriorityGroup::Elderly,
+        PriorityGroup::Woman,
+        PriorityGroup::IllOrDisabled,
+        PriorityGroup::FirstOffence,
+        PriorityGroup::Negligent,
+    ];
+    /// The groups an office marks by hand; the others follow from the case's data.
+    pub const MARKED: [PriorityGroup; 3] = [
+        PriorityGroup::IllOrDisabled,
+        PriorityGroup::FirstOffence,
+        PriorityGroup::Negligent,
+    ];
+    pub fn code(self) -> &'static str {
+        match self {
+            PriorityGroup::Minor => "minor",
+            PriorityGroup::Elderly => "elderly",
+            PriorityGroup::Woman => "woman",
+            PriorityGroup::IllOrDisabled => "ill_or_disabled",
+            PriorityGroup::FirstOffence => "first_offence",
+            PriorityGroup::Negligent => "negligent",
+        }
+    }
+    pub fn from_code(code: &str) -> Option<PriorityGroup> {
+        PriorityGroup::ALL.into_iter().find(|g| g.code() == code)
+    }
+}
+
+/// Age thresholds of C-2 (years).
+const ADULT_AGE: u32 = 18;
+const ELDERLY_AGE: u32 = 60;
+
+/// C-2: the groups a subject belongs to — those that follow from sex, birth date and the start of the
+/// correction, plus those the office marked (comma-separated codes).
+pub fn priority_groups(
+    sex: &str,
+    birth_date: &str,
+    sentence_start: &str,
+    marked: &str,
+    today: chrono::NaiveDate,
+) -> Vec<PriorityGroup> {
+    use chrono::NaiveDate;
+    let parse = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+    let age_on = |birth: NaiveDate, day: NaiveDate| day.years_since(birth).unwrap_or(0);
+    let mut groups: Vec<PriorityGroup> = marked
+        .split(',')
+        .filter_map(|c| PriorityGroup::from_code(c.trim()))
+        .filter(|g| PriorityGroup::MARKED.contains(g))
+        .collect();
+    if sex == "female" {
+        groups.push(PriorityGroup::Woman);
+    }
+    if let Some(birth) = parse(birth_date) {
+        if parse(sentence_start).is_some_and(|start| age_on(birth, start) < ADULT_AGE) {
+            groups.push(PriorityGroup::Minor);
+        }
+        if age_on(birth, today) >= ELDERLY_AGE {
+            groups.push(PriorityGroup::Elderly);
+        }
+    }
+    groups.sort();
+    groups.dedup();
+    groups
+}
+
 /// How a person relates to the case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -783,6 +869,36 @@ mod tests {
         );
         assert!(
             documents_missing_for(CaseStatus::InCorrection, CaseKind::Probation, &[]).is_none()
+        );
+    }
+
+    #[test]
+    fn c2_priority_groups_follow_from_the_data_and_the_offices_marks() {
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
+        // A woman of 17 when her correction began, marked as a first offender; a junk mark is ignored,
+        // and a derived group cannot be marked by hand.
+        assert_eq!(
+            priority_groups(
+                "female",
+                "2008-09-01",
+                "2026-03-01",
+                "first_offence,bogus,elderly",
+                today
+            ),
+            vec![
+                PriorityGroup::Minor,
+                PriorityGroup::Woman,
+                PriorityGroup::FirstOffence
+            ]
+        );
+        // 18 on the day the correction began is no longer a minor; 60 today is elderly.
+        assert_eq!(
+            priority_groups("male", "2008-03-01", "2026-03-01", "", today),
+            Vec::<PriorityGroup>::new()
+        );
+        assert_eq!(
+            priority_groups("male", "1966-06-01", "2026-03-01", "negligent", today),
+            vec![PriorityGroup::Elderly, PriorityGroup::Negligent]
         );
     }
 

@@ -28,6 +28,7 @@ pub mod location;
 pub mod merge;
 pub mod model;
 pub mod op;
+pub mod oversight;
 pub mod search;
 pub mod shanghai;
 pub mod stats;

@@ -332,6 +332,10 @@ pub struct CaseRecord {
     pub officer_id: Option<String>,
     /// Their name, when this site knows the user ("" otherwise).
     pub officer_name: String,
+    /// C-2: the groups the office marked by hand (comma-separated codes, as stored).
+    pub priority_marks: String,
+    /// C-2: every priority group of the subject (marked and derived).
+    pub priority_groups: Vec<crate::casefile::PriorityGroup>,
 }
 
 /// What the case form sends. `id: None` creates a case; an id edits it (only changed fields are logged).

@@ -1168,3 +1168,210 @@ mod responsible_officer {
             .all(|o| o.as_deref() == Some(other.user_id.as_str())));
     }
 }
+
+mod procuratorate {
+    use super::*;
+    use jiceng_core::oversight::{RecommendationInput, RecommendationKind};
+
+    #[test]
+    fn l13_c24_a_recommendation_gets_a_written_reply_with_reasons_when_not_adopted() {
+        let mut office = Office::new("site-a", at("2026-09-30", 9, 0));
+        let case = office.case("程二二", 1, CaseStatus::InCorrection, "2027-06-30");
+        let rec = office
+            .store
+            .register_recommendation(
+                &office.user,
+                RecommendationInput {
+                    case_id: Some(case.id.clone()),
+                    kind: RecommendationKind::Recommendation,
+                    procuratorate: "示范区人民检察院".into(),
+                    doc_no: "示检建〔2026〕3号".into(),
+                    received_on: "2026-09-30".into(),
+                    content: "该对象连续两月未参加集中教育，建议依法给予训诫".into(),
+                },
+            )
+            .unwrap();
+        // Two months from 09-30: 11-30 (a Monday).
+        assert_eq!(rec.reply_due, "2026-11-30");
+        assert_eq!(rec.case_name, "程二二");
+        let digest = office
+            .store
+            .task_digest(&office.user, Some(day("2026-11-27")))
+            .unwrap();
+        let task = digest
+            .tasks
+            .iter()
+            .find(|t| t.rule_id == "L-13.reply")
+            .expect("the reply clock is in the digest");
+        assert_eq!(
+            (task.due_date.as_str(), task.status.as_str()),
+            ("2026-11-30", "due_soon")
+        );
+        // Not adopted: the reasons are required.
+        office.set_now(at("2026-10-20", 9, 0));
+        let err = office
+            .store
+            .reply_recommendation(&office.user, &rec.id, false, "2026-10-20", " ")
+            .unwrap_err();
+        assert!(
+            err.message_zh().contains("说明理由"),
+            "{}",
+            err.message_zh()
+        );
+        let answered = office
+            .store
+            .reply_recommendation(
+                &office.user,
+                &rec.id,
+                false,
+                "2026-10-20",
+                "该对象因住院请假，已提交病历，未缺课",
+            )
+            .unwrap();
+        assert!(answered.answered);
+        assert_eq!(answered.adopted, Some(false));
+        assert!(!answered.overdue);
+        assert!(office
+            .store
+            .reply_recommendation(&office.user, &rec.id, true, "2026-10-20", "补充")
+            .is_err());
+        let page = office
+            .store
+            .list_recommendations(&office.user, 1, 20)
+            .unwrap();
+        assert_eq!(page.total, 1);
+    }
+}
+
+mod priority {
+    use super::*;
+    use jiceng_core::casefile::PriorityGroup;
+
+    #[test]
+    fn c2_the_office_marks_groups_and_the_case_shows_them_with_the_derived_ones() {
+        let mut office = Office::new("site-a", at("2026-06-01", 9, 0));
+        // Sequence digit 002: a woman.
+        let case = office.case("白二三", 2, CaseStatus::InCorrection, "2027-05-31");
+        assert_eq!(case.priority_groups, vec![PriorityGroup::Woman]);
+        let marked = office
+            .store
+            .set_priority_groups(
+                &office.user,
+                &case.id,
+                &[PriorityGroup::Negligent, PriorityGroup::FirstOffence],
+            )
+            .unwrap();
+        assert_eq!(
+            marked.priority_groups,
+            vec![
+                PriorityGroup::Woman,
+                PriorityGroup::FirstOffence,
+                PriorityGroup::Negligent
+            ]
+        );
+        let err = office
+            .store
+            .set_priority_groups(&office.user, &case.id, &[PriorityGroup::Minor])
+            .unwrap_err();
+        assert!(err.message_zh().contains("自动判断"));
+        let listed = office
+            .store
+            .list_cases(&office.user, &Default::default())
+            .unwrap()
+            .items
+            .into_iter()
+            .find(|c| c.id == case.id)
+            .unwrap();
+        assert_eq!(listed.priority_groups.len(), 3);
+    }
+}
+
+mod office_meetings {
+    use super::*;
+    use jiceng_core::oversight::{MeetingInput, MeetingKind};
+
+    fn meeting(kind: MeetingKind, on: &str, topic: &str) -> MeetingInput {
+        MeetingInput {
+            id: None,
+            kind,
+            held_on: on.into(),
+            topic: topic.into(),
+            attendees: "所长、矫正专干、派出所民警".into(),
+            minutes: String::new(),
+            reported_on: String::new(),
+            reported_to: String::new(),
+        }
+    }
+
+    fn tasks(office: &Office, today: &str, rule: &str) -> Vec<(String, String)> {
+        office
+            .store
+            .task_digest(&office.user, Some(day(today)))
+            .unwrap()
+            .tasks
+            .into_iter()
+            .filter(|t| t.rule_id == rule)
+            .map(|t| (t.due_date, t.status))
+            .collect()
+    }
+
+    #[test]
+    fn c23_a_meeting_every_half_year_and_serious_incidents_reported_the_same_day() {
+        let mut office = Office::new("site-a", at("2026-12-29", 9, 0));
+        // No meeting in the second half of 2026 yet: due by 12-31, within the "due soon" days.
+        assert_eq!(
+            tasks(&office, "2026-12-29", "C-23.meeting"),
+            vec![("2026-12-31".to_string(), "due_soon".to_string())]
+        );
+        // A meeting in the first half does not count for the second.
+        office
+            .store
+            .save_meeting(
+                &office.user,
+                meeting(MeetingKind::Regular, "2026-06-20", "上半年例会"),
+            )
+            .unwrap();
+        assert_eq!(
+            tasks(&office, "2026-12-29", "C-23.meeting")[0].1,
+            "due_soon"
+        );
+        office
+            .store
+            .save_meeting(
+                &office.user,
+                meeting(MeetingKind::Regular, "2026-12-24", "下半年例会"),
+            )
+            .unwrap();
+        assert!(
+            tasks(&office, "2026-12-29", "C-23.meeting").is_empty(),
+            "done leaves the digest"
+        );
+
+        // A serious incident: due the same day, overdue the next, done once reported with the recipient.
+        let incident = office
+            .store
+            .save_meeting(
+                &office.user,
+                meeting(MeetingKind::Incident, "2026-12-28", "对象失联"),
+            )
+            .unwrap();
+        assert_eq!(
+            tasks(&office, "2026-12-29", "C-23.urgent_report"),
+            vec![("2026-12-28".to_string(), "overdue".to_string())]
+        );
+        let mut report = meeting(MeetingKind::Incident, "2026-12-28", "对象失联");
+        report.id = Some(incident.id.clone());
+        report.reported_on = "2026-12-28".into();
+        assert!(
+            office
+                .store
+                .save_meeting(&office.user, report.clone())
+                .is_err(),
+            "to whom?"
+        );
+        report.reported_to = "区司法局、北新桥派出所".into();
+        office.store.save_meeting(&office.user, report).unwrap();
+        assert!(tasks(&office, "2026-12-29", "C-23.urgent_report").is_empty());
+        assert_eq!(office.store.list_meetings(&office.user).unwrap().len(), 3);
+    }
+}

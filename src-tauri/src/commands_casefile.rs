@@ -7,6 +7,7 @@ use crate::state::AppState;
 use crate::sync_task;
 use jiceng_core::casefile::{
     CasePlan, CasePlanInput, DocumentInput, DocumentRecord, PersonInput, PersonRecord,
+    PriorityGroup,
 };
 use jiceng_core::investigation::{
     AssessmentOpinion, InvestigationInput, InvestigationQuery, InvestigationRecord,
@@ -16,6 +17,9 @@ use jiceng_core::location::{
 };
 use jiceng_core::model::{
     CaseKind, CaseRecord, ConflictChoice, ConflictReview, FieldChange, OrgUnitRef, Page,
+};
+use jiceng_core::oversight::{
+    MeetingInput, MeetingRecord, RecommendationInput, RecommendationRecord,
 };
 use jiceng_core::store::DeadlineSettings;
 use jiceng_core::transfer::{TransferInput, TransferRecord, TransferStep};
@@ -317,6 +321,87 @@ pub async fn assign_officer(
         s.assign_officer(&user, &case_id, officer_id.as_deref())
     })
     .await?;
+    sync_task::emit_status(&app);
+    Ok(rec)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn list_recommendations(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    page: u32,
+    page_size: u32,
+) -> CmdResult<Page<RecommendationRecord>> {
+    let user = current(&state)?;
+    with_store(&app, move |s| {
+        s.list_recommendations(&user, page, page_size)
+    })
+    .await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn register_recommendation(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    input: RecommendationInput,
+) -> CmdResult<RecommendationRecord> {
+    let user = current(&state)?;
+    let rec = with_store(&app, move |s| s.register_recommendation(&user, input)).await?;
+    sync_task::emit_status(&app);
+    Ok(rec)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn reply_recommendation(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: String,
+    adopted: bool,
+    reply_on: String,
+    reply_text: String,
+) -> CmdResult<RecommendationRecord> {
+    let user = current(&state)?;
+    let rec = with_store(&app, move |s| {
+        s.reply_recommendation(&user, &id, adopted, &reply_on, &reply_text)
+    })
+    .await?;
+    sync_task::emit_status(&app);
+    Ok(rec)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn set_priority_groups(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    case_id: String,
+    groups: Vec<PriorityGroup>,
+) -> CmdResult<CaseRecord> {
+    let user = current(&state)?;
+    let rec = with_store(&app, move |s| {
+        s.set_priority_groups(&user, &case_id, &groups)
+    })
+    .await?;
+    sync_task::emit_status(&app);
+    Ok(rec)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn list_meetings(
+    app: AppHandle,
+    state: State<'_, AppState>,
+) -> CmdResult<Vec<MeetingRecord>> {
+    let user = current(&state)?;
+    with_store(&app, move |s| s.list_meetings(&user)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn save_meeting(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    input: MeetingInput,
+) -> CmdResult<MeetingRecord> {
+    let user = current(&state)?;
+    let rec = with_store(&app, move |s| s.save_meeting(&user, input)).await?;
     sync_task::emit_status(&app);
     Ok(rec)
 }

@@ -46,6 +46,7 @@ code_enum! {
     WindowKind {
         Month => "month",
         Quarter => "quarter",
+        HalfYear => "half_year",
         Year => "year",
     }
 }
@@ -67,6 +68,8 @@ code_enum! {
         JudgmentEffective => "judgment_effective",
         InvestigationRequested => "investigation_requested",
         LastReport => "last_report",
+        RecommendationReceived => "recommendation_received",
+        SeriousIncident => "serious_incident",
         TemporaryExecutionDecisionReceived => "temporary_execution_decision_received",
         DocumentsReceived => "documents_received",
         LeaveStart => "leave_start",

@@ -36,6 +36,12 @@ pub fn quarter_window(date: NaiveDate) -> Result<Window, DeadlineError> {
     span(date.year(), first_month, 3)
 }
 
+/// The half year of `date` (January–June, July–December).
+pub fn half_year_window(date: NaiveDate) -> Result<Window, DeadlineError> {
+    let first_month = if date.month() <= 6 { 1 } else { 7 };
+    span(date.year(), first_month, 6)
+}
+
 /// The calendar year of `date`.
 pub fn year_window(date: NaiveDate) -> Result<Window, DeadlineError> {
     span(date.year(), 1, 12)
@@ -46,6 +52,7 @@ pub fn window(kind: WindowKind, date: NaiveDate) -> Result<Window, DeadlineError
     match kind {
         WindowKind::Month => month_window(date),
         WindowKind::Quarter => quarter_window(date),
+        WindowKind::HalfYear => half_year_window(date),
         WindowKind::Year => year_window(date),
     }
 }

@@ -37,7 +37,7 @@ const CASE_COLUMNS: &str =
         AND t.status IN ('applied', 'in_transit') ORDER BY t.applied_on DESC, t.id DESC LIMIT 1), \
      (SELECT t.to_org_unit_name FROM corr_transfer t WHERE t.case_id = c.id AND COALESCE(t._deleted, 0) = 0 \
         AND t.status = 'completed' AND t.from_org_unit_id = c.org_unit_id LIMIT 1), \
-     c.officer_id, (SELECT u.display_name FROM app_user u WHERE u.id = c.officer_id)";
+     c.officer_id, (SELECT u.display_name FROM app_user u WHERE u.id = c.officer_id), c.priority_groups";
 
 fn case_from_row(r: &Row<'_>) -> rusqlite::Result<CaseRecord> {
     let kind: Option<String> = r.get(5)?;
@@ -78,6 +78,8 @@ fn case_from_row(r: &Row<'_>) -> rusqlite::Result<CaseRecord> {
         transferred_out_to: r.get(20)?,
         officer_id: r.get(21)?,
         officer_name: r.get::<_, Option<String>>(22)?.unwrap_or_default(),
+        priority_marks: r.get::<_, Option<String>>(23)?.unwrap_or_default(),
+        priority_groups: Vec::new(),
         next_statuses: status
             .as_deref()
             .and_then(CaseStatus::from_code)
@@ -153,7 +155,10 @@ impl Store {
                 ],
                 case_from_row,
             )?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<rusqlite::Result<Vec<_>>>()?
+            .into_iter()
+            .map(|case| self.with_derived(case))
+            .collect::<Result<Vec<_>>>()?;
         // L-12: a sealed minor's identity stays secret from readers outside the corrections line.
         let items = if user.role == crate::model::Role::ProcuratorateAuditor {
             items.into_iter().map(mask_sealed).collect()
@@ -169,13 +174,59 @@ impl Store {
     }
 
     fn case_by_id(&self, id: &str) -> Result<Option<CaseRecord>> {
-        Ok(self
-            .conn
+        self.conn
             .prepare_cached(&format!(
                 "SELECT {CASE_COLUMNS} FROM corr_case c LEFT JOIN org_unit o ON o.id = c.org_unit_id WHERE c.id = ?1"
             ))?
             .query_row([id], case_from_row)
-            .optional()?)
+            .optional()?
+            .map(|case| self.with_derived(case))
+            .transpose()
+    }
+
+    /// C-2: fills in the priority groups that follow from the data as of today.
+    fn with_derived(&self, mut case: CaseRecord) -> Result<CaseRecord> {
+        let today = shanghai::today(self.corrected_wall_millis()?);
+        case.priority_groups = crate::casefile::priority_groups(
+            &case.sex,
+            &case.birth_date,
+            &case.sentence_start,
+            &case.priority_marks,
+            today,
+        );
+        Ok(case)
+    }
+
+    /// C-2: the groups the office marks by hand (the others follow from the case's data).
+    pub fn set_priority_groups(
+        &mut self,
+        user: &SessionUser,
+        case_id: &str,
+        groups: &[crate::casefile::PriorityGroup],
+    ) -> Result<CaseRecord> {
+        let case = self.case_for_write(user, case_id)?;
+        if let Some(derived) = groups
+            .iter()
+            .find(|g| !crate::casefile::PriorityGroup::MARKED.contains(g))
+        {
+            return Err(CoreError::invalid(
+                "priority_groups",
+                format!("{} follows from the case's data", derived.code()),
+                "未成年人、老年人、女性由身份证号和日期自动判断，不能手工标记",
+            ));
+        }
+        let mut codes: Vec<&str> = groups.iter().map(|g| g.code()).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        self.write_row(
+            &user.user_id,
+            case_table()?,
+            &case.id,
+            &case.org_unit_id,
+            &[WriteChange::new("priority_groups", codes.join(","))],
+        )?;
+        self.case_by_id(&case.id)?
+            .ok_or(CoreError::NotFound("case"))
     }
 
     pub(super) fn case_in_scope(&self, user: &SessionUser, id: &str) -> Result<CaseRecord> {

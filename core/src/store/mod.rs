@@ -19,6 +19,7 @@ mod location;
 pub mod mediation;
 pub mod merge_sql;
 mod meta;
+mod oversight;
 mod people;
 mod residents;
 mod review;
@@ -147,6 +148,14 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (
         24,
         include_str!("../../../schema/migrations/0024_case_officer.sql"),
+    ),
+    (
+        25,
+        include_str!("../../../schema/migrations/0025_procuratorate.sql"),
+    ),
+    (
+        26,
+        include_str!("../../../schema/migrations/0026_priority_groups.sql"),
     ),
 ];
 

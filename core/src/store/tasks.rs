@@ -36,6 +36,10 @@ impl Store {
         if user.role.may_read_corrections() {
             // L-2: pre-decision assessment requests awaiting their opinion.
             tasks.extend(self.investigation_tasks(user, today)?);
+            // L-13: the procuratorate's opinions awaiting the written reply.
+            tasks.extend(self.recommendation_tasks(user, today)?);
+            // C-23: the half-yearly meeting and incidents to report upward.
+            tasks.extend(self.meeting_tasks(user, today)?);
         }
         let mut page = 1;
         while user.role.may_read_corrections() {

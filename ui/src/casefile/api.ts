@@ -15,6 +15,11 @@ import type { LocationPeriod } from "../bindings/LocationPeriod";
 import type { LocationPeriodInput } from "../bindings/LocationPeriodInput";
 import type { OrgUnitRef } from "../bindings/OrgUnitRef";
 import type { Page } from "../bindings/Page";
+import type { MeetingInput } from "../bindings/MeetingInput";
+import type { MeetingRecord } from "../bindings/MeetingRecord";
+import type { PriorityGroup } from "../bindings/PriorityGroup";
+import type { RecommendationInput } from "../bindings/RecommendationInput";
+import type { RecommendationRecord } from "../bindings/RecommendationRecord";
 import type { CaseRecord } from "../bindings/CaseRecord";
 import type { CaseKind } from "../bindings/CaseKind";
 import type { ConflictChoice } from "../bindings/ConflictChoice";
@@ -67,5 +72,12 @@ export const caseFileApi = {
   saveCaseKinds: (disabled: CaseKind[]) => call<void>("save_case_kinds", { disabled }),
   officeOfficers: () => call<OrgUnitRef[]>("office_officers"),
   assignOfficer: (case_id: string, officer_id: string | null) => call<CaseRecord>("assign_officer", { case_id, officer_id }),
+  listRecommendations: (page: number, page_size: number) => call<Page<RecommendationRecord>>("list_recommendations", { page, page_size }),
+  registerRecommendation: (input: RecommendationInput) => call<RecommendationRecord>("register_recommendation", { input }),
+  replyRecommendation: (id: string, adopted: boolean, reply_on: string, reply_text: string) =>
+    call<RecommendationRecord>("reply_recommendation", { id, adopted, reply_on, reply_text }),
+  setPriorityGroups: (case_id: string, groups: PriorityGroup[]) => call<CaseRecord>("set_priority_groups", { case_id, groups }),
+  listMeetings: () => call<MeetingRecord[]>("list_meetings"),
+  saveMeeting: (input: MeetingInput) => call<MeetingRecord>("save_meeting", { input }),
   recordHistory: (table: HistoryTable, id: string) => call<FieldChange[]>("record_history", { table, id }),
 };
