@@ -243,7 +243,7 @@ fn main() {
                 let (log_bytes, versions_bytes, pages): (i64, i64, i64) = m
                     .connection()
                     .query_row(
-                        "SELECT (SELECT SUM(LENGTH(ops)) FROM log_chunk), \
+                        "SELECT (SELECT SUM(byte_len) FROM log_chunk), \
                          (SELECT SUM(LENGTH(_versions) + LENGTH(_log)) FROM corr_case), \
                          (SELECT page_count FROM pragma_page_count())",
                         [],
