@@ -233,3 +233,37 @@ fn a_master_whose_log_files_are_missing_is_refused_at_open() {
     std::fs::remove_file(segment_path(&f.db, 1)).unwrap();
     assert!(SqliteMaster::open(&f.db).is_err());
 }
+
+#[test]
+fn a_second_writer_on_the_same_master_appends_after_the_first_never_over_it() {
+    let (f, mut server) = fixture();
+    let reader = reader(&f);
+    let mut a = site_store(&f.sites[0], &f.unit);
+    let first = cases(&mut a, &f.unit, 5);
+    server.ingest(&first, jiceng_server::now_ms()).unwrap();
+    // The admin CLI opens the same master while the server runs, and writes (its own log record).
+    let mut admin = SqliteMaster::open(&f.db).unwrap();
+    let community = admin
+        .add_org_unit(Some(&f.unit), OrgKind::Community, "社区")
+        .unwrap();
+    // The server's next append goes after the admin's record.
+    let mut b = site_store(&f.sites[1], &f.unit);
+    let second = cases(&mut b, &f.unit, 5);
+    server.ingest(&second, jiceng_server::now_ms()).unwrap();
+    drop(admin);
+    let mut everyone = expected(&first);
+    everyone.extend(expected(&second));
+    assert_eq!(pull_all(&mut server, &reader), everyone);
+    // The admin's record reads back from the files: the new unit's history is rebuilt from it.
+    let history = server
+        .row_history("org_unit", &community)
+        .unwrap()
+        .expect("the community");
+    assert_eq!(
+        history.winner("name").map(|w| w.4.clone()),
+        Some(serde_json::json!("社区"))
+    );
+    drop(server);
+    let mut reopened = SqliteMaster::open(&f.db).unwrap();
+    assert_eq!(pull_all(&mut reopened, &reader), everyone);
+}
