@@ -28,6 +28,10 @@ CREATE TABLE enrolment_code (
 -- push batch of one site (or the server's own writes), holding its operations in site_seq order with
 -- contiguous server_seqs from first_seq (operations held in quarantine are not in it). It is also the
 -- idempotency record: a retried (site, site_seq) is found here by its site_seq range and compared by hash.
+-- The records' bytes (core's ops codec) are in append-only segment files beside the master file
+-- (`<master file>-oplog-000001`, …; sync-server/src/master/log_files.rs): this table is their index, and
+-- a record exists only once the transaction that inserted its row committed (the bytes are fsynced
+-- before it).
 CREATE TABLE log_chunk (
     first_seq      INTEGER PRIMARY KEY,
     last_seq       INTEGER NOT NULL,
@@ -35,7 +39,9 @@ CREATE TABLE log_chunk (
     first_site_seq INTEGER NOT NULL,
     last_site_seq  INTEGER NOT NULL,
     received_at_ms INTEGER NOT NULL,
-    ops            BLOB NOT NULL
+    segment        INTEGER NOT NULL,
+    byte_offset    INTEGER NOT NULL,
+    byte_len       INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX log_chunk_site ON log_chunk (origin_site, last_site_seq);
 

@@ -112,7 +112,8 @@ fn master_rows(master: &SqliteMaster) -> Vec<(String, Option<String>, Vec<u8>)> 
 
 fn status_versions(master: &SqliteMaster) -> usize {
     let rows = master_rows(master);
-    let history = jiceng_server::master::row_history(master.connection(), "corr_case", &rows[0].0)
+    let history = master
+        .row_history("corr_case", &rows[0].0)
         .expect("history")
         .expect("row");
     history.fields["status"].len()
@@ -261,7 +262,8 @@ fn a_pull_keeps_only_the_operations_of_its_scope_from_a_mixed_log_record() {
 
 /// The master keeps only each field's winning clock; its field history is rebuilt from the log.
 fn history(master: &SqliteMaster, row: &str) -> jiceng_core::merge::RowVersions {
-    jiceng_server::master::row_history(master.connection(), "corr_case", row)
+    master
+        .row_history("corr_case", row)
         .expect("history")
         .expect("row")
 }

@@ -291,14 +291,19 @@ pub fn master_rows(
             let records = jiceng_core::codec::decode_seqs(&log.unwrap_or_default()).expect("seqs");
             let mut history = jiceng_core::merge::RowVersions::default();
             for record in records {
-                let blob: Vec<u8> = conn
+                // The record's bytes are in the log segment file beside the master file.
+                let (segment, offset, len): (i64, i64, i64) = conn
                     .query_row(
-                        "SELECT ops FROM log_chunk WHERE first_seq = ?1",
+                        "SELECT segment, byte_offset, byte_len FROM log_chunk WHERE first_seq = ?1",
                         [record as i64],
-                        |r| r.get(0),
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
                     )
                     .expect("log record");
-                for op in jiceng_core::codec::decode_ops(&blob).expect("ops") {
+                // `<master file>-oplog-000001`, … (sync-server/src/master/log_files.rs).
+                let db = conn.path().expect("master file");
+                let file = std::fs::read(format!("{db}-oplog-{segment:06}")).expect("log segment");
+                let blob = &file[offset as usize..(offset + len) as usize];
+                for op in jiceng_core::codec::decode_ops(blob).expect("ops") {
                     if op.table == table && op.row_id == id {
                         history.apply(&op, def.merge);
                     }

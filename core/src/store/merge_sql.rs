@@ -352,15 +352,28 @@ pub mod master {
 
     /// Site ids shared by the cached clocks.
     #[derive(Debug, Default)]
-    struct Sites(FxHashMap<Box<str>, Arc<str>>);
+    struct Sites {
+        all: FxHashMap<Box<str>, Arc<str>>,
+        /// The last site asked for: a row's operations usually come from one site.
+        last: Option<Arc<str>>,
+    }
 
     impl Sites {
         fn get(&mut self, site: &str) -> Arc<str> {
-            if let Some(s) = self.0.get(site) {
-                return s.clone();
+            if let Some(last) = &self.last {
+                if **last == *site {
+                    return last.clone();
+                }
             }
-            let s: Arc<str> = Arc::from(site);
-            self.0.insert(Box::from(site), s.clone());
+            let s = match self.all.get(site) {
+                Some(s) => s.clone(),
+                None => {
+                    let s: Arc<str> = Arc::from(site);
+                    self.all.insert(Box::from(site), s.clone());
+                    s
+                }
+            };
+            self.last = Some(s.clone());
             s
         }
     }
@@ -433,6 +446,7 @@ pub mod master {
         // usually written together: an operation on the previous operation's row is not looked up.
         let mut rows_seen: Vec<((&str, &str), u32)> = Vec::new();
         let mut index: FxHashMap<(&str, &str), u32> = FxHashMap::default();
+        index.reserve(ops.len() / 4);
         let mut group_of: Vec<u32> = Vec::with_capacity(ops.len());
         let mut last: Option<((&str, &str), u32)> = None;
         for op in ops {
@@ -491,6 +505,9 @@ pub mod master {
                 })?;
             }
             let table_rows = rows.entry(def.name).or_default();
+            if table_rows.capacity() == 0 {
+                table_rows.reserve(rows_seen.len());
+            }
             if let Some(row) = table_rows.get_mut(key.1) {
                 let outcome = apply_all(def, key.1, row, row_ops, log, sites, &mut values)?;
                 write_outcome(conn, def, key.1, &outcome, &mut stats)?;
@@ -539,6 +556,15 @@ pub mod master {
     }
 
     fn field_index(def: &TableDef, field: &str) -> Result<usize> {
+        field_index_from(def, field, 0)
+    }
+
+    /// [`field_index`], trying position `hint` first: a row's fields are usually written in the
+    /// table's order, so the next operation's field is most often the one after the previous one's.
+    fn field_index_from(def: &TableDef, field: &str, hint: usize) -> Result<usize> {
+        if def.fields.get(hint).is_some_and(|f| f.name == field) {
+            return Ok(hint);
+        }
         def.fields
             .iter()
             .position(|f| f.name == field)
@@ -561,8 +587,10 @@ pub mod master {
         values.resize(def.fields.len(), None);
         let mut outcome = Outcome::default();
         let log_before = row.log.len();
+        let mut hint = 0;
         for (k, (op, record)) in ops.iter().enumerate() {
-            let index = field_index(def, &op.field)?;
+            let index = field_index_from(def, &op.field, hint)?;
+            hint = index + 1;
             let key = (op.hlc, op.site_id.as_str());
             let step = match &row.winners[index] {
                 None => Step::Wins,

@@ -2,9 +2,10 @@
 //! PostgreSQL backend (for districts that outgrow one file) are chosen by URI and the HTTP layer never
 //! sees SQL.
 
+pub mod log_files;
 mod sqlite;
 
-pub use sqlite::{row_history, Ingested, SqliteMaster, MAX_FUTURE_DRIFT_MS};
+pub use sqlite::{Ingested, SqliteMaster, MAX_FUTURE_DRIFT_MS};
 
 use crate::error::{Result, ServerError};
 use jiceng_core::model::{OrgKind, Role};

@@ -1,6 +1,7 @@
 //! The embedded SQLite master: core's replicated tables (merged with core's own merge) plus the
 //! server's tables from `schema/server/`.
 
+use super::log_files::{Head, Location, LogFiles};
 use super::{Alarm, MasterStore, OrgUnitSummary, SiteAuth, SiteSummary};
 use crate::error::{Result, ServerError};
 use crate::scope;
@@ -14,7 +15,7 @@ use jiceng_core::wire::{
     Ack, EnrolRequest, EnrolResponse, PullResponse, PushRequest, PushResponse,
 };
 use jiceng_core::{auth, codec};
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 use rustc_hash::FxHashMap;
 use std::path::Path;
 
@@ -28,33 +29,48 @@ const CODE_TTL_MS: u64 = 14 * 24 * 3600 * 1000;
 const ROW_CACHE_ROWS: usize = 200_000;
 const MASTER_CACHE_KIB: i64 = 256 * 1024;
 const MASTER_MMAP_BYTES: i64 = 1 << 30;
+/// WAL pages before a commit checkpoints (SQLite's default is 1,000 = 4 MiB of WAL). The master is one
+/// long-lived writer with a large page cache: a checkpoint copies each page once however many commits
+/// changed it since the last one, so checkpointing every ~40 MiB instead of every 4 MiB writes the hot
+/// pages (the b-trees' right edges, the site cursors, rows edited again and again) to the file far fewer
+/// times, and a push stalls on a checkpoint ten times less often. The price: readers search a larger
+/// wal-index and up to 40 MiB more of WAL sits on disk (cut back by `journal_size_limit`).
+const MASTER_WAL_AUTOCHECKPOINT_PAGES: i64 = 10_000;
+/// Bytes the WAL file is cut back to after a checkpoint has reset it.
+const MASTER_JOURNAL_SIZE_LIMIT: i64 = 64 << 20;
 
 pub struct SqliteMaster {
     store: Store,
+    /// The audit log's records (segment files beside the master file; `log_chunk` is their index).
+    log: LogFiles,
     server_site_id: String,
     /// Winning clocks of recently merged rows (the server is the master's only writer while it runs).
     rows: RowCache,
     /// `PRAGMA data_version` when `rows` was last known to match the file: another connection (the
     /// admin CLI) committing changes it, and the cache is then dropped.
     data_version: i64,
+    /// Test hook: the next ingest writes its log records, then fails before its commit (a crash).
+    crash_before_commit: bool,
 }
 
 impl SqliteMaster {
     pub fn open(path: &Path) -> Result<SqliteMaster> {
         let store = Store::open(path)?;
-        SqliteMaster::init(store)
+        SqliteMaster::init(store, LogFiles::beside(path))
     }
 
     pub fn open_in_memory() -> Result<SqliteMaster> {
-        SqliteMaster::init(Store::open_in_memory()?)
+        SqliteMaster::init(Store::open_in_memory()?, LogFiles::in_memory())
     }
 
-    fn init(mut store: Store) -> Result<SqliteMaster> {
+    fn init(mut store: Store, log: LogFiles) -> Result<SqliteMaster> {
         let conn = store.connection_mut();
         // The master is one long-lived process: a large page cache and memory-mapped reads keep the
         // merge's row lookups off the pread path (they were a tenth of the merge's time).
         conn.pragma_update(None, "cache_size", -MASTER_CACHE_KIB)?;
         conn.pragma_update(None, "mmap_size", MASTER_MMAP_BYTES)?;
+        conn.pragma_update(None, "wal_autocheckpoint", MASTER_WAL_AUTOCHECKPOINT_PAGES)?;
+        conn.pragma_update(None, "journal_size_limit", MASTER_JOURNAL_SIZE_LIMIT)?;
         // Per-table UPDATE shapes and the log's statements stay prepared.
         conn.set_prepared_statement_cache_capacity(256);
         conn.execute_batch(
@@ -74,6 +90,17 @@ impl SqliteMaster {
             }
         }
         merge::ensure_log_columns(conn)?;
+        let blob_log: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM pragma_table_info('log_chunk') WHERE name = 'ops')",
+            [],
+            |r| r.get(0),
+        )?;
+        if blob_log {
+            return Err(ServerError::Store(
+                "this master keeps its audit log inside the database file (a format from before 2026-11-28); no such masters were deployed: create a new master".to_string(),
+            ));
+        }
+        log.check(log_head(conn)?.1)?;
         let server_site_id = match store.identity()? {
             Some(identity) => identity.site_id,
             None => {
@@ -96,10 +123,19 @@ impl SqliteMaster {
         let data_version = data_version(store.connection())?;
         Ok(SqliteMaster {
             store,
+            log,
             server_site_id,
             rows: RowCache::new(ROW_CACHE_ROWS),
             data_version,
+            crash_before_commit: false,
         })
+    }
+
+    /// Test hook: the next ingest writes and syncs its log records, then fails without committing,
+    /// as a crash between the log append and the SQLite commit would.
+    #[doc(hidden)]
+    pub fn crash_before_next_commit(&mut self) {
+        self.crash_before_commit = true;
     }
 
     /// The master's domain tables and log, for tests and tools that read SQL directly.
@@ -117,12 +153,17 @@ impl SqliteMaster {
                 return Ok(());
             }
             let site_id = self.server_site_id.clone();
-            let tx = self.store.connection_mut().transaction()?;
+            let tx = self
+                .store
+                .connection_mut()
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
             // Already merged into the master by the local write path: only log them.
             let refs: Vec<&Operation> = ops.iter().collect();
-            let mut next_seq = next_server_seq(&tx)?;
+            let (mut next_seq, head) = log_head(&tx)?;
             let record = next_seq;
-            let acks = append_to_log(&tx, &site_id, &refs, now_ms, &|_| false, &mut next_seq)?;
+            let mut pending = Vec::new();
+            let acks = append_to_log(&site_id, &refs, &|_| false, &mut next_seq, &mut pending);
+            write_log(&tx, &self.log, head, now_ms, &pending)?;
             // The rows' `_log` names the record, so their field histories stay complete.
             let mut rows: Vec<(&str, &str)> = refs
                 .iter()
@@ -172,7 +213,10 @@ impl SqliteMaster {
             by_site[i].1.push(op);
         }
         by_site.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        let tx = self.store.connection_mut().transaction()?;
+        let tx = self
+            .store
+            .connection_mut()
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut acks = Vec::with_capacity(ops.len());
         let mut duplicates = 0;
         let mut fresh: Vec<(&str, Vec<&Operation>)> = Vec::new();
@@ -189,7 +233,7 @@ impl SqliteMaster {
             if split > 0 {
                 let mut stored = StoredOps::default();
                 for op in &site_ops[..split] {
-                    match stored.find(&tx, site_id, op.site_seq)? {
+                    match stored.find(&tx, &self.log, site_id, op.site_seq)? {
                         Some((hash, server_seq)) if hash == op.hash => {
                             duplicates += 1;
                             acks.push(Ack {
@@ -226,7 +270,7 @@ impl SqliteMaster {
         if !fresh.is_empty() {
             // Each site's operations go to one log record, whose first server_seq the merge notes in
             // the rows it writes (append_to_log below numbers them the same way).
-            let mut next_seq = next_server_seq(&tx)?;
+            let (mut next_seq, head) = log_head(&tx)?;
             let mut mergeable: Vec<&Operation> = Vec::with_capacity(ops.len());
             let mut records: Vec<u64> = Vec::with_capacity(ops.len());
             let mut record = next_seq;
@@ -237,16 +281,20 @@ impl SqliteMaster {
                 records.resize(mergeable.len(), record);
                 record += count;
             }
-            merge::merge(&tx, &mergeable, &records, &LogRecords(&tx), &mut self.rows)?;
+            let log = LogRecords {
+                conn: &tx,
+                files: &self.log,
+            };
+            merge::merge(&tx, &mergeable, &records, &log, &mut self.rows)?;
+            let mut pending = Vec::with_capacity(fresh.len());
             for (site_id, site_ops) in &fresh {
                 acks.extend(append_to_log(
-                    &tx,
                     site_id,
                     site_ops,
-                    now_ms,
                     &held,
                     &mut next_seq,
-                )?);
+                    &mut pending,
+                ));
                 let site_held: Vec<&Operation> =
                     site_ops.iter().copied().filter(|op| held(op)).collect();
                 if !site_held.is_empty() {
@@ -264,6 +312,13 @@ impl SqliteMaster {
                     ])?;
                 }
             }
+            // The records are on disk (fdatasync) before the commit that makes them part of the log.
+            write_log(&tx, &self.log, head, now_ms, &pending)?;
+        }
+        if std::mem::take(&mut self.crash_before_commit) {
+            return Err(ServerError::Store(
+                "simulated crash before the commit".to_string(),
+            ));
         }
         tx.commit()?;
         acks.sort_by_key(|a| a.site_seq);
@@ -388,14 +443,34 @@ fn data_version(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row("PRAGMA data_version", [], |r| r.get(0))?)
 }
 
-/// The next global server_seq.
-fn next_server_seq(tx: &Transaction<'_>) -> Result<u64> {
-    Ok(tx
-        .prepare_cached("SELECT last_seq FROM log_chunk ORDER BY first_seq DESC LIMIT 1")?
-        .query_row([], |r| r.get::<_, i64>(0))
+/// The next global server_seq and the committed end of the log files. Read inside a write
+/// transaction begun IMMEDIATE (the write lock is held from the start): the admin CLI may have appended
+/// from another process since this one last wrote, and no other process may write the files until this
+/// transaction ends.
+fn log_head(conn: &Connection) -> Result<(u64, Head)> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT last_seq, segment, byte_offset + byte_len FROM log_chunk ORDER BY first_seq DESC LIMIT 1",
+        )?
+        .query_row([], |r| {
+            Ok((
+                r.get::<_, i64>(0)? as u64 + 1,
+                Head {
+                    segment: r.get::<_, i64>(1)? as u32,
+                    end: r.get::<_, i64>(2)? as u64,
+                },
+            ))
+        })
         .optional()?
-        .map(|s| s as u64 + 1)
-        .unwrap_or(1))
+        .unwrap_or((1, Head::EMPTY)))
+}
+
+fn location(segment: i64, offset: i64, len: i64) -> Location {
+    Location {
+        segment: segment as u32,
+        offset: offset as u64,
+        len: len as u32,
+    }
 }
 
 /// Looks up already-accepted operations of one site by site_seq, for a retried push: in the log record
@@ -412,6 +487,7 @@ impl StoredOps {
     fn find(
         &mut self,
         tx: &Transaction<'_>,
+        files: &LogFiles,
         site_id: &str,
         seq: u64,
     ) -> Result<Option<(String, u64)>> {
@@ -422,7 +498,7 @@ impl StoredOps {
         if !covered {
             self.record = tx
                 .prepare_cached(
-                    "SELECT first_site_seq, last_site_seq, first_seq, ops FROM log_chunk \
+                    "SELECT first_site_seq, last_site_seq, first_seq, segment, byte_offset, byte_len FROM log_chunk \
                      WHERE origin_site = ?1 AND last_site_seq >= ?2 ORDER BY last_site_seq LIMIT 1",
                 )?
                 .query_row(params![site_id, seq as i64], |r| {
@@ -430,13 +506,14 @@ impl StoredOps {
                         r.get::<_, i64>(0)? as u64,
                         r.get::<_, i64>(1)? as u64,
                         r.get::<_, i64>(2)? as u64,
-                        r.get::<_, Vec<u8>>(3)?,
+                        location(r.get(3)?, r.get(4)?, r.get(5)?),
                     ))
                 })
                 .optional()?
                 .filter(|(first, _, _, _)| *first <= seq)
-                .map(|(first, last, first_seq, blob)| {
-                    decode_chunk(first_seq, &blob).map(|ops| (first, last, first_seq, ops))
+                .map(|(first, last, first_seq, at)| {
+                    decode_chunk(first_seq, &files.read(at)?)
+                        .map(|ops| (first, last, first_seq, ops))
                 })
                 .transpose()?;
         }
@@ -503,19 +580,30 @@ fn quarantine(tx: &Transaction<'_>, site_id: &str, ops: &[&Operation], now_ms: u
     Ok(())
 }
 
-/// Appends one site's contiguous operations to the audit log as one record, assigning global
+/// One log record waiting to be written: one site's contiguous operations of a batch.
+struct PendingRecord<'a> {
+    first_seq: u64,
+    last_seq: u64,
+    site_id: &'a str,
+    first_site_seq: u64,
+    last_site_seq: u64,
+    ops: Vec<u8>,
+    /// The record's (scope, table) pairs, for pulls.
+    pairs: Vec<(&'a str, &'a str)>,
+}
+
+/// Numbers one site's contiguous operations for the audit log as one record, assigning global
 /// server_seqs from `next_seq` in site_seq order (quarantined operations get none and stay out of the
-/// record), plus the record's (scope, table) pairs for pulls.
-fn append_to_log(
-    tx: &Transaction<'_>,
-    site_id: &str,
-    ops: &[&Operation],
-    now_ms: u64,
+/// record); the record goes to `pending` for [`write_log`].
+fn append_to_log<'a>(
+    site_id: &'a str,
+    ops: &[&'a Operation],
     held: &dyn Fn(&Operation) -> bool,
     next_seq: &mut u64,
-) -> Result<Vec<Ack>> {
+    pending: &mut Vec<PendingRecord<'a>>,
+) -> Vec<Ack> {
     let (Some(first), Some(last)) = (ops.first(), ops.last()) else {
-        return Ok(Vec::new());
+        return Vec::new();
     };
     let first_seq = *next_seq;
     let mut acks = Vec::with_capacity(ops.len());
@@ -540,53 +628,103 @@ fn append_to_log(
             pairs.push(pair);
         }
     }
-    if members.is_empty() {
-        return Ok(acks);
+    if !members.is_empty() {
+        pending.push(PendingRecord {
+            first_seq,
+            last_seq: *next_seq - 1,
+            site_id,
+            first_site_seq: first.site_seq,
+            last_site_seq: last.site_seq,
+            ops: codec::encode_ops(&members),
+            pairs,
+        });
     }
-    tx.prepare_cached(
-        "INSERT INTO log_chunk (first_seq, last_seq, origin_site, first_site_seq, last_site_seq, received_at_ms, ops) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute(params![
-        first_seq as i64,
-        (*next_seq - 1) as i64,
-        site_id,
-        first.site_seq as i64,
-        last.site_seq as i64,
-        now_ms as i64,
-        codec::encode_ops(&members)
-    ])?;
-    for (scope, table) in pairs {
-        tx.prepare_cached("INSERT INTO log_scope (scope, tbl, first_seq) VALUES (?1, ?2, ?3)")?
-            .execute(params![scope, table, first_seq as i64])?;
+    acks
+}
+
+/// Writes the batch's records to the log files after the committed `head` (durable when this
+/// returns) and indexes them in `log_chunk` / `log_scope` inside the caller's transaction, which
+/// commits them.
+fn write_log(
+    tx: &Transaction<'_>,
+    files: &LogFiles,
+    head: Head,
+    now_ms: u64,
+    pending: &[PendingRecord<'_>],
+) -> Result<()> {
+    if pending.is_empty() {
+        return Ok(());
     }
-    Ok(acks)
+    let payloads: Vec<(u64, &[u8])> = pending
+        .iter()
+        .map(|r| (r.first_seq, r.ops.as_slice()))
+        .collect();
+    let locations = files.append(head, &payloads)?;
+    let mut chunk = tx.prepare_cached(
+        "INSERT INTO log_chunk (first_seq, last_seq, origin_site, first_site_seq, last_site_seq, received_at_ms, segment, byte_offset, byte_len) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    let mut scope =
+        tx.prepare_cached("INSERT INTO log_scope (scope, tbl, first_seq) VALUES (?1, ?2, ?3)")?;
+    for (record, at) in pending.iter().zip(locations) {
+        chunk.execute(params![
+            record.first_seq as i64,
+            record.last_seq as i64,
+            record.site_id,
+            record.first_site_seq as i64,
+            record.last_site_seq as i64,
+            now_ms as i64,
+            at.segment as i64,
+            at.offset as i64,
+            at.len as i64
+        ])?;
+        for (s, table) in &record.pairs {
+            scope.execute(params![s, table, record.first_seq as i64])?;
+        }
+    }
+    Ok(())
 }
 
 /// The audit log as the master merge reads a row's older operations from it.
-struct LogRecords<'a>(&'a Connection);
+struct LogRecords<'a> {
+    conn: &'a Connection,
+    files: &'a LogFiles,
+}
 
 impl OperationLog for LogRecords<'_> {
     fn record(&self, first_seq: u64) -> jiceng_core::error::Result<Vec<Operation>> {
-        let blob: Option<Vec<u8>> = self
-            .0
-            .prepare_cached("SELECT ops FROM log_chunk WHERE first_seq = ?1")?
-            .query_row([first_seq as i64], |r| r.get(0))
+        let at: Option<Location> = self
+            .conn
+            .prepare_cached(
+                "SELECT segment, byte_offset, byte_len FROM log_chunk WHERE first_seq = ?1",
+            )?
+            .query_row([first_seq as i64], |r| {
+                Ok(location(r.get(0)?, r.get(1)?, r.get(2)?))
+            })
             .optional()?;
-        match blob {
-            Some(blob) => codec::decode_ops(&blob).map_err(|e| {
-                jiceng_core::CoreError::Corrupt(format!("log record {first_seq}: {e}"))
-            }),
-            None => Ok(Vec::new()),
-        }
+        let Some(at) = at else {
+            return Ok(Vec::new());
+        };
+        let corrupt =
+            |e: String| jiceng_core::CoreError::Corrupt(format!("log record {first_seq}: {e}"));
+        let blob = self.files.read(at).map_err(|e| corrupt(e.to_string()))?;
+        codec::decode_ops(&blob).map_err(|e| corrupt(e.to_string()))
     }
 }
 
-/// A master row's full field history, rebuilt from the audit log (None when the row does not exist):
-/// the same as a site holds that merged the same operations.
-pub fn row_history(conn: &Connection, table: &str, row_id: &str) -> Result<Option<RowVersions>> {
-    let def = tables::table(table).ok_or_else(|| ServerError::UnknownTable(table.to_string()))?;
-    Ok(merge::row_history(conn, def, row_id, &LogRecords(conn))?)
+impl SqliteMaster {
+    /// A master row's full field history, rebuilt from the audit log (None when the row does not
+    /// exist): the same as a site holds that merged the same operations.
+    pub fn row_history(&self, table: &str, row_id: &str) -> Result<Option<RowVersions>> {
+        let def =
+            tables::table(table).ok_or_else(|| ServerError::UnknownTable(table.to_string()))?;
+        let conn = self.store.connection();
+        let log = LogRecords {
+            conn,
+            files: &self.log,
+        };
+        Ok(merge::row_history(conn, def, row_id, &log)?)
+    }
 }
 
 /// Decodes a log chunk and stamps each operation with its server_seq.
@@ -766,7 +904,7 @@ impl MasterStore for SqliteMaster {
             .optional()?
             .unwrap_or(0) as u64;
         let mut stmt = conn.prepare_cached(
-            "SELECT first_seq, last_seq, ops FROM log_chunk WHERE first_seq IN ( \
+            "SELECT first_seq, last_seq, segment, byte_offset, byte_len FROM log_chunk WHERE first_seq IN ( \
                SELECT first_seq FROM log_scope WHERE first_seq > ?1 AND ( \
                  (scope IN (SELECT value FROM json_each(?3)) AND tbl IN (SELECT value FROM json_each(?4))) \
                  OR (tbl = 'app_user' AND scope = ?5) \
@@ -798,7 +936,9 @@ impl MasterStore for SqliteMaster {
             }
             let first_seq: i64 = row.get(0)?;
             let last_seq: i64 = row.get(1)?;
-            let blob: Vec<u8> = row.get(2)?;
+            let blob = self
+                .log
+                .read(location(row.get(2)?, row.get(3)?, row.get(4)?))?;
             ops.extend(
                 decode_chunk(first_seq as u64, &blob)?
                     .into_iter()

@@ -1,0 +1,241 @@
+//! The audit log's bytes: append-only segment files beside the master file (`<db file>-oplog-000001`,
+//! `-000002`, …), one per [`SEGMENT_BYTES`] or so. The master's `log_chunk` table is the index: a
+//! record exists only when the SQLite transaction that wrote its (segment, offset, length) committed.
+//!
+//! Writing a batch (the caller holds the SQLite write lock, so no other process writes the files):
+//! 1. the committed end is read inside the write transaction (`log_chunk`'s last record);
+//! 2. the records are written there in one `pwrite` (anything past it — bytes of a push that crashed or
+//!    rolled back before its commit — is cut off first);
+//! 3. `fdatasync`, then the SQLite commit that records their locations; only then is the push
+//!    acknowledged.
+//!
+//! A crash before 3 leaves bytes no committed row points to: they are never read (pulls, retries and
+//! the merge go through `log_chunk`), and the next append overwrites them. A crash after the commit
+//! loses nothing: the bytes were on disk before the commit was. Each record is prefixed by a 12-byte
+//! header (first server_seq, u64 LE; payload length, u32 LE) so the files can be read without the index.
+//!
+//! An in-memory master (tests) keeps its segments in memory with the same rules.
+
+use crate::error::{Result, ServerError};
+use std::cell::RefCell;
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+/// A segment is closed once a batch ends past this size (a batch is never split across segments).
+pub const SEGMENT_BYTES: u64 = 1 << 30;
+/// Bytes before each record's payload: first server_seq (u64 LE), payload length (u32 LE).
+pub const HEADER_BYTES: u64 = 12;
+
+/// Where a record's payload (the encoded operations) lies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Location {
+    pub segment: u32,
+    pub offset: u64,
+    pub len: u32,
+}
+
+/// The end of the committed log: the next record goes at (segment, end).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Head {
+    pub segment: u32,
+    pub end: u64,
+}
+
+impl Head {
+    pub const EMPTY: Head = Head { segment: 1, end: 0 };
+}
+
+enum Backing {
+    Memory(RefCell<Vec<Vec<u8>>>),
+    Files {
+        /// The master file the segments sit beside.
+        db: PathBuf,
+        /// Open segments by number (read and written through `pread`/`pwrite`).
+        open: RefCell<Vec<Option<File>>>,
+    },
+}
+
+pub struct LogFiles {
+    backing: Backing,
+}
+
+/// The path of a master's log segment (also read by the cross-component tests).
+pub fn segment_path(db: &Path, segment: u32) -> PathBuf {
+    let mut name = db.file_name().unwrap_or_default().to_os_string();
+    name.push(format!("-oplog-{segment:06}"));
+    db.with_file_name(name)
+}
+
+impl LogFiles {
+    /// The segments beside the master file `db`.
+    pub fn beside(db: &Path) -> LogFiles {
+        LogFiles {
+            backing: Backing::Files {
+                db: db.to_path_buf(),
+                open: RefCell::new(Vec::new()),
+            },
+        }
+    }
+
+    pub fn in_memory() -> LogFiles {
+        LogFiles {
+            backing: Backing::Memory(RefCell::new(Vec::new())),
+        }
+    }
+
+    /// Runs `f` on the segment's open file, opening (and, for `create`, creating) it first.
+    fn with_file<T>(
+        &self,
+        segment: u32,
+        create: bool,
+        f: impl FnOnce(&File) -> std::io::Result<T>,
+    ) -> Result<T> {
+        let Backing::Files { db, open } = &self.backing else {
+            unreachable!("file access on an in-memory log");
+        };
+        let mut open = open.borrow_mut();
+        let slot = segment as usize;
+        if open.len() <= slot {
+            open.resize_with(slot + 1, || None);
+        }
+        if open[slot].is_none() {
+            let path = segment_path(db, segment);
+            let existed = path.exists();
+            let file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(create)
+                .truncate(false)
+                .open(&path)
+                .map_err(|e| io_error(&path, e))?;
+            if create && !existed {
+                // The new file's directory entry must be durable before a commit points into it.
+                if let Some(dir) = path.parent() {
+                    File::open(dir)
+                        .and_then(|d| d.sync_all())
+                        .map_err(|e| io_error(dir, e))?;
+                }
+            }
+            open[slot] = Some(file);
+        }
+        let file = open[slot].as_ref().expect("opened above");
+        f(file).map_err(|e| io_error(&segment_path(db, segment), e))
+    }
+
+    /// Writes `records` (first server_seq, encoded operations) after the committed `head` and makes
+    /// them durable (`fdatasync`); returns where each payload lies. Nothing is committed here: the
+    /// caller records the locations in the same SQLite transaction and commits after this returns.
+    pub fn append(&self, head: Head, records: &[(u64, &[u8])]) -> Result<Vec<Location>> {
+        let mut head = head;
+        if head.end >= SEGMENT_BYTES {
+            head = Head {
+                segment: head.segment + 1,
+                end: 0,
+            };
+        }
+        let total: usize = records
+            .iter()
+            .map(|(_, payload)| HEADER_BYTES as usize + payload.len())
+            .sum();
+        let mut bytes = Vec::with_capacity(total);
+        let mut locations = Vec::with_capacity(records.len());
+        for (first_seq, payload) in records {
+            let len = u32::try_from(payload.len())
+                .map_err(|_| ServerError::Store("log record over 4 GiB".to_string()))?;
+            bytes.extend_from_slice(&first_seq.to_le_bytes());
+            bytes.extend_from_slice(&len.to_le_bytes());
+            locations.push(Location {
+                segment: head.segment,
+                offset: head.end + bytes.len() as u64,
+                len,
+            });
+            bytes.extend_from_slice(payload);
+        }
+        match &self.backing {
+            Backing::Memory(segments) => {
+                let mut segments = segments.borrow_mut();
+                let slot = head.segment as usize;
+                if segments.len() <= slot {
+                    segments.resize_with(slot + 1, Vec::new);
+                }
+                let segment = &mut segments[slot];
+                // Bytes past the committed end belong to an append that never committed.
+                segment.resize(head.end as usize, 0);
+                segment.extend_from_slice(&bytes);
+            }
+            Backing::Files { .. } => self.with_file(head.segment, true, |file| {
+                if file.metadata()?.len() > head.end {
+                    file.set_len(head.end)?;
+                }
+                file.write_all_at(&bytes, head.end)?;
+                file.sync_data()
+            })?,
+        }
+        Ok(locations)
+    }
+
+    /// A committed record's payload.
+    pub fn read(&self, at: Location) -> Result<Vec<u8>> {
+        match &self.backing {
+            Backing::Memory(segments) => {
+                let segments = segments.borrow();
+                let start = at.offset as usize;
+                segments
+                    .get(at.segment as usize)
+                    .and_then(|s| s.get(start..start + at.len as usize))
+                    .map(<[u8]>::to_vec)
+                    .ok_or_else(|| missing(at))
+            }
+            Backing::Files { .. } => {
+                let mut payload = vec![0; at.len as usize];
+                self.with_file(at.segment, false, |file| {
+                    file.read_exact_at(&mut payload, at.offset)
+                })
+                .map_err(|e| match e {
+                    ServerError::Store(detail) => ServerError::Store(format!(
+                        "{detail} (log record at segment {} offset {})",
+                        at.segment, at.offset
+                    )),
+                    other => other,
+                })?;
+                Ok(payload)
+            }
+        }
+    }
+
+    /// Checks at open that the committed log is on disk: the last segment holds at least `head.end`
+    /// bytes (bytes past it are an append that never committed and are ignored).
+    pub fn check(&self, head: Head) -> Result<()> {
+        if head.end == 0 {
+            return Ok(());
+        }
+        let len = match &self.backing {
+            Backing::Memory(segments) => segments
+                .borrow()
+                .get(head.segment as usize)
+                .map_or(0, |s| s.len() as u64),
+            Backing::Files { .. } => {
+                self.with_file(head.segment, false, |f| Ok(f.metadata()?.len()))?
+            }
+        };
+        if len < head.end {
+            return Err(ServerError::Store(format!(
+                "audit log segment {} holds {len} bytes, the master's index needs {}: the log files do not belong to this master file",
+                head.segment, head.end
+            )));
+        }
+        Ok(())
+    }
+}
+
+fn missing(at: Location) -> ServerError {
+    ServerError::Store(format!(
+        "log record at segment {} offset {} is missing",
+        at.segment, at.offset
+    ))
+}
+
+fn io_error(path: &Path, e: std::io::Error) -> ServerError {
+    ServerError::Store(format!("audit log file {}: {e}", path.display()))
+}
