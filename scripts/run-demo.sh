@@ -17,7 +17,16 @@ build_desktop
 SERVER="$CARGO_TARGET_DIR/debug/jiceng-server"
 DESKTOP="$CARGO_TARGET_DIR/debug/jiceng-desktop"
 
+# A demo left by an older build whose master format changed is moved aside (kept, never deleted): the
+# server refuses a master it cannot read, and the desktop's enrolment belongs to that old master.
+FORMAT=$(cat "$ROOT"/schema/server/*.sql "$ROOT"/sync-server/src/master/log_files.rs "$ROOT"/core/src/codec.rs | sha256sum | cut -c1-16)
+if [ -d "$DEMO_DIR" ] && [ "$(cat "$DEMO_DIR/format" 2>/dev/null)" != "$FORMAT" ]; then
+  OLD="$DEMO_DIR.old-$(date +%Y%m%d%H%M%S)"
+  log "the demo in $DEMO_DIR was made by an older build: moving it to $OLD and starting a new one"
+  mv "$DEMO_DIR" "$OLD"
+fi
 mkdir -p "$DEMO_DIR"
+echo "$FORMAT" > "$DEMO_DIR/format"
 if [ ! -f "$MASTER" ]; then
   log "creating the demo district in $MASTER"
   "$SERVER" --db "$MASTER" admin demo > "$DEMO_DIR/demo.json"
