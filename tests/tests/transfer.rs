@@ -218,9 +218,53 @@ async fn c6_l6_two_phase_transfer_between_two_offices_through_the_server() {
         )
         .unwrap();
     assert_eq!(done.status, TransferStatus::Completed);
+    // Meanwhile 北新桥's laptop, not yet synced, edits the address: its push must not jam, and the
+    // receiving office's record must not change behind its back.
+    office_a
+        .lock()
+        .save_case(
+            &officer_a,
+            jiceng_core::model::CaseInput {
+                id: Some(case.id.clone()),
+                name: case.name.clone(),
+                id_number: case.id_number.clone(),
+                kind: case.kind,
+                sentence_start: case.sentence_start.clone(),
+                sentence_end: case.sentence_end.clone(),
+                org_unit_id: None,
+                status: None,
+                judgment_effective_on: None,
+                reported_on: None,
+                supervision_level: None,
+                sealed_minor: None,
+                address: Some("迟到的旧地址".into()),
+            },
+        )
+        .unwrap();
     sync_all(&[&district, &office_b, &office_a]).await;
 
     let master = server.master_connection();
+    let (late_alarms, held): (i64, i64) = master
+        .query_row(
+            "SELECT (SELECT COUNT(*) FROM alarm WHERE code = 'late_write_after_transfer'), \
+                    (SELECT COUNT(*) FROM quarantine WHERE reason LIKE 'late_after_transfer%')",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (late_alarms, held),
+        (1, 1),
+        "the late edit is held for the district"
+    );
+    let address: Option<String> = master
+        .query_row(
+            "SELECT address FROM corr_case WHERE id = ?1",
+            [&case.id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_ne!(address.as_deref(), Some("迟到的旧地址"));
     let owner: String = master
         .query_row(
             "SELECT org_unit_id FROM corr_case WHERE id = ?1",

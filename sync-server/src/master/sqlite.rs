@@ -51,6 +51,9 @@ pub struct SqliteMaster {
     data_version: i64,
     /// Test hook: the next ingest writes its log records, then fails before its commit (a crash).
     crash_before_commit: bool,
+    /// (table, row) of the push being ingested that were written offline by the office a case was
+    /// transferred away from (L-6): kept and acknowledged, but quarantined for the district, not merged.
+    late_after_transfer: std::collections::HashSet<(String, String)>,
 }
 
 impl SqliteMaster {
@@ -128,6 +131,7 @@ impl SqliteMaster {
             rows: RowCache::new(ROW_CACHE_ROWS),
             data_version,
             crash_before_commit: false,
+            late_after_transfer: Default::default(),
         })
     }
 
@@ -265,7 +269,12 @@ impl SqliteMaster {
         }
         // ARCHITECTURE.md "Clock safety": an operation stamped further ahead than the allowed drift is
         // kept and acknowledged (the site's queue moves on) but never merged and never delivered.
-        let held = |op: &Operation| op.hlc.millis() > now_ms.saturating_add(MAX_FUTURE_DRIFT_MS);
+        let late = std::mem::take(&mut self.late_after_transfer);
+        let is_late =
+            |op: &Operation| late.contains(&(op.table.to_string(), op.row_id.to_string()));
+        let held = |op: &Operation| {
+            op.hlc.millis() > now_ms.saturating_add(MAX_FUTURE_DRIFT_MS) || is_late(op)
+        };
         let mut quarantined = Vec::new();
         if !fresh.is_empty() {
             // Each site's operations go to one log record, whose first server_seq the merge notes in
@@ -298,7 +307,7 @@ impl SqliteMaster {
                 let site_held: Vec<&Operation> =
                     site_ops.iter().copied().filter(|op| held(op)).collect();
                 if !site_held.is_empty() {
-                    quarantine(&tx, site_id, &site_held, now_ms)?;
+                    quarantine(&tx, site_id, &site_held, now_ms, &is_late)?;
                     quarantined.extend(site_held.iter().map(|op| op.site_seq));
                 }
                 if let Some(last) = site_ops.last() {
@@ -414,6 +423,34 @@ impl SqliteMaster {
             .query_row([row_id], |r| r.get(0))
             .optional()?;
         Ok(scope.flatten())
+    }
+
+    /// Whether the row belongs to a case that a completed L-6 transfer moved away from the site's units.
+    fn moved_away_from(&self, site: &SiteAuth, def: &TableDef, row_id: &str) -> Result<bool> {
+        let conn = self.store.connection();
+        let case_id: Option<String> = if def.name == "corr_case" {
+            Some(row_id.to_string())
+        } else if def.field("case_id").is_some() {
+            conn.prepare_cached(&format!("SELECT case_id FROM {} WHERE id = ?1", def.name))?
+                .query_row([row_id], |r| r.get::<_, Option<String>>(0))
+                .optional()?
+                .flatten()
+        } else {
+            None
+        };
+        let Some(case_id) = case_id else {
+            return Ok(false);
+        };
+        let mut stmt = conn.prepare_cached(
+            "SELECT from_org_unit_id FROM corr_transfer WHERE case_id = ?1 AND status = 'completed'",
+        )?;
+        let froms = stmt.query_map([&case_id], |r| r.get::<_, Option<String>>(0))?;
+        for from in froms {
+            if from?.is_some_and(|unit| site.covers(&unit)) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     fn site_auth(&self, site_id: &str, org_unit_id: &str) -> Result<SiteAuth> {
@@ -547,9 +584,21 @@ pub struct Ingested {
     pub quarantined: Vec<u64>,
 }
 
-fn quarantine(tx: &Transaction<'_>, site_id: &str, ops: &[&Operation], now_ms: u64) -> Result<()> {
+fn quarantine(
+    tx: &Transaction<'_>,
+    site_id: &str,
+    ops: &[&Operation],
+    now_ms: u64,
+    late_after_transfer: &dyn Fn(&Operation) -> bool,
+) -> Result<()> {
     for op in ops {
         let ahead_min = op.hlc.millis().saturating_sub(now_ms) / 60_000;
+        let reason = if late_after_transfer(op) {
+            "late_after_transfer: written by the office the case was transferred away from"
+                .to_string()
+        } else {
+            format!("future_clock: {ahead_min} min ahead of the server")
+        };
         tx.prepare_cached(
             "INSERT OR IGNORE INTO quarantine (site_id, site_seq, received_at_ms, reason, op) VALUES (?1, ?2, ?3, ?4, ?5)",
         )?
@@ -557,7 +606,7 @@ fn quarantine(tx: &Transaction<'_>, site_id: &str, ops: &[&Operation], now_ms: u
             site_id,
             op.site_seq as i64,
             now_ms as i64,
-            format!("future_clock: {ahead_min} min ahead of the server"),
+            reason,
             codec::encode_ops(&[op])
         ])?;
     }
@@ -807,6 +856,7 @@ impl MasterStore for SqliteMaster {
             });
         }
         let mut checked_rows = std::collections::HashSet::new();
+        self.late_after_transfer.clear();
         for op in &request.ops {
             let def = match self.check_op(site, op) {
                 Ok(def) => def,
@@ -819,7 +869,23 @@ impl MasterStore for SqliteMaster {
             };
             if checked_rows.insert((def.name, op.row_id.as_str())) {
                 if let Some(owner) = self.row_scope(def, &op.row_id)? {
-                    if !site.covers(&owner) {
+                    if !site.covers(&owner) && self.moved_away_from(site, def, &op.row_id)? {
+                        // L-6: the office edited offline a record of a case the district has since
+                        // handed to another office. Refusing would block the laptop's queue for good;
+                        // merging would change the new office's record behind its back.
+                        let detail = format!(
+                            "{} {} was written after its case was transferred away; held for review",
+                            def.name, op.row_id
+                        );
+                        self.raise_alarm(
+                            Some(&site.site_id),
+                            "late_write_after_transfer",
+                            &detail,
+                            now_ms,
+                        );
+                        self.late_after_transfer
+                            .insert((def.name.to_string(), op.row_id.clone()));
+                    } else if !site.covers(&owner) {
                         let e = ServerError::OutOfScope {
                             seq: op.site_seq,
                             reason: format!(
