@@ -296,6 +296,17 @@ async fn c6_l6_two_phase_transfer_between_two_offices_through_the_server() {
         .lock()
         .add_checkin(&officer_b, checkin(&case.id, "新执行地首次报到"))
         .unwrap();
+    // C-21: from the completion day the case counts for 和平里, no longer for 北新桥 (whose own copy
+    // never saw the move).
+    let today = chrono::NaiveDate::parse_from_str(&shanghai_day(0), "%Y-%m-%d").unwrap();
+    let counted = |site: &Site, user| site.lock().statistics(user, today).unwrap().totals.total;
+    assert_eq!(
+        counted(&office_a, &officer_a),
+        2,
+        "北新桥 keeps its two other demo cases"
+    );
+    assert_eq!(counted(&office_b, &officer_b), 1);
+    assert_eq!(counted(&district, &admin), 3);
     // The sending office keeps a read-only copy, out of its tasks.
     let copy = office_a.lock().get_case(&officer_a, &case.id).unwrap();
     assert_eq!(copy.case.transferred_out_to.as_deref(), Some("和平里街道"));

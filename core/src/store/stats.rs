@@ -395,6 +395,25 @@ impl Store {
         let rows = stmt.query_map([], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
         })?;
+        // L-6: the sending office's copy of a case handed over never learns of the move, so its own
+        // history would keep the case here: the completed transfer decides from its completion day.
+        let mut handed_over: HashMap<String, Vec<(String, String)>> = HashMap::new();
+        let mut transfers = self.conn.prepare_cached(
+            "SELECT case_id, from_org_unit_id, completed_on FROM corr_transfer \
+             WHERE status = 'completed' AND COALESCE(_deleted, 0) = 0",
+        )?;
+        let found = transfers.query_map([], |r| {
+            Ok((
+                r.get::<_, Option<String>>(0)?.unwrap_or_default(),
+                r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+            ))
+        })?;
+        for transfer in found {
+            let (case_id, from, on) = transfer?;
+            handed_over.entry(case_id).or_default().push((from, on));
+        }
+        let as_of_text = periods.as_of.format("%Y-%m-%d").to_string();
         let mut out = Vec::new();
         for row in rows {
             let (id, bytes) = row?;
@@ -406,6 +425,14 @@ impl Store {
                 continue;
             };
             if !scope.contains(org) {
+                continue;
+            }
+            let gone = handed_over.get(&id).is_some_and(|moves| {
+                moves
+                    .iter()
+                    .any(|(from, on)| from == org && !on.is_empty() && *on <= as_of_text)
+            });
+            if gone {
                 continue;
             }
             let org = org.to_string();
