@@ -3,7 +3,7 @@
 //! and approves it with the funding that comes with the work (费随事转) or refuses it with reasons.
 //! Money is integer fen.
 
-use super::community_util::{day_text, needle, optional, past_date, required};
+use super::input::{day_text, needle, optional, past_date, required};
 use super::{Store, WriteChange};
 use crate::error::{CoreError, Result};
 use crate::model::{

@@ -1,6 +1,6 @@
 //! W-2 residents' appeals and complaints with the L-14 (信访) and L-15 (12345) clocks from the rule table.
 
-use super::community_util::optional_id_number;
+use super::input::optional_id_number;
 use super::{Store, WriteChange};
 use crate::deadlines::Moment;
 use crate::error::{CoreError, Result};

@@ -28,15 +28,7 @@ fn table(name: &'static str) -> Result<&'static TableDef> {
 }
 
 fn bounded(text: &str, max: usize, field: &'static str, zh: &'static str) -> Result<String> {
-    let text = text.trim();
-    if text.chars().count() > max {
-        return Err(CoreError::invalid(
-            field,
-            format!("{field} is too long"),
-            zh,
-        ));
-    }
-    Ok(text.to_string())
+    super::input::optional(text, max, field, zh)
 }
 
 fn date_field(text: &str, field: &'static str, zh: &'static str) -> Result<String> {

@@ -8,7 +8,7 @@
 //! the same community could still together exceed it after sync; the summary then shows a negative
 //! remainder and flags the fund as overspent instead of hiding or dropping either entry.
 
-use super::community_util::{day_text, needle, past_date, required};
+use super::input::{day_text, needle, past_date, required};
 use super::{Store, WriteChange};
 use crate::error::{CoreError, Result};
 use crate::local_rules::{FundRule, LocalRules};

@@ -21,22 +21,7 @@ fn table() -> Result<&'static TableDef> {
 }
 
 fn text_field(value: &str, field: &'static str, required_zh: &'static str) -> Result<String> {
-    let value = value.trim().to_string();
-    if value.is_empty() {
-        return Err(CoreError::invalid(
-            field,
-            format!("{field} is required"),
-            required_zh,
-        ));
-    }
-    if value.chars().count() > MAX_TEXT_CHARS {
-        return Err(CoreError::invalid(
-            field,
-            format!("{field} is too long"),
-            "内容过长",
-        ));
-    }
-    Ok(value)
+    super::input::required_text(value, MAX_TEXT_CHARS, field, required_zh)
 }
 
 impl Store {

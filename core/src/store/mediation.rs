@@ -3,7 +3,7 @@
 //! (人民调解法 第三十三条), the follow-up visit and the escalation-risk report to the police station
 //! (第二十五条). Mediation is free (第四条): nothing here records a fee.
 
-use super::community_util::{
+use super::input::{
     day_text, digest_task, needle, optional, optional_id_number, past_date, phone, required,
 };
 

@@ -16,22 +16,7 @@ fn table() -> Result<&'static TableDef> {
 }
 
 fn required(text: &str, field: &'static str, zh: &'static str) -> Result<String> {
-    let text = text.trim().to_string();
-    if text.is_empty() {
-        return Err(CoreError::invalid(
-            field,
-            format!("{field} is required"),
-            zh,
-        ));
-    }
-    if text.chars().count() > MAX_TEXT_CHARS {
-        return Err(CoreError::invalid(
-            field,
-            format!("{field} is too long"),
-            "内容过长",
-        ));
-    }
-    Ok(text)
+    super::input::required_text(text, MAX_TEXT_CHARS, field, zh)
 }
 
 impl Store {

@@ -4,7 +4,7 @@
 //! workstation's records): the index joins what the user could already read one tab at a time and never
 //! widens a scope. L-12: sealed minors' cases appear only to the judicial office and the district.
 
-use super::community_util::{needle, Needle};
+use super::input::{needle, Needle};
 use super::Store;
 use crate::error::{CoreError, Result};
 use crate::idcard;

@@ -4,9 +4,7 @@
 //! C-22: a volunteer may be marked available as a community-corrections volunteer; the judicial office
 //! pairs them with subjects on its side.
 
-use super::community_util::{
-    day_text, needle, optional, optional_id_number, past_date, phone, required,
-};
+use super::input::{day_text, needle, optional, optional_id_number, past_date, phone, required};
 use super::{Store, WriteChange};
 use crate::error::{CoreError, Result};
 use crate::local_rules::{LocalRules, REWARD_FUND_RULE};

@@ -1,4 +1,4 @@
-//! Input checks shared by the W-3, W-4 and W-5 store modules (mediation, admission, volunteers).
+//! Input checks shared by the store modules (texts, dates, ID numbers, scopes).
 
 use super::Store;
 use crate::error::{CoreError, Result};
@@ -23,6 +23,31 @@ pub(super) fn required(value: &str, max: usize, field: &'static str, zh: &str) -
             field,
             format!("{field} is required (at most {max} characters)"),
             zh,
+        ));
+    }
+    Ok(value.to_string())
+}
+
+/// A trimmed text that must be present (`zh_missing` says what to fill in) and at most `max` characters.
+pub(super) fn required_text(
+    value: &str,
+    max: usize,
+    field: &'static str,
+    zh_missing: &str,
+) -> Result<String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(CoreError::invalid(
+            field,
+            format!("{field} is required"),
+            zh_missing,
+        ));
+    }
+    if value.chars().count() > max {
+        return Err(CoreError::invalid(
+            field,
+            format!("{field} is longer than {max} characters"),
+            format!("内容过长（最多{max}字）"),
         ));
     }
     Ok(value.to_string())
