@@ -1002,3 +1002,185 @@ async fn clerk_flow(wd: &WebDriver, server: &TestServer, code: &str) -> Result<(
     println!("e2e: the clerk registered 䶮𠀀婆 (15-digit ID upgraded) and found her by address; no corrections menu; a complaint went from intake to follow-up; a mediation case; the person index found her");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn district_admin_decides_a_conflict_and_approves_a_transfer() {
+    let (mut server, mut demo) = TestServer::start_demo("e2e-district");
+    server.add_site_like(&mut demo, "北新桥街道司法所", "北新桥街道司法所-笔记本2");
+    // Two laptops of 北新桥 edit 李四's address concurrently (D-3), and the office applies to move the
+    // case to 和平里 (L-6); both reach the master before the district's desktop starts.
+    let laptop_a = Site::enrol(&server, &demo, "北新桥街道司法所").await;
+    let laptop_b = Site::enrol(&server, &demo, "北新桥街道司法所-笔记本2").await;
+    let officer_a = laptop_a.login("officer1");
+    let officer_b = laptop_b.login("officer1");
+    let case = laptop_a
+        .lock()
+        .list_cases(&officer_a, &Default::default())
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|c| c.name == "李四")
+        .unwrap();
+    for (site, user, address) in [
+        (&laptop_a, &officer_a, "北新桥三条8号"),
+        (&laptop_b, &officer_b, "北新桥头条12号"),
+    ] {
+        site.lock()
+            .save_case(
+                user,
+                jiceng_core::model::CaseInput {
+                    id: Some(case.id.clone()),
+                    name: case.name.clone(),
+                    id_number: case.id_number.clone(),
+                    kind: case.kind,
+                    sentence_start: case.sentence_start.clone(),
+                    sentence_end: case.sentence_end.clone(),
+                    org_unit_id: None,
+                    status: None,
+                    judgment_effective_on: None,
+                    reported_on: None,
+                    supervision_level: None,
+                    sealed_minor: None,
+                    address: Some(address.into()),
+                },
+            )
+            .unwrap();
+    }
+    let move_on = (chrono::Utc::now() + chrono::Duration::hours(8) + chrono::Duration::days(40))
+        .date_naive()
+        .format("%Y-%m-%d")
+        .to_string();
+    laptop_a
+        .lock()
+        .apply_transfer(
+            &officer_a,
+            jiceng_core::transfer::TransferInput {
+                case_id: case.id.clone(),
+                destination: "和平里街道青年湖小区".into(),
+                reason: "随家人搬迁".into(),
+                move_on,
+            },
+        )
+        .unwrap();
+    laptop_a.sync().await.unwrap();
+    laptop_b.sync().await.unwrap();
+    let receiving: String = server
+        .master_connection()
+        .query_row(
+            "SELECT id FROM org_unit WHERE name = '和平里街道'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+
+    let code = enrolment_code(&demo, "区司法局");
+    let desktop = start_desktop(&server, "district-desktop").await;
+    let wd = &desktop.wd;
+    let result = district_flow(wd, &mut server, &code, &receiving).await;
+    if result.is_err() {
+        let _ = wd
+            .screenshot(&std::env::temp_dir().join("jiceng-e2e-district-failure.png"))
+            .await;
+    }
+    wd.quit().await;
+    result.expect("district scenario");
+    // The decision and the approval reached the master.
+    let master = server.master_connection();
+    let (address, transfer_status): (String, String) = master
+        .query_row(
+            "SELECT c.address, t.status FROM corr_case c JOIN corr_transfer t ON t.case_id = c.id WHERE c.id = ?1",
+            [&case.id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(transfer_status, "in_transit");
+    assert!(["北新桥三条8号", "北新桥头条12号"].contains(&address.as_str()));
+}
+
+async fn district_flow(
+    wd: &WebDriver,
+    server: &mut TestServer,
+    code: &str,
+    receiving: &str,
+) -> Result<(), String> {
+    wd.wait_for("[data-testid=enrol-view]", WAIT).await?;
+    wd.type_into("[data-testid=enrol-server] input", &server.url())
+        .await?;
+    wd.type_into("[data-testid=enrol-code] input", code).await?;
+    wd.click_css("[data-testid=enrol-submit]").await?;
+    wd.wait_for("[data-testid=login-view]", WAIT).await?;
+    wd.type_into("[data-testid=login-username] input", "admin")
+        .await?;
+    wd.type_into("[data-testid=login-password] input", "jiceng-demo")
+        .await?;
+    wd.click_css("[data-testid=login-submit]").await?;
+    wd.wait_for("[data-testid=main-view]", WAIT).await?;
+
+    // D-3: the open conflict on 李四's address; the district keeps the other value.
+    wd.click_css("[data-testid=nav-conflicts]").await?;
+    wd.wait_for("[data-testid=conflict-review]", WAIT).await?;
+    wd.wait_until(
+        "document.querySelectorAll('[data-testid=conflict-take-other]').length === 1",
+        WAIT,
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    wd.screenshot(&screenshots_dir().join("22-conflict-review.png"))
+        .await?;
+    let other = wd
+        .script(
+            "return document.querySelector('[data-testid=conflict-other]').textContent;",
+            serde_json::json!([]),
+        )
+        .await?;
+    wd.click_css("[data-testid=conflict-take-other]").await?;
+    wd.wait_for("[data-testid=confirm-dialog]", WAIT).await?;
+    wd.click_css("[data-testid=confirm-ok]").await?;
+    wd.wait_until(
+        "document.querySelectorAll('[data-testid=conflict-take-other]').length === 0",
+        WAIT,
+    )
+    .await?;
+
+    // L-6: the county approves the transfer to 和平里 from the case screen.
+    wd.click_css("[data-testid=nav-cases]").await?;
+    open_case(wd, "李四").await?;
+    wd.wait_until(
+        &format!(
+            "(document.querySelector('[data-testid=detail-field-address]')||{{}}).textContent === {}",
+            other
+        ),
+        WAIT,
+    )
+    .await?;
+    wd.click_css("[data-testid=transfer-approve]").await?;
+    wd.wait_for("[data-testid=transfer-step-dialog]", WAIT)
+        .await?;
+    wd.click_css("[data-testid=transfer-to]").await?;
+    wd.click_css(&format!("[data-testid=transfer-to-{receiving}]"))
+        .await?;
+    wd.type_into("textarea[data-testid=transfer-note]", "同意变更执行地")
+        .await?;
+    wd.click_css("[data-testid=transfer-step-save]").await?;
+    wd.wait_until(
+        "(document.querySelector('[data-testid=transfer-status]')||{dataset:{}}).dataset.status === 'in_transit'",
+        WAIT,
+    )
+    .await?;
+    wd.click_css("[data-testid=sync-now]").await?;
+    wd.wait_until(
+        "Number(document.querySelector('[data-testid=status-pending]').dataset.pending) === 0",
+        WAIT,
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    wd.script(
+        "document.querySelector('[data-testid=transfer-section]').scrollIntoView();",
+        serde_json::json!([]),
+    )
+    .await?;
+    wd.screenshot(&screenshots_dir().join("23-transfer-approved.png"))
+        .await?;
+    println!("e2e: the district decided a conflict and approved a transfer from the desktop");
+    Ok(())
+}
