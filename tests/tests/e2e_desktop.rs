@@ -709,7 +709,7 @@ async fn drive(
 
     // L-2: a court's request for a pre-decision assessment, with its 10-working-day clock.
     wd.click_css("[data-testid=detail-back]").await?;
-    wd.click_css("[data-testid=nav-investigations]").await?;
+    click_nav(wd, "[data-testid=nav-investigations]").await?;
     wd.wait_for("[data-testid=investigation-list]", WAIT)
         .await?;
     wd.click_css("[data-testid=investigation-add]").await?;
@@ -737,8 +737,8 @@ async fn drive(
     wd.screenshot(&shots.join("15-investigations.png")).await?;
 
     // The daily digest lists the statutory clocks of the office's cases (L-6 for 李四, L-2 among them).
-    wd.click_css("[data-testid=nav-cases]").await?;
-    wd.click_css("[data-testid=nav-tasks]").await?;
+    click_nav(wd, "[data-testid=nav-cases]").await?;
+    click_nav(wd, "[data-testid=nav-tasks]").await?;
     wd.wait_for("[data-testid=task-digest]", WAIT).await?;
     wd.wait_until(
         "document.querySelectorAll('[data-testid=task-title]').length > 0",
@@ -753,7 +753,7 @@ async fn drive(
     tokio::time::sleep(Duration::from_millis(1500)).await; // tags fade in
     wd.screenshot(&shots.join("06-task-digest.png")).await?;
     // C-21: the office's statistics count the four cases of 北新桥 (the three demo cases and 赵𪚥).
-    wd.click_css("[data-testid=nav-stats]").await?;
+    click_nav(wd, "[data-testid=nav-stats]").await?;
     wd.wait_for("[data-testid=stats-view]", WAIT).await?;
     wd.wait_until(
         "Number((document.querySelector('[data-testid=stats-total]')||{dataset:{}}).dataset.count) === 4",
@@ -763,7 +763,7 @@ async fn drive(
     tokio::time::sleep(Duration::from_millis(1500)).await;
     wd.screenshot(&shots.join("08-statistics.png")).await?;
     // The rule table and the holiday calendar in force (read-only for an officer).
-    wd.click_css("[data-testid=nav-rules]").await?;
+    click_nav(wd, "[data-testid=nav-rules]").await?;
     wd.wait_until(
         "document.querySelectorAll('[data-testid=rules-table] tbody tr').length > 40",
         WAIT,
@@ -773,6 +773,17 @@ async fn drive(
     wd.screenshot(&shots.join("16-rules.png")).await?;
     println!("e2e: enrolled, logged in, created 赵𪚥 offline, synced, found in the master, added a check-in");
     Ok(())
+}
+
+/// Clicks a menu item of the header once no toast covers it (Element Plus shows its messages at the
+/// top centre, over the menu, and a click there lands on the message instead).
+async fn click_nav(wd: &WebDriver, css: &str) -> Result<(), String> {
+    wd.wait_until(
+        "[...document.querySelectorAll('.el-message')].every(m => getComputedStyle(m).display === 'none' || m.offsetParent === null)",
+        Duration::from_secs(10),
+    )
+    .await?;
+    wd.click_css(css).await
 }
 
 /// Opens a case from the list by name.
@@ -870,7 +881,7 @@ async fn clerk_flow(wd: &WebDriver, server: &TestServer, code: &str) -> Result<(
     wd.click_css("[data-testid=login-submit]").await?;
     // The clerk's home is the day's tasks.
     wd.wait_for("[data-testid=task-digest]", WAIT).await?;
-    wd.click_css("[data-testid=nav-residents]").await?;
+    click_nav(wd, "[data-testid=nav-residents]").await?;
     wd.wait_for("[data-testid=resident-list]", WAIT).await?;
     // A clerk is never offered the corrections screens.
     if !wd.find_all("[data-testid=nav-cases]").await?.is_empty() {
@@ -910,7 +921,7 @@ async fn clerk_flow(wd: &WebDriver, server: &TestServer, code: &str) -> Result<(
         .await?;
     // W-2: a complaint is taken, routed to two departments with a lead, shows its L-15 deadline, is
     // resolved and followed up.
-    wd.click_css("[data-testid=nav-appeals]").await?;
+    click_nav(wd, "[data-testid=nav-appeals]").await?;
     wd.wait_for("[data-testid=appeal-list]", WAIT).await?;
     wd.click_css("[data-testid=appeal-new]").await?;
     wd.wait_for("[data-testid=appeal-form]", WAIT).await?;
@@ -948,7 +959,7 @@ async fn clerk_flow(wd: &WebDriver, server: &TestServer, code: &str) -> Result<(
     )
     .await?;
     // W-3: a people's mediation case with two parties (one with a rare character).
-    wd.click_css("[data-testid=nav-mediation]").await?;
+    click_nav(wd, "[data-testid=nav-mediation]").await?;
     wd.wait_for("[data-testid=mediation-list]", WAIT).await?;
     wd.click_css("[data-testid=mediation-new]").await?;
     wd.wait_for("[data-testid=mediation-form]", WAIT).await?;
@@ -976,7 +987,7 @@ async fn clerk_flow(wd: &WebDriver, server: &TestServer, code: &str) -> Result<(
     wd.screenshot(&screenshots_dir().join("17-mediation.png"))
         .await?;
     // One person index: the resident registered above is found by a rare character of her name.
-    wd.click_css("[data-testid=nav-people]").await?;
+    click_nav(wd, "[data-testid=nav-people]").await?;
     wd.wait_for("[data-testid=people-view]", WAIT).await?;
     wd.type_into("[data-testid=people-search] input", "䶮")
         .await?;
@@ -994,7 +1005,7 @@ async fn clerk_flow(wd: &WebDriver, server: &TestServer, code: &str) -> Result<(
         ("nav-admission", "admission-list", "20-admission.png"),
         ("nav-funds", "fund-ledger", "21-funds.png"),
     ] {
-        wd.click_css(&format!("[data-testid={nav}]")).await?;
+        click_nav(wd, &format!("[data-testid={nav}]")).await?;
         wd.wait_for(&format!("[data-testid={view}]"), WAIT).await?;
         tokio::time::sleep(Duration::from_millis(1000)).await;
         wd.screenshot(&screenshots_dir().join(shot)).await?;
@@ -1117,7 +1128,7 @@ async fn district_flow(
     wd.wait_for("[data-testid=main-view]", WAIT).await?;
 
     // D-3: the open conflict on 李四's address; the district keeps the other value.
-    wd.click_css("[data-testid=nav-conflicts]").await?;
+    click_nav(wd, "[data-testid=nav-conflicts]").await?;
     wd.wait_for("[data-testid=conflict-review]", WAIT).await?;
     wd.wait_until(
         "document.querySelectorAll('[data-testid=conflict-take-other]').length === 1",
@@ -1143,7 +1154,7 @@ async fn district_flow(
     .await?;
 
     // L-6: the county approves the transfer to 和平里 from the case screen.
-    wd.click_css("[data-testid=nav-cases]").await?;
+    click_nav(wd, "[data-testid=nav-cases]").await?;
     open_case(wd, "李四").await?;
     wd.wait_until(
         &format!(
