@@ -1,4 +1,4 @@
-// Typed wrappers around the case-file commands (src-tauri/src/commands_casefile.rs).
+// Typed wrappers around the corrections and district-settings commands (src-tauri/src/commands_corrections.rs).
 import { invoke } from "@tauri-apps/api/core";
 import { hasBackend, toUiError, type UiError } from "../api";
 import { t } from "../i18n";

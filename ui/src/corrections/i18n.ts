@@ -1,4 +1,5 @@
-// Words of the case file screens (people, plan and agreement, legal documents), zh-CN first.
+// Words of the corrections screens (case file, documents, location, transfers, assessment requests,
+// oversight) and of the district's settings and conflict review, zh-CN first.
 // Kept apart from ../i18n.ts so the dictionary of each screen family stays small.
 import { lang, type Lang } from "../i18n";
 import type { DocumentStage } from "../bindings/DocumentStage";

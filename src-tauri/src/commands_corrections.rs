@@ -1,5 +1,6 @@
-//! Commands of the case file: people, plan and agreement, legal documents, electronic location,
-//! per-record history.
+//! Commands of the corrections screens added beside the case (people, plan, documents, location,
+//! transfers, assessment requests, oversight, per-record history) and of the district's settings and
+//! conflict review.
 //! Thin like `commands`: translate and delegate to `jiceng-core`.
 
 use crate::commands::{current, with_store, CmdResult};
