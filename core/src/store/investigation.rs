@@ -243,31 +243,13 @@ impl Store {
             let task = engine
                 .task(rule_id, Moment::Day(received), None, Moment::Day(today))
                 .map_err(|e| CoreError::Corrupt(format!("{rule_id}: {e}")))?;
-            let rule = engine
-                .table()
-                .rule(rule_id)
-                .map_err(|e| CoreError::Corrupt(e.to_string()))?;
-            out.push(crate::model::CaseTask {
-                subject_kind: "investigation".to_string(),
-                case_id: i.id.clone(),
-                case_name: format!("{}（{}）", i.name, i.organ_name),
-                rule_id: rule.id.clone(),
-                rule_ref: rule.rule_ref.clone(),
-                title_zh: rule.title_zh.clone(),
-                title_en: rule.title_en.clone(),
-                due_date: task.due.due_date.format("%Y-%m-%d").to_string(),
-                status: match task.status {
-                    crate::deadlines::TaskStatus::Done => "done",
-                    crate::deadlines::TaskStatus::Overdue => "overdue",
-                    crate::deadlines::TaskStatus::DueSoon => "due_soon",
-                    crate::deadlines::TaskStatus::Due => "due",
-                }
-                .to_string(),
-                days_left: task.days_left,
-                calendar_unknown: task.due.calendar_unknown,
-                escalated_to: task.escalation.filter(|e| e.reached).map(|e| e.to),
-                officer_id: None,
-            });
+            out.push(super::input::digest_task(
+                &engine,
+                task,
+                "investigation",
+                &i.id,
+                &format!("{}（{}）", i.name, i.organ_name),
+            )?);
         }
         Ok(out)
     }

@@ -197,27 +197,13 @@ impl Store {
                     Moment::Day(today),
                 )
                 .map_err(|e| CoreError::Corrupt(format!("L-13.reply: {e}")))?;
-            out.push(crate::model::CaseTask {
-                subject_kind: "recommendation".to_string(),
-                case_id: r.id.clone(),
-                case_name: format!("{}（{}）", r.procuratorate, r.received_on),
-                rule_id: rule.id.clone(),
-                rule_ref: rule.rule_ref.clone(),
-                title_zh: rule.title_zh.clone(),
-                title_en: rule.title_en.clone(),
-                due_date: task.due.due_date.format("%Y-%m-%d").to_string(),
-                status: match task.status {
-                    crate::deadlines::TaskStatus::Done => "done",
-                    crate::deadlines::TaskStatus::Overdue => "overdue",
-                    crate::deadlines::TaskStatus::DueSoon => "due_soon",
-                    crate::deadlines::TaskStatus::Due => "due",
-                }
-                .to_string(),
-                days_left: task.days_left,
-                calendar_unknown: task.due.calendar_unknown,
-                escalated_to: task.escalation.filter(|e| e.reached).map(|e| e.to),
-                officer_id: None,
-            });
+            out.push(super::input::digest_task(
+                &engine,
+                task,
+                "recommendation",
+                &r.id,
+                &format!("{}（{}）", r.procuratorate, r.received_on),
+            )?);
         }
         Ok(out)
     }
@@ -456,12 +442,6 @@ impl Store {
         }
         let engine = self.engine()?;
         let meetings = self.list_meetings(user)?;
-        let status_text = |s: crate::deadlines::TaskStatus| match s {
-            crate::deadlines::TaskStatus::Done => "done",
-            crate::deadlines::TaskStatus::Overdue => "overdue",
-            crate::deadlines::TaskStatus::DueSoon => "due_soon",
-            crate::deadlines::TaskStatus::Due => "due",
-        };
         let mut out = Vec::new();
         let meeting_rule = engine
             .table()
@@ -520,25 +500,9 @@ impl Store {
                     Moment::Day(today),
                 )
                 .map_err(|e| CoreError::Corrupt(format!("C-23.urgent_report: {e}")))?;
-            let rule = engine
-                .table()
-                .rule("C-23.urgent_report")
-                .map_err(|e| CoreError::Corrupt(e.to_string()))?;
-            out.push(crate::model::CaseTask {
-                subject_kind: "office".to_string(),
-                case_id: m.id.clone(),
-                case_name: m.topic.clone(),
-                rule_id: rule.id.clone(),
-                rule_ref: rule.rule_ref.clone(),
-                title_zh: rule.title_zh.clone(),
-                title_en: rule.title_en.clone(),
-                due_date: task.due.due_date.format("%Y-%m-%d").to_string(),
-                status: status_text(task.status).to_string(),
-                days_left: task.days_left,
-                calendar_unknown: task.due.calendar_unknown,
-                escalated_to: task.escalation.filter(|e| e.reached).map(|e| e.to),
-                officer_id: None,
-            });
+            out.push(super::input::digest_task(
+                &engine, task, "office", &m.id, &m.topic,
+            )?);
         }
         Ok(out)
     }
