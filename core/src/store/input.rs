@@ -201,3 +201,26 @@ pub(super) fn digest_task(
         officer_id: None,
     })
 }
+
+/// One page of a list already filtered and sorted in memory (lists that stay small per office).
+pub(super) fn page_of<T: ts_rs::TS>(
+    items: Vec<T>,
+    page: u32,
+    page_size: u32,
+    max_page_size: u32,
+) -> crate::model::Page<T> {
+    let page_size = page_size.clamp(1, max_page_size);
+    let page = page.max(1);
+    let total = items.len() as u32;
+    let items = items
+        .into_iter()
+        .skip(((page - 1) * page_size) as usize)
+        .take(page_size as usize)
+        .collect();
+    crate::model::Page {
+        items,
+        total,
+        page,
+        page_size,
+    }
+}

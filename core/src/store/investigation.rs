@@ -202,20 +202,12 @@ impl Store {
                 std::cmp::Reverse(&b.received_on),
             ))
         });
-        let page_size = query.page_size.clamp(1, MAX_PAGE_SIZE);
-        let page = query.page.max(1);
-        let total = all.len() as u32;
-        let items = all
-            .into_iter()
-            .skip(((page - 1) * page_size) as usize)
-            .take(page_size as usize)
-            .collect();
-        Ok(Page {
-            items,
-            total,
-            page,
-            page_size,
-        })
+        Ok(super::input::page_of(
+            all,
+            query.page,
+            query.page_size,
+            MAX_PAGE_SIZE,
+        ))
     }
 
     /// L-2 clocks of the open requests in the user's scope, as digest tasks.

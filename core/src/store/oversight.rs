@@ -154,20 +154,7 @@ impl Store {
                 std::cmp::Reverse(&b.received_on),
             ))
         });
-        let page_size = page_size.clamp(1, MAX_PAGE_SIZE);
-        let page = page.max(1);
-        let total = all.len() as u32;
-        let items = all
-            .into_iter()
-            .skip(((page - 1) * page_size) as usize)
-            .take(page_size as usize)
-            .collect();
-        Ok(Page {
-            items,
-            total,
-            page,
-            page_size,
-        })
+        Ok(super::input::page_of(all, page, page_size, MAX_PAGE_SIZE))
     }
 
     /// L-13 clocks of the unanswered ones, as digest tasks.

@@ -199,20 +199,12 @@ impl Store {
             });
         }
         reviews.sort_by(|a, b| (a.resolved, &a.item.id).cmp(&(b.resolved, &b.item.id)));
-        let page_size = page_size.clamp(1, MAX_PAGE_SIZE);
-        let page = page.max(1);
-        let total = reviews.len() as u32;
-        let items = reviews
-            .into_iter()
-            .skip(((page - 1) * page_size) as usize)
-            .take(page_size as usize)
-            .collect();
-        Ok(Page {
-            items,
-            total,
+        Ok(super::input::page_of(
+            reviews,
             page,
             page_size,
-        })
+            MAX_PAGE_SIZE,
+        ))
     }
 
     /// Decides a conflict: the chosen value stands (written again if it is not the current value) and
