@@ -17,10 +17,10 @@
 //! An in-memory master (tests) keeps its segments in memory with the same rules.
 
 use crate::error::{Result, ServerError};
-use std::cell::RefCell;
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
 
 /// A segment is closed once a batch ends past this size (a batch is never split across segments).
 pub const SEGMENT_BYTES: u64 = 1 << 30;
@@ -47,12 +47,12 @@ impl Head {
 }
 
 enum Backing {
-    Memory(RefCell<Vec<Vec<u8>>>),
+    Memory(Mutex<Vec<Vec<u8>>>),
     Files {
         /// The master file the segments sit beside.
         db: PathBuf,
         /// Open segments by number (read and written through `pread`/`pwrite`).
-        open: RefCell<Vec<Option<File>>>,
+        open: Mutex<Vec<Option<File>>>,
     },
 }
 
@@ -73,14 +73,14 @@ impl LogFiles {
         LogFiles {
             backing: Backing::Files {
                 db: db.to_path_buf(),
-                open: RefCell::new(Vec::new()),
+                open: Mutex::new(Vec::new()),
             },
         }
     }
 
     pub fn in_memory() -> LogFiles {
         LogFiles {
-            backing: Backing::Memory(RefCell::new(Vec::new())),
+            backing: Backing::Memory(Mutex::new(Vec::new())),
         }
     }
 
@@ -94,7 +94,7 @@ impl LogFiles {
         let Backing::Files { db, open } = &self.backing else {
             unreachable!("file access on an in-memory log");
         };
-        let mut open = open.borrow_mut();
+        let mut open = lock(open);
         let slot = segment as usize;
         if open.len() <= slot {
             open.resize_with(slot + 1, || None);
@@ -154,7 +154,7 @@ impl LogFiles {
         }
         match &self.backing {
             Backing::Memory(segments) => {
-                let mut segments = segments.borrow_mut();
+                let mut segments = lock(segments);
                 let slot = head.segment as usize;
                 if segments.len() <= slot {
                     segments.resize_with(slot + 1, Vec::new);
@@ -179,7 +179,7 @@ impl LogFiles {
     pub fn read(&self, at: Location) -> Result<Vec<u8>> {
         match &self.backing {
             Backing::Memory(segments) => {
-                let segments = segments.borrow();
+                let segments = lock(segments);
                 let start = at.offset as usize;
                 segments
                     .get(at.segment as usize)
@@ -211,8 +211,7 @@ impl LogFiles {
             return Ok(());
         }
         let len = match &self.backing {
-            Backing::Memory(segments) => segments
-                .borrow()
+            Backing::Memory(segments) => lock(segments)
                 .get(head.segment as usize)
                 .map_or(0, |s| s.len() as u64),
             Backing::Files { .. } => {
@@ -227,6 +226,13 @@ impl LogFiles {
         }
         Ok(())
     }
+}
+
+/// The lock guards plain bytes and file handles, so a panic elsewhere cannot leave them inconsistent.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn missing(at: Location) -> ServerError {

@@ -167,7 +167,7 @@ impl SqliteMaster {
             let record = next_seq;
             let mut pending = Vec::new();
             let acks = append_to_log(&site_id, &refs, &|_| false, &mut next_seq, &mut pending);
-            write_log(&tx, &self.log, head, now_ms, &pending)?;
+            write_log(&tx, &self.log, head, now_ms, pending)?;
             // The rows' `_log` names the record, so their field histories stay complete.
             let mut rows: Vec<(&str, &str)> = refs
                 .iter()
@@ -270,8 +270,10 @@ impl SqliteMaster {
         // ARCHITECTURE.md "Clock safety": an operation stamped further ahead than the allowed drift is
         // kept and acknowledged (the site's queue moves on) but never merged and never delivered.
         let late = std::mem::take(&mut self.late_after_transfer);
-        let is_late =
-            |op: &Operation| late.contains(&(op.table.to_string(), op.row_id.to_string()));
+        // Checked three times per operation: only build the (table, row) key when a row is held.
+        let is_late = |op: &Operation| {
+            !late.is_empty() && late.contains(&(op.table.to_string(), op.row_id.to_string()))
+        };
         let held = |op: &Operation| {
             op.hlc.millis() > now_ms.saturating_add(MAX_FUTURE_DRIFT_MS) || is_late(op)
         };
@@ -279,7 +281,7 @@ impl SqliteMaster {
         if !fresh.is_empty() {
             // Each site's operations go to one log record, whose first server_seq the merge notes in
             // the rows it writes (append_to_log below numbers them the same way).
-            let (mut next_seq, head) = log_head(&tx)?;
+            let (next_seq, head) = log_head(&tx)?;
             let mut mergeable: Vec<&Operation> = Vec::with_capacity(ops.len());
             let mut records: Vec<u64> = Vec::with_capacity(ops.len());
             let mut record = next_seq;
@@ -290,20 +292,37 @@ impl SqliteMaster {
                 records.resize(mergeable.len(), record);
                 record += count;
             }
-            let log = LogRecords {
-                conn: &tx,
-                files: &self.log,
-            };
-            merge::merge(&tx, &mergeable, &records, &log, &mut self.rows)?;
-            let mut pending = Vec::with_capacity(fresh.len());
+            let files = &self.log;
+            let rows = &mut self.rows;
+            let written = std::thread::scope(|threads| -> Result<Vec<WrittenRecord<'_>>> {
+                // The records are encoded, written and synced on the second core while this one
+                // merges: they depend only on the numbering above, not on what the merge decides.
+                let writer = threads.spawn(|| {
+                    let mut next = next_seq;
+                    let mut pending = Vec::with_capacity(fresh.len());
+                    let mut record_acks = Vec::with_capacity(ops.len());
+                    for (site_id, site_ops) in &fresh {
+                        record_acks.extend(append_to_log(
+                            site_id,
+                            site_ops,
+                            &held,
+                            &mut next,
+                            &mut pending,
+                        ));
+                    }
+                    let locations = append_records(files, head, &pending)?;
+                    Ok::<_, ServerError>((record_acks, pending, locations))
+                });
+                let log = LogRecords { conn: &tx, files };
+                let merged = merge::merge(&tx, &mergeable, &records, &log, rows);
+                let (record_acks, pending, locations) = writer.join().map_err(|_| {
+                    ServerError::Store("the audit log writer thread panicked".to_string())
+                })??;
+                merged?;
+                acks.extend(record_acks);
+                Ok(pending.into_iter().zip(locations).collect())
+            })?;
             for (site_id, site_ops) in &fresh {
-                acks.extend(append_to_log(
-                    site_id,
-                    site_ops,
-                    &held,
-                    &mut next_seq,
-                    &mut pending,
-                ));
                 let site_held: Vec<&Operation> =
                     site_ops.iter().copied().filter(|op| held(op)).collect();
                 if !site_held.is_empty() {
@@ -322,7 +341,7 @@ impl SqliteMaster {
                 }
             }
             // The records are on disk (fdatasync) before the commit that makes them part of the log.
-            write_log(&tx, &self.log, head, now_ms, &pending)?;
+            index_log(&tx, now_ms, &written)?;
         }
         if std::mem::take(&mut self.crash_before_commit) {
             return Err(ServerError::Store(
@@ -691,6 +710,9 @@ fn append_to_log<'a>(
     acks
 }
 
+/// A log record written to the files, waiting for its index row.
+type WrittenRecord<'a> = (PendingRecord<'a>, Location);
+
 /// Writes the batch's records to the log files after the committed `head` (durable when this
 /// returns) and indexes them in `log_chunk` / `log_scope` inside the caller's transaction, which
 /// commits them.
@@ -699,23 +721,42 @@ fn write_log(
     files: &LogFiles,
     head: Head,
     now_ms: u64,
-    pending: &[PendingRecord<'_>],
+    pending: Vec<PendingRecord<'_>>,
 ) -> Result<()> {
+    let locations = append_records(files, head, &pending)?;
+    let written: Vec<WrittenRecord<'_>> = pending.into_iter().zip(locations).collect();
+    index_log(tx, now_ms, &written)
+}
+
+/// Writes the records to the log files after the committed `head`; durable when this returns.
+fn append_records(
+    files: &LogFiles,
+    head: Head,
+    pending: &[PendingRecord<'_>],
+) -> Result<Vec<Location>> {
     if pending.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let payloads: Vec<(u64, &[u8])> = pending
         .iter()
         .map(|r| (r.first_seq, r.ops.as_slice()))
         .collect();
-    let locations = files.append(head, &payloads)?;
+    files.append(head, &payloads)
+}
+
+/// Indexes written records in `log_chunk` / `log_scope`: they become part of the log when the
+/// caller's transaction commits.
+fn index_log(tx: &Transaction<'_>, now_ms: u64, written: &[WrittenRecord<'_>]) -> Result<()> {
+    if written.is_empty() {
+        return Ok(());
+    }
     let mut chunk = tx.prepare_cached(
         "INSERT INTO log_chunk (first_seq, last_seq, origin_site, first_site_seq, last_site_seq, received_at_ms, segment, byte_offset, byte_len) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?;
     let mut scope =
         tx.prepare_cached("INSERT INTO log_scope (scope, tbl, first_seq) VALUES (?1, ?2, ?3)")?;
-    for (record, at) in pending.iter().zip(locations) {
+    for (record, at) in written {
         chunk.execute(params![
             record.first_seq as i64,
             record.last_seq as i64,

@@ -1,0 +1,789 @@
+//! The sync server's master merge: the same rule ([`RowVersions::apply`]) with the master's storage.
+//!
+//! A master row keeps only the winning clock of each field (`_versions`, codec format 2: clock and
+//! site; the value is the column) and `_log`, the audit-log records (by first server_seq) that hold
+//! the row's operations: the full field history is the log itself, since every merged operation is in
+//! it. Most operations are written on top of the field's current winner (their base is the winner):
+//! such an operation wins and cannot conflict with any older version (each is at most the winner, which
+//! its writer saw), so it is merged from the clocks alone. Any other operation (concurrent, late, out
+//! of order) makes the merge rebuild the row's history from its log records and apply the rule to the
+//! whole history, so the conflict items are exactly those of a full-history merge.
+//!
+//! The clocks of recently merged rows stay in memory (`RowCache`) between batches: a cached row is
+//! not read back, a new row is one INSERT, an existing one an UPDATE of only the columns whose visible
+//! value changed.
+
+use super::{column_value, derived_columns, derived_source, derived_value, insert_conflict};
+use super::{MergeStats, Result};
+use crate::codec;
+use crate::error::CoreError;
+use crate::hlc::Hlc;
+use crate::merge::{Applied, Conflict, RowVersions};
+use crate::op::Operation;
+use crate::tables::{self, MergeKind, TableDef};
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{params, Connection, OptionalExtension};
+use rustc_hash::FxHashMap;
+use serde_json::Value;
+use std::borrow::Cow;
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+/// Where the master finds a row's older operations: the server's audit log.
+pub trait OperationLog {
+    /// The operations of the log record starting at server_seq `first_seq` (empty if none).
+    fn record(&self, first_seq: u64) -> Result<Vec<Operation>>;
+}
+
+/// One field's winning clock.
+#[derive(Debug, Clone)]
+struct Win {
+    hlc: Hlc,
+    site: Arc<str>,
+}
+
+impl Win {
+    fn key(&self) -> (Hlc, &str) {
+        (self.hlc, &self.site)
+    }
+}
+
+/// A master row as the merge needs it.
+#[derive(Debug, Clone, Default)]
+struct MasterRow {
+    /// Per field of the table (by position in its definition), the winning clock.
+    winners: Vec<Option<Win>>,
+    /// First server_seq of each log record holding operations of this row, ascending.
+    log: Vec<u64>,
+    /// A full history the master's own write path (core's `write_row`) stored in `_versions`:
+    /// versions the log may not hold yet.
+    stored: Option<RowVersions>,
+    /// The row's rowid: updates go straight to the row, not through the id index (rowids of
+    /// these tables change only on VACUUM, by another connection, which drops the cache).
+    rowid: i64,
+}
+
+impl MasterRow {
+    fn new(def: &TableDef) -> MasterRow {
+        MasterRow {
+            winners: vec![None; def.fields.len()],
+            ..MasterRow::default()
+        }
+    }
+}
+
+/// Site ids shared by the cached clocks.
+#[derive(Debug, Default)]
+struct Sites {
+    all: FxHashMap<Box<str>, Arc<str>>,
+    /// The last site asked for: a row's operations usually come from one site.
+    last: Option<Arc<str>>,
+}
+
+impl Sites {
+    fn get(&mut self, site: &str) -> Arc<str> {
+        if let Some(last) = &self.last {
+            if **last == *site {
+                return last.clone();
+            }
+        }
+        let s = match self.all.get(site) {
+            Some(s) => s.clone(),
+            None => {
+                let s: Arc<str> = Arc::from(site);
+                self.all.insert(Box::from(site), s.clone());
+                s
+            }
+        };
+        self.last = Some(s.clone());
+        s
+    }
+}
+
+/// Clocks of recently merged rows, kept by the master's single writer between batches. It mirrors
+/// committed state only: the owner clears it when a transaction does not commit and when another
+/// connection (or a write outside [`merge`]) may have changed the rows.
+#[derive(Debug, Default)]
+pub struct RowCache {
+    rows: FxHashMap<&'static str, FxHashMap<Box<str>, MasterRow>>,
+    len: usize,
+    sites: Sites,
+    /// UPDATE statements by (table, changed columns, log changed).
+    updates: FxHashMap<(&'static str, u64, bool), String>,
+    inserts: FxHashMap<&'static str, String>,
+    capacity: usize,
+}
+
+impl RowCache {
+    /// A cache holding at most `capacity` rows (emptied when full: simple and bounded).
+    pub fn new(capacity: usize) -> RowCache {
+        RowCache {
+            capacity,
+            ..RowCache::default()
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.rows.clear();
+        self.len = 0;
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// A column's bit in a changed-columns mask; columns past the 64th share every bit.
+fn column_bit(index: usize) -> u64 {
+    if index < 64 {
+        1 << index
+    } else {
+        u64::MAX
+    }
+}
+
+/// Merges `ops` into the master tables inside the caller's transaction; `records[i]` is the log
+/// record `ops[i]` is written to in the same transaction.
+pub fn merge(
+    conn: &Connection,
+    ops: &[&Operation],
+    records: &[u64],
+    log: &dyn OperationLog,
+    cache: &mut RowCache,
+) -> Result<MergeStats> {
+    if ops.len() != records.len() {
+        return Err(CoreError::Corrupt(
+            "one log record per operation".to_string(),
+        ));
+    }
+    let mut stats = MergeStats::default();
+    if ops.is_empty() {
+        return Ok(stats);
+    }
+    // Group per row, rows in first-seen order, operations in batch order. A row's fields are
+    // usually written together: an operation on the previous operation's row is not looked up.
+    let mut rows_seen: Vec<((&str, &str), u32)> = Vec::new();
+    let mut index: FxHashMap<(&str, &str), u32> = FxHashMap::default();
+    index.reserve(ops.len() / 4);
+    let mut group_of: Vec<u32> = Vec::with_capacity(ops.len());
+    let mut last: Option<((&str, &str), u32)> = None;
+    for op in ops {
+        let key = (op.table.as_str(), op.row_id.as_str());
+        let group = match last {
+            Some((k, g)) if k == key => g,
+            _ => *index.entry(key).or_insert_with(|| {
+                rows_seen.push((key, 0));
+                (rows_seen.len() - 1) as u32
+            }),
+        };
+        rows_seen[group as usize].1 += 1;
+        group_of.push(group);
+        last = Some((key, group));
+    }
+    drop(index);
+    let mut starts: Vec<usize> = Vec::with_capacity(rows_seen.len() + 1);
+    let mut at = 0usize;
+    for (_, count) in &rows_seen {
+        starts.push(at);
+        at += *count as usize;
+    }
+    starts.push(at);
+    let mut fill = starts.clone();
+    let mut members: Vec<(&Operation, u64)> = vec![(ops[0], 0); ops.len()];
+    for (i, group) in group_of.iter().enumerate() {
+        let slot = &mut fill[*group as usize];
+        members[*slot] = (ops[i], records[i]);
+        *slot += 1;
+    }
+    if cache.len + rows_seen.len() > cache.capacity {
+        cache.clear();
+    }
+    let RowCache {
+        rows,
+        len,
+        sites,
+        updates,
+        inserts,
+        ..
+    } = cache;
+    let mut statements = Prepared {
+        conn,
+        insert_sql: inserts,
+        update_sql: updates,
+        inserts: FxHashMap::default(),
+        updates: FxHashMap::default(),
+    };
+    let mut def: &'static TableDef = &tables::TABLES[0];
+    let mut values: Vec<Option<Cow<'_, Value>>> = Vec::new();
+    for (g, (key, _)) in rows_seen.iter().enumerate() {
+        let row_ops = &members[starts[g]..starts[g + 1]];
+        if def.name != key.0 {
+            def = tables::table(key.0).ok_or_else(|| {
+                CoreError::Corrupt(format!("operation for unknown table {}", key.0))
+            })?;
+        }
+        let table_rows = rows.entry(def.name).or_default();
+        if table_rows.capacity() == 0 {
+            table_rows.reserve(rows_seen.len());
+        }
+        if let Some(row) = table_rows.get_mut(key.1) {
+            let outcome = apply_all(def, key.1, row, row_ops, log, sites, &mut values)?;
+            write_outcome(conn, def, key.1, &outcome, &mut stats)?;
+            update_row(def, row, &outcome, &values, &mut statements)?;
+            continue;
+        }
+        // Not cached: most such rows are new, so try the INSERT first and read the stored row
+        // only when it turns out to exist.
+        let mut row = MasterRow::new(def);
+        let outcome = apply_all(def, key.1, &mut row, row_ops, log, sites, &mut values)?;
+        if insert_row(conn, def, key.1, &mut row, &values, &mut statements)? {
+            write_outcome(conn, def, key.1, &outcome, &mut stats)?;
+        } else {
+            row = load_row(conn, def, key.1, sites)?.unwrap_or_else(|| MasterRow::new(def));
+            let outcome = apply_all(def, key.1, &mut row, row_ops, log, sites, &mut values)?;
+            write_outcome(conn, def, key.1, &outcome, &mut stats)?;
+            update_row(def, &mut row, &outcome, &values, &mut statements)?;
+        }
+        table_rows.insert(Box::from(key.1), row);
+        *len += 1;
+    }
+    Ok(stats)
+}
+
+/// What applying a row's operations did, before anything is written.
+#[derive(Default)]
+struct Outcome {
+    /// Columns whose visible value changed.
+    changed: u64,
+    log_changed: bool,
+    applied: usize,
+    duplicates: usize,
+    conflicts: Vec<Conflict>,
+}
+
+/// How an operation meets the row's winners.
+enum Step {
+    Duplicate,
+    /// It becomes the field's winner and cannot conflict (first version, written on top of the
+    /// winner, or a newer append-only version).
+    Wins,
+    /// A new append-only version older than the winner.
+    Loses,
+    /// Conflicts can only be decided against the field's whole history.
+    NeedsHistory,
+}
+
+fn field_index(def: &TableDef, field: &str) -> Result<usize> {
+    field_index_from(def, field, 0)
+}
+
+/// [`field_index`], trying position `hint` first: a row's fields are usually written in the
+/// table's order, so the next operation's field is most often the one after the previous one's.
+fn field_index_from(def: &TableDef, field: &str, hint: usize) -> Result<usize> {
+    if def.fields.get(hint).is_some_and(|f| f.name == field) {
+        return Ok(hint);
+    }
+    def.fields
+        .iter()
+        .position(|f| f.name == field)
+        .ok_or_else(|| {
+            CoreError::Corrupt(format!("operation for unknown field {}.{field}", def.name))
+        })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn apply_all<'a>(
+    def: &TableDef,
+    row_id: &str,
+    row: &mut MasterRow,
+    ops: &[(&'a Operation, u64)],
+    log: &dyn OperationLog,
+    sites: &mut Sites,
+    values: &mut Vec<Option<Cow<'a, Value>>>,
+) -> Result<Outcome> {
+    values.clear();
+    values.resize(def.fields.len(), None);
+    let mut outcome = Outcome::default();
+    let log_before = row.log.len();
+    let mut hint = 0;
+    for (k, (op, record)) in ops.iter().enumerate() {
+        let index = field_index_from(def, &op.field, hint)?;
+        hint = index + 1;
+        let key = (op.hlc, op.site_id.as_str());
+        let step = match &row.winners[index] {
+            None => Step::Wins,
+            Some(w) if w.key() == key => Step::Duplicate,
+            Some(w) if def.merge == MergeKind::AppendOnly => {
+                if key > w.key() {
+                    Step::Wins
+                } else {
+                    Step::Loses
+                }
+            }
+            Some(w) => {
+                let on_top = op
+                    .base
+                    .as_ref()
+                    .is_some_and(|b| b.hlc == w.hlc && b.site == *w.site);
+                if on_top && key > w.key() {
+                    Step::Wins
+                } else {
+                    Step::NeedsHistory
+                }
+            }
+        };
+        match step {
+            Step::Duplicate => outcome.duplicates += 1,
+            Step::Loses => {
+                outcome.applied += 1;
+                add_record(&mut row.log, *record);
+            }
+            Step::Wins => {
+                row.winners[index] = Some(Win {
+                    hlc: op.hlc,
+                    site: sites.get(&op.site_id),
+                });
+                values[index] = Some(Cow::Borrowed(&op.value));
+                outcome.changed |= column_bit(index);
+                outcome.applied += 1;
+                add_record(&mut row.log, *record);
+            }
+            Step::NeedsHistory => {
+                // Settle the rest of the row's operations against its whole history, rebuilt
+                // from the log (plus this batch's earlier operations, not logged yet).
+                let existing = row.log[..log_before].to_vec();
+                let mut full = history(def, row_id, &existing, row.stored.as_ref(), log)?;
+                for (earlier, _) in &ops[..k] {
+                    full.apply(earlier, def.merge);
+                }
+                for (op, record) in &ops[k..] {
+                    field_index(def, &op.field)?;
+                    match full.apply(op, def.merge) {
+                        Applied::Duplicate => outcome.duplicates += 1,
+                        Applied::New { conflicts, .. } => {
+                            outcome.applied += 1;
+                            outcome.conflicts.extend(conflicts);
+                            add_record(&mut row.log, *record);
+                        }
+                    }
+                }
+                for (i, field) in def.fields.iter().enumerate() {
+                    let Some(w) = full.winner(field.name) else {
+                        continue;
+                    };
+                    let same = row.winners[i]
+                        .as_ref()
+                        .is_some_and(|old| old.hlc == w.0 && *old.site == *w.1);
+                    if !same {
+                        row.winners[i] = Some(Win {
+                            hlc: w.0,
+                            site: sites.get(&w.1),
+                        });
+                        values[i] = Some(Cow::Owned(w.4.clone()));
+                        outcome.changed |= column_bit(i);
+                    }
+                }
+                break;
+            }
+        }
+    }
+    outcome.log_changed = row.log.len() != log_before;
+    Ok(outcome)
+}
+
+fn add_record(log: &mut Vec<u64>, record: u64) {
+    if log.last().is_some_and(|last| *last >= record) {
+        if let Err(at) = log.binary_search(&record) {
+            log.insert(at, record);
+        }
+    } else {
+        log.push(record);
+    }
+}
+
+/// A row's full history: its operations in the listed log records, plus versions stored by the
+/// master's own write path that the log does not hold (yet).
+fn history(
+    def: &TableDef,
+    row_id: &str,
+    records: &[u64],
+    stored: Option<&RowVersions>,
+    log: &dyn OperationLog,
+) -> Result<RowVersions> {
+    let mut full = RowVersions::default();
+    for record in records {
+        for op in log
+            .record(*record)?
+            .iter()
+            .filter(|op| op.row_id == row_id && op.table == def.name)
+        {
+            full.apply(op, def.merge);
+        }
+    }
+    for (field, versions) in stored.map(|s| &s.fields).into_iter().flatten() {
+        let into = full.fields.entry(field.clone()).or_default();
+        for v in versions {
+            let key = (v.0, v.1.as_str());
+            if let Err(at) = into.binary_search_by(|x| (x.0, x.1.as_str()).cmp(&key)) {
+                into.insert(at, v.clone());
+            }
+        }
+    }
+    Ok(full)
+}
+
+/// A master row's full field history (None when the row does not exist): the same as a site that
+/// merged the same operations holds.
+pub fn row_history(
+    conn: &Connection,
+    def: &TableDef,
+    row_id: &str,
+    log: &dyn OperationLog,
+) -> Result<Option<RowVersions>> {
+    let Some(row) = load_row(conn, def, row_id, &mut Sites::default())? else {
+        return Ok(None);
+    };
+    Ok(Some(history(
+        def,
+        row_id,
+        &row.log,
+        row.stored.as_ref(),
+        log,
+    )?))
+}
+
+fn load_row(
+    conn: &Connection,
+    def: &TableDef,
+    row_id: &str,
+    sites: &mut Sites,
+) -> Result<Option<MasterRow>> {
+    type Stored = (i64, Option<Vec<u8>>, Option<Vec<u8>>);
+    let stored: Option<Stored> = conn
+        .prepare_cached(&format!(
+            "SELECT rowid, _versions, _log FROM {} WHERE id = ?1",
+            def.name
+        ))?
+        .query_row([row_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    let Some((rowid, versions, log)) = stored else {
+        return Ok(None);
+    };
+    let corrupt = |e: codec::DecodeError| CoreError::Corrupt(format!("{} {row_id}: {e}", def.name));
+    let mut row = MasterRow {
+        winners: vec![None; def.fields.len()],
+        log: match log {
+            Some(bytes) => codec::decode_seqs(&bytes).map_err(corrupt)?,
+            None => Vec::new(),
+        },
+        stored: None,
+        rowid,
+    };
+    match versions {
+        Some(bytes) if codec::is_winners(&bytes) => {
+            for (field, hlc, site) in codec::decode_winners(&bytes).map_err(corrupt)? {
+                if field < row.winners.len() {
+                    row.winners[field] = Some(Win {
+                        hlc,
+                        site: sites.get(&site),
+                    });
+                }
+            }
+        }
+        Some(bytes) => {
+            let versions = codec::decode_row(&bytes).map_err(corrupt)?;
+            for (i, field) in def.fields.iter().enumerate() {
+                row.winners[i] = versions.winner(field.name).map(|w| Win {
+                    hlc: w.0,
+                    site: sites.get(&w.1),
+                });
+            }
+            row.stored = Some(versions);
+        }
+        None => {}
+    }
+    Ok(Some(row))
+}
+
+/// Records the conflict items and counts (the row itself is written by the caller).
+fn write_outcome(
+    conn: &Connection,
+    def: &TableDef,
+    row_id: &str,
+    outcome: &Outcome,
+    stats: &mut MergeStats,
+) -> Result<()> {
+    stats.applied += outcome.applied;
+    stats.duplicates += outcome.duplicates;
+    if outcome.changed != 0 || outcome.log_changed {
+        stats.rows_written += 1;
+    }
+    for conflict in &outcome.conflicts {
+        stats.conflicts += insert_conflict(conn, def, row_id, conflict)?;
+    }
+    Ok(())
+}
+
+fn encode_winners(row: &MasterRow) -> Vec<u8> {
+    let winners: Vec<codec::Winner<'_>> = row
+        .winners
+        .iter()
+        .enumerate()
+        .filter_map(|(field, w)| {
+            w.as_ref().map(|w| codec::Winner {
+                field,
+                hlc: w.hlc,
+                site: &w.site,
+            })
+        })
+        .collect();
+    codec::encode_winners(&winners)
+}
+
+/// The row statements one merge uses, prepared once per shape for the whole batch (the SQL text of
+/// each shape is built once per cache).
+struct Prepared<'c, 'a> {
+    conn: &'c Connection,
+    insert_sql: &'a mut FxHashMap<&'static str, String>,
+    update_sql: &'a mut FxHashMap<(&'static str, u64, bool), String>,
+    inserts: FxHashMap<&'static str, rusqlite::CachedStatement<'c>>,
+    updates: FxHashMap<(&'static str, u64, bool), rusqlite::CachedStatement<'c>>,
+}
+
+impl<'c> Prepared<'c, '_> {
+    fn insert(&mut self, def: &'static TableDef) -> Result<&mut rusqlite::CachedStatement<'c>> {
+        use std::collections::hash_map::Entry;
+        Ok(match self.inserts.entry(def.name) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => {
+                let sql = self
+                    .insert_sql
+                    .entry(def.name)
+                    .or_insert_with(|| insert_sql(def));
+                e.insert(self.conn.prepare_cached(sql)?)
+            }
+        })
+    }
+
+    fn update(
+        &mut self,
+        shape: (&'static str, u64, bool),
+        sql: impl FnOnce() -> String,
+    ) -> Result<&mut rusqlite::CachedStatement<'c>> {
+        use std::collections::hash_map::Entry;
+        Ok(match self.updates.entry(shape) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => {
+                let sql = self.update_sql.entry(shape).or_insert_with(sql);
+                e.insert(self.conn.prepare_cached(sql)?)
+            }
+        })
+    }
+}
+
+/// A statement parameter that borrows the operation's text instead of copying it.
+enum Param<'a> {
+    Text(&'a str),
+    Value(SqlValue),
+}
+
+impl<'a> Param<'a> {
+    /// [`column_value`] without copying a text value.
+    fn column(field: &crate::tables::FieldDef, value: Option<&'a Value>) -> Param<'a> {
+        match value {
+            Some(Value::String(s)) if field.ty == crate::tables::FieldType::Text => Param::Text(s),
+            other => Param::Value(column_value(field, other)),
+        }
+    }
+}
+
+impl rusqlite::ToSql for Param<'_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(match self {
+            Param::Text(s) => rusqlite::types::ToSqlOutput::Borrowed(
+                rusqlite::types::ValueRef::Text(s.as_bytes()),
+            ),
+            Param::Value(v) => {
+                rusqlite::types::ToSqlOutput::Borrowed(rusqlite::types::ValueRef::from(v))
+            }
+        })
+    }
+}
+
+fn insert_sql(def: &TableDef) -> String {
+    let mut columns: Vec<&str> = def.fields.iter().map(|f| f.name).collect();
+    columns.extend(derived_columns(def.name));
+    let placeholders: Vec<String> = (0..columns.len() + 3)
+        .map(|i| format!("?{}", i + 1))
+        .collect();
+    format!(
+        "INSERT INTO {} (id, {}, _versions, _log) VALUES ({}) ON CONFLICT (id) DO NOTHING",
+        def.name,
+        columns.join(", "),
+        placeholders.join(", ")
+    )
+}
+
+fn source_value<'v>(
+    def: &TableDef,
+    values: &'v [Option<Cow<'_, Value>>],
+    source: &str,
+) -> Option<&'v Value> {
+    def.fields
+        .iter()
+        .position(|f| f.name == source)
+        .and_then(|i| values[i].as_deref())
+}
+
+/// Inserts a new row (every written field's value is in `values`); false (and nothing written)
+/// when a row with this id exists already.
+fn insert_row(
+    conn: &Connection,
+    def: &'static TableDef,
+    row_id: &str,
+    row: &mut MasterRow,
+    values: &[Option<Cow<'_, Value>>],
+    statements: &mut Prepared<'_, '_>,
+) -> Result<bool> {
+    let mut params: Vec<Param<'_>> = Vec::with_capacity(def.fields.len() + 4);
+    params.push(Param::Text(row_id));
+    for (field, value) in def.fields.iter().zip(values) {
+        params.push(Param::column(field, value.as_deref()));
+    }
+    if let Some(source) = derived_source(def.name) {
+        params.push(Param::Value(derived_value(source_value(
+            def, values, source,
+        ))));
+    }
+    params.push(Param::Value(SqlValue::Blob(encode_winners(row))));
+    params.push(Param::Value(SqlValue::Blob(codec::encode_seqs(&row.log))));
+    let inserted = statements
+        .insert(def)?
+        .execute(rusqlite::params_from_iter(params))?;
+    if inserted == 1 {
+        row.rowid = conn.last_insert_rowid();
+    }
+    Ok(inserted == 1)
+}
+
+fn update_row(
+    def: &TableDef,
+    row: &mut MasterRow,
+    outcome: &Outcome,
+    values: &[Option<Cow<'_, Value>>],
+    statements: &mut Prepared<'_, '_>,
+) -> Result<()> {
+    let mask = outcome.changed;
+    // A row the master's own write path stored in full is rewritten in format 2.
+    let rewrite = row.stored.is_some() && (mask != 0 || outcome.log_changed);
+    if mask == 0 && !outcome.log_changed {
+        return Ok(());
+    }
+    let versions = mask != 0 || rewrite;
+    let derived = derived_source(def.name).filter(|source| {
+        def.fields
+            .iter()
+            .position(|f| f.name == *source)
+            .is_some_and(|i| mask & column_bit(i) != 0)
+    });
+    let shape = (
+        def.name,
+        mask | u64::from(versions) << 63,
+        outcome.log_changed,
+    );
+    let statement = statements.update(shape, || {
+        let mut sets: Vec<String> = Vec::new();
+        for (i, field) in def.fields.iter().enumerate() {
+            if mask & column_bit(i) != 0 {
+                sets.push(field.name.to_string());
+            }
+        }
+        if derived.is_some() {
+            sets.extend(derived_columns(def.name).iter().map(|c| c.to_string()));
+        }
+        if versions {
+            sets.push("_versions".to_string());
+        }
+        if outcome.log_changed {
+            sets.push("_log".to_string());
+        }
+        let mut sql = format!("UPDATE {} SET ", def.name);
+        for (n, column) in sets.iter().enumerate() {
+            if n > 0 {
+                sql.push_str(", ");
+            }
+            let _ = write!(sql, "{column} = ?{}", n + 1);
+        }
+        let _ = write!(sql, " WHERE rowid = ?{}", sets.len() + 1);
+        sql
+    })?;
+    let mut params: Vec<Param<'_>> = Vec::with_capacity(8);
+    for (i, field) in def.fields.iter().enumerate() {
+        if mask & column_bit(i) != 0 {
+            params.push(Param::column(field, values[i].as_deref()));
+        }
+    }
+    if let Some(source) = derived {
+        params.push(Param::Value(derived_value(source_value(
+            def, values, source,
+        ))));
+    }
+    if versions {
+        params.push(Param::Value(SqlValue::Blob(encode_winners(row))));
+    }
+    if outcome.log_changed {
+        params.push(Param::Value(SqlValue::Blob(codec::encode_seqs(&row.log))));
+    }
+    params.push(Param::Value(SqlValue::Integer(row.rowid)));
+    statement.execute(rusqlite::params_from_iter(params))?;
+    // Its stored versions are in the log (the master's own writes are logged right after them).
+    row.stored = None;
+    Ok(())
+}
+
+/// Adds a log record to the `_log` of rows written by the master's own write path.
+pub fn add_record_to_rows(conn: &Connection, rows: &[(&str, &str)], record: u64) -> Result<()> {
+    for (table, row_id) in rows {
+        let def = tables::table(table)
+            .ok_or_else(|| CoreError::Corrupt(format!("unknown table {table}")))?;
+        let stored: Option<Option<Vec<u8>>> = conn
+            .prepare_cached(&format!("SELECT _log FROM {} WHERE id = ?1", def.name))?
+            .query_row([row_id], |r| r.get(0))
+            .optional()?;
+        let Some(stored) = stored else { continue };
+        let mut log = match stored {
+            Some(bytes) => codec::decode_seqs(&bytes)
+                .map_err(|e| CoreError::Corrupt(format!("{table} {row_id}: {e}")))?,
+            None => Vec::new(),
+        };
+        add_record(&mut log, record);
+        conn.prepare_cached(&format!("UPDATE {} SET _log = ?2 WHERE id = ?1", def.name))?
+            .execute(params![row_id, codec::encode_seqs(&log)])?;
+    }
+    Ok(())
+}
+
+/// Adds the master-only `_log` column to every replicated table that lacks it. A core migration that
+/// rebuilds a replicated table (create, copy, drop, rename) must copy `_log` on the master: without
+/// it a row's older versions cannot be found, and a later concurrent edit of that row would be
+/// merged against its winners only.
+pub fn ensure_log_columns(conn: &Connection) -> Result<()> {
+    for def in tables::TABLES {
+        let has: bool = conn.query_row(
+            &format!(
+                "SELECT EXISTS (SELECT 1 FROM pragma_table_info('{}') WHERE name = '_log')",
+                def.name
+            ),
+            [],
+            |r| r.get(0),
+        )?;
+        if !has {
+            conn.execute_batch(&format!("ALTER TABLE {} ADD COLUMN _log BLOB", def.name))?;
+        }
+    }
+    Ok(())
+}
