@@ -191,7 +191,7 @@ pub fn encode_row(row: &RowVersions) -> Vec<u8> {
 /// One field's winning version, as the master stores it: the field's position in its table's
 /// definition, its clock and its site. The value is the row's column; user, base and older versions
 /// are in the audit log.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Winner<'a> {
     pub field: usize,
     pub hlc: Hlc,
@@ -203,28 +203,51 @@ pub struct Winner<'a> {
 /// usually written together, so deltas are small) and its site. Deterministic for a given order.
 pub fn encode_winners(winners: &[Winner<'_>]) -> Vec<u8> {
     let mut out = Vec::with_capacity(48 + winners.len() * 5);
+    encode_winners_into(&mut out, winners.iter().copied());
+    out
+}
+
+/// [`encode_winners`] appended to `out`, from any re-iterable sequence of winners.
+pub fn encode_winners_into<'w, I>(out: &mut Vec<u8>, winners: I)
+where
+    I: Iterator<Item = Winner<'w>> + Clone,
+{
     out.push(WINNERS_FORMAT);
-    let mut sites: Vec<&str> = Vec::with_capacity(2);
-    for w in winners {
-        if !sites.contains(&w.site) {
-            sites.push(w.site);
+    // A row's fields nearly always come from one or two sites: no allocation for up to four.
+    let mut few: [&str; 4] = [""; 4];
+    let mut few_len = 0;
+    let mut more: Vec<&str> = Vec::new();
+    let position = |few: &[&str], more: &[&str], site: &str| {
+        few.iter()
+            .chain(more.iter())
+            .position(|s| std::ptr::eq(*s, site) || *s == site)
+    };
+    for w in winners.clone() {
+        if position(&few[..few_len], &more, w.site).is_none() {
+            if few_len < few.len() {
+                few[few_len] = w.site;
+                few_len += 1;
+            } else {
+                more.push(w.site);
+            }
         }
     }
-    put_varint(&mut out, sites.len() as u64);
-    for s in &sites {
-        put_bytes(&mut out, s.as_bytes());
+    put_varint(out, (few_len + more.len()) as u64);
+    for s in few[..few_len].iter().chain(more.iter()) {
+        put_bytes(out, s.as_bytes());
     }
-    put_varint(&mut out, winners.len() as u64);
+    put_varint(out, winners.clone().count() as u64);
     let mut previous = 0u64;
     for w in winners {
-        put_varint(&mut out, w.field as u64);
+        put_varint(out, w.field as u64);
         let delta = w.hlc.0.wrapping_sub(previous) as i64;
-        put_varint(&mut out, ((delta << 1) ^ (delta >> 63)) as u64);
+        put_varint(out, ((delta << 1) ^ (delta >> 63)) as u64);
         previous = w.hlc.0;
-        let site = sites.iter().position(|s| *s == w.site).unwrap_or(0);
-        put_varint(&mut out, site as u64);
+        put_varint(
+            out,
+            position(&few[..few_len], &more, w.site).unwrap_or(0) as u64,
+        );
     }
-    out
 }
 
 /// Whether stored row bytes are a master's winners (format 2) rather than a full history.
@@ -298,12 +321,17 @@ pub fn decode_row(data: &[u8]) -> Result<RowVersions, DecodeError> {
 /// varint deltas.
 pub fn encode_seqs(seqs: &[u64]) -> Vec<u8> {
     let mut out = Vec::with_capacity(seqs.len() * 3);
+    encode_seqs_into(&mut out, seqs);
+    out
+}
+
+/// [`encode_seqs`] appended to `out`.
+pub fn encode_seqs_into(out: &mut Vec<u8>, seqs: &[u64]) {
     let mut previous = 0u64;
     for s in seqs {
-        put_varint(&mut out, s.wrapping_sub(previous));
+        put_varint(out, s.wrapping_sub(previous));
         previous = *s;
     }
-    out
 }
 
 pub fn decode_seqs(data: &[u8]) -> Result<Vec<u64>, DecodeError> {

@@ -223,7 +223,7 @@ impl SqliteMaster {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut acks = Vec::with_capacity(ops.len());
         let mut duplicates = 0;
-        let mut fresh: Vec<(&str, Vec<&Operation>)> = Vec::new();
+        let mut fresh: Vec<(&str, String, Vec<&Operation>)> = Vec::new();
         for (site_id, mut site_ops) in by_site {
             if !site_ops.is_sorted_by_key(|o| o.site_seq) {
                 site_ops.sort_by_key(|o| o.site_seq);
@@ -250,7 +250,6 @@ impl SqliteMaster {
                 }
             }
             let new = site_ops.split_off(split);
-            let mut prev = last_hash.as_str();
             for (expected, op) in (last_seq + 1..).zip(new.iter()) {
                 if op.site_seq != expected {
                     return Err(ServerError::Gap {
@@ -258,13 +257,10 @@ impl SqliteMaster {
                         got: op.site_seq,
                     });
                 }
-                if op.prev_hash != prev {
-                    return Err(ServerError::HashMismatch { seq: op.site_seq });
-                }
-                prev = &op.hash;
             }
+            // The hash chain is checked by the log writer below (it reads every hash anyway).
             if !new.is_empty() {
-                fresh.push((site_id, new));
+                fresh.push((site_id, last_hash, new));
             }
         }
         // ARCHITECTURE.md "Clock safety": an operation stamped further ahead than the allowed drift is
@@ -285,7 +281,7 @@ impl SqliteMaster {
             let mut mergeable: Vec<&Operation> = Vec::with_capacity(ops.len());
             let mut records: Vec<u64> = Vec::with_capacity(ops.len());
             let mut record = next_seq;
-            for (_, site_ops) in &fresh {
+            for (_, _, site_ops) in &fresh {
                 let before = mergeable.len();
                 mergeable.extend(site_ops.iter().copied().filter(|op| !held(op)));
                 let count = (mergeable.len() - before) as u64;
@@ -294,35 +290,41 @@ impl SqliteMaster {
             }
             let files = &self.log;
             let rows = &mut self.rows;
-            let written = std::thread::scope(|threads| -> Result<Vec<WrittenRecord<'_>>> {
-                // The records are encoded, written and synced on the second core while this one
-                // merges: they depend only on the numbering above, not on what the merge decides.
-                let writer = threads.spawn(|| {
-                    let mut next = next_seq;
-                    let mut pending = Vec::with_capacity(fresh.len());
-                    let mut record_acks = Vec::with_capacity(ops.len());
-                    for (site_id, site_ops) in &fresh {
-                        record_acks.extend(append_to_log(
-                            site_id,
-                            site_ops,
-                            &held,
-                            &mut next,
-                            &mut pending,
-                        ));
-                    }
-                    let locations = append_records(files, head, &pending)?;
-                    Ok::<_, ServerError>((record_acks, pending, locations))
-                });
-                let log = LogRecords { conn: &tx, files };
-                let merged = merge::merge(&tx, &mergeable, &records, &log, rows);
-                let (record_acks, pending, locations) = writer.join().map_err(|_| {
-                    ServerError::Store("the audit log writer thread panicked".to_string())
-                })??;
-                merged?;
+            // The records are checked, encoded, written and synced on the second core once the
+            // merge's planning is done: they depend only on the numbering above.
+            let write_records = || {
+                let mut next = next_seq;
+                let mut pending = Vec::with_capacity(fresh.len());
+                let mut record_acks = Vec::with_capacity(ops.len());
+                for (site_id, last_hash, site_ops) in &fresh {
+                    check_chain(last_hash, site_ops)?;
+                    record_acks.extend(append_to_log(
+                        site_id,
+                        site_ops,
+                        &held,
+                        &mut next,
+                        &mut pending,
+                    ));
+                }
+                let locations = append_records(files, head, &pending)?;
+                record_acks.sort_unstable_by_key(|a| a.site_seq);
+                let written: Vec<WrittenRecord<'_>> = pending.into_iter().zip(locations).collect();
+                Ok::<_, ServerError>((record_acks, written))
+            };
+            let log = LogRecords { conn: &tx, files };
+            let (merged, recorded) =
+                merge::merge_then(&tx, &mergeable, &records, &log, rows, write_records);
+            // A broken hash chain is the cause of whatever else went wrong: reported first.
+            let (record_acks, written) = recorded
+                .ok_or_else(|| ServerError::Store("the audit log writer panicked".to_string()))??;
+            merged?;
+            if acks.is_empty() {
+                acks = record_acks;
+            } else {
                 acks.extend(record_acks);
-                Ok(pending.into_iter().zip(locations).collect())
-            })?;
-            for (site_id, site_ops) in &fresh {
+                acks.sort_by_key(|a| a.site_seq);
+            }
+            for (site_id, _, site_ops) in &fresh {
                 let site_held: Vec<&Operation> =
                     site_ops.iter().copied().filter(|op| held(op)).collect();
                 if !site_held.is_empty() {
@@ -349,7 +351,9 @@ impl SqliteMaster {
             ));
         }
         tx.commit()?;
-        acks.sort_by_key(|a| a.site_seq);
+        if !acks.is_sorted_by_key(|a| a.site_seq) {
+            acks.sort_by_key(|a| a.site_seq);
+        }
         Ok(Ingested {
             acks,
             duplicates,
@@ -644,6 +648,19 @@ fn quarantine(
                 )
             ],
         )?;
+    }
+    Ok(())
+}
+
+/// Checks that one site's new operations continue its hash chain from `last_hash`, the hash of
+/// the last operation the master accepted from it.
+fn check_chain(last_hash: &str, ops: &[&Operation]) -> Result<()> {
+    let mut prev = last_hash;
+    for op in ops {
+        if op.prev_hash != prev {
+            return Err(ServerError::HashMismatch { seq: op.site_seq });
+        }
+        prev = &op.hash;
     }
     Ok(())
 }

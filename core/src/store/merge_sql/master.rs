@@ -27,6 +27,7 @@ use rustc_hash::FxHashMap;
 use serde_json::Value;
 use std::borrow::Cow;
 use std::fmt::Write as _;
+use std::ops::Range;
 use std::sync::Arc;
 
 /// Where the master finds a row's older operations: the server's audit log.
@@ -108,9 +109,10 @@ pub struct RowCache {
     rows: FxHashMap<&'static str, FxHashMap<Box<str>, MasterRow>>,
     len: usize,
     sites: Sites,
-    /// UPDATE statements by (table, changed columns, log changed).
-    updates: FxHashMap<(&'static str, u64, bool), String>,
-    inserts: FxHashMap<&'static str, String>,
+    /// UPDATE statements by shape (table and columns written).
+    updates: FxHashMap<Shape, String>,
+    /// INSERT statements by shape (table and columns written).
+    inserts: FxHashMap<InsertShape, String>,
     capacity: usize,
 }
 
@@ -146,6 +148,11 @@ fn column_bit(index: usize) -> u64 {
     }
 }
 
+/// Batches touching fewer rows are merged on the calling thread (a thread costs more than it saves).
+const PIPELINE_MIN_ROWS: usize = 256;
+/// Rows per message from the planning thread to the writing one.
+const PLAN_CHUNK: usize = 256;
+
 /// Merges `ops` into the master tables inside the caller's transaction; `records[i]` is the log
 /// record `ops[i]` is written to in the same transaction.
 pub fn merge(
@@ -154,6 +161,48 @@ pub fn merge(
     records: &[u64],
     log: &dyn OperationLog,
     cache: &mut RowCache,
+) -> Result<MergeStats> {
+    merge_then(conn, ops, records, log, cache, || ()).0
+}
+
+/// [`merge`], then `then` (the caller's other work on the batch, such as writing its log records),
+/// which runs on the second core once the merge no longer needs it.
+///
+/// Large batches run as a two-stage pipeline on two cores: a planning thread groups the operations
+/// per row and merges them against the cached clocks (pure computation: the rule, the new clocks,
+/// the statement parameters), while the calling thread, which owns the connection, runs the
+/// statements. Whatever needs the database to decide (a row whose history must be rebuilt from the
+/// log, a row not in the cache that turns out to exist) is merged whole by the calling thread, with
+/// the row taken out of the cache until it is done. The planner is faster than the statements, so
+/// it runs `then` while the calling thread finishes them. `then` runs even when the merge fails.
+///
+/// Returns what `then` returned (None only if it panicked) even when the merge failed: the caller may
+/// have found the cause of the failure there.
+pub fn merge_then<T: Send>(
+    conn: &Connection,
+    ops: &[&Operation],
+    records: &[u64],
+    log: &dyn OperationLog,
+    cache: &mut RowCache,
+    then: impl FnOnce() -> T + Send,
+) -> (Result<MergeStats>, Option<T>) {
+    let mut then = Some(then);
+    let mut after = None;
+    let merged = merge_inner(conn, ops, records, log, cache, &mut then, &mut after);
+    if let Some(then) = then {
+        after = Some(then());
+    }
+    (merged, after)
+}
+
+fn merge_inner<T: Send, F: FnOnce() -> T + Send>(
+    conn: &Connection,
+    ops: &[&Operation],
+    records: &[u64],
+    log: &dyn OperationLog,
+    cache: &mut RowCache,
+    then: &mut Option<F>,
+    after: &mut Option<T>,
 ) -> Result<MergeStats> {
     if ops.len() != records.len() {
         return Err(CoreError::Corrupt(
@@ -164,44 +213,11 @@ pub fn merge(
     if ops.is_empty() {
         return Ok(stats);
     }
-    // Group per row, rows in first-seen order, operations in batch order. A row's fields are
-    // usually written together: an operation on the previous operation's row is not looked up.
-    let mut rows_seen: Vec<((&str, &str), u32)> = Vec::new();
-    let mut index: FxHashMap<(&str, &str), u32> = FxHashMap::default();
-    index.reserve(ops.len() / 4);
-    let mut group_of: Vec<u32> = Vec::with_capacity(ops.len());
-    let mut last: Option<((&str, &str), u32)> = None;
-    for op in ops {
-        let key = (op.table.as_str(), op.row_id.as_str());
-        let group = match last {
-            Some((k, g)) if k == key => g,
-            _ => *index.entry(key).or_insert_with(|| {
-                rows_seen.push((key, 0));
-                (rows_seen.len() - 1) as u32
-            }),
-        };
-        rows_seen[group as usize].1 += 1;
-        group_of.push(group);
-        last = Some((key, group));
-    }
-    drop(index);
-    let mut starts: Vec<usize> = Vec::with_capacity(rows_seen.len() + 1);
-    let mut at = 0usize;
-    for (_, count) in &rows_seen {
-        starts.push(at);
-        at += *count as usize;
-    }
-    starts.push(at);
-    let mut fill = starts.clone();
-    let mut members: Vec<(&Operation, u64)> = vec![(ops[0], 0); ops.len()];
-    for (i, group) in group_of.iter().enumerate() {
-        let slot = &mut fill[*group as usize];
-        members[*slot] = (ops[i], records[i]);
-        *slot += 1;
-    }
-    if cache.len + rows_seen.len() > cache.capacity {
+    let groups = Groups::of(ops, records);
+    if cache.len + groups.rows.len() > cache.capacity {
         cache.clear();
     }
+    let mut next_rowid = next_rowids(conn, &groups)?;
     let RowCache {
         rows,
         len,
@@ -210,48 +226,491 @@ pub fn merge(
         inserts,
         ..
     } = cache;
-    let mut statements = Prepared {
+    let mut writer = Writer {
         conn,
-        insert_sql: inserts,
-        update_sql: updates,
-        inserts: FxHashMap::default(),
-        updates: FxHashMap::default(),
+        log,
+        statements: Prepared {
+            conn,
+            insert_sql: inserts,
+            update_sql: updates,
+            inserts: FxHashMap::default(),
+            updates: FxHashMap::default(),
+        },
+        sites: Sites::default(),
+        values: Vec::new(),
+        arena: ParamArena::default(),
+        stats: &mut stats,
+        merged: Vec::new(),
     };
-    let mut def: &'static TableDef = &tables::TABLES[0];
-    let mut values: Vec<Option<Cow<'_, Value>>> = Vec::new();
-    for (g, (key, _)) in rows_seen.iter().enumerate() {
-        let row_ops = &members[starts[g]..starts[g + 1]];
-        if def.name != key.0 {
-            def = tables::table(key.0).ok_or_else(|| {
-                CoreError::Corrupt(format!("operation for unknown table {}", key.0))
+    if groups.rows.len() < PIPELINE_MIN_ROWS {
+        let mut chunk = plan_rows(&groups, rows, sites, &mut next_rowid, |_| true)?;
+        writer.write(&mut chunk)?;
+    } else {
+        let (planner_rows, planner_sites) = (&mut *rows, &mut *sites);
+        let job = then.take();
+        std::thread::scope(|threads| -> Result<()> {
+            let (send, receive) = std::sync::mpsc::sync_channel::<Chunk<'_>>(8);
+            let (give_back, recycled) = std::sync::mpsc::channel::<Chunk<'_>>();
+            let groups = &groups;
+            let planner = threads.spawn(move || {
+                let planned = plan_rows(
+                    groups,
+                    planner_rows,
+                    planner_sites,
+                    &mut next_rowid,
+                    |chunk| {
+                        if chunk.plans.len() < PLAN_CHUNK {
+                            return true;
+                        }
+                        let next = recycled.try_recv().unwrap_or_else(|_| fresh_chunk());
+                        send.send(std::mem::replace(chunk, next)).is_ok()
+                    },
+                )
+                .map(|last| {
+                    if !last.plans.is_empty() {
+                        // A closed channel means the writer failed: its error is the one reported.
+                        let _ = send.send(last);
+                    }
+                });
+                // The writer's loop ends when the channel closes: close it before the other work.
+                drop(send);
+                (planned, job.map(|job| job()))
+            });
+            let mut written = Ok(());
+            for mut chunk in receive.iter() {
+                written = writer.write(&mut chunk);
+                if written.is_err() {
+                    break;
+                }
+                chunk.arena.clear();
+                // The planner may have finished: then the chunk is simply dropped here.
+                let _ = give_back.send(chunk);
+            }
+            // Unblocks a planner waiting on a full channel after a failed write.
+            drop(receive);
+            let (planned, done) = planner.join().map_err(|_| {
+                CoreError::Corrupt("the merge's planning thread panicked".to_string())
             })?;
+            *after = done;
+            written?;
+            planned
+        })?;
+    }
+    // Rows merged by the writer (taken out of the cache, or found stored) go (back) into the cache.
+    let merged = std::mem::take(&mut writer.merged);
+    drop(writer);
+    for (table, row_id, row) in merged {
+        rows.entry(table)
+            .or_default()
+            .insert(Box::from(row_id), row);
+    }
+    *len = rows.values().map(FxHashMap::len).sum();
+    Ok(stats)
+}
+
+/// The next free rowid of each table the batch writes: new rows get theirs from the planner, so
+/// that it can cache them before they are inserted (read inside the write transaction: nobody else
+/// inserts until it ends).
+fn next_rowids(conn: &Connection, groups: &Groups<'_>) -> Result<FxHashMap<&'static str, i64>> {
+    let mut next: FxHashMap<&'static str, i64> = FxHashMap::default();
+    let mut last = "";
+    for (table, _) in &groups.rows {
+        if *table == last || next.contains_key(table) {
+            continue;
+        }
+        last = table;
+        let def = tables::table(table)
+            .ok_or_else(|| CoreError::Corrupt(format!("operation for unknown table {table}")))?;
+        let max: i64 = conn
+            .prepare_cached(&format!("SELECT COALESCE(MAX(rowid), 0) FROM {}", def.name))?
+            .query_row([], |r| r.get(0))?;
+        next.insert(def.name, max + 1);
+    }
+    Ok(next)
+}
+
+/// A batch's operations grouped per row: rows in first-seen order, each row's operations in batch
+/// order, with the log record each goes to.
+struct Groups<'a> {
+    rows: Vec<(&'a str, &'a str)>,
+    starts: Vec<usize>,
+    members: Vec<(&'a Operation, u64)>,
+}
+
+impl<'a> Groups<'a> {
+    fn of(ops: &[&'a Operation], records: &[u64]) -> Groups<'a> {
+        // A row's fields are usually written together: an operation on the previous operation's row
+        // is not looked up.
+        let mut rows: Vec<(&str, &str)> = Vec::new();
+        let mut counts: Vec<u32> = Vec::new();
+        let mut index: FxHashMap<(&str, &str), u32> = FxHashMap::default();
+        index.reserve(ops.len() / 4);
+        let mut group_of: Vec<u32> = Vec::with_capacity(ops.len());
+        let mut last: Option<((&str, &str), u32)> = None;
+        for op in ops {
+            let key = (op.table.as_str(), op.row_id.as_str());
+            let group = match last {
+                Some((k, g)) if k == key => g,
+                _ => *index.entry(key).or_insert_with(|| {
+                    rows.push(key);
+                    counts.push(0);
+                    (rows.len() - 1) as u32
+                }),
+            };
+            counts[group as usize] += 1;
+            group_of.push(group);
+            last = Some((key, group));
+        }
+        let mut starts: Vec<usize> = Vec::with_capacity(rows.len() + 1);
+        let mut at = 0usize;
+        for count in &counts {
+            starts.push(at);
+            at += *count as usize;
+        }
+        starts.push(at);
+        let mut fill = starts.clone();
+        let mut members: Vec<(&Operation, u64)> = vec![(ops[0], 0); ops.len()];
+        for (i, group) in group_of.iter().enumerate() {
+            let slot = &mut fill[*group as usize];
+            members[*slot] = (ops[i], records[i]);
+            *slot += 1;
+        }
+        Groups {
+            rows,
+            starts,
+            members,
+        }
+    }
+
+    fn ops(&self, group: usize) -> &[(&'a Operation, u64)] {
+        &self.members[self.starts[group]..self.starts[group + 1]]
+    }
+}
+
+/// The counts one row's merge adds to the batch's [`MergeStats`].
+#[derive(Debug, Clone, Copy, Default)]
+struct Counts {
+    applied: usize,
+    duplicates: usize,
+    written: bool,
+}
+
+impl Counts {
+    fn of(outcome: &Outcome) -> Counts {
+        Counts {
+            applied: outcome.applied,
+            duplicates: outcome.duplicates,
+            written: outcome.changed != 0 || outcome.log_changed,
+        }
+    }
+
+    fn add_to(self, stats: &mut MergeStats) {
+        stats.applied += self.applied;
+        stats.duplicates += self.duplicates;
+        stats.rows_written += usize::from(self.written);
+    }
+}
+
+/// What the planner decided for one row, for the thread that owns the connection.
+enum Plan<'a> {
+    /// A row not in the cache, merged as new (and cached): insert it, unless a row with its id is
+    /// stored (then it is merged again against the stored row).
+    Insert {
+        def: &'static TableDef,
+        row_id: &'a str,
+        ops: &'a [(&'a Operation, u64)],
+        shape: InsertShape,
+        params: Range<usize>,
+        counts: Counts,
+    },
+    /// A cached row merged from its clocks: write the changed columns.
+    Update {
+        shape: Shape,
+        params: Range<usize>,
+        counts: Counts,
+    },
+    /// A cached row the batch did not change (duplicates only).
+    Unchanged(Counts),
+    /// A row whose merge needs the database (its history from the log), merged by the writer;
+    /// `rowid` is reserved for it in case it is new.
+    Here {
+        def: &'static TableDef,
+        row_id: &'a str,
+        ops: &'a [(&'a Operation, u64)],
+        cached: Option<MasterRow>,
+        rowid: i64,
+    },
+}
+
+/// Plans for consecutive rows, with their statement parameters. The writer hands emptied chunks
+/// back to the planner, so their memory is allocated once per batch and freed by the thread that
+/// allocated it.
+#[derive(Default)]
+struct Chunk<'a> {
+    plans: Vec<Plan<'a>>,
+    arena: ParamArena<'a>,
+}
+
+fn fresh_chunk<'a>() -> Chunk<'a> {
+    Chunk {
+        plans: Vec::with_capacity(PLAN_CHUNK),
+        arena: ParamArena {
+            params: Vec::with_capacity(PLAN_CHUNK * 16),
+            bytes: Vec::with_capacity(PLAN_CHUNK * 128),
+        },
+    }
+}
+
+/// Plans every row of the batch in order into chunks; after each plan `hand_on` may take the chunk
+/// (it returns false when the writer is gone, having failed: planning stops). Returns the last
+/// chunk, not handed on. Updates the cache for the rows it settles (new
+/// rows are cached with the rowid they will be inserted under); takes out of it the rows it hands
+/// over whole.
+fn plan_rows<'a>(
+    groups: &'a Groups<'a>,
+    rows: &mut FxHashMap<&'static str, FxHashMap<Box<str>, MasterRow>>,
+    sites: &mut Sites,
+    next_rowid: &mut FxHashMap<&'static str, i64>,
+    mut hand_on: impl FnMut(&mut Chunk<'a>) -> bool,
+) -> Result<Chunk<'a>> {
+    let mut def: &'static TableDef = &tables::TABLES[0];
+    let mut info = TableInfo::of(def);
+    let mut values: Vec<Option<Cow<'a, Value>>> = Vec::new();
+    let mut overlay = Vec::new();
+    let mut steps = Vec::new();
+    let mut chunk = fresh_chunk();
+    for (g, (table, row_id)) in groups.rows.iter().enumerate() {
+        let row_ops = groups.ops(g);
+        if def.name != *table {
+            def = tables::table(table).ok_or_else(|| {
+                CoreError::Corrupt(format!("operation for unknown table {table}"))
+            })?;
+            info = TableInfo::of(def);
         }
         let table_rows = rows.entry(def.name).or_default();
         if table_rows.capacity() == 0 {
-            table_rows.reserve(rows_seen.len());
+            table_rows.reserve(groups.rows.len());
         }
-        if let Some(row) = table_rows.get_mut(key.1) {
-            let outcome = apply_all(def, key.1, row, row_ops, log, sites, &mut values)?;
-            write_outcome(conn, def, key.1, &outcome, &mut stats)?;
-            update_row(def, row, &outcome, &values, &mut statements)?;
-            continue;
+        let plan = match table_rows.get_mut(*row_id) {
+            Some(row) if !classify(def, row, row_ops, &mut overlay, &mut steps)? => Plan::Here {
+                def,
+                row_id,
+                ops: row_ops,
+                cached: table_rows.remove(*row_id),
+                rowid: 0,
+            },
+            Some(row) => {
+                let outcome = apply_classified(def, row, row_ops, &steps, sites, &mut values);
+                let counts = Counts::of(&outcome);
+                let start = chunk.arena.params.len();
+                match update_params(def, info, row, &outcome, &values, &mut chunk.arena) {
+                    Some(shape) => Plan::Update {
+                        shape,
+                        params: start..chunk.arena.params.len(),
+                        counts,
+                    },
+                    None => Plan::Unchanged(counts),
+                }
+            }
+            None => {
+                let next = next_rowid.get_mut(def.name).ok_or_else(|| {
+                    CoreError::Corrupt(format!("no rowid read for table {}", def.name))
+                })?;
+                let rowid = *next;
+                *next += 1;
+                let mut row = MasterRow::new(def);
+                row.rowid = rowid;
+                if !classify(def, &row, row_ops, &mut overlay, &mut steps)? {
+                    Plan::Here {
+                        def,
+                        row_id,
+                        ops: row_ops,
+                        cached: None,
+                        rowid,
+                    }
+                } else {
+                    let outcome =
+                        apply_classified(def, &mut row, row_ops, &steps, sites, &mut values);
+                    let start = chunk.arena.params.len();
+                    let shape =
+                        insert_params(def, info, row_id, &row, &outcome, &values, &mut chunk.arena);
+                    table_rows.insert(Box::from(*row_id), row);
+                    Plan::Insert {
+                        def,
+                        row_id,
+                        ops: row_ops,
+                        shape,
+                        params: start..chunk.arena.params.len(),
+                        counts: Counts::of(&outcome),
+                    }
+                }
+            }
+        };
+        chunk.plans.push(plan);
+        if !hand_on(&mut chunk) {
+            return Ok(Chunk::default());
         }
-        // Not cached: most such rows are new, so try the INSERT first and read the stored row
-        // only when it turns out to exist.
-        let mut row = MasterRow::new(def);
-        let outcome = apply_all(def, key.1, &mut row, row_ops, log, sites, &mut values)?;
-        if insert_row(conn, def, key.1, &mut row, &values, &mut statements)? {
-            write_outcome(conn, def, key.1, &outcome, &mut stats)?;
-        } else {
-            row = load_row(conn, def, key.1, sites)?.unwrap_or_else(|| MasterRow::new(def));
-            let outcome = apply_all(def, key.1, &mut row, row_ops, log, sites, &mut values)?;
-            write_outcome(conn, def, key.1, &outcome, &mut stats)?;
-            update_row(def, &mut row, &outcome, &values, &mut statements)?;
+        if chunk.plans.capacity() == 0 {
+            chunk = fresh_chunk();
         }
-        table_rows.insert(Box::from(key.1), row);
-        *len += 1;
     }
-    Ok(stats)
+    Ok(chunk)
+}
+
+/// The thread that owns the connection: runs the planned statements and merges what needs the
+/// database.
+struct Writer<'c, 'a, 's> {
+    conn: &'c Connection,
+    log: &'c dyn OperationLog,
+    statements: Prepared<'c, 'a>,
+    /// Site ids of rows read back from the database here (the cache's own are the planner's).
+    sites: Sites,
+    values: Vec<Option<Cow<'s, Value>>>,
+    arena: ParamArena<'s>,
+    stats: &'a mut MergeStats,
+    /// Rows merged here, for the cache.
+    merged: Vec<(&'static str, &'s str, MasterRow)>,
+}
+
+impl<'s> Writer<'_, '_, 's> {
+    /// Runs a chunk's plans, leaving it empty.
+    fn write(&mut self, chunk: &mut Chunk<'s>) -> Result<()> {
+        let Chunk { plans, arena } = chunk;
+        for plan in plans.drain(..) {
+            match plan {
+                Plan::Insert {
+                    def,
+                    row_id,
+                    ops,
+                    shape,
+                    params,
+                    counts,
+                } => {
+                    let inserted = self
+                        .statements
+                        .insert(def, shape)?
+                        .execute(rusqlite::params_from_iter(arena.bind(params)))?;
+                    if inserted == 1 {
+                        counts.add_to(self.stats);
+                    } else {
+                        self.merge_here(def, row_id, ops, Start::Stored)?;
+                    }
+                }
+                Plan::Update {
+                    shape,
+                    params,
+                    counts,
+                } => {
+                    self.statements
+                        .update(shape)?
+                        .execute(rusqlite::params_from_iter(arena.bind(params)))?;
+                    counts.add_to(self.stats);
+                }
+                Plan::Unchanged(counts) => counts.add_to(self.stats),
+                Plan::Here {
+                    def,
+                    row_id,
+                    ops,
+                    cached,
+                    rowid,
+                } => {
+                    let start = match cached {
+                        Some(row) => Start::Cached(row),
+                        None => Start::Unknown(rowid),
+                    };
+                    self.merge_here(def, row_id, ops, start)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Merges one row on this thread, reading what it needs from the database and the log.
+    fn merge_here(
+        &mut self,
+        def: &'static TableDef,
+        row_id: &'s str,
+        ops: &'s [(&'s Operation, u64)],
+        start: Start,
+    ) -> Result<()> {
+        let conn = self.conn;
+        let mut row = match start {
+            Start::Cached(row) => row,
+            Start::Unknown(rowid) => {
+                // Most rows the master has not cached are new: try the INSERT first and read the
+                // stored row only when it turns out to exist.
+                let mut row = MasterRow::new(def);
+                row.rowid = rowid;
+                let outcome = apply_all(
+                    def,
+                    row_id,
+                    &mut row,
+                    ops,
+                    self.log,
+                    &mut self.sites,
+                    &mut self.values,
+                )?;
+                self.arena.clear();
+                let shape = insert_params(
+                    def,
+                    TableInfo::of(def),
+                    row_id,
+                    &row,
+                    &outcome,
+                    &self.values,
+                    &mut self.arena,
+                );
+                let inserted =
+                    self.statements
+                        .insert(def, shape)?
+                        .execute(rusqlite::params_from_iter(
+                            self.arena.bind(0..self.arena.params.len()),
+                        ))?;
+                if inserted == 1 {
+                    write_outcome(conn, def, row_id, &outcome, self.stats)?;
+                    self.merged.push((def.name, row_id, row));
+                    return Ok(());
+                }
+                load_row(conn, def, row_id, &mut self.sites)?.unwrap_or_else(|| MasterRow::new(def))
+            }
+            Start::Stored => {
+                load_row(conn, def, row_id, &mut self.sites)?.unwrap_or_else(|| MasterRow::new(def))
+            }
+        };
+        let outcome = apply_all(
+            def,
+            row_id,
+            &mut row,
+            ops,
+            self.log,
+            &mut self.sites,
+            &mut self.values,
+        )?;
+        write_outcome(conn, def, row_id, &outcome, self.stats)?;
+        self.arena.clear();
+        let info = TableInfo::of(def);
+        if let Some(shape) =
+            update_params(def, info, &mut row, &outcome, &self.values, &mut self.arena)
+        {
+            self.statements
+                .update(shape)?
+                .execute(rusqlite::params_from_iter(
+                    self.arena.bind(0..self.arena.params.len()),
+                ))?;
+        }
+        self.merged.push((def.name, row_id, row));
+        Ok(())
+    }
+}
+
+/// Where [`Writer::merge_here`] starts from.
+enum Start {
+    /// The cached row.
+    Cached(MasterRow),
+    /// Not cached: a new row (with this rowid) unless the INSERT finds one.
+    Unknown(i64),
+    /// Not cached and known to be stored.
+    Stored,
 }
 
 /// What applying a row's operations did, before anything is written.
@@ -266,6 +725,7 @@ struct Outcome {
 }
 
 /// How an operation meets the row's winners.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Step {
     Duplicate,
     /// It becomes the field's winner and cannot conflict (first version, written on top of the
@@ -275,6 +735,105 @@ enum Step {
     Loses,
     /// Conflicts can only be decided against the field's whole history.
     NeedsHistory,
+}
+
+/// How `op` meets the field's current winner.
+fn step_of(def: &TableDef, winner: Option<(Hlc, &str)>, op: &Operation) -> Step {
+    let key = (op.hlc, op.site_id.as_str());
+    match winner {
+        None => Step::Wins,
+        Some(w) if w == key => Step::Duplicate,
+        Some(w) if def.merge == MergeKind::AppendOnly => {
+            if key > w {
+                Step::Wins
+            } else {
+                Step::Loses
+            }
+        }
+        Some(w) => {
+            let on_top = op
+                .base
+                .as_ref()
+                .is_some_and(|b| b.hlc == w.0 && b.site == w.1);
+            if on_top && key > w {
+                Step::Wins
+            } else {
+                Step::NeedsHistory
+            }
+        }
+    }
+}
+
+/// Decides how each of `ops` meets the row (into `steps`: field position and step) without
+/// changing it: the winners set by the group's earlier operations are kept in `overlay`. Returns
+/// false, with `steps` incomplete, as soon as one needs the row's history (the clocks alone cannot
+/// settle it).
+fn classify<'o>(
+    def: &TableDef,
+    row: &MasterRow,
+    ops: &[(&'o Operation, u64)],
+    overlay: &mut Vec<(usize, Hlc, &'o str)>,
+    steps: &mut Vec<(usize, Step)>,
+) -> Result<bool> {
+    overlay.clear();
+    steps.clear();
+    let mut hint = 0;
+    for (op, _) in ops {
+        let index = field_index_from(def, &op.field, hint)?;
+        hint = index + 1;
+        let winner = overlay
+            .iter()
+            .rev()
+            .find(|o| o.0 == index)
+            .map(|o| (o.1, o.2))
+            .or_else(|| row.winners[index].as_ref().map(Win::key));
+        let step = step_of(def, winner, op);
+        match step {
+            Step::Wins => overlay.push((index, op.hlc, op.site_id.as_str())),
+            Step::NeedsHistory => return Ok(false),
+            Step::Duplicate | Step::Loses => {}
+        }
+        steps.push((index, step));
+    }
+    Ok(true)
+}
+
+/// Applies operations [`classify`] settled from the clocks alone.
+fn apply_classified<'a>(
+    def: &TableDef,
+    row: &mut MasterRow,
+    ops: &[(&'a Operation, u64)],
+    steps: &[(usize, Step)],
+    sites: &mut Sites,
+    values: &mut Vec<Option<Cow<'a, Value>>>,
+) -> Outcome {
+    values.clear();
+    values.resize(def.fields.len(), None);
+    let mut outcome = Outcome::default();
+    let log_before = row.log.len();
+    for ((op, record), (index, step)) in ops.iter().zip(steps) {
+        match step {
+            Step::Duplicate => outcome.duplicates += 1,
+            Step::Loses => {
+                outcome.applied += 1;
+                add_record(&mut row.log, *record);
+            }
+            Step::Wins => {
+                row.winners[*index] = Some(Win {
+                    hlc: op.hlc,
+                    site: sites.get(&op.site_id),
+                });
+                values[*index] = Some(Cow::Borrowed(&op.value));
+                outcome.changed |= column_bit(*index);
+                outcome.applied += 1;
+                add_record(&mut row.log, *record);
+            }
+            // classify() never settles one of these.
+            Step::NeedsHistory => {}
+        }
+    }
+    outcome.log_changed = row.log.len() != log_before;
+    outcome
 }
 
 fn field_index(def: &TableDef, field: &str) -> Result<usize> {
@@ -313,29 +872,7 @@ fn apply_all<'a>(
     for (k, (op, record)) in ops.iter().enumerate() {
         let index = field_index_from(def, &op.field, hint)?;
         hint = index + 1;
-        let key = (op.hlc, op.site_id.as_str());
-        let step = match &row.winners[index] {
-            None => Step::Wins,
-            Some(w) if w.key() == key => Step::Duplicate,
-            Some(w) if def.merge == MergeKind::AppendOnly => {
-                if key > w.key() {
-                    Step::Wins
-                } else {
-                    Step::Loses
-                }
-            }
-            Some(w) => {
-                let on_top = op
-                    .base
-                    .as_ref()
-                    .is_some_and(|b| b.hlc == w.hlc && b.site == *w.site);
-                if on_top && key > w.key() {
-                    Step::Wins
-                } else {
-                    Step::NeedsHistory
-                }
-            }
-        };
+        let step = step_of(def, row.winners[index].as_ref().map(Win::key), op);
         match step {
             Step::Duplicate => outcome.duplicates += 1,
             Step::Loses => {
@@ -528,67 +1065,73 @@ fn write_outcome(
     Ok(())
 }
 
-fn encode_winners(row: &MasterRow) -> Vec<u8> {
-    let winners: Vec<codec::Winner<'_>> = row
-        .winners
-        .iter()
-        .enumerate()
-        .filter_map(|(field, w)| {
+/// Appends a row's winning clocks (codec format 2) to `out`.
+fn encode_winners_into(out: &mut Vec<u8>, row: &MasterRow) {
+    codec::encode_winners_into(
+        out,
+        row.winners.iter().enumerate().filter_map(|(field, w)| {
             w.as_ref().map(|w| codec::Winner {
                 field,
                 hlc: w.hlc,
                 site: &w.site,
             })
-        })
-        .collect();
-    codec::encode_winners(&winners)
+        }),
+    );
 }
 
 /// The row statements one merge uses, prepared once per shape for the whole batch (the SQL text of
 /// each shape is built once per cache).
 struct Prepared<'c, 'a> {
     conn: &'c Connection,
-    insert_sql: &'a mut FxHashMap<&'static str, String>,
-    update_sql: &'a mut FxHashMap<(&'static str, u64, bool), String>,
-    inserts: FxHashMap<&'static str, rusqlite::CachedStatement<'c>>,
-    updates: FxHashMap<(&'static str, u64, bool), rusqlite::CachedStatement<'c>>,
+    insert_sql: &'a mut FxHashMap<InsertShape, String>,
+    update_sql: &'a mut FxHashMap<Shape, String>,
+    inserts: FxHashMap<InsertShape, rusqlite::CachedStatement<'c>>,
+    updates: FxHashMap<Shape, rusqlite::CachedStatement<'c>>,
 }
 
 impl<'c> Prepared<'c, '_> {
-    fn insert(&mut self, def: &'static TableDef) -> Result<&mut rusqlite::CachedStatement<'c>> {
+    fn insert(
+        &mut self,
+        def: &'static TableDef,
+        shape: InsertShape,
+    ) -> Result<&mut rusqlite::CachedStatement<'c>> {
         use std::collections::hash_map::Entry;
-        Ok(match self.inserts.entry(def.name) {
+        Ok(match self.inserts.entry(shape) {
             Entry::Occupied(e) => e.into_mut(),
             Entry::Vacant(e) => {
                 let sql = self
                     .insert_sql
-                    .entry(def.name)
-                    .or_insert_with(|| insert_sql(def));
+                    .entry(shape)
+                    .or_insert_with(|| insert_sql(def, shape));
                 e.insert(self.conn.prepare_cached(sql)?)
             }
         })
     }
 
-    fn update(
-        &mut self,
-        shape: (&'static str, u64, bool),
-        sql: impl FnOnce() -> String,
-    ) -> Result<&mut rusqlite::CachedStatement<'c>> {
+    fn update(&mut self, shape: Shape) -> Result<&mut rusqlite::CachedStatement<'c>> {
         use std::collections::hash_map::Entry;
         Ok(match self.updates.entry(shape) {
             Entry::Occupied(e) => e.into_mut(),
             Entry::Vacant(e) => {
-                let sql = self.update_sql.entry(shape).or_insert_with(sql);
+                let def = tables::table(shape.table)
+                    .ok_or_else(|| CoreError::Corrupt(format!("unknown table {}", shape.table)))?;
+                let sql = self
+                    .update_sql
+                    .entry(shape)
+                    .or_insert_with(|| update_sql(def, shape));
                 e.insert(self.conn.prepare_cached(sql)?)
             }
         })
     }
 }
 
-/// A statement parameter that borrows the operation's text instead of copying it.
+/// A statement parameter: the operation's text borrowed, a small value, or bytes kept in the
+/// [`ParamArena`] it belongs to (clocks, log records, derived text).
 enum Param<'a> {
     Text(&'a str),
     Value(SqlValue),
+    Blob(Range<usize>),
+    ArenaText(Range<usize>),
 }
 
 impl<'a> Param<'a> {
@@ -601,148 +1144,253 @@ impl<'a> Param<'a> {
     }
 }
 
-impl rusqlite::ToSql for Param<'_> {
-    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-        Ok(match self {
-            Param::Text(s) => rusqlite::types::ToSqlOutput::Borrowed(
-                rusqlite::types::ValueRef::Text(s.as_bytes()),
-            ),
-            Param::Value(v) => {
-                rusqlite::types::ToSqlOutput::Borrowed(rusqlite::types::ValueRef::from(v))
+/// The parameters of many rows and the bytes they refer to: a few allocations per chunk of rows
+/// instead of several per row (the planner allocates them, the writer frees them).
+#[derive(Default)]
+struct ParamArena<'a> {
+    params: Vec<Param<'a>>,
+    bytes: Vec<u8>,
+}
+
+impl<'a> ParamArena<'a> {
+    fn clear(&mut self) {
+        self.params.clear();
+        self.bytes.clear();
+    }
+
+    fn push(&mut self, param: Param<'a>) {
+        self.params.push(param);
+    }
+
+    fn push_blob(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
+        let start = self.bytes.len();
+        write(&mut self.bytes);
+        self.params.push(Param::Blob(start..self.bytes.len()));
+    }
+
+    fn push_value(&mut self, value: SqlValue) {
+        match value {
+            SqlValue::Text(text) => {
+                let start = self.bytes.len();
+                self.bytes.extend_from_slice(text.as_bytes());
+                self.params.push(Param::ArenaText(start..self.bytes.len()));
             }
+            other => self.params.push(Param::Value(other)),
+        }
+    }
+
+    fn bind(&self, range: Range<usize>) -> impl Iterator<Item = Bound<'_, 'a>> {
+        self.params[range].iter().map(|param| Bound {
+            param,
+            bytes: &self.bytes,
         })
     }
 }
 
-fn insert_sql(def: &TableDef) -> String {
-    let mut columns: Vec<&str> = def.fields.iter().map(|f| f.name).collect();
+/// A parameter with its arena, as rusqlite binds it.
+struct Bound<'p, 'a> {
+    param: &'p Param<'a>,
+    bytes: &'p [u8],
+}
+
+impl rusqlite::ToSql for Bound<'_, '_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(ToSqlOutput::Borrowed(match self.param {
+            Param::Text(s) => ValueRef::Text(s.as_bytes()),
+            Param::Value(v) => ValueRef::from(v),
+            Param::Blob(range) => ValueRef::Blob(&self.bytes[range.clone()]),
+            Param::ArenaText(range) => ValueRef::Text(&self.bytes[range.clone()]),
+        }))
+    }
+}
+
+/// Which columns an INSERT of a new master row writes (the other fields are NULL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct InsertShape {
+    table: &'static str,
+    /// Written fields ([`column_bit`]); the deletion flag is always written.
+    columns: u64,
+}
+
+fn insert_sql(def: &TableDef, shape: InsertShape) -> String {
+    let mut columns: Vec<&str> = vec!["rowid", "id"];
+    for (i, field) in def.fields.iter().enumerate() {
+        if shape.columns & column_bit(i) != 0 {
+            columns.push(field.name);
+        }
+    }
     columns.extend(derived_columns(def.name));
-    let placeholders: Vec<String> = (0..columns.len() + 3)
-        .map(|i| format!("?{}", i + 1))
-        .collect();
+    columns.extend(["_versions", "_log"]);
+    let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
     format!(
-        "INSERT INTO {} (id, {}, _versions, _log) VALUES ({}) ON CONFLICT (id) DO NOTHING",
+        "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT (id) DO NOTHING",
         def.name,
         columns.join(", "),
         placeholders.join(", ")
     )
 }
 
-fn source_value<'v>(
-    def: &TableDef,
-    values: &'v [Option<Cow<'_, Value>>],
-    source: &str,
-) -> Option<&'v Value> {
-    def.fields
-        .iter()
-        .position(|f| f.name == source)
-        .and_then(|i| values[i].as_deref())
+/// Pushes a column's parameter: the operation's own value borrowed, a value rebuilt from history
+/// copied into the arena.
+fn push_column<'a>(
+    arena: &mut ParamArena<'a>,
+    field: &crate::tables::FieldDef,
+    value: &Option<Cow<'a, Value>>,
+) {
+    match value {
+        Some(Cow::Borrowed(v)) => arena.push(Param::column(field, Some(*v))),
+        Some(Cow::Owned(v)) => arena.push_value(column_value(field, Some(v))),
+        None => arena.push(Param::column(field, None)),
+    }
 }
 
-/// Inserts a new row (every written field's value is in `values`); false (and nothing written)
-/// when a row with this id exists already.
-fn insert_row(
-    conn: &Connection,
+/// What the parameter builders need of a table, looked up once per table instead of per row.
+#[derive(Debug, Clone, Copy)]
+struct TableInfo {
+    /// The deletion flag's column bit (written with every insert: it is 0, not NULL, when unset).
+    deleted: u64,
+    /// Position of the field the derived column is computed from.
+    derived_source: Option<usize>,
+}
+
+impl TableInfo {
+    fn of(def: &TableDef) -> TableInfo {
+        TableInfo {
+            deleted: def
+                .fields
+                .iter()
+                .position(|f| f.name == tables::DELETED_FIELD)
+                .map_or(0, column_bit),
+            derived_source: derived_source(def.name)
+                .and_then(|source| def.fields.iter().position(|f| f.name == source)),
+        }
+    }
+
+    fn derived_value(&self, values: &[Option<Cow<'_, Value>>]) -> SqlValue {
+        derived_value(self.derived_source.and_then(|i| values[i].as_deref()))
+    }
+}
+
+/// Pushes the parameters of [`insert_sql`] for a new row (every written field's value is in
+/// `values`) and returns the statement's shape.
+fn insert_params<'a>(
     def: &'static TableDef,
-    row_id: &str,
-    row: &mut MasterRow,
-    values: &[Option<Cow<'_, Value>>],
-    statements: &mut Prepared<'_, '_>,
-) -> Result<bool> {
-    let mut params: Vec<Param<'_>> = Vec::with_capacity(def.fields.len() + 4);
-    params.push(Param::Text(row_id));
-    for (field, value) in def.fields.iter().zip(values) {
-        params.push(Param::column(field, value.as_deref()));
+    info: TableInfo,
+    row_id: &'a str,
+    row: &MasterRow,
+    outcome: &Outcome,
+    values: &[Option<Cow<'a, Value>>],
+    arena: &mut ParamArena<'a>,
+) -> InsertShape {
+    let shape = InsertShape {
+        table: def.name,
+        columns: outcome.changed | info.deleted,
+    };
+    arena.push(Param::Value(SqlValue::Integer(row.rowid)));
+    arena.push(Param::Text(row_id));
+    for (i, (field, value)) in def.fields.iter().zip(values).enumerate() {
+        if shape.columns & column_bit(i) != 0 {
+            push_column(arena, field, value);
+        }
     }
-    if let Some(source) = derived_source(def.name) {
-        params.push(Param::Value(derived_value(source_value(
-            def, values, source,
-        ))));
+    if info.derived_source.is_some() {
+        arena.push_value(info.derived_value(values));
     }
-    params.push(Param::Value(SqlValue::Blob(encode_winners(row))));
-    params.push(Param::Value(SqlValue::Blob(codec::encode_seqs(&row.log))));
-    let inserted = statements
-        .insert(def)?
-        .execute(rusqlite::params_from_iter(params))?;
-    if inserted == 1 {
-        row.rowid = conn.last_insert_rowid();
-    }
-    Ok(inserted == 1)
+    arena.push_blob(|out| encode_winners_into(out, row));
+    arena.push_blob(|out| codec::encode_seqs_into(out, &row.log));
+    shape
 }
 
-fn update_row(
-    def: &TableDef,
-    row: &mut MasterRow,
-    outcome: &Outcome,
-    values: &[Option<Cow<'_, Value>>],
-    statements: &mut Prepared<'_, '_>,
-) -> Result<()> {
-    let mask = outcome.changed;
-    // A row the master's own write path stored in full is rewritten in format 2.
-    let rewrite = row.stored.is_some() && (mask != 0 || outcome.log_changed);
-    if mask == 0 && !outcome.log_changed {
-        return Ok(());
-    }
-    let versions = mask != 0 || rewrite;
-    let derived = derived_source(def.name).filter(|source| {
+/// Which columns an UPDATE of a master row writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Shape {
+    table: &'static str,
+    /// Fields whose visible value changed ([`column_bit`]).
+    columns: u64,
+    versions: bool,
+    log: bool,
+}
+
+/// The derived column's source when its value changed.
+fn derived_written(def: &TableDef, columns: u64) -> Option<&'static str> {
+    derived_source(def.name).filter(|source| {
         def.fields
             .iter()
             .position(|f| f.name == *source)
-            .is_some_and(|i| mask & column_bit(i) != 0)
-    });
-    let shape = (
-        def.name,
-        mask | u64::from(versions) << 63,
-        outcome.log_changed,
-    );
-    let statement = statements.update(shape, || {
-        let mut sets: Vec<String> = Vec::new();
-        for (i, field) in def.fields.iter().enumerate() {
-            if mask & column_bit(i) != 0 {
-                sets.push(field.name.to_string());
-            }
-        }
-        if derived.is_some() {
-            sets.extend(derived_columns(def.name).iter().map(|c| c.to_string()));
-        }
-        if versions {
-            sets.push("_versions".to_string());
-        }
-        if outcome.log_changed {
-            sets.push("_log".to_string());
-        }
-        let mut sql = format!("UPDATE {} SET ", def.name);
-        for (n, column) in sets.iter().enumerate() {
-            if n > 0 {
-                sql.push_str(", ");
-            }
-            let _ = write!(sql, "{column} = ?{}", n + 1);
-        }
-        let _ = write!(sql, " WHERE rowid = ?{}", sets.len() + 1);
-        sql
-    })?;
-    let mut params: Vec<Param<'_>> = Vec::with_capacity(8);
+            .is_some_and(|i| columns & column_bit(i) != 0)
+    })
+}
+
+fn update_sql(def: &TableDef, shape: Shape) -> String {
+    let mut sets: Vec<&str> = Vec::new();
     for (i, field) in def.fields.iter().enumerate() {
-        if mask & column_bit(i) != 0 {
-            params.push(Param::column(field, values[i].as_deref()));
+        if shape.columns & column_bit(i) != 0 {
+            sets.push(field.name);
         }
     }
-    if let Some(source) = derived {
-        params.push(Param::Value(derived_value(source_value(
-            def, values, source,
-        ))));
+    if derived_written(def, shape.columns).is_some() {
+        sets.extend(derived_columns(def.name));
     }
-    if versions {
-        params.push(Param::Value(SqlValue::Blob(encode_winners(row))));
+    if shape.versions {
+        sets.push("_versions");
     }
-    if outcome.log_changed {
-        params.push(Param::Value(SqlValue::Blob(codec::encode_seqs(&row.log))));
+    if shape.log {
+        sets.push("_log");
     }
-    params.push(Param::Value(SqlValue::Integer(row.rowid)));
-    statement.execute(rusqlite::params_from_iter(params))?;
+    let mut sql = format!("UPDATE {} SET ", def.name);
+    for (n, column) in sets.iter().enumerate() {
+        if n > 0 {
+            sql.push_str(", ");
+        }
+        let _ = write!(sql, "{column} = ?{}", n + 1);
+    }
+    let _ = write!(sql, " WHERE rowid = ?{}", sets.len() + 1);
+    sql
+}
+
+/// Pushes the parameters of the UPDATE that stores a merged row's changed columns, clocks and log
+/// records, and returns its shape (None, and nothing pushed, when nothing changed). A row the
+/// master's own write path stored in full is rewritten in format 2.
+fn update_params<'a>(
+    def: &'static TableDef,
+    info: TableInfo,
+    row: &mut MasterRow,
+    outcome: &Outcome,
+    values: &[Option<Cow<'a, Value>>],
+    arena: &mut ParamArena<'a>,
+) -> Option<Shape> {
+    let columns = outcome.changed;
+    if columns == 0 && !outcome.log_changed {
+        return None;
+    }
+    let shape = Shape {
+        table: def.name,
+        columns,
+        versions: columns != 0 || row.stored.is_some(),
+        log: outcome.log_changed,
+    };
+    for (i, field) in def.fields.iter().enumerate() {
+        if columns & column_bit(i) != 0 {
+            push_column(arena, field, &values[i]);
+        }
+    }
+    if info
+        .derived_source
+        .is_some_and(|i| columns & column_bit(i) != 0)
+    {
+        arena.push_value(info.derived_value(values));
+    }
+    if shape.versions {
+        arena.push_blob(|out| encode_winners_into(out, row));
+    }
+    if shape.log {
+        arena.push_blob(|out| codec::encode_seqs_into(out, &row.log));
+    }
+    arena.push(Param::Value(SqlValue::Integer(row.rowid)));
     // Its stored versions are in the log (the master's own writes are logged right after them).
     row.stored = None;
-    Ok(())
+    Some(shape)
 }
 
 /// Adds a log record to the `_log` of rows written by the master's own write path.
