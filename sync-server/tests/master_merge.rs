@@ -453,20 +453,25 @@ fn conflict_fields(conn: &rusqlite::Connection) -> Vec<(String, String)> {
     rows.map(Result::unwrap).collect()
 }
 
-/// (id, name, status) of every case, sorted.
-fn visible(conn: &rusqlite::Connection) -> Vec<(String, Option<String>, Option<String>)> {
+/// Id, name, status and address of every case, sorted.
+type Visible = (String, Option<String>, Option<String>, Option<String>);
+
+fn visible(conn: &rusqlite::Connection) -> Vec<Visible> {
     let mut stmt = conn
-        .prepare("SELECT id, name, status FROM corr_case ORDER BY id")
+        .prepare("SELECT id, name, status, address FROM corr_case ORDER BY id")
         .unwrap();
     let rows = stmt
-        .query_map(params![], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .query_map(params![], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
         .unwrap();
     rows.map(Result::unwrap).collect()
 }
 
 #[test]
 fn large_batches_merged_on_two_threads_equal_the_full_history_merge() {
-    // Batches of 300+ rows run the master merge's two-thread pipeline (planner and writer). Every
+    // Batches of 600+ operations run the master merge's two-thread pipeline (planner and writer,
+    // from 512 operations on). Every
     // path of it is crossed: new rows, cached rows edited on top of their winner, cached rows with
     // concurrent edits (history rebuilt from the log, conflict items), a new row whose first
     // operation in the batch is not its creation, and, after a restart with an empty cache, rows
@@ -567,8 +572,8 @@ fn large_batches_merged_on_two_threads_equal_the_full_history_merge() {
     }
     push(&mut master, batch);
 
-    // Batch 3 after a restart (empty cache): `first` renames all 320 cases; every row is stored
-    // but not cached.
+    // Batch 3 after a restart (empty cache): `first` renames all 320 cases and sets their address;
+    // every row is stored but not cached.
     drop(master);
     let mut master = SqliteMaster::open(&path).unwrap();
     let mut batch = Vec::new();
@@ -577,7 +582,10 @@ fn large_batches_merged_on_two_threads_equal_the_full_history_merge() {
             &mut first,
             row,
             &s.unit,
-            &[WriteChange::new("name", "再改名")],
+            &[
+                WriteChange::new("name", "再改名"),
+                WriteChange::new("address", "𠀀村"),
+            ],
         ));
     }
     push(&mut master, batch);

@@ -290,6 +290,25 @@ impl SqliteMaster {
             }
             let files = &self.log;
             let rows = &mut self.rows;
+            // The site cursors and the quarantine do not depend on the merge: written first.
+            for (site_id, _, site_ops) in &fresh {
+                let site_held: Vec<&Operation> =
+                    site_ops.iter().copied().filter(|op| held(op)).collect();
+                if !site_held.is_empty() {
+                    quarantine(&tx, site_id, &site_held, now_ms, &is_late)?;
+                    quarantined.extend(site_held.iter().map(|op| op.site_seq));
+                }
+                if let Some(last) = site_ops.last() {
+                    tx.prepare_cached(
+                        "UPDATE site SET last_seq = ?2, last_hash = ?3 WHERE id = ?1",
+                    )?
+                    .execute(params![
+                        site_id,
+                        last.site_seq as i64,
+                        last.hash
+                    ])?;
+                }
+            }
             // The records are checked, encoded, written and synced on the second core once the
             // merge's planning is done: they depend only on the numbering above.
             let write_records = || {
@@ -323,24 +342,6 @@ impl SqliteMaster {
             } else {
                 acks.extend(record_acks);
                 acks.sort_by_key(|a| a.site_seq);
-            }
-            for (site_id, _, site_ops) in &fresh {
-                let site_held: Vec<&Operation> =
-                    site_ops.iter().copied().filter(|op| held(op)).collect();
-                if !site_held.is_empty() {
-                    quarantine(&tx, site_id, &site_held, now_ms, &is_late)?;
-                    quarantined.extend(site_held.iter().map(|op| op.site_seq));
-                }
-                if let Some(last) = site_ops.last() {
-                    tx.prepare_cached(
-                        "UPDATE site SET last_seq = ?2, last_hash = ?3 WHERE id = ?1",
-                    )?
-                    .execute(params![
-                        site_id,
-                        last.site_seq as i64,
-                        last.hash
-                    ])?;
-                }
             }
             // The records are on disk (fdatasync) before the commit that makes them part of the log.
             index_log(&tx, now_ms, &written)?;

@@ -12,8 +12,11 @@
 //! The clocks of recently merged rows stay in memory (`RowCache`) between batches: a cached row is
 //! not read back, a new row is one INSERT, an existing one an UPDATE of only the columns whose visible
 //! value changed.
+//!
+//! The master keeps no derived columns (`name_initials`): they serve the desktops' search, which each
+//! site computes for itself; nothing on the server searches by them.
 
-use super::{column_value, derived_columns, derived_source, derived_value, insert_conflict};
+use super::{column_value, insert_conflict};
 use super::{MergeStats, Result};
 use crate::codec;
 use crate::error::CoreError;
@@ -148,10 +151,12 @@ fn column_bit(index: usize) -> u64 {
     }
 }
 
-/// Batches touching fewer rows are merged on the calling thread (a thread costs more than it saves).
-const PIPELINE_MIN_ROWS: usize = 256;
+/// Batches of fewer operations are merged on the calling thread (a thread costs more than it saves).
+const PIPELINE_MIN_OPS: usize = 512;
 /// Rows per message from the planning thread to the writing one.
 const PLAN_CHUNK: usize = 256;
+/// Rows of the first message: small, so that the writer starts early.
+const FIRST_PLAN_CHUNK: usize = 24;
 
 /// Merges `ops` into the master tables inside the caller's transaction; `records[i]` is the log
 /// record `ops[i]` is written to in the same transaction.
@@ -213,11 +218,9 @@ fn merge_inner<T: Send, F: FnOnce() -> T + Send>(
     if ops.is_empty() {
         return Ok(stats);
     }
-    let groups = Groups::of(ops, records);
-    if cache.len + groups.rows.len() > cache.capacity {
-        cache.clear();
-    }
-    let mut next_rowid = next_rowids(conn, &groups)?;
+    let capacity = cache.capacity;
+    // Filled by whichever thread plans; the plans borrow from it until the writer is done.
+    let grouped: std::sync::OnceLock<Groups<'_>> = std::sync::OnceLock::new();
     let RowCache {
         rows,
         len,
@@ -242,34 +245,53 @@ fn merge_inner<T: Send, F: FnOnce() -> T + Send>(
         stats: &mut stats,
         merged: Vec::new(),
     };
-    if groups.rows.len() < PIPELINE_MIN_ROWS {
-        let mut chunk = plan_rows(&groups, rows, sites, &mut next_rowid, |_| true)?;
+    if ops.len() < PIPELINE_MIN_OPS {
+        let groups = grouped.get_or_init(|| Groups::of(ops, records));
+        if *len + groups.rows.len() > capacity {
+            rows.clear();
+        }
+        let mut rowid = |table: &'static str| next_rowid(conn, table);
+        let mut chunk = plan_rows(groups, rows, sites, &mut rowid, |_| true)?;
         writer.write(&mut chunk)?;
     } else {
-        let (planner_rows, planner_sites) = (&mut *rows, &mut *sites);
+        let (planner_rows, planner_sites, cached) = (&mut *rows, &mut *sites, *len);
         let job = then.take();
         std::thread::scope(|threads| -> Result<()> {
-            let (send, receive) = std::sync::mpsc::sync_channel::<Chunk<'_>>(8);
+            let (send, receive) = std::sync::mpsc::sync_channel::<ToWriter<'_>>(8);
             let (give_back, recycled) = std::sync::mpsc::channel::<Chunk<'_>>();
-            let groups = &groups;
+            let (answer, answers) = std::sync::mpsc::sync_channel::<Result<i64>>(1);
+            let grouped = &grouped;
             let planner = threads.spawn(move || {
-                let planned = plan_rows(
-                    groups,
-                    planner_rows,
-                    planner_sites,
-                    &mut next_rowid,
-                    |chunk| {
-                        if chunk.plans.len() < PLAN_CHUNK {
-                            return true;
-                        }
-                        let next = recycled.try_recv().unwrap_or_else(|_| fresh_chunk());
-                        send.send(std::mem::replace(chunk, next)).is_ok()
-                    },
-                )
+                // Grouping is the planner's too: the writer has nothing to do until plans come.
+                let groups = grouped.get_or_init(|| Groups::of(ops, records));
+                if cached + groups.rows.len() > capacity {
+                    planner_rows.clear();
+                }
+                // Only the writer may read the database: it answers while it waits for plans.
+                let mut rowid = |table: &'static str| {
+                    send.send(ToWriter::NextRowid(table))
+                        .map_err(|_| writer_gone())?;
+                    answers.recv().map_err(|_| writer_gone())?
+                };
+                let mut sent = 0usize;
+                let planned = plan_rows(groups, planner_rows, planner_sites, &mut rowid, |chunk| {
+                    let limit = if sent == 0 {
+                        FIRST_PLAN_CHUNK
+                    } else {
+                        PLAN_CHUNK
+                    };
+                    if chunk.plans.len() < limit {
+                        return true;
+                    }
+                    sent += 1;
+                    let next = recycled.try_recv().unwrap_or_else(|_| fresh_chunk());
+                    send.send(ToWriter::Plans(std::mem::replace(chunk, next)))
+                        .is_ok()
+                })
                 .map(|last| {
                     if !last.plans.is_empty() {
                         // A closed channel means the writer failed: its error is the one reported.
-                        let _ = send.send(last);
+                        let _ = send.send(ToWriter::Plans(last));
                     }
                 });
                 // The writer's loop ends when the channel closes: close it before the other work.
@@ -277,17 +299,26 @@ fn merge_inner<T: Send, F: FnOnce() -> T + Send>(
                 (planned, job.map(|job| job()))
             });
             let mut written = Ok(());
-            for mut chunk in receive.iter() {
-                written = writer.write(&mut chunk);
-                if written.is_err() {
-                    break;
+            for message in receive.iter() {
+                match message {
+                    ToWriter::NextRowid(table) => {
+                        // A closed channel means the planner failed: its error is reported.
+                        let _ = answer.send(next_rowid(conn, table));
+                    }
+                    ToWriter::Plans(mut chunk) => {
+                        written = writer.write(&mut chunk);
+                        if written.is_err() {
+                            break;
+                        }
+                        chunk.arena.clear();
+                        // The planner may have finished: then the chunk is simply dropped here.
+                        let _ = give_back.send(chunk);
+                    }
                 }
-                chunk.arena.clear();
-                // The planner may have finished: then the chunk is simply dropped here.
-                let _ = give_back.send(chunk);
             }
             // Unblocks a planner waiting on a full channel after a failed write.
             drop(receive);
+            drop(answer);
             let (planned, done) = planner.join().map_err(|_| {
                 CoreError::Corrupt("the merge's planning thread panicked".to_string())
             })?;
@@ -308,25 +339,24 @@ fn merge_inner<T: Send, F: FnOnce() -> T + Send>(
     Ok(stats)
 }
 
-/// The next free rowid of each table the batch writes: new rows get theirs from the planner, so
-/// that it can cache them before they are inserted (read inside the write transaction: nobody else
-/// inserts until it ends).
-fn next_rowids(conn: &Connection, groups: &Groups<'_>) -> Result<FxHashMap<&'static str, i64>> {
-    let mut next: FxHashMap<&'static str, i64> = FxHashMap::default();
-    let mut last = "";
-    for (table, _) in &groups.rows {
-        if *table == last || next.contains_key(table) {
-            continue;
-        }
-        last = table;
-        let def = tables::table(table)
-            .ok_or_else(|| CoreError::Corrupt(format!("operation for unknown table {table}")))?;
-        let max: i64 = conn
-            .prepare_cached(&format!("SELECT COALESCE(MAX(rowid), 0) FROM {}", def.name))?
-            .query_row([], |r| r.get(0))?;
-        next.insert(def.name, max + 1);
-    }
-    Ok(next)
+/// What the planning thread sends the thread that owns the connection.
+enum ToWriter<'a> {
+    Plans(Chunk<'a>),
+    /// The planner needs the next free rowid of a table (answered on a channel of its own).
+    NextRowid(&'static str),
+}
+
+fn writer_gone() -> CoreError {
+    CoreError::Corrupt("the merge's writer stopped".to_string())
+}
+
+/// The next free rowid of a table: new rows get theirs from the planner, so that it can cache them
+/// before they are inserted (read inside the write transaction: nobody else inserts until it ends).
+fn next_rowid(conn: &Connection, table: &'static str) -> Result<i64> {
+    let max: i64 = conn
+        .prepare_cached(&format!("SELECT COALESCE(MAX(rowid), 0) FROM {table}"))?
+        .query_row([], |r| r.get(0))?;
+    Ok(max + 1)
 }
 
 /// A batch's operations grouped per row: rows in first-seen order, each row's operations in batch
@@ -470,9 +500,10 @@ fn plan_rows<'a>(
     groups: &'a Groups<'a>,
     rows: &mut FxHashMap<&'static str, FxHashMap<Box<str>, MasterRow>>,
     sites: &mut Sites,
-    next_rowid: &mut FxHashMap<&'static str, i64>,
+    first_rowid: &mut dyn FnMut(&'static str) -> Result<i64>,
     mut hand_on: impl FnMut(&mut Chunk<'a>) -> bool,
 ) -> Result<Chunk<'a>> {
+    let mut next_rowid: FxHashMap<&'static str, i64> = FxHashMap::default();
     let mut def: &'static TableDef = &tables::TABLES[0];
     let mut info = TableInfo::of(def);
     let mut values: Vec<Option<Cow<'a, Value>>> = Vec::new();
@@ -503,7 +534,7 @@ fn plan_rows<'a>(
                 let outcome = apply_classified(def, row, row_ops, &steps, sites, &mut values);
                 let counts = Counts::of(&outcome);
                 let start = chunk.arena.params.len();
-                match update_params(def, info, row, &outcome, &values, &mut chunk.arena) {
+                match update_params(def, row, &outcome, &values, &mut chunk.arena) {
                     Some(shape) => Plan::Update {
                         shape,
                         params: start..chunk.arena.params.len(),
@@ -513,9 +544,12 @@ fn plan_rows<'a>(
                 }
             }
             None => {
-                let next = next_rowid.get_mut(def.name).ok_or_else(|| {
-                    CoreError::Corrupt(format!("no rowid read for table {}", def.name))
-                })?;
+                let next = match next_rowid.entry(def.name) {
+                    std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(first_rowid(def.name)?)
+                    }
+                };
                 let rowid = *next;
                 *next += 1;
                 let mut row = MasterRow::new(def);
@@ -688,10 +722,7 @@ impl<'s> Writer<'_, '_, 's> {
         )?;
         write_outcome(conn, def, row_id, &outcome, self.stats)?;
         self.arena.clear();
-        let info = TableInfo::of(def);
-        if let Some(shape) =
-            update_params(def, info, &mut row, &outcome, &self.values, &mut self.arena)
-        {
+        if let Some(shape) = update_params(def, &mut row, &outcome, &self.values, &mut self.arena) {
             self.statements
                 .update(shape)?
                 .execute(rusqlite::params_from_iter(
@@ -1220,7 +1251,6 @@ fn insert_sql(def: &TableDef, shape: InsertShape) -> String {
             columns.push(field.name);
         }
     }
-    columns.extend(derived_columns(def.name));
     columns.extend(["_versions", "_log"]);
     let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
     format!(
@@ -1250,8 +1280,6 @@ fn push_column<'a>(
 struct TableInfo {
     /// The deletion flag's column bit (written with every insert: it is 0, not NULL, when unset).
     deleted: u64,
-    /// Position of the field the derived column is computed from.
-    derived_source: Option<usize>,
 }
 
 impl TableInfo {
@@ -1262,13 +1290,7 @@ impl TableInfo {
                 .iter()
                 .position(|f| f.name == tables::DELETED_FIELD)
                 .map_or(0, column_bit),
-            derived_source: derived_source(def.name)
-                .and_then(|source| def.fields.iter().position(|f| f.name == source)),
         }
-    }
-
-    fn derived_value(&self, values: &[Option<Cow<'_, Value>>]) -> SqlValue {
-        derived_value(self.derived_source.and_then(|i| values[i].as_deref()))
     }
 }
 
@@ -1294,9 +1316,6 @@ fn insert_params<'a>(
             push_column(arena, field, value);
         }
     }
-    if info.derived_source.is_some() {
-        arena.push_value(info.derived_value(values));
-    }
     arena.push_blob(|out| encode_winners_into(out, row));
     arena.push_blob(|out| codec::encode_seqs_into(out, &row.log));
     shape
@@ -1312,25 +1331,12 @@ struct Shape {
     log: bool,
 }
 
-/// The derived column's source when its value changed.
-fn derived_written(def: &TableDef, columns: u64) -> Option<&'static str> {
-    derived_source(def.name).filter(|source| {
-        def.fields
-            .iter()
-            .position(|f| f.name == *source)
-            .is_some_and(|i| columns & column_bit(i) != 0)
-    })
-}
-
 fn update_sql(def: &TableDef, shape: Shape) -> String {
     let mut sets: Vec<&str> = Vec::new();
     for (i, field) in def.fields.iter().enumerate() {
         if shape.columns & column_bit(i) != 0 {
             sets.push(field.name);
         }
-    }
-    if derived_written(def, shape.columns).is_some() {
-        sets.extend(derived_columns(def.name));
     }
     if shape.versions {
         sets.push("_versions");
@@ -1354,7 +1360,6 @@ fn update_sql(def: &TableDef, shape: Shape) -> String {
 /// master's own write path stored in full is rewritten in format 2.
 fn update_params<'a>(
     def: &'static TableDef,
-    info: TableInfo,
     row: &mut MasterRow,
     outcome: &Outcome,
     values: &[Option<Cow<'a, Value>>],
@@ -1374,12 +1379,6 @@ fn update_params<'a>(
         if columns & column_bit(i) != 0 {
             push_column(arena, field, &values[i]);
         }
-    }
-    if info
-        .derived_source
-        .is_some_and(|i| columns & column_bit(i) != 0)
-    {
-        arena.push_value(info.derived_value(values));
     }
     if shape.versions {
         arena.push_blob(|out| encode_winners_into(out, row));
