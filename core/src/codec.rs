@@ -759,6 +759,53 @@ mod tests {
     }
 
     #[test]
+    fn winners_store_uuid_sites_in_16_bytes_and_still_read_format_2() {
+        let uuid = "01932c8e-7a4b-7cde-8f01-23456789abcd";
+        let upper = "01932C8E-7A4B-7CDE-8F01-23456789ABCD";
+        let winners = [
+            Winner {
+                field: 0,
+                hlc: Hlc(7),
+                site: uuid,
+            },
+            Winner {
+                field: 1,
+                hlc: Hlc(8),
+                site: "server-01932c8e-7a4b-7cde-8f01-23456789abcd",
+            },
+            Winner {
+                field: 2,
+                hlc: Hlc(9),
+                site: upper,
+            },
+        ];
+        let bytes = encode_winners(&winners);
+        // Only the canonical lower-case UUID is shortened: the others must come back exactly.
+        let back = decode_winners(&bytes).unwrap();
+        assert_eq!(back[0].2, uuid);
+        assert_eq!(back[1].2, winners[1].site);
+        assert_eq!(back[2].2, upper);
+        let one = encode_winners(&winners[..1]);
+        assert!(
+            one.len() < 1 + 1 + 1 + 16 + 1 + 3 + 1,
+            "{} bytes for one field of a UUID site",
+            one.len()
+        );
+        // A format 2 row (sites as text) written before this format existed.
+        let mut old = vec![WINNERS_FORMAT, 1];
+        put_bytes(&mut old, uuid.as_bytes());
+        put_varint(&mut old, 1);
+        put_varint(&mut old, 4);
+        put_varint(&mut old, zigzag(42));
+        put_varint(&mut old, 0);
+        assert!(is_winners(&old));
+        assert_eq!(
+            decode_winners(&old).unwrap(),
+            vec![(4, Hlc(42), uuid.to_string())]
+        );
+    }
+
+    #[test]
     fn corrupt_input_is_an_error_not_a_panic() {
         let one = op(1, "", json!("x"), None);
         let ops = encode_ops(&[&one]);
