@@ -402,6 +402,8 @@ pub struct FieldChange {
     pub written_at: String,
     pub hlc: String,
     pub site_id: String,
+    /// The writing site by the name the district gave it (its id when this PC has no name for it).
+    pub site_name: String,
     /// Written on this PC.
     pub own_site: bool,
     pub user_id: String,
@@ -419,8 +421,11 @@ pub struct ConflictItem {
     /// The provisional (deterministic) winner.
     pub winner_value: String,
     pub winner_site: String,
+    /// The winner's site by the name the district gave it (its id when this PC has no name for it).
+    pub winner_site_name: String,
     pub other_value: String,
     pub other_site: String,
+    pub other_site_name: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]

@@ -660,6 +660,20 @@ pub static TABLES: &[TableDef] = &[
             boolean(DELETED_FIELD),
         ],
     },
+    TableDef {
+        // The district's sites by name (D-3, histories): written by the server's admin only, scoped
+        // to the district so that it flows down to every site.
+        name: "site_directory",
+        merge: MergeKind::Mutable,
+        domain: Domain::Directory,
+        scope_field: "district_id",
+        fields: &[
+            text("district_id"),
+            text("org_unit_id"),
+            text("name"),
+            boolean(DELETED_FIELD),
+        ],
+    },
 ];
 
 pub fn table(name: &str) -> Option<&'static TableDef> {

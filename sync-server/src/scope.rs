@@ -27,9 +27,9 @@ pub fn may_write_table(kind: OrgKind, table: &TableDef) -> bool {
 }
 
 /// Rows that replicate down the tree: written at the district, read by every site below it (the
-/// district's rule table and holiday calendar).
+/// district's rule table and holiday calendar, and the names of the district's sites).
 pub fn flows_down(table: &TableDef) -> bool {
-    table.domain == Domain::Settings
+    table.domain == Domain::Settings || table.name == "site_directory"
 }
 
 /// Users replicate only to the sites of their own org unit (password hashes go nowhere else).
@@ -111,6 +111,16 @@ mod tests {
         assert!(!may_write_table(OrgKind::Township, settings));
         assert!(!may_write_table(OrgKind::Community, settings));
         assert!(!flows_down(table("corr_case").unwrap()));
+    }
+
+    #[test]
+    fn d3_the_site_directory_reaches_every_site_and_no_site_writes_it() {
+        let directory = table("site_directory").unwrap();
+        assert!(flows_down(directory));
+        for kind in [OrgKind::Community, OrgKind::Township, OrgKind::District] {
+            assert!(may_read_table(kind, directory));
+            assert!(!may_write_table(kind, directory));
+        }
     }
 
     #[test]

@@ -56,3 +56,35 @@ async fn l0_the_districts_calendar_flows_down_to_every_site() {
         "district settings: the 2027 calendar reached the judicial office and the workstation"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn d3_every_site_learns_the_names_of_the_districts_sites() {
+    let (server, demo) = TestServer::start_demo("site-directory");
+    let office = Site::enrol(&server, &demo, "北新桥街道司法所").await;
+    let workstation = Site::enrol(&server, &demo, "民安社区工作站").await;
+    office.sync().await.unwrap();
+    workstation.sync().await.unwrap();
+    let demo_sites = demo["sites"].as_array().expect("demo sites");
+    for site in [&office, &workstation] {
+        let store = site.lock();
+        for named in demo_sites {
+            let id = named["site_id"].as_str().expect("site id");
+            assert_eq!(
+                store.site_name(id).unwrap().as_deref(),
+                named["name"].as_str(),
+                "{} knows {}",
+                site.name,
+                named["name"]
+            );
+        }
+        // Besides the demo sites: the sync server itself (同步服务器).
+        assert!(
+            rows(store.connection(), "site_directory", None).len() > demo_sites.len(),
+            "the sync server is named too"
+        );
+    }
+    println!(
+        "site directory: the office and the workstation name all {} demo sites and the server",
+        demo_sites.len()
+    );
+}

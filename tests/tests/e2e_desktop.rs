@@ -1144,6 +1144,16 @@ async fn district_flow(
             serde_json::json!([]),
         )
         .await?;
+    // The two values name the laptops that wrote them, not their ids.
+    let writers = wd
+        .script(
+            "return [...document.querySelectorAll('[data-testid=conflict-winner-site], [data-testid=conflict-other-site]')].map(e => e.textContent.trim()).sort().join('|');",
+            serde_json::json!([]),
+        )
+        .await?;
+    if writers.as_str() != Some("北新桥街道司法所|北新桥街道司法所-笔记本2") {
+        return Err(format!("conflict review names the sites {writers}"));
+    }
     wd.click_css("[data-testid=conflict-take-other]").await?;
     wd.wait_for("[data-testid=confirm-dialog]", WAIT).await?;
     wd.click_css("[data-testid=confirm-ok]").await?;

@@ -174,6 +174,14 @@ async fn d3_the_district_decides_the_address_conflict_and_every_copy_follows() {
     let item = open.items[0].clone();
     assert_eq!(item.item.field, "address");
     assert_eq!(item.record_label, "李四");
+    // The district sees which laptops wrote the two values, by the names the admin gave them (the
+    // site directory flows down from the server to every site).
+    let mut writers = [
+        item.item.winner_site_name.as_str(),
+        item.item.other_site_name.as_str(),
+    ];
+    writers.sort();
+    assert_eq!(writers, ["北新桥街道司法所", "笔记本2"]);
     assert_eq!(item.case_id.as_deref(), Some(case.id.as_str()));
     let decided = district
         .lock()

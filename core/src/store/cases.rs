@@ -750,8 +750,10 @@ impl Store {
                 field,
                 winner_value: display_value(newer.value()),
                 winner_site: newer.1.clone(),
+                winner_site_name: self.site_label(&newer.1)?,
                 other_value: display_value(older.value()),
                 other_site: older.1.clone(),
+                other_site_name: self.site_label(&older.1)?,
             });
         }
         Ok(items)
@@ -803,6 +805,8 @@ impl Store {
     pub(super) fn history_of(&self, row: &RowVersions) -> Result<Vec<FieldChange>> {
         let own_site = self.identity()?.map(|i| i.site_id).unwrap_or_default();
         let mut names: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+        let mut site_names: std::collections::HashMap<String, String> =
+            std::collections::HashMap::new();
         let mut changes = Vec::new();
         for (field, versions) in &row.fields {
             for v in versions {
@@ -822,6 +826,14 @@ impl Store {
                 } else {
                     raw
                 };
+                let site_name = match site_names.get(&v.1) {
+                    Some(name) => name.clone(),
+                    None => {
+                        let name = self.site_label(&v.1)?;
+                        site_names.insert(v.1.clone(), name.clone());
+                        name
+                    }
+                };
                 changes.push(FieldChange {
                     field: field.clone(),
                     value,
@@ -830,6 +842,7 @@ impl Store {
                         .to_string(),
                     hlc: v.0.to_string(),
                     site_id: v.1.clone(),
+                    site_name,
                     own_site: v.1 == own_site,
                     user_id: v.user().to_string(),
                     user_name,

@@ -41,6 +41,52 @@ impl Store {
             .flatten())
     }
 
+    /// A site's name as the district named it (None for a site this store has no entry for).
+    pub fn site_name(&self, site_id: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT name FROM site_directory WHERE id = ?1 AND COALESCE(_deleted, 0) = 0",
+            )?
+            .query_row([site_id], |r| r.get::<_, Option<String>>(0))
+            .optional()?
+            .flatten())
+    }
+
+    /// A site as people read it: its name, else its id.
+    pub fn site_label(&self, site_id: &str) -> Result<String> {
+        Ok(self
+            .site_name(site_id)?
+            .unwrap_or_else(|| site_id.to_string()))
+    }
+
+    /// Records a site's name in the district's directory (the server's admin; replicated to every
+    /// site of the district).
+    pub fn name_site(
+        &mut self,
+        actor_id: &str,
+        site_id: &str,
+        district_id: &str,
+        org_unit_id: &str,
+        name: &str,
+    ) -> Result<()> {
+        let name = super::input::required(name, 100, "name", "站点名称不能为空（最多100字）")?;
+        let def =
+            tables::table("site_directory").ok_or(CoreError::NotFound("table site_directory"))?;
+        self.write_row(
+            actor_id,
+            def,
+            site_id,
+            district_id,
+            &[
+                WriteChange::new("district_id", district_id),
+                WriteChange::new("org_unit_id", org_unit_id),
+                WriteChange::new("name", name.as_str()),
+            ],
+        )?;
+        Ok(())
+    }
+
     pub fn user_display_name(&self, user_id: &str) -> Result<Option<String>> {
         Ok(self
             .conn
@@ -92,14 +138,7 @@ impl Store {
         kind: OrgKind,
         name: &str,
     ) -> Result<()> {
-        let name = name.trim();
-        if name.is_empty() {
-            return Err(CoreError::invalid(
-                "name",
-                "org unit name is empty",
-                "单位名称不能为空",
-            ));
-        }
+        let name = super::input::required(name, 100, "name", "单位名称不能为空（最多100字）")?;
         if let Some(parent) = parent_id {
             if self.org_unit_kind(parent)?.is_none() {
                 return Err(CoreError::NotFound("parent org unit"));

@@ -157,6 +157,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         26,
         include_str!("../../../schema/migrations/0026_priority_groups.sql"),
     ),
+    (
+        27,
+        include_str!("../../../schema/migrations/0027_site_directory.sql"),
+    ),
 ];
 
 pub struct Store {

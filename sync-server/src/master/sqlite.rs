@@ -124,7 +124,7 @@ impl SqliteMaster {
             }
         };
         let data_version = data_version(store.connection())?;
-        Ok(SqliteMaster {
+        let mut master = SqliteMaster {
             store,
             log,
             server_site_id,
@@ -132,7 +132,54 @@ impl SqliteMaster {
             data_version,
             crash_before_commit: false,
             late_after_transfer: Default::default(),
-        })
+        };
+        master.name_sites(now())?;
+        Ok(master)
+    }
+
+    /// Gives every site that has none an entry in the replicated site directory (its name as the
+    /// admin gave it; the server itself as 同步服务器), so that histories and conflict items on the
+    /// desktops name the PC a version came from. Sites await their district: a site of a unit with
+    /// no district above it is named once there is one.
+    fn name_sites(&mut self, now_ms: u64) -> Result<()> {
+        let unnamed: Vec<(String, String, String)> = {
+            let mut stmt = self.store.connection().prepare(
+                "SELECT s.id, s.name, s.org_unit_id FROM site s \
+                 WHERE NOT EXISTS (SELECT 1 FROM site_directory d WHERE d.id = s.id) ORDER BY s.id",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let mut named = 0;
+        for (site_id, name, unit) in unnamed {
+            let district = if unit.is_empty() {
+                self.store
+                    .connection()
+                    .query_row(
+                        "SELECT id FROM org_unit WHERE parent_id IS NULL AND COALESCE(_deleted, 0) = 0 ORDER BY id LIMIT 1",
+                        [],
+                        |r| r.get::<_, String>(0),
+                    )
+                    .optional()?
+            } else {
+                self.store.org_ancestors(&unit)?.pop()
+            };
+            let Some(district) = district else {
+                continue;
+            };
+            let name = if site_id == self.server_site_id {
+                "同步服务器".to_string()
+            } else {
+                name
+            };
+            self.store
+                .name_site(ADMIN_ACTOR, &site_id, &district, &unit, &name)?;
+            named += 1;
+        }
+        if named > 0 {
+            self.publish_own_writes(now_ms)?;
+        }
+        Ok(())
     }
 
     /// Test hook: the next ingest writes and syncs its log records, then fails without committing,
@@ -1150,6 +1197,10 @@ impl MasterStore for SqliteMaster {
         self.store
             .create_org_unit(ADMIN_ACTOR, &id, parent_id, kind, name)?;
         self.publish_own_writes(now())?;
+        if parent_id.is_none() {
+            // The server's own site belongs to the new district.
+            self.name_sites(now())?;
+        }
         Ok(id)
     }
 
@@ -1182,6 +1233,7 @@ impl MasterStore for SqliteMaster {
             "INSERT INTO site (id, name, org_unit_id, created_at_ms) VALUES (?1, ?2, ?3, ?4)",
             params![site_id, name, org_unit_id, now_ms as i64],
         )?;
+        self.name_sites(now_ms)?;
         let code = self.new_enrolment_code(&site_id, now_ms)?;
         Ok((site_id, code))
     }

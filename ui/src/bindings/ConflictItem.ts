@@ -4,4 +4,8 @@ export type ConflictItem = { id: string, table: string, row_id: string, field: s
 /**
  * The provisional (deterministic) winner.
  */
-winner_value: string, winner_site: string, other_value: string, other_site: string, };
+winner_value: string, winner_site: string, 
+/**
+ * The winner's site by the name the district gave it (its id when this PC has no name for it).
+ */
+winner_site_name: string, other_value: string, other_site: string, other_site_name: string, };

@@ -13,6 +13,10 @@ value: string,
  */
 written_at: string, hlc: string, site_id: string, 
 /**
+ * The writing site by the name the district gave it (its id when this PC has no name for it).
+ */
+site_name: string, 
+/**
  * Written on this PC.
  */
 own_site: boolean, user_id: string, 
