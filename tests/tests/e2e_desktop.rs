@@ -1202,6 +1202,18 @@ async fn district_flow(
     .await?;
     wd.screenshot(&screenshots_dir().join("23-transfer-approved.png"))
         .await?;
-    println!("e2e: the district decided a conflict and approved a transfer from the desktop");
+    // The district's community screens sit under one menu, so that every screen fits the window.
+    click_nav(wd, "[data-testid=nav-community]").await?;
+    wd.wait_until(
+        "(() => { const e = document.querySelector('[data-testid=nav-residents]'); return !!e && e.offsetParent !== null; })()",
+        WAIT,
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    wd.screenshot(&screenshots_dir().join("24-district-community-menu.png"))
+        .await?;
+    wd.click_css("[data-testid=nav-residents]").await?;
+    wd.wait_for("[data-testid=resident-list]", WAIT).await?;
+    println!("e2e: the district decided a conflict and approved a transfer from the desktop, and opened the residents' register from the 社区事务 menu");
     Ok(())
 }
