@@ -891,3 +891,47 @@ fn c13_l12_every_read_of_a_sealed_minor_record_is_logged_and_synced_as_an_operat
         "the reads are logged operations"
     );
 }
+
+#[test]
+fn replicated_tables_fit_the_masters_column_masks_and_declare_no_column_defaults() {
+    // The master's merge tracks changed columns in a u64 (one bit per field), and inserts a new row
+    // with only its written columns: a column DEFAULT would then differ from the sites' rows, which
+    // write every column.
+    let store = jiceng_core::store::Store::open_in_memory().unwrap();
+    for def in jiceng_core::tables::TABLES {
+        assert!(
+            def.fields.len() < 64,
+            "{} has {} fields",
+            def.name,
+            def.fields.len()
+        );
+        let mut stmt = store
+            .connection()
+            .prepare(&format!(
+                "SELECT name, dflt_value FROM pragma_table_info('{}')",
+                def.name
+            ))
+            .unwrap();
+        let columns: Vec<(String, Option<String>)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        for field in def.fields {
+            let column = columns.iter().find(|c| c.0 == field.name);
+            assert!(
+                column.is_some(),
+                "{}.{} has no column",
+                def.name,
+                field.name
+            );
+            assert_eq!(
+                column.and_then(|c| c.1.clone()),
+                None,
+                "{}.{} declares a DEFAULT",
+                def.name,
+                field.name
+            );
+        }
+    }
+}

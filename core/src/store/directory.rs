@@ -118,8 +118,8 @@ impl Store {
     /// `unit` and every unit above it, up to the district.
     pub fn org_ancestors(&self, unit: &str) -> Result<Vec<String>> {
         let mut stmt = self.conn.prepare_cached(
-            "WITH RECURSIVE up(id) AS (SELECT ?1 UNION SELECT o.parent_id FROM org_unit o JOIN up ON o.id = up.id \
-             WHERE o.parent_id IS NOT NULL) SELECT id FROM up",
+            "WITH RECURSIVE up(id, depth) AS (SELECT ?1, 0 UNION SELECT o.parent_id, up.depth + 1 FROM org_unit o \
+             JOIN up ON o.id = up.id WHERE o.parent_id IS NOT NULL) SELECT id FROM up ORDER BY depth",
         )?;
         let ids = stmt.query_map([unit], |r| r.get(0))?;
         Ok(ids.collect::<rusqlite::Result<Vec<String>>>()?)

@@ -20,7 +20,7 @@ use crate::error::{Result, ServerError};
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// A segment is closed once a batch ends past this size (a batch is never split across segments).
 pub const SEGMENT_BYTES: u64 = 1 << 30;
@@ -51,8 +51,9 @@ enum Backing {
     Files {
         /// The master file the segments sit beside.
         db: PathBuf,
-        /// Open segments by number (read and written through `pread`/`pwrite`).
-        open: Mutex<Vec<Option<File>>>,
+        /// Open segments by number (read and written through `pread`/`pwrite`, outside the lock:
+        /// a read of a committed record does not wait for another thread's append and sync).
+        open: Mutex<Vec<Option<Arc<File>>>>,
     },
 }
 
@@ -94,33 +95,42 @@ impl LogFiles {
         let Backing::Files { db, open } = &self.backing else {
             unreachable!("file access on an in-memory log");
         };
-        let mut open = lock(open);
-        let slot = segment as usize;
-        if open.len() <= slot {
-            open.resize_with(slot + 1, || None);
-        }
-        if open[slot].is_none() {
-            let path = segment_path(db, segment);
-            let existed = path.exists();
-            let file = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(create)
-                .truncate(false)
-                .open(&path)
-                .map_err(|e| io_error(&path, e))?;
-            if create && !existed {
-                // The new file's directory entry must be durable before a commit points into it.
-                if let Some(dir) = path.parent() {
-                    File::open(dir)
-                        .and_then(|d| d.sync_all())
-                        .map_err(|e| io_error(dir, e))?;
+        let file = {
+            let mut open = lock(open);
+            let slot = segment as usize;
+            if open.len() <= slot {
+                open.resize_with(slot + 1, || None);
+            }
+            if open[slot].is_none() {
+                let path = segment_path(db, segment);
+                let existed = path.exists();
+                let file = OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .create(create)
+                    .truncate(false)
+                    .open(&path)
+                    .map_err(|e| io_error(&path, e))?;
+                if create && !existed {
+                    // The new file's directory entry must be durable before a commit points into it.
+                    if let Some(dir) = path.parent() {
+                        File::open(dir)
+                            .and_then(|d| d.sync_all())
+                            .map_err(|e| io_error(dir, e))?;
+                    }
+                }
+                open[slot] = Some(Arc::new(file));
+            }
+            match &open[slot] {
+                Some(file) => Arc::clone(file),
+                None => {
+                    return Err(ServerError::Store(format!(
+                        "audit log segment {segment} is not open"
+                    )))
                 }
             }
-            open[slot] = Some(file);
-        }
-        let file = open[slot].as_ref().expect("opened above");
-        f(file).map_err(|e| io_error(&segment_path(db, segment), e))
+        };
+        f(&file).map_err(|e| io_error(&segment_path(db, segment), e))
     }
 
     /// Writes `records` (first server_seq, encoded operations) after the committed `head` and makes

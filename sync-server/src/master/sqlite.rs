@@ -23,6 +23,8 @@ const SERVER_MIGRATIONS: &[(u32, &str)] =
     &[(1, include_str!("../../../schema/server/0001_master.sql"))];
 /// The server's own writes (admin CLI) are logged under this user id.
 const ADMIN_ACTOR: &str = "admin";
+/// Longest site name (characters) the site directory keeps.
+const SITE_NAME_CHARS: usize = 100;
 /// Enrolment codes expire after 14 days.
 const CODE_TTL_MS: u64 = 14 * 24 * 3600 * 1000;
 /// Rows whose winning clocks the merge keeps in memory between batches (a few hundred bytes each).
@@ -133,7 +135,10 @@ impl SqliteMaster {
             crash_before_commit: false,
             late_after_transfer: Default::default(),
         };
-        master.name_sites(now())?;
+        // Names are for display: a master that cannot write them still serves.
+        if let Err(e) = master.name_sites(now()) {
+            tracing::warn!("could not name the sites in the site directory: {e}");
+        }
         Ok(master)
     }
 
@@ -167,11 +172,16 @@ impl SqliteMaster {
             let Some(district) = district else {
                 continue;
             };
-            let name = if site_id == self.server_site_id {
+            // Display only: a name longer than the directory keeps (an older master's) is cut, so
+            // that opening the master never fails on it.
+            let name: String = if site_id == self.server_site_id {
                 "同步服务器".to_string()
             } else {
-                name
+                name.trim().chars().take(SITE_NAME_CHARS).collect()
             };
+            if name.is_empty() {
+                continue;
+            }
             self.store
                 .name_site(ADMIN_ACTOR, &site_id, &district, &unit, &name)?;
             named += 1;
@@ -232,15 +242,13 @@ impl SqliteMaster {
     /// Accepts already-validated operations: idempotency by (site, site_seq), hash chain, merge, log.
     /// Public so the benchmark measures exactly what a push does after its checks.
     pub fn ingest(&mut self, ops: &[Operation], now_ms: u64) -> Result<Ingested> {
-        let version = data_version(self.store.connection())?;
-        if version != self.data_version {
-            self.rows.clear();
-            self.data_version = version;
-        }
+        // Emptied first if the last batch never committed (an error, or a panic mid-batch).
+        self.rows.begin();
         let result = self.ingest_in_transaction(ops, now_ms);
-        if result.is_err() {
+        match result {
+            Ok(_) => self.rows.committed(),
             // The transaction rolled back: the cache may hold rows that were never committed.
-            self.rows.clear();
+            Err(_) => self.rows.clear(),
         }
         result
     }
@@ -268,6 +276,12 @@ impl SqliteMaster {
             .store
             .connection_mut()
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Read under the write lock: another process (the admin CLI) may have committed until now.
+        let version = data_version(&tx)?;
+        if version != self.data_version {
+            self.rows.clear();
+            self.data_version = version;
+        }
         let mut acks = Vec::with_capacity(ops.len());
         let mut duplicates = 0;
         let mut fresh: Vec<(&str, String, Vec<&Operation>)> = Vec::new();
@@ -381,8 +395,13 @@ impl SqliteMaster {
             let (merged, recorded) =
                 merge::merge_then(&tx, &mergeable, &records, &log, rows, write_records);
             // A broken hash chain is the cause of whatever else went wrong: reported first.
-            let (record_acks, written) = recorded
-                .ok_or_else(|| ServerError::Store("the audit log writer panicked".to_string()))??;
+            let Some(recorded) = recorded else {
+                merged?;
+                return Err(ServerError::Store(
+                    "the merge's planning thread stopped before writing the audit log".to_string(),
+                ));
+            };
+            let (record_acks, written) = recorded?;
             merged?;
             if acks.is_empty() {
                 acks = record_acks;
@@ -1225,8 +1244,10 @@ impl MasterStore for SqliteMaster {
             return Err(ServerError::NotFound(format!("org unit {org_unit_id}")));
         }
         let name = name.trim();
-        if name.is_empty() {
-            return Err(ServerError::BadRequest("site name is empty".to_string()));
+        if name.is_empty() || name.chars().count() > SITE_NAME_CHARS {
+            return Err(ServerError::BadRequest(format!(
+                "a site name has 1-{SITE_NAME_CHARS} characters"
+            )));
         }
         let site_id = uuid::Uuid::now_v7().to_string();
         self.store.connection().execute(

@@ -117,6 +117,8 @@ pub struct RowCache {
     /// INSERT statements by shape (table and columns written).
     inserts: FxHashMap<InsertShape, String>,
     capacity: usize,
+    /// A transaction that merged into the cache has not committed (yet).
+    uncommitted: bool,
 }
 
 impl RowCache {
@@ -131,6 +133,21 @@ impl RowCache {
     pub fn clear(&mut self) {
         self.rows.clear();
         self.len = 0;
+    }
+
+    /// Marks the start of a write transaction that will merge into the cache. A cache whose last
+    /// transaction never reported its commit (it failed, or a thread panicked mid-batch) may hold
+    /// rows that were never stored, with rowids that will be given out again: it is emptied.
+    pub fn begin(&mut self) {
+        if self.uncommitted {
+            self.clear();
+        }
+        self.uncommitted = true;
+    }
+
+    /// The transaction begun with [`begin`](Self::begin) committed: the cache mirrors the file.
+    pub fn committed(&mut self) {
+        self.uncommitted = false;
     }
 
     pub fn len(&self) -> usize {
@@ -181,8 +198,8 @@ pub fn merge(
 /// the row taken out of the cache until it is done. The planner is faster than the statements, so
 /// it runs `then` while the calling thread finishes them. `then` runs even when the merge fails.
 ///
-/// Returns what `then` returned (None only if it panicked) even when the merge failed: the caller may
-/// have found the cause of the failure there.
+/// Returns what `then` returned (None only if the planning thread panicked) even when the merge
+/// failed: the caller may have found the cause of the failure there.
 pub fn merge_then<T: Send>(
     conn: &Connection,
     ops: &[&Operation],
