@@ -590,6 +590,22 @@ fn large_batches_merged_on_two_threads_equal_the_full_history_merge() {
     }
     push(&mut master, batch);
 
+    // Batch 4: 1,400 new cases at once, so that the planner runs ahead of the writer, fills the
+    // queue of plans and writes the log records while the writer catches up.
+    let mut batch = Vec::new();
+    for i in 0..1_400 {
+        batch.extend(write(
+            &mut second,
+            &uuid::Uuid::now_v7().to_string(),
+            &s.unit,
+            &[
+                WriteChange::new("org_unit_id", s.unit.as_str()),
+                WriteChange::new("name", format!("批量{i}")),
+            ],
+        ));
+    }
+    push(&mut master, batch);
+
     reference.apply_remote(&pushed, 0).unwrap();
     assert_eq!(
         visible(master.connection()),

@@ -172,6 +172,8 @@ fn column_bit(index: usize) -> u64 {
 const PIPELINE_MIN_OPS: usize = 512;
 /// Rows per message from the planning thread to the writing one.
 const PLAN_CHUNK: usize = 256;
+/// Messages of plans the planner may have queued before it does its other work (the log records).
+const PLANS_AHEAD: usize = 4;
 /// Rows of the first message: small, so that the writer starts early.
 const FIRST_PLAN_CHUNK: usize = 24;
 
@@ -274,7 +276,7 @@ fn merge_inner<T: Send, F: FnOnce() -> T + Send>(
         let (planner_rows, planner_sites, cached) = (&mut *rows, &mut *sites, *len);
         let job = then.take();
         std::thread::scope(|threads| -> Result<()> {
-            let (send, receive) = std::sync::mpsc::sync_channel::<ToWriter<'_>>(8);
+            let (send, receive) = std::sync::mpsc::sync_channel::<ToWriter<'_>>(PLANS_AHEAD);
             let (give_back, recycled) = std::sync::mpsc::channel::<Chunk<'_>>();
             let (answer, answers) = std::sync::mpsc::sync_channel::<Result<i64>>(1);
             let grouped = &grouped;
@@ -291,6 +293,8 @@ fn merge_inner<T: Send, F: FnOnce() -> T + Send>(
                     answers.recv().map_err(|_| writer_gone())?
                 };
                 let mut sent = 0usize;
+                let mut job = job;
+                let mut done = None;
                 let planned = plan_rows(groups, planner_rows, planner_sites, &mut rowid, |chunk| {
                     let limit = if sent == 0 {
                         FIRST_PLAN_CHUNK
@@ -302,8 +306,18 @@ fn merge_inner<T: Send, F: FnOnce() -> T + Send>(
                     }
                     sent += 1;
                     let next = recycled.try_recv().unwrap_or_else(|_| fresh_chunk());
-                    send.send(ToWriter::Plans(std::mem::replace(chunk, next)))
-                        .is_ok()
+                    match send.try_send(ToWriter::Plans(std::mem::replace(chunk, next))) {
+                        Ok(()) => true,
+                        Err(std::sync::mpsc::TrySendError::Full(plans)) => {
+                            // The writer has plenty queued: the other work is done now, while it
+                            // catches up, rather than after planning, while it waits.
+                            if let Some(work) = job.take() {
+                                done = Some(work());
+                            }
+                            send.send(plans).is_ok()
+                        }
+                        Err(std::sync::mpsc::TrySendError::Disconnected(_)) => false,
+                    }
                 })
                 .map(|last| {
                     if !last.plans.is_empty() {
@@ -313,7 +327,10 @@ fn merge_inner<T: Send, F: FnOnce() -> T + Send>(
                 });
                 // The writer's loop ends when the channel closes: close it before the other work.
                 drop(send);
-                (planned, job.map(|job| job()))
+                if let Some(work) = job.take() {
+                    done = Some(work());
+                }
+                (planned, done)
             });
             let mut written = Ok(());
             for message in receive.iter() {
