@@ -173,7 +173,7 @@ const PIPELINE_MIN_OPS: usize = 512;
 /// Rows per message from the planning thread to the writing one.
 const PLAN_CHUNK: usize = 256;
 /// Messages of plans the planner may have queued before it does its other work (the log records).
-const PLANS_AHEAD: usize = 4;
+const PLANS_AHEAD: usize = 8;
 /// Rows of the first message: small, so that the writer starts early.
 const FIRST_PLAN_CHUNK: usize = 24;
 
