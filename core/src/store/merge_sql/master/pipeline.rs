@@ -33,8 +33,9 @@ pub fn merge(
 /// the statement parameters), while the calling thread, which owns the connection, runs the
 /// statements. Whatever needs the database to decide (a row whose history must be rebuilt from the
 /// log, a row not in the cache that turns out to exist) is merged whole by the calling thread, with
-/// the row taken out of the cache until it is done. The planner is faster than the statements, so
-/// it runs `then` while the calling thread finishes them. `then` runs even when the merge fails.
+/// the row taken out of the cache until it is done. The planner is faster than the statements: it
+/// runs `then` once planning is done, or as soon as PLANS_AHEAD messages of plans wait for the
+/// writer, while the calling thread works through them. `then` runs even when the merge fails.
 ///
 /// Returns what `then` returned (None only if the planning thread panicked) even when the merge
 /// failed: the caller may have found the cause of the failure there.
