@@ -370,8 +370,8 @@ impl SqliteMaster {
                     ])?;
                 }
             }
-            // The records are checked, encoded, written and synced on the second core once the
-            // merge's planning is done: they depend only on the numbering above.
+            // The records are checked, encoded, written and synced by the merge's planning thread
+            // when it has planned ahead of the writer: they depend only on the numbering above.
             let write_records = || {
                 let mut next = next_seq;
                 let mut pending = Vec::with_capacity(fresh.len());
