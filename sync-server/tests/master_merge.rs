@@ -29,6 +29,14 @@ fn setup(master: &mut SqliteMaster) -> Setup {
     Setup { unit, sites }
 }
 
+/// A fresh directory for a file-backed master, and the master's path in it.
+fn master_file(label: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("jiceng-{label}-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("master.sqlite");
+    (dir, path)
+}
+
 fn site_store(site_id: &str, unit: &str) -> Store {
     let mut store = Store::open_in_memory().expect("store");
     store
@@ -183,9 +191,7 @@ fn a_concurrent_edit_after_the_cache_is_warm_opens_a_conflict_and_keeps_every_ve
 
 #[test]
 fn a_write_by_another_connection_is_not_overwritten_from_the_cache() {
-    let dir = std::env::temp_dir().join(format!("jiceng-cache-{}", uuid::Uuid::now_v7()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("master.sqlite");
+    let (dir, path) = master_file("cache");
     let mut server = SqliteMaster::open(&path).unwrap();
     let s = setup(&mut server);
     let (created, a_edit, b_edit) = scenario(&s);
@@ -280,9 +286,7 @@ fn site_history(store: &Store, row: &str) -> jiceng_core::merge::RowVersions {
 
 #[test]
 fn a_stale_edit_after_many_batches_conflicts_with_every_version_it_did_not_see() {
-    let dir = std::env::temp_dir().join(format!("jiceng-history-{}", uuid::Uuid::now_v7()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("master.sqlite");
+    let (dir, path) = master_file("history");
     let mut master = SqliteMaster::open(&path).unwrap();
     let s = setup(&mut master);
     let now = jiceng_server::now_ms();
@@ -471,15 +475,12 @@ fn visible(conn: &rusqlite::Connection) -> Vec<Visible> {
 #[test]
 fn large_batches_merged_on_two_threads_equal_the_full_history_merge() {
     // Batches of 600+ operations run the master merge's two-thread pipeline (planner and writer,
-    // from 512 operations on). Every
-    // path of it is crossed: new rows, cached rows edited on top of their winner, cached rows with
+    // from 512 operations on). Every path of it is crossed: new rows, cached rows edited on top of their winner, cached rows with
     // concurrent edits (history rebuilt from the log, conflict items), a new row whose first
     // operation in the batch is not its creation, and, after a restart with an empty cache, rows
     // that are stored but not cached. The reference is a site store that merged the same operations
     // with core's full-history merge.
-    let dir = std::env::temp_dir().join(format!("jiceng-pipeline-{}", uuid::Uuid::now_v7()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("master.sqlite");
+    let (dir, path) = master_file("pipeline");
     let mut master = SqliteMaster::open(&path).unwrap();
     let s = setup(&mut master);
     // Within one batch the master takes sites in id order: `first`'s operations come before
