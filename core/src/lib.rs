@@ -37,6 +37,7 @@ pub mod supervision;
 pub mod sync;
 pub mod tables;
 pub mod transfer;
+pub mod validate;
 pub mod wire;
 
 pub use error::CoreError;

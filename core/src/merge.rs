@@ -107,6 +107,24 @@ impl RowVersions {
         self.winner(field).map(|v| &v.4)
     }
 
+    /// The version a field shows under its table's merge kind: the greatest for mutable rows; for an
+    /// append-only row the first (its creation), so a later rewrite never changes the record whatever
+    /// order replicas receive it in (ARCHITECTURE.md "Append-only kinds are never rewritten"); only the
+    /// reversible deletion flag follows the greatest version there too.
+    pub fn shown(&self, field: &str, kind: MergeKind) -> Option<&FieldVersion> {
+        let versions = self.fields.get(field)?;
+        if first_wins(kind, field) {
+            versions.first()
+        } else {
+            versions.last()
+        }
+    }
+
+    /// The value [`RowVersions::shown`] shows.
+    pub fn shown_value(&self, field: &str, kind: MergeKind) -> Option<&serde_json::Value> {
+        self.shown(field, kind).map(|v| &v.4)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.fields.is_empty()
     }
@@ -153,13 +171,23 @@ impl RowVersions {
                 }
             }
         }
-        let winner_changed = pos == versions.len();
+        let winner_changed = if first_wins(kind, &op.field) {
+            pos == 0
+        } else {
+            pos == versions.len()
+        };
         versions.insert(pos, incoming);
         Applied::New {
             winner_changed,
             conflicts,
         }
     }
+}
+
+/// Whether a field keeps its first version visible: every field of an append-only row but its
+/// deletion flag.
+pub fn first_wins(kind: MergeKind, field: &str) -> bool {
+    kind == MergeKind::AppendOnly && field != crate::tables::DELETED_FIELD
 }
 
 /// The base a local write records: the version it overwrites.
@@ -290,16 +318,50 @@ mod tests {
     }
 
     #[test]
-    fn append_only_rows_never_conflict() {
+    fn append_only_rows_never_conflict_and_a_rewrite_never_shows_whatever_the_order() {
+        // ARCHITECTURE.md "Append-only kinds are never rewritten": the creation's value stays shown.
         let mut row = RowVersions::default();
         row.apply(&op("a", 1, "note", json!("x"), None), MergeKind::AppendOnly);
         let r = row.apply(&op("b", 2, "note", json!("y"), None), MergeKind::AppendOnly);
         assert_eq!(
             r,
             Applied::New {
-                winner_changed: true,
+                winner_changed: false,
                 conflicts: vec![]
             }
+        );
+        assert_eq!(
+            row.shown_value("note", MergeKind::AppendOnly),
+            Some(&json!("x"))
+        );
+        // The other order: the rewrite arrives first, then the creation takes its place.
+        let mut other = RowVersions::default();
+        other.apply(&op("b", 2, "note", json!("y"), None), MergeKind::AppendOnly);
+        let r = other.apply(&op("a", 1, "note", json!("x"), None), MergeKind::AppendOnly);
+        assert!(matches!(
+            r,
+            Applied::New {
+                winner_changed: true,
+                ..
+            }
+        ));
+        assert_eq!(other, row, "both orders keep both versions");
+        assert_eq!(
+            other.shown_value("note", MergeKind::AppendOnly),
+            Some(&json!("x"))
+        );
+        // The reversible deletion flag still follows the latest version.
+        row.apply(
+            &op("a", 3, "_deleted", json!(true), None),
+            MergeKind::AppendOnly,
+        );
+        row.apply(
+            &op("a", 4, "_deleted", json!(false), None),
+            MergeKind::AppendOnly,
+        );
+        assert_eq!(
+            row.shown_value("_deleted", MergeKind::AppendOnly),
+            Some(&json!(false))
         );
     }
 

@@ -479,6 +479,37 @@ pub struct SyncStatus {
     #[ts(type = "number | null")]
     pub clock_skew_secs: Option<i64>,
     pub interval_secs: u32,
+    /// This PC's writes the server holds in quarantine, waiting for the district (issue 9).
+    #[serde(default)]
+    pub held_writes: u32,
+}
+
+/// One of this district's writes the sync server held in quarantine instead of merging (issue 9), and
+/// the district's decision on it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct QuarantinedWrite {
+    /// "<site id>:<site_seq>"
+    pub id: String,
+    pub site_id: String,
+    /// The sending PC's name from the site directory.
+    pub site_name: String,
+    pub site_seq: u32,
+    pub table: String,
+    pub row_id: String,
+    pub field: String,
+    /// The value as sent (empty for data the district may not read).
+    pub value_preview: String,
+    /// Machine code (`bad_date`, `append_only`, `future_clock`, …).
+    pub code: String,
+    pub reason: String,
+    pub reason_zh: String,
+    pub received_at: String,
+    /// `held`, `released` or `rejected`.
+    pub status: String,
+    pub decided_by: String,
+    pub decided_at: String,
+    pub decision_note: String,
 }
 
 /// Kinds of day-to-day supervision entries on a case (append-only).

@@ -196,12 +196,7 @@ pub async fn sync_now(store: &Mutex<Store>) -> Result<SyncStatus, SyncError> {
             status.last_success_at = status.last_attempt_at.clone();
             let offset_ms = guard.record_server_time(exchange.server_time_ms)?;
             status.clock_skew_secs = Some(offset_ms / 1000);
-            status.last_error = (exchange.quarantined > 0).then(|| {
-                format!(
-                    "本机时钟比服务器快，{}条记录已被服务器暂扣，未进入区级总库。请校准本机时间，并联系区司法局处理。",
-                    exchange.quarantined
-                )
-            });
+            status.last_error = held_message(exchange.quarantined, &exchange.held);
         }
         Err(e) => {
             status.online = Some(!e.is_offline());
@@ -214,22 +209,47 @@ pub async fn sync_now(store: &Mutex<Store>) -> Result<SyncStatus, SyncError> {
     outcome.map(|_| status)
 }
 
+/// What the clerk reads when the server held operations of this push (issue 9): how many, and the
+/// reason of the first kind, in Chinese.
+fn held_message(count: usize, held: &[crate::wire::HeldOperation]) -> Option<String> {
+    if count == 0 {
+        return None;
+    }
+    let clock = held
+        .iter()
+        .all(|h| h.code == "future_clock" || h.code == "past_clock");
+    Some(if clock && !held.is_empty() {
+        format!(
+            "本机时钟与服务器相差过大，{count}条记录已被服务器暂扣，未进入区级总库。请校准本机时间，并联系区司法局处理。"
+        )
+    } else {
+        let first = held.first().map(|h| h.reason_zh.as_str()).unwrap_or("");
+        format!("{count}条记录未被区里接受（{first}），等待区司法局审核，其余记录已正常同步。")
+    })
+}
+
 /// What one push-then-pull saw.
 struct Exchange {
     server_time_ms: u64,
-    /// Operations the server held back because this PC's clock ran too far ahead.
+    /// Operations the server acknowledged but held in quarantine.
     quarantined: usize,
+    /// Why (issue 9).
+    held: Vec<crate::wire::HeldOperation>,
 }
 
 async fn push_then_pull(store: &Mutex<Store>) -> Result<Exchange, SyncError> {
     let identity = lock(store).identity()?.ok_or(CoreError::NotEnrolled)?;
     let client = http()?;
     let mut quarantined = 0;
+    let mut held: Vec<crate::wire::HeldOperation> = Vec::new();
     loop {
-        let (ops, instance) = {
+        let (mut ops, instance) = {
             let guard = lock(store);
             (guard.unacked_ops(PUSH_BATCH)?, guard.instance_id()?)
         };
+        if ops.len() == PUSH_BATCH {
+            keep_rows_whole(&mut ops);
+        }
         if ops.is_empty() {
             break;
         }
@@ -247,6 +267,7 @@ async fn push_then_pull(store: &Mutex<Store>) -> Result<Exchange, SyncError> {
             .map_err(|e| network(&url, e))?;
         let pushed: PushResponse = read(&url, response).await?;
         quarantined += pushed.quarantined.len();
+        held.extend(pushed.held.iter().cloned());
         if pushed.acks.is_empty() {
             return Err(SyncError::Protocol(
                 "the server acknowledged nothing".to_string(),
@@ -280,5 +301,78 @@ async fn push_then_pull(store: &Mutex<Store>) -> Result<Exchange, SyncError> {
     Ok(Exchange {
         server_time_ms: server_time,
         quarantined,
+        held,
     })
+}
+
+/// Ends a full batch before the last row's run of operations, so that one write of a row (a new row's
+/// fields, which the server judges together) never straddles two pushes; a batch that is one row's
+/// run alone is sent as it is.
+pub fn keep_rows_whole(ops: &mut Vec<crate::op::Operation>) {
+    let Some(last) = ops.last() else {
+        return;
+    };
+    let (table, row) = (last.table.clone(), last.row_id.clone());
+    let keep = ops
+        .iter()
+        .rposition(|o| o.table != table || o.row_id != row)
+        .map(|i| i + 1);
+    if let Some(keep) = keep {
+        ops.truncate(keep);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hlc::Hlc;
+    use crate::op::Operation;
+
+    fn op(seq: u64, row: &str) -> Operation {
+        Operation {
+            site_id: "s".into(),
+            site_seq: seq,
+            prev_hash: String::new(),
+            hash: String::new(),
+            table: "corr_checkin".into(),
+            row_id: row.into(),
+            field: "note".into(),
+            value: serde_json::Value::Null,
+            hlc: Hlc(seq),
+            base: None,
+            user_id: "u".into(),
+            schema_version: 1,
+            scope: "o".into(),
+            server_seq: None,
+        }
+    }
+
+    #[test]
+    fn a_full_batch_never_cuts_a_rows_write_in_two() {
+        let mut ops = vec![op(1, "a"), op(2, "a"), op(3, "b"), op(4, "b")];
+        keep_rows_whole(&mut ops);
+        assert_eq!(
+            ops.iter().map(|o| o.site_seq).collect::<Vec<_>>(),
+            vec![1, 2]
+        );
+        let mut one_row = vec![op(1, "a"), op(2, "a")];
+        keep_rows_whole(&mut one_row);
+        assert_eq!(one_row.len(), 2, "a batch of one row's run is sent whole");
+    }
+
+    #[test]
+    fn the_clerk_reads_why_operations_were_held() {
+        let held = vec![crate::wire::HeldOperation {
+            site_seq: 7,
+            code: "bad_date".into(),
+            reason: "bad".into(),
+            reason_zh: "日期无效".into(),
+        }];
+        let text = held_message(1, &held).unwrap();
+        assert!(
+            text.contains("未被区里接受") && text.contains("日期无效"),
+            "{text}"
+        );
+        assert!(held_message(0, &[]).is_none());
+    }
 }

@@ -674,6 +674,32 @@ pub static TABLES: &[TableDef] = &[
             boolean(DELETED_FIELD),
         ],
     },
+    TableDef {
+        // Issue 9: an operation the server held in quarantine, and the district's decision on it.
+        // Written by the server only; reaches the sending site's own unit and the district.
+        name: "sync_quarantine",
+        merge: MergeKind::Mutable,
+        domain: Domain::Directory,
+        scope_field: "org_unit_id",
+        fields: &[
+            text("org_unit_id"),
+            text("site_id"),
+            integer("site_seq"),
+            text("tbl"),
+            text("target_id"),
+            text("field"),
+            text("value_preview"),
+            text("code"),
+            text("reason"),
+            text("reason_zh"),
+            text("received_at"),
+            text("status"),
+            text("decided_by"),
+            text("decided_at"),
+            text("decision_note"),
+            boolean(DELETED_FIELD),
+        ],
+    },
 ];
 
 pub fn table(name: &str) -> Option<&'static TableDef> {

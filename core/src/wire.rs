@@ -46,7 +46,41 @@ pub struct PushResponse {
     /// future than the allowed drift (ARCHITECTURE.md "Clock safety"); the district reviews them.
     #[serde(default)]
     pub quarantined: Vec<u64>,
+    /// Why each quarantined operation was held (issue 9): a machine code and the reason in English and
+    /// Chinese. The district releases (merges) or rejects each one; the decision syncs back.
+    #[serde(default)]
+    pub held: Vec<HeldOperation>,
     pub server_time_ms: u64,
+}
+
+/// One operation the server acknowledged but held in quarantine instead of merging it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldOperation {
+    pub site_seq: u64,
+    /// Stable machine code: `bad_date`, `bad_code`, `bad_id_number`, `out_of_range`, `too_long`,
+    /// `control_characters`, `unknown_table`, `unknown_field`, `bad_value`, `table_not_writable`,
+    /// `out_of_scope`, `row_without_owner`, `owner_change`, `append_only`,
+    /// `transfer_decision_reserved`, `late_after_transfer`, `future_clock`, `past_clock`,
+    /// `upgrade_server`, `bad_user_id`, `bad_instant`, `bad_json`.
+    pub code: String,
+    pub reason: String,
+    pub reason_zh: String,
+}
+
+/// The district's decision on one quarantined operation (`POST /api/v1/quarantine/decide`, with the
+/// token of a district site).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuarantineDecision {
+    /// The site that sent the operation.
+    pub site_id: String,
+    pub site_seq: u64,
+    /// `release` (merge it into the master as sent) or `reject` (keep it, never merge it).
+    pub decision: String,
+    /// Who decided (the district user's display name), for the record.
+    pub decided_by: String,
+    #[serde(default)]
+    pub note: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

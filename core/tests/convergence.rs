@@ -18,7 +18,13 @@ use std::sync::Arc;
 
 const ROWS: usize = 3;
 const FIELDS: [&str; 3] = ["name", "status", "sentence_end"];
-const VALUES: [&str; 4] = ["甲", "乙", "𠀀", "丁"];
+/// Valid values per field (the write path checks them with core's validators).
+const VALUES: [[&str; 4]; 3] = [
+    ["甲", "乙", "𠀀", "丁"],
+    ["received", "reported", "in_correction", "released"],
+    ["2026-01-31", "2026-02-28", "2027-03-01", "2028-02-29"],
+];
+const NOTES: [&str; 3] = ["准时报到", "电话报到", "𠀀补记"];
 
 #[derive(Debug, Clone)]
 enum Step {
@@ -36,6 +42,14 @@ enum Step {
         replica: usize,
         row: usize,
     },
+    /// Records an append-only check-in (issue 9): a replica that does not hold the row yet creates
+    /// it, so two replicas may create one row with different values, and the creation that came
+    /// first must show everywhere; a replica that holds it is refused by its write path.
+    Record {
+        replica: usize,
+        row: usize,
+        note: usize,
+    },
     /// Deliver a random selection (by these picks) of all operations so far to a replica.
     Deliver {
         replica: usize,
@@ -50,6 +64,8 @@ fn step(replicas: usize) -> impl Strategy<Value = Step> {
             .prop_map(|(replica, row, field, value)| Step::Edit { replica, row, field, value }),
         1 => (0..replicas, 0..ROWS).prop_map(|(replica, row)| Step::Delete { replica, row }),
         1 => (0..replicas, 0..ROWS).prop_map(|(replica, row)| Step::Restore { replica, row }),
+        2 => (0..replicas, 0..ROWS, 0..NOTES.len())
+            .prop_map(|(replica, row, note)| Step::Record { replica, row, note }),
         3 => (0..replicas, prop::collection::vec(any::<usize>(), 0..12), 1..5usize)
             .prop_map(|(replica, picks, split)| Step::Deliver { replica, picks, split }),
     ]
@@ -107,7 +123,10 @@ type Snapshot = (Vec<(String, Vec<u8>, Option<i64>)>, BTreeSet<String>);
 fn snapshot(store: &Store) -> Snapshot {
     let conn = store.connection();
     let mut stmt = conn
-        .prepare("SELECT id, _versions, _deleted FROM corr_case ORDER BY id")
+        .prepare(
+            "SELECT id, _versions, _deleted FROM corr_case UNION ALL \
+             SELECT id || ':' || COALESCE(note, ''), _versions, _deleted FROM corr_checkin ORDER BY 1",
+        )
         .unwrap();
     let rows = stmt
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
@@ -132,6 +151,9 @@ fn run(s: &Scenario) -> Result<(), TestCaseError> {
         .map(|(i, skew)| make_replica(i, *skew, tick.clone()))
         .collect();
     let table = tables::table("corr_case").unwrap();
+    let checkins = tables::table("corr_checkin").unwrap();
+    // Every write names the row's owner (a new row's first operation must; later it is unchanged).
+    let owner = || WriteChange::new("org_unit_id", "office-1");
     let mut all_ops: Vec<Operation> = Vec::new();
     for step in &s.steps {
         tick.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
@@ -147,7 +169,10 @@ fn run(s: &Scenario) -> Result<(), TestCaseError> {
                     table,
                     &row_id(*row),
                     "office-1",
-                    &[WriteChange::new(FIELDS[*field], VALUES[*value])],
+                    &[
+                        owner(),
+                        WriteChange::new(FIELDS[*field], VALUES[*field][*value]),
+                    ],
                 )
                 .expect("edit"),
             Step::Delete { replica, row } => replicas[*replica]
@@ -156,7 +181,7 @@ fn run(s: &Scenario) -> Result<(), TestCaseError> {
                     table,
                     &row_id(*row),
                     "office-1",
-                    &[WriteChange::new(DELETED_FIELD, true)],
+                    &[owner(), WriteChange::new(DELETED_FIELD, true)],
                 )
                 .expect("delete"),
             Step::Restore { replica, row } => replicas[*replica]
@@ -165,9 +190,26 @@ fn run(s: &Scenario) -> Result<(), TestCaseError> {
                     table,
                     &row_id(*row),
                     "office-1",
-                    &[WriteChange::new(DELETED_FIELD, false)],
+                    &[owner(), WriteChange::new(DELETED_FIELD, false)],
                 )
                 .expect("restore"),
+            Step::Record { replica, row, note } => {
+                match replicas[*replica].write_row(
+                    "u",
+                    checkins,
+                    &row_id(*row),
+                    "office-1",
+                    &[
+                        owner(),
+                        WriteChange::new("case_id", row_id(0)),
+                        WriteChange::new("note", NOTES[*note]),
+                    ],
+                ) {
+                    Ok(ops) => ops,
+                    Err(jiceng_core::CoreError::AppendOnly(_)) => Vec::new(),
+                    Err(e) => panic!("record: {e}"),
+                }
+            }
             Step::Deliver {
                 replica,
                 picks,
@@ -207,6 +249,30 @@ fn run(s: &Scenario) -> Result<(), TestCaseError> {
         prop_assert_eq!(&snapshot(store), &reference, "replica {} diverged", i);
     }
     check_no_silent_loss(&replicas[0])?;
+    check_first_record_shows(&replicas[0])?;
+    Ok(())
+}
+
+/// An append-only row shows the value of its first version, the one every replica agrees on.
+fn check_first_record_shows(store: &Store) -> Result<(), TestCaseError> {
+    let conn = store.connection();
+    let mut stmt = conn
+        .prepare("SELECT id, note, _versions FROM corr_checkin")
+        .unwrap();
+    let rows: Vec<(String, Option<String>, Vec<u8>)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for (id, note, versions) in rows {
+        let versions = jiceng_core::codec::decode_row(&versions).unwrap();
+        let first = versions
+            .fields
+            .get("note")
+            .and_then(|v| v.first())
+            .and_then(|v| v.value().as_str().map(str::to_string));
+        prop_assert_eq!(note, first, "check-in {} shows a rewrite", id);
+    }
     Ok(())
 }
 
@@ -235,6 +301,7 @@ fn check_no_silent_loss(store: &Store) -> Result<(), TestCaseError> {
             in_conflict.insert((row_id.clone(), field.clone(), v.0 .0, v.1.clone()));
         }
     }
+    // Append-only rows keep their first version on purpose (checked by check_first_record_shows).
     let mut stmt = conn.prepare("SELECT id, _versions FROM corr_case").unwrap();
     let rows: Vec<(String, Vec<u8>)> = stmt
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))

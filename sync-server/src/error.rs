@@ -35,6 +35,8 @@ pub enum ServerError {
     UpgradeServer { seq: u64, version: u32, known: u32 },
     #[error("{0} not found")]
     NotFound(String),
+    #[error("forbidden: {0}")]
+    Forbidden(String),
     #[error("{0}")]
     Conflict(String),
     #[error(
@@ -63,6 +65,7 @@ impl ServerError {
             ServerError::Gap { .. } => "sequence_gap",
             ServerError::UpgradeServer { .. } => "upgrade_server",
             ServerError::NotFound(_) => "not_found",
+            ServerError::Forbidden(_) => "forbidden",
             ServerError::Conflict(_) => "conflict",
             ServerError::TooLarge(_) => "body_too_large",
             ServerError::Store(_) => "store_error",
@@ -80,6 +83,7 @@ impl ServerError {
             | ServerError::BadValue(_) => 422,
             ServerError::OutOfScope { .. } => 403,
             ServerError::NotFound(_) => 404,
+            ServerError::Forbidden(_) => 403,
             ServerError::HashMismatch { .. }
             | ServerError::Gap { .. }
             | ServerError::UpgradeServer { .. }

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::StreamExt;
-use jiceng_core::wire::{EnrolRequest, ErrorBody, HealthResponse, PushRequest};
+use jiceng_core::wire::{EnrolRequest, ErrorBody, HealthResponse, PushRequest, QuarantineDecision};
 use std::sync::{Arc, Mutex};
 
 /// Largest accepted request body. A desktop pushes at most 1,000 operations per request (~0.5 MiB).
@@ -30,6 +30,8 @@ pub fn router(master: SharedMaster) -> Router {
         .route("/api/v1/pull", get(pull))
         .route("/api/v1/records/{table}", get(records))
         .route("/api/v1/records/{table}/{id}", get(record))
+        .route("/api/v1/quarantine", get(quarantine))
+        .route("/api/v1/quarantine/decide", post(decide_quarantine))
         .fallback(not_found)
         .with_state(master)
 }
@@ -158,6 +160,53 @@ fn query_u64(query: &Option<String>, key: &str, default: u64) -> Result<u64, Ser
     Ok(default)
 }
 
+/// A text query parameter (percent-decoded), at most 128 bytes.
+fn query_text(query: &Option<String>, key: &str) -> Result<Option<String>, ServerError> {
+    let Some(query) = query else {
+        return Ok(None);
+    };
+    for pair in query.split('&') {
+        if let Some((k, v)) = pair.split_once('=') {
+            if k == key {
+                let decoded = percent_decode(v).ok_or_else(|| {
+                    ServerError::BadRequest(format!("query parameter {key} is not valid UTF-8"))
+                })?;
+                if decoded.len() > 128 {
+                    return Err(ServerError::BadRequest(format!(
+                        "query parameter {key} is longer than 128 bytes"
+                    )));
+                }
+                return Ok(Some(decoded));
+            }
+        }
+    }
+    Ok(None)
+}
+
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = text.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 async fn pull(
     State(master): State<SharedMaster>,
     headers: HeaderMap,
@@ -187,8 +236,47 @@ async fn records(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ServerError> {
     let site = authenticate(&master, &headers).await?;
-    let offset = query_u64(&query, "offset", 0)?;
-    let limit = query_u64(&query, "limit", 100)?.min(1000);
-    let rows = with_master(&master, move |m| m.records(&site, &table, offset, limit)).await?;
-    Ok(Json(serde_json::json!({ "records": rows, "server_time_ms": now_ms() })).into_response())
+    let page = crate::master::RecordsPage {
+        after: query_text(&query, "after")?,
+        offset: query_u64(&query, "offset", 0)?,
+        limit: query_u64(&query, "limit", 100)?.clamp(1, 1000),
+    };
+    let rows = with_master(&master, move |m| m.records(&site, &table, page)).await?;
+    // Keyset paging: pass the last id as `after` for the next page.
+    let next_after = rows
+        .last()
+        .and_then(|r| r.get("id"))
+        .and_then(|v| v.as_str())
+        .map(str::to_string);
+    Ok(Json(serde_json::json!({ "records": rows, "next_after": next_after, "server_time_ms": now_ms() }))
+        .into_response())
+}
+
+/// The held operations, for a district site (issue 9).
+async fn quarantine(
+    State(master): State<SharedMaster>,
+    headers: HeaderMap,
+) -> Result<Response, ServerError> {
+    let site = authenticate(&master, &headers).await?;
+    if site.kind != jiceng_core::model::OrgKind::District {
+        return Err(ServerError::Forbidden(
+            "only a district site reviews quarantined operations".to_string(),
+        ));
+    }
+    let items = with_master(&master, move |m| m.quarantine()).await?;
+    Ok(Json(serde_json::json!({ "items": items, "server_time_ms": now_ms() })).into_response())
+}
+
+async fn decide_quarantine(
+    State(master): State<SharedMaster>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ServerError> {
+    let site = authenticate(&master, &headers).await?;
+    let decision: QuarantineDecision = read_json(body).await?;
+    let item = with_master(&master, move |m| {
+        m.decide_quarantine(&site, &decision, now_ms())
+    })
+    .await?;
+    Ok(Json(serde_json::json!({ "item": item, "server_time_ms": now_ms() })).into_response())
 }

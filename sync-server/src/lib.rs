@@ -9,6 +9,7 @@ pub mod admin;
 pub mod error;
 pub mod http;
 pub mod master;
+pub mod policy;
 pub mod scope;
 
 pub fn now_ms() -> u64 {

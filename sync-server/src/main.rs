@@ -31,6 +31,10 @@ enum Command {
     Serve {
         #[arg(long, default_value = "127.0.0.1:8470")]
         listen: SocketAddr,
+        /// How far (minutes) an operation's clock may be ahead of the server's, or before its site
+        /// was registered, before the operation is held in quarantine.
+        #[arg(long, env = "JICENG_MAX_CLOCK_DRIFT_MINUTES", default_value_t = 60)]
+        max_clock_drift_minutes: u64,
     },
     /// Administer the district.
     Admin {
@@ -77,8 +81,25 @@ enum Admin {
         #[arg(long, env = "JICENG_NEW_PASSWORD")]
         password: String,
     },
-    /// Alarms for the district: hash mismatches, out-of-scope writes.
+    /// Alarms for the district: hash mismatches, quarantined operations, clocks.
     Alarms,
+    /// Every operation held in quarantine, with its code, reasons and status.
+    Quarantine,
+    /// Release (merge) or reject one quarantined operation.
+    QuarantineDecide {
+        #[arg(long)]
+        site: String,
+        #[arg(long)]
+        seq: u64,
+        /// release | reject
+        #[arg(long)]
+        decision: String,
+        /// Who decides (name of the district administrator).
+        #[arg(long)]
+        by: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
     /// Create the demo district and print its sites, codes and users as JSON.
     Demo,
 }
@@ -104,7 +125,11 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<(), String> {
     let mut master = master::open(&cli.db).map_err(|e| e.to_string())?;
     match cli.command {
-        Command::Serve { listen } => {
+        Command::Serve {
+            listen,
+            max_clock_drift_minutes,
+        } => {
+            master.set_max_drift_ms(max_clock_drift_minutes.saturating_mul(60_000));
             let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
             runtime
                 .block_on(jiceng_server::serve(master, listen))
@@ -158,6 +183,32 @@ fn admin_command(
             );
         }
         Admin::Alarms => print_json(&master.alarms()?),
+        Admin::Quarantine => print_json(&master.quarantine()?),
+        Admin::QuarantineDecide {
+            site,
+            seq,
+            decision,
+            by,
+            note,
+        } => {
+            // The CLI runs on the server with the district's authority.
+            let district = master::SiteAuth {
+                site_id: "admin-cli".to_string(),
+                org_unit_id: String::new(),
+                kind: OrgKind::District,
+                scope: Vec::new(),
+                ancestors: Vec::new(),
+                created_at_ms: 0,
+            };
+            let decision = jiceng_core::wire::QuarantineDecision {
+                site_id: site,
+                site_seq: seq,
+                decision,
+                decided_by: by,
+                note,
+            };
+            print_json(&master.decide_quarantine(&district, &decision, now_ms())?);
+        }
         Admin::Demo => print_json(&admin::seed_demo(master, now_ms())?),
     }
     Ok(())

@@ -32,9 +32,11 @@ pub fn flows_down(table: &TableDef) -> bool {
     table.domain == Domain::Settings || table.name == "site_directory"
 }
 
-/// Users replicate only to the sites of their own org unit (password hashes go nowhere else).
-pub fn user_rows_only_at_own_unit(table: &TableDef) -> bool {
-    table.name == "app_user"
+/// Rows that replicate only to the sites of their own org unit, not to the units above: users
+/// (password hashes go nowhere else), and a site's quarantined operations (issue 9), which the
+/// district, which reviews them, receives from every unit.
+pub fn only_at_own_unit(kind: OrgKind, table: &TableDef) -> bool {
+    table.name == "app_user" || (table.name == "sync_quarantine" && kind != OrgKind::District)
 }
 
 #[cfg(test)]
@@ -132,6 +134,18 @@ mod tests {
             assert!(!may_read_table(OrgKind::Township, def), "{name}");
             assert!(may_read_table(OrgKind::Community, def), "{name}");
             assert!(may_read_table(OrgKind::District, def), "{name}");
+        }
+    }
+
+    #[test]
+    fn quarantine_items_reach_the_sending_unit_and_the_district_and_no_site_writes_them() {
+        let items = table("sync_quarantine").unwrap();
+        assert!(only_at_own_unit(OrgKind::Township, items));
+        assert!(only_at_own_unit(OrgKind::Community, items));
+        assert!(!only_at_own_unit(OrgKind::District, items));
+        for kind in [OrgKind::Community, OrgKind::Township, OrgKind::District] {
+            assert!(may_read_table(kind, items));
+            assert!(!may_write_table(kind, items));
         }
     }
 

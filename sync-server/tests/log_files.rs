@@ -58,6 +58,7 @@ fn reader(f: &Fixture) -> SiteAuth {
         kind: OrgKind::District,
         scope: vec![f.district.clone(), f.unit.clone()],
         ancestors: vec![f.district.clone()],
+        created_at_ms: 0,
     }
 }
 

@@ -247,6 +247,7 @@ fn a_pull_keeps_only_the_operations_of_its_scope_from_a_mixed_log_record() {
             kind: OrgKind::Township,
             scope: vec![unit.clone()],
             ancestors: vec![unit.clone()],
+            created_at_ms: 0,
         };
         let pulled = master
             .pull(&reader, 0, 10_000, jiceng_server::now_ms())
@@ -307,13 +308,17 @@ fn a_stale_edit_after_many_batches_conflicts_with_every_version_it_did_not_see()
     master.ingest(&created, now).unwrap();
     // A edits the status six times, one push each: every edit is on top of the master's winner.
     let mut all = created.clone();
-    for i in 0..6 {
-        let edit = write(
-            &mut a,
-            &row,
-            &s.unit,
-            &[WriteChange::new("status", format!("step-{i}"))],
-        );
+    // Six valid statuses in a row, each differing from the one before, none the stale edit's.
+    const STEPS: [&str; 6] = [
+        "reported",
+        "in_correction",
+        "released",
+        "terminated",
+        "reported",
+        "in_correction",
+    ];
+    for step in STEPS {
+        let edit = write(&mut a, &row, &s.unit, &[WriteChange::new("status", step)]);
         master.ingest(&edit, now).unwrap();
         all.extend(edit);
     }
@@ -408,6 +413,7 @@ fn the_masters_own_writes_keep_the_history_complete() {
         kind: OrgKind::Township,
         scope: vec![s.unit.clone()],
         ancestors: vec![s.unit.clone()],
+        created_at_ms: 0,
     };
     let pulled = master.pull(&reader, 0, 10_000, 0).unwrap().ops;
     let mut a = site_store(&s.sites[0], &s.unit);

@@ -114,12 +114,12 @@ fn write_row(conn: &Connection, def: &TableDef, row_id: &str, row: &RowVersions)
     values.push(SqlValue::Text(row_id.to_string()));
     for field in def.fields {
         let value = row
-            .value(field.name)
+            .shown_value(field.name, def.merge)
             .cloned()
             .unwrap_or(serde_json::Value::Null);
         values.push(to_sql(field.ty, &value, field.name == DELETED_FIELD));
     }
-    values.extend(derived_values(def.name, row));
+    values.extend(derived_values(def, row));
     values.push(SqlValue::Blob(codec::encode_row(row)));
     conn.prepare_cached(&upsert_sql(def))?
         .execute(rusqlite::params_from_iter(values))?;
@@ -164,9 +164,9 @@ pub fn derived_columns(table: &str) -> Vec<&'static str> {
     }
 }
 
-fn derived_values(table: &str, row: &RowVersions) -> Vec<SqlValue> {
-    match derived_source(table) {
-        Some(field) => vec![derived_value(row.value(field))],
+fn derived_values(def: &TableDef, row: &RowVersions) -> Vec<SqlValue> {
+    match derived_source(def.name) {
+        Some(field) => vec![derived_value(row.shown_value(field, def.merge))],
         None => vec![],
     }
 }

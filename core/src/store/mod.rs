@@ -21,6 +21,7 @@ pub mod merge_sql;
 mod meta;
 mod oversight;
 mod people;
+mod quarantine;
 mod residents;
 mod review;
 mod rules;
@@ -160,6 +161,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (
         27,
         include_str!("../../../schema/migrations/0027_site_directory.sql"),
+    ),
+    (
+        28,
+        include_str!("../../../schema/migrations/0028_sync_quarantine.sql"),
     ),
 ];
 

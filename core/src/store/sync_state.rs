@@ -109,6 +109,7 @@ impl Store {
                 ..SyncStatus::default()
             });
         status.pending_ops = self.unacked_count()?;
+        status.held_writes = u32::try_from(self.held_write_count()?).unwrap_or(u32::MAX);
         Ok(status)
     }
 

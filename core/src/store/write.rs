@@ -6,7 +6,7 @@ use crate::error::{CoreError, Result};
 use crate::hlc::Hlc;
 use crate::merge::{base_of, RowVersions};
 use crate::op::{Operation, GENESIS_HASH, SCHEMA_VERSION};
-use crate::tables::{MergeKind, TableDef, DELETED_FIELD};
+use crate::tables::{MergeKind, TableDef, DELETED_FIELD, ROW_ID_SCOPE};
 use rusqlite::params;
 
 /// One field a command wants to set.
@@ -60,7 +60,7 @@ impl Store {
                     .iter()
                     .find(|o| o.field == f.name)
                     .map(|o| o.value.clone())
-                    .or_else(|| row.value(f.name).cloned())?;
+                    .or_else(|| row.shown_value(f.name, table.merge).cloned())?;
                 Some(FieldChange {
                     field: f.name,
                     value,
@@ -87,12 +87,28 @@ impl Store {
             let edited = changes.iter().find(|c| {
                 c.field != DELETED_FIELD
                     && !(republish && c.field == table.scope_field)
-                    && row.value(c.field) != Some(&c.value)
+                    && row.shown_value(c.field, table.merge) != Some(&c.value)
             });
             if edited.is_some() {
                 return Err(CoreError::AppendOnly(table.name));
             }
         }
+        // ARCHITECTURE.md "A row's owner is fixed at creation": a new row's first operation names its
+        // org unit, so the server knows the owner of every row it receives (and a batch cut after
+        // that operation still carries it).
+        let changes: Vec<&FieldChange> = if row.is_empty() && table.scope_field != ROW_ID_SCOPE {
+            let Some(owner) = changes.iter().find(|c| c.field == table.scope_field) else {
+                return Err(CoreError::Corrupt(format!(
+                    "a new {} row must name its org unit ({})",
+                    table.name, table.scope_field
+                )));
+            };
+            std::iter::once(owner)
+                .chain(changes.iter().filter(|c| c.field != table.scope_field))
+                .collect()
+        } else {
+            changes.iter().collect()
+        };
         let mut hlc = meta::get_u64(&tx, meta::HLC_LAST)?
             .map(Hlc)
             .unwrap_or(Hlc::ZERO);
@@ -100,14 +116,19 @@ impl Store {
         let mut prev_hash =
             meta::get(&tx, meta::HASH_LAST)?.unwrap_or_else(|| GENESIS_HASH.to_string());
         let mut ops = Vec::new();
+        crate::validate::check_user_id(user_id)
+            .map_err(|r| CoreError::invalid("user_id", r.en, r.zh))?;
         for change in changes {
-            if table.field(change.field).is_none() {
+            let Some(field) = table.field(change.field) else {
                 return Err(CoreError::Corrupt(format!(
                     "write to unknown field {}.{}",
                     table.name, change.field
                 )));
-            }
-            if !republish && unchanged(&row, change) {
+            };
+            // The same checks the server applies to every operation a site sends (issue 9).
+            crate::validate::check_value(table, field, &change.value)
+                .map_err(|r| CoreError::invalid(change.field, r.en, r.zh))?;
+            if !republish && unchanged(&row, table.merge, change) {
                 continue;
             }
             hlc = Hlc::tick(hlc, wall);
@@ -147,8 +168,8 @@ impl Store {
     }
 }
 
-fn unchanged(row: &RowVersions, change: &FieldChange) -> bool {
-    match row.value(change.field) {
+fn unchanged(row: &RowVersions, kind: crate::tables::MergeKind, change: &FieldChange) -> bool {
+    match row.shown_value(change.field, kind) {
         Some(current) => current == &change.value,
         // A field that never had a value reads as null, and a flag that never had one as false (the
         // store reads flags with COALESCE(…, 0)): writing those would log operations that change nothing.

@@ -22,6 +22,8 @@ pub struct SiteAuth {
     pub scope: Vec<String>,
     /// The site's org unit and every unit above it (the district's settings reach down to every site).
     pub ancestors: Vec<String>,
+    /// When the district registered the site: none of its operations can be older (less the drift).
+    pub created_at_ms: u64,
 }
 
 impl SiteAuth {
@@ -36,6 +38,32 @@ pub struct Alarm {
     pub site_id: Option<String>,
     pub code: String,
     pub detail: String,
+}
+
+/// A page of `/records`: rows with ids after `after` (keyset paging), skipping `offset` of them.
+#[derive(Debug, Clone, Default)]
+pub struct RecordsPage {
+    pub after: Option<String>,
+    pub offset: u64,
+    pub limit: u64,
+}
+
+/// One operation held in quarantine (issue 9), as the district reviews it.
+#[derive(Debug, Clone, Serialize)]
+pub struct QuarantineItem {
+    pub site_id: String,
+    pub site_seq: u64,
+    pub received_at_ms: u64,
+    pub table: String,
+    pub row_id: String,
+    pub field: String,
+    pub code: String,
+    pub reason: String,
+    pub reason_zh: String,
+    /// `held`, `released` or `rejected`.
+    pub status: String,
+    pub decided_by: Option<String>,
+    pub decided_at_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -75,8 +103,7 @@ pub trait MasterStore: Send {
         &mut self,
         site: &SiteAuth,
         table: &str,
-        offset: u64,
-        limit: u64,
+        page: RecordsPage,
     ) -> Result<Vec<serde_json::Value>>;
 
     // Administration (D-2).
@@ -102,6 +129,17 @@ pub trait MasterStore: Send {
     /// Writes a corrections case as the district administrator (demo data, imports).
     fn add_case_as_admin(&mut self, input: jiceng_core::model::CaseInput) -> Result<String>;
     fn alarms(&mut self) -> Result<Vec<Alarm>>;
+    /// Every operation ever held in quarantine, oldest first.
+    fn quarantine(&mut self) -> Result<Vec<QuarantineItem>>;
+    /// The district's decision on one held operation (`decider` must be a district site).
+    fn decide_quarantine(
+        &mut self,
+        decider: &SiteAuth,
+        decision: &jiceng_core::wire::QuarantineDecision,
+        now_ms: u64,
+    ) -> Result<QuarantineItem>;
+    /// The one clock-drift setting (see [`crate::policy::DEFAULT_MAX_DRIFT_MS`]).
+    fn set_max_drift_ms(&mut self, max_drift_ms: u64);
     /// Total operations in the audit log.
     fn log_len(&mut self) -> Result<u64>;
 }

@@ -2,25 +2,37 @@
 //! server's tables from `schema/server/`.
 
 use super::log_files::{Head, Location, LogFiles};
-use super::{Alarm, MasterStore, OrgUnitSummary, SiteAuth, SiteSummary};
+use super::{
+    Alarm, MasterStore, OrgUnitSummary, QuarantineItem, RecordsPage, SiteAuth, SiteSummary,
+};
 use crate::error::{Result, ServerError};
+use crate::policy::{Guard, MasterFacts, RowFacts, Verdict, DEFAULT_MAX_DRIFT_MS};
 use crate::scope;
 use jiceng_core::merge::RowVersions;
 use jiceng_core::model::{OrgKind, Role};
-use jiceng_core::op::{Operation, SCHEMA_VERSION};
+use jiceng_core::op::Operation;
 use jiceng_core::store::merge_sql::master::{self as merge, OperationLog, RowCache};
 use jiceng_core::store::{NewUser, SiteIdentity, Store};
 use jiceng_core::tables::{self, TableDef, ROW_ID_SCOPE};
+use jiceng_core::validate::Refusal;
 use jiceng_core::wire::{
-    Ack, EnrolRequest, EnrolResponse, PullResponse, PushRequest, PushResponse,
+    Ack, EnrolRequest, EnrolResponse, HeldOperation, PullResponse, PushRequest, PushResponse,
 };
 use jiceng_core::{auth, codec};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 use rustc_hash::FxHashMap;
+use std::collections::HashMap;
 use std::path::Path;
 
-const SERVER_MIGRATIONS: &[(u32, &str)] =
-    &[(1, include_str!("../../../schema/server/0001_master.sql"))];
+mod quarantine;
+
+const SERVER_MIGRATIONS: &[(u32, &str)] = &[
+    (1, include_str!("../../../schema/server/0001_master.sql")),
+    (
+        2,
+        include_str!("../../../schema/server/0002_quarantine_review.sql"),
+    ),
+];
 /// The server's own writes (admin CLI) are logged under this user id.
 const ADMIN_ACTOR: &str = "admin";
 /// Longest site name (characters) the site directory keeps.
@@ -53,9 +65,8 @@ pub struct SqliteMaster {
     data_version: i64,
     /// Test hook: the next ingest writes its log records, then fails before its commit (a crash).
     crash_before_commit: bool,
-    /// (table, row) of the push being ingested that were written offline by the office a case was
-    /// transferred away from (L-6): kept and acknowledged, but quarantined for the district, not merged.
-    late_after_transfer: std::collections::HashSet<(String, String)>,
+    /// How far an operation's clock may stray from the server's before it is held (one setting).
+    max_drift_ms: u64,
 }
 
 impl SqliteMaster {
@@ -133,7 +144,7 @@ impl SqliteMaster {
             rows: RowCache::new(ROW_CACHE_ROWS),
             data_version,
             crash_before_commit: false,
-            late_after_transfer: Default::default(),
+            max_drift_ms: DEFAULT_MAX_DRIFT_MS,
         };
         // Names are for display: a master that cannot write them still serves.
         if let Err(e) = master.name_sites(now()) {
@@ -192,6 +203,12 @@ impl SqliteMaster {
         Ok(())
     }
 
+    /// The one clock-drift setting: operations stamped further ahead of the server's clock, or further
+    /// before the site was registered, are held (default one hour).
+    pub fn set_max_drift_ms(&mut self, max_drift_ms: u64) {
+        self.max_drift_ms = max_drift_ms;
+    }
+
     /// Test hook: the next ingest writes and syncs its log records, then fails without committing,
     /// as a crash between the log append and the SQLite commit would.
     #[doc(hidden)]
@@ -242,9 +259,19 @@ impl SqliteMaster {
     /// Accepts already-validated operations: idempotency by (site, site_seq), hash chain, merge, log.
     /// Public so the benchmark measures exactly what a push does after its checks.
     pub fn ingest(&mut self, ops: &[Operation], now_ms: u64) -> Result<Ingested> {
+        self.ingest_holding(ops, now_ms, &Holds::default())
+    }
+
+    /// [`SqliteMaster::ingest`], holding the operations the policy refused.
+    pub fn ingest_holding(
+        &mut self,
+        ops: &[Operation],
+        now_ms: u64,
+        holds: &Holds,
+    ) -> Result<Ingested> {
         // Emptied first if the last batch never committed (an error, or a panic mid-batch).
         self.rows.begin();
-        let result = self.ingest_in_transaction(ops, now_ms);
+        let result = self.ingest_in_transaction(ops, now_ms, holds);
         match result {
             Ok(_) => self.rows.committed(),
             // The transaction rolled back: the cache may hold rows that were never committed.
@@ -253,7 +280,12 @@ impl SqliteMaster {
         result
     }
 
-    fn ingest_in_transaction(&mut self, ops: &[Operation], now_ms: u64) -> Result<Ingested> {
+    fn ingest_in_transaction(
+        &mut self,
+        ops: &[Operation],
+        now_ms: u64,
+        holds: &Holds,
+    ) -> Result<Ingested> {
         // Per site, sites in id order. A batch holds runs of one site's operations: compare with the
         // previous operation's site before looking the site up.
         let mut by_site: Vec<(&str, Vec<&Operation>)> = Vec::new();
@@ -324,15 +356,33 @@ impl SqliteMaster {
                 fresh.push((site_id, last_hash, new));
             }
         }
-        // ARCHITECTURE.md "Clock safety": an operation stamped further ahead than the allowed drift is
-        // kept and acknowledged (the site's queue moves on) but never merged and never delivered.
-        let late = std::mem::take(&mut self.late_after_transfer);
-        // Checked three times per operation: only build the (table, row) key when a row is held.
-        let is_late = |op: &Operation| {
-            !late.is_empty() && late.contains(&(op.table.to_string(), op.row_id.to_string()))
+        // Held operations (the policy's holds, and as a last guard any operation stamped further ahead
+        // than the allowed drift) are kept and acknowledged, so the site's queue moves on, but never
+        // merged and never delivered.
+        let max_drift_ms = self.max_drift_ms;
+        let refusal = |op: &Operation| -> Option<Refusal> {
+            if let Some(r) = holds
+                .get(op.site_id.as_str())
+                .and_then(|site| site.get(&op.site_seq))
+            {
+                return Some(r.clone());
+            }
+            (op.hlc.millis() > now_ms.saturating_add(max_drift_ms)).then(|| {
+                let minutes = (op.hlc.millis() - now_ms) / 60_000;
+                Refusal::new(
+                    "future_clock",
+                    format!("future_clock: {minutes} min ahead of the server"),
+                    format!("本机时钟比服务器快约{minutes}分钟，这条记录的时间不可信"),
+                )
+            })
         };
+        // Checked three times per operation: no allocation unless something is held.
         let held = |op: &Operation| {
-            op.hlc.millis() > now_ms.saturating_add(MAX_FUTURE_DRIFT_MS) || is_late(op)
+            op.hlc.millis() > now_ms.saturating_add(max_drift_ms)
+                || (!holds.is_empty()
+                    && holds
+                        .get(op.site_id.as_str())
+                        .is_some_and(|site| site.contains_key(&op.site_seq)))
         };
         let mut quarantined = Vec::new();
         if !fresh.is_empty() {
@@ -353,11 +403,15 @@ impl SqliteMaster {
             let rows = &mut self.rows;
             // The site cursors and the quarantine do not depend on the merge: written first.
             for (site_id, _, site_ops) in &fresh {
-                let site_held: Vec<&Operation> =
-                    site_ops.iter().copied().filter(|op| held(op)).collect();
+                let site_held: Vec<(&Operation, Refusal)> = site_ops
+                    .iter()
+                    .copied()
+                    .filter(|op| held(op))
+                    .filter_map(|op| refusal(op).map(|r| (op, r)))
+                    .collect();
                 if !site_held.is_empty() {
-                    quarantine(&tx, site_id, &site_held, now_ms, &is_late)?;
-                    quarantined.extend(site_held.iter().map(|op| op.site_seq));
+                    quarantine(&tx, site_id, &site_held, now_ms)?;
+                    quarantined.extend(site_held.into_iter().map(|(op, r)| (op.site_seq, r)));
                 }
                 if let Some(last) = site_ops.last() {
                     tx.prepare_cached(
@@ -439,120 +493,80 @@ impl SqliteMaster {
         tracing::warn!(site = ?site_id, code, "alarm: {detail}");
     }
 
-    /// Checks one operation against the site's write scope and the schema (before any write).
-    fn check_op(&self, site: &SiteAuth, op: &Operation) -> Result<&'static TableDef> {
-        let def =
-            tables::table(&op.table).ok_or_else(|| ServerError::UnknownTable(op.table.clone()))?;
-        let field = def
-            .field(&op.field)
-            .ok_or_else(|| ServerError::UnknownField(format!("{}.{}", op.table, op.field)))?;
-        if !field.ty.accepts(&op.value) {
-            return Err(ServerError::BadValue(format!("{}.{}", op.table, op.field)));
-        }
-        if op.schema_version > SCHEMA_VERSION {
-            return Err(ServerError::UpgradeServer {
-                seq: op.site_seq,
-                version: op.schema_version,
-                known: SCHEMA_VERSION,
-            });
-        }
-        if op.site_id != site.site_id {
-            return Err(ServerError::BadOperation {
-                seq: op.site_seq,
-                reason: "site_id is not the authenticated site".to_string(),
-            });
-        }
-        if op.site_seq == 0 || op.row_id.is_empty() || op.row_id.len() > 64 {
-            return Err(ServerError::BadOperation {
-                seq: op.site_seq,
-                reason: "site_seq must start at 1 and row_id must have 1-64 characters".to_string(),
-            });
-        }
-        if !op.hash_is_valid() {
-            return Err(ServerError::BadOperation {
-                seq: op.site_seq,
-                reason: "hash does not match the operation's content".to_string(),
-            });
-        }
-        if !scope::may_write_table(site.kind, def) {
-            return Err(ServerError::OutOfScope {
-                seq: op.site_seq,
-                reason: format!("a {} site may not write {}", site.kind.code(), def.name),
-            });
-        }
-        if !site.covers(&op.scope) {
-            return Err(ServerError::OutOfScope {
-                seq: op.site_seq,
-                reason: format!("org unit {} is not under this site", op.scope),
-            });
-        }
-        if op.field == def.scope_field {
-            let target = op.value.as_str().unwrap_or_default();
-            if !site.covers(target) {
-                return Err(ServerError::OutOfScope {
-                    seq: op.site_seq,
-                    reason: format!("cannot move a record to org unit {target}"),
-                });
-            }
-        }
-        Ok(def)
-    }
-
-    /// The org unit a master row currently belongs to (None for a row the master has not seen).
-    fn row_scope(&self, def: &TableDef, row_id: &str) -> Result<Option<String>> {
-        if def.scope_field == ROW_ID_SCOPE {
-            return Ok(Some(row_id.to_string()));
-        }
-        let scope: Option<Option<String>> = self
+    /// Runs the policy over a push's new operations (those after the site's cursor): a protocol error
+    /// refuses the request; content the policy refuses is held, one operation at a time.
+    fn judge(&self, site: &SiteAuth, ops: &[Operation], now_ms: u64) -> Result<Holds> {
+        let last_seq: u64 = self
             .store
             .connection()
-            .prepare_cached(&format!(
-                "SELECT {} FROM {} WHERE id = ?1",
-                def.scope_field, def.name
-            ))?
-            .query_row([row_id], |r| r.get(0))
-            .optional()?;
-        Ok(scope.flatten())
-    }
-
-    /// Whether the row belongs to a case that a completed L-6 transfer moved away from the site's units.
-    fn moved_away_from(&self, site: &SiteAuth, def: &TableDef, row_id: &str) -> Result<bool> {
-        let conn = self.store.connection();
-        let case_id: Option<String> = if def.name == "corr_case" {
-            Some(row_id.to_string())
-        } else if def.field("case_id").is_some() {
-            conn.prepare_cached(&format!("SELECT case_id FROM {} WHERE id = ?1", def.name))?
-                .query_row([row_id], |r| r.get::<_, Option<String>>(0))
-                .optional()?
-                .flatten()
-        } else {
-            None
+            .prepare_cached("SELECT last_seq FROM site WHERE id = ?1")?
+            .query_row([&site.site_id], |r| r.get::<_, i64>(0))
+            .optional()?
+            .unwrap_or(0) as u64;
+        let facts = Facts {
+            conn: self.store.connection(),
         };
-        let Some(case_id) = case_id else {
-            return Ok(false);
-        };
-        let mut stmt = conn.prepare_cached(
-            "SELECT from_org_unit_id FROM corr_transfer WHERE case_id = ?1 AND status = 'completed'",
-        )?;
-        let froms = stmt.query_map([&case_id], |r| r.get::<_, Option<String>>(0))?;
-        for from in froms {
-            if from?.is_some_and(|unit| site.covers(&unit)) {
-                return Ok(true);
+        let mut guard = Guard::new(site, &facts, now_ms, self.max_drift_ms);
+        for op in ops {
+            guard.check_protocol(op)?;
+        }
+        let mut fresh: Vec<&Operation> = ops.iter().filter(|o| o.site_seq > last_seq).collect();
+        fresh.sort_by_key(|o| o.site_seq);
+        let mut holds = Holds::default();
+        for op in fresh {
+            if let Verdict::Hold(refusal) = guard.judge(op)? {
+                holds
+                    .entry(op.site_id.clone())
+                    .or_default()
+                    .insert(op.site_seq, refusal);
             }
         }
-        Ok(false)
+        Ok(holds)
+    }
+
+    /// One alarm per push that held operations, counted by code.
+    fn alarm_for_holds(&mut self, site: &SiteAuth, held: &[(u64, Refusal)], now_ms: u64) {
+        let mut codes: std::collections::BTreeMap<&str, usize> = Default::default();
+        for (_, refusal) in held {
+            *codes.entry(refusal.code).or_default() += 1;
+        }
+        let counted: Vec<String> = codes.iter().map(|(c, n)| format!("{c} ({n})")).collect();
+        let (first, last) = (
+            held.first().map(|h| h.0).unwrap_or(0),
+            held.last().map(|h| h.0).unwrap_or(0),
+        );
+        let detail = format!(
+            "{} operation(s) (site_seq {first}..={last}) held in quarantine, never merged: {}. Review them in 隔离审核",
+            held.len(),
+            counted.join(", ")
+        );
+        // One kind of hold keeps its own code (the district's clock screen lists the clock ones).
+        let code = match codes.keys().next() {
+            Some(&"late_after_transfer") if codes.len() == 1 => "late_write_after_transfer",
+            Some(&c) if codes.len() == 1 => c,
+            _ => "quarantine",
+        };
+        self.raise_alarm(Some(&site.site_id), code, &detail, now_ms);
     }
 
     fn site_auth(&self, site_id: &str, org_unit_id: &str) -> Result<SiteAuth> {
         let kind = self.store.org_unit_kind(org_unit_id)?.ok_or_else(|| {
             ServerError::Store(format!("site {site_id} is attached to an unknown org unit"))
         })?;
+        let created_at_ms: i64 = self
+            .store
+            .connection()
+            .prepare_cached("SELECT created_at_ms FROM site WHERE id = ?1")?
+            .query_row([site_id], |r| r.get(0))
+            .optional()?
+            .unwrap_or(0);
         Ok(SiteAuth {
             site_id: site_id.to_string(),
             org_unit_id: org_unit_id.to_string(),
             kind,
             scope: self.store.org_subtree(org_unit_id)?,
             ancestors: self.store.org_ancestors(org_unit_id)?,
+            created_at_ms: created_at_ms.max(0) as u64,
         })
     }
 
@@ -565,6 +579,76 @@ impl SqliteMaster {
         Ok(def)
     }
 }
+
+/// The policy's questions answered from the master's tables.
+struct Facts<'a> {
+    conn: &'a Connection,
+}
+
+impl MasterFacts for Facts<'_> {
+    fn row(&self, def: &'static TableDef, row_id: &str) -> Result<Option<RowFacts>> {
+        let columns: Vec<&str> = def.fields.iter().map(|f| f.name).collect();
+        let values: Option<Vec<rusqlite::types::Value>> = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {} FROM {} WHERE id = ?1",
+                columns.join(", "),
+                def.name
+            ))?
+            .query_row([row_id], |r| (0..columns.len()).map(|i| r.get(i)).collect())
+            .optional()?;
+        let Some(values) = values else {
+            return Ok(None);
+        };
+        let mut facts = RowFacts::default();
+        for (field, value) in def.fields.iter().zip(values) {
+            let json = jiceng_core::store::merge_sql::from_sql(field.ty, &value);
+            if !json.is_null() {
+                facts.values.insert(field.name, json);
+            }
+        }
+        facts.owner = if def.scope_field == ROW_ID_SCOPE {
+            Some(row_id.to_string())
+        } else {
+            facts
+                .values
+                .get(def.scope_field)
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        };
+        Ok(Some(facts))
+    }
+
+    fn moved_away(&self, site: &SiteAuth, def: &'static TableDef, row_id: &str) -> Result<bool> {
+        let case_id: Option<String> = if def.name == "corr_case" {
+            Some(row_id.to_string())
+        } else if def.field("case_id").is_some() {
+            self.conn
+                .prepare_cached(&format!("SELECT case_id FROM {} WHERE id = ?1", def.name))?
+                .query_row([row_id], |r| r.get::<_, Option<String>>(0))
+                .optional()?
+                .flatten()
+        } else {
+            None
+        };
+        let Some(case_id) = case_id else {
+            return Ok(false);
+        };
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT from_org_unit_id FROM corr_transfer WHERE case_id = ?1 AND status = 'completed'",
+        )?;
+        let froms = stmt.query_map([&case_id], |r| r.get::<_, Option<String>>(0))?;
+        for from in froms {
+            if from?.is_some_and(|unit| site.covers(&unit)) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+}
+
+/// Operations the policy holds, by site id and site_seq, with why.
+pub type Holds = HashMap<String, HashMap<u64, Refusal>>;
 
 fn data_version(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row("PRAGMA data_version", [], |r| r.get(0))?)
@@ -662,59 +746,39 @@ impl StoredOps {
     }
 }
 
-/// Operations stamped more than this ahead of the server's clock are quarantined.
-pub const MAX_FUTURE_DRIFT_MS: u64 = 60 * 60 * 1000;
+/// Operations stamped more than this ahead of the server's clock are quarantined (the default of the
+/// one drift setting, [`SqliteMaster::set_max_drift_ms`]).
+pub const MAX_FUTURE_DRIFT_MS: u64 = DEFAULT_MAX_DRIFT_MS;
 
 /// What one ingest did.
 #[derive(Debug, Clone, Default)]
 pub struct Ingested {
     pub acks: Vec<Ack>,
     pub duplicates: u64,
-    /// site_seqs stored but held back (clock too far ahead).
-    pub quarantined: Vec<u64>,
+    /// site_seqs stored but held back in quarantine, with why.
+    pub quarantined: Vec<(u64, Refusal)>,
 }
 
 fn quarantine(
     tx: &Transaction<'_>,
     site_id: &str,
-    ops: &[&Operation],
+    held: &[(&Operation, Refusal)],
     now_ms: u64,
-    late_after_transfer: &dyn Fn(&Operation) -> bool,
 ) -> Result<()> {
-    for op in ops {
-        let ahead_min = op.hlc.millis().saturating_sub(now_ms) / 60_000;
-        let reason = if late_after_transfer(op) {
-            "late_after_transfer: written by the office the case was transferred away from"
-                .to_string()
-        } else {
-            format!("future_clock: {ahead_min} min ahead of the server")
-        };
+    for (op, refusal) in held {
         tx.prepare_cached(
-            "INSERT OR IGNORE INTO quarantine (site_id, site_seq, received_at_ms, reason, op) VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT OR IGNORE INTO quarantine (site_id, site_seq, received_at_ms, reason, op, code, reason_zh) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?
         .execute(params![
             site_id,
             op.site_seq as i64,
             now_ms as i64,
-            reason,
-            codec::encode_ops(&[op])
+            refusal.en,
+            codec::encode_ops(&[*op]),
+            refusal.code,
+            refusal.zh
         ])?;
-    }
-    if let (Some(first), Some(last)) = (ops.first(), ops.last()) {
-        let ahead_min = first.hlc.millis().saturating_sub(now_ms) / 60_000;
-        tx.execute(
-            "INSERT INTO alarm (at_ms, site_id, code, detail) VALUES (?1, ?2, 'future_clock', ?3)",
-            params![
-                now_ms as i64,
-                site_id,
-                format!(
-                    "{} operation(s) (site_seq {}..={}) are stamped {ahead_min} min ahead of the server clock; held back from the master. Fix the PC's clock, then review them",
-                    ops.len(),
-                    first.site_seq,
-                    last.site_seq
-                )
-            ],
-        )?;
     }
     Ok(())
 }
@@ -977,54 +1041,12 @@ impl MasterStore for SqliteMaster {
                 acks: Vec::new(),
                 duplicates: 0,
                 quarantined: Vec::new(),
+                held: Vec::new(),
                 server_time_ms: now_ms,
             });
         }
-        let mut checked_rows = std::collections::HashSet::new();
-        self.late_after_transfer.clear();
-        for op in &request.ops {
-            let def = match self.check_op(site, op) {
-                Ok(def) => def,
-                Err(e) => {
-                    if matches!(e, ServerError::OutOfScope { .. }) {
-                        self.raise_alarm(Some(&site.site_id), e.code(), &e.to_string(), now_ms);
-                    }
-                    return Err(e);
-                }
-            };
-            if checked_rows.insert((def.name, op.row_id.as_str())) {
-                if let Some(owner) = self.row_scope(def, &op.row_id)? {
-                    if !site.covers(&owner) && self.moved_away_from(site, def, &op.row_id)? {
-                        // L-6: the office edited offline a record of a case the district has since
-                        // handed to another office. Refusing would block the laptop's queue for good;
-                        // merging would change the new office's record behind its back.
-                        let detail = format!(
-                            "{} {} was written after its case was transferred away; held for review",
-                            def.name, op.row_id
-                        );
-                        self.raise_alarm(
-                            Some(&site.site_id),
-                            "late_write_after_transfer",
-                            &detail,
-                            now_ms,
-                        );
-                        self.late_after_transfer
-                            .insert((def.name.to_string(), op.row_id.clone()));
-                    } else if !site.covers(&owner) {
-                        let e = ServerError::OutOfScope {
-                            seq: op.site_seq,
-                            reason: format!(
-                                "{} {} belongs to org unit {owner}",
-                                def.name, op.row_id
-                            ),
-                        };
-                        self.raise_alarm(Some(&site.site_id), e.code(), &e.to_string(), now_ms);
-                        return Err(e);
-                    }
-                }
-            }
-        }
-        match self.ingest(&request.ops, now_ms) {
+        let holds = self.judge(site, &request.ops, now_ms)?;
+        match self.ingest_holding(&request.ops, now_ms, &holds) {
             Ok(Ingested {
                 acks,
                 duplicates,
@@ -1038,12 +1060,27 @@ impl MasterStore for SqliteMaster {
                     ],
                 )?;
                 if !quarantined.is_empty() {
-                    tracing::warn!(site = %site.site_id, count = quarantined.len(), "operations quarantined: clock ahead");
+                    self.alarm_for_holds(site, &quarantined, now_ms);
+                    // The items reach the site and the district as replicated rows; a failure here
+                    // is repaired at the next push (the quarantine table is the record).
+                    if let Err(e) = self.publish_quarantine(now_ms) {
+                        tracing::error!("could not publish the quarantine items: {e}");
+                    }
                 }
+                let held = quarantined
+                    .iter()
+                    .map(|(seq, refusal)| HeldOperation {
+                        site_seq: *seq,
+                        code: refusal.code.to_string(),
+                        reason: refusal.en.clone(),
+                        reason_zh: refusal.zh.clone(),
+                    })
+                    .collect();
                 Ok(PushResponse {
                     acks,
                     duplicates,
-                    quarantined,
+                    quarantined: quarantined.iter().map(|(seq, _)| *seq).collect(),
+                    held,
                     server_time_ms: now_ms,
                 })
             }
@@ -1067,11 +1104,18 @@ impl MasterStore for SqliteMaster {
             .iter()
             .filter(|t| {
                 scope::may_read_table(site.kind, t)
-                    && !scope::user_rows_only_at_own_unit(t)
+                    && !scope::only_at_own_unit(site.kind, t)
                     && !scope::flows_down(t)
             })
             .map(|t| t.name)
             .collect();
+        let own_unit: Vec<&str> = tables::TABLES
+            .iter()
+            .filter(|t| scope::only_at_own_unit(site.kind, t))
+            .map(|t| t.name)
+            .collect();
+        let own_unit_json =
+            serde_json::to_string(&own_unit).map_err(|e| ServerError::Store(e.to_string()))?;
         let downward: Vec<&str> = tables::TABLES
             .iter()
             .filter(|t| scope::flows_down(t))
@@ -1098,7 +1142,7 @@ impl MasterStore for SqliteMaster {
             "SELECT first_seq, last_seq, segment, byte_offset, byte_len FROM log_chunk WHERE first_seq IN ( \
                SELECT first_seq FROM log_scope WHERE first_seq > ?1 AND ( \
                  (scope IN (SELECT value FROM json_each(?3)) AND tbl IN (SELECT value FROM json_each(?4))) \
-                 OR (tbl = 'app_user' AND scope = ?5) \
+                 OR (tbl IN (SELECT value FROM json_each(?8)) AND scope = ?5) \
                  OR (tbl IN (SELECT value FROM json_each(?6)) AND scope IN (SELECT value FROM json_each(?7))))) \
              AND origin_site <> ?2 ORDER BY first_seq",
         )?;
@@ -1109,12 +1153,13 @@ impl MasterStore for SqliteMaster {
             tables_json,
             site.org_unit_id,
             downward_json,
-            ancestors_json
+            ancestors_json,
+            own_unit_json
         ])?;
         // A record holds one site's batch across scopes and tables: keep what this site may see.
         let visible = |op: &Operation| {
             (site.covers(&op.scope) && readable.contains(&op.table.as_str()))
-                || (op.table == "app_user" && op.scope == site.org_unit_id)
+                || (own_unit.contains(&op.table.as_str()) && op.scope == site.org_unit_id)
                 || (downward.contains(&op.table.as_str()) && site.ancestors.contains(&op.scope))
         };
         let mut ops: Vec<Operation> = Vec::new();
@@ -1150,13 +1195,18 @@ impl MasterStore for SqliteMaster {
 
     fn record(&mut self, site: &SiteAuth, table: &str, id: &str) -> Result<serde_json::Value> {
         let def = self.readable(site, table)?;
-        let rows = select_rows(self.store.connection(), def, Some(id), 0, 1)?;
+        let rows = select_rows(self.store.connection(), def, RowFilter::Id(id), 0, 1)?;
         let row = rows
             .into_iter()
             .next()
             .ok_or_else(|| ServerError::NotFound(format!("{table} {id}")))?;
         let owner = row_owner(def, &row);
-        if !site.covers(&owner) {
+        let visible = if scope::only_at_own_unit(site.kind, def) {
+            owner == site.org_unit_id
+        } else {
+            site.covers(&owner)
+        };
+        if !visible {
             return Err(ServerError::NotFound(format!("{table} {id}")));
         }
         Ok(row)
@@ -1166,18 +1216,28 @@ impl MasterStore for SqliteMaster {
         &mut self,
         site: &SiteAuth,
         table: &str,
-        offset: u64,
-        limit: u64,
+        page: RecordsPage,
     ) -> Result<Vec<serde_json::Value>> {
         let def = self.readable(site, table)?;
-        // Filter by scope in Rust: the table is small per page and the scope column differs per table.
-        let rows = select_rows(self.store.connection(), def, None, 0, u64::MAX)?;
-        Ok(rows
-            .into_iter()
-            .filter(|row| site.covers(&row_owner(def, row)))
-            .skip(offset as usize)
-            .take(limit as usize)
-            .collect())
+        // Issue 9: filtered by scope and paged by key in SQL, so a page costs its own rows only.
+        let own = [site.org_unit_id.clone()];
+        let units: &[String] = if scope::only_at_own_unit(site.kind, def) {
+            &own
+        } else {
+            &site.scope
+        };
+        let scope_json =
+            serde_json::to_string(units).map_err(|e| ServerError::Store(e.to_string()))?;
+        select_rows(
+            self.store.connection(),
+            def,
+            RowFilter::Scope {
+                scope_json: &scope_json,
+                after: page.after.as_deref().unwrap_or(""),
+            },
+            page.offset,
+            page.limit,
+        )
     }
 
     fn add_org_unit(
@@ -1352,6 +1412,23 @@ impl MasterStore for SqliteMaster {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
+    fn quarantine(&mut self) -> Result<Vec<QuarantineItem>> {
+        self.quarantine_items()
+    }
+
+    fn set_max_drift_ms(&mut self, max_drift_ms: u64) {
+        SqliteMaster::set_max_drift_ms(self, max_drift_ms);
+    }
+
+    fn decide_quarantine(
+        &mut self,
+        decider: &SiteAuth,
+        decision: &jiceng_core::wire::QuarantineDecision,
+        now_ms: u64,
+    ) -> Result<QuarantineItem> {
+        self.decide_held(decider, decision, now_ms)
+    }
+
     fn log_len(&mut self) -> Result<u64> {
         Ok(self.store.connection().query_row(
             "SELECT COALESCE(SUM(last_seq - first_seq + 1), 0) FROM log_chunk",
@@ -1377,11 +1454,21 @@ fn row_owner(def: &TableDef, row: &serde_json::Value) -> String {
         .to_string()
 }
 
+/// Which master rows [`select_rows`] reads.
+enum RowFilter<'a> {
+    Id(&'a str),
+    /// Rows owned by a unit of `scope_json` (a JSON array), with ids after `after`, in id order.
+    Scope {
+        scope_json: &'a str,
+        after: &'a str,
+    },
+}
+
 /// Visible fields of master rows as JSON objects (never the password hash).
 fn select_rows(
     conn: &Connection,
     def: &TableDef,
-    id: Option<&str>,
+    filter: RowFilter<'_>,
     offset: u64,
     limit: u64,
 ) -> Result<Vec<serde_json::Value>> {
@@ -1391,14 +1478,32 @@ fn select_rows(
         .map(|f| f.name)
         .filter(|f| *f != "password_hash")
         .collect();
+    let owner = if def.scope_field == ROW_ID_SCOPE {
+        "id"
+    } else {
+        def.scope_field
+    };
+    let (condition, key, scope) = match filter {
+        RowFilter::Id(id) => ("id = ?1".to_string(), id, ""),
+        RowFilter::Scope { scope_json, after } => (
+            format!("id > ?1 AND {owner} IN (SELECT value FROM json_each(?4))"),
+            after,
+            scope_json,
+        ),
+    };
     let sql = format!(
-        "SELECT id, {} FROM {} WHERE (?1 IS NULL OR id = ?1) ORDER BY id LIMIT ?2 OFFSET ?3",
+        "SELECT id, {} FROM {} WHERE {condition} ORDER BY id LIMIT ?2 OFFSET ?3",
         columns.join(", "),
         def.name
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let mut rows = stmt.query(params![id, limit, offset as i64])?;
+    let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+    let mut rows = if scope.is_empty() {
+        stmt.query(params![key, limit, offset])?
+    } else {
+        stmt.query(params![key, limit, offset, scope])?
+    };
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
         let mut object = serde_json::Map::new();

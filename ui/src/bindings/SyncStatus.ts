@@ -20,4 +20,8 @@ last_error: string | null,
 /**
  * Server clock minus this PC's clock, seconds, from the last response.
  */
-clock_skew_secs: number | null, interval_secs: number, };
+clock_skew_secs: number | null, interval_secs: number, 
+/**
+ * This PC's writes the server holds in quarantine, waiting for the district (issue 9).
+ */
+held_writes: number, };

@@ -1,0 +1,119 @@
+//! Raw sync API calls and hand-made operation chains, for tests that play a client with odd data or bad
+//! intent (issue 9).
+
+use jiceng_core::hlc::Hlc;
+use jiceng_core::op::{Operation, SCHEMA_VERSION};
+use serde_json::{json, Value};
+
+pub struct Api {
+    pub base: String,
+    pub client: reqwest::Client,
+}
+
+impl Api {
+    pub async fn push_raw(&self, token: Option<&str>, body: Vec<u8>) -> (u16, Value) {
+        let mut request = self
+            .client
+            .post(format!("{}/api/v1/push", self.base))
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("send");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn push(&self, token: &str, ops: &[Operation]) -> (u16, Value) {
+        let body = serde_json::to_vec(&json!({ "db_instance_id": "test", "ops": ops })).unwrap();
+        self.push_raw(Some(token), body).await
+    }
+
+    pub async fn post(&self, token: &str, path: &str, body: &Value) -> (u16, Value) {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("send");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, token: Option<&str>, path: &str) -> (u16, Value) {
+        let mut request = self.client.get(format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("send");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+}
+
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// A chain of operations as a site would write them (valid hashes).
+pub fn chain(
+    site_id: &str,
+    first_seq: u64,
+    prev: &str,
+    specs: &[(&str, &str, &str, Value, &str)],
+) -> Vec<Operation> {
+    // The server holds operations stamped before the site was registered (issue 9): write "now".
+    chain_at(site_id, first_seq, prev, now_ms(), specs)
+}
+
+/// The same, with the writing PC's clock at `millis`.
+pub fn chain_at(
+    site_id: &str,
+    first_seq: u64,
+    prev: &str,
+    millis: u64,
+    specs: &[(&str, &str, &str, Value, &str)],
+) -> Vec<Operation> {
+    let mut prev = prev.to_string();
+    let mut out = Vec::new();
+    for (i, (table, row, field, value, scope)) in specs.iter().enumerate() {
+        let mut op = Operation {
+            site_id: site_id.to_string(),
+            site_seq: first_seq + i as u64,
+            prev_hash: prev.clone(),
+            hash: String::new(),
+            table: table.to_string(),
+            row_id: row.to_string(),
+            field: field.to_string(),
+            value: value.clone(),
+            hlc: Hlc::from_parts(millis + i as u64, 0),
+            base: None,
+            user_id: "u".to_string(),
+            schema_version: SCHEMA_VERSION,
+            scope: scope.to_string(),
+            server_seq: None,
+        };
+        op.hash = op.compute_hash();
+        prev = op.hash.clone();
+        out.push(op);
+    }
+    out
+}
+
+pub fn unit_of(demo: &Value, site_name: &str) -> String {
+    demo["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == site_name)
+        .unwrap()["org_unit_id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
