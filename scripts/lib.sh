@@ -44,6 +44,17 @@ ensure_tauri_driver() {
   fi
 }
 
+# schemathesis (PyPI) in a virtual environment beside the target dir, for scripts/fuzz-api.sh.
+SCHEMATHESIS_VENV="${SCHEMATHESIS_VENV:-/var/cache/jiceng/venv}"
+SCHEMATHESIS="$SCHEMATHESIS_VENV/bin/schemathesis"
+ensure_schemathesis() {
+  if [ ! -x "$SCHEMATHESIS" ]; then
+    log "installing schemathesis (PyPI) into $SCHEMATHESIS_VENV"
+    python3 -m venv "$SCHEMATHESIS_VENV"
+    "$SCHEMATHESIS_VENV/bin/pip" install -q 'schemathesis>=4,<5'
+  fi
+}
+
 # Builds the desktop app with ui/dist embedded (a plain cargo build would load the Vite dev server).
 build_desktop() {
   log "building the desktop app (tauri build --debug --no-bundle)"

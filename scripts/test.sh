@@ -25,6 +25,9 @@ log "TypeScript bindings generated from Rust are committed and current"
 git diff --exit-code -- ui/src/bindings || { echo "ui/src/bindings changed: commit the regenerated bindings" >&2; exit 1; }
 
 build_server
+log "API contract: schema/openapi.json fuzzed against the running server with schemathesis"
+"$ROOT/scripts/fuzz-api.sh"
+
 build_desktop
 
 log "end to end: the real desktop under Xvfb, driven through tauri-driver + WebKitWebDriver"

@@ -15,6 +15,7 @@ const COUNTER_MASK: u64 = (1 << COUNTER_BITS) - 1;
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
 )]
 #[serde(transparent)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Hlc(pub u64);
 
 impl Hlc {

@@ -10,12 +10,14 @@ pub const SCHEMA_VERSION: u32 = 2;
 /// Identifies one written value of a field: who wrote it and at which clock. Unique across all sites
 /// because one site never issues the same HLC twice.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Version {
     pub hlc: Hlc,
     pub site: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Operation {
     pub site_id: String,
     /// Contiguous from 1 per site.
@@ -25,6 +27,7 @@ pub struct Operation {
     pub table: String,
     pub row_id: String,
     pub field: String,
+    /// The field's new value: a string, an integer, a boolean or null.
     pub value: serde_json::Value,
     pub hlc: Hlc,
     /// The version this write overwrote at its site (None when the field had no value there).

@@ -56,6 +56,9 @@ impl SyncError {
                 "out_of_scope" => "有记录超出本站的管辖范围，服务器拒绝接收，请联系区司法局管理员。".to_string(),
                 "hash_mismatch" => "服务器发现本机数据与已上传的记录不一致（可能是复制或恢复的数据库），请联系区司法局管理员。".to_string(),
                 "upgrade_server" => "服务器版本过旧，请联系区司法局升级同步服务器。".to_string(),
+                "forbidden" => "只有区司法局可以处理被暂扣的记录。".to_string(),
+                "conflict" => "这条记录已经处理过，或无法并入区级总库（请选择不予接受）。".to_string(),
+                "not_found" => "服务器上没有找到这条记录。".to_string(),
                 _ => format!("同步服务器拒绝了请求（{code}），请联系区司法局管理员。"),
             },
             SyncError::Protocol(_) => "同步服务器的应答无法识别，请检查服务器地址是否正确。".to_string(),
@@ -158,6 +161,7 @@ pub async fn enrol(
         .await
         .map_err(|e| network(&url, e))?;
     let enrolled: EnrolResponse = read(&url, response).await?;
+    lock(store).continue_site_log(enrolled.last_seq, &enrolled.last_hash)?;
     lock(store).set_identity(&SiteIdentity {
         site_id: enrolled.site_id,
         site_name: enrolled.site_name,
@@ -180,6 +184,25 @@ fn hostname() -> String {
                 .map(|s| s.trim().to_string())
         })
         .unwrap_or_else(|| "desktop".to_string())
+}
+
+/// The district's decision on one operation the server holds (issue 9), sent with this (district)
+/// site's token; then a sync brings the decided item (and a released value) back.
+pub async fn decide_quarantine(
+    store: &Mutex<Store>,
+    decision: crate::wire::QuarantineDecision,
+) -> Result<SyncStatus, SyncError> {
+    let identity = lock(store).identity()?.ok_or(CoreError::NotEnrolled)?;
+    let url = format!("{}{API_PREFIX}/quarantine/decide", identity.server_url);
+    let response = http()?
+        .post(&url)
+        .bearer_auth(&identity.token)
+        .json(&decision)
+        .send()
+        .await
+        .map_err(|e| network(&url, e))?;
+    let _: serde_json::Value = read(&url, response).await?;
+    sync_now(store).await
 }
 
 /// Push everything unacknowledged, then pull everything new. Records the outcome in the store's sync

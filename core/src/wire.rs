@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 pub const API_PREFIX: &str = "/api/v1";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EnrolRequest {
     pub code: String,
@@ -15,6 +16,7 @@ pub struct EnrolRequest {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnrolResponse {
     pub site_id: String,
     pub site_name: String,
@@ -22,9 +24,17 @@ pub struct EnrolResponse {
     pub org_unit_name: String,
     pub token: String,
     pub server_time_ms: u64,
+    /// Re-enrolment (issue 9): the site's log continues where the master's copy of it ends, one chain per
+    /// site forever. A new store writes its first operation as `last_seq + 1` on top of `last_hash`
+    /// (0 and "" for a site enrolled the first time).
+    #[serde(default)]
+    pub last_seq: u64,
+    #[serde(default)]
+    pub last_hash: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PushRequest {
     pub db_instance_id: String,
@@ -32,12 +42,14 @@ pub struct PushRequest {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Ack {
     pub site_seq: u64,
     pub server_seq: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushResponse {
     pub acks: Vec<Ack>,
     /// How many of the pushed operations the server already had (a retried push).
@@ -55,6 +67,7 @@ pub struct PushResponse {
 
 /// One operation the server acknowledged but held in quarantine instead of merging it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HeldOperation {
     pub site_seq: u64,
     /// Stable machine code: `bad_date`, `bad_code`, `bad_id_number`, `out_of_range`, `too_long`,
@@ -70,6 +83,7 @@ pub struct HeldOperation {
 /// The district's decision on one quarantined operation (`POST /api/v1/quarantine/decide`, with the
 /// token of a district site).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct QuarantineDecision {
     /// The site that sent the operation.
@@ -84,6 +98,7 @@ pub struct QuarantineDecision {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PullResponse {
     pub ops: Vec<Operation>,
     /// Pass as `after` next time; covers operations filtered out by scope too.
@@ -94,6 +109,7 @@ pub struct PullResponse {
 
 /// Every error response of the server.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// Machine-readable, stable (e.g. `bad_token`, `out_of_scope`, `hash_mismatch`).
     pub code: String,
@@ -103,6 +119,7 @@ pub struct ErrorBody {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HealthResponse {
     pub status: String,
     pub version: String,

@@ -9,6 +9,7 @@
 mod commands;
 mod commands_corrections;
 mod commands_people;
+mod commands_quarantine;
 mod state;
 mod sync_task;
 
@@ -116,6 +117,9 @@ fn main() {
             commands_people::set_fund_entry_deleted,
             commands_people::list_fund_entries,
             commands_people::fund_summaries,
+            commands_quarantine::quarantined_writes,
+            commands_quarantine::quarantined_writes_of,
+            commands_quarantine::decide_quarantine,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -37,6 +37,8 @@ pub enum ServerError {
     NotFound(String),
     #[error("forbidden: {0}")]
     Forbidden(String),
+    #[error("this path does not take that method; see schema/openapi.json")]
+    MethodNotAllowed,
     #[error("{0}")]
     Conflict(String),
     #[error(
@@ -66,6 +68,7 @@ impl ServerError {
             ServerError::UpgradeServer { .. } => "upgrade_server",
             ServerError::NotFound(_) => "not_found",
             ServerError::Forbidden(_) => "forbidden",
+            ServerError::MethodNotAllowed => "method_not_allowed",
             ServerError::Conflict(_) => "conflict",
             ServerError::TooLarge(_) => "body_too_large",
             ServerError::Store(_) => "store_error",
@@ -84,6 +87,7 @@ impl ServerError {
             ServerError::OutOfScope { .. } => 403,
             ServerError::NotFound(_) => 404,
             ServerError::Forbidden(_) => 403,
+            ServerError::MethodNotAllowed => 405,
             ServerError::HashMismatch { .. }
             | ServerError::Gap { .. }
             | ServerError::UpgradeServer { .. }

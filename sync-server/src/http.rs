@@ -2,16 +2,56 @@
 //! input always gets a 4xx with a machine code (never a 5xx, never a panic).
 
 use crate::error::ServerError;
+use crate::master::QuarantineItem;
 use crate::master::{MasterStore, SiteAuth};
 use crate::now_ms;
 use axum::body::Body;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::StreamExt;
-use jiceng_core::wire::{EnrolRequest, ErrorBody, HealthResponse, PushRequest, QuarantineDecision};
+use jiceng_core::wire::{
+    EnrolRequest, EnrolResponse, ErrorBody, HealthResponse, PullResponse, PushRequest,
+    PushResponse, QuarantineDecision,
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// `GET /api/v1/records/{table}/{id}`.
+#[derive(Serialize, ToSchema)]
+pub struct RecordResponse {
+    /// The row's visible fields (never a password hash).
+    #[schema(value_type = Object)]
+    pub record: serde_json::Value,
+    pub server_time_ms: u64,
+}
+
+/// `GET /api/v1/records/{table}`.
+#[derive(Serialize, ToSchema)]
+pub struct RecordsResponse {
+    #[schema(value_type = Vec<Object>)]
+    pub records: Vec<serde_json::Value>,
+    /// Pass as `after` for the next page (null when the page is empty).
+    pub next_after: Option<String>,
+    pub server_time_ms: u64,
+}
+
+/// `GET /api/v1/quarantine`.
+#[derive(Serialize, ToSchema)]
+pub struct QuarantineList {
+    pub items: Vec<QuarantineItem>,
+    pub server_time_ms: u64,
+}
+
+/// `POST /api/v1/quarantine/decide`.
+#[derive(Serialize, ToSchema)]
+pub struct DecidedResponse {
+    pub item: QuarantineItem,
+    pub server_time_ms: u64,
+}
 use std::sync::{Arc, Mutex};
 
 /// Largest accepted request body. A desktop pushes at most 1,000 operations per request (~0.5 MiB).
@@ -33,6 +73,7 @@ pub fn router(master: SharedMaster) -> Router {
         .route("/api/v1/quarantine", get(quarantine))
         .route("/api/v1/quarantine/decide", post(decide_quarantine))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(master)
 }
 
@@ -40,9 +81,13 @@ impl IntoResponse for ServerError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::BAD_REQUEST);
         if status.is_server_error() {
-            tracing::error!("{self}");
+            tracing::error!("{}", crate::log_safe(&self.to_string()));
         } else {
-            tracing::info!(code = self.code(), "refused: {self}");
+            tracing::info!(
+                code = self.code(),
+                "refused: {}",
+                crate::log_safe(&self.to_string())
+            );
         }
         let body = ErrorBody {
             code: self.code().to_string(),
@@ -110,6 +155,9 @@ async fn authenticate(master: &SharedMaster, headers: &HeaderMap) -> Result<Site
     with_master(master, move |m| m.authenticate(&token)).await
 }
 
+/// Liveness and the server's clock.
+#[utoipa::path(get, path = "/api/v1/health", tag = "sync",
+    responses((status = 200, description = "The server runs", body = HealthResponse)))]
 async fn health() -> Json<HealthResponse> {
     Json(HealthResponse {
         status: "ok".to_string(),
@@ -122,6 +170,25 @@ async fn not_found() -> ServerError {
     ServerError::NotFound("route".to_string())
 }
 
+async fn method_not_allowed() -> ServerError {
+    ServerError::MethodNotAllowed
+}
+
+/// A path segment that is not valid (bad percent-encoding, not UTF-8) is a 400 with a code.
+fn path<T>(extracted: Result<Path<T>, PathRejection>) -> Result<T, ServerError> {
+    extracted
+        .map(|Path(p)| p)
+        .map_err(|e| ServerError::BadRequest(format!("bad path: {}", e.body_text())))
+}
+
+/// Exchanges a one-time enrolment code for the site's token (and where its log continues).
+#[utoipa::path(post, path = "/api/v1/enrol", tag = "sync", request_body = EnrolRequest,
+    responses(
+        (status = 200, description = "Enrolled", body = EnrolResponse),
+        (status = 400, description = "`bad_request`: not the expected JSON", body = ErrorBody),
+        (status = 401, description = "`bad_code`: unknown, used or expired code", body = ErrorBody),
+        (status = 413, description = "`body_too_large`", body = ErrorBody),
+        (status = 503, description = "`store_error`: the master's storage failed", body = ErrorBody)))]
 async fn enrol(State(master): State<SharedMaster>, body: Body) -> Result<Response, ServerError> {
     let request: EnrolRequest = read_json(body).await?;
     let response = with_master(&master, move |m| m.enrol(&request, now_ms())).await?;
@@ -129,6 +196,17 @@ async fn enrol(State(master): State<SharedMaster>, body: Body) -> Result<Respons
     Ok(Json(response).into_response())
 }
 
+/// Pushes a site's operations (idempotent on site id and site_seq). Content the policy refuses is
+/// acknowledged and held in quarantine (`held`), never merged.
+#[utoipa::path(post, path = "/api/v1/push", tag = "sync", request_body = PushRequest,
+    security(("site_token" = [])),
+    responses(
+        (status = 200, description = "Acknowledged (merged or held)", body = PushResponse),
+        (status = 400, description = "`bad_request`, `bad_operation`: a protocol error", body = ErrorBody),
+        (status = 401, description = "`missing_token`, `bad_token`", body = ErrorBody),
+        (status = 409, description = "`hash_mismatch`, `sequence_gap`", body = ErrorBody),
+        (status = 413, description = "`body_too_large`", body = ErrorBody),
+        (status = 503, description = "`store_error`", body = ErrorBody)))]
 async fn push(
     State(master): State<SharedMaster>,
     headers: HeaderMap,
@@ -207,6 +285,17 @@ fn percent_decode(text: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// The operations after `after` that the site may read.
+#[utoipa::path(get, path = "/api/v1/pull", tag = "sync",
+    security(("site_token" = [])),
+    params(
+        ("after" = Option<u64>, Query, description = "The cursor: the last next_cursor received (0 at first)"),
+        ("limit" = Option<u64>, Query, description = "Operations per page (at most 10,000)")),
+    responses(
+        (status = 200, description = "A page of operations", body = PullResponse),
+        (status = 400, description = "`bad_request`: a bad query parameter", body = ErrorBody),
+        (status = 401, description = "`missing_token`, `bad_token`", body = ErrorBody),
+        (status = 503, description = "`store_error`", body = ErrorBody)))]
 async fn pull(
     State(master): State<SharedMaster>,
     headers: HeaderMap,
@@ -219,22 +308,54 @@ async fn pull(
     Ok(Json(response).into_response())
 }
 
+/// One master row the site may read.
+#[utoipa::path(get, path = "/api/v1/records/{table}/{id}", tag = "records",
+    security(("site_token" = [])),
+    params(("table" = String, Path, description = "A replicated table"), ("id" = String, Path, description = "Row id")),
+    responses(
+        (status = 200, description = "The row", body = RecordResponse),
+        (status = 400, description = "`bad_request`: a bad path", body = ErrorBody),
+        (status = 401, description = "`missing_token`, `bad_token`", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 422, description = "`unknown_table`", body = ErrorBody),
+        (status = 503, description = "`store_error`", body = ErrorBody)))]
 async fn record(
     State(master): State<SharedMaster>,
     headers: HeaderMap,
-    Path((table, id)): Path<(String, String)>,
+    extracted: Result<Path<(String, String)>, PathRejection>,
 ) -> Result<Response, ServerError> {
+    let (table, id) = path(extracted)?;
     let site = authenticate(&master, &headers).await?;
     let row = with_master(&master, move |m| m.record(&site, &table, &id)).await?;
-    Ok(Json(serde_json::json!({ "record": row, "server_time_ms": now_ms() })).into_response())
+    Ok(Json(RecordResponse {
+        record: row,
+        server_time_ms: now_ms(),
+    })
+    .into_response())
 }
 
+/// Master rows of a table inside the site's read scope, paged by key.
+#[utoipa::path(get, path = "/api/v1/records/{table}", tag = "records",
+    security(("site_token" = [])),
+    params(
+        ("table" = String, Path, description = "A replicated table"),
+        ("after" = Option<String>, Query, description = "Rows with ids after this one (the last page's next_after)"),
+        ("offset" = Option<u64>, Query, description = "Rows to skip"),
+        ("limit" = Option<u64>, Query, description = "Rows per page (1-1,000)")),
+    responses(
+        (status = 200, description = "A page of rows", body = RecordsResponse),
+        (status = 400, description = "`bad_request`", body = ErrorBody),
+        (status = 401, description = "`missing_token`, `bad_token`", body = ErrorBody),
+        (status = 404, description = "`not_found`: the site may not read the table", body = ErrorBody),
+        (status = 422, description = "`unknown_table`", body = ErrorBody),
+        (status = 503, description = "`store_error`", body = ErrorBody)))]
 async fn records(
     State(master): State<SharedMaster>,
     headers: HeaderMap,
-    Path(table): Path<String>,
+    extracted: Result<Path<String>, PathRejection>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ServerError> {
+    let table = path(extracted)?;
     let site = authenticate(&master, &headers).await?;
     let page = crate::master::RecordsPage {
         after: query_text(&query, "after")?,
@@ -248,11 +369,22 @@ async fn records(
         .and_then(|r| r.get("id"))
         .and_then(|v| v.as_str())
         .map(str::to_string);
-    Ok(Json(serde_json::json!({ "records": rows, "next_after": next_after, "server_time_ms": now_ms() }))
-        .into_response())
+    Ok(Json(RecordsResponse {
+        records: rows,
+        next_after,
+        server_time_ms: now_ms(),
+    })
+    .into_response())
 }
 
 /// The held operations, for a district site (issue 9).
+#[utoipa::path(get, path = "/api/v1/quarantine", tag = "quarantine",
+    security(("site_token" = [])),
+    responses(
+        (status = 200, description = "Every held operation", body = QuarantineList),
+        (status = 401, description = "`missing_token`, `bad_token`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a district site", body = ErrorBody),
+        (status = 503, description = "`store_error`", body = ErrorBody)))]
 async fn quarantine(
     State(master): State<SharedMaster>,
     headers: HeaderMap,
@@ -264,9 +396,25 @@ async fn quarantine(
         ));
     }
     let items = with_master(&master, move |m| m.quarantine()).await?;
-    Ok(Json(serde_json::json!({ "items": items, "server_time_ms": now_ms() })).into_response())
+    Ok(Json(QuarantineList {
+        items,
+        server_time_ms: now_ms(),
+    })
+    .into_response())
 }
 
+/// The district's decision on one held operation.
+#[utoipa::path(post, path = "/api/v1/quarantine/decide", tag = "quarantine", request_body = QuarantineDecision,
+    security(("site_token" = [])),
+    responses(
+        (status = 200, description = "Decided", body = DecidedResponse),
+        (status = 400, description = "`bad_request`", body = ErrorBody),
+        (status = 401, description = "`missing_token`, `bad_token`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a district site", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 409, description = "`conflict`: already decided, or never mergeable", body = ErrorBody),
+        (status = 413, description = "`body_too_large`", body = ErrorBody),
+        (status = 503, description = "`store_error`", body = ErrorBody)))]
 async fn decide_quarantine(
     State(master): State<SharedMaster>,
     headers: HeaderMap,
@@ -278,5 +426,9 @@ async fn decide_quarantine(
         m.decide_quarantine(&site, &decision, now_ms())
     })
     .await?;
-    Ok(Json(serde_json::json!({ "item": item, "server_time_ms": now_ms() })).into_response())
+    Ok(Json(DecidedResponse {
+        item,
+        server_time_ms: now_ms(),
+    })
+    .into_response())
 }

@@ -6,11 +6,26 @@
 //! enrolment tooling used by the `jiceng-server admin …` CLI and the demo district.
 
 pub mod admin;
+pub mod api_doc;
 pub mod error;
 pub mod http;
 pub mod master;
 pub mod policy;
 pub mod scope;
+
+/// A text from a request made safe for one log line: control characters (a newline that would forge
+/// a second log line, escape sequences) are written escaped.
+pub fn log_safe(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<char>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}
 
 pub fn now_ms() -> u64 {
     std::time::SystemTime::now()
@@ -52,4 +67,16 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_newline_in_a_request_never_forges_a_log_line() {
+        let forged = "bad\n2026-12-02T00:00:00Z  INFO site enrolled\u{1b}[31m";
+        let safe = super::log_safe(forged);
+        assert!(!safe.contains('\n') && !safe.contains('\u{1b}'), "{safe}");
+        assert!(safe.contains("\\n"));
+        assert_eq!(super::log_safe("张𠀀 ok"), "张𠀀 ok");
+    }
 }

@@ -36,6 +36,8 @@ enum Command {
         #[arg(long, env = "JICENG_MAX_CLOCK_DRIFT_MINUTES", default_value_t = 60)]
         max_clock_drift_minutes: u64,
     },
+    /// Print the sync API's OpenAPI document (schema/openapi.json).
+    Openapi,
     /// Administer the district.
     Admin {
         #[command(subcommand)]
@@ -123,6 +125,10 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<(), String> {
+    if let Command::Openapi = cli.command {
+        print!("{}", jiceng_server::api_doc::openapi_json());
+        return Ok(());
+    }
     let mut master = master::open(&cli.db).map_err(|e| e.to_string())?;
     match cli.command {
         Command::Serve {
@@ -138,6 +144,7 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Admin { action } => {
             admin_command(master.as_mut(), action).map_err(|e| e.to_string())
         }
+        Command::Openapi => Ok(()),
     }
 }
 

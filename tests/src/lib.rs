@@ -164,6 +164,28 @@ impl TestServer {
             .push(serde_json::json!({ "name": name, "org_unit_id": org, "enrolment_code": added["enrolment_code"] }));
     }
 
+    /// A new one-time enrolment code for an existing site (re-enrolment after a reinstall), from the
+    /// admin CLI while the server runs.
+    pub fn new_code(&self, site_id: &str) -> String {
+        let out = Command::new(server_binary())
+            .args([
+                "--db",
+                self.master.to_str().expect("utf-8 path"),
+                "admin",
+                "site-code",
+                "--site",
+                site_id,
+            ])
+            .output()
+            .expect("run admin site-code");
+        assert!(
+            out.status.success(),
+            "site-code failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
     /// Reads the master file directly (for assertions only).
     pub fn master_connection(&self) -> rusqlite::Connection {
         rusqlite::Connection::open_with_flags(

@@ -527,6 +527,94 @@ async fn hostile_and_odd_operations_are_held_one_by_one_and_the_district_decides
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reenrolled_site_continues_its_chain_and_a_retried_push_gets_its_acknowledgements() {
+    let (server, demo) = TestServer::start_demo("guard-reenrol");
+    let laptop = Site::enrol(&server, &demo, "北新桥街道司法所").await;
+    let officer = laptop.login("officer1");
+    let case = laptop
+        .lock()
+        .save_case(&officer, case_input("赵𠀀", "320102197812310026"))
+        .unwrap();
+    laptop.sync().await.unwrap();
+    let site = laptop.site_id();
+    let before: u64 = laptop.lock().own_log().unwrap().last().unwrap().site_seq;
+    // The PC is reinstalled: a new, empty store enrols again with a new code for the same site.
+    let code = server.new_code(&site);
+    let path = std::env::temp_dir().join(format!("jiceng-reenrol-{}.sqlite", uuid::Uuid::now_v7()));
+    let store = std::sync::Mutex::new(jiceng_core::Store::open(&path).unwrap());
+    jiceng_core::sync::enrol(&store, &server.url(), &code)
+        .await
+        .expect("re-enrol");
+    let officer = store
+        .lock()
+        .unwrap()
+        .login("officer1", "jiceng-demo")
+        .unwrap();
+    store
+        .lock()
+        .unwrap()
+        .save_case(&officer, case_input("钱𠀀", "110105198501011234"))
+        .unwrap();
+    jiceng_core::sync::sync_now(&store)
+        .await
+        .expect("sync after re-enrolment");
+    let log = store.lock().unwrap().own_log().unwrap();
+    assert_eq!(
+        log[0].site_seq,
+        before + 1,
+        "the new store continues the site's sequence"
+    );
+    // A lost reply: the same operations again get their acknowledgements, not hash_mismatch.
+    let api = Api {
+        base: server.url(),
+        client: reqwest::Client::new(),
+    };
+    let token = store.lock().unwrap().identity().unwrap().unwrap().token;
+    let (status, again) = api.push(&token, &log).await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["duplicates"].as_u64(), Some(log.len() as u64));
+    // The master holds one contiguous chain for the site, both PCs' writes.
+    let master = server.master_connection();
+    let (records, first, last): (i64, i64, i64) = master
+        .query_row(
+            "SELECT COUNT(*), MIN(first_site_seq), MAX(last_site_seq) FROM log_chunk WHERE origin_site = ?1",
+            [&site],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert!(records >= 2);
+    assert_eq!((first, last as u64), (1, log.last().unwrap().site_seq));
+    let names: i64 = master
+        .query_row(
+            "SELECT COUNT(*) FROM corr_case WHERE name IN ('赵𠀀', '钱𠀀')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(names, 2);
+    let _ = case;
+    let _ = std::fs::remove_file(&path);
+}
+
+fn case_input(name: &str, id_number: &str) -> jiceng_core::model::CaseInput {
+    jiceng_core::model::CaseInput {
+        id: None,
+        name: name.into(),
+        id_number: id_number.into(),
+        kind: jiceng_core::model::CaseKind::Probation,
+        sentence_start: "2026-01-05".into(),
+        sentence_end: "2027-01-04".into(),
+        org_unit_id: None,
+        status: None,
+        judgment_effective_on: None,
+        reported_on: None,
+        supervision_level: None,
+        sealed_minor: None,
+        address: None,
+    }
+}
+
 fn rehash(ops: &mut [Operation], from: usize) {
     for i in from..ops.len() {
         if i > 0 {

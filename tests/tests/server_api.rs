@@ -121,6 +121,27 @@ async fn bad_input_gets_a_4xx_with_a_machine_code() {
             api.get(None, "/api/v2/everything").await,
         ),
         (
+            "a path that is not valid percent-encoded UTF-8",
+            400,
+            "bad_request",
+            api.get(Some(&token), "/api/v1/records/%FF%FE").await,
+        ),
+        (
+            "a method the path does not take",
+            405,
+            "method_not_allowed",
+            {
+                let response = api
+                    .client
+                    .delete(format!("{}/api/v1/push", api.base))
+                    .send()
+                    .await
+                    .expect("send");
+                let status = response.status().as_u16();
+                (status, response.json().await.unwrap_or(Value::Null))
+            },
+        ),
+        (
             "records of an unknown table",
             422,
             "unknown_table",
@@ -157,6 +178,14 @@ async fn bad_input_gets_a_4xx_with_a_machine_code() {
         );
         codes.push(code);
     }
+    // A pull with a cursor past the end returns nothing (and keeps the cursor).
+    let (status, past) = api
+        .get(Some(&token), "/api/v1/pull?after=999999999&limit=10")
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(past["ops"], json!([]));
+    assert_eq!(past["has_more"], json!(false));
+    assert_eq!(past["next_cursor"], json!(999999999));
     // Nothing of the refused pushes reached the master or its log.
     let master = server.master_connection();
     let rows: i64 = master

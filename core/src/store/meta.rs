@@ -87,6 +87,21 @@ impl super::Store {
         set_json(&self.conn, IDENTITY, identity)
     }
 
+    /// Re-enrolment (issue 9): a store that has written nothing yet continues its site's log where the
+    /// master's copy ends, so the site keeps one contiguous hash chain and a retried push finds its
+    /// own records. A store that already wrote keeps its own numbering.
+    pub fn continue_site_log(&mut self, last_seq: u64, last_hash: &str) -> Result<bool> {
+        let tx = self.conn.transaction()?;
+        let written = get_u64(&tx, SEQ_LAST)?.unwrap_or(0) > 0;
+        if written || last_seq == 0 {
+            return Ok(false);
+        }
+        set(&tx, SEQ_LAST, &last_seq.to_string())?;
+        set(&tx, HASH_LAST, last_hash)?;
+        tx.commit()?;
+        Ok(true)
+    }
+
     pub(crate) fn require_identity(&self) -> Result<SiteIdentity> {
         self.identity()?.ok_or(crate::error::CoreError::NotEnrolled)
     }

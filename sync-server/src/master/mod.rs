@@ -49,7 +49,7 @@ pub struct RecordsPage {
 }
 
 /// One operation held in quarantine (issue 9), as the district reviews it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QuarantineItem {
     pub site_id: String,
     pub site_seq: u64,

@@ -490,7 +490,7 @@ impl SqliteMaster {
         if let Err(e) = result {
             tracing::error!("could not record alarm {code} for {site_id:?}: {e}");
         }
-        tracing::warn!(site = ?site_id, code, "alarm: {detail}");
+        tracing::warn!(site = ?site_id, code, "alarm: {}", crate::log_safe(detail));
     }
 
     /// Runs the policy over a push's new operations (those after the site's cursor): a protocol error
@@ -1007,9 +1007,11 @@ impl MasterStore for SqliteMaster {
             "UPDATE enrolment_code SET used_at_ms = ?2 WHERE code_hash = ?1",
             params![code_hash, now_ms as i64],
         )?;
+        // Re-enrolment keeps the site's sequence and hash chain (one log per site, nothing
+        // overwritten): the new desktop continues from them (EnrolResponse::last_seq).
         tx.execute(
-            "UPDATE site SET token_hash = ?2, enrolled_at_ms = ?3, device_label = ?4, db_instance_id = ?5, \
-             last_seq = 0, last_hash = '' WHERE id = ?1",
+            "UPDATE site SET token_hash = ?2, enrolled_at_ms = ?3, device_label = ?4, db_instance_id = ?5 \
+             WHERE id = ?1",
             params![
                 site_id,
                 auth::secret_digest(&token),
@@ -1018,11 +1020,12 @@ impl MasterStore for SqliteMaster {
                 request.db_instance_id.chars().take(64).collect::<String>()
             ],
         )?;
-        let (site_name, org_unit_id): (String, String) = tx.query_row(
-            "SELECT name, org_unit_id FROM site WHERE id = ?1",
-            [&site_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
+        let (site_name, org_unit_id, last_seq, last_hash): (String, String, i64, String) = tx
+            .query_row(
+                "SELECT name, org_unit_id, last_seq, last_hash FROM site WHERE id = ?1",
+                [&site_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )?;
         tx.commit()?;
         let org_unit_name = self.store.org_unit_name(&org_unit_id)?.unwrap_or_default();
         Ok(EnrolResponse {
@@ -1032,6 +1035,8 @@ impl MasterStore for SqliteMaster {
             org_unit_name,
             token,
             server_time_ms: now_ms,
+            last_seq: last_seq.max(0) as u64,
+            last_hash,
         })
     }
 

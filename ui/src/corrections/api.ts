@@ -24,6 +24,8 @@ import type { CaseRecord } from "../bindings/CaseRecord";
 import type { CaseKind } from "../bindings/CaseKind";
 import type { ConflictChoice } from "../bindings/ConflictChoice";
 import type { ConflictReview } from "../bindings/ConflictReview";
+import type { QuarantinedWrite } from "../bindings/QuarantinedWrite";
+import type { SyncStatus } from "../bindings/SyncStatus";
 import type { DeadlineSettings } from "../bindings/DeadlineSettings";
 import type { AssessmentOpinion } from "../bindings/AssessmentOpinion";
 import type { InvestigationInput } from "../bindings/InvestigationInput";
@@ -69,6 +71,10 @@ export const caseFileApi = {
   conflictReviews: (include_resolved: boolean, page: number, page_size: number) =>
     call<Page<ConflictReview>>("conflict_reviews", { include_resolved, page, page_size }),
   resolveConflict: (id: string, choice: ConflictChoice, note: string) => call<ConflictReview>("resolve_conflict", { id, choice, note }),
+  quarantinedWrites: () => call<QuarantinedWrite[]>("quarantined_writes"),
+  quarantinedWritesOf: (table: string, row_id: string) => call<QuarantinedWrite[]>("quarantined_writes_of", { table, row_id }),
+  decideQuarantine: (site_id: string, site_seq: number, decision: "release" | "reject", note: string) =>
+    call<SyncStatus>("decide_quarantine", { site_id, site_seq, decision, note }),
   saveCaseKinds: (disabled: CaseKind[]) => call<void>("save_case_kinds", { disabled }),
   officeOfficers: () => call<OrgUnitRef[]>("office_officers"),
   assignOfficer: (case_id: string, officer_id: string | null) => call<CaseRecord>("assign_officer", { case_id, officer_id }),
