@@ -16,7 +16,7 @@ as_root() {
 
 APT_PACKAGES=(libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev libssl-dev
   libayatana-appindicator3-dev librsvg2-dev pkg-config xvfb xauth webkit2gtk-driver imagemagick
-  fonts-noto-cjk fonts-hanazono)
+  fonts-noto-cjk fonts-hanazono faketime jq)
 
 ensure_apt_packages() {
   local missing=()
@@ -64,4 +64,49 @@ build_desktop() {
 build_server() {
   log "building jiceng-server"
   cargo build -q -p jiceng-server --bin jiceng-server
+}
+
+# Tests passed in a `cargo test` output file: all of them, or with a second argument (executables, one a
+# line) only those of the listed test binaries (cargo names each binary on its "Running" line).
+tests_passed() {
+  awk -v list="${2:-}" '
+    BEGIN { n = split(list, a, "\n"); for (i = 1; i <= n; i++) want[a[i]] = 1 }
+    /^ *Running / { cur = $NF; gsub(/[()]/, "", cur); next }
+    /^ *Doc-tests / { cur = ""; next }
+    /^test result: / { if (n == 0 || (cur in want)) s += $4 }
+    END { print s + 0 }' "$1"
+}
+
+# The test executables of jiceng-core and jiceng-server, "package dir<TAB>executable" a line, as the
+# workspace test step built them (same packages and features, so --no-run builds nothing).
+core_server_test_binaries() {
+  cargo test -q --workspace --exclude jiceng-desktop --no-run --message-format=json |
+    jq -r 'select(.reason == "compiler-artifact" and .profile.test and .executable != null)
+      | select(.manifest_path | (endswith("/core/Cargo.toml") or endswith("/sync-server/Cargo.toml")))
+      | "\(.manifest_path | rtrimstr("/Cargo.toml"))\t\(.executable)"'
+}
+
+# Runs those executables, each in its package dir as cargo does, with the wall clock moved by faketime:
+# $1 is the Shanghai date that gives (store_rules checks the binaries really see it), the rest the
+# faketime arguments before the program. The binaries run directly, not through cargo, so the moved
+# clock cannot make cargo's fingerprints rebuild anything. The convergence property injects its own
+# clocks, so it runs 64 cases here, not 1000. Prints the tests passed; fails if any test failed.
+tests_with_date_moved() {
+  local expect_today=$1 binaries out dir exe passed=0 failed=0
+  shift
+  binaries=$(core_server_test_binaries) || return 1
+  out=$(mktemp) || return 1
+  while IFS=$'\t' read -r dir exe; do
+    if (cd "$dir" && JICENG_EXPECT_TODAY="$expect_today" JICENG_PROPTEST_CASES=64 \
+      faketime -m --exclude-monotonic "$@" "$exe" --quiet) >"$out" 2>&1; then
+      passed=$((passed + $(tests_passed "$out")))
+    else
+      failed=1
+      printf '%s (faketime %s):\n' "$exe" "$*" >&2
+      cat "$out" >&2
+    fi
+  done <<<"$binaries"
+  rm -f "$out"
+  [ "$failed" = 0 ] || { echo "core/server tests fail with the date moved to $expect_today" >&2; return 1; }
+  echo "$passed"
 }

@@ -19,7 +19,20 @@ log "cargo clippy -D warnings (whole workspace, desktop included)"
 cargo clippy -q --workspace --all-targets -- -D warnings
 
 log "Rust tests: core (unit, store rules, convergence property), server, multi-site"
-cargo test --workspace --exclude jiceng-desktop -- --nocapture
+rust_out=$(mktemp)
+cargo test --workspace --exclude jiceng-desktop -- --nocapture 2>&1 | tee "$rust_out"
+
+# Tests inject their clock (core/tests/common_setup.rs); one that reads the real date is a time bomb.
+# Run core and server again with the date moved, so such a test fails the day it is written.
+log "core and server tests with the date moved by faketime: 200 days ahead, then the coming 1 January"
+ahead_day=$(TZ=Asia/Shanghai date -d '+200 days' +%F)
+new_year="$(($(date +%Y) + 1))-01-01"
+ahead_passed=$(tests_with_date_moved "$ahead_day" -f '+200d')
+new_year_passed=$(tests_with_date_moved "$new_year" "$new_year 09:00:00 +0800")
+log "tests passed: real date $(tests_passed "$rust_out") (workspace; core + server \
+$(tests_passed "$rust_out" "$(core_server_test_binaries | cut -f2)")), $ahead_day $ahead_passed and \
+$new_year $new_year_passed (core + server)"
+rm -f "$rust_out"
 
 log "TypeScript bindings generated from Rust are committed and current"
 git diff --exit-code -- ui/src/bindings || { echo "ui/src/bindings changed: commit the regenerated bindings" >&2; exit 1; }

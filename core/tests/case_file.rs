@@ -4,7 +4,7 @@
 mod common_setup;
 
 use chrono::{NaiveDate, TimeZone, Utc};
-use common_setup::{identity, office_store};
+use common_setup::{identity, office_store_at};
 use jiceng_core::casefile::{
     CasePlanInput, CheckSeverity, DocumentInput, DocumentType, GuarantorKind, PersonInput,
     PersonRole, TeamRole,
@@ -48,10 +48,9 @@ struct Office {
 
 impl Office {
     fn new(site: &str, now: u64) -> Office {
-        let (store, user) = office_store(site);
         let clock = Arc::new(AtomicU64::new(now));
         let wall = clock.clone();
-        let store = store.with_clock(Arc::new(move || wall.load(Ordering::SeqCst)));
+        let (store, user) = office_store_at(site, Arc::new(move || wall.load(Ordering::SeqCst)));
         Office { store, user, clock }
     }
 

@@ -2,7 +2,26 @@
 #![allow(dead_code)]
 
 use jiceng_core::model::{OrgKind, Role, SessionUser};
-use jiceng_core::store::{NewUser, SiteIdentity, Store};
+use jiceng_core::store::{NewUser, SiteIdentity, Store, WallClock};
+use std::sync::Arc;
+
+/// "Now" for every store these helpers make, unless a test passes its own clock: 2026-11-30 10:00
+/// Asia/Shanghai (02:00 UTC), a Monday, when these tests were written. It lies after every date the
+/// tests record as already past (judgments, documents, appeals received up to 2026-11-20) and in a year
+/// the shipped holiday calendar covers. No test reads the real date: scripts/test.sh runs the suite
+/// again under faketime, 200 days ahead and on the coming 1 January, so one that does fails the day it
+/// is written.
+pub const NOW_MS: u64 = 1_796_004_000_000;
+
+/// A wall clock stopped at `NOW_MS` (the HLC still moves on by its logical counter).
+pub fn fixed_clock() -> WallClock {
+    Arc::new(|| NOW_MS)
+}
+
+/// An empty in-memory store on `clock` (no identity yet).
+pub fn store_at(clock: WallClock) -> Store {
+    Store::open_in_memory().expect("store").with_clock(clock)
+}
 
 pub const OFFICE: &str = "office-1";
 pub const DISTRICT: &str = "district-1";
@@ -18,9 +37,14 @@ pub fn identity(site_id: &str) -> SiteIdentity {
     }
 }
 
-/// A store enrolled as `site_id`, with a district, one township office and an officer.
+/// A store enrolled as `site_id`, with a district, one township office and an officer, at `NOW_MS`.
 pub fn office_store(site_id: &str) -> (Store, SessionUser) {
-    let mut store = Store::open_in_memory().expect("store");
+    office_store_at(site_id, fixed_clock())
+}
+
+/// `office_store` on the test's own clock, set-up writes included.
+pub fn office_store_at(site_id: &str, clock: WallClock) -> (Store, SessionUser) {
+    let mut store = store_at(clock);
     store.set_identity(&identity(site_id)).expect("identity");
     store
         .create_org_unit("setup", DISTRICT, None, OrgKind::District, "示范区")
@@ -52,9 +76,15 @@ pub fn office_store(site_id: &str) -> (Store, SessionUser) {
 
 pub const COMMUNITY: &str = "community-1";
 
-/// A community workstation's store: the office store plus a community under it and its clerk.
+/// A community workstation's store: the office store plus a community under it and its clerk, at
+/// `NOW_MS`.
 pub fn community_store(site_id: &str) -> (Store, SessionUser) {
-    let (mut store, _) = office_store(site_id);
+    community_store_at(site_id, fixed_clock())
+}
+
+/// `community_store` on the test's own clock, set-up writes included.
+pub fn community_store_at(site_id: &str, clock: WallClock) -> (Store, SessionUser) {
+    let (mut store, _) = office_store_at(site_id, clock);
     store
         .create_org_unit(
             "setup",

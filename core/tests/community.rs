@@ -41,10 +41,10 @@ struct Ws {
 
 impl Ws {
     fn new(site: &str, day: &str) -> Ws {
-        let (store, clerk) = common_setup::community_store(site);
         let clock = Arc::new(AtomicU64::new(noon(day)));
         let wall = clock.clone();
-        let store = store.with_clock(Arc::new(move || wall.load(Ordering::SeqCst)));
+        let (store, clerk) =
+            common_setup::community_store_at(site, Arc::new(move || wall.load(Ordering::SeqCst)));
         Ws {
             store,
             clerk,

@@ -200,3 +200,64 @@ fn l11_c1_the_district_switches_off_the_fifth_kind_for_new_cases_only() {
         .save_case(&officer, input("郑十九", "11010519491231002X"))
         .unwrap();
 }
+
+#[test]
+fn l0_a_clock_years_beyond_the_calendar_counts_plain_weekends_and_flags_the_digest() {
+    // The PC's clock (injected) reads 2031-09-24 10:00 Shanghai, a year the shipped calendar does not
+    // list: the digest still works, on plain weekends, and says so on every clock it computed that way.
+    let now: u64 = 1_947_981_600_000;
+    assert_eq!(
+        jiceng_core::shanghai::from_millis(now).to_rfc3339(),
+        "2031-09-24T10:00:00+08:00"
+    );
+    let (mut store, officer) =
+        common_setup::office_store_at("site-a", std::sync::Arc::new(move || now));
+    let case = |name: &str, id_number: &str, effective: &str| CaseInput {
+        id: None,
+        name: name.into(),
+        id_number: id_number.into(),
+        kind: CaseKind::Probation,
+        sentence_start: "2031-09-20".into(),
+        sentence_end: "2032-09-19".into(),
+        org_unit_id: None,
+        status: None,
+        judgment_effective_on: Some(effective.into()),
+        reported_on: None,
+        supervision_level: None,
+        sealed_minor: None,
+        address: None,
+    };
+    // 10 days from Sun 09-21 end on Wed 10-01: surely National Day in reality, but the file does not
+    // say so, so it counts as a plain Wednesday; 10 days from Wed 09-24 end on Sat 10-04, moved to Mon
+    // 10-06 by the weekend fallback.
+    store
+        .save_case(&officer, case("孙二十", "110101199003074514", "2031-09-21"))
+        .unwrap();
+    store
+        .save_case(&officer, case("李廿一", "11010519491231002X", "2031-09-24"))
+        .unwrap();
+    let digest = store.task_digest(&officer, None).unwrap();
+    assert_eq!(
+        digest.today, "2031-09-24",
+        "today comes from the store's clock"
+    );
+    let mut reports: Vec<(String, String, bool)> = digest
+        .tasks
+        .iter()
+        .filter(|t| t.rule_id == "L-1.report")
+        .map(|t| (t.case_name.clone(), t.due_date.clone(), t.calendar_unknown))
+        .collect();
+    reports.sort();
+    assert_eq!(
+        reports,
+        vec![
+            ("孙二十".to_string(), "2031-10-01".to_string(), true),
+            ("李廿一".to_string(), "2031-10-06".to_string(), true),
+        ]
+    );
+    assert!(
+        digest.tasks.iter().all(|t| t.status != "overdue"),
+        "nothing is late yet: {:?}",
+        digest.tasks
+    );
+}

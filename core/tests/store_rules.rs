@@ -83,7 +83,7 @@ fn every_write_is_logged_and_replaying_the_log_reproduces_the_store() {
     }
 
     // A fresh replica fed only the log holds exactly the same domain rows.
-    let mut replica = Store::open_in_memory().unwrap();
+    let mut replica = common_setup::store_at(common_setup::fixed_clock());
     replica
         .set_identity(&common_setup::identity("site-b"))
         .unwrap();
@@ -378,8 +378,9 @@ fn a_community_clerk_cannot_read_corrections() {
 #[test]
 fn a_pc_clock_days_ahead_stamps_near_server_time_once_it_has_synced() {
     // Clock safety: the PC says two days later than the server; after one sync the writes use the
-    // server's time, so they are not quarantined as "from the future".
-    let server_now: u64 = 1_795_700_000_000;
+    // server's time, so they are not quarantined as "from the future". The set-up writes ran at the
+    // server's time (the helpers' fixed clock), before the PC's clock ran ahead.
+    let server_now: u64 = common_setup::NOW_MS;
     let pc_now = server_now + 2 * 86_400_000;
     let (store, user) = office_store("site-a");
     let mut store = store.with_clock(Arc::new(move || pc_now));
@@ -391,8 +392,7 @@ fn a_pc_clock_days_ahead_stamps_near_server_time_once_it_has_synced() {
         .unwrap();
     let log = store.own_log().unwrap();
     let last = log.iter().rev().find(|op| op.row_id == case.id).unwrap();
-    // The set-up writes above ran on the real clock, so the HLC may already be past the server time;
-    // what matters is that the PC's two-day lead was not used.
+    // What matters is that the PC's two-day lead was not used.
     assert!(
         last.hlc.millis() < pc_now - 86_400_000,
         "HLC used the wrong PC clock"
@@ -454,7 +454,7 @@ fn the_lifecycle_refuses_illegal_transitions_with_a_reason() {
 fn d3_contradictory_offline_transitions_on_two_laptops_become_a_conflict_item() {
     // ARCHITECTURE.md "State machines are not LWW": one laptop revokes, the other terminates.
     let (mut a, user) = office_store("laptop-a");
-    let mut b = Store::open_in_memory().unwrap();
+    let mut b = common_setup::store_at(common_setup::fixed_clock());
     b.set_identity(&common_setup::identity("laptop-b")).unwrap();
     b.apply_remote(&a.own_log().unwrap(), 0).unwrap();
     let mut input = case_input("吴十", "110101199003074514");
@@ -714,6 +714,8 @@ fn l5_leave_offline_provisional_approval_is_confirmed_by_the_county_and_closed_o
     let mut input = case_input("褚十四", "110101199003074514");
     input.status = Some(CaseStatus::InCorrection);
     let case = store.save_case(&officer, input).unwrap();
+    // Days counted from the store's (injected) clock: from the helpers' 2026-11-30 the trip runs
+    // 2026-12-20..12-31, and the return is due on Thursday 12-31, a working day.
     let today = jiceng_core::shanghai::today(store.wall_millis());
     let day = |n: u64| {
         (today + chrono::Days::new(n))
@@ -934,4 +936,37 @@ fn replicated_tables_fit_the_masters_column_masks_and_declare_no_column_defaults
             );
         }
     }
+}
+
+#[test]
+fn the_helpers_stores_read_the_documented_fixed_instant_not_the_real_date() {
+    assert_eq!(
+        jiceng_core::shanghai::from_millis(common_setup::NOW_MS).to_rfc3339(),
+        "2026-11-30T10:00:00+08:00"
+    );
+    let (store, user) = office_store("site-a");
+    assert_eq!(store.wall_millis(), common_setup::NOW_MS);
+    assert_eq!(store.task_digest(&user, None).unwrap().today, "2026-11-30");
+    let (store, clerk) = common_setup::community_store("ws-1");
+    assert_eq!(store.task_digest(&clerk, None).unwrap().today, "2026-11-30");
+    // The set-up writes are stamped at that instant too.
+    let log = store.own_log().unwrap();
+    assert!(log.iter().all(|op| op.hlc.millis() == common_setup::NOW_MS));
+}
+
+/// scripts/test.sh runs the core and server tests again under faketime and sets JICENG_EXPECT_TODAY to
+/// the date it moved to: this checks the move reaches Rust's SystemTime (libfaketime intercepts
+/// clock_gettime), so those runs really try other dates. Without the variable there is nothing to check.
+#[test]
+fn a_faketime_run_moves_the_clock_the_store_reads_by_default() {
+    let Ok(expected) = std::env::var("JICENG_EXPECT_TODAY") else {
+        return;
+    };
+    let expected = chrono::NaiveDate::parse_from_str(&expected, "%Y-%m-%d")
+        .expect("JICENG_EXPECT_TODAY is YYYY-MM-DD");
+    let today = jiceng_core::shanghai::today((jiceng_core::store::system_clock())());
+    assert!(
+        (today - expected).num_days().abs() <= 1,
+        "the test binary reads {today}, faketime was asked for {expected}"
+    );
 }

@@ -12,6 +12,20 @@ use jiceng_server::master::{MasterStore, SiteAuth, SqliteMaster};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// "Now" for the master's ingest and pull: 2026-11-30 10:00 Asia/Shanghai, the instant of
+/// core/tests/common_setup.rs, so no test reads the real date (scripts/test.sh runs them again under
+/// faketime to catch one that does).
+const NOW_MS: u64 = 1_796_004_000_000;
+
+/// The sites' wall clock: starts at `NOW_MS` and moves on a millisecond at every read, shared by every
+/// site of the process, so a write made after another is later, as on real PCs (a stopped clock would
+/// make a site's later edit look concurrent with what it never saw). Thousands of reads stay far inside
+/// the master's `MAX_FUTURE_DRIFT_MS` of an hour.
+fn site_clock() -> jiceng_core::store::WallClock {
+    static WALL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(NOW_MS);
+    std::sync::Arc::new(|| WALL.fetch_add(1, std::sync::atomic::Ordering::SeqCst))
+}
+
 struct Fixture {
     dir: PathBuf,
     db: PathBuf,
@@ -63,7 +77,7 @@ fn reader(f: &Fixture) -> SiteAuth {
 }
 
 fn site_store(site_id: &str, unit: &str) -> Store {
-    let mut store = Store::open_in_memory().unwrap();
+    let mut store = Store::open_in_memory().unwrap().with_clock(site_clock());
     store
         .set_identity(&SiteIdentity {
             site_id: site_id.to_string(),
@@ -105,9 +119,7 @@ fn pull_all(master: &mut SqliteMaster, reader: &SiteAuth) -> Vec<(String, u64, S
     let mut out = Vec::new();
     let mut after = 0;
     loop {
-        let page = master
-            .pull(reader, after, 1000, jiceng_server::now_ms())
-            .unwrap();
+        let page = master.pull(reader, after, 1000, NOW_MS).unwrap();
         out.extend(
             page.ops
                 .into_iter()
@@ -139,7 +151,7 @@ fn a_crash_between_the_log_append_and_the_commit_loses_nothing_acknowledged_and_
     let mut a = site_store(&f.sites[0], &f.unit);
     let mut b = site_store(&f.sites[1], &f.unit);
     let first = cases(&mut a, &f.unit, 20);
-    let acked = master.ingest(&first, jiceng_server::now_ms()).unwrap();
+    let acked = master.ingest(&first, NOW_MS).unwrap();
     assert_eq!(acked.acks.len(), first.len());
     let committed_len = segment_len(&f.db);
     let log_len = master.log_len().unwrap();
@@ -147,7 +159,7 @@ fn a_crash_between_the_log_append_and_the_commit_loses_nothing_acknowledged_and_
     // B's push writes (and syncs) its record, then the process "crashes" before the commit.
     let lost = cases(&mut b, &f.unit, 10);
     master.crash_before_next_commit();
-    assert!(master.ingest(&lost, jiceng_server::now_ms()).is_err());
+    assert!(master.ingest(&lost, NOW_MS).is_err());
     assert!(
         segment_len(&f.db) > committed_len,
         "the uncommitted record's bytes are in the file"
@@ -169,17 +181,17 @@ fn a_crash_between_the_log_append_and_the_commit_loses_nothing_acknowledged_and_
     assert_eq!(master.log_len().unwrap(), log_len);
     assert_eq!(pull_all(&mut master, &reader), everyone);
     // A's acknowledged operations are still known: re-pushing them is a no-op, a changed one is refused.
-    let again = master.ingest(&first, jiceng_server::now_ms()).unwrap();
+    let again = master.ingest(&first, NOW_MS).unwrap();
     assert_eq!(again.duplicates as usize, first.len());
     let mut forged = first[3].clone();
     forged.hash = "0".repeat(64);
     assert!(matches!(
-        master.ingest(&[forged], jiceng_server::now_ms()),
+        master.ingest(&[forged], NOW_MS),
         Err(jiceng_server::error::ServerError::HashMismatch { .. })
     ));
 
     // B retries the push that was never acknowledged: accepted now, written over the dead bytes.
-    let retried = master.ingest(&lost, jiceng_server::now_ms()).unwrap();
+    let retried = master.ingest(&lost, NOW_MS).unwrap();
     assert_eq!(retried.acks.len(), lost.len());
     assert_eq!(retried.duplicates, 0);
     everyone.extend(expected(&lost));
@@ -229,7 +241,7 @@ fn a_master_whose_log_files_are_missing_is_refused_at_open() {
     let (f, mut master) = fixture();
     let mut a = site_store(&f.sites[0], &f.unit);
     let ops = cases(&mut a, &f.unit, 3);
-    master.ingest(&ops, jiceng_server::now_ms()).unwrap();
+    master.ingest(&ops, NOW_MS).unwrap();
     drop(master);
     std::fs::remove_file(segment_path(&f.db, 1)).unwrap();
     assert!(SqliteMaster::open(&f.db).is_err());
@@ -241,7 +253,7 @@ fn a_second_writer_on_the_same_master_appends_after_the_first_never_over_it() {
     let reader = reader(&f);
     let mut a = site_store(&f.sites[0], &f.unit);
     let first = cases(&mut a, &f.unit, 5);
-    server.ingest(&first, jiceng_server::now_ms()).unwrap();
+    server.ingest(&first, NOW_MS).unwrap();
     // The admin CLI opens the same master while the server runs, and writes (its own log record).
     let mut admin = SqliteMaster::open(&f.db).unwrap();
     let community = admin
@@ -250,7 +262,7 @@ fn a_second_writer_on_the_same_master_appends_after_the_first_never_over_it() {
     // The server's next append goes after the admin's record.
     let mut b = site_store(&f.sites[1], &f.unit);
     let second = cases(&mut b, &f.unit, 5);
-    server.ingest(&second, jiceng_server::now_ms()).unwrap();
+    server.ingest(&second, NOW_MS).unwrap();
     drop(admin);
     let mut everyone = expected(&first);
     everyone.extend(expected(&second));

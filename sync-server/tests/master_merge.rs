@@ -11,6 +11,21 @@ use jiceng_core::tables;
 use jiceng_server::master::{MasterStore, SqliteMaster};
 use rusqlite::params;
 
+/// "Now" for the master's ingest and pull: 2026-11-30 10:00 Asia/Shanghai, the instant of
+/// core/tests/common_setup.rs, so no test reads the real date (scripts/test.sh runs them again under
+/// faketime to catch one that does). The master's own writes still stamp with the system clock
+/// (SqliteMaster takes no clock): the one test that hands them to a site runs that site on it too.
+const NOW_MS: u64 = 1_796_004_000_000;
+
+/// The sites' wall clock: starts at `NOW_MS` and moves on a millisecond at every read, shared by every
+/// site of the process, so a write made after another is later, as on real PCs (a stopped clock would
+/// make a site's later edit look concurrent with what it never saw). Thousands of reads stay far inside
+/// the master's `MAX_FUTURE_DRIFT_MS` of an hour.
+fn site_clock() -> jiceng_core::store::WallClock {
+    static WALL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(NOW_MS);
+    std::sync::Arc::new(|| WALL.fetch_add(1, std::sync::atomic::Ordering::SeqCst))
+}
+
 struct Setup {
     unit: String,
     sites: Vec<String>,
@@ -38,7 +53,11 @@ fn master_file(label: &str) -> (std::path::PathBuf, std::path::PathBuf) {
 }
 
 fn site_store(site_id: &str, unit: &str) -> Store {
-    let mut store = Store::open_in_memory().expect("store");
+    site_store_on(site_id, unit, site_clock())
+}
+
+fn site_store_on(site_id: &str, unit: &str, clock: jiceng_core::store::WallClock) -> Store {
+    let mut store = Store::open_in_memory().expect("store").with_clock(clock);
     store
         .set_identity(&SiteIdentity {
             site_id: site_id.to_string(),
@@ -132,12 +151,11 @@ fn a_concurrent_edit_after_the_cache_is_warm_opens_a_conflict_and_keeps_every_ve
     let mut master = SqliteMaster::open_in_memory().unwrap();
     let s = setup(&mut master);
     let (created, a_edit, b_edit) = scenario(&s);
-    let now = jiceng_server::now_ms();
     // Three batches: the row is cached after the first and holds A's edit as winner after the second.
-    master.ingest(&created, now).unwrap();
-    master.ingest(&a_edit, now).unwrap();
+    master.ingest(&created, NOW_MS).unwrap();
+    master.ingest(&a_edit, NOW_MS).unwrap();
     assert!(conflicts(&master).is_empty());
-    master.ingest(&b_edit, now).unwrap();
+    master.ingest(&b_edit, NOW_MS).unwrap();
     let found = conflicts(&master);
     assert_eq!(
         found.len(),
@@ -174,18 +192,18 @@ fn a_concurrent_edit_after_the_cache_is_warm_opens_a_conflict_and_keeps_every_ve
         .chain(&b_edit)
         .cloned()
         .collect();
-    fresh.ingest(&all, now).unwrap();
+    fresh.ingest(&all, NOW_MS).unwrap();
     assert_eq!(master_rows(&fresh), master_rows(&master));
     assert_eq!(conflicts(&fresh), conflicts(&master));
 
     // Re-pushing everything is a no-op; a known (site, seq) with a different hash is refused.
     let logged = master.log_len().unwrap();
-    let again = master.ingest(&all, now).unwrap();
+    let again = master.ingest(&all, NOW_MS).unwrap();
     assert_eq!(again.duplicates as usize, all.len());
     assert_eq!(master.log_len().unwrap(), logged, "the log did not grow");
     let mut forged = b_edit[0].clone();
     forged.hash = "00".repeat(32);
-    let err = master.ingest(&[forged], now).unwrap_err();
+    let err = master.ingest(&[forged], NOW_MS).unwrap_err();
     assert_eq!(err.code(), "hash_mismatch");
 }
 
@@ -195,14 +213,13 @@ fn a_write_by_another_connection_is_not_overwritten_from_the_cache() {
     let mut server = SqliteMaster::open(&path).unwrap();
     let s = setup(&mut server);
     let (created, a_edit, b_edit) = scenario(&s);
-    let now = jiceng_server::now_ms();
-    server.ingest(&created, now).unwrap();
+    server.ingest(&created, NOW_MS).unwrap();
     {
         // Another process on the same file (as the admin CLI does) merges A's edit.
         let mut other = SqliteMaster::open(&path).unwrap();
-        other.ingest(&a_edit, now).unwrap();
+        other.ingest(&a_edit, NOW_MS).unwrap();
     }
-    server.ingest(&b_edit, now).unwrap();
+    server.ingest(&b_edit, NOW_MS).unwrap();
     assert_eq!(
         status_versions(&server),
         3,
@@ -239,7 +256,7 @@ fn a_pull_keeps_only_the_operations_of_its_scope_from_a_mixed_log_record() {
             ],
         ));
     }
-    master.ingest(&ops, jiceng_server::now_ms()).unwrap();
+    master.ingest(&ops, NOW_MS).unwrap();
     for unit in [&east, &west] {
         let reader = jiceng_server::master::SiteAuth {
             site_id: format!("reader-{unit}"),
@@ -249,9 +266,7 @@ fn a_pull_keeps_only_the_operations_of_its_scope_from_a_mixed_log_record() {
             ancestors: vec![unit.clone()],
             created_at_ms: 0,
         };
-        let pulled = master
-            .pull(&reader, 0, 10_000, jiceng_server::now_ms())
-            .unwrap();
+        let pulled = master.pull(&reader, 0, 10_000, NOW_MS).unwrap();
         let cases: Vec<&Operation> = pulled
             .ops
             .iter()
@@ -290,7 +305,6 @@ fn a_stale_edit_after_many_batches_conflicts_with_every_version_it_did_not_see()
     let (dir, path) = master_file("history");
     let mut master = SqliteMaster::open(&path).unwrap();
     let s = setup(&mut master);
-    let now = jiceng_server::now_ms();
     let row = uuid::Uuid::now_v7().to_string();
     let mut a = site_store(&s.sites[0], &s.unit);
     let mut b = site_store(&s.sites[1], &s.unit);
@@ -305,7 +319,7 @@ fn a_stale_edit_after_many_batches_conflicts_with_every_version_it_did_not_see()
         ],
     );
     b.apply_remote(&created, 0).unwrap();
-    master.ingest(&created, now).unwrap();
+    master.ingest(&created, NOW_MS).unwrap();
     // A edits the status six times, one push each: every edit is on top of the master's winner.
     let mut all = created.clone();
     // Six valid statuses in a row, each differing from the one before, none the stale edit's.
@@ -319,7 +333,7 @@ fn a_stale_edit_after_many_batches_conflicts_with_every_version_it_did_not_see()
     ];
     for step in STEPS {
         let edit = write(&mut a, &row, &s.unit, &[WriteChange::new("status", step)]);
-        master.ingest(&edit, now).unwrap();
+        master.ingest(&edit, NOW_MS).unwrap();
         all.extend(edit);
     }
     assert!(
@@ -343,11 +357,11 @@ fn a_stale_edit_after_many_batches_conflicts_with_every_version_it_did_not_see()
         &[WriteChange::new("status", "revoked")],
     );
     let mut cold = SqliteMaster::open(&path).unwrap();
-    cold.ingest(&stale, now).unwrap();
+    cold.ingest(&stale, NOW_MS).unwrap();
     all.extend(stale.iter().cloned());
     assert_eq!(conflicts(&cold).len(), 6, "one conflict per unseen version");
     drop(cold);
-    master.ingest(&stale, now).unwrap();
+    master.ingest(&stale, NOW_MS).unwrap();
     assert_eq!(conflicts(&master).len(), 6);
 
     // Every site that merges the same operations holds the same history as the master rebuilds.
@@ -378,7 +392,7 @@ fn a_stale_edit_after_many_batches_conflicts_with_every_version_it_did_not_see()
             )
             .unwrap();
     }
-    fresh.ingest(&all, now).unwrap();
+    fresh.ingest(&all, NOW_MS).unwrap();
     assert_eq!(master_rows(&fresh), master_rows(&master));
     assert_eq!(conflicts(&fresh), conflicts(&master));
     drop(master);
@@ -415,14 +429,17 @@ fn the_masters_own_writes_keep_the_history_complete() {
         ancestors: vec![s.unit.clone()],
         created_at_ms: 0,
     };
+    // The master stamps its own writes with the system clock (SqliteMaster takes no clock), so here the
+    // site writes and its pushes are judged on that same clock, not on `NOW_MS`: the test compares the
+    // master's clock with itself and holds on any date.
+    let master_now = jiceng_server::now_ms;
     let pulled = master.pull(&reader, 0, 10_000, 0).unwrap().ops;
-    let mut a = site_store(&s.sites[0], &s.unit);
+    let mut a = site_store_on(&s.sites[0], &s.unit, jiceng_core::store::system_clock());
     a.apply_remote(&pulled, 0).unwrap();
     // A site edits it (the merge rewrites the row with clocks only), then the district edits again
     // (core reads the clocks and the columns), then the site again.
-    let now = jiceng_server::now_ms();
     let edit = write(&mut a, &row, &s.unit, &[WriteChange::new("name", "张三丰")]);
-    master.ingest(&edit, now).unwrap();
+    master.ingest(&edit, master_now()).unwrap();
     master
         .add_case_as_admin(input(Some(row.clone()), "张三丰"))
         .unwrap();
@@ -432,7 +449,7 @@ fn the_masters_own_writes_keep_the_history_complete() {
     let later = master.pull(&reader, 0, 10_000, 0).unwrap().ops;
     a.apply_remote(&later, 0).unwrap();
     let edit = write(&mut a, &row, &s.unit, &[WriteChange::new("name", "王五")]);
-    master.ingest(&edit, now).unwrap();
+    master.ingest(&edit, master_now()).unwrap();
     assert!(
         conflicts(&master).is_empty(),
         "every write saw the one before"
@@ -498,7 +515,7 @@ fn large_batches_merged_on_two_threads_equal_the_full_history_merge() {
     let mut reference = site_store("reference", &s.unit);
     let mut pushed: Vec<Operation> = Vec::new();
     let mut push = |master: &mut SqliteMaster, batch: Vec<Operation>| {
-        let done = master.ingest(&batch, jiceng_server::now_ms()).unwrap();
+        let done = master.ingest(&batch, NOW_MS).unwrap();
         assert_eq!(done.acks.len(), batch.len(), "every operation acknowledged");
         pushed.extend(batch);
     };
