@@ -771,7 +771,71 @@ async fn drive(
     .await?;
     tokio::time::sleep(Duration::from_millis(1000)).await;
     wd.screenshot(&shots.join("16-rules.png")).await?;
+    clerk_sees_a_held_write(wd, server, demo, shots).await?;
     println!("e2e: enrolled, logged in, created 赵𪚥 offline, synced, found in the master, added a check-in");
+    Ok(())
+}
+
+/// Issue 9: another laptop of the office sends an address for 李四 from a clock two days ahead; the
+/// server holds it, and the officer's desktop shows on 李四's record that the district has not accepted
+/// it.
+async fn clerk_sees_a_held_write(
+    wd: &WebDriver,
+    server: &TestServer,
+    demo: &serde_json::Value,
+    shots: &std::path::Path,
+) -> Result<(), String> {
+    let mut demo = demo.clone();
+    server.add_site_like(&mut demo, "北新桥街道司法所", "北新桥街道司法所-外勤平板");
+    let tablet = Site::enrol(server, &demo, "北新桥街道司法所-外勤平板").await;
+    let case_id: String = server
+        .master_connection()
+        .query_row("SELECT id FROM corr_case WHERE name = '李四'", [], |r| r.get(0))
+        .map_err(|e| e.to_string())?;
+    let unit = jiceng_tests::raw::unit_of(&demo, "北新桥街道司法所");
+    let ahead = jiceng_tests::raw::chain_at(
+        &tablet.site_id(),
+        1,
+        jiceng_core::op::GENESIS_HASH,
+        jiceng_tests::raw::now_ms() + 2 * 86_400_000,
+        &[(
+            "corr_case",
+            case_id.as_str(),
+            "address",
+            serde_json::json!("东直门内大街5号"),
+            unit.as_str(),
+        )],
+    );
+    let api = jiceng_tests::raw::Api {
+        base: server.url(),
+        client: reqwest::Client::new(),
+    };
+    let (status, held) = api.push(&tablet.token(), &ahead).await;
+    if status != 200 || held["quarantined"] != serde_json::json!([1]) {
+        return Err(format!("the tablet's push was not held: {status} {held}"));
+    }
+    wd.click_css("[data-testid=sync-now]").await?;
+    click_nav(wd, "[data-testid=nav-cases]").await?;
+    open_case(wd, "李四").await?;
+    wd.wait_for("[data-testid=quarantine-notice]", WAIT).await?;
+    let notice = wd
+        .script(
+            "return document.querySelector('[data-testid=quarantine-notice]').textContent;",
+            serde_json::json!([]),
+        )
+        .await?;
+    let text = notice.as_str().unwrap_or("");
+    if !(text.contains("未被区里接受") && text.contains("居住地址")) {
+        return Err(format!("the officer's notice says {notice}"));
+    }
+    wd.script(
+        "document.querySelector('[data-testid=quarantine-notice]').scrollIntoView({block: 'center'});",
+        serde_json::json!([]),
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    wd.screenshot(&shots.join("27-clerk-quarantine-notice.png"))
+        .await?;
     Ok(())
 }
 
@@ -1075,6 +1139,34 @@ async fn district_admin_decides_a_conflict_and_approves_a_transfer() {
         .unwrap();
     laptop_a.sync().await.unwrap();
     laptop_b.sync().await.unwrap();
+    // Issue 9: a third laptop of the office whose clock runs two days ahead sends an address for 李四:
+    // the server holds it in quarantine for the district.
+    server.add_site_like(&mut demo, "北新桥街道司法所", "北新桥街道司法所-笔记本3");
+    let laptop_c = Site::enrol(&server, &demo, "北新桥街道司法所-笔记本3").await;
+    let unit_a = jiceng_tests::raw::unit_of(&demo, "北新桥街道司法所");
+    let ahead = jiceng_tests::raw::chain_at(
+        &laptop_c.site_id(),
+        1,
+        jiceng_core::op::GENESIS_HASH,
+        jiceng_tests::raw::now_ms() + 2 * 86_400_000,
+        &[(
+            "corr_case",
+            case.id.as_str(),
+            "address",
+            serde_json::json!("安定门外大街1号"),
+            unit_a.as_str(),
+        )],
+    );
+    let api = jiceng_tests::raw::Api {
+        base: server.url(),
+        client: reqwest::Client::new(),
+    };
+    let (status, held) = api.push(&laptop_c.token(), &ahead).await;
+    assert_eq!(
+        (status, held["quarantined"].clone()),
+        (200, serde_json::json!([1])),
+        "{held}"
+    );
     let receiving: String = server
         .master_connection()
         .query_row(
@@ -1105,7 +1197,12 @@ async fn district_admin_decides_a_conflict_and_approves_a_transfer() {
         )
         .unwrap();
     assert_eq!(transfer_status, "in_transit");
-    assert!(["北新桥三条8号", "北新桥头条12号"].contains(&address.as_str()));
+    // The district released the held address (stamped two days ahead, it wins the field).
+    assert_eq!(address, "安定门外大街1号");
+    let decided: String = master
+        .query_row("SELECT status FROM quarantine", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(decided, "released");
 }
 
 async fn district_flow(
@@ -1202,6 +1299,46 @@ async fn district_flow(
     .await?;
     wd.screenshot(&screenshots_dir().join("23-transfer-approved.png"))
         .await?;
+    // Issue 9: the record says which write the district has not accepted.
+    wd.script("window.scrollTo(0, 0);", serde_json::json!([]))
+        .await?;
+    wd.wait_for("[data-testid=quarantine-notice]", WAIT).await?;
+    let notice = wd
+        .script(
+            "return document.querySelector('[data-testid=quarantine-notice]').textContent;",
+            serde_json::json!([]),
+        )
+        .await?;
+    if !notice.as_str().unwrap_or("").contains("未被区里接受") {
+        return Err(format!("the record's notice says {notice}"));
+    }
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    wd.screenshot(&screenshots_dir().join("25-quarantine-notice.png"))
+        .await?;
+    // The district releases it from the review beside the conflict review.
+    click_nav(wd, "[data-testid=nav-conflicts]").await?;
+    wd.wait_for("[data-testid=quarantine-review]", WAIT).await?;
+    wd.wait_until(
+        "document.querySelectorAll('[data-testid=quarantine-release]').length === 1",
+        WAIT,
+    )
+    .await?;
+    wd.script(
+        "document.querySelector('[data-testid=quarantine-review]').scrollIntoView();",
+        serde_json::json!([]),
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    wd.screenshot(&screenshots_dir().join("26-quarantine-review.png"))
+        .await?;
+    wd.click_css("[data-testid=quarantine-release]").await?;
+    wd.wait_for("[data-testid=confirm-dialog]", WAIT).await?;
+    wd.click_css("[data-testid=confirm-ok]").await?;
+    wd.wait_until(
+        "document.querySelectorAll('[data-testid=quarantine-release]').length === 0",
+        WAIT,
+    )
+    .await?;
     // The district's community screens sit under one menu, so that every screen fits the window.
     click_nav(wd, "[data-testid=nav-community]").await?;
     wd.wait_until(
