@@ -402,7 +402,9 @@ fn a_stale_edit_after_many_batches_conflicts_with_every_version_it_did_not_see()
 #[test]
 fn the_masters_own_writes_keep_the_history_complete() {
     use jiceng_core::model::{CaseInput, CaseKind, CaseStatus};
-    let mut master = SqliteMaster::open_in_memory().unwrap();
+    let mut master = SqliteMaster::open_in_memory()
+        .unwrap()
+        .with_clock(site_clock());
     let s = setup(&mut master);
     let input = |id: Option<String>, name: &str| CaseInput {
         id,
@@ -429,12 +431,10 @@ fn the_masters_own_writes_keep_the_history_complete() {
         ancestors: vec![s.unit.clone()],
         created_at_ms: 0,
     };
-    // The master stamps its own writes with the system clock (SqliteMaster takes no clock), so here the
-    // site writes and its pushes are judged on that same clock, not on `NOW_MS`: the test compares the
-    // master's clock with itself and holds on any date.
-    let master_now = jiceng_server::now_ms;
+    // The master's own writes and the site's run on the one test clock.
+    let master_now = || NOW_MS + 60_000;
     let pulled = master.pull(&reader, 0, 10_000, 0).unwrap().ops;
-    let mut a = site_store_on(&s.sites[0], &s.unit, jiceng_core::store::system_clock());
+    let mut a = site_store_on(&s.sites[0], &s.unit, site_clock());
     a.apply_remote(&pulled, 0).unwrap();
     // A site edits it (the merge rewrites the row with clocks only), then the district edits again
     // (core reads the clocks and the columns), then the site again.

@@ -790,7 +790,9 @@ async fn clerk_sees_a_held_write(
     let tablet = Site::enrol(server, &demo, "北新桥街道司法所-外勤平板").await;
     let case_id: String = server
         .master_connection()
-        .query_row("SELECT id FROM corr_case WHERE name = '李四'", [], |r| r.get(0))
+        .query_row("SELECT id FROM corr_case WHERE name = '李四'", [], |r| {
+            r.get(0)
+        })
         .map_err(|e| e.to_string())?;
     let unit = jiceng_tests::raw::unit_of(&demo, "北新桥街道司法所");
     let ahead = jiceng_tests::raw::chain_at(
