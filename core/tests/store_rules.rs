@@ -970,3 +970,84 @@ fn a_faketime_run_moves_the_clock_the_store_reads_by_default() {
         "the test binary reads {today}, faketime was asked for {expected}"
     );
 }
+
+#[test]
+fn the_write_path_checks_what_changes_with_the_servers_validators_and_carries_old_values_along() {
+    // Issue 9: one set of validators for the desktop and the server.
+    let (mut store, user) = office_store("site-a");
+    let case = store
+        .save_case(&user, case_input("孙𠀀", "110101199003074514"))
+        .unwrap();
+    let table = jiceng_core::tables::table("corr_case").unwrap();
+    let err = store
+        .write_row(
+            "u",
+            table,
+            &case.id,
+            &case.org_unit_id,
+            &[jiceng_core::store::WriteChange::new("status", "junk")],
+        )
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            CoreError::Invalid {
+                field: "status",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        err.message_zh().contains("不在允许的范围内"),
+        "{}",
+        err.message_zh()
+    );
+    // A value an older release let through arrives from another site: a later save that does not
+    // change it is not refused for it.
+    let mut legacy = jiceng_core::op::Operation {
+        site_id: "old-laptop".into(),
+        site_seq: 1,
+        prev_hash: GENESIS_HASH.into(),
+        hash: String::new(),
+        table: "corr_case".into(),
+        row_id: case.id.clone(),
+        field: "supervision_level".into(),
+        value: serde_json::json!("特严"),
+        hlc: Hlc::from_parts(store.wall_millis() - 1_000, 0),
+        base: None,
+        user_id: "u".into(),
+        schema_version: 1,
+        scope: case.org_unit_id.clone(),
+        server_seq: Some(99),
+    };
+    legacy.hash = legacy.compute_hash();
+    store.apply_remote(&[legacy], 99).unwrap();
+    let written = store
+        .write_row(
+            "u",
+            table,
+            &case.id,
+            &case.org_unit_id,
+            &[
+                jiceng_core::store::WriteChange::new("supervision_level", "特严"),
+                jiceng_core::store::WriteChange::new("address", "北京市东城区北新桥三条1号"),
+            ],
+        )
+        .unwrap();
+    assert_eq!(written.len(), 1, "only the address changed");
+    // The write path refuses no new row without its owner, and puts the owner first.
+    let log = store.own_log().unwrap();
+    let first = log.iter().find(|op| op.row_id == case.id).unwrap();
+    assert_eq!(first.field, "org_unit_id");
+    let err = store
+        .write_row(
+            "u",
+            table,
+            "no-owner-row",
+            &case.org_unit_id,
+            &[jiceng_core::store::WriteChange::new("name", "无主")],
+        )
+        .unwrap_err();
+    assert!(matches!(err, CoreError::Corrupt(_)), "{err:?}");
+}

@@ -114,7 +114,8 @@ impl TestServer {
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
-            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+            if let Ok(stream) = std::net::TcpStream::connect(("127.0.0.1", self.port)) {
+                raw::set_server_clock(read_server_time(stream));
                 return;
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -201,6 +202,22 @@ impl Drop for TestServer {
         self.kill();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// The server's clock from its `/health` answer (a plain HTTP/1.0 exchange on a fresh connection).
+fn read_server_time(mut stream: std::net::TcpStream) -> u64 {
+    use std::io::{Read, Write};
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    stream
+        .write_all(b"GET /api/v1/health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+        .expect("ask the server's clock");
+    let mut answer = String::new();
+    stream
+        .read_to_string(&mut answer)
+        .expect("read the server's clock");
+    let body = answer.split("\r\n\r\n").nth(1).unwrap_or("");
+    let health: Value = serde_json::from_str(body).expect("health JSON");
+    health["server_time_ms"].as_u64().expect("server_time_ms")
 }
 
 /// A desktop site: a real store file enrolled through the real client.

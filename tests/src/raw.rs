@@ -11,6 +11,19 @@ pub struct Api {
 }
 
 impl Api {
+    /// A client of the server at `base`, which also reads the server's clock for [`now_ms`].
+    pub async fn connect(base: String) -> Api {
+        let api = Api {
+            base,
+            client: reqwest::Client::new(),
+        };
+        let (status, health) = api.get(None, "/api/v1/health").await;
+        assert_eq!(status, 200, "{health}");
+        let server_ms = health["server_time_ms"].as_u64().expect("server_time_ms");
+        set_server_clock(server_ms);
+        api
+    }
+
     pub async fn push_raw(&self, token: Option<&str>, body: Vec<u8>) -> (u16, Value) {
         let mut request = self
             .client
@@ -54,11 +67,31 @@ impl Api {
     }
 }
 
+/// The server's clock as this test last read it (its `/health`), moved on by the monotonic clock since:
+/// tests take "now" from the server they started, never from the machine's date (which the test
+/// command moves with faketime).
+static SERVER_CLOCK: std::sync::Mutex<Option<(u64, std::time::Instant)>> =
+    std::sync::Mutex::new(None);
+
+/// Records the server's clock as just read (TestServer::start and [`Api::connect`] do).
+pub fn set_server_clock(server_ms: u64) {
+    *SERVER_CLOCK.lock().unwrap_or_else(|p| p.into_inner()) =
+        Some((server_ms, std::time::Instant::now()));
+}
+
+/// A day in Asia/Shanghai (YYYY-MM-DD), `offset_days` from today on the server's clock.
+pub fn shanghai_day(offset_days: i64) -> String {
+    let today = jiceng_core::shanghai::today(now_ms());
+    (today + chrono::Duration::days(offset_days))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// Now, on the server's clock (read when a test server starts, or by [`Api::connect`]).
 pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    let clock = SERVER_CLOCK.lock().unwrap_or_else(|p| p.into_inner());
+    let (server_ms, read_at) = clock.expect("read the server's clock first (raw::Api::connect)");
+    server_ms + read_at.elapsed().as_millis() as u64
 }
 
 /// A chain of operations as a site would write them (valid hashes).

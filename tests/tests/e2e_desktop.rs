@@ -382,10 +382,7 @@ async fn drive(
         "普管：每周电话报告一次，每月书面报告一次；每月参加公益劳动和集中教育。",
     )
     .await?;
-    let today_text = (chrono::Utc::now() + chrono::Duration::hours(8))
-        .date_naive()
-        .format("%Y-%m-%d")
-        .to_string();
+    let today_text = jiceng_tests::raw::shanghai_day(0);
     for picker in ["plan-made-on", "plan-agreement-date"] {
         wd.type_into(&format!("[data-testid={picker}] input"), &today_text)
             .await?;
@@ -471,7 +468,7 @@ async fn drive(
     wd.screenshot(&shots.join("05-case-detail.png")).await?;
 
     // L-5: a twelve-day trip needs the county; the officer approves it provisionally, offline, numbered.
-    let shanghai_today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+    let shanghai_today = jiceng_core::shanghai::today(jiceng_tests::raw::now_ms());
     let day = |n: u64| {
         (shanghai_today + chrono::Days::new(n))
             .format("%Y-%m-%d")
@@ -795,6 +792,7 @@ async fn clerk_sees_a_held_write(
         })
         .map_err(|e| e.to_string())?;
     let unit = jiceng_tests::raw::unit_of(&demo, "北新桥街道司法所");
+    let api = jiceng_tests::raw::Api::connect(server.url()).await;
     let ahead = jiceng_tests::raw::chain_at(
         &tablet.site_id(),
         1,
@@ -808,10 +806,6 @@ async fn clerk_sees_a_held_write(
             unit.as_str(),
         )],
     );
-    let api = jiceng_tests::raw::Api {
-        base: server.url(),
-        client: reqwest::Client::new(),
-    };
     let (status, held) = api.push(&tablet.token(), &ahead).await;
     if status != 200 || held["quarantined"] != serde_json::json!([1]) {
         return Err(format!("the tablet's push was not held: {status} {held}"));
@@ -1123,10 +1117,7 @@ async fn district_admin_decides_a_conflict_and_approves_a_transfer() {
             )
             .unwrap();
     }
-    let move_on = (chrono::Utc::now() + chrono::Duration::hours(8) + chrono::Duration::days(40))
-        .date_naive()
-        .format("%Y-%m-%d")
-        .to_string();
+    let move_on = jiceng_tests::raw::shanghai_day(40);
     laptop_a
         .lock()
         .apply_transfer(
@@ -1146,6 +1137,7 @@ async fn district_admin_decides_a_conflict_and_approves_a_transfer() {
     server.add_site_like(&mut demo, "北新桥街道司法所", "北新桥街道司法所-笔记本3");
     let laptop_c = Site::enrol(&server, &demo, "北新桥街道司法所-笔记本3").await;
     let unit_a = jiceng_tests::raw::unit_of(&demo, "北新桥街道司法所");
+    let api = jiceng_tests::raw::Api::connect(server.url()).await;
     let ahead = jiceng_tests::raw::chain_at(
         &laptop_c.site_id(),
         1,
@@ -1159,10 +1151,6 @@ async fn district_admin_decides_a_conflict_and_approves_a_transfer() {
             unit_a.as_str(),
         )],
     );
-    let api = jiceng_tests::raw::Api {
-        base: server.url(),
-        client: reqwest::Client::new(),
-    };
     let (status, held) = api.push(&laptop_c.token(), &ahead).await;
     assert_eq!(
         (status, held["quarantined"].clone()),

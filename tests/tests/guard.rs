@@ -55,10 +55,7 @@ async fn pulled_items(api: &Api, token: &str) -> BTreeMap<String, String> {
 async fn a_push_of_1000_operations_with_3_poisoned_merges_997_and_the_next_push_goes_through() {
     let (server, demo) = TestServer::start_demo("guard-1000");
     let office = Site::enrol(&server, &demo, "和平里街道司法所").await;
-    let api = Api {
-        base: server.url(),
-        client: reqwest::Client::new(),
-    };
+    let api = Api::connect(server.url()).await;
     let (token, site) = (office.token(), office.site_id());
     let unit = unit_of(&demo, "和平里街道司法所");
     let mut specs: Vec<(String, &str, Value)> = Vec::new();
@@ -210,10 +207,7 @@ async fn hostile_and_odd_operations_are_held_one_by_one_and_the_district_decides
     let office_a = Site::enrol(&server, &demo, "北新桥街道司法所").await;
     let workstation = Site::enrol(&server, &demo, "民安社区工作站").await;
     let district = Site::enrol(&server, &demo, "区司法局").await;
-    let api = Api {
-        base: server.url(),
-        client: reqwest::Client::new(),
-    };
+    let api = Api::connect(server.url()).await;
     let (token, site) = (office_b.token(), office_b.site_id());
     let unit_b = unit_of(&demo, "和平里街道司法所");
     let unit_a = unit_of(&demo, "北新桥街道司法所");
@@ -303,7 +297,7 @@ async fn hostile_and_odd_operations_are_held_one_by_one_and_the_district_decides
         18,
         &first[16].hash,
         &[
-            ("corr_checkin", "c1", "occurred_at", json!(later), b),
+            ("corr_checkin", "c1", "occurred_at", json!(later.clone()), b),
             ("corr_case", "rb", "org_unit_id", json!(a), b),
             ("corr_transfer", "t1", "org_unit_id", json!(b), b),
             ("corr_transfer", "t1", "case_id", json!("rb"), b),
@@ -388,6 +382,61 @@ async fn hostile_and_odd_operations_are_held_one_by_one_and_the_district_decides
         .collect();
     assert_eq!(held_codes(&body), expected);
 
+    // L-12: the sealed-minor access log keeps who read the file and when.
+    let access = chain(
+        &site,
+        27,
+        &clocks[1].hash,
+        &[
+            ("corr_access_log", "a1", "org_unit_id", json!(b), b),
+            ("corr_access_log", "a1", "case_id", json!("rb"), b),
+            ("corr_access_log", "a1", "user_id", json!("officer-2"), b),
+            (
+                "corr_access_log",
+                "a1",
+                "accessed_at",
+                json!(now_text.clone()),
+                b,
+            ),
+        ],
+    );
+    let (status, body) = api.push(&token, &access).await;
+    assert_eq!(
+        (status, held_codes(&body)),
+        (200, BTreeMap::new()),
+        "{body}"
+    );
+    let rewrite = chain(
+        &site,
+        31,
+        &access[3].hash,
+        &[
+            ("corr_access_log", "a1", "user_id", json!("nobody"), b),
+            (
+                "corr_access_log",
+                "a1",
+                "accessed_at",
+                json!(later.clone()),
+                b,
+            ),
+        ],
+    );
+    let (status, body) = api.push(&token, &rewrite).await;
+    let expected: BTreeMap<u64, String> = [(31, "append_only"), (32, "append_only")]
+        .into_iter()
+        .map(|(s, c)| (s, c.to_string()))
+        .collect();
+    assert_eq!((status, held_codes(&body)), (200, expected));
+    assert_eq!(
+        master_text(
+            &server,
+            "SELECT user_id FROM corr_access_log WHERE id = ?1",
+            "a1"
+        ),
+        Some("officer-2".to_string()),
+        "the access log keeps its reader"
+    );
+
     // A workstation writing corrections, and the other office claiming the row without an owner: the
     // claim makes an empty row of its own, never B's name or ID number.
     let ws_unit = unit_of(&demo, "民安社区工作站");
@@ -427,7 +476,7 @@ async fn hostile_and_odd_operations_are_held_one_by_one_and_the_district_decides
     let (status, list) = api.get(Some(&district.token()), "/api/v1/quarantine").await;
     assert_eq!(status, 200, "{list}");
     let items = list["items"].as_array().unwrap();
-    assert!(items.len() >= 17, "{}", items.len());
+    assert!(items.len() >= 19, "{}", items.len());
     let (status, refused) = api.get(Some(&token), "/api/v1/quarantine").await;
     assert_eq!((status, refused["code"].as_str()), (403, Some("forbidden")));
     let decide = |seq: u64, decision: &str| json!({ "site_id": site, "site_seq": seq, "decision": decision, "decided_by": "区司法局 王科长", "note": "核实后处理" });
@@ -492,7 +541,7 @@ async fn hostile_and_odd_operations_are_held_one_by_one_and_the_district_decides
 
     // The decisions sync back: the office sees its own items, the district all, the other office none.
     let b_items = pulled_items(&api, &token).await;
-    assert_eq!(b_items.len(), 16, "{b_items:?}");
+    assert_eq!(b_items.len(), 18, "{b_items:?}");
     assert_eq!(
         b_items.get(&format!("{site}:26")).map(String::as_str),
         Some("released")
@@ -503,7 +552,7 @@ async fn hostile_and_odd_operations_are_held_one_by_one_and_the_district_decides
     );
     assert!(pulled_items(&api, &office_a.token()).await.is_empty());
     let d_items = pulled_items(&api, &district.token()).await;
-    assert!(d_items.len() >= 17, "{}", d_items.len());
+    assert!(d_items.len() >= 19, "{}", d_items.len());
     let alarms: Vec<String> = {
         let master = server.master_connection();
         let mut stmt = master
@@ -566,10 +615,7 @@ async fn a_reenrolled_site_continues_its_chain_and_a_retried_push_gets_its_ackno
         "the new store continues the site's sequence"
     );
     // A lost reply: the same operations again get their acknowledgements, not hash_mismatch.
-    let api = Api {
-        base: server.url(),
-        client: reqwest::Client::new(),
-    };
+    let api = Api::connect(server.url()).await;
     let token = store.lock().unwrap().identity().unwrap().unwrap().token;
     let (status, again) = api.push(&token, &log).await;
     assert_eq!(status, 200, "{again}");

@@ -221,7 +221,7 @@ async fn d1_offline_sites_converge_on_the_master_within_their_scopes() {
         .unwrap();
     // L-7: an electronic location period for the new case, and an alarm from the platform.
     let yesterday =
-        (chrono::Utc::now() + chrono::Duration::hours(8) - chrono::Duration::days(1)).date_naive();
+        jiceng_core::shanghai::today(jiceng_tests::raw::now_ms()) - chrono::Duration::days(1);
     let day = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
     let period = office_a
         .lock()

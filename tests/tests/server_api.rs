@@ -11,10 +11,7 @@ async fn bad_input_gets_a_4xx_with_a_machine_code() {
     let (server, demo) = TestServer::start_demo("api");
     let office_b = Site::enrol(&server, &demo, "和平里街道司法所").await;
     let workstation = Site::enrol(&server, &demo, "民安社区工作站").await;
-    let api = Api {
-        base: server.url(),
-        client: reqwest::Client::new(),
-    };
+    let api = Api::connect(server.url()).await;
     let token = office_b.token();
     let site_b = office_b.site_id();
     let unit_b = unit_of(&demo, "和平里街道司法所");
@@ -215,10 +212,7 @@ async fn bad_input_gets_a_4xx_with_a_machine_code() {
 async fn pushes_are_idempotent_and_a_changed_operation_is_an_alarm() {
     let (server, demo) = TestServer::start_demo("idempotent");
     let office_b = Site::enrol(&server, &demo, "和平里街道司法所").await;
-    let api = Api {
-        base: server.url(),
-        client: reqwest::Client::new(),
-    };
+    let api = Api::connect(server.url()).await;
     let token = office_b.token();
     let site_b = office_b.site_id();
     let unit_b = unit_of(&demo, "和平里街道司法所");
@@ -325,10 +319,7 @@ async fn pushes_are_idempotent_and_a_changed_operation_is_an_alarm() {
 async fn operations_from_a_clock_far_ahead_are_quarantined_not_merged_nor_dropped() {
     let (server, demo) = TestServer::start_demo("future-clock");
     let office_b = Site::enrol(&server, &demo, "和平里街道司法所").await;
-    let api = Api {
-        base: server.url(),
-        client: reqwest::Client::new(),
-    };
+    let api = Api::connect(server.url()).await;
     let token = office_b.token();
     let site_b = office_b.site_id();
     let unit_b = unit_of(&demo, "和平里街道司法所");

@@ -7,12 +7,7 @@ use jiceng_core::model::{CaseQuery, CheckinInput, CheckinMethod};
 use jiceng_core::transfer::{TransferAction, TransferInput, TransferStatus, TransferStep};
 use jiceng_tests::{rows, Site, TestServer};
 
-fn shanghai_day(offset_days: i64) -> String {
-    (chrono::Utc::now() + chrono::Duration::hours(8) + chrono::Duration::days(offset_days))
-        .date_naive()
-        .format("%Y-%m-%d")
-        .to_string()
-}
+use jiceng_tests::raw::shanghai_day;
 
 fn checkin(case_id: &str, note: &str) -> CheckinInput {
     CheckinInput {

@@ -6,11 +6,9 @@
 use jiceng_core::model::{CaseInput, EntryInput, EntryKind};
 use jiceng_tests::{Site, TestServer};
 
+/// Today in Asia/Shanghai on the test server's clock.
 fn today() -> String {
-    (chrono::Utc::now() + chrono::Duration::hours(8))
-        .date_naive()
-        .format("%Y-%m-%d")
-        .to_string()
+    jiceng_tests::raw::shanghai_day(0)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
