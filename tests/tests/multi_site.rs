@@ -3,7 +3,7 @@
 //! and the district, all real `jiceng-core` stores using the real sync client.
 
 use jiceng_core::model::{CaseInput, CaseKind, CaseQuery, CaseStatus, CheckinInput, CheckinMethod};
-use jiceng_tests::{master_rows, rows, ScopeFilter, Site, TestServer};
+use jiceng_tests::{assert_site_equals_scoped_master, rows, Site, TestServer};
 
 fn case(name: &str, id_number: &str) -> CaseInput {
     CaseInput {
@@ -45,119 +45,6 @@ fn all_cases(site: &Site, username: &str) -> Vec<jiceng_core::model::CaseRecord>
         )
         .expect("list")
         .items
-}
-
-fn subtree(conn: &rusqlite::Connection, root: &str) -> Vec<String> {
-    let mut stmt = conn
-        .prepare("WITH RECURSIVE sub(id) AS (SELECT ?1 UNION SELECT o.id FROM org_unit o JOIN sub ON o.parent_id = sub.id) SELECT id FROM sub")
-        .unwrap();
-    let ids = stmt.query_map([root], |r| r.get(0)).unwrap();
-    ids.map(Result::unwrap).collect()
-}
-
-/// The master, filtered to what `site` may see, must equal the site's own tables exactly (values and the
-/// whole field history), and so must the conflict items of those rows.
-fn server_district(master: &rusqlite::Connection) -> String {
-    master
-        .query_row("SELECT id FROM org_unit WHERE kind = 'district'", [], |r| {
-            r.get(0)
-        })
-        .unwrap()
-}
-
-fn assert_site_equals_scoped_master(server: &TestServer, site: &Site, reads_corrections: bool) {
-    let master = server.master_connection();
-    let identity = site.lock().identity().unwrap().unwrap();
-    let scope = subtree(&master, &identity.org_unit_id);
-    let own_unit = [identity.org_unit_id.clone()];
-    let store = site.lock();
-    let local = store.connection();
-    let mut expectations: Vec<(&str, ScopeFilter<'_>)> = vec![
-        ("org_unit", Some(("id", &scope[..]))),
-        ("app_user", Some(("org_unit_id", &own_unit[..]))),
-    ];
-    let is_district = identity.org_unit_id == server_district(&master);
-    if reads_corrections {
-        for table in [
-            "corr_case",
-            "corr_checkin",
-            "corr_document",
-            "corr_location_period",
-        ] {
-            expectations.push((table, Some(("org_unit_id", &scope[..]))));
-        }
-        // L-7: location data stays with the judicial office's own sites.
-        if !is_district {
-            expectations.push(("corr_location_event", Some(("org_unit_id", &scope[..]))));
-        }
-    }
-    if is_district || !reads_corrections {
-        assert_eq!(
-            rows(local, "corr_location_event", None).len(),
-            0,
-            "{} holds location data",
-            site.name
-        );
-    }
-    for (table, filter) in expectations {
-        let in_master = master_rows(&master, table, filter);
-        let at_site = rows(local, table, None);
-        assert_eq!(
-            in_master, at_site,
-            "{}: table {table} differs from the master's scoped view",
-            site.name
-        );
-    }
-    // W-: residents stay with the community workstation and the district, never a judicial office.
-    let reads_residents = !reads_corrections || identity.org_unit_id == server_district(&master);
-    if reads_residents {
-        assert_eq!(
-            master_rows(&master, "resident", Some(("org_unit_id", &scope[..]))),
-            rows(local, "resident", None),
-            "{}: residents differ from the master's scoped view",
-            site.name
-        );
-    } else {
-        assert_eq!(
-            rows(local, "resident", None).len(),
-            0,
-            "{} holds residents",
-            site.name
-        );
-    }
-    if !reads_corrections {
-        assert_eq!(
-            rows(local, "corr_case", None).len(),
-            0,
-            "{} holds corrections cases",
-            site.name
-        );
-        assert_eq!(
-            rows(local, "corr_checkin", None).len(),
-            0,
-            "{} holds check-ins",
-            site.name
-        );
-    }
-    let conflicts = |conn: &rusqlite::Connection, table: &str| -> Vec<String> {
-        let mut stmt = conn
-            .prepare(&format!(
-                "SELECT k.id FROM conflict k JOIN {table} r ON r.id = k.row_id WHERE r.org_unit_id IN (SELECT value FROM json_each(?1)) ORDER BY k.id"
-            ))
-            .unwrap();
-        let ids = stmt
-            .query_map([serde_json::to_string(&scope).unwrap()], |r| r.get(0))
-            .unwrap();
-        ids.map(Result::unwrap).collect()
-    };
-    if reads_corrections {
-        assert_eq!(
-            conflicts(&master, "corr_case"),
-            conflicts(local, "corr_case"),
-            "{}: conflict items differ",
-            site.name
-        );
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
