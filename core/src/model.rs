@@ -482,6 +482,9 @@ pub struct SyncStatus {
     /// This PC's writes the server holds in quarantine, waiting for the district (issue 9).
     #[serde(default)]
     pub held_writes: u32,
+    /// Requests the last successful sync sent again after the network failed or cut an answer.
+    #[serde(default)]
+    pub last_retries: u32,
 }
 
 /// One of this district's writes the sync server held in quarantine instead of merging (issue 9), and

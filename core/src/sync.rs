@@ -220,6 +220,7 @@ pub async fn sync_now(store: &Mutex<Store>) -> Result<SyncStatus, SyncError> {
             let offset_ms = guard.record_server_time(exchange.server_time_ms)?;
             status.clock_skew_secs = Some(offset_ms / 1000);
             status.last_error = held_message(exchange.quarantined, &exchange.held);
+            status.last_retries = exchange.retries;
         }
         Err(e) => {
             status.online = Some(!e.is_offline());
@@ -258,12 +259,15 @@ struct Exchange {
     quarantined: usize,
     /// Why (issue 9).
     held: Vec<crate::wire::HeldOperation>,
+    /// Requests sent again after a network failure or a cut answer.
+    retries: u32,
 }
 
 async fn push_then_pull(store: &Mutex<Store>) -> Result<Exchange, SyncError> {
     let identity = lock(store).identity()?.ok_or(CoreError::NotEnrolled)?;
     let client = http()?;
     let mut quarantined = 0;
+    let mut retries = 0u32;
     let mut held: Vec<crate::wire::HeldOperation> = Vec::new();
     loop {
         let (mut ops, instance) = {
@@ -281,14 +285,19 @@ async fn push_then_pull(store: &Mutex<Store>) -> Result<Exchange, SyncError> {
             db_instance_id: instance,
             ops,
         };
-        let response = client
-            .post(&url)
-            .bearer_auth(&identity.token)
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| network(&url, e))?;
-        let pushed: PushResponse = read(&url, response).await?;
+        // A push is idempotent on (site, site_seq): a lost or cut reply is simply sent again.
+        let (client, url, body, token) = (&client, &url, &body, &identity.token);
+        let pushed: PushResponse = with_retries(&mut retries, || async move {
+            let response = client
+                .post(url)
+                .bearer_auth(token)
+                .json(body)
+                .send()
+                .await
+                .map_err(|e| network(url, e))?;
+            read(url, response).await
+        })
+        .await?;
         quarantined += pushed.quarantined.len();
         held.extend(pushed.held.iter().cloned());
         if pushed.acks.is_empty() {
@@ -309,13 +318,17 @@ async fn push_then_pull(store: &Mutex<Store>) -> Result<Exchange, SyncError> {
             "{}{API_PREFIX}/pull?after={cursor}&limit={PULL_LIMIT}",
             identity.server_url
         );
-        let response = client
-            .get(&url)
-            .bearer_auth(&identity.token)
-            .send()
-            .await
-            .map_err(|e| network(&url, e))?;
-        let pulled: PullResponse = read(&url, response).await?;
+        let (client, url, token) = (&client, &url, &identity.token);
+        let pulled: PullResponse = with_retries(&mut retries, || async move {
+            let response = client
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .map_err(|e| network(url, e))?;
+            read(url, response).await
+        })
+        .await?;
         lock(store).apply_remote(&pulled.ops, pulled.next_cursor)?;
         if !pulled.has_more {
             break pulled.server_time_ms;
@@ -325,7 +338,47 @@ async fn push_then_pull(store: &Mutex<Store>) -> Result<Exchange, SyncError> {
         server_time_ms: server_time,
         quarantined,
         held,
+        retries,
     })
+}
+
+/// Attempts per request before a sync gives up (the periodic sync tries again later).
+pub const REQUEST_ATTEMPTS: u32 = 5;
+/// The first retry's delay; each next one doubles, with ±50 % jitter so that offices cut off by the
+/// same outage do not come back in step.
+const RETRY_BASE_MS: u64 = 200;
+
+/// The delay before retry `attempt` (1-based): RETRY_BASE_MS·2^(attempt-1), jittered by `jitter` in
+/// [0, 1) to between half and one and a half of it.
+pub fn backoff_ms(attempt: u32, jitter: f64) -> u64 {
+    let base = RETRY_BASE_MS.saturating_mul(1 << attempt.saturating_sub(1).min(10));
+    (base as f64 * (0.5 + jitter.clamp(0.0, 1.0))) as u64
+}
+
+/// Whether a failed request may simply be sent again: the network failed, or the answer was cut.
+fn retryable(e: &SyncError) -> bool {
+    matches!(e, SyncError::Network { .. } | SyncError::Protocol(_))
+}
+
+/// Runs `request` until it succeeds, fails for a reason a retry cannot fix, or has been tried
+/// REQUEST_ATTEMPTS times; counts the retries.
+async fn with_retries<T, F, Fut>(retries: &mut u32, mut request: F) -> Result<T, SyncError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, SyncError>>,
+{
+    let mut attempt = 1;
+    loop {
+        match request().await {
+            Err(e) if retryable(&e) && attempt < REQUEST_ATTEMPTS => {
+                let jitter: f64 = rand::random();
+                tokio::time::sleep(Duration::from_millis(backoff_ms(attempt, jitter))).await;
+                attempt += 1;
+                *retries += 1;
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Ends a full batch before the last row's run of operations, so that one write of a row (a new row's
@@ -381,6 +434,16 @@ mod tests {
         let mut one_row = vec![op(1, "a"), op(2, "a")];
         keep_rows_whole(&mut one_row);
         assert_eq!(one_row.len(), 2, "a batch of one row's run is sent whole");
+    }
+
+    #[test]
+    fn retries_back_off_exponentially_with_jitter() {
+        assert_eq!(backoff_ms(1, 0.5), 200);
+        assert_eq!(backoff_ms(2, 0.5), 400);
+        assert_eq!(backoff_ms(3, 0.5), 800);
+        assert_eq!(backoff_ms(1, 0.0), 100, "half at the least");
+        assert_eq!(backoff_ms(1, 0.999_999), 299, "one and a half at the most");
+        assert!(backoff_ms(40, 0.5) <= 200 * 1024, "bounded");
     }
 
     #[test]

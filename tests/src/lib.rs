@@ -1,6 +1,7 @@
 //! Shared helpers of the cross-component tests: a real `jiceng-server` process on 127.0.0.1 with a
 //! temporary SQLite master and the demo district, and sites that are real `jiceng-core` stores.
 
+pub mod proxy;
 pub mod raw;
 pub mod webdriver;
 
@@ -229,6 +230,11 @@ pub struct Site {
 
 impl Site {
     pub async fn enrol(server: &TestServer, demo: &Value, site_name: &str) -> Site {
+        Site::enrol_via(server, demo, site_name, &server.url()).await
+    }
+
+    /// Enrols through another address than the server's own (a proxy), which the site keeps.
+    pub async fn enrol_via(server: &TestServer, demo: &Value, site_name: &str, url: &str) -> Site {
         let code = demo["sites"]
             .as_array()
             .and_then(|sites| sites.iter().find(|s| s["name"] == site_name))
@@ -237,7 +243,7 @@ impl Site {
             .to_string();
         let path = server.dir.join(format!("{site_name}.sqlite"));
         let store = Mutex::new(Store::open(&path).expect("site store"));
-        jiceng_core::sync::enrol(&store, &server.url(), &code)
+        jiceng_core::sync::enrol(&store, url, &code)
             .await
             .unwrap_or_else(|e| panic!("enrol {site_name}: {e}"));
         Site {
@@ -467,4 +473,107 @@ pub fn assert_site_equals_scoped_master(server: &TestServer, site: &Site, reads_
             site.name
         );
     }
+}
+
+/// One record of the user's office kind, numbered `n` (a case at a judicial office, a resident at a
+/// workstation), with a valid ID number distinct per writer `slot` (0-3) and record (n < 5,000).
+pub fn write_record(
+    store: &mut Store,
+    user: &SessionUser,
+    tag: &str,
+    slot: u64,
+    n: u64,
+) -> Result<(), jiceng_core::CoreError> {
+    let birth = chrono::NaiveDate::from_ymd_opt(1950, 1, 1).unwrap_or_default()
+        + chrono::Days::new((slot % 4) * 5_000 + n % 5_000);
+    let id_number = jiceng_core::idcard::compose("110101", birth, (n % 997) as u16);
+    let name = format!("{tag}对象{n}");
+    if user.role == jiceng_core::model::Role::CommunityClerk {
+        store.save_resident(
+            user,
+            jiceng_core::model::ResidentInput {
+                id: None,
+                name,
+                id_number,
+                phone: String::new(),
+                building: format!("{}", n % 30 + 1),
+                unit: "1".into(),
+                room: format!("{}", 100 + n % 900),
+                household_head: false,
+                special_groups: Vec::new(),
+                note: String::new(),
+            },
+        )?;
+    } else {
+        store.save_case(
+            user,
+            jiceng_core::model::CaseInput {
+                id: None,
+                name,
+                id_number,
+                kind: jiceng_core::model::CaseKind::Probation,
+                sentence_start: "2026-05-01".into(),
+                sentence_end: "2027-04-30".into(),
+                org_unit_id: None,
+                status: None,
+                judgment_effective_on: None,
+                reported_on: None,
+                supervision_level: None,
+                sealed_minor: None,
+                address: None,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// How the master's log accounts for one site's own log (ARCHITECTURE.md "At least once, exactly once
+/// in effect"): operations of the site missing from the master (lost) and held or logged more than
+/// once (doubled).
+pub fn log_accounting(
+    master: &rusqlite::Connection,
+    site_id: &str,
+    own_seqs: &[u64],
+) -> (u64, u64) {
+    let mut stmt = master
+        .prepare(
+            "SELECT first_site_seq, last_site_seq, last_seq - first_seq + 1 FROM log_chunk \
+             WHERE origin_site = ?1 ORDER BY first_site_seq",
+        )
+        .expect("prepare");
+    let ranges: Vec<(u64, u64, u64)> = stmt
+        .query_map([site_id], |r| {
+            Ok((
+                r.get::<_, i64>(0)? as u64,
+                r.get::<_, i64>(1)? as u64,
+                r.get::<_, i64>(2)? as u64,
+            ))
+        })
+        .expect("query")
+        .map(|r| r.expect("row"))
+        .collect();
+    let (mut covered, mut merged, mut doubled) = (0u64, 0u64, 0u64);
+    for (k, (first, last, count)) in ranges.iter().enumerate() {
+        if k > 0 && *first <= ranges[k - 1].1 {
+            doubled += ranges[k - 1].1 - first + 1;
+        }
+        covered += last - first + 1;
+        merged += count;
+    }
+    let held: i64 = master
+        .query_row(
+            "SELECT COUNT(*) FROM quarantine WHERE site_id = ?1",
+            [site_id],
+            |r| r.get(0),
+        )
+        .expect("quarantine");
+    let last = own_seqs.last().copied().unwrap_or(0);
+    assert_eq!(
+        own_seqs,
+        (1..=last).collect::<Vec<_>>(),
+        "the site's own log has gaps"
+    );
+    let lost = last.saturating_sub(covered.min(last));
+    doubled += (merged + held.max(0) as u64).abs_diff(covered);
+    (lost, doubled)
 }

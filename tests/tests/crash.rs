@@ -6,7 +6,7 @@
 //!
 //! About 20 kills by default; `JICENG_CRASH_KILLS=200` for the long run, `JICENG_CRASH_SEED` to vary.
 
-use jiceng_tests::{assert_site_equals_scoped_master, temp_dir, Site, TestServer};
+use jiceng_tests::{assert_site_equals_scoped_master, log_accounting, temp_dir, Site, TestServer};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -212,54 +212,16 @@ fn sites_and_the_server_killed_at_random_lose_double_and_wedge_nothing() {
         if store.unacked_count().unwrap() > 0 {
             wedged += 1;
         }
-        // The master's copy of the site's log: records in site_seq order, never overlapping.
-        let mut stmt = master
-            .prepare(
-                "SELECT first_site_seq, last_site_seq, last_seq - first_seq + 1 FROM log_chunk \
-                 WHERE origin_site = ?1 ORDER BY first_site_seq",
-            )
-            .unwrap();
-        let ranges: Vec<(u64, u64, u64)> = stmt
-            .query_map([&identity.site_id], |r| {
-                Ok((
-                    r.get::<_, i64>(0)? as u64,
-                    r.get::<_, i64>(1)? as u64,
-                    r.get::<_, i64>(2)? as u64,
-                ))
-            })
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
-        records += ranges.len() as u64;
-        let mut covered = 0u64;
-        let mut merged = 0u64;
-        for (k, (first, last, count)) in ranges.iter().enumerate() {
-            if k > 0 && *first <= ranges[k - 1].1 {
-                doubled += ranges[k - 1].1 - first + 1;
-            }
-            covered += last - first + 1;
-            merged += count;
-        }
-        let held: i64 = master
+        let (site_lost, site_doubled) = log_accounting(&master, &identity.site_id, &own);
+        lost += site_lost;
+        doubled += site_doubled;
+        records += master
             .query_row(
-                "SELECT COUNT(*) FROM quarantine WHERE site_id = ?1",
+                "SELECT COUNT(*) FROM log_chunk WHERE origin_site = ?1",
                 [&identity.site_id],
-                |r| r.get(0),
+                |r| r.get::<_, i64>(0),
             )
-            .unwrap();
-        let last = own.last().copied().unwrap_or(0);
-        // Every operation the site wrote is in the master's log once, or held once.
-        lost += last.saturating_sub(covered.min(last));
-        if merged + held as u64 != covered {
-            doubled += (merged + held as u64).abs_diff(covered);
-        }
-        assert_eq!(
-            own,
-            (1..=last).collect::<Vec<_>>(),
-            "{}: its own log has gaps",
-            writer.site
-        );
-        drop(stmt);
+            .unwrap() as u64;
         sites.push(Site {
             name: writer.site.to_string(),
             store: std::sync::Mutex::new(store),

@@ -6,7 +6,6 @@
 //!  --writes <per round> --tag <name prefix> --slot <0-3, distinct per writing site> --first <first record
 //!  number>`; prints `synced <pending after>` after each successful sync.
 
-use jiceng_core::model::{CaseInput, CaseKind, ResidentInput, Role};
 use jiceng_core::Store;
 use std::sync::Mutex;
 
@@ -72,7 +71,7 @@ async fn main() -> std::process::ExitCode {
             let n = first + round * writes + i;
             let result = store
                 .lock()
-                .map(|mut s| write_one(&mut s, &user, &tag, slot, n));
+                .map(|mut s| jiceng_tests::write_record(&mut s, &user, &tag, slot, n));
             if let Ok(Err(e)) = result {
                 eprintln!("write {n} failed: {e}");
                 return std::process::ExitCode::from(1);
@@ -85,56 +84,4 @@ async fn main() -> std::process::ExitCode {
         }
     }
     std::process::ExitCode::SUCCESS
-}
-
-/// One record of the office's kind: a case at a judicial office, a resident at a workstation.
-fn write_one(
-    store: &mut Store,
-    user: &jiceng_core::model::SessionUser,
-    tag: &str,
-    slot: u64,
-    n: u64,
-) -> Result<(), jiceng_core::CoreError> {
-    // Distinct, valid ID numbers per writer (its slot) and record.
-    let birth = chrono::NaiveDate::from_ymd_opt(1950, 1, 1).unwrap_or_default()
-        + chrono::Days::new(slot * 5_000 + n % 5_000);
-    let id_number = jiceng_core::idcard::compose("110101", birth, (n % 997) as u16);
-    let name = format!("{tag}对象{n}");
-    if user.role == Role::CommunityClerk {
-        store.save_resident(
-            user,
-            ResidentInput {
-                id: None,
-                name,
-                id_number,
-                phone: String::new(),
-                building: format!("{}", n % 30 + 1),
-                unit: "1".into(),
-                room: format!("{}", 100 + n % 900),
-                household_head: false,
-                special_groups: Vec::new(),
-                note: String::new(),
-            },
-        )?;
-    } else {
-        store.save_case(
-            user,
-            CaseInput {
-                id: None,
-                name,
-                id_number,
-                kind: CaseKind::Probation,
-                sentence_start: "2026-05-01".into(),
-                sentence_end: "2027-04-30".into(),
-                org_unit_id: None,
-                status: None,
-                judgment_effective_on: None,
-                reported_on: None,
-                supervision_level: None,
-                sealed_minor: None,
-                address: None,
-            },
-        )?;
-    }
-    Ok(())
 }

@@ -24,4 +24,8 @@ clock_skew_secs: number | null, interval_secs: number,
 /**
  * This PC's writes the server holds in quarantine, waiting for the district (issue 9).
  */
-held_writes: number, };
+held_writes: number, 
+/**
+ * Requests the last successful sync sent again after the network failed or cut an answer.
+ */
+last_retries: number, };
