@@ -29,6 +29,7 @@ pub mod merge;
 pub mod model;
 pub mod op;
 pub mod oversight;
+pub mod resync;
 pub mod search;
 pub mod shanghai;
 pub mod stats;

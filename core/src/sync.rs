@@ -266,9 +266,45 @@ struct Exchange {
 async fn push_then_pull(store: &Mutex<Store>) -> Result<Exchange, SyncError> {
     let identity = lock(store).identity()?.ok_or(CoreError::NotEnrolled)?;
     let client = http()?;
-    let mut quarantined = 0;
-    let mut retries = 0u32;
-    let mut held: Vec<crate::wire::HeldOperation> = Vec::new();
+    let mut exchange = Exchange {
+        server_time_ms: 0,
+        quarantined: 0,
+        held: Vec::new(),
+        retries: 0,
+    };
+    // A master restored from a backup (issue 10 §6) makes the site pull again and send again what it
+    // lacks: then push and pull once more. A few rounds at most, whatever the server answers.
+    for round in 1..=MAX_RESYNC_ROUNDS {
+        let pushed = push_all(store, &identity, &client, &mut exchange).await;
+        // A gap means the master lacks operations it once acknowledged: the pull says which.
+        let gap = matches!(&pushed, Err(SyncError::Server { code, .. }) if code == "sequence_gap");
+        if !gap {
+            pushed?;
+        }
+        match pull_all(store, &identity, &client, &mut exchange).await? {
+            Some(server_time_ms) if !gap => {
+                exchange.server_time_ms = server_time_ms;
+                return Ok(exchange);
+            }
+            _ if round == MAX_RESYNC_ROUNDS => break,
+            _ => continue,
+        }
+    }
+    Err(SyncError::Protocol(
+        "the server's log and this desktop's disagree after resending; tell the district administrator".to_string(),
+    ))
+}
+
+/// Rounds of push-then-pull one sync may take to catch up with a restored master.
+const MAX_RESYNC_ROUNDS: u32 = 4;
+
+/// Pushes every unacknowledged operation, batch after batch.
+async fn push_all(
+    store: &Mutex<Store>,
+    identity: &SiteIdentity,
+    client: &reqwest::Client,
+    exchange: &mut Exchange,
+) -> Result<(), SyncError> {
     loop {
         let (mut ops, instance) = {
             let guard = lock(store);
@@ -278,7 +314,7 @@ async fn push_then_pull(store: &Mutex<Store>) -> Result<Exchange, SyncError> {
             keep_rows_whole(&mut ops);
         }
         if ops.is_empty() {
-            break;
+            return Ok(());
         }
         let url = format!("{}{API_PREFIX}/push", identity.server_url);
         let body = PushRequest {
@@ -286,8 +322,8 @@ async fn push_then_pull(store: &Mutex<Store>) -> Result<Exchange, SyncError> {
             ops,
         };
         // A push is idempotent on (site, site_seq): a lost or cut reply is simply sent again.
-        let (client, url, body, token) = (&client, &url, &body, &identity.token);
-        let pushed: PushResponse = with_retries(&mut retries, || async move {
+        let (url, body, token) = (&url, &body, &identity.token);
+        let pushed: PushResponse = with_retries(&mut exchange.retries, || async move {
             let response = client
                 .post(url)
                 .bearer_auth(token)
@@ -298,8 +334,8 @@ async fn push_then_pull(store: &Mutex<Store>) -> Result<Exchange, SyncError> {
             read(url, response).await
         })
         .await?;
-        quarantined += pushed.quarantined.len();
-        held.extend(pushed.held.iter().cloned());
+        exchange.quarantined += pushed.quarantined.len();
+        exchange.held.extend(pushed.held.iter().cloned());
         if pushed.acks.is_empty() {
             return Err(SyncError::Protocol(
                 "the server acknowledged nothing".to_string(),
@@ -312,14 +348,24 @@ async fn push_then_pull(store: &Mutex<Store>) -> Result<Exchange, SyncError> {
             .collect();
         lock(store).mark_acked(&acks)?;
     }
-    let server_time = loop {
+}
+
+/// Pulls until nothing is left; returns the server's clock, or None when the master turned out to be
+/// another copy (restored) and the site must push and pull again.
+async fn pull_all(
+    store: &Mutex<Store>,
+    identity: &SiteIdentity,
+    client: &reqwest::Client,
+    exchange: &mut Exchange,
+) -> Result<Option<u64>, SyncError> {
+    loop {
         let cursor = lock(store).pull_cursor()?;
         let url = format!(
             "{}{API_PREFIX}/pull?after={cursor}&limit={PULL_LIMIT}",
             identity.server_url
         );
-        let (client, url, token) = (&client, &url, &identity.token);
-        let pulled: PullResponse = with_retries(&mut retries, || async move {
+        let (url, token) = (&url, &identity.token);
+        let pulled: PullResponse = with_retries(&mut exchange.retries, || async move {
             let response = client
                 .get(url)
                 .bearer_auth(token)
@@ -329,17 +375,27 @@ async fn push_then_pull(store: &Mutex<Store>) -> Result<Exchange, SyncError> {
             read(url, response).await
         })
         .await?;
+        let decided = {
+            let guard = lock(store);
+            let known = guard.known_master_id()?;
+            crate::resync::resync(&crate::resync::MasterFacts {
+                known_master: known.as_deref(),
+                master: &pulled.master_id,
+                site_last_seq: pulled.site_last_seq,
+                acked_up_to: guard.acked_up_to()?,
+            })
+        };
+        if decided != crate::resync::Resync::default() {
+            lock(store).apply_resync(&decided)?;
+            if decided.restart_pull || decided.resend_after.is_some() {
+                return Ok(None);
+            }
+        }
         lock(store).apply_remote(&pulled.ops, pulled.next_cursor)?;
         if !pulled.has_more {
-            break pulled.server_time_ms;
+            return Ok(Some(pulled.server_time_ms));
         }
-    };
-    Ok(Exchange {
-        server_time_ms: server_time,
-        quarantined,
-        held,
-        retries,
-    })
+    }
 }
 
 /// Attempts per request before a sync gives up (the periodic sync tries again later).

@@ -105,6 +105,14 @@ pub struct PullResponse {
     pub next_cursor: u64,
     pub has_more: bool,
     pub server_time_ms: u64,
+    /// This copy of the master record; a new one after a restore from backup (issue 10 §6): the site
+    /// then pulls again from the start.
+    #[serde(default)]
+    pub master_id: String,
+    /// The last of this site's operations the master holds: a site that was acknowledged more (the
+    /// master was restored from an older backup) sends the rest again.
+    #[serde(default)]
+    pub site_last_seq: Option<u64>,
 }
 
 /// Every error response of the server.

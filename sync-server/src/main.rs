@@ -38,6 +38,18 @@ enum Command {
     },
     /// Print the sync API's OpenAPI document (schema/openapi.json).
     Openapi,
+    /// Back the master up into a new directory while the server runs (a consistent snapshot of the
+    /// database and the audit log it indexes).
+    Backup {
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
+    /// Put a backup in place of the master (stop the server first). The replaced files are kept
+    /// aside; every site pulls again and sends again what the backup lacks at its next sync.
+    Restore {
+        #[arg(long)]
+        from: std::path::PathBuf,
+    },
     /// Administer the district.
     Admin {
         #[command(subcommand)]
@@ -125,9 +137,29 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<(), String> {
-    if let Command::Openapi = cli.command {
-        print!("{}", jiceng_server::api_doc::openapi_json());
-        return Ok(());
+    match &cli.command {
+        Command::Openapi => {
+            print!("{}", jiceng_server::api_doc::openapi_json());
+            return Ok(());
+        }
+        Command::Backup { to } => {
+            let db = std::path::Path::new(cli.db.strip_prefix("sqlite://").unwrap_or(&cli.db));
+            let summary = master::backup::backup(db, to).map_err(|e| e.to_string())?;
+            print_json(&summary);
+            return Ok(());
+        }
+        Command::Restore { from } => {
+            let db = std::path::Path::new(cli.db.strip_prefix("sqlite://").unwrap_or(&cli.db));
+            let aside = master::backup::restore(db, from, now_ms()).map_err(|e| e.to_string())?;
+            // Opening runs any migration the backup predates and checks its log.
+            master::open(&cli.db).map_err(|e| e.to_string())?;
+            print_json(&serde_json::json!({
+                "restored_from": from.display().to_string(),
+                "replaced_files_kept_at": aside.map(|p| p.display().to_string()),
+            }));
+            return Ok(());
+        }
+        _ => {}
     }
     let mut master = master::open(&cli.db).map_err(|e| e.to_string())?;
     match cli.command {
@@ -144,7 +176,7 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Admin { action } => {
             admin_command(master.as_mut(), action).map_err(|e| e.to_string())
         }
-        Command::Openapi => Ok(()),
+        Command::Openapi | Command::Backup { .. } | Command::Restore { .. } => Ok(()),
     }
 }
 

@@ -166,6 +166,28 @@ impl TestServer {
             .push(serde_json::json!({ "name": name, "org_unit_id": org, "enrolment_code": added["enrolment_code"] }));
     }
 
+    /// The master file (its log segments sit beside it).
+    pub fn master_path(&self) -> PathBuf {
+        self.master.clone()
+    }
+
+    /// Runs `jiceng-server --db <master> <args…>` (the admin CLI, backup, restore) and returns its
+    /// standard output; panics with its error output when it fails.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let out = Command::new(server_binary())
+            .arg("--db")
+            .arg(&self.master)
+            .args(args)
+            .output()
+            .expect("run jiceng-server");
+        assert!(
+            out.status.success(),
+            "jiceng-server {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).to_string()
+    }
+
     /// A new one-time enrolment code for an existing site (re-enrolment after a reinstall), from the
     /// admin CLI while the server runs.
     pub fn new_code(&self, site_id: &str) -> String {

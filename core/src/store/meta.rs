@@ -12,6 +12,7 @@ pub(crate) const IDENTITY: &str = "site_identity";
 pub(crate) const PULL_CURSOR: &str = "pull_cursor";
 pub(crate) const SYNC_STATUS: &str = "sync_status";
 pub(crate) const CLOCK_OFFSET_MS: &str = "clock_offset_ms";
+pub(crate) const MASTER_ID: &str = "master_id";
 
 /// Who this site is, as the server told it at enrolment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -62,6 +62,43 @@ impl Store {
         Ok(())
     }
 
+    /// The master_id of the master this site last pulled from (issue 10 §6).
+    pub fn known_master_id(&self) -> Result<Option<String>> {
+        meta::get(&self.conn, meta::MASTER_ID)
+    }
+
+    /// The highest site_seq the server acknowledged.
+    pub fn acked_up_to(&self) -> Result<u64> {
+        let last: Option<i64> = self.conn.query_row(
+            "SELECT MAX(site_seq) FROM oplog WHERE server_seq IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(last.unwrap_or(0).max(0) as u64)
+    }
+
+    /// Applies what [`crate::resync::resync`] decided, in one transaction: operations after
+    /// `resend_after` wait to be sent again, a restarted pull begins at the start, the master_id is
+    /// remembered. Returns how many operations wait again.
+    pub fn apply_resync(&mut self, decided: &crate::resync::Resync) -> Result<u64> {
+        let tx = self.conn.transaction()?;
+        let mut resent = 0;
+        if let Some(after) = decided.resend_after {
+            resent = tx.execute(
+                "UPDATE oplog SET server_seq = NULL WHERE site_seq > ?1 AND server_seq IS NOT NULL",
+                [after as i64],
+            )? as u64;
+        }
+        if decided.restart_pull {
+            meta::set(&tx, meta::PULL_CURSOR, "0")?;
+        }
+        if let Some(id) = &decided.remember {
+            meta::set(&tx, meta::MASTER_ID, id)?;
+        }
+        tx.commit()?;
+        Ok(resent)
+    }
+
     pub fn pull_cursor(&self) -> Result<u64> {
         Ok(meta::get_u64(&self.conn, meta::PULL_CURSOR)?.unwrap_or(0))
     }

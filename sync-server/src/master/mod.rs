@@ -2,6 +2,7 @@
 //! PostgreSQL backend (for districts that outgrow one file) are chosen by URI and the HTTP layer never
 //! sees SQL.
 
+pub mod backup;
 pub mod log_files;
 mod sqlite;
 

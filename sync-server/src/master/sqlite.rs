@@ -32,6 +32,7 @@ const SERVER_MIGRATIONS: &[(u32, &str)] = &[
         2,
         include_str!("../../../schema/server/0002_quarantine_review.sql"),
     ),
+    (3, include_str!("../../../schema/server/0003_master_id.sql")),
 ];
 /// The server's own writes (admin CLI) are logged under this user id.
 const ADMIN_ACTOR: &str = "admin";
@@ -67,6 +68,8 @@ pub struct SqliteMaster {
     crash_before_commit: bool,
     /// How far an operation's clock may stray from the server's before it is held (one setting).
     max_drift_ms: u64,
+    /// This copy of the master record (new when restored from a backup; issue 10 §6).
+    master_id: String,
 }
 
 impl SqliteMaster {
@@ -117,6 +120,24 @@ impl SqliteMaster {
             ));
         }
         log.check(log_head(conn)?.1)?;
+        let master_id: String = match conn
+            .query_row(
+                "SELECT value FROM server_meta WHERE key = 'master_id'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?
+        {
+            Some(id) => id,
+            None => {
+                let id = uuid::Uuid::now_v7().to_string();
+                conn.execute(
+                    "INSERT INTO server_meta (key, value) VALUES ('master_id', ?1)",
+                    [&id],
+                )?;
+                id
+            }
+        };
         let server_site_id = match store.identity()? {
             Some(identity) => identity.site_id,
             None => {
@@ -145,6 +166,7 @@ impl SqliteMaster {
             data_version,
             crash_before_commit: false,
             max_drift_ms: DEFAULT_MAX_DRIFT_MS,
+            master_id,
         };
         // Names are for display: a master that cannot write them still serves.
         if let Err(e) = master.name_sites(master.store.wall_millis()) {
@@ -1197,11 +1219,17 @@ impl MasterStore for SqliteMaster {
         if !has_more {
             next_cursor = head.max(after);
         }
+        let site_last_seq: Option<i64> = conn
+            .prepare_cached("SELECT last_seq FROM site WHERE id = ?1")?
+            .query_row([&site.site_id], |r| r.get(0))
+            .optional()?;
         Ok(PullResponse {
             ops,
             next_cursor,
             has_more,
             server_time_ms: now_ms,
+            master_id: self.master_id.clone(),
+            site_last_seq: site_last_seq.map(|s| s.max(0) as u64),
         })
     }
 

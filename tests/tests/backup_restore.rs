@@ -1,0 +1,143 @@
+//! Issue 10 §6: an online backup of the master taken while sites push, a restore, and the sites
+//! bringing the restored master up to date: it serves every site, the sites that pushed after the
+//! backup send again what it lacks, nothing is lost or doubled, every replica equals the master.
+
+use jiceng_tests::{
+    assert_site_equals_scoped_master, log_accounting, temp_dir, write_record, Site, TestServer,
+};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_master_restored_from_an_online_backup_is_brought_up_to_date_by_its_sites() {
+    let (mut server, demo) = TestServer::start_demo("backup");
+    let office = Site::enrol(&server, &demo, "北新桥街道司法所").await;
+    let workstation = Site::enrol(&server, &demo, "民安社区工作站").await;
+    let district = Site::enrol(&server, &demo, "区司法局").await;
+    let officer = office.login("officer1");
+    let clerk = workstation.login("clerk1");
+    let mut n = 0u64;
+    let mut write = |count: u64| {
+        for _ in 0..count {
+            write_record(&mut office.lock(), &officer, "备", 0, n).unwrap();
+            write_record(&mut workstation.lock(), &clerk, "备", 1, n).unwrap();
+            n += 1;
+        }
+    };
+    write(20);
+    office.sync().await.unwrap();
+    workstation.sync().await.unwrap();
+
+    // The backup runs while the office pushes more.
+    let dir = temp_dir("backup-copy").join("copy");
+    write(40);
+    let pushing = office.sync();
+    let backing_up = tokio::task::spawn_blocking({
+        let dir = dir.clone();
+        let args: Vec<String> = vec!["backup".into(), "--to".into(), dir.display().to_string()];
+        let server_cli = ServerCli::of(&server);
+        move || server_cli.run(&args)
+    });
+    pushing.await.unwrap();
+    let summary: serde_json::Value = serde_json::from_str(&backing_up.await.unwrap()).unwrap();
+    assert!(
+        summary["last_server_seq"].as_u64().unwrap() > 0,
+        "{summary}"
+    );
+    // Work after the backup: the restored master will lack it.
+    write(15);
+    office.sync().await.unwrap();
+    workstation.sync().await.unwrap();
+    district.sync().await.unwrap();
+    let before: i64 = server
+        .master_connection()
+        .query_row(
+            "SELECT COALESCE(SUM(last_seq - first_seq + 1), 0) FROM log_chunk",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+
+    server.kill();
+    let restored: serde_json::Value =
+        serde_json::from_str(&server.cli(&["restore", "--from", &dir.display().to_string()]))
+            .unwrap();
+    assert!(restored["replaced_files_kept_at"].is_string(), "{restored}");
+    server.start();
+    let lacking: i64 = server
+        .master_connection()
+        .query_row(
+            "SELECT COALESCE(SUM(last_seq - first_seq + 1), 0) FROM log_chunk",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        lacking < before,
+        "the backup is older than the master it replaced"
+    );
+
+    for site in [&office, &workstation, &district] {
+        site.sync().await.expect("sync with the restored master");
+    }
+    for site in [&office, &workstation, &district] {
+        site.sync().await.expect("sync again");
+    }
+    let master = server.master_connection();
+    let (mut lost, mut doubled, mut operations) = (0, 0, 0);
+    for site in [&office, &workstation, &district] {
+        let own: Vec<u64> = site
+            .lock()
+            .own_log()
+            .unwrap()
+            .iter()
+            .map(|o| o.site_seq)
+            .collect();
+        operations += own.len();
+        assert_eq!(
+            site.lock().unacked_count().unwrap(),
+            0,
+            "{} wedged",
+            site.name
+        );
+        let (l, d) = log_accounting(&master, &site.site_id(), &own);
+        lost += l;
+        doubled += d;
+    }
+    println!(
+        "backup and restore: backup at server_seq {}, the master had {before} operations, the backup {lacking}; after the sites' sync: {operations} site operations, lost {lost}, doubled {doubled}",
+        summary["last_server_seq"]
+    );
+    assert_eq!((lost, doubled), (0, 0));
+    assert_site_equals_scoped_master(&server, &office, true);
+    assert_site_equals_scoped_master(&server, &workstation, false);
+    assert_site_equals_scoped_master(&server, &district, true);
+}
+
+/// The server binary and master path, to run the CLI from another thread while the test goes on.
+struct ServerCli {
+    binary: std::path::PathBuf,
+    master: std::path::PathBuf,
+}
+
+impl ServerCli {
+    fn of(server: &TestServer) -> ServerCli {
+        ServerCli {
+            binary: jiceng_tests::server_binary(),
+            master: server.master_path(),
+        }
+    }
+
+    fn run(&self, args: &[String]) -> String {
+        let out = std::process::Command::new(&self.binary)
+            .arg("--db")
+            .arg(&self.master)
+            .args(args)
+            .output()
+            .expect("run jiceng-server");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).to_string()
+    }
+}
