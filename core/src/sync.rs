@@ -361,8 +361,9 @@ async fn pull_all(
     loop {
         let cursor = lock(store).pull_cursor()?;
         let url = format!(
-            "{}{API_PREFIX}/pull?after={cursor}&limit={PULL_LIMIT}",
-            identity.server_url
+            "{}{API_PREFIX}/pull?after={cursor}&limit={PULL_LIMIT}&store_schema={}",
+            identity.server_url,
+            crate::store::STORE_SCHEMA
         );
         let (url, token) = (&url, &identity.token);
         let pulled: PullResponse = with_retries(&mut exchange.retries, || async move {

@@ -702,6 +702,16 @@ pub static TABLES: &[TableDef] = &[
     },
 ];
 
+/// The store schema (migration) that introduced a replicated table: the server never sends its rows to
+/// a site whose store is older (issue 10 §4: a previous release keeps syncing).
+pub fn introduced_in(table: &str) -> u32 {
+    match table {
+        "site_directory" => 27,
+        "sync_quarantine" => 28,
+        _ => 0,
+    }
+}
+
 pub fn table(name: &str) -> Option<&'static TableDef> {
     TABLES.iter().find(|t| t.name == name)
 }

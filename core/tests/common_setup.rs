@@ -46,6 +46,13 @@ pub fn office_store(site_id: &str) -> (Store, SessionUser) {
 pub fn office_store_at(site_id: &str, clock: WallClock) -> (Store, SessionUser) {
     let mut store = store_at(clock);
     store.set_identity(&identity(site_id)).expect("identity");
+    let user = seed_office_user(&mut store);
+    (store, user)
+}
+
+/// The district, the township office and its officer, written into an enrolled store; the officer
+/// logged in.
+pub fn seed_office_user(store: &mut Store) -> SessionUser {
     store
         .create_org_unit("setup", DISTRICT, None, OrgKind::District, "示范区")
         .expect("district");
@@ -70,8 +77,7 @@ pub fn office_store_at(site_id: &str, clock: WallClock) -> (Store, SessionUser) 
             },
         )
         .expect("user");
-    let user = store.login("officer", "password-1").expect("login");
-    (store, user)
+    store.login("officer", "password-1").expect("login")
 }
 
 pub const COMMUNITY: &str = "community-1";

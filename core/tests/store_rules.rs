@@ -1051,3 +1051,76 @@ fn the_write_path_checks_what_changes_with_the_servers_validators_and_carries_ol
         .unwrap_err();
     assert!(matches!(err, CoreError::Corrupt(_)), "{err:?}");
 }
+
+#[test]
+fn a_store_made_by_the_previous_release_opens_in_this_one_with_every_record_intact() {
+    // Issue 10 §4: the fixture is built from the older migrations by the test itself.
+    let dir = std::env::temp_dir().join(format!("jiceng-old-store-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("site.sqlite");
+    let before = {
+        let mut old = Store::open_at_schema(&path, jiceng_core::store::PREVIOUS_RELEASE_SCHEMA)
+            .unwrap()
+            .with_clock(common_setup::fixed_clock());
+        assert_eq!(
+            old.schema_version().unwrap(),
+            jiceng_core::store::PREVIOUS_RELEASE_SCHEMA
+        );
+        old.set_identity(&common_setup::identity("old-laptop"))
+            .unwrap();
+        let user = common_setup::seed_office_user(&mut old);
+        for (name, id) in [
+            ("周𠀀", "110101199003074514"),
+            ("吴十", "110105198501011234"),
+        ] {
+            old.save_case(&user, case_input(name, id)).unwrap();
+        }
+        let exists: bool = old
+            .connection()
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'sync_quarantine')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(!exists, "the previous release had no quarantine items");
+        (
+            dump(&old, "corr_case"),
+            dump(&old, "org_unit"),
+            old.own_log().unwrap(),
+        )
+    };
+    let new = Store::open(&path).unwrap();
+    assert_eq!(
+        new.schema_version().unwrap(),
+        jiceng_core::store::STORE_SCHEMA
+    );
+    assert_eq!(
+        (
+            dump(&new, "corr_case"),
+            dump(&new, "org_unit"),
+            new.own_log().unwrap()
+        ),
+        before,
+        "every record and the whole log kept"
+    );
+    assert_eq!(new.held_write_count().unwrap(), 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_store_schema_a_site_announces_is_its_last_migration() {
+    let store = Store::open_in_memory().unwrap();
+    assert_eq!(
+        store.schema_version().unwrap(),
+        jiceng_core::store::STORE_SCHEMA
+    );
+    assert!(jiceng_core::store::PREVIOUS_RELEASE_SCHEMA < jiceng_core::store::STORE_SCHEMA);
+    for table in jiceng_core::tables::TABLES {
+        assert!(
+            jiceng_core::tables::introduced_in(table.name) <= jiceng_core::store::STORE_SCHEMA,
+            "{}",
+            table.name
+        );
+    }
+}

@@ -290,7 +290,8 @@ fn percent_decode(text: &str) -> Option<String> {
     security(("site_token" = [])),
     params(
         ("after" = Option<u64>, Query, description = "The cursor: the last next_cursor received (0 at first)"),
-        ("limit" = Option<u64>, Query, description = "Operations per page (at most 10,000)")),
+        ("limit" = Option<u64>, Query, description = "Operations per page (at most 10,000)"),
+        ("store_schema" = Option<u64>, Query, description = "The site's store schema (its last migration); rows of later tables are left out. Absent: the previous release's")),
     responses(
         (status = 200, description = "A page of operations", body = PullResponse),
         (status = 400, description = "`bad_request`: a bad query parameter", body = ErrorBody),
@@ -304,7 +305,17 @@ async fn pull(
     let site = authenticate(&master, &headers).await?;
     let after = query_u64(&query, "after", 0)?;
     let limit = query_u64(&query, "limit", 5000)?.min(MAX_PULL_LIMIT as u64) as usize;
-    let response = with_master(&master, move |m| m.pull(&site, after, limit, now_ms())).await?;
+    // A desktop of an older release does not say its schema: it gets only the tables it knows.
+    let store_schema = query_u64(
+        &query,
+        "store_schema",
+        u64::from(jiceng_core::store::PREVIOUS_RELEASE_SCHEMA),
+    )?
+    .min(u64::from(u32::MAX)) as u32;
+    let response = with_master(&master, move |m| {
+        m.pull_for_schema(&site, after, limit, store_schema, now_ms())
+    })
+    .await?;
     Ok(Json(response).into_response())
 }
 

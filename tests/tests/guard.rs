@@ -35,9 +35,11 @@ fn master_text(server: &TestServer, sql: &str, id: &str) -> Option<String> {
 
 /// The quarantine items (row id → status) a site's pull delivers.
 async fn pulled_items(api: &Api, token: &str) -> BTreeMap<String, String> {
-    let (status, pulled) = api
-        .get(Some(token), "/api/v1/pull?after=0&limit=10000")
-        .await;
+    let path = format!(
+        "/api/v1/pull?after=0&limit=10000&store_schema={}",
+        jiceng_core::store::STORE_SCHEMA
+    );
+    let (status, pulled) = api.get(Some(token), &path).await;
     assert_eq!(status, 200, "{pulled}");
     let mut items = BTreeMap::new();
     for op in pulled["ops"].as_array().unwrap() {
@@ -551,6 +553,18 @@ async fn hostile_and_odd_operations_are_held_one_by_one_and_the_district_decides
         Some("rejected")
     );
     assert!(pulled_items(&api, &office_a.token()).await.is_empty());
+    // Issue 10 §4: a desktop of the previous release (it sends no store_schema) never receives the
+    // rows of a table it does not know, or its pull would stop for good.
+    let (status, old) = api
+        .get(Some(&token), "/api/v1/pull?after=0&limit=10000")
+        .await;
+    assert_eq!(status, 200);
+    let old_ops = old["ops"].as_array().unwrap();
+    assert!(!old_ops.is_empty());
+    assert!(
+        old_ops.iter().all(|op| op["table"] != "sync_quarantine"),
+        "an older desktop got rows it cannot read"
+    );
     let d_items = pulled_items(&api, &district.token()).await;
     assert!(d_items.len() >= 19, "{}", d_items.len());
     let alarms: Vec<String> = {

@@ -168,6 +168,12 @@ const MIGRATIONS: &[(u32, &str)] = &[
     ),
 ];
 
+/// The schema (the last migration) this build's stores have; a site sends it with every pull so that
+/// the server never sends it rows of a table it does not know (issue 10 §4).
+pub const STORE_SCHEMA: u32 = 28;
+/// The schema of the previous release's stores: what a site that does not say is assumed to have.
+pub const PREVIOUS_RELEASE_SCHEMA: u32 = 27;
+
 pub struct Store {
     conn: Connection,
     clock: WallClock,
@@ -216,12 +222,32 @@ impl Store {
         Ok(store)
     }
 
+    /// Test hook (issue 10 §4): a store as an older release made it, migrated only up to `version`,
+    /// to check that the current release opens it with every record intact.
+    #[doc(hidden)]
+    pub fn open_at_schema(path: &Path, version: u32) -> Result<Store> {
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        let mut store = Store {
+            conn,
+            clock: system_clock(),
+            engine_cache: std::cell::RefCell::new(None),
+        };
+        store.migrate_to(version)?;
+        store.ensure_instance_id()?;
+        Ok(store)
+    }
+
     fn migrate(&mut self) -> Result<()> {
+        self.migrate_to(u32::MAX)
+    }
+
+    fn migrate_to(&mut self, target: u32) -> Result<()> {
         let current: u32 = self
             .conn
             .pragma_query_value(None, "user_version", |r| r.get(0))?;
         for (version, sql) in MIGRATIONS {
-            if *version > current {
+            if *version > current && *version <= target {
                 let tx = self.conn.transaction()?;
                 tx.execute_batch(sql)?;
                 tx.pragma_update(None, "user_version", version)?;

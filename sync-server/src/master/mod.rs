@@ -96,6 +96,18 @@ pub trait MasterStore: Send {
         after: u64,
         limit: usize,
         now_ms: u64,
+    ) -> Result<PullResponse> {
+        self.pull_for_schema(site, after, limit, jiceng_core::store::STORE_SCHEMA, now_ms)
+    }
+    /// [`MasterStore::pull`] for a site whose store has `store_schema`: rows of tables introduced
+    /// later are left out (issue 10 §4), though the cursor moves past them.
+    fn pull_for_schema(
+        &mut self,
+        site: &SiteAuth,
+        after: u64,
+        limit: usize,
+        store_schema: u32,
+        now_ms: u64,
     ) -> Result<PullResponse>;
     /// One master row as JSON (its visible fields), if the site may read it.
     fn record(&mut self, site: &SiteAuth, table: &str, id: &str) -> Result<serde_json::Value>;

@@ -1127,15 +1127,18 @@ impl MasterStore for SqliteMaster {
         }
     }
 
-    fn pull(
+    fn pull_for_schema(
         &mut self,
         site: &SiteAuth,
         after: u64,
         limit: usize,
+        store_schema: u32,
         now_ms: u64,
     ) -> Result<PullResponse> {
+        let known = |t: &TableDef| tables::introduced_in(t.name) <= store_schema;
         let readable: Vec<&str> = tables::TABLES
             .iter()
+            .filter(|t| known(t))
             .filter(|t| {
                 scope::may_read_table(site.kind, t)
                     && !scope::only_at_own_unit(site.kind, t)
@@ -1145,14 +1148,14 @@ impl MasterStore for SqliteMaster {
             .collect();
         let own_unit: Vec<&str> = tables::TABLES
             .iter()
-            .filter(|t| scope::only_at_own_unit(site.kind, t))
+            .filter(|t| known(t) && scope::only_at_own_unit(site.kind, t))
             .map(|t| t.name)
             .collect();
         let own_unit_json =
             serde_json::to_string(&own_unit).map_err(|e| ServerError::Store(e.to_string()))?;
         let downward: Vec<&str> = tables::TABLES
             .iter()
-            .filter(|t| scope::flows_down(t))
+            .filter(|t| known(t) && scope::flows_down(t))
             .map(|t| t.name)
             .collect();
         let downward_json =
