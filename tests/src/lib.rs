@@ -174,18 +174,7 @@ impl TestServer {
     /// Runs `jiceng-server --db <master> <args…>` (the admin CLI, backup, restore) and returns its
     /// standard output; panics with its error output when it fails.
     pub fn cli(&self, args: &[&str]) -> String {
-        let out = Command::new(server_binary())
-            .arg("--db")
-            .arg(&self.master)
-            .args(args)
-            .output()
-            .expect("run jiceng-server");
-        assert!(
-            out.status.success(),
-            "jiceng-server {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).to_string()
+        run_cli(&self.master, args)
     }
 
     /// A new one-time enrolment code for an existing site (re-enrolment after a reinstall), from the
@@ -241,6 +230,23 @@ fn read_server_time(mut stream: std::net::TcpStream) -> u64 {
     let body = answer.split("\r\n\r\n").nth(1).unwrap_or("");
     let health: Value = serde_json::from_str(body).expect("health JSON");
     health["server_time_ms"].as_u64().expect("server_time_ms")
+}
+
+/// Runs `jiceng-server --db <master> <args…>` and returns its standard output; panics with its error
+/// output when it fails. Callable from any thread (a backup beside a running server).
+pub fn run_cli<S: AsRef<std::ffi::OsStr>>(master: &Path, args: &[S]) -> String {
+    let out = Command::new(server_binary())
+        .arg("--db")
+        .arg(master)
+        .args(args)
+        .output()
+        .expect("run jiceng-server");
+    assert!(
+        out.status.success(),
+        "jiceng-server failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
 }
 
 /// A desktop site: a real store file enrolled through the real client.

@@ -32,9 +32,17 @@ async fn a_master_restored_from_an_online_backup_is_brought_up_to_date_by_its_si
     let pushing = office.sync();
     let backing_up = tokio::task::spawn_blocking({
         let dir = dir.clone();
-        let args: Vec<String> = vec!["backup".into(), "--to".into(), dir.display().to_string()];
-        let server_cli = ServerCli::of(&server);
-        move || server_cli.run(&args)
+        let master = server.master_path();
+        move || {
+            jiceng_tests::run_cli(
+                &master,
+                &[
+                    "backup".to_string(),
+                    "--to".to_string(),
+                    dir.display().to_string(),
+                ],
+            )
+        }
     });
     pushing.await.unwrap();
     let summary: serde_json::Value = serde_json::from_str(&backing_up.await.unwrap()).unwrap();
@@ -110,34 +118,4 @@ async fn a_master_restored_from_an_online_backup_is_brought_up_to_date_by_its_si
     assert_site_equals_scoped_master(&server, &office, true);
     assert_site_equals_scoped_master(&server, &workstation, false);
     assert_site_equals_scoped_master(&server, &district, true);
-}
-
-/// The server binary and master path, to run the CLI from another thread while the test goes on.
-struct ServerCli {
-    binary: std::path::PathBuf,
-    master: std::path::PathBuf,
-}
-
-impl ServerCli {
-    fn of(server: &TestServer) -> ServerCli {
-        ServerCli {
-            binary: jiceng_tests::server_binary(),
-            master: server.master_path(),
-        }
-    }
-
-    fn run(&self, args: &[String]) -> String {
-        let out = std::process::Command::new(&self.binary)
-            .arg("--db")
-            .arg(&self.master)
-            .args(args)
-            .output()
-            .expect("run jiceng-server");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).to_string()
-    }
 }

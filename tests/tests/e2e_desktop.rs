@@ -773,6 +773,40 @@ async fn drive(
     Ok(())
 }
 
+/// Issue 9: another laptop of 北新桥街道司法所, registered as `laptop` and enrolled now, whose clock runs two
+/// days ahead, sends `address` for the case: the server holds it in quarantine for the district.
+async fn push_held_address(
+    server: &TestServer,
+    demo: &mut serde_json::Value,
+    laptop: &str,
+    case_id: &str,
+    address: &str,
+) {
+    server.add_site_like(demo, "北新桥街道司法所", laptop);
+    let site = Site::enrol(server, demo, laptop).await;
+    let unit = jiceng_tests::raw::unit_of(demo, "北新桥街道司法所");
+    let api = jiceng_tests::raw::Api::connect(server.url()).await;
+    let ahead = jiceng_tests::raw::chain_at(
+        &site.site_id(),
+        1,
+        jiceng_core::op::GENESIS_HASH,
+        jiceng_tests::raw::now_ms() + 2 * 86_400_000,
+        &[(
+            "corr_case",
+            case_id,
+            "address",
+            serde_json::json!(address),
+            unit.as_str(),
+        )],
+    );
+    let (status, held) = api.push(&site.token(), &ahead).await;
+    assert_eq!(
+        (status, held["quarantined"].clone()),
+        (200, serde_json::json!([1])),
+        "{held}"
+    );
+}
+
 /// Issue 9: another laptop of the office sends an address for 李四 from a clock two days ahead; the
 /// server holds it, and the officer's desktop shows on 李四's record that the district has not accepted
 /// it.
@@ -782,34 +816,21 @@ async fn clerk_sees_a_held_write(
     demo: &serde_json::Value,
     shots: &std::path::Path,
 ) -> Result<(), String> {
-    let mut demo = demo.clone();
-    server.add_site_like(&mut demo, "北新桥街道司法所", "北新桥街道司法所-外勤平板");
-    let tablet = Site::enrol(server, &demo, "北新桥街道司法所-外勤平板").await;
     let case_id: String = server
         .master_connection()
         .query_row("SELECT id FROM corr_case WHERE name = '李四'", [], |r| {
             r.get(0)
         })
         .map_err(|e| e.to_string())?;
-    let unit = jiceng_tests::raw::unit_of(&demo, "北新桥街道司法所");
-    let api = jiceng_tests::raw::Api::connect(server.url()).await;
-    let ahead = jiceng_tests::raw::chain_at(
-        &tablet.site_id(),
-        1,
-        jiceng_core::op::GENESIS_HASH,
-        jiceng_tests::raw::now_ms() + 2 * 86_400_000,
-        &[(
-            "corr_case",
-            case_id.as_str(),
-            "address",
-            serde_json::json!("东直门内大街5号"),
-            unit.as_str(),
-        )],
-    );
-    let (status, held) = api.push(&tablet.token(), &ahead).await;
-    if status != 200 || held["quarantined"] != serde_json::json!([1]) {
-        return Err(format!("the tablet's push was not held: {status} {held}"));
-    }
+    let mut demo = demo.clone();
+    push_held_address(
+        server,
+        &mut demo,
+        "北新桥街道司法所-外勤平板",
+        &case_id,
+        "东直门内大街5号",
+    )
+    .await;
     wd.click_css("[data-testid=sync-now]").await?;
     click_nav(wd, "[data-testid=nav-cases]").await?;
     open_case(wd, "李四").await?;
@@ -1134,29 +1155,14 @@ async fn district_admin_decides_a_conflict_and_approves_a_transfer() {
     laptop_b.sync().await.unwrap();
     // Issue 9: a third laptop of the office whose clock runs two days ahead sends an address for 李四:
     // the server holds it in quarantine for the district.
-    server.add_site_like(&mut demo, "北新桥街道司法所", "北新桥街道司法所-笔记本3");
-    let laptop_c = Site::enrol(&server, &demo, "北新桥街道司法所-笔记本3").await;
-    let unit_a = jiceng_tests::raw::unit_of(&demo, "北新桥街道司法所");
-    let api = jiceng_tests::raw::Api::connect(server.url()).await;
-    let ahead = jiceng_tests::raw::chain_at(
-        &laptop_c.site_id(),
-        1,
-        jiceng_core::op::GENESIS_HASH,
-        jiceng_tests::raw::now_ms() + 2 * 86_400_000,
-        &[(
-            "corr_case",
-            case.id.as_str(),
-            "address",
-            serde_json::json!("安定门外大街1号"),
-            unit_a.as_str(),
-        )],
-    );
-    let (status, held) = api.push(&laptop_c.token(), &ahead).await;
-    assert_eq!(
-        (status, held["quarantined"].clone()),
-        (200, serde_json::json!([1])),
-        "{held}"
-    );
+    push_held_address(
+        &server,
+        &mut demo,
+        "北新桥街道司法所-笔记本3",
+        &case.id,
+        "安定门外大街1号",
+    )
+    .await;
     let receiving: String = server
         .master_connection()
         .query_row(
