@@ -22,6 +22,9 @@ pub struct Resync {
     pub restart_pull: bool,
     /// Send again every operation after this site_seq (the master lacks them).
     pub resend_after: Option<u64>,
+    /// The master holds more of this site's log than the store knows acknowledged (the store was
+    /// restored from a backup, or copied): take the site's own operations after this site_seq from it.
+    pub catch_up_after: Option<u64>,
     /// Remember this master_id.
     pub remember: Option<String>,
 }
@@ -36,6 +39,8 @@ pub fn resync(facts: &MasterFacts<'_>) -> Resync {
     if let Some(last) = facts.site_last_seq {
         if last < facts.acked_up_to {
             out.resend_after = Some(last);
+        } else if last > facts.acked_up_to {
+            out.catch_up_after = Some(facts.acked_up_to);
         }
     }
     out
@@ -80,6 +85,14 @@ mod tests {
         assert!(r.restart_pull);
         assert_eq!(r.resend_after, Some(25));
         assert_eq!(r.remember.as_deref(), Some("m2"));
+    }
+
+    #[test]
+    fn a_store_behind_its_own_log_on_the_master_catches_up() {
+        let r = resync(&facts(Some("m1"), "m1", Some(60), 40));
+        assert_eq!(r.catch_up_after, Some(40));
+        assert_eq!(r.resend_after, None);
+        assert!(!r.restart_pull);
     }
 
     #[test]

@@ -219,7 +219,8 @@ pub async fn sync_now(store: &Mutex<Store>) -> Result<SyncStatus, SyncError> {
             status.last_success_at = status.last_attempt_at.clone();
             let offset_ms = guard.record_server_time(exchange.server_time_ms)?;
             status.clock_skew_secs = Some(offset_ms / 1000);
-            status.last_error = held_message(exchange.quarantined, &exchange.held);
+            status.last_error = adopted_message(exchange.adopted)
+                .or_else(|| held_message(exchange.quarantined, &exchange.held));
             status.last_retries = exchange.retries;
         }
         Err(e) => {
@@ -252,6 +253,17 @@ fn held_message(count: usize, held: &[crate::wire::HeldOperation]) -> Option<Str
     })
 }
 
+/// What the clerk reads when this store turned out to be a restored or copied one (issue 10 §3).
+fn adopted_message(adopted: crate::store::Adopted) -> Option<String> {
+    if adopted.taken == 0 && adopted.divergent == 0 {
+        return None;
+    }
+    Some(format!(
+        "本机数据与服务器上本站的记录不一致（可能是从备份恢复或复制的数据库）：已从服务器补回{}条本站记录；本机另写的{}条记录已保留，并交区司法局审核。如这是复制到另一台电脑的数据库，请联系区司法局为该电脑重新注册。",
+        adopted.taken, adopted.divergent
+    ))
+}
+
 /// What one push-then-pull saw.
 struct Exchange {
     server_time_ms: u64,
@@ -261,6 +273,8 @@ struct Exchange {
     held: Vec<crate::wire::HeldOperation>,
     /// Requests sent again after a network failure or a cut answer.
     retries: u32,
+    /// What catching up with the master's copy of this site's log took and set aside.
+    adopted: crate::store::Adopted,
 }
 
 async fn push_then_pull(store: &Mutex<Store>) -> Result<Exchange, SyncError> {
@@ -271,13 +285,17 @@ async fn push_then_pull(store: &Mutex<Store>) -> Result<Exchange, SyncError> {
         quarantined: 0,
         held: Vec::new(),
         retries: 0,
+        adopted: Default::default(),
     };
     // A master restored from a backup (issue 10 §6) makes the site pull again and send again what it
     // lacks: then push and pull once more. A few rounds at most, whatever the server answers.
     for round in 1..=MAX_RESYNC_ROUNDS {
         let pushed = push_all(store, &identity, &client, &mut exchange).await;
-        // A gap means the master lacks operations it once acknowledged: the pull says which.
-        let gap = matches!(&pushed, Err(SyncError::Server { code, .. }) if code == "sequence_gap");
+        // A gap means the master lacks operations it once acknowledged; a hash mismatch, that it holds
+        // other operations under this store's numbers (a restored or copied store): the pull says
+        // which, and the store catches up.
+        let gap = matches!(&pushed, Err(SyncError::Server { code, .. })
+            if code == "sequence_gap" || code == "hash_mismatch");
         if !gap {
             pushed?;
         }
@@ -317,9 +335,12 @@ async fn push_all(
             return Ok(());
         }
         let url = format!("{}{API_PREFIX}/push", identity.server_url);
+        let seqs: Vec<u64> = ops.iter().map(|o| o.site_seq).collect();
+        let divergent = lock(store).reissued_among(&seqs)?;
         let body = PushRequest {
             db_instance_id: instance,
             ops,
+            divergent,
         };
         // A push is idempotent on (site, site_seq): a lost or cut reply is simply sent again.
         let (url, body, token) = (&url, &body, &identity.token);
@@ -388,6 +409,12 @@ async fn pull_all(
         };
         if decided != crate::resync::Resync::default() {
             lock(store).apply_resync(&decided)?;
+            if let Some(after) = decided.catch_up_after {
+                let adopted = catch_up_own_log(store, identity, client, exchange, after).await?;
+                exchange.adopted.taken += adopted.taken;
+                exchange.adopted.divergent += adopted.divergent;
+                return Ok(None);
+            }
             if decided.restart_pull || decided.resend_after.is_some() {
                 return Ok(None);
             }
@@ -397,6 +424,44 @@ async fn pull_all(
             return Ok(Some(pulled.server_time_ms));
         }
     }
+}
+
+/// Takes this site's own operations after `after` from the master into the store (issue 10 §3).
+async fn catch_up_own_log(
+    store: &Mutex<Store>,
+    identity: &SiteIdentity,
+    client: &reqwest::Client,
+    exchange: &mut Exchange,
+    after: u64,
+) -> Result<crate::store::Adopted, SyncError> {
+    let mut ops: Vec<crate::op::Operation> = Vec::new();
+    let mut from = after;
+    loop {
+        let url = format!(
+            "{}{API_PREFIX}/own?after={from}&limit={PULL_LIMIT}",
+            identity.server_url
+        );
+        let (url, token) = (&url, &identity.token);
+        let page: crate::wire::OwnLogResponse =
+            with_retries(&mut exchange.retries, || async move {
+                let response = client
+                    .get(url)
+                    .bearer_auth(token)
+                    .send()
+                    .await
+                    .map_err(|e| network(url, e))?;
+                read(url, response).await
+            })
+            .await?;
+        from = page.ops.last().map_or(from, |op| op.site_seq);
+        let more = page.has_more && !page.ops.is_empty();
+        ops.extend(page.ops);
+        if !more {
+            break;
+        }
+    }
+    let now = lock(store).wall_millis();
+    Ok(lock(store).adopt_own_log(&ops, now)?)
 }
 
 /// Attempts per request before a sync gives up (the periodic sync tries again later).

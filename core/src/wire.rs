@@ -39,6 +39,20 @@ pub struct EnrolResponse {
 pub struct PushRequest {
     pub db_instance_id: String,
     pub ops: Vec<Operation>,
+    /// site_seqs of `ops` that a restored or copied store wrote again after taking the server's copy of
+    /// its log (issue 10 §3): the server holds them for the district's review (`divergent_copy`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub divergent: Vec<u64>,
+}
+
+/// `GET /api/v1/own`: the site's own operations the master holds after a site_seq (merged or held),
+/// for a store restored from a backup or copied to catch up with its own log.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OwnLogResponse {
+    pub ops: Vec<Operation>,
+    pub has_more: bool,
+    pub server_time_ms: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -14,8 +14,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::StreamExt;
 use jiceng_core::wire::{
-    EnrolRequest, EnrolResponse, ErrorBody, HealthResponse, PullResponse, PushRequest,
-    PushResponse, QuarantineDecision,
+    EnrolRequest, EnrolResponse, ErrorBody, HealthResponse, OwnLogResponse, PullResponse,
+    PushRequest, PushResponse, QuarantineDecision,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -70,6 +70,7 @@ pub fn router(master: SharedMaster) -> Router {
         .route("/api/v1/pull", get(pull))
         .route("/api/v1/records/{table}", get(records))
         .route("/api/v1/records/{table}/{id}", get(record))
+        .route("/api/v1/own", get(own_log))
         .route("/api/v1/quarantine", get(quarantine))
         .route("/api/v1/quarantine/decide", post(decide_quarantine))
         .fallback(not_found)
@@ -439,6 +440,34 @@ async fn decide_quarantine(
     .await?;
     Ok(Json(DecidedResponse {
         item,
+        server_time_ms: now_ms(),
+    })
+    .into_response())
+}
+
+/// The site's own operations the master holds after `after` (issue 10 §3).
+#[utoipa::path(get, path = "/api/v1/own", tag = "sync",
+    security(("site_token" = [])),
+    params(
+        ("after" = Option<u64>, Query, description = "Operations of this site after this site_seq"),
+        ("limit" = Option<u64>, Query, description = "Operations per page (at most 10,000)")),
+    responses(
+        (status = 200, description = "A page of the site's own log", body = OwnLogResponse),
+        (status = 400, description = "`bad_request`: a bad query parameter", body = ErrorBody),
+        (status = 401, description = "`missing_token`, `bad_token`", body = ErrorBody),
+        (status = 503, description = "`store_error`", body = ErrorBody)))]
+async fn own_log(
+    State(master): State<SharedMaster>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ServerError> {
+    let site = authenticate(&master, &headers).await?;
+    let after = query_u64(&query, "after", 0)?;
+    let limit = query_u64(&query, "limit", 5000)?.clamp(1, MAX_PULL_LIMIT as u64) as usize;
+    let (ops, has_more) = with_master(&master, move |m| m.own_log(&site, after, limit)).await?;
+    Ok(Json(OwnLogResponse {
+        ops,
+        has_more,
         server_time_ms: now_ms(),
     })
     .into_response())

@@ -244,6 +244,7 @@ fn push(w: &mut World, replica: usize) {
             PushRequest {
                 db_instance_id: format!("site-{replica}"),
                 ops,
+                divergent: Vec::new(),
             },
             t,
         )
@@ -354,6 +355,7 @@ fn hostile(w: &mut World, kind: usize, row: usize) {
             PushRequest {
                 db_instance_id: "hostile".to_string(),
                 ops: vec![op],
+                divergent: Vec::new(),
             },
             t,
         )

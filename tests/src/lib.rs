@@ -580,28 +580,31 @@ pub fn log_accounting(
         .expect("query")
         .map(|r| r.expect("row"))
         .collect();
-    let (mut covered, mut merged, mut doubled) = (0u64, 0u64, 0u64);
-    for (k, (first, last, count)) in ranges.iter().enumerate() {
-        if k > 0 && *first <= ranges[k - 1].1 {
-            doubled += ranges[k - 1].1 - first + 1;
-        }
-        covered += last - first + 1;
+    // Every site_seq the master holds: the ranges of its log records (held operations inside a range
+    // are not in the record but in quarantine) and the held ones, wherever they are.
+    let mut held_seqs: Vec<u64> = master
+        .prepare("SELECT site_seq FROM quarantine WHERE site_id = ?1")
+        .expect("prepare")
+        .query_map([site_id], |r| r.get::<_, i64>(0))
+        .expect("query")
+        .map(|r| r.expect("row") as u64)
+        .collect();
+    held_seqs.sort_unstable();
+    let mut covered: std::collections::BTreeSet<u64> = held_seqs.iter().copied().collect();
+    let mut merged = 0u64;
+    for (first, last, count) in &ranges {
+        covered.extend(*first..=*last);
         merged += count;
     }
-    let held: i64 = master
-        .query_row(
-            "SELECT COUNT(*) FROM quarantine WHERE site_id = ?1",
-            [site_id],
-            |r| r.get(0),
-        )
-        .expect("quarantine");
     let last = own_seqs.last().copied().unwrap_or(0);
     assert_eq!(
         own_seqs,
         (1..=last).collect::<Vec<_>>(),
         "the site's own log has gaps"
     );
-    let lost = last.saturating_sub(covered.min(last));
-    doubled += (merged + held.max(0) as u64).abs_diff(covered);
+    let lost = own_seqs.iter().filter(|s| !covered.contains(s)).count() as u64;
+    // Each held seq inside a record's range is counted once by the range and once as held; merged
+    // counts only the others: together they are the covered seqs exactly when nothing is doubled.
+    let doubled = (merged + held_seqs.len() as u64).saturating_sub(covered.len() as u64);
     (lost, doubled)
 }

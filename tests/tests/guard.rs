@@ -623,10 +623,20 @@ async fn a_reenrolled_site_continues_its_chain_and_a_retried_push_gets_its_ackno
         .await
         .expect("sync after re-enrolment");
     let log = store.lock().unwrap().own_log().unwrap();
+    // The new store took the site's earlier log from the master (issue 10 §3) and went on after it.
     assert_eq!(
-        log[0].site_seq,
-        before + 1,
+        log.iter().map(|o| o.site_seq).collect::<Vec<_>>(),
+        (1..=log.len() as u64).collect::<Vec<_>>()
+    );
+    let first_new = log.iter().find(|o| o.value == json!("钱𠀀")).unwrap();
+    assert!(
+        first_new.site_seq > before,
         "the new store continues the site's sequence"
+    );
+    assert_eq!(
+        log.iter().filter(|o| o.site_seq <= before).count() as u64,
+        before,
+        "and holds the site's earlier writes again"
     );
     // A lost reply: the same operations again get their acknowledgements, not hash_mismatch.
     let api = Api::connect(server.url()).await;

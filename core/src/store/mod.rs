@@ -5,6 +5,7 @@
 //! transaction) or from operations received through sync.
 
 pub mod admission;
+mod adopt;
 pub mod appeals;
 mod assessments;
 mod casefile;
@@ -33,6 +34,7 @@ mod transfer;
 pub mod volunteers;
 mod write;
 
+pub use adopt::Adopted;
 pub use directory::NewUser;
 pub use merge_sql::MergeStats;
 pub use meta::SiteIdentity;
@@ -166,11 +168,15 @@ const MIGRATIONS: &[(u32, &str)] = &[
         28,
         include_str!("../../../schema/migrations/0028_sync_quarantine.sql"),
     ),
+    (
+        29,
+        include_str!("../../../schema/migrations/0029_divergent_ops.sql"),
+    ),
 ];
 
 /// The schema (the last migration) this build's stores have; a site sends it with every pull so that
 /// the server never sends it rows of a table it does not know (issue 10 §4).
-pub const STORE_SCHEMA: u32 = 28;
+pub const STORE_SCHEMA: u32 = 29;
 /// The schema of the previous release's stores: what a site that does not say is assumed to have.
 pub const PREVIOUS_RELEASE_SCHEMA: u32 = 27;
 

@@ -142,6 +142,14 @@ pub trait MasterStore: Send {
     /// Writes a corrections case as the district administrator (demo data, imports).
     fn add_case_as_admin(&mut self, input: jiceng_core::model::CaseInput) -> Result<String>;
     fn alarms(&mut self) -> Result<Vec<Alarm>>;
+    /// The site's own operations after `after` (merged or held), in site_seq order, at most `limit`;
+    /// and whether more follow (issue 10 §3: a restored or copied store catches up with its log).
+    fn own_log(
+        &mut self,
+        site: &SiteAuth,
+        after: u64,
+        limit: usize,
+    ) -> Result<(Vec<jiceng_core::op::Operation>, bool)>;
     /// Every operation ever held in quarantine, oldest first.
     fn quarantine(&mut self) -> Result<Vec<QuarantineItem>>;
     /// The district's decision on one held operation (`decider` must be a district site).

@@ -524,7 +524,13 @@ impl SqliteMaster {
 
     /// Runs the policy over a push's new operations (those after the site's cursor): a protocol error
     /// refuses the request; content the policy refuses is held, one operation at a time.
-    fn judge(&self, site: &SiteAuth, ops: &[Operation], now_ms: u64) -> Result<Holds> {
+    fn judge(
+        &self,
+        site: &SiteAuth,
+        ops: &[Operation],
+        divergent: &[u64],
+        now_ms: u64,
+    ) -> Result<Holds> {
         let last_seq: u64 = self
             .store
             .connection()
@@ -543,6 +549,18 @@ impl SqliteMaster {
         fresh.sort_by_key(|o| o.site_seq);
         let mut holds = Holds::default();
         for op in fresh {
+            // Issue 10 §3: a restored or copied store's divergent tail, written again: kept for review.
+            if divergent.contains(&op.site_seq) {
+                holds.entry(op.site_id.clone()).or_default().insert(
+                    op.site_seq,
+                    Refusal::new(
+                        "divergent_copy",
+                        "written by a restored or copied copy of this site's database that the server never had; review it",
+                        "本站数据库的恢复或复制副本所写、服务器上没有的记录，待区司法局审核",
+                    ),
+                );
+                continue;
+            }
             if let Verdict::Hold(refusal) = guard.judge(op)? {
                 holds
                     .entry(op.site_id.clone())
@@ -1079,7 +1097,25 @@ impl MasterStore for SqliteMaster {
                 server_time_ms: now_ms,
             });
         }
-        let holds = self.judge(site, &request.ops, now_ms)?;
+        let holds = self.judge(site, &request.ops, &request.divergent, now_ms)?;
+        // Issue 10 §3: another copy of the site's database than the one that pushed last.
+        let known_instance: Option<String> = self
+            .store
+            .connection()
+            .prepare_cached("SELECT db_instance_id FROM site WHERE id = ?1")?
+            .query_row([&site.site_id], |r| r.get(0))
+            .optional()?
+            .flatten();
+        if let Some(known) = known_instance.filter(|k| !k.is_empty()) {
+            let sent: String = request.db_instance_id.chars().take(64).collect();
+            if known != sent {
+                let detail = format!(
+                    "site {} pushed from database instance {} after {}: restored from a backup or copied to another PC",
+                    site.site_id, sent, known
+                );
+                self.raise_alarm(Some(&site.site_id), "instance_changed", &detail, now_ms);
+            }
+        }
         match self.ingest_holding(&request.ops, now_ms, &holds) {
             Ok(Ingested {
                 acks,
@@ -1457,6 +1493,56 @@ impl MasterStore for SqliteMaster {
 
     fn quarantine(&mut self) -> Result<Vec<QuarantineItem>> {
         self.quarantine_items()
+    }
+
+    fn own_log(
+        &mut self,
+        site: &SiteAuth,
+        after: u64,
+        limit: usize,
+    ) -> Result<(Vec<Operation>, bool)> {
+        let conn = self.store.connection();
+        let mut ops: Vec<Operation> = Vec::new();
+        {
+            let mut stmt = conn.prepare_cached(
+                "SELECT first_seq, segment, byte_offset, byte_len FROM log_chunk \
+                 WHERE origin_site = ?1 AND last_site_seq > ?2 ORDER BY first_site_seq",
+            )?;
+            let mut rows = stmt.query(params![site.site_id, after as i64])?;
+            while let Some(row) = rows.next()? {
+                let first_seq: i64 = row.get(0)?;
+                let blob = self
+                    .log
+                    .read(location(row.get(1)?, row.get(2)?, row.get(3)?))?;
+                ops.extend(
+                    decode_chunk(first_seq as u64, &blob)?
+                        .into_iter()
+                        .filter(|op| op.site_seq > after),
+                );
+                if ops.len() > limit {
+                    break;
+                }
+            }
+        }
+        let mut stmt = conn.prepare_cached(
+            "SELECT op FROM quarantine WHERE site_id = ?1 AND site_seq > ?2 ORDER BY site_seq",
+        )?;
+        let held = stmt.query_map(params![site.site_id, after as i64], |r| {
+            r.get::<_, Vec<u8>>(0)
+        })?;
+        for blob in held {
+            let decoded = codec::decode_ops(&blob?)
+                .map_err(|e| ServerError::Store(format!("quarantined operation: {e}")))?;
+            ops.extend(decoded.into_iter().map(|mut op| {
+                op.server_seq = Some(0);
+                op
+            }));
+        }
+        ops.sort_by_key(|op| op.site_seq);
+        ops.dedup_by_key(|op| op.site_seq);
+        let has_more = ops.len() > limit;
+        ops.truncate(limit);
+        Ok((ops, has_more))
     }
 
     fn set_max_drift_ms(&mut self, max_drift_ms: u64) {
