@@ -14,6 +14,7 @@
 //! Domain rules cite DOMAIN.md ids (C-…, L-…, W-…, D-…).
 
 pub mod auth;
+pub mod backups;
 pub mod casefile;
 pub mod codec;
 pub mod deadlines;

@@ -487,6 +487,16 @@ pub struct SyncStatus {
     pub last_retries: u32,
 }
 
+/// A backup of the local store (the desktop's 备份 / 恢复).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct BackupFile {
+    pub name: String,
+    pub size_bytes: u32,
+    /// RFC 3339, Asia/Shanghai.
+    pub created_at: String,
+}
+
 /// One of this district's writes the sync server held in quarantine instead of merging (issue 9), and
 /// the district's decision on it.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]

@@ -1124,3 +1124,50 @@ fn the_store_schema_a_site_announces_is_its_last_migration() {
         );
     }
 }
+
+#[test]
+fn a_clerk_backs_the_store_up_and_restores_it_as_a_new_instance_keeping_the_replaced_file() {
+    // Issue 10 §3: the desktop's 备份 / 恢复 (the shell closes and reopens the store around it).
+    let dir = std::env::temp_dir().join(format!("jiceng-backups-{}", uuid::Uuid::now_v7()));
+    let live = dir.join("jiceng.sqlite");
+    let mut store = Store::open(&live)
+        .unwrap()
+        .with_clock(common_setup::fixed_clock());
+    store
+        .set_identity(&common_setup::identity("laptop"))
+        .unwrap();
+    let user = common_setup::seed_office_user(&mut store);
+    store
+        .save_case(&user, case_input("郑𠀀", "110101199003074514"))
+        .unwrap();
+    let made = jiceng_core::backups::backup(&store, &dir).unwrap();
+    assert!(made.name.starts_with("jiceng-20261130-"), "{}", made.name);
+    store
+        .save_case(&user, case_input("王十一", "110105198501011234"))
+        .unwrap();
+    let instance = store.instance_id().unwrap();
+    drop(store);
+    let listed = jiceng_core::backups::list(&dir).unwrap();
+    assert_eq!(listed.len(), 1);
+    let aside = jiceng_core::backups::restore(&dir, &listed[0].name, &live, 1).unwrap();
+    let mut restored = Store::open(&live).unwrap();
+    restored.reset_instance_id().unwrap();
+    assert_ne!(restored.instance_id().unwrap(), instance);
+    let names: Vec<String> = dump(&restored, "corr_case")
+        .iter()
+        .map(|r| r[2].clone())
+        .collect();
+    assert_eq!(
+        names.len(),
+        1,
+        "the store is as it was at the backup: {names:?}"
+    );
+    let kept = Store::open(&aside).unwrap();
+    assert_eq!(
+        dump(&kept, "corr_case").len(),
+        2,
+        "the replaced file is kept, nothing lost"
+    );
+    assert!(jiceng_core::backups::restore(&dir, "../jiceng.sqlite", &live, 2).is_err());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -7,6 +7,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
+mod commands_backup;
 mod commands_corrections;
 mod commands_people;
 mod commands_quarantine;
@@ -120,6 +121,9 @@ fn main() {
             commands_quarantine::quarantined_writes,
             commands_quarantine::quarantined_writes_of,
             commands_quarantine::decide_quarantine,
+            commands_backup::backup_store,
+            commands_backup::list_backups,
+            commands_backup::restore_store,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -28,6 +28,7 @@ import type { LeaveDecision } from "./bindings/LeaveDecision";
 import type { AssessmentInput } from "./bindings/AssessmentInput";
 import type { AssessmentRecord } from "./bindings/AssessmentRecord";
 import type { SyncStatus } from "./bindings/SyncStatus";
+import type { BackupFile } from "./bindings/BackupFile";
 import type { StatisticsReport } from "./bindings/StatisticsReport";
 import type { MediationRecord } from "./bindings/MediationRecord";
 import type { MediationInput } from "./bindings/MediationInput";
@@ -117,6 +118,9 @@ export const api = {
   syncStatus: () => call<SyncStatus>("sync_status"),
   syncNow: () => call<SyncStatus>("sync_now"),
   setSyncInterval: (secs: number) => call<void>("set_sync_interval", { secs }),
+  backupStore: () => call<BackupFile>("backup_store"),
+  listBackups: () => call<BackupFile[]>("list_backups"),
+  restoreStore: (name: string) => call<void>("restore_store", { name }),
   /** C-21 report as of a date (YYYY-MM-DD; null = today in Asia/Shanghai). */
   statistics: (as_of: string | null) => call<StatisticsReport>("statistics", { as_of }),
   /** Writes the .xlsx (to `path`, else the Downloads folder) and returns where it went. */
