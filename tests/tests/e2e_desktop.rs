@@ -1091,6 +1091,15 @@ async fn clerk_flow(wd: &WebDriver, server: &TestServer, code: &str) -> Result<(
         tokio::time::sleep(Duration::from_millis(1000)).await;
         wd.screenshot(&screenshots_dir().join(shot)).await?;
     }
+    // Issue 10 §3: the clerk backs the PC's data up from the settings.
+    wd.click_css("[data-testid=open-settings]").await?;
+    wd.wait_for("[data-testid=settings-dialog]", WAIT).await?;
+    wd.click_css("[data-testid=backup-now]").await?;
+    wd.wait_for("[data-testid=backup-row]", WAIT).await?;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    wd.screenshot(&screenshots_dir().join("28-backup.png"))
+        .await?;
+    wd.click_css("[data-testid=settings-cancel]").await?;
     println!("e2e: the clerk registered 䶮𠀀婆 (15-digit ID upgraded) and found her by address; no corrections menu; a complaint went from intake to follow-up; a mediation case; the person index found her");
     Ok(())
 }
