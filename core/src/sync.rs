@@ -386,17 +386,8 @@ async fn pull_all(
             identity.server_url,
             crate::store::STORE_SCHEMA
         );
-        let (url, token) = (&url, &identity.token);
-        let pulled: PullResponse = with_retries(&mut exchange.retries, || async move {
-            let response = client
-                .get(url)
-                .bearer_auth(token)
-                .send()
-                .await
-                .map_err(|e| network(url, e))?;
-            read(url, response).await
-        })
-        .await?;
+        let pulled: PullResponse =
+            get_with_retries(client, &url, &identity.token, &mut exchange.retries).await?;
         let decided = {
             let guard = lock(store);
             let known = guard.known_master_id()?;
@@ -441,18 +432,8 @@ async fn catch_up_own_log(
             "{}{API_PREFIX}/own?after={from}&limit={PULL_LIMIT}",
             identity.server_url
         );
-        let (url, token) = (&url, &identity.token);
         let page: crate::wire::OwnLogResponse =
-            with_retries(&mut exchange.retries, || async move {
-                let response = client
-                    .get(url)
-                    .bearer_auth(token)
-                    .send()
-                    .await
-                    .map_err(|e| network(url, e))?;
-                read(url, response).await
-            })
-            .await?;
+            get_with_retries(client, &url, &identity.token, &mut exchange.retries).await?;
         from = page.ops.last().map_or(from, |op| op.site_seq);
         let more = page.has_more && !page.ops.is_empty();
         ops.extend(page.ops);
@@ -462,6 +443,25 @@ async fn catch_up_own_log(
     }
     let now = lock(store).wall_millis();
     Ok(lock(store).adopt_own_log(&ops, now)?)
+}
+
+/// A GET of the sync API with the site's token, retried like every sync request.
+async fn get_with_retries<T: serde::de::DeserializeOwned>(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    retries: &mut u32,
+) -> Result<T, SyncError> {
+    with_retries(retries, || async move {
+        let response = client
+            .get(url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .map_err(|e| network(url, e))?;
+        read(url, response).await
+    })
+    .await
 }
 
 /// Attempts per request before a sync gives up (the periodic sync tries again later).
