@@ -485,6 +485,9 @@ pub struct SyncStatus {
     /// Requests the last successful sync sent again after the network failed or cut an answer.
     #[serde(default)]
     pub last_retries: u32,
+    /// What a sync is doing right now, in Chinese (None when none runs).
+    #[serde(default)]
+    pub activity: Option<String>,
 }
 
 /// A backup of the local store (the desktop's 备份 / 恢复).

@@ -209,8 +209,10 @@ pub async fn decide_quarantine(
 /// status (shown in the status bar) whether it succeeds or fails.
 pub async fn sync_now(store: &Mutex<Store>) -> Result<SyncStatus, SyncError> {
     let started = now_ms();
+    lock(store).set_sync_activity(Some("正在连接同步服务器".to_string()));
     let outcome = push_then_pull(store).await;
     let mut guard = lock(store);
+    guard.set_sync_activity(None);
     let mut status = guard.sync_status()?;
     status.last_attempt_at = Some(crate::shanghai::from_millis(started).to_rfc3339());
     match &outcome {
@@ -334,6 +336,11 @@ async fn push_all(
         if ops.is_empty() {
             return Ok(());
         }
+        {
+            let guard = lock(store);
+            let waiting = guard.unacked_count()?;
+            guard.set_sync_activity(Some(format!("正在上传（还有{waiting}条）")));
+        }
         let url = format!("{}{API_PREFIX}/push", identity.server_url);
         let seqs: Vec<u64> = ops.iter().map(|o| o.site_seq).collect();
         let divergent = lock(store).reissued_among(&seqs)?;
@@ -344,7 +351,7 @@ async fn push_all(
         };
         // A push is idempotent on (site, site_seq): a lost or cut reply is simply sent again.
         let (url, body, token) = (&url, &body, &identity.token);
-        let pushed: PushResponse = with_retries(&mut exchange.retries, || async move {
+        let pushed: PushResponse = with_retries(store, &mut exchange.retries, || async move {
             let response = client
                 .post(url)
                 .bearer_auth(token)
@@ -379,6 +386,7 @@ async fn pull_all(
     client: &reqwest::Client,
     exchange: &mut Exchange,
 ) -> Result<Option<u64>, SyncError> {
+    lock(store).set_sync_activity(Some("正在下载".to_string()));
     loop {
         let cursor = lock(store).pull_cursor()?;
         let url = format!(
@@ -387,7 +395,7 @@ async fn pull_all(
             crate::store::STORE_SCHEMA
         );
         let pulled: PullResponse =
-            get_with_retries(client, &url, &identity.token, &mut exchange.retries).await?;
+            get_with_retries(store, client, &url, &identity.token, &mut exchange.retries).await?;
         let decided = {
             let guard = lock(store);
             let known = guard.known_master_id()?;
@@ -425,6 +433,7 @@ async fn catch_up_own_log(
     exchange: &mut Exchange,
     after: u64,
 ) -> Result<crate::store::Adopted, SyncError> {
+    lock(store).set_sync_activity(Some("正在与服务器核对本站记录".to_string()));
     let mut ops: Vec<crate::op::Operation> = Vec::new();
     let mut from = after;
     loop {
@@ -433,7 +442,7 @@ async fn catch_up_own_log(
             identity.server_url
         );
         let page: crate::wire::OwnLogResponse =
-            get_with_retries(client, &url, &identity.token, &mut exchange.retries).await?;
+            get_with_retries(store, client, &url, &identity.token, &mut exchange.retries).await?;
         from = page.ops.last().map_or(from, |op| op.site_seq);
         let more = page.has_more && !page.ops.is_empty();
         ops.extend(page.ops);
@@ -447,12 +456,13 @@ async fn catch_up_own_log(
 
 /// A GET of the sync API with the site's token, retried like every sync request.
 async fn get_with_retries<T: serde::de::DeserializeOwned>(
+    store: &Mutex<Store>,
     client: &reqwest::Client,
     url: &str,
     token: &str,
     retries: &mut u32,
 ) -> Result<T, SyncError> {
-    with_retries(retries, || async move {
+    with_retries(store, retries, || async move {
         let response = client
             .get(url)
             .bearer_auth(token)
@@ -484,7 +494,11 @@ fn retryable(e: &SyncError) -> bool {
 
 /// Runs `request` until it succeeds, fails for a reason a retry cannot fix, or has been tried
 /// REQUEST_ATTEMPTS times; counts the retries.
-async fn with_retries<T, F, Fut>(retries: &mut u32, mut request: F) -> Result<T, SyncError>
+async fn with_retries<T, F, Fut>(
+    store: &Mutex<Store>,
+    retries: &mut u32,
+    mut request: F,
+) -> Result<T, SyncError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, SyncError>>,
@@ -494,7 +508,13 @@ where
         match request().await {
             Err(e) if retryable(&e) && attempt < REQUEST_ATTEMPTS => {
                 let jitter: f64 = rand::random();
-                tokio::time::sleep(Duration::from_millis(backoff_ms(attempt, jitter))).await;
+                let wait = backoff_ms(attempt, jitter);
+                lock(store).set_sync_activity(Some(format!(
+                    "网络不稳定，{:.1}秒后第{}次重试",
+                    wait as f64 / 1000.0,
+                    attempt
+                )));
+                tokio::time::sleep(Duration::from_millis(wait)).await;
                 attempt += 1;
                 *retries += 1;
             }

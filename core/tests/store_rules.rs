@@ -1171,3 +1171,15 @@ fn a_clerk_backs_the_store_up_and_restores_it_as_a_new_instance_keeping_the_repl
     assert!(jiceng_core::backups::restore(&dir, "../jiceng.sqlite", &live, 2).is_err());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_status_bar_reads_what_a_running_sync_is_doing_and_nothing_once_it_ended() {
+    let (store, _) = office_store("site-a");
+    store.set_sync_activity(Some("网络不稳定，0.2秒后第1次重试".into()));
+    assert_eq!(
+        store.sync_status().unwrap().activity.as_deref(),
+        Some("网络不稳定，0.2秒后第1次重试")
+    );
+    store.set_sync_activity(None);
+    assert_eq!(store.sync_status().unwrap().activity, None);
+}

@@ -186,6 +186,8 @@ pub struct Store {
     /// The deadline engine in force here (shipped table + the district's overrides), rebuilt when the
     /// overrides change (store::rules).
     engine_cache: std::cell::RefCell<Option<(String, std::sync::Arc<crate::deadlines::Engine>)>>,
+    /// What a running sync is doing (issue 10 §2: the status bar says it), never stored.
+    sync_activity: std::cell::RefCell<Option<String>>,
 }
 
 impl Store {
@@ -222,6 +224,7 @@ impl Store {
             conn,
             clock,
             engine_cache: std::cell::RefCell::new(None),
+            sync_activity: std::cell::RefCell::new(None),
         };
         store.migrate()?;
         store.ensure_instance_id()?;
@@ -238,6 +241,7 @@ impl Store {
             conn,
             clock: system_clock(),
             engine_cache: std::cell::RefCell::new(None),
+            sync_activity: std::cell::RefCell::new(None),
         };
         store.migrate_to(version)?;
         store.ensure_instance_id()?;

@@ -147,7 +147,13 @@ impl Store {
             });
         status.pending_ops = self.unacked_count()?;
         status.held_writes = u32::try_from(self.held_write_count()?).unwrap_or(u32::MAX);
+        status.activity = self.sync_activity.borrow().clone();
         Ok(status)
+    }
+
+    /// What the running sync is doing, in Chinese (None when no sync runs).
+    pub fn set_sync_activity(&self, activity: Option<String>) {
+        *self.sync_activity.borrow_mut() = activity;
     }
 
     pub fn save_sync_status(&mut self, status: &SyncStatus) -> Result<()> {

@@ -28,4 +28,8 @@ held_writes: number,
 /**
  * Requests the last successful sync sent again after the network failed or cut an answer.
  */
-last_retries: number, };
+last_retries: number, 
+/**
+ * What a sync is doing right now, in Chinese (None when none runs).
+ */
+activity: string | null, };
