@@ -1317,6 +1317,12 @@ async fn district_flow(
     if !notice.as_str().unwrap_or("").contains("未被区里接受") {
         return Err(format!("the record's notice says {notice}"));
     }
+    // Back to the top of the record, where the notice stands (every scrolled container).
+    wd.script(
+        "document.querySelectorAll('*').forEach(e => { if (e.scrollTop > 0) e.scrollTop = 0; });",
+        serde_json::json!([]),
+    )
+    .await?;
     tokio::time::sleep(Duration::from_millis(800)).await;
     wd.screenshot(&screenshots_dir().join("25-quarantine-notice.png"))
         .await?;
