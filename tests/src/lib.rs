@@ -555,6 +555,19 @@ pub fn write_record(
     Ok(())
 }
 
+/// [`log_accounting`] of a site's own log as its store holds it: (operations, lost, doubled).
+pub fn site_accounting(master: &rusqlite::Connection, site: &Site) -> (u64, u64, u64) {
+    let own: Vec<u64> = site
+        .lock()
+        .own_log()
+        .expect("own log")
+        .iter()
+        .map(|op| op.site_seq)
+        .collect();
+    let (lost, doubled) = log_accounting(master, &site.site_id(), &own);
+    (own.len() as u64, lost, doubled)
+}
+
 /// How the master's log accounts for one site's own log (ARCHITECTURE.md "At least once, exactly once
 /// in effect"): operations of the site missing from the master (lost) and held or logged more than
 /// once (doubled).

@@ -3,7 +3,7 @@
 //! backup send again what it lacks, nothing is lost or doubled, every replica equals the master.
 
 use jiceng_tests::{
-    assert_site_equals_scoped_master, log_accounting, temp_dir, write_record, Site, TestServer,
+    assert_site_equals_scoped_master, site_accounting, temp_dir, write_record, Site, TestServer,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -92,21 +92,14 @@ async fn a_master_restored_from_an_online_backup_is_brought_up_to_date_by_its_si
     let master = server.master_connection();
     let (mut lost, mut doubled, mut operations) = (0, 0, 0);
     for site in [&office, &workstation, &district] {
-        let own: Vec<u64> = site
-            .lock()
-            .own_log()
-            .unwrap()
-            .iter()
-            .map(|o| o.site_seq)
-            .collect();
-        operations += own.len();
+        let (ops, l, d) = site_accounting(&master, site);
+        operations += ops;
         assert_eq!(
             site.lock().unacked_count().unwrap(),
             0,
             "{} wedged",
             site.name
         );
-        let (l, d) = log_accounting(&master, &site.site_id(), &own);
         lost += l;
         doubled += d;
     }

@@ -3,7 +3,7 @@
 //! comes back), what it wrote that the server never had is kept and sent again for the district's
 //! review, the district gets an alarm, the clerk a message, and nothing either copy wrote is lost.
 
-use jiceng_tests::{log_accounting, temp_dir, write_record, Site, TestServer};
+use jiceng_tests::{site_accounting, temp_dir, write_record, Site, TestServer};
 
 fn reopen(name: &str, path: &std::path::Path) -> Site {
     let mut store = jiceng_core::Store::open(path).unwrap();
@@ -81,14 +81,8 @@ async fn a_store_restored_from_an_old_backup_catches_up_and_keeps_what_it_wrote_
         "the divergent tail is kept"
     );
     let master = server.master_connection();
-    let own: Vec<u64> = restored
-        .lock()
-        .own_log()
-        .unwrap()
-        .iter()
-        .map(|o| o.site_seq)
-        .collect();
-    assert_eq!(log_accounting(&master, &site_id, &own), (0, 0));
+    let (_, lost, doubled) = site_accounting(&master, &restored);
+    assert_eq!((lost, doubled), (0, 0));
     let in_master: i64 = master
         .query_row(
             "SELECT COUNT(*) FROM corr_case WHERE name LIKE '复%'",
@@ -148,21 +142,9 @@ async fn a_store_copied_to_a_second_pc_is_recognised_and_neither_copy_loses_a_wr
     assert_eq!(cases(&office), 4);
     assert_eq!(cases(&copy), 5, "the copy keeps what it wrote");
     let master = server.master_connection();
-    let site_id = office.site_id();
     for site in [&office, &copy] {
-        let own: Vec<u64> = site
-            .lock()
-            .own_log()
-            .unwrap()
-            .iter()
-            .map(|o| o.site_seq)
-            .collect();
-        assert_eq!(
-            log_accounting(&master, &site_id, &own),
-            (0, 0),
-            "{}",
-            site.name
-        );
+        let (_, lost, doubled) = site_accounting(&master, site);
+        assert_eq!((lost, doubled), (0, 0), "{}", site.name);
     }
     let held: i64 = master
         .query_row(

@@ -834,6 +834,22 @@ async fn clerk_sees_a_held_write(
     wd.click_css("[data-testid=sync-now]").await?;
     click_nav(wd, "[data-testid=nav-cases]").await?;
     open_case(wd, "李四").await?;
+    show_held_notice(
+        wd,
+        "居住地址",
+        &shots.join("27-clerk-quarantine-notice.png"),
+    )
+    .await?;
+    Ok(())
+}
+
+/// On an open record, waits for the notice of a held write naming `field`, scrolls back to it (every
+/// scrolled container to its top) and takes the screenshot.
+async fn show_held_notice(
+    wd: &WebDriver,
+    field: &str,
+    shot: &std::path::Path,
+) -> Result<(), String> {
     wd.wait_for("[data-testid=quarantine-notice]", WAIT).await?;
     let notice = wd
         .script(
@@ -842,18 +858,16 @@ async fn clerk_sees_a_held_write(
         )
         .await?;
     let text = notice.as_str().unwrap_or("");
-    if !(text.contains("未被区里接受") && text.contains("居住地址")) {
-        return Err(format!("the officer's notice says {notice}"));
+    if !(text.contains("未被区里接受") && text.contains(field)) {
+        return Err(format!("the record's notice says {notice}"));
     }
     wd.script(
-        "document.querySelector('[data-testid=quarantine-notice]').scrollIntoView({block: 'center'});",
+        "document.querySelectorAll('*').forEach(e => { if (e.scrollTop > 0) e.scrollTop = 0; });",
         serde_json::json!([]),
     )
     .await?;
     tokio::time::sleep(Duration::from_millis(800)).await;
-    wd.screenshot(&shots.join("27-clerk-quarantine-notice.png"))
-        .await?;
-    Ok(())
+    wd.screenshot(shot).await
 }
 
 /// Clicks a menu item of the header once no toast covers it (Element Plus shows its messages at the
@@ -1305,27 +1319,12 @@ async fn district_flow(
     wd.screenshot(&screenshots_dir().join("23-transfer-approved.png"))
         .await?;
     // Issue 9: the record says which write the district has not accepted.
-    wd.script("window.scrollTo(0, 0);", serde_json::json!([]))
-        .await?;
-    wd.wait_for("[data-testid=quarantine-notice]", WAIT).await?;
-    let notice = wd
-        .script(
-            "return document.querySelector('[data-testid=quarantine-notice]').textContent;",
-            serde_json::json!([]),
-        )
-        .await?;
-    if !notice.as_str().unwrap_or("").contains("未被区里接受") {
-        return Err(format!("the record's notice says {notice}"));
-    }
-    // Back to the top of the record, where the notice stands (every scrolled container).
-    wd.script(
-        "document.querySelectorAll('*').forEach(e => { if (e.scrollTop > 0) e.scrollTop = 0; });",
-        serde_json::json!([]),
+    show_held_notice(
+        wd,
+        "居住地址",
+        &screenshots_dir().join("25-quarantine-notice.png"),
     )
     .await?;
-    tokio::time::sleep(Duration::from_millis(800)).await;
-    wd.screenshot(&screenshots_dir().join("25-quarantine-notice.png"))
-        .await?;
     // The district releases it from the review beside the conflict review.
     click_nav(wd, "[data-testid=nav-conflicts]").await?;
     wd.wait_for("[data-testid=quarantine-review]", WAIT).await?;

@@ -8,7 +8,7 @@
 
 use jiceng_tests::proxy::{Fault, FaultyProxy};
 use jiceng_tests::{
-    assert_site_equals_scoped_master, log_accounting, write_record, Site, TestServer,
+    assert_site_equals_scoped_master, site_accounting, write_record, Site, TestServer,
 };
 
 const SITES: &[(&str, &str, bool, bool)] = &[
@@ -84,18 +84,11 @@ async fn sync_through_a_network_that_drops_cuts_delays_and_doubles_loses_and_dou
     let master = server.master_connection();
     let (mut operations, mut lost, mut doubled, mut wedged) = (0u64, 0u64, 0u64, 0u64);
     for (site, _) in &sites {
-        let own: Vec<u64> = site
-            .lock()
-            .own_log()
-            .unwrap()
-            .iter()
-            .map(|op| op.site_seq)
-            .collect();
-        operations += own.len() as u64;
         if site.lock().unacked_count().unwrap() > 0 {
             wedged += 1;
         }
-        let (l, d) = log_accounting(&master, &site.site_id(), &own);
+        let (ops, l, d) = site_accounting(&master, site);
+        operations += ops;
         lost += l;
         doubled += d;
     }
