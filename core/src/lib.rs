@@ -15,6 +15,7 @@
 
 pub mod auth;
 pub mod backups;
+pub mod bundle;
 pub mod casefile;
 pub mod codec;
 pub mod deadlines;
@@ -31,6 +32,7 @@ pub mod model;
 pub mod op;
 pub mod oversight;
 pub mod resync;
+pub mod scope_exit;
 pub mod search;
 pub mod shanghai;
 pub mod stats;
@@ -39,6 +41,7 @@ pub mod supervision;
 pub mod sync;
 pub mod tables;
 pub mod transfer;
+pub mod usb_sync;
 pub mod validate;
 pub mod wire;
 

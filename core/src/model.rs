@@ -488,6 +488,10 @@ pub struct SyncStatus {
     /// What a sync is doing right now, in Chinese (None when none runs).
     #[serde(default)]
     pub activity: Option<String>,
+    /// What the last sync removed from this PC because it left the office's scope, in Chinese
+    /// (issue 10 §5; None when nothing left).
+    #[serde(default)]
+    pub last_scope_notice: Option<String>,
 }
 
 /// A backup of the local store (the desktop's 备份 / 恢复).

@@ -33,6 +33,9 @@ pub enum SyncError {
     Protocol(String),
     #[error("the sync server address {0:?} is not a valid http:// or https:// URL")]
     BadUrl(String),
+    /// A sync bundle (USB) that cannot be used (issue 10 §7).
+    #[error(transparent)]
+    Bundle(#[from] crate::bundle::BundleError),
 }
 
 impl SyncError {
@@ -43,6 +46,7 @@ impl SyncError {
             SyncError::Server { code, .. } => code,
             SyncError::Protocol(_) => "protocol",
             SyncError::BadUrl(_) => "bad_url",
+            SyncError::Bundle(e) => e.code(),
         }
     }
 
@@ -50,6 +54,9 @@ impl SyncError {
         match self {
             SyncError::Core(e) => e.message_zh(),
             SyncError::Network { .. } => "无法连接同步服务器，数据已保存在本机，网络恢复后会自动上传。".to_string(),
+            SyncError::Server { code, .. } if crate::bundle::BundleError::zh_for_code(code).is_some() => {
+                crate::bundle::BundleError::zh_for_code(code).unwrap_or_default().to_string()
+            }
             SyncError::Server { code, .. } => match code.as_str() {
                 "bad_code" => "注册码无效、已使用或已过期，请向区司法局管理员索取新的注册码。".to_string(),
                 "bad_token" => "本机的同步凭证已失效，请联系区司法局管理员重新注册本机。".to_string(),
@@ -63,6 +70,7 @@ impl SyncError {
             },
             SyncError::Protocol(_) => "同步服务器的应答无法识别，请检查服务器地址是否正确。".to_string(),
             SyncError::BadUrl(_) => "服务器地址格式不正确，应以 http:// 或 https:// 开头。".to_string(),
+            SyncError::Bundle(e) => e.message_zh(),
         }
     }
 
@@ -76,6 +84,19 @@ fn lock(store: &Mutex<Store>) -> MutexGuard<'_, Store> {
     store
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The sync API's HTTP client (timeouts and TLS as for every sync request).
+pub(crate) fn http_client() -> Result<reqwest::Client, SyncError> {
+    http()
+}
+
+/// Reads a sync API answer: the body on success, the server's error code and message otherwise.
+pub(crate) async fn read_answer<T: serde::de::DeserializeOwned>(
+    url: &str,
+    response: reqwest::Response,
+) -> Result<T, SyncError> {
+    read(url, response).await
 }
 
 fn http() -> Result<reqwest::Client, SyncError> {
@@ -224,6 +245,7 @@ pub async fn sync_now(store: &Mutex<Store>) -> Result<SyncStatus, SyncError> {
             status.last_error = adopted_message(exchange.adopted)
                 .or_else(|| held_message(exchange.quarantined, &exchange.held));
             status.last_retries = exchange.retries;
+            status.last_scope_notice = scope_notice(exchange.left_scope, exchange.reinitialised);
         }
         Err(e) => {
             status.online = Some(!e.is_offline());
@@ -255,6 +277,20 @@ fn held_message(count: usize, held: &[crate::wire::HeldOperation]) -> Option<Str
     })
 }
 
+/// What the clerk reads when records left this PC because they left the office's scope (issue 10 §5).
+fn scope_notice(left: usize, reinitialised: Option<crate::store::Reinitialised>) -> Option<String> {
+    match (left, reinitialised) {
+        (_, Some(done)) => Some(format!(
+            "本站的数据范围或版本已变化，已从服务器重新下载本站范围内的全部记录；{}条不再属于本站的记录已从本机移除（区级总库保留全部历史），本机未上传的记录均已保留。",
+            done.swept + left
+        )),
+        (0, None) => None,
+        (n, None) => Some(format!(
+            "{n}条记录已随案件移交至其他单位，已从本机移除；区级总库保留全部历史。"
+        )),
+    }
+}
+
 /// What the clerk reads when this store turned out to be a restored or copied one (issue 10 §3).
 fn adopted_message(adopted: crate::store::Adopted) -> Option<String> {
     if adopted.taken == 0 && adopted.divergent == 0 {
@@ -277,6 +313,10 @@ struct Exchange {
     retries: u32,
     /// What catching up with the master's copy of this site's log took and set aside.
     adopted: crate::store::Adopted,
+    /// Rows the server said left this site's scope (issue 10 §5).
+    left_scope: usize,
+    /// A full re-initialisation ended in this exchange.
+    reinitialised: Option<crate::store::Reinitialised>,
 }
 
 async fn push_then_pull(store: &Mutex<Store>) -> Result<Exchange, SyncError> {
@@ -288,6 +328,8 @@ async fn push_then_pull(store: &Mutex<Store>) -> Result<Exchange, SyncError> {
         held: Vec::new(),
         retries: 0,
         adopted: Default::default(),
+        left_scope: 0,
+        reinitialised: None,
     };
     // A master restored from a backup (issue 10 §6) makes the site pull again and send again what it
     // lacks: then push and pull once more. A few rounds at most, whatever the server answers.
@@ -396,6 +438,19 @@ async fn pull_all(
         );
         let pulled: PullResponse =
             get_with_retries(store, client, &url, &identity.token, &mut exchange.retries).await?;
+        if let Some(reason) = &pulled.reinitialise {
+            // Issue 10 §5: the cursor was given under another scope or schema; the server answers a
+            // cursor of 0 in full, so a second request to re-initialise is a broken server.
+            if cursor == 0 {
+                return Err(SyncError::Protocol(format!(
+                    "the server asks to re-initialise ({reason}) a pull from the start"
+                )));
+            }
+            let mut guard = lock(store);
+            guard.begin_reinitialise(reason)?;
+            guard.set_sync_activity(Some("正在重新下载本站范围内的全部记录".to_string()));
+            continue;
+        }
         let decided = {
             let guard = lock(store);
             let known = guard.known_master_id()?;
@@ -418,8 +473,12 @@ async fn pull_all(
                 return Ok(None);
             }
         }
-        lock(store).apply_remote(&pulled.ops, pulled.next_cursor)?;
+        lock(store).apply_pull(&pulled.ops, &pulled.left_scope, pulled.next_cursor)?;
+        exchange.left_scope += pulled.left_scope.len();
         if !pulled.has_more {
+            if let Some(done) = lock(store).finish_reinitialise()? {
+                exchange.reinitialised = Some(done);
+            }
             return Ok(Some(pulled.server_time_ms));
         }
     }

@@ -4,8 +4,9 @@
 //! 2. the county (the district bureau) decides: refusing ends it; approving puts the case **in transfer**
 //!    and hands its whole file to the receiving office, which now sees it read-only;
 //! 3. the receiving office confirms that the subject reported (within 7 days of the decision);
-//! 4. the district completes the handover: every record of the case moves to the receiving office, and
-//!    the sending office keeps a read-only copy marked as transferred out.
+//! 4. the district completes the handover: every record of the case moves to the receiving office; at
+//!    its next sync the sending office's PC removes the file (it left the office's scope, issue 10 §5;
+//!    `crate::scope_exit`) and keeps its record of the handover; the master keeps every version.
 //!
 //! Until step 4 the sending office supervises the case; the state machine refuses every other order.
 

@@ -127,6 +127,23 @@ pub struct PullResponse {
     /// master was restored from an older backup) sends the rest again.
     #[serde(default)]
     pub site_last_seq: Option<u64>,
+    /// Rows that left this site's read scope within this answer's window (issue 10 §5: a case handed
+    /// to another office): the site removes them from its store; the master keeps their history.
+    #[serde(default)]
+    pub left_scope: Vec<RowRef>,
+    /// Set when this site's cursor cannot be served incrementally (its scope or its store's schema
+    /// changed since the cursor was given): the site pulls everything again from 0, keeping its
+    /// unsent operations, and drops what the full pull did not bring back. `ops` is then empty.
+    #[serde(default)]
+    pub reinitialise: Option<String>,
+}
+
+/// One replicated row, by table and id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RowRef {
+    pub table: String,
+    pub id: String,
 }
 
 /// Every error response of the server.
@@ -146,4 +163,24 @@ pub struct HealthResponse {
     pub status: String,
     pub version: String,
     pub server_time_ms: u64,
+}
+
+/// `POST /api/v1/bundle`: a sync bundle brought in by USB stick (issue 10 §7), imported at the server by
+/// any enrolled desktop (the district's, or any connected office relaying for one without network).
+/// The body is the bundle file itself; the answer bundle goes back to the office the same way.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BundleRelayResponse {
+    /// The office the bundle came from.
+    pub site_id: String,
+    pub site_name: String,
+    /// Its operations now acknowledged (new ones and ones the server already had).
+    pub acknowledged: u64,
+    pub duplicates: u64,
+    /// Of them, held for the district's review.
+    pub held: u64,
+    /// Operations the answer carries to the office.
+    pub delivered: u64,
+    /// The answer bundle, signed for the office.
+    pub answer: crate::bundle::BundleFile,
 }

@@ -21,7 +21,8 @@ use utoipa::{Modify, OpenApi};
         http::records,
         http::record,
         http::quarantine,
-        http::decide_quarantine
+        http::decide_quarantine,
+        http::import_bundle
     ),
     modifiers(&SiteToken)
 )]

@@ -49,6 +49,11 @@ pub enum ServerError {
     Store(String),
     #[error("{0}")]
     Unsupported(String),
+    /// A sync bundle (USB) refused (issue 10 §7): tampered, foreign, another site's, unreadable.
+    #[error(transparent)]
+    Bundle(#[from] jiceng_core::bundle::BundleError),
+    #[error("bundle_unknown_site: the bundle names site {0}, which is not enrolled at this server (revoked, never enrolled, or from another district)")]
+    BundleUnknownSite(String),
 }
 
 impl ServerError {
@@ -73,6 +78,8 @@ impl ServerError {
             ServerError::TooLarge(_) => "body_too_large",
             ServerError::Store(_) => "store_error",
             ServerError::Unsupported(_) => "unsupported",
+            ServerError::Bundle(e) => e.code(),
+            ServerError::BundleUnknownSite(_) => "bundle_unknown_site",
         }
     }
 
@@ -95,6 +102,10 @@ impl ServerError {
             ServerError::TooLarge(_) => 413,
             ServerError::Store(_) => 503,
             ServerError::Unsupported(_) => 501,
+            ServerError::Bundle(jiceng_core::bundle::BundleError::Signature(_))
+            | ServerError::Bundle(jiceng_core::bundle::BundleError::SiteMismatch { .. }) => 403,
+            ServerError::Bundle(_) => 422,
+            ServerError::BundleUnknownSite(_) => 403,
         }
     }
 }

@@ -14,8 +14,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::StreamExt;
 use jiceng_core::wire::{
-    EnrolRequest, EnrolResponse, ErrorBody, HealthResponse, OwnLogResponse, PullResponse,
-    PushRequest, PushResponse, QuarantineDecision,
+    BundleRelayResponse, EnrolRequest, EnrolResponse, ErrorBody, HealthResponse, OwnLogResponse,
+    PullResponse, PushRequest, PushResponse, QuarantineDecision,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -59,6 +59,8 @@ pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 /// An oversized body is read and dropped up to this size before answering 413; beyond, the connection closes.
 const MAX_DRAINED_BYTES: usize = 64 * 1024 * 1024;
 const MAX_PULL_LIMIT: usize = 10_000;
+/// Largest sync bundle (USB, issue 10 §7): a month of an office's work is some 30,000 operations.
+pub const MAX_BUNDLE_BYTES: usize = 96 * 1024 * 1024;
 
 pub type SharedMaster = Arc<Mutex<Box<dyn MasterStore>>>;
 
@@ -73,6 +75,7 @@ pub fn router(master: SharedMaster) -> Router {
         .route("/api/v1/own", get(own_log))
         .route("/api/v1/quarantine", get(quarantine))
         .route("/api/v1/quarantine/decide", post(decide_quarantine))
+        .route("/api/v1/bundle", post(import_bundle))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(master)
@@ -114,6 +117,13 @@ async fn with_master<T: Send + 'static>(
 }
 
 async fn read_json<T: serde::de::DeserializeOwned>(body: Body) -> Result<T, ServerError> {
+    read_json_up_to(body, MAX_BODY_BYTES).await
+}
+
+async fn read_json_up_to<T: serde::de::DeserializeOwned>(
+    body: Body,
+    limit: usize,
+) -> Result<T, ServerError> {
     let mut stream = body.into_data_stream();
     let mut bytes = Vec::new();
     let mut received = 0usize;
@@ -121,16 +131,16 @@ async fn read_json<T: serde::de::DeserializeOwned>(body: Body) -> Result<T, Serv
         let chunk =
             chunk.map_err(|e| ServerError::BadRequest(format!("body could not be read: {e}")))?;
         received = received.saturating_add(chunk.len());
-        if received <= MAX_BODY_BYTES {
+        if received <= limit {
             bytes.extend_from_slice(&chunk);
-        } else if received > MAX_DRAINED_BYTES {
+        } else if received > MAX_DRAINED_BYTES.max(limit) {
             break;
         }
         // Past the limit the rest is read and dropped, so the client finishes sending and receives the
         // 413 instead of a reset connection.
     }
-    if received > MAX_BODY_BYTES {
-        return Err(ServerError::TooLarge(MAX_BODY_BYTES));
+    if received > limit {
+        return Err(ServerError::TooLarge(limit));
     }
     serde_json::from_slice(&bytes)
         .map_err(|e| ServerError::BadRequest(format!("body is not the expected JSON: {e}")))
@@ -471,4 +481,32 @@ async fn own_log(
         server_time_ms: now_ms(),
     })
     .into_response())
+}
+
+/// Imports a sync bundle an office brought on a USB stick (issue 10 §7), relayed by any enrolled
+/// desktop (the district's, or a connected office's): checked against the office's own key, taken
+/// exactly like that office's push and pull, and answered with a bundle signed for it.
+#[utoipa::path(post, path = "/api/v1/bundle", tag = "sync", request_body = jiceng_core::bundle::BundleFile,
+    security(("site_token" = [])),
+    responses(
+        (status = 200, description = "Imported; the answer bundle for the office", body = BundleRelayResponse),
+        (status = 400, description = "`bad_request`: not a bundle", body = ErrorBody),
+        (status = 401, description = "`missing_token`, `bad_token` (the relaying desktop)", body = ErrorBody),
+        (status = 403, description = "`bundle_signature_invalid` (tampered or forged), `bundle_unknown_site` (not enrolled here), `bundle_site_mismatch` (another site's operations)", body = ErrorBody),
+        (status = 409, description = "`hash_mismatch`, `sequence_gap`: as for a push", body = ErrorBody),
+        (status = 413, description = "`body_too_large`", body = ErrorBody),
+        (status = 422, description = "`bundle_kind` (an answer, not an outgoing bundle), `bundle_version`, `bundle_unreadable`", body = ErrorBody),
+        (status = 503, description = "`store_error`", body = ErrorBody)))]
+async fn import_bundle(
+    State(master): State<SharedMaster>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ServerError> {
+    let relay = authenticate(&master, &headers).await?;
+    let file: jiceng_core::bundle::BundleFile = read_json_up_to(body, MAX_BUNDLE_BYTES).await?;
+    let response = with_master(&master, move |m| {
+        crate::bundle::import(m, &file, Some(&relay.site_id), now_ms())
+    })
+    .await?;
+    Ok(Json(response).into_response())
 }

@@ -7,6 +7,7 @@
 
 pub mod admin;
 pub mod api_doc;
+pub mod bundle;
 pub mod error;
 pub mod http;
 pub mod master;

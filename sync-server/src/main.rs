@@ -114,6 +114,15 @@ enum Admin {
         #[arg(long, default_value = "")]
         note: String,
     },
+    /// Import a sync bundle an office brought on a USB stick (issue 10 §7) and write the answer
+    /// bundle to take back to it; prints what was imported.
+    ImportBundle {
+        #[arg(long)]
+        file: std::path::PathBuf,
+        /// Where to write the answer bundle (default: beside the input, `<name>.answer.jcsync`).
+        #[arg(long)]
+        answer_to: Option<std::path::PathBuf>,
+    },
     /// Create the demo district and print its sites, codes and users as JSON.
     Demo,
 }
@@ -247,6 +256,37 @@ fn admin_command(
                 note,
             };
             print_json(&master.decide_quarantine(&district, &decision, now_ms())?);
+        }
+        Admin::ImportBundle { file, answer_to } => {
+            let bytes = std::fs::read(&file).map_err(|e| {
+                ServerError::BadRequest(format!("cannot read {}: {e}", file.display()))
+            })?;
+            let bundle = jiceng_core::bundle::open_unchecked(&bytes)?;
+            let imported = jiceng_server::bundle::import(master, &bundle, None, now_ms())?;
+            let to = answer_to.unwrap_or_else(|| {
+                let stem = file
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "bundle".to_string());
+                file.with_file_name(format!(
+                    "{stem}.answer.{}",
+                    jiceng_core::bundle::BUNDLE_EXTENSION
+                ))
+            });
+            let answer = serde_json::to_vec_pretty(&imported.answer)
+                .map_err(|e| ServerError::Store(e.to_string()))?;
+            std::fs::write(&to, answer).map_err(|e| {
+                ServerError::BadRequest(format!("cannot write {}: {e}", to.display()))
+            })?;
+            print_json(&serde_json::json!({
+                "site_id": imported.site_id,
+                "site_name": imported.site_name,
+                "acknowledged": imported.acknowledged,
+                "duplicates": imported.duplicates,
+                "held": imported.held,
+                "delivered": imported.delivered,
+                "answer": to.display().to_string(),
+            }));
         }
         Admin::Demo => print_json(&admin::seed_demo(master, now_ms())?),
     }

@@ -175,10 +175,18 @@ async fn bad_input_gets_a_4xx_with_a_machine_code() {
         );
         codes.push(code);
     }
-    // A pull with a cursor past the end returns nothing (and keeps the cursor).
+    // A pull with a cursor past the end returns nothing (and keeps the cursor). (The site's cursor
+    // was given under this build's store schema: the pull says so, or it would be re-initialised.)
     let (status, past) = api
-        .get(Some(&token), "/api/v1/pull?after=999999999&limit=10")
+        .get(
+            Some(&token),
+            &format!(
+                "/api/v1/pull?after=999999999&limit=10&store_schema={}",
+                jiceng_core::store::STORE_SCHEMA
+            ),
+        )
         .await;
+    assert_eq!(past["reinitialise"], Value::Null, "{past}");
     assert_eq!(status, 200);
     assert_eq!(past["ops"], json!([]));
     assert_eq!(past["has_more"], json!(false));

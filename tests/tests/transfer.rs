@@ -302,15 +302,56 @@ async fn c6_l6_two_phase_transfer_between_two_offices_through_the_server() {
     );
     assert_eq!(counted(&office_b, &officer_b), 1);
     assert_eq!(counted(&district, &admin), 3);
-    // The sending office keeps a read-only copy, out of its tasks.
-    let copy = office_a.lock().get_case(&officer_a, &case.id).unwrap();
-    assert_eq!(copy.case.transferred_out_to.as_deref(), Some("和平里街道"));
+    // Issue 10 §5: the file left 北新桥's laptop with the case (it no longer supervises the subject);
+    // the master keeps every version, and 北新桥 keeps its record of the handover.
+    let held_at_a = |sql: &str| -> i64 {
+        office_a
+            .lock()
+            .connection()
+            .query_row(sql, [&case.id], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(held_at_a("SELECT COUNT(*) FROM corr_case WHERE id = ?1"), 0);
+    assert_eq!(
+        held_at_a("SELECT COUNT(*) FROM corr_checkin WHERE case_id = ?1"),
+        0,
+        "the check-ins left with the case"
+    );
+    assert_eq!(
+        held_at_a("SELECT COUNT(*) FROM corr_transfer WHERE case_id = ?1 AND status = 'completed'"),
+        1,
+        "北新桥 keeps its handover record"
+    );
+    let status = office_a.lock().sync_status().unwrap();
+    assert!(
+        status
+            .last_scope_notice
+            .as_deref()
+            .is_some_and(|n| n.contains("已随案件移交")),
+        "{status:?}"
+    );
+    let history = server
+        .master_connection()
+        .query_row(
+            "SELECT COUNT(*) FROM corr_checkin WHERE case_id = ?1 AND note = '交接期间电话报告'",
+            [&case.id],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap();
+    assert_eq!(history, 1, "the master keeps 北新桥's part of the file");
+    let gone = office_a.lock().get_case(&officer_a, &case.id).unwrap_err();
+    assert!(
+        gone.message_zh().contains("变更执行地至和平里街道")
+            && gone.message_zh().contains("本机不再保存"),
+        "{}",
+        gone.message_zh()
+    );
     let err = office_a
         .lock()
         .add_checkin(&officer_a, checkin(&case.id, "迟到的记录"))
         .unwrap_err();
     assert!(
-        err.message_zh().contains("已变更执行地至和平里街道"),
+        err.message_zh().contains("变更执行地至和平里街道"),
         "{}",
         err.message_zh()
     );

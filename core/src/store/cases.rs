@@ -230,7 +230,11 @@ impl Store {
     }
 
     pub(super) fn case_in_scope(&self, user: &SessionUser, id: &str) -> Result<CaseRecord> {
-        let case = self.case_by_id(id)?.ok_or(CoreError::NotFound("case"))?;
+        let Some(case) = self.case_by_id(id)? else {
+            return Err(self
+                .handed_over_error(id)?
+                .unwrap_or(CoreError::NotFound("case")));
+        };
         // L-6: an office receiving a case in transfer reads it before the handover completes.
         if !self.is_within(&case.org_unit_id, &user.org_unit_id)?
             && !self.in_transfer_to(&case.id, &user.org_unit_id)?

@@ -277,3 +277,4 @@ pub fn column_value(
 }
 
 pub mod master;
+pub(super) mod purge;

@@ -13,6 +13,8 @@ pub(crate) const PULL_CURSOR: &str = "pull_cursor";
 pub(crate) const SYNC_STATUS: &str = "sync_status";
 pub(crate) const CLOCK_OFFSET_MS: &str = "clock_offset_ms";
 pub(crate) const MASTER_ID: &str = "master_id";
+/// Why the site is re-initialising (set while a full pull runs; issue 10 §5).
+pub(crate) const REINITIALISING: &str = "reinitialising";
 
 /// Who this site is, as the server told it at enrolment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

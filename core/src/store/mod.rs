@@ -26,6 +26,7 @@ mod quarantine;
 mod residents;
 mod review;
 mod rules;
+mod scope_exit;
 pub use rules::DeadlineSettings;
 mod stats;
 mod sync_state;
@@ -38,6 +39,7 @@ pub use adopt::Adopted;
 pub use directory::NewUser;
 pub use merge_sql::MergeStats;
 pub use meta::SiteIdentity;
+pub use scope_exit::Reinitialised;
 pub use write::FieldChange as WriteChange;
 
 use crate::error::{CoreError, Result};
@@ -172,11 +174,15 @@ const MIGRATIONS: &[(u32, &str)] = &[
         29,
         include_str!("../../../schema/migrations/0029_divergent_ops.sql"),
     ),
+    (
+        30,
+        include_str!("../../../schema/migrations/0030_reinitialise.sql"),
+    ),
 ];
 
 /// The schema (the last migration) this build's stores have; a site sends it with every pull so that
 /// the server never sends it rows of a table it does not know (issue 10 §4).
-pub const STORE_SCHEMA: u32 = 29;
+pub const STORE_SCHEMA: u32 = 30;
 /// The schema of the previous release's stores: what a site that does not say is assumed to have.
 pub const PREVIOUS_RELEASE_SCHEMA: u32 = 27;
 

@@ -106,6 +106,17 @@ impl Store {
     /// Merges operations received from the server and moves the pull cursor, in one transaction, so a
     /// client killed mid-pull re-pulls from the old cursor and re-applies idempotently.
     pub fn apply_remote(&mut self, ops: &[Operation], next_cursor: u64) -> Result<MergeStats> {
+        self.apply_pull(ops, &[], next_cursor)
+    }
+
+    /// [`Store::apply_remote`], and the rows the server says left this site's scope in the same
+    /// window are removed in the same transaction (issue 10 §5), after the window's operations.
+    pub fn apply_pull(
+        &mut self,
+        ops: &[Operation],
+        left_scope: &[crate::wire::RowRef],
+        next_cursor: u64,
+    ) -> Result<MergeStats> {
         for op in ops {
             let known = tables::table(&op.table)
                 .and_then(|t| t.field(&op.field))
@@ -117,8 +128,13 @@ impl Store {
                 )));
             }
         }
+        let reinitialising = self.reinitialising()?.is_some();
         let tx = self.conn.transaction()?;
         let stats = merge_sql::merge_ops(&tx, ops)?;
+        if reinitialising {
+            super::scope_exit::note_seen(&tx, ops)?;
+        }
+        super::scope_exit::purge_left(&tx, left_scope)?;
         let mut hlc = meta::get_u64(&tx, meta::HLC_LAST)?
             .map(Hlc)
             .unwrap_or(Hlc::ZERO);

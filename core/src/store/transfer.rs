@@ -435,6 +435,28 @@ impl Store {
             .map(Option::unwrap_or_default))
     }
 
+    /// Issue 10 §5: a case this office handed over is gone from its store (the file went with the
+    /// case); its handover record says where, for a clerk who follows an old link or number.
+    pub(super) fn handed_over_error(&self, case_id: &str) -> Result<Option<CoreError>> {
+        let found: Option<(Option<String>, Option<String>)> = self
+            .conn
+            .prepare_cached(
+                "SELECT to_org_unit_name, completed_on FROM corr_transfer WHERE case_id = ?1 \
+                 AND status = 'completed' AND COALESCE(_deleted, 0) = 0 ORDER BY completed_on DESC LIMIT 1",
+            )?
+            .query_row([case_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        Ok(found.map(|(to, on)| {
+            let to = to.unwrap_or_default();
+            let on = on.unwrap_or_default();
+            CoreError::invalid(
+                "case_id",
+                format!("the case was handed over to {to} on {on}; its file left this PC"),
+                format!("该案件已于{on}变更执行地至{to}，案卷已随案移交，本机不再保存；如需查阅请联系区司法局"),
+            )
+        }))
+    }
+
     /// A case the user may change: in scope, owned by the user's office (an office receiving a case in
     /// transfer reads it only), and not a copy left behind by a completed transfer.
     pub(super) fn case_for_write(&self, user: &SessionUser, case_id: &str) -> Result<CaseRecord> {

@@ -33,6 +33,14 @@ impl SiteAuth {
     }
 }
 
+/// An enrolled site as a sync bundle's signer (issue 10 §7).
+#[derive(Debug, Clone)]
+pub struct BundleSite {
+    pub auth: SiteAuth,
+    pub name: String,
+    pub token_digest: String,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Alarm {
     pub at_ms: u64,
@@ -160,6 +168,9 @@ pub trait MasterStore: Send {
         now_ms: u64,
     ) -> Result<QuarantineItem>;
     /// The one clock-drift setting (see [`crate::policy::DEFAULT_MAX_DRIFT_MS`]).
+    /// The site a sync bundle names, with the digest of its token (the bundle's key is derived from it)
+    /// and its name; an unknown or revoked site is `BundleUnknownSite`.
+    fn bundle_site(&mut self, site_id: &str) -> Result<BundleSite>;
     fn set_max_drift_ms(&mut self, max_drift_ms: u64);
     /// Total operations in the audit log.
     fn log_len(&mut self) -> Result<u64>;

@@ -3,7 +3,8 @@
 
 use super::log_files::{Head, Location, LogFiles};
 use super::{
-    Alarm, MasterStore, OrgUnitSummary, QuarantineItem, RecordsPage, SiteAuth, SiteSummary,
+    Alarm, BundleSite, MasterStore, OrgUnitSummary, QuarantineItem, RecordsPage, SiteAuth,
+    SiteSummary,
 };
 use crate::error::{Result, ServerError};
 use crate::policy::{Guard, MasterFacts, RowFacts, Verdict, DEFAULT_MAX_DRIFT_MS};
@@ -17,6 +18,7 @@ use jiceng_core::tables::{self, TableDef, ROW_ID_SCOPE};
 use jiceng_core::validate::Refusal;
 use jiceng_core::wire::{
     Ack, EnrolRequest, EnrolResponse, HeldOperation, PullResponse, PushRequest, PushResponse,
+    RowRef,
 };
 use jiceng_core::{auth, codec};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
@@ -33,6 +35,10 @@ const SERVER_MIGRATIONS: &[(u32, &str)] = &[
         include_str!("../../../schema/server/0002_quarantine_review.sql"),
     ),
     (3, include_str!("../../../schema/server/0003_master_id.sql")),
+    (
+        4,
+        include_str!("../../../schema/server/0004_scope_moves.sql"),
+    ),
 ];
 /// The server's own writes (admin CLI) are logged under this user id.
 const ADMIN_ACTOR: &str = "admin";
@@ -474,6 +480,7 @@ impl SqliteMaster {
                 let written: Vec<WrittenRecord<'_>> = pending.into_iter().zip(locations).collect();
                 Ok::<_, ServerError>((record_acks, written))
             };
+            let owners_before = owners_of_moved_rows(&tx, &mergeable, &records)?;
             let log = LogRecords { conn: &tx, files };
             let (merged, recorded) =
                 merge::merge_then(&tx, &mergeable, &records, &log, rows, write_records);
@@ -494,6 +501,7 @@ impl SqliteMaster {
             }
             // The records are on disk (fdatasync) before the commit that makes them part of the log.
             index_log(&tx, now_ms, &written)?;
+            record_scope_moves(&tx, owners_before)?;
         }
         if std::mem::take(&mut self.crash_before_commit) {
             return Err(ServerError::Store(
@@ -692,6 +700,153 @@ impl MasterFacts for Facts<'_> {
         }
         Ok(false)
     }
+}
+
+/// A row whose owner field an operation of the batch writes: its owner before the merge, and the
+/// first server_seq of the last log record that wrote the field.
+struct OwnerWrite {
+    def: &'static TableDef,
+    row_id: String,
+    before: String,
+    seq: u64,
+}
+
+/// The rows of the batch that already exist and whose owner field is written (issue 10 §5). New rows
+/// name their owner in their first operation too: they have no owner yet and are not looked at again.
+fn owners_of_moved_rows(
+    conn: &Connection,
+    ops: &[&Operation],
+    records: &[u64],
+) -> Result<Vec<OwnerWrite>> {
+    let mut found: Vec<OwnerWrite> = Vec::new();
+    let mut index: FxHashMap<(&str, &str), usize> = FxHashMap::default();
+    let mut new_rows: FxHashMap<(&str, &str), ()> = FxHashMap::default();
+    for (op, seq) in ops.iter().zip(records) {
+        let Some(def) = tables::table(&op.table) else {
+            continue;
+        };
+        if def.scope_field == ROW_ID_SCOPE || op.field != def.scope_field {
+            continue;
+        }
+        let key = (op.table.as_str(), op.row_id.as_str());
+        if let Some(&i) = index.get(&key) {
+            found[i].seq = *seq;
+            continue;
+        }
+        if new_rows.contains_key(&key) {
+            continue;
+        }
+        let before: Option<Option<String>> = conn
+            .prepare_cached(&format!(
+                "SELECT {} FROM {} WHERE id = ?1",
+                def.scope_field, def.name
+            ))?
+            .query_row([&op.row_id], |r| r.get(0))
+            .optional()?;
+        match before.flatten() {
+            Some(before) => {
+                index.insert(key, found.len());
+                found.push(OwnerWrite {
+                    def,
+                    row_id: op.row_id.clone(),
+                    before,
+                    seq: *seq,
+                });
+            }
+            None => {
+                new_rows.insert(key, ());
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Notes every row whose owner the merge changed, for the pulls of the sites it left.
+fn record_scope_moves(conn: &Connection, writes: Vec<OwnerWrite>) -> Result<()> {
+    for write in writes {
+        let after: Option<String> = conn
+            .prepare_cached(&format!(
+                "SELECT {} FROM {} WHERE id = ?1",
+                write.def.scope_field, write.def.name
+            ))?
+            .query_row([&write.row_id], |r| r.get(0))
+            .optional()?
+            .flatten();
+        let Some(after) = after else { continue };
+        if after != write.before {
+            conn.prepare_cached(
+                "INSERT INTO scope_move (seq, tbl, row_id, from_unit, to_unit) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![
+                write.seq as i64,
+                write.def.name,
+                write.row_id,
+                write.before,
+                after
+            ])?;
+        }
+    }
+    Ok(())
+}
+
+/// Names the scope a pull cursor is given under (tables and units, as the pull's JSON lists).
+fn pull_fingerprint(parts: &[&str]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    for part in parts {
+        hash.update(part.as_bytes());
+        hash.update([0u8]);
+    }
+    hex::encode(&hash.finalize()[..16])
+}
+
+/// The rows that left the site's read scope in the window (after, up_to]: the last move of each row in
+/// the window decides (a case handed over and back again within one window stays).
+fn left_scope(
+    conn: &Connection,
+    site: &SiteAuth,
+    after: u64,
+    up_to: u64,
+    reads: impl Fn(&str) -> bool,
+) -> Result<Vec<RowRef>> {
+    if up_to <= after {
+        return Ok(Vec::new());
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT tbl, row_id, from_unit, to_unit FROM scope_move WHERE seq > ?1 AND seq <= ?2 \
+         ORDER BY seq, rowid",
+    )?;
+    let moves = stmt.query_map(params![after as i64, up_to as i64], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+        ))
+    })?;
+    let mut last: Vec<RowRef> = Vec::new();
+    let mut leaves: HashMap<RowRef, bool> = HashMap::new();
+    for found in moves {
+        let (table, id, from, to) = found?;
+        if !reads(&table) {
+            continue;
+        }
+        let row = RowRef { table, id };
+        let left = site.covers(&from) && !site.covers(&to);
+        let entered = site.covers(&to);
+        match leaves.get_mut(&row) {
+            Some(state) => *state = left || (*state && !entered),
+            None if left => {
+                leaves.insert(row.clone(), true);
+                last.push(row);
+            }
+            None => {}
+        }
+    }
+    Ok(last
+        .into_iter()
+        .filter(|row| leaves.get(row).copied().unwrap_or(false))
+        .collect())
 }
 
 /// Operations the policy holds, by site id and site_seq, with why.
@@ -1203,6 +1358,36 @@ impl MasterStore for SqliteMaster {
         let tables_json =
             serde_json::to_string(&readable).map_err(|e| ServerError::Store(e.to_string()))?;
         let conn = self.store.connection();
+        // Issue 10 §5: a cursor is only good for the scope it was given under.
+        let fingerprint = pull_fingerprint(&[
+            &tables_json,
+            &own_unit_json,
+            &downward_json,
+            &scope_json,
+            &ancestors_json,
+        ]);
+        let given_under: Option<String> = conn
+            .prepare_cached("SELECT pull_fingerprint FROM site WHERE id = ?1")?
+            .query_row([&site.site_id], |r| r.get(0))
+            .optional()?
+            .flatten();
+        if given_under.as_deref() != Some(fingerprint.as_str()) {
+            if after > 0 && given_under.is_some() {
+                return Ok(PullResponse {
+                    ops: Vec::new(),
+                    next_cursor: 0,
+                    // An older client, which does not know the field, stops here rather than loop.
+                    has_more: false,
+                    server_time_ms: now_ms,
+                    master_id: self.master_id.clone(),
+                    site_last_seq: None,
+                    left_scope: Vec::new(),
+                    reinitialise: Some("scope_changed".to_string()),
+                });
+            }
+            conn.prepare_cached("UPDATE site SET pull_fingerprint = ?2 WHERE id = ?1")?
+                .execute(params![site.site_id, fingerprint])?;
+        }
         let head: u64 = conn
             .query_row(
                 "SELECT last_seq FROM log_chunk ORDER BY first_seq DESC LIMIT 1",
@@ -1262,6 +1447,9 @@ impl MasterStore for SqliteMaster {
             .prepare_cached("SELECT last_seq FROM site WHERE id = ?1")?
             .query_row([&site.site_id], |r| r.get(0))
             .optional()?;
+        let left_scope = left_scope(conn, site, after, next_cursor, |t| {
+            readable.contains(&t) || own_unit.contains(&t)
+        })?;
         Ok(PullResponse {
             ops,
             next_cursor,
@@ -1269,6 +1457,8 @@ impl MasterStore for SqliteMaster {
             server_time_ms: now_ms,
             master_id: self.master_id.clone(),
             site_last_seq: site_last_seq.map(|s| s.max(0) as u64),
+            left_scope,
+            reinitialise: None,
         })
     }
 
@@ -1543,6 +1733,27 @@ impl MasterStore for SqliteMaster {
         let has_more = ops.len() > limit;
         ops.truncate(limit);
         Ok((ops, has_more))
+    }
+
+    fn bundle_site(&mut self, site_id: &str) -> Result<BundleSite> {
+        let found: Option<(String, Option<String>, bool, String)> = self
+            .store
+            .connection()
+            .prepare_cached(
+                "SELECT org_unit_id, token_hash, revoked, name FROM site WHERE id = ?1 AND org_unit_id <> ''",
+            )?
+            .query_row([site_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .optional()?;
+        match found {
+            Some((org_unit_id, Some(token_digest), false, name)) => Ok(BundleSite {
+                auth: self.site_auth(site_id, &org_unit_id)?,
+                name,
+                token_digest,
+            }),
+            _ => Err(ServerError::BundleUnknownSite(crate::log_safe(
+                &site_id.chars().take(64).collect::<String>(),
+            ))),
+        }
     }
 
     fn set_max_drift_ms(&mut self, max_drift_ms: u64) {

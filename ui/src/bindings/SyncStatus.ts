@@ -32,4 +32,9 @@ last_retries: number,
 /**
  * What a sync is doing right now, in Chinese (None when none runs).
  */
-activity: string | null, };
+activity: string | null, 
+/**
+ * What the last sync removed from this PC because it left the office's scope, in Chinese
+ * (issue 10 §5; None when nothing left).
+ */
+last_scope_notice: string | null, };
