@@ -11,6 +11,7 @@ mod commands_backup;
 mod commands_corrections;
 mod commands_people;
 mod commands_quarantine;
+mod commands_usb;
 mod state;
 mod sync_task;
 
@@ -124,6 +125,10 @@ fn main() {
             commands_backup::backup_store,
             commands_backup::list_backups,
             commands_backup::restore_store,
+            commands_usb::usb_targets,
+            commands_usb::export_sync_bundle,
+            commands_usb::import_sync_answer,
+            commands_usb::relay_sync_bundle,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -28,6 +28,10 @@ import type { LeaveDecision } from "./bindings/LeaveDecision";
 import type { AssessmentInput } from "./bindings/AssessmentInput";
 import type { AssessmentRecord } from "./bindings/AssessmentRecord";
 import type { SyncStatus } from "./bindings/SyncStatus";
+import type { BundleExport } from "./bindings/BundleExport";
+import type { BundleReceipt } from "./bindings/BundleReceipt";
+import type { RelayOutcome } from "./bindings/RelayOutcome";
+import type { UsbTarget } from "./bindings/UsbTarget";
 import type { BackupFile } from "./bindings/BackupFile";
 import type { StatisticsReport } from "./bindings/StatisticsReport";
 import type { MediationRecord } from "./bindings/MediationRecord";
@@ -121,6 +125,11 @@ export const api = {
   backupStore: () => call<BackupFile>("backup_store"),
   listBackups: () => call<BackupFile[]>("list_backups"),
   restoreStore: (name: string) => call<void>("restore_store", { name }),
+  // Issue 10 §7: sync by USB stick.
+  usbTargets: () => call<UsbTarget[]>("usb_targets"),
+  exportSyncBundle: (dir: string) => call<BundleExport>("export_sync_bundle", { dir }),
+  importSyncAnswer: (content: string) => call<BundleReceipt>("import_sync_answer", { content }),
+  relaySyncBundle: (content: string, dir: string) => call<RelayOutcome>("relay_sync_bundle", { content, dir }),
   /** C-21 report as of a date (YYYY-MM-DD; null = today in Asia/Shanghai). */
   statistics: (as_of: string | null) => call<StatisticsReport>("statistics", { as_of }),
   /** Writes the .xlsx (to `path`, else the Downloads folder) and returns where it went. */

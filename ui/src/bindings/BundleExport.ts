@@ -7,4 +7,8 @@ export type BundleExport = {
 /**
  * Suggested file name (site and time), with the bundle extension.
  */
-file_name: string, operations: number, size_bytes: number, };
+file_name: string, operations: number, size_bytes: number, 
+/**
+ * Where it was written (set by the shell).
+ */
+path: string, };
