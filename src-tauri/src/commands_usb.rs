@@ -47,10 +47,7 @@ pub async fn import_sync_answer(
 ) -> CmdResult<BundleReceipt> {
     current(&state)?;
     let receipt = blocking(&app, move |state| {
-        Ok(usb_sync::import_answer(
-            &mut state.store(),
-            content.as_bytes(),
-        )?)
+        usb_sync::import_answer(&mut state.store(), content.as_bytes())
     })
     .await?;
     sync_task::emit_status(&app);

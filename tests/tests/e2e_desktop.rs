@@ -98,6 +98,8 @@ async fn start_desktop(server: &TestServer, label: &str) -> Desktop {
         .env("DISPLAY", &display)
         .env("JICENG_DATA_DIR", &data_dir)
         .env("XDG_DATA_HOME", server.dir.join(format!("{label}-xdg")))
+        // The USB panel's fallback folder lands in the test's directory, not the machine's home.
+        .env("HOME", server.dir.join(format!("{label}-home")))
         .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
@@ -1112,6 +1114,18 @@ async fn clerk_flow(wd: &WebDriver, server: &TestServer, code: &str) -> Result<(
     wd.wait_for("[data-testid=backup-row]", WAIT).await?;
     tokio::time::sleep(Duration::from_millis(800)).await;
     wd.screenshot(&screenshots_dir().join("28-backup.png"))
+        .await?;
+    // Issue 10 §7: with no network, the clerk exports the unsent records for the USB stick.
+    wd.click_css("[data-testid=usb-export]").await?;
+    let result = wd.wait_for("[data-testid=usb-result]", WAIT).await?;
+    let said = wd.text(&result).await?;
+    if !said.contains("基层通同步包") || !said.contains(".jcsync") {
+        return Err(format!(
+            "the export did not say where the bundle went: {said}"
+        ));
+    }
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    wd.screenshot(&screenshots_dir().join("29-usb-sync.png"))
         .await?;
     wd.click_css("[data-testid=settings-cancel]").await?;
     println!("e2e: the clerk registered 䶮𠀀婆 (15-digit ID upgraded) and found her by address; no corrections menu; a complaint went from intake to follow-up; a mediation case; the person index found her");

@@ -1358,14 +1358,12 @@ impl MasterStore for SqliteMaster {
         let tables_json =
             serde_json::to_string(&readable).map_err(|e| ServerError::Store(e.to_string()))?;
         let conn = self.store.connection();
-        // Issue 10 §5: a cursor is only good for the scope it was given under.
-        let fingerprint = pull_fingerprint(&[
-            &tables_json,
-            &own_unit_json,
-            &downward_json,
-            &scope_json,
-            &ancestors_json,
-        ]);
+        // Issue 10 §5: a cursor is only good for the tables it was given under (a store upgraded from
+        // the previous release reads more tables; rows of them before the cursor were left out). The
+        // site's units are not part of it: the org tree only grows by new units, which hold no rows
+        // before they exist, so a wider scope is served incrementally (and a district desktop does not
+        // pull the whole master again each time a community is added).
+        let fingerprint = pull_fingerprint(&[&tables_json, &own_unit_json, &downward_json]);
         let given_under: Option<String> = conn
             .prepare_cached("SELECT pull_fingerprint FROM site WHERE id = ?1")?
             .query_row([&site.site_id], |r| r.get(0))
