@@ -54,6 +54,19 @@ pub fn normalise_code(code: &str) -> String {
         .collect()
 }
 
+/// Issue 11 §3: a site's token is rotated after this long.
+pub const TOKEN_MAX_AGE_MS: u64 = 30 * 24 * 3600 * 1000;
+
+/// Whether a token issued at `issued_ms` (None: unknown, from a store before it was kept) is due for
+/// rotation at `now_ms`. A clock set back does not make a token younger than it is for ever: an issue
+/// time in the future counts as due too.
+pub fn token_rotation_due(issued_ms: Option<u64>, now_ms: u64) -> bool {
+    match issued_ms {
+        None => true,
+        Some(issued) => issued > now_ms || now_ms - issued >= TOKEN_MAX_AGE_MS,
+    }
+}
+
 /// SHA-256 hex of a high-entropy secret (tokens and codes are stored only as this).
 pub fn secret_digest(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
@@ -62,6 +75,19 @@ pub fn secret_digest(secret: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_token_is_rotated_after_30_days_or_when_its_age_is_unknown_or_impossible() {
+        let issued = 1_800_000_000_000;
+        assert!(!token_rotation_due(Some(issued), issued));
+        assert!(!token_rotation_due(
+            Some(issued),
+            issued + TOKEN_MAX_AGE_MS - 1
+        ));
+        assert!(token_rotation_due(Some(issued), issued + TOKEN_MAX_AGE_MS));
+        assert!(token_rotation_due(None, issued));
+        assert!(token_rotation_due(Some(issued), issued - 1));
+    }
 
     #[test]
     fn password_round_trip() {

@@ -60,6 +60,7 @@ impl SyncError {
             SyncError::Server { code, .. } => match code.as_str() {
                 "bad_code" => "注册码无效、已使用或已过期，请向区司法局管理员索取新的注册码。".to_string(),
                 "bad_token" => "本机的同步凭证已失效，请联系区司法局管理员重新注册本机。".to_string(),
+                "site_revoked" => "本机已被区司法局停用，不能再同步。本机未上传的记录仍完整保存在本机：请在“设置 → U盘同步”中导出，交区司法局处理；如需继续使用，请向区司法局索取新的注册码。".to_string(),
                 "out_of_scope" => "有记录超出本站的管辖范围，服务器拒绝接收，请联系区司法局管理员。".to_string(),
                 "hash_mismatch" => "服务器发现本机数据与已上传的记录不一致（可能是复制或恢复的数据库），请联系区司法局管理员。".to_string(),
                 "upgrade_server" => "服务器版本过旧，请联系区司法局升级同步服务器。".to_string(),
@@ -346,6 +347,7 @@ async fn push_then_pull(store: &Mutex<Store>) -> Result<Exchange, SyncError> {
         match pull_all(store, &identity, &client, &mut exchange).await? {
             Some(server_time_ms) if !gap => {
                 exchange.server_time_ms = server_time_ms;
+                rotate_token_when_due(store, &identity, &client).await;
                 return Ok(exchange);
             }
             _ if round == MAX_RESYNC_ROUNDS => break,
@@ -355,6 +357,45 @@ async fn push_then_pull(store: &Mutex<Store>) -> Result<Exchange, SyncError> {
     Err(SyncError::Protocol(
         "the server's log and this desktop's disagree after resending; tell the district administrator".to_string(),
     ))
+}
+
+/// Issue 11 §3: asks the server for a new token when this one is 30 days old. A failure changes nothing
+/// (the current token stays valid) and is tried again at the next sync.
+async fn rotate_token_when_due(
+    store: &Mutex<Store>,
+    identity: &SiteIdentity,
+    client: &reqwest::Client,
+) {
+    let due = {
+        let guard = lock(store);
+        let now = guard.wall_millis();
+        guard
+            .token_issued_ms()
+            .map(|issued| crate::auth::token_rotation_due(issued, now))
+            .unwrap_or(false)
+    };
+    if !due {
+        return;
+    }
+    let url = format!("{}{API_PREFIX}/token/rotate", identity.server_url);
+    let rotated: Result<crate::wire::TokenRotated, SyncError> = async {
+        let response = client
+            .post(&url)
+            .bearer_auth(&identity.token)
+            .send()
+            .await
+            .map_err(|e| network(&url, e))?;
+        read(&url, response).await
+    }
+    .await;
+    match rotated {
+        Ok(rotated) => {
+            if let Err(e) = lock(store).replace_token(&rotated.token) {
+                eprintln!("[jiceng] could not keep the rotated token: {e}");
+            }
+        }
+        Err(e) => eprintln!("[jiceng] token rotation failed, kept the current token: {e}"),
+    }
 }
 
 /// Rounds of push-then-pull one sync may take to catch up with a restored master.

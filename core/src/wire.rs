@@ -184,3 +184,47 @@ pub struct BundleRelayResponse {
     /// The answer bundle, signed for the office.
     pub answer: crate::bundle::BundleFile,
 }
+
+/// `POST /api/v1/token/rotate` (issue 11 §3): the site's next token. It works beside the current one
+/// until it is first used, which retires the current one, so a lost answer never locks a site out.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TokenRotated {
+    pub token: String,
+    pub server_time_ms: u64,
+}
+
+/// `POST /api/v1/sites/{id}/revoke` (issue 11 §3), by a district site.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RevokeRequest {
+    /// Who revokes (the district user's display name), for the record.
+    pub by: String,
+    /// Why (a lost laptop, a PC taken out of service…).
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// One site of the district as the district administers it (`GET /api/v1/sites`, issue 11 §3).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[ts(export)]
+pub struct SiteSummary {
+    pub id: String,
+    pub name: String,
+    pub org_unit_id: String,
+    /// A desktop enrolled with a code (it has a token).
+    pub enrolled: bool,
+    #[ts(type = "number")]
+    pub last_seq: u64,
+    /// Taken out of the district: its token no longer works.
+    pub revoked: bool,
+    #[ts(type = "number | null")]
+    pub revoked_at_ms: Option<u64>,
+    pub revoked_by: Option<String>,
+    pub revoked_reason: Option<String>,
+    #[ts(type = "number | null")]
+    pub enrolled_at_ms: Option<u64>,
+    pub device_label: Option<String>,
+}

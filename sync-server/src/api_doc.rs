@@ -22,7 +22,10 @@ use utoipa::{Modify, OpenApi};
         http::record,
         http::quarantine,
         http::decide_quarantine,
-        http::import_bundle
+        http::import_bundle,
+        http::rotate_token,
+        http::sites,
+        http::revoke_site
     ),
     modifiers(&SiteToken)
 )]

@@ -12,11 +12,13 @@ use jiceng_core::wire::{BundleRelayResponse, PullResponse, PushRequest, PushResp
 const ANSWER_PAGE: usize = 5_000;
 
 /// Takes an office's outgoing bundle and returns the answer for it. `relayed_by` names the desktop
-/// that brought it (None from the CLI), for the log.
+/// that brought it (None from the CLI), for the log; `accept_revoked` takes a revoked office's last
+/// work in (issue 11 §3: the district's decision, from the CLI only).
 pub fn import(
     master: &mut dyn MasterStore,
     file: &BundleFile,
     relayed_by: Option<&str>,
+    accept_revoked: bool,
     now_ms: u64,
 ) -> Result<BundleRelayResponse> {
     if file.format != bundle::BUNDLE_FORMAT {
@@ -26,8 +28,21 @@ pub fn import(
         return Err(bundle::BundleError::Version(file.version).into());
     }
     let site = master.bundle_site(&file.site_id)?;
-    let key = bundle::key_from_token_digest(&site.token_digest);
-    let outgoing: Outgoing = bundle::verify(&key, file, BundleKind::Outgoing)?;
+    // Signed under the current token, or the one before a rotation the office has not seen yet.
+    let mut checked = Err(bundle::BundleError::Signature(file.site_id.clone()));
+    let mut key = [0u8; 32];
+    for digest in &site.token_digests {
+        key = bundle::key_from_token_digest(digest);
+        checked = bundle::verify::<Outgoing>(&key, file, BundleKind::Outgoing);
+        if checked.is_ok() {
+            break;
+        }
+    }
+    let outgoing = checked?;
+    // A revoked office's work is taken only by the district's own decision (the admin CLI).
+    if site.revoked && !accept_revoked {
+        return Err(ServerError::SiteRevoked { at_ms: 0 });
+    }
     bundle::check_ops_are_the_sites(&site.auth.site_id, &outgoing)?;
     let sent = outgoing.ops.len() as u64;
     let push = if outgoing.ops.is_empty() {

@@ -52,6 +52,8 @@ pub enum ServerError {
     /// A sync bundle (USB) refused (issue 10 §7): tampered, foreign, another site's, unreadable.
     #[error(transparent)]
     Bundle(#[from] jiceng_core::bundle::BundleError),
+    #[error("this desktop was revoked by the district (at {at_ms} ms since 1970); it cannot sync any more. Its unsent work stays on it: export it to a sync bundle for the district, or ask for a new enrolment code")]
+    SiteRevoked { at_ms: u64 },
     #[error("bundle_unknown_site: the bundle names site {0}, which is not enrolled at this server (revoked, never enrolled, or from another district)")]
     BundleUnknownSite(String),
 }
@@ -80,6 +82,7 @@ impl ServerError {
             ServerError::Unsupported(_) => "unsupported",
             ServerError::Bundle(e) => e.code(),
             ServerError::BundleUnknownSite(_) => "bundle_unknown_site",
+            ServerError::SiteRevoked { .. } => "site_revoked",
         }
     }
 
@@ -106,6 +109,7 @@ impl ServerError {
             | ServerError::Bundle(jiceng_core::bundle::BundleError::SiteMismatch { .. }) => 403,
             ServerError::Bundle(_) => 422,
             ServerError::BundleUnknownSite(_) => 403,
+            ServerError::SiteRevoked { .. } => 401,
         }
     }
 }

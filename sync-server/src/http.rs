@@ -2,8 +2,8 @@
 //! input always gets a 4xx with a machine code (never a 5xx, never a panic).
 
 use crate::error::ServerError;
-use crate::master::QuarantineItem;
 use crate::master::{MasterStore, SiteAuth};
+use crate::master::{QuarantineItem, SiteSummary};
 use crate::now_ms;
 use axum::body::Body;
 use axum::extract::rejection::PathRejection;
@@ -15,7 +15,7 @@ use axum::{Json, Router};
 use futures_util::StreamExt;
 use jiceng_core::wire::{
     BundleRelayResponse, EnrolRequest, EnrolResponse, ErrorBody, HealthResponse, OwnLogResponse,
-    PullResponse, PushRequest, PushResponse, QuarantineDecision,
+    PullResponse, PushRequest, PushResponse, QuarantineDecision, RevokeRequest, TokenRotated,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -43,6 +43,13 @@ pub struct RecordsResponse {
 #[derive(Serialize, ToSchema)]
 pub struct QuarantineList {
     pub items: Vec<QuarantineItem>,
+    pub server_time_ms: u64,
+}
+
+/// `GET /api/v1/sites`.
+#[derive(Serialize, ToSchema)]
+pub struct SiteList {
+    pub sites: Vec<SiteSummary>,
     pub server_time_ms: u64,
 }
 
@@ -76,6 +83,9 @@ pub fn router(master: SharedMaster) -> Router {
         .route("/api/v1/quarantine", get(quarantine))
         .route("/api/v1/quarantine/decide", post(decide_quarantine))
         .route("/api/v1/bundle", post(import_bundle))
+        .route("/api/v1/token/rotate", post(rotate_token))
+        .route("/api/v1/sites", get(sites))
+        .route("/api/v1/sites/{id}/revoke", post(revoke_site))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(master)
@@ -505,8 +515,91 @@ async fn import_bundle(
     let relay = authenticate(&master, &headers).await?;
     let file: jiceng_core::bundle::BundleFile = read_json_up_to(body, MAX_BUNDLE_BYTES).await?;
     let response = with_master(&master, move |m| {
-        crate::bundle::import(m, &file, Some(&relay.site_id), now_ms())
+        crate::bundle::import(m, &file, Some(&relay.site_id), false, now_ms())
     })
     .await?;
     Ok(Json(response).into_response())
+}
+
+fn district_only(site: &SiteAuth, what: &str) -> Result<(), ServerError> {
+    if site.kind == jiceng_core::model::OrgKind::District {
+        Ok(())
+    } else {
+        Err(ServerError::Forbidden(format!(
+            "only a district site {what}"
+        )))
+    }
+}
+
+/// The site's next token (issue 11 §3). The desktop asks for one every 30 days.
+#[utoipa::path(post, path = "/api/v1/token/rotate", tag = "sync",
+    security(("site_token" = [])),
+    responses(
+        (status = 200, description = "The next token: valid now, the current one retires at its first use", body = TokenRotated),
+        (status = 401, description = "`missing_token`, `bad_token`, `site_revoked`", body = ErrorBody),
+        (status = 503, description = "`store_error`", body = ErrorBody)))]
+async fn rotate_token(
+    State(master): State<SharedMaster>,
+    headers: HeaderMap,
+) -> Result<Response, ServerError> {
+    let site = authenticate(&master, &headers).await?;
+    let token = with_master(&master, move |m| m.rotate_token(&site, now_ms())).await?;
+    Ok(Json(TokenRotated {
+        token,
+        server_time_ms: now_ms(),
+    })
+    .into_response())
+}
+
+/// Every site of the district, with its enrolment and revocation (for the district).
+#[utoipa::path(get, path = "/api/v1/sites", tag = "admin",
+    security(("site_token" = [])),
+    responses(
+        (status = 200, description = "The sites", body = SiteList),
+        (status = 401, description = "`missing_token`, `bad_token`, `site_revoked`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a district site", body = ErrorBody),
+        (status = 503, description = "`store_error`", body = ErrorBody)))]
+async fn sites(
+    State(master): State<SharedMaster>,
+    headers: HeaderMap,
+) -> Result<Response, ServerError> {
+    let site = authenticate(&master, &headers).await?;
+    district_only(&site, "lists the sites")?;
+    let sites = with_master(&master, |m| m.sites()).await?;
+    Ok(Json(SiteList {
+        sites,
+        server_time_ms: now_ms(),
+    })
+    .into_response())
+}
+
+/// The district revokes a site (a lost laptop, a PC out of service): its next request gets 401
+/// `site_revoked`; its history stays; a new enrolment code re-enrols the site elsewhere.
+#[utoipa::path(post, path = "/api/v1/sites/{id}/revoke", tag = "admin", request_body = RevokeRequest,
+    security(("site_token" = [])),
+    params(("id" = String, Path, description = "The site to revoke")),
+    responses(
+        (status = 200, description = "Revoked", body = SiteSummary),
+        (status = 400, description = "`bad_request`", body = ErrorBody),
+        (status = 401, description = "`missing_token`, `bad_token`, `site_revoked`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a district site", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such site", body = ErrorBody),
+        (status = 409, description = "`conflict`: already revoked", body = ErrorBody),
+        (status = 503, description = "`store_error`", body = ErrorBody)))]
+async fn revoke_site(
+    State(master): State<SharedMaster>,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+    body: Body,
+) -> Result<Response, ServerError> {
+    let site = authenticate(&master, &headers).await?;
+    district_only(&site, "revokes sites")?;
+    let id = path(id)?;
+    let request: RevokeRequest = read_json(body).await?;
+    let revoked = with_master(&master, move |m| {
+        m.revoke_site(&id, &request.by, &request.reason, now_ms())
+    })
+    .await?;
+    tracing::warn!(site = %revoked.id, "site revoked");
+    Ok(Json(revoked).into_response())
 }

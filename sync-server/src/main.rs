@@ -122,6 +122,19 @@ enum Admin {
         /// Where to write the answer bundle (default: beside the input, `<name>.answer.jcsync`).
         #[arg(long)]
         answer_to: Option<std::path::PathBuf>,
+        /// Take the bundle of a revoked site (its last work, brought in after the revocation).
+        #[arg(long)]
+        accept_revoked: bool,
+    },
+    /// Revoke a site (a lost laptop, a PC out of service): its token and codes stop working at once.
+    SiteRevoke {
+        #[arg(long)]
+        site: String,
+        /// Who revokes (name of the district administrator).
+        #[arg(long)]
+        by: String,
+        #[arg(long, default_value = "")]
+        reason: String,
     },
     /// Create the demo district and print its sites, codes and users as JSON.
     Demo,
@@ -257,12 +270,20 @@ fn admin_command(
             };
             print_json(&master.decide_quarantine(&district, &decision, now_ms())?);
         }
-        Admin::ImportBundle { file, answer_to } => {
+        Admin::SiteRevoke { site, by, reason } => {
+            print_json(&master.revoke_site(&site, &by, &reason, now_ms())?)
+        }
+        Admin::ImportBundle {
+            file,
+            answer_to,
+            accept_revoked,
+        } => {
             let bytes = std::fs::read(&file).map_err(|e| {
                 ServerError::BadRequest(format!("cannot read {}: {e}", file.display()))
             })?;
             let bundle = jiceng_core::bundle::open_unchecked(&bytes)?;
-            let imported = jiceng_server::bundle::import(master, &bundle, None, now_ms())?;
+            let imported =
+                jiceng_server::bundle::import(master, &bundle, None, accept_revoked, now_ms())?;
             let to = answer_to.unwrap_or_else(|| {
                 let stem = file
                     .file_stem()

@@ -13,6 +13,8 @@ pub(crate) const PULL_CURSOR: &str = "pull_cursor";
 pub(crate) const SYNC_STATUS: &str = "sync_status";
 pub(crate) const CLOCK_OFFSET_MS: &str = "clock_offset_ms";
 pub(crate) const MASTER_ID: &str = "master_id";
+/// When the site's token was issued (ms; issue 11 §3: rotated every 30 days).
+pub(crate) const TOKEN_ISSUED_MS: &str = "token_issued_ms";
 /// Why the site is re-initialising (set while a full pull runs; issue 10 §5).
 pub(crate) const REINITIALISING: &str = "reinitialising";
 
@@ -87,7 +89,27 @@ impl super::Store {
     }
 
     pub fn set_identity(&mut self, identity: &SiteIdentity) -> Result<()> {
-        set_json(&self.conn, IDENTITY, identity)
+        let now = self.wall_millis();
+        let tx = self.conn.transaction()?;
+        set_json(&tx, IDENTITY, identity)?;
+        set(&tx, TOKEN_ISSUED_MS, &now.to_string())?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// When this site's token was issued (None: before the store kept it).
+    pub fn token_issued_ms(&self) -> Result<Option<u64>> {
+        get_u64(&self.conn, TOKEN_ISSUED_MS)
+    }
+
+    /// Issue 11 §3: the server issued the site a new token; it replaces the current one at once (the
+    /// server keeps the current one valid until the new one is first used).
+    pub fn replace_token(&mut self, token: &str) -> Result<()> {
+        let Some(mut identity) = self.identity()? else {
+            return Err(crate::error::CoreError::NotEnrolled);
+        };
+        identity.token = token.to_string();
+        self.set_identity(&identity)
     }
 
     /// Re-enrolment (issue 9): a store that has written nothing yet continues its site's log where the

@@ -38,7 +38,9 @@ impl SiteAuth {
 pub struct BundleSite {
     pub auth: SiteAuth,
     pub name: String,
-    pub token_digest: String,
+    /// The digests of the tokens its bundles may be signed under (current, next, before rotation).
+    pub token_digests: Vec<String>,
+    pub revoked: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -75,14 +77,7 @@ pub struct QuarantineItem {
     pub decided_at_ms: Option<u64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct SiteSummary {
-    pub id: String,
-    pub name: String,
-    pub org_unit_id: String,
-    pub enrolled: bool,
-    pub last_seq: u64,
-}
+pub use jiceng_core::wire::SiteSummary;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct OrgUnitSummary {
@@ -168,9 +163,19 @@ pub trait MasterStore: Send {
         now_ms: u64,
     ) -> Result<QuarantineItem>;
     /// The one clock-drift setting (see [`crate::policy::DEFAULT_MAX_DRIFT_MS`]).
-    /// The site a sync bundle names, with the digest of its token (the bundle's key is derived from it)
-    /// and its name; an unknown or revoked site is `BundleUnknownSite`.
+    /// The site a sync bundle names, with the digests of its tokens (the bundle's key is derived from
+    /// one) and its name; an unknown site is `BundleUnknownSite`.
     fn bundle_site(&mut self, site_id: &str) -> Result<BundleSite>;
+    /// Issue 11 §3: a new token for the site (valid beside the current one until first used).
+    fn rotate_token(&mut self, site: &SiteAuth, now_ms: u64) -> Result<String>;
+    /// Issue 11 §3: the district takes a site out (its token and codes stop working).
+    fn revoke_site(
+        &mut self,
+        site_id: &str,
+        by: &str,
+        reason: &str,
+        now_ms: u64,
+    ) -> Result<SiteSummary>;
     fn set_max_drift_ms(&mut self, max_drift_ms: u64);
     /// Total operations in the audit log.
     fn log_len(&mut self) -> Result<u64>;

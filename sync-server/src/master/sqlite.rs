@@ -27,6 +27,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 mod quarantine;
+mod sites;
 
 const SERVER_MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("../../../schema/server/0001_master.sql")),
@@ -38,6 +39,10 @@ const SERVER_MIGRATIONS: &[(u32, &str)] = &[
     (
         4,
         include_str!("../../../schema/server/0004_scope_moves.sql"),
+    ),
+    (
+        5,
+        include_str!("../../../schema/server/0005_site_tokens.sql"),
     ),
 ];
 /// The server's own writes (admin CLI) are logged under this user id.
@@ -1179,18 +1184,8 @@ fn decode_chunk(first_seq: u64, blob: &[u8]) -> Result<Vec<Operation>> {
 
 impl MasterStore for SqliteMaster {
     fn authenticate(&mut self, token: &str) -> Result<SiteAuth> {
-        let row: Option<(String, String, i64)> = self
-            .store
-            .connection()
-            .prepare_cached("SELECT id, org_unit_id, revoked FROM site WHERE token_hash = ?1")?
-            .query_row([auth::secret_digest(token)], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })
-            .optional()?;
-        match row {
-            Some((site_id, org_unit_id, 0)) => self.site_auth(&site_id, &org_unit_id),
-            _ => Err(ServerError::BadToken),
-        }
+        let (site_id, org_unit_id) = sites::site_of_token(self.store.connection(), token)?;
+        self.site_auth(&site_id, &org_unit_id)
     }
 
     fn enrol(&mut self, request: &EnrolRequest, now_ms: u64) -> Result<EnrolResponse> {
@@ -1212,7 +1207,8 @@ impl MasterStore for SqliteMaster {
         // Re-enrolment keeps the site's sequence and hash chain (one log per site, nothing
         // overwritten): the new desktop continues from them (EnrolResponse::last_seq).
         tx.execute(
-            "UPDATE site SET token_hash = ?2, enrolled_at_ms = ?3, device_label = ?4, db_instance_id = ?5 \
+            "UPDATE site SET token_hash = ?2, enrolled_at_ms = ?3, device_label = ?4, db_instance_id = ?5, \
+             token_issued_at_ms = ?3, next_token_hash = NULL, prev_token_hash = NULL, revoked = 0 \
              WHERE id = ?1",
             params![
                 site_id,
@@ -1608,19 +1604,7 @@ impl MasterStore for SqliteMaster {
     }
 
     fn sites(&mut self) -> Result<Vec<SiteSummary>> {
-        let mut stmt = self.store.connection().prepare(
-            "SELECT id, name, org_unit_id, token_hash IS NOT NULL, last_seq FROM site WHERE org_unit_id <> '' ORDER BY name",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(SiteSummary {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                org_unit_id: r.get(2)?,
-                enrolled: r.get(3)?,
-                last_seq: r.get::<_, i64>(4)? as u64,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        self.site_summaries(None)
     }
 
     fn add_user(
@@ -1734,24 +1718,40 @@ impl MasterStore for SqliteMaster {
     }
 
     fn bundle_site(&mut self, site_id: &str) -> Result<BundleSite> {
-        let found: Option<(String, Option<String>, bool, String)> = self
+        let found: Option<(String, bool, String)> = self
             .store
             .connection()
             .prepare_cached(
-                "SELECT org_unit_id, token_hash, revoked, name FROM site WHERE id = ?1 AND org_unit_id <> ''",
+                "SELECT org_unit_id, revoked <> 0, name FROM site WHERE id = ?1 AND org_unit_id <> '' \
+                 AND token_hash IS NOT NULL",
             )?
-            .query_row([site_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .query_row([site_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?;
-        match found {
-            Some((org_unit_id, Some(token_digest), false, name)) => Ok(BundleSite {
-                auth: self.site_auth(site_id, &org_unit_id)?,
-                name,
-                token_digest,
-            }),
-            _ => Err(ServerError::BundleUnknownSite(crate::log_safe(
+        let Some((org_unit_id, revoked, name)) = found else {
+            return Err(ServerError::BundleUnknownSite(crate::log_safe(
                 &site_id.chars().take(64).collect::<String>(),
-            ))),
-        }
+            )));
+        };
+        Ok(BundleSite {
+            auth: self.site_auth(site_id, &org_unit_id)?,
+            name,
+            token_digests: self.bundle_digests(site_id)?,
+            revoked,
+        })
+    }
+
+    fn rotate_token(&mut self, site: &SiteAuth, now_ms: u64) -> Result<String> {
+        self.issue_next_token(&site.site_id, now_ms)
+    }
+
+    fn revoke_site(
+        &mut self,
+        site_id: &str,
+        by: &str,
+        reason: &str,
+        now_ms: u64,
+    ) -> Result<SiteSummary> {
+        self.revoke(site_id, by, reason, now_ms)
     }
 
     fn set_max_drift_ms(&mut self, max_drift_ms: u64) {
@@ -1872,6 +1872,122 @@ fn select_rows(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const DAY_MS: u64 = 24 * 3600 * 1000;
+    const T0: u64 = 1_800_000_000_000;
+
+    fn master_with_site() -> (SqliteMaster, String) {
+        let mut master = SqliteMaster::open_in_memory().unwrap();
+        let district = master
+            .add_org_unit(None, OrgKind::District, "示范区")
+            .unwrap();
+        let town = master
+            .add_org_unit(Some(&district), OrgKind::Township, "𠀀家镇")
+            .unwrap();
+        let (site, _) = master.add_site(&town, "𠀀家镇司法所", T0).unwrap();
+        (master, site)
+    }
+
+    fn enrol(master: &mut SqliteMaster, code: &str, at: u64) -> Result<EnrolResponse> {
+        master.enrol(
+            &EnrolRequest {
+                code: code.to_string(),
+                device_label: "laptop".to_string(),
+                db_instance_id: "inst".to_string(),
+            },
+            at,
+        )
+    }
+
+    /// Issue 11 §3: a code works once, and only for 14 days.
+    #[test]
+    fn enrolment_codes_expire_after_14_days_and_work_once() {
+        let (mut master, site) = master_with_site();
+        let late = master.new_enrolment_code(&site, T0).unwrap();
+        assert!(matches!(
+            enrol(&mut master, &late, T0 + 14 * DAY_MS),
+            Err(ServerError::BadCode)
+        ));
+        let code = master.new_enrolment_code(&site, T0).unwrap();
+        assert!(enrol(&mut master, &code, T0 + 13 * DAY_MS).is_ok());
+        assert!(matches!(
+            enrol(&mut master, &code, T0 + 13 * DAY_MS),
+            Err(ServerError::BadCode)
+        ));
+    }
+
+    /// Issue 11 §3: a revoked site's token and unused codes stop at once, as `site_revoked`; a new code
+    /// re-enrols it; revoking twice is a conflict.
+    #[test]
+    fn a_revoked_site_is_refused_as_revoked_until_the_district_re_enrols_it() {
+        let (mut master, site) = master_with_site();
+        let code = master.new_enrolment_code(&site, T0).unwrap();
+        let token = enrol(&mut master, &code, T0).unwrap().token;
+        let spare = master.new_enrolment_code(&site, T0).unwrap();
+        assert!(master.authenticate(&token).is_ok());
+        let revoked = master
+            .revoke_site(&site, "区司法局管理员", "笔记本丢失", T0 + 1)
+            .unwrap();
+        assert!(revoked.revoked);
+        assert_eq!(revoked.revoked_reason.as_deref(), Some("笔记本丢失"));
+        assert!(matches!(
+            master.authenticate(&token),
+            Err(ServerError::SiteRevoked { at_ms }) if at_ms == T0 + 1
+        ));
+        assert_eq!(
+            ServerError::SiteRevoked { at_ms: 0 }.status(),
+            401,
+            "a revoked site is told so, with 401"
+        );
+        assert!(matches!(
+            enrol(&mut master, &spare, T0 + 2),
+            Err(ServerError::BadCode)
+        ));
+        assert!(matches!(
+            master.revoke_site(&site, "管理员", "", T0 + 3),
+            Err(ServerError::Conflict(_))
+        ));
+        assert!(matches!(
+            master.revoke_site("no-such-site", "管理员", "", T0 + 3),
+            Err(ServerError::NotFound(_))
+        ));
+        let alarms = master.alarms().unwrap();
+        assert!(alarms.iter().any(|a| a.code == "site_revoked"));
+        let fresh = master.new_enrolment_code(&site, T0 + 4).unwrap();
+        let again = enrol(&mut master, &fresh, T0 + 5).unwrap();
+        assert!(master.authenticate(&again.token).is_ok());
+        assert!(!master.sites().unwrap()[0].revoked);
+    }
+
+    /// Issue 11 §3: a rotated token works beside the current one until first used, which retires the
+    /// current one; an answer lost on the way locks nothing out.
+    #[test]
+    fn a_rotated_token_retires_the_old_one_at_its_first_use() {
+        let (mut master, site) = master_with_site();
+        let code = master.new_enrolment_code(&site, T0).unwrap();
+        let old = enrol(&mut master, &code, T0).unwrap().token;
+        let auth = master.authenticate(&old).unwrap();
+        let lost = master.rotate_token(&auth, T0 + 1).unwrap();
+        assert!(
+            master.authenticate(&old).is_ok(),
+            "the reply was lost: the old token still works"
+        );
+        let next = master.rotate_token(&auth, T0 + 2).unwrap();
+        assert!(matches!(
+            master.authenticate(&lost),
+            Err(ServerError::BadToken)
+        ));
+        assert!(master.authenticate(&next).is_ok());
+        assert!(matches!(
+            master.authenticate(&old),
+            Err(ServerError::BadToken)
+        ));
+        assert!(master.authenticate(&next).is_ok());
+        // Bundles signed under the token before the rotation still verify.
+        let digests = master.bundle_digests(&site).unwrap();
+        assert!(digests.contains(&auth::secret_digest(&old)));
+        assert!(digests.contains(&auth::secret_digest(&next)));
+    }
 
     /// Issue 9: a page of `/records` walks the primary key from the last id and never scans or sorts
     /// the table, for every replicated table.
