@@ -19,6 +19,7 @@ pub mod bundle;
 pub mod casefile;
 pub mod codec;
 pub mod deadlines;
+pub mod district_sites;
 pub mod error;
 pub mod hlc;
 pub mod idcard;

@@ -228,3 +228,11 @@ pub struct SiteSummary {
     pub enrolled_at_ms: Option<u64>,
     pub device_label: Option<String>,
 }
+
+/// `GET /api/v1/sites`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SiteList {
+    pub sites: Vec<SiteSummary>,
+    pub server_time_ms: u64,
+}

@@ -11,6 +11,7 @@ mod commands_backup;
 mod commands_corrections;
 mod commands_people;
 mod commands_quarantine;
+mod commands_sites;
 mod commands_usb;
 mod state;
 mod sync_task;
@@ -125,6 +126,8 @@ fn main() {
             commands_backup::backup_store,
             commands_backup::list_backups,
             commands_backup::restore_store,
+            commands_sites::list_sites,
+            commands_sites::revoke_site,
             commands_usb::usb_targets,
             commands_usb::export_sync_bundle,
             commands_usb::import_sync_answer,

@@ -15,7 +15,8 @@ use axum::{Json, Router};
 use futures_util::StreamExt;
 use jiceng_core::wire::{
     BundleRelayResponse, EnrolRequest, EnrolResponse, ErrorBody, HealthResponse, OwnLogResponse,
-    PullResponse, PushRequest, PushResponse, QuarantineDecision, RevokeRequest, TokenRotated,
+    PullResponse, PushRequest, PushResponse, QuarantineDecision, RevokeRequest, SiteList,
+    TokenRotated,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -43,13 +44,6 @@ pub struct RecordsResponse {
 #[derive(Serialize, ToSchema)]
 pub struct QuarantineList {
     pub items: Vec<QuarantineItem>,
-    pub server_time_ms: u64,
-}
-
-/// `GET /api/v1/sites`.
-#[derive(Serialize, ToSchema)]
-pub struct SiteList {
-    pub sites: Vec<SiteSummary>,
     pub server_time_ms: u64,
 }
 

@@ -28,6 +28,7 @@ import type { LeaveDecision } from "./bindings/LeaveDecision";
 import type { AssessmentInput } from "./bindings/AssessmentInput";
 import type { AssessmentRecord } from "./bindings/AssessmentRecord";
 import type { SyncStatus } from "./bindings/SyncStatus";
+import type { SiteSummary } from "./bindings/SiteSummary";
 import type { BundleExport } from "./bindings/BundleExport";
 import type { BundleReceipt } from "./bindings/BundleReceipt";
 import type { RelayOutcome } from "./bindings/RelayOutcome";
@@ -125,6 +126,9 @@ export const api = {
   backupStore: () => call<BackupFile>("backup_store"),
   listBackups: () => call<BackupFile[]>("list_backups"),
   restoreStore: (name: string) => call<void>("restore_store", { name }),
+  // Issue 11 §3: the district's sites.
+  listSites: () => call<SiteSummary[]>("list_sites"),
+  revokeSite: (site_id: string, reason: string) => call<SiteSummary>("revoke_site", { site_id, reason }),
   // Issue 10 §7: sync by USB stick.
   usbTargets: () => call<UsbTarget[]>("usb_targets"),
   exportSyncBundle: (dir: string) => call<BundleExport>("export_sync_bundle", { dir }),
