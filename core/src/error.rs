@@ -22,6 +22,9 @@ pub enum CoreError {
     NotFound(&'static str),
     #[error("wrong username or password")]
     BadCredentials,
+    /// Issue 11 §4: five failed logins in a row lock the account for 15 minutes.
+    #[error("the account is locked after repeated failed logins until {until} (Asia/Shanghai)")]
+    AccountLocked { until: String },
     #[error("permission denied: {0}")]
     Forbidden(&'static str),
     #[error("this desktop is not enrolled with a sync server yet")]
@@ -55,6 +58,7 @@ impl CoreError {
             CoreError::Invalid { .. } => "invalid_input",
             CoreError::NotFound(_) => "not_found",
             CoreError::BadCredentials => "bad_credentials",
+            CoreError::AccountLocked { .. } => "account_locked",
             CoreError::Forbidden(_) => "forbidden",
             CoreError::NotEnrolled => "not_enrolled",
             CoreError::DuplicateCase(_) => "duplicate_case",
@@ -75,6 +79,10 @@ impl CoreError {
             CoreError::Invalid { reason_zh, .. } => reason_zh.clone(),
             CoreError::NotFound(_) => "记录不存在，或不在本站的查看范围内。".to_string(),
             CoreError::BadCredentials => "用户名或密码错误。".to_string(),
+            CoreError::AccountLocked { until } => format!(
+                "密码连续输错{}次，账号已锁定至{until}。如需提前解锁，请联系单位负责人或区司法局重置密码。",
+                crate::accounts::MAX_FAILURES
+            ),
             CoreError::Forbidden(_) => "您的角色无权执行此操作。".to_string(),
             CoreError::NotEnrolled => {
                 "本机尚未注册到同步服务器，请先填写服务器地址和注册码。".to_string()

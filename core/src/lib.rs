@@ -13,6 +13,7 @@
 //!
 //! Domain rules cite DOMAIN.md ids (C-…, L-…, W-…, D-…).
 
+pub mod accounts;
 pub mod auth;
 pub mod backups;
 pub mod bundle;

@@ -28,6 +28,9 @@ pub enum Domain {
     /// The district's settings (rule table, holiday calendar): written by the district, read by every
     /// site under it.
     Settings,
+    /// Issue 11 §4: what happens to accounts (failed logins, password changes and resets): written on
+    /// any PC of the user's unit, read there and by the district.
+    Accounts,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -675,6 +678,22 @@ pub static TABLES: &[TableDef] = &[
         ],
     },
     TableDef {
+        // Issue 11 §4: an account's failed logins, password changes and resets (core::accounts).
+        name: "auth_event",
+        merge: MergeKind::AppendOnly,
+        domain: Domain::Accounts,
+        scope_field: "org_unit_id",
+        fields: &[
+            text("org_unit_id"),
+            text("user_id"),
+            text("kind"),
+            text("at"),
+            text("actor_id"),
+            text("site_id"),
+            boolean(DELETED_FIELD),
+        ],
+    },
+    TableDef {
         // Issue 9: an operation the server held in quarantine, and the district's decision on it.
         // Written by the server only; reaches the sending site's own unit and the district.
         name: "sync_quarantine",
@@ -708,6 +727,7 @@ pub fn introduced_in(table: &str) -> u32 {
     match table {
         "site_directory" => 27,
         "sync_quarantine" => 28,
+        "auth_event" => 31,
         _ => 0,
     }
 }

@@ -126,7 +126,7 @@ fn w1_bad_input_and_duplicates_are_refused_in_chinese_and_removal_is_reversible(
 
 #[test]
 fn w1_a_judicial_officer_cannot_read_the_register() {
-    let (store, _) = workstation();
+    let (mut store, _) = workstation();
     let officer = store.login("officer", "password-1").unwrap();
     assert_eq!(
         store

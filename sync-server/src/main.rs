@@ -126,6 +126,13 @@ enum Admin {
         #[arg(long)]
         accept_revoked: bool,
     },
+    /// Reset a user's password (they must change it at next login; the reset reaches their unit's PCs).
+    UserReset {
+        #[arg(long)]
+        username: String,
+        #[arg(long, env = "JICENG_NEW_PASSWORD")]
+        password: String,
+    },
     /// Revoke a site (a lost laptop, a PC out of service): its token and codes stop working at once.
     SiteRevoke {
         #[arg(long)]
@@ -269,6 +276,9 @@ fn admin_command(
                 note,
             };
             print_json(&master.decide_quarantine(&district, &decision, now_ms())?);
+        }
+        Admin::UserReset { username, password } => {
+            println!("{}", master.reset_password(&username, &password, now_ms())?)
         }
         Admin::SiteRevoke { site, by, reason } => {
             print_json(&master.revoke_site(&site, &by, &reason, now_ms())?)

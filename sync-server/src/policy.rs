@@ -189,7 +189,8 @@ impl<'a> Guard<'a> {
         })?;
         validate::check_user_id(&op.user_id)?;
         validate::check_value(def, field, &op.value)?;
-        if !scope::may_write_table(self.site.kind, def) {
+        let own_unit_field = scope::may_write_own_unit_field(def, &op.field);
+        if !scope::may_write_table(self.site.kind, def) && !own_unit_field {
             return Err(Refusal::new(
                 "table_not_writable",
                 format!(
@@ -204,6 +205,14 @@ impl<'a> Guard<'a> {
             return Err(out_of_scope(&format!(
                 "org unit {} is not under this site",
                 clip(&op.scope)
+            )));
+        }
+        // Issue 11 §4: accounts are kept by the PCs of the user's own unit.
+        if scope::written_only_at_own_unit(def) && op.scope != self.site.org_unit_id {
+            return Err(out_of_scope(&format!(
+                "{} rows are written only by the sites of their own unit, not by {}",
+                def.name,
+                clip(&self.site.org_unit_id)
             )));
         }
         if def.name == "corr_transfer" && self.site.kind != OrgKind::District {

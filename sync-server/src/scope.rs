@@ -12,6 +12,7 @@ pub fn may_read_table(kind: OrgKind, table: &TableDef) -> bool {
         Domain::Residents => matches!(kind, OrgKind::Community | OrgKind::District),
         Domain::CorrectionsOffice => kind == OrgKind::Township,
         Domain::Settings => true,
+        Domain::Accounts => true,
     }
 }
 
@@ -23,6 +24,7 @@ pub fn may_write_table(kind: OrgKind, table: &TableDef) -> bool {
         Domain::Residents => matches!(kind, OrgKind::Community | OrgKind::District),
         Domain::CorrectionsOffice => kind == OrgKind::Township,
         Domain::Settings => kind == OrgKind::District,
+        Domain::Accounts => true,
     }
 }
 
@@ -36,7 +38,20 @@ pub fn flows_down(table: &TableDef) -> bool {
 /// (password hashes go nowhere else), and a site's quarantined operations (issue 9), which the
 /// district, which reviews them, receives from every unit.
 pub fn only_at_own_unit(kind: OrgKind, table: &TableDef) -> bool {
-    table.name == "app_user" || (table.name == "sync_quarantine" && kind != OrgKind::District)
+    table.name == "app_user"
+        || (matches!(table.name, "sync_quarantine" | "auth_event") && kind != OrgKind::District)
+}
+
+/// Issue 11 §4: writes a site may make that its table's domain alone would not allow: a user's
+/// password (changed by the user, or reset by the office head) on a PC of the user's own unit. The
+/// caller checks that the operation's unit is the site's own.
+pub fn may_write_own_unit_field(table: &TableDef, field: &str) -> bool {
+    table.name == "app_user" && field == "password_hash"
+}
+
+/// Tables whose rows a site writes only for its own unit, not for the units below it.
+pub fn written_only_at_own_unit(table: &TableDef) -> bool {
+    matches!(table.name, "app_user" | "auth_event")
 }
 
 #[cfg(test)]

@@ -1128,6 +1128,34 @@ async fn clerk_flow(wd: &WebDriver, server: &TestServer, code: &str) -> Result<(
     wd.screenshot(&screenshots_dir().join("29-usb-sync.png"))
         .await?;
     wd.click_css("[data-testid=settings-cancel]").await?;
+    // Issue 11 §3: the district revokes this PC (lost); its next sync says so and keeps its work.
+    let sites: serde_json::Value =
+        serde_json::from_str(&server.cli(&["admin", "site-list"])).map_err(|e| e.to_string())?;
+    let own = sites
+        .as_array()
+        .and_then(|all| all.iter().find(|s| s["name"] == "民安社区工作站"))
+        .and_then(|s| s["id"].as_str())
+        .ok_or("the workstation is not in the site list")?
+        .to_string();
+    server.cli(&[
+        "admin",
+        "site-revoke",
+        "--site",
+        &own,
+        "--by",
+        "区司法局管理员",
+        "--reason",
+        "笔记本丢失",
+    ]);
+    wd.click_css("[data-testid=sync-now]").await?;
+    wd.wait_until(
+        "(document.querySelector('[data-testid=status-error]')||{}).textContent?.includes('已被区司法局停用')",
+        WAIT,
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    wd.screenshot(&screenshots_dir().join("30-revoked-laptop.png"))
+        .await?;
     println!("e2e: the clerk registered 䶮𠀀婆 (15-digit ID upgraded) and found her by address; no corrections menu; a complaint went from intake to follow-up; a mediation case; the person index found her");
     Ok(())
 }
@@ -1372,6 +1400,25 @@ async fn district_flow(
     .await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     wd.screenshot(&screenshots_dir().join("24-district-community-menu.png"))
+        .await?;
+    // Issue 11 §3: a township's laptop is lost; the district revokes it from the 站点 screen.
+    wd.script("document.body.click();", serde_json::json!([]))
+        .await?;
+    click_nav(wd, "[data-testid=nav-sites]").await?;
+    wd.wait_for("[data-testid=site-revoke]", WAIT).await?;
+    wd.script(
+        "const row = [...document.querySelectorAll('[data-testid=sites-table] tr')].find(r => (r.querySelector('[data-testid=site-name]')||{}).textContent === '龙潭乡司法所'); row.querySelector('[data-testid=site-revoke]').click();",
+        serde_json::json!([]),
+    )
+    .await?;
+    wd.wait_for(".el-message-box__input input", WAIT).await?;
+    wd.type_into(".el-message-box__input input", "笔记本丢失")
+        .await?;
+    wd.click_css(".el-message-box__btns .el-button--primary")
+        .await?;
+    wd.wait_for("[data-testid=site-revoked]", WAIT).await?;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    wd.screenshot(&screenshots_dir().join("31-sites-revoked.png"))
         .await?;
     wd.click_css("[data-testid=nav-residents]").await?;
     wd.wait_for("[data-testid=resident-list]", WAIT).await?;

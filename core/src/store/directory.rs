@@ -168,13 +168,8 @@ impl Store {
                 "用户名应为1到64个字符",
             ));
         }
-        if user.password.chars().count() < 8 {
-            return Err(CoreError::invalid(
-                "password",
-                "password must have at least 8 characters",
-                "密码至少8位",
-            ));
-        }
+        crate::accounts::check_new_password(username, &user.password)
+            .map_err(|p| CoreError::invalid("password", p.en, p.zh))?;
         if self.user_id_by_name(username)?.is_some() {
             return Err(CoreError::invalid(
                 "username",
@@ -203,7 +198,7 @@ impl Store {
         Ok(id)
     }
 
-    fn user_id_by_name(&self, username: &str) -> Result<Option<String>> {
+    pub(super) fn user_id_by_name(&self, username: &str) -> Result<Option<String>> {
         Ok(self
             .conn
             .prepare_cached(
@@ -214,7 +209,9 @@ impl Store {
     }
 
     /// Checks a password against the local copy of the user list (works offline).
-    pub fn login(&self, username: &str, password: &str) -> Result<SessionUser> {
+    /// Issue 11 §4: a failure is recorded (an operation that syncs to the unit's PCs and the district),
+    /// and five in a row lock the account for 15 minutes, offline too.
+    pub fn login(&mut self, username: &str, password: &str) -> Result<SessionUser> {
         let row: Option<StoredUser> = self
             .conn
             .prepare_cached(
@@ -245,8 +242,28 @@ impl Store {
             auth::verify_password(password, DUMMY_HASH);
             return Err(CoreError::BadCredentials);
         };
+        let unit = org_unit_id.clone().unwrap_or_default();
+        let now = self.wall_millis();
+        let before = self.refuse_if_locked(&user_id, now)?;
         if !hash.is_some_and(|h| auth::verify_password(password, &h)) {
+            self.record_auth_event(
+                &user_id,
+                &user_id,
+                &unit,
+                crate::accounts::AuthEventKind::LoginFailed,
+                now,
+            )?;
+            self.refuse_if_locked(&user_id, now)?;
             return Err(CoreError::BadCredentials);
+        }
+        if matches!(before, crate::accounts::LockState::Open { failures } if failures > 0) {
+            self.record_auth_event(
+                &user_id,
+                &user_id,
+                &unit,
+                crate::accounts::AuthEventKind::LoginOk,
+                now,
+            )?;
         }
         let role = role
             .as_deref()

@@ -4,6 +4,7 @@
 //! reached either from the local write path ([`write`], which logs each operation first, in the same
 //! transaction) or from operations received through sync.
 
+mod accounts;
 pub mod admission;
 mod adopt;
 pub mod appeals;
@@ -178,11 +179,15 @@ const MIGRATIONS: &[(u32, &str)] = &[
         30,
         include_str!("../../../schema/migrations/0030_reinitialise.sql"),
     ),
+    (
+        31,
+        include_str!("../../../schema/migrations/0031_auth_events.sql"),
+    ),
 ];
 
 /// The schema (the last migration) this build's stores have; a site sends it with every pull so that
 /// the server never sends it rows of a table it does not know (issue 10 §4).
-pub const STORE_SCHEMA: u32 = 30;
+pub const STORE_SCHEMA: u32 = 31;
 /// The schema of the previous release's stores: what a site that does not say is assumed to have.
 pub const PREVIOUS_RELEASE_SCHEMA: u32 = 27;
 

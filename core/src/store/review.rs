@@ -16,7 +16,7 @@ fn resolution_table(domain: Domain) -> Option<&'static str> {
     match domain {
         Domain::Corrections | Domain::CorrectionsOffice => Some("corr_conflict_resolution"),
         Domain::Residents => Some("res_conflict_resolution"),
-        Domain::Directory | Domain::Settings => None,
+        Domain::Directory | Domain::Settings | Domain::Accounts => None,
     }
 }
 
@@ -43,7 +43,7 @@ impl Store {
         let reads = match domain {
             Domain::Corrections | Domain::CorrectionsOffice => user.role.may_read_corrections(),
             Domain::Residents => user.role.may_use_residents(),
-            Domain::Directory | Domain::Settings => false,
+            Domain::Directory | Domain::Settings | Domain::Accounts => false,
         };
         reviewer && reads
     }

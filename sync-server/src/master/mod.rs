@@ -166,6 +166,9 @@ pub trait MasterStore: Send {
     /// The site a sync bundle names, with the digests of its tokens (the bundle's key is derived from
     /// one) and its name; an unknown site is `BundleUnknownSite`.
     fn bundle_site(&mut self, site_id: &str) -> Result<BundleSite>;
+    /// Issue 11 §4: the district resets a user's password (must be changed at next login); replicated
+    /// to the user's unit and audited as an account event.
+    fn reset_password(&mut self, username: &str, temporary: &str, now_ms: u64) -> Result<String>;
     /// Issue 11 §3: a new token for the site (valid beside the current one until first used).
     fn rotate_token(&mut self, site: &SiteAuth, now_ms: u64) -> Result<String>;
     /// Issue 11 §3: the district takes a site out (its token and codes stop working).

@@ -1740,6 +1740,14 @@ impl MasterStore for SqliteMaster {
         })
     }
 
+    fn reset_password(&mut self, username: &str, temporary: &str, now_ms: u64) -> Result<String> {
+        let id = self
+            .store
+            .reset_password_by_district(ADMIN_ACTOR, username, temporary)?;
+        self.publish_own_writes(now_ms)?;
+        Ok(id)
+    }
+
     fn rotate_token(&mut self, site: &SiteAuth, now_ms: u64) -> Result<String> {
         self.issue_next_token(&site.site_id, now_ms)
     }

@@ -59,7 +59,7 @@ async fn main() -> std::process::ExitCode {
     let writes = number(&args, "--writes", 0);
     let slot = number(&args, "--slot", 0) % 4;
     let first = number(&args, "--first", 0);
-    let user = match store.lock().map(|s| s.login(&username, "jiceng-demo")) {
+    let user = match store.lock().map(|mut s| s.login(&username, "jiceng-demo")) {
         Ok(Ok(user)) => user,
         _ => {
             eprintln!("cannot log in as {username}");
