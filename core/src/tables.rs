@@ -531,6 +531,22 @@ pub static TABLES: &[TableDef] = &[
             boolean(DELETED_FIELD),
         ],
     },
+    // Issue 11 §6 / W-2: every read of a whistle-blower's appeal, append-only, kept with the appeal's
+    // community.
+    TableDef {
+        name: "res_access_log",
+        merge: MergeKind::AppendOnly,
+        domain: Domain::Residents,
+        scope_field: "org_unit_id",
+        fields: &[
+            text("org_unit_id"),
+            text("appeal_id"),
+            text("user_id"),
+            text("user_name"),
+            text("accessed_at"),
+            boolean(DELETED_FIELD),
+        ],
+    },
     // W-3 / L-16 people's mediation: one case per dispute. Mediation is free (人民调解法 第四条): no fee field.
     TableDef {
         name: "mediation_case",
@@ -728,6 +744,7 @@ pub fn introduced_in(table: &str) -> u32 {
         "site_directory" => 27,
         "sync_quarantine" => 28,
         "auth_event" => 31,
+        "res_access_log" => 32,
         _ => 0,
     }
 }

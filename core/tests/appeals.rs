@@ -220,3 +220,26 @@ fn w2_petitions_extend_once_and_the_list_puts_open_appeals_first_by_deadline() {
         .message_zh()
         .contains("类别"));
 }
+
+/// Issue 11 §6 / W-2: opening a whistle-blower's appeal is logged as an operation and shown in the
+/// appeal's history; an ordinary appeal's reads are not.
+#[test]
+fn w2_reads_of_a_whistleblowers_appeal_are_logged_and_shown() {
+    let (mut store, clerk) = common_setup::community_store("ws-1");
+    let mut protected = input(AppealClass::Petition, "2026-11-20");
+    protected.whistleblower = true;
+    protected.complained_department = "城管执法队".into();
+    let protected = store.register_appeal(&clerk, protected).unwrap();
+    let plain = store
+        .register_appeal(&clerk, input(AppealClass::Petition, "2026-11-20"))
+        .unwrap();
+    let before = store.unacked_count().unwrap();
+    let first = store.read_appeal(&clerk, &protected.id).unwrap();
+    assert_eq!(first.access_log.len(), 1);
+    assert_eq!(first.access_log[0].user_name, clerk.display_name);
+    let second = store.read_appeal(&clerk, &protected.id).unwrap();
+    assert_eq!(second.access_log.len(), 2, "every read is on record");
+    assert!(store.unacked_count().unwrap() > before, "the reads sync");
+    let ordinary = store.read_appeal(&clerk, &plain.id).unwrap();
+    assert!(ordinary.access_log.is_empty());
+}

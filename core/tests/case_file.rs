@@ -1083,6 +1083,16 @@ mod supervision_records {
         let auditor = office.store.login("auditor", "password-3").unwrap();
         let detail = office.store.get_case(&auditor, &case.id).unwrap();
         assert_eq!(detail.case.name, "检察九");
+        // Issue 11 §6: the auditor's opening of a case is on record, in the case's history.
+        let opened = office.store.read_case(&auditor, &case.id).unwrap();
+        assert_eq!(opened.access_log.len(), 1);
+        assert_eq!(opened.access_log[0].user_name, "驻所检察官");
+        let officer_read = office.store.read_case(&office.user, &case.id).unwrap();
+        assert_eq!(
+            officer_read.access_log.len(),
+            1,
+            "an officer's read of an unsealed case is not logged"
+        );
         let err = office
             .store
             .add_entry(&auditor, entry(&case, EntryKind::Commendation, None))

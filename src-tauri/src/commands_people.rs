@@ -31,6 +31,17 @@ pub async fn person_profile(
     with_store(&app, move |s| s.person_profile(&user, &id_number)).await
 }
 
+/// Opens an appeal; a read of a whistle-blower's appeal is logged (issue 11 §6).
+#[tauri::command(rename_all = "snake_case")]
+pub async fn read_appeal(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: String,
+) -> CmdResult<jiceng_core::store::AppealDetail> {
+    let user = current(&state)?;
+    with_store(&app, move |s| s.read_appeal(&user, &id)).await
+}
+
 /// W-2 转办单, one per routed department (the complained-about department's masked by core).
 #[tauri::command(rename_all = "snake_case")]
 pub async fn appeal_routing_slips(

@@ -7,6 +7,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
+mod commands_accounts;
 mod commands_backup;
 mod commands_corrections;
 mod commands_people;
@@ -116,6 +117,7 @@ fn main() {
             commands_people::search_people,
             commands_people::person_profile,
             commands_people::appeal_routing_slips,
+            commands_people::read_appeal,
             commands_people::record_fund_entry,
             commands_people::set_fund_entry_deleted,
             commands_people::list_fund_entries,
@@ -126,6 +128,11 @@ fn main() {
             commands_backup::backup_store,
             commands_backup::list_backups,
             commands_backup::restore_store,
+            commands_accounts::account_state,
+            commands_accounts::change_password,
+            commands_accounts::unit_accounts,
+            commands_accounts::reset_password,
+            commands_accounts::unlock_screen,
             commands_sites::list_sites,
             commands_sites::revoke_site,
             commands_usb::usb_targets,

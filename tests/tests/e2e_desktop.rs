@@ -1128,6 +1128,27 @@ async fn clerk_flow(wd: &WebDriver, server: &TestServer, code: &str) -> Result<(
     wd.screenshot(&screenshots_dir().join("29-usb-sync.png"))
         .await?;
     wd.click_css("[data-testid=settings-cancel]").await?;
+    // Issue 11 §4: the clerk leaves the desk and locks the screen; a wrong password does not open it.
+    wd.click_css("[data-testid=lock-now]").await?;
+    wd.wait_for("[data-testid=screen-lock]", WAIT).await?;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    wd.screenshot(&screenshots_dir().join("32-screen-lock.png"))
+        .await?;
+    wd.type_into("[data-testid=lock-password] input", "wrong-pass-1")
+        .await?;
+    wd.click_css("[data-testid=lock-unlock]").await?;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    if wd.find_all("[data-testid=screen-lock]").await?.is_empty() {
+        return Err("a wrong password opened the locked screen".to_string());
+    }
+    wd.type_into("[data-testid=lock-password] input", "jiceng-demo")
+        .await?;
+    wd.click_css("[data-testid=lock-unlock]").await?;
+    wd.wait_until(
+        "document.querySelectorAll('[data-testid=screen-lock]').length === 0",
+        WAIT,
+    )
+    .await?;
     // Issue 11 §3: the district revokes this PC (lost); its next sync says so and keeps its work.
     let sites: serde_json::Value =
         serde_json::from_str(&server.cli(&["admin", "site-list"])).map_err(|e| e.to_string())?;

@@ -29,6 +29,9 @@ import type { AssessmentInput } from "./bindings/AssessmentInput";
 import type { AssessmentRecord } from "./bindings/AssessmentRecord";
 import type { SyncStatus } from "./bindings/SyncStatus";
 import type { SiteSummary } from "./bindings/SiteSummary";
+import type { AccountState } from "./bindings/AccountState";
+import type { UnitAccount } from "./bindings/UnitAccount";
+import type { AppealDetail } from "./bindings/AppealDetail";
 import type { BundleExport } from "./bindings/BundleExport";
 import type { BundleReceipt } from "./bindings/BundleReceipt";
 import type { RelayOutcome } from "./bindings/RelayOutcome";
@@ -126,6 +129,13 @@ export const api = {
   backupStore: () => call<BackupFile>("backup_store"),
   listBackups: () => call<BackupFile[]>("list_backups"),
   restoreStore: (name: string) => call<void>("restore_store", { name }),
+  // Issue 11 §4: accounts.
+  accountState: () => call<AccountState>("account_state"),
+  changePassword: (current_password: string, new_password: string) =>
+    call<void>("change_password", { current_password, new_password }),
+  unitAccounts: () => call<UnitAccount[]>("unit_accounts"),
+  resetPassword: (user_id: string, temporary: string) => call<void>("reset_password", { user_id, temporary }),
+  unlockScreen: (password: string) => call<void>("unlock_screen", { password }),
   // Issue 11 §3: the district's sites.
   listSites: () => call<SiteSummary[]>("list_sites"),
   revokeSite: (site_id: string, reason: string) => call<SiteSummary>("revoke_site", { site_id, reason }),
@@ -164,6 +174,8 @@ export const api = {
   personProfile: (id_number: string) => call<PersonProfile>("person_profile", { id_number }),
   // W-2 转办单 (the complained-about department's slip is masked by core)
   appealRoutingSlips: (id: string) => call<RoutingSlip[]>("appeal_routing_slips", { id }),
+  /** Opens an appeal; reads of a whistle-blower's appeal are logged (issue 11 §6). */
+  readAppeal: (id: string) => call<AppealDetail>("read_appeal", { id }),
   // W-6 community funds
   recordFundEntry: (input: FundEntryInput) => call<FundEntryRecord>("record_fund_entry", { input }),
   setFundEntryDeleted: (id: string, deleted: boolean) => call<FundEntryRecord>("set_fund_entry_deleted", { id, deleted }),

@@ -12,6 +12,8 @@ export const state = reactive({
   dataVersion: 0,
   /** A search text handed from the person profile to the tab it opens (taken once by that list). */
   searchPreset: "",
+  /** Issue 11 §4: the screen is locked (idle, or by hand) until the user's password is given. */
+  locked: false,
 });
 
 /** The search text a list starts with: the preset left by the person profile, once. */

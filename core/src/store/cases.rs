@@ -244,12 +244,13 @@ impl Store {
         Ok(case)
     }
 
-    /// Opens a case for a person: like [`Store::get_case`], and a read of a sealed minor's record is
-    /// logged first (L-12), as an append-only operation that syncs to the office and the district.
+    /// Opens a case for a person: like [`Store::get_case`], and a read of a sealed minor's record (L-12)
+    /// or any read by the procuratorate's auditor (C-24, issue 11 §6) is logged first, as an
+    /// append-only operation that syncs to the office and the district.
     pub fn read_case(&mut self, user: &SessionUser, id: &str) -> Result<CaseDetail> {
         self.require_read(user)?;
         let case = self.case_in_scope(user, id)?;
-        if case.sealed_minor {
+        if crate::read_log::logs_case_read(user.role, case.sealed_minor) {
             let def = tables::table("corr_access_log")
                 .ok_or(CoreError::NotFound("table corr_access_log"))?;
             let at = shanghai::from_millis(self.corrected_wall_millis()?).to_rfc3339();

@@ -7,6 +7,7 @@
 mod accounts;
 pub mod admission;
 mod adopt;
+mod appeal_reads;
 pub mod appeals;
 mod assessments;
 mod casefile;
@@ -36,7 +37,9 @@ mod transfer;
 pub mod volunteers;
 mod write;
 
+pub use accounts::{AccountState, UnitAccount};
 pub use adopt::Adopted;
+pub use appeal_reads::AppealDetail;
 pub use directory::NewUser;
 pub use merge_sql::MergeStats;
 pub use meta::SiteIdentity;
@@ -183,11 +186,15 @@ const MIGRATIONS: &[(u32, &str)] = &[
         31,
         include_str!("../../../schema/migrations/0031_auth_events.sql"),
     ),
+    (
+        32,
+        include_str!("../../../schema/migrations/0032_appeal_reads.sql"),
+    ),
 ];
 
 /// The schema (the last migration) this build's stores have; a site sends it with every pull so that
 /// the server never sends it rows of a table it does not know (issue 10 §4).
-pub const STORE_SCHEMA: u32 = 31;
+pub const STORE_SCHEMA: u32 = 32;
 /// The schema of the previous release's stores: what a site that does not say is assumed to have.
 pub const PREVIOUS_RELEASE_SCHEMA: u32 = 27;
 

@@ -1,0 +1,60 @@
+//! Tauri commands of accounts (issue 11 §4). Thin: the rules and the records are core's
+//! (`jiceng_core::accounts`, `Store::change_password` and the like).
+
+use crate::commands::{current, with_store, CmdResult};
+use crate::state::AppState;
+use jiceng_core::store::{AccountState, UnitAccount};
+use tauri::{AppHandle, State};
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn account_state(app: AppHandle, state: State<'_, AppState>) -> CmdResult<AccountState> {
+    let user = current(&state)?;
+    with_store(&app, move |s| s.account_state(&user)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn change_password(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    current_password: String,
+    new_password: String,
+) -> CmdResult<()> {
+    let user = current(&state)?;
+    with_store(&app, move |s| {
+        s.change_password(&user, &current_password, &new_password)
+    })
+    .await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn unit_accounts(
+    app: AppHandle,
+    state: State<'_, AppState>,
+) -> CmdResult<Vec<UnitAccount>> {
+    let user = current(&state)?;
+    with_store(&app, move |s| s.unit_accounts(&user)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn reset_password(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    user_id: String,
+    temporary: String,
+) -> CmdResult<()> {
+    let user = current(&state)?;
+    with_store(&app, move |s| s.reset_password(&user, &user_id, &temporary)).await
+}
+
+/// The locked screen (idle, or locked by hand) opens with the signed-in user's password; failures
+/// count towards the account's lockout like any login.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn unlock_screen(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    password: String,
+) -> CmdResult<()> {
+    let user = current(&state)?;
+    let username = user.username.clone();
+    with_store(&app, move |s| s.login(&username, &password).map(|_| ())).await
+}
