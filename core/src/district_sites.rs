@@ -3,14 +3,18 @@
 //! the desktop asks first so that a clerk gets a clear answer without a round trip.
 
 use crate::error::CoreError;
-use crate::model::{Role, SessionUser};
+use crate::model::SessionUser;
 use crate::store::Store;
 use crate::sync::{http_client, read_answer, SyncError};
 use crate::wire::{RevokeRequest, SiteList, SiteSummary, API_PREFIX};
 use std::sync::Mutex;
 
 fn district_admin(user: &SessionUser) -> Result<(), SyncError> {
-    if user.role == Role::DistrictAdmin {
+    if crate::permissions::may(
+        user.role,
+        crate::permissions::Area::Sites,
+        crate::permissions::Access::Write,
+    ) {
         Ok(())
     } else {
         Err(CoreError::invalid(

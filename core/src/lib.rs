@@ -33,6 +33,7 @@ pub mod merge;
 pub mod model;
 pub mod op;
 pub mod oversight;
+pub mod permissions;
 pub mod read_log;
 pub mod resync;
 pub mod scope_exit;

@@ -200,19 +200,28 @@ impl Role {
     pub fn from_code(code: &str) -> Option<Role> {
         Role::ALL.into_iter().find(|k| k.code() == code)
     }
-    /// Who may write corrections records (C-, L- rules) at all.
+    /// Who may write corrections records (C-, L- rules) at all (the permission matrix decides).
     pub fn may_write_corrections(self) -> bool {
-        matches!(
+        crate::permissions::may(
             self,
-            Role::JudicialOfficer | Role::OfficeHead | Role::DistrictAdmin
+            crate::permissions::Area::Corrections,
+            crate::permissions::Access::Write,
         )
     }
     pub fn may_read_corrections(self) -> bool {
-        !matches!(self, Role::CommunityClerk)
+        crate::permissions::may(
+            self,
+            crate::permissions::Area::Corrections,
+            crate::permissions::Access::Read,
+        )
     }
     /// W-: residents' affairs belong to the community workstation (and the district's oversight).
     pub fn may_use_residents(self) -> bool {
-        matches!(self, Role::CommunityClerk | Role::DistrictAdmin)
+        crate::permissions::may(
+            self,
+            crate::permissions::Area::Residents,
+            crate::permissions::Access::Write,
+        )
     }
 }
 

@@ -12,6 +12,16 @@ pub async fn account_state(app: AppHandle, state: State<'_, AppState>) -> CmdRes
     with_store(&app, move |s| s.account_state(&user)).await
 }
 
+/// Issue 11 §5: what the signed-in user may do, from core's permission matrix (the UI never derives it
+/// from the role).
+#[tauri::command(rename_all = "snake_case")]
+pub async fn capabilities(
+    state: State<'_, AppState>,
+) -> CmdResult<jiceng_core::permissions::Capabilities> {
+    let user = current(&state)?;
+    Ok(jiceng_core::permissions::capabilities(user.role))
+}
+
 #[tauri::command(rename_all = "snake_case")]
 pub async fn change_password(
     app: AppHandle,

@@ -129,6 +129,7 @@ fn main() {
             commands_backup::list_backups,
             commands_backup::restore_store,
             commands_accounts::account_state,
+            commands_accounts::capabilities,
             commands_accounts::change_password,
             commands_accounts::unit_accounts,
             commands_accounts::reset_password,

@@ -32,6 +32,7 @@ import type { SiteSummary } from "./bindings/SiteSummary";
 import type { AccountState } from "./bindings/AccountState";
 import type { UnitAccount } from "./bindings/UnitAccount";
 import type { AppealDetail } from "./bindings/AppealDetail";
+import type { Capabilities } from "./bindings/Capabilities";
 import type { BundleExport } from "./bindings/BundleExport";
 import type { BundleReceipt } from "./bindings/BundleReceipt";
 import type { RelayOutcome } from "./bindings/RelayOutcome";
@@ -131,6 +132,8 @@ export const api = {
   restoreStore: (name: string) => call<void>("restore_store", { name }),
   // Issue 11 §4: accounts.
   accountState: () => call<AccountState>("account_state"),
+  /** Issue 11 §5: what the signed-in user may do (core's permission matrix). */
+  capabilities: () => call<Capabilities>("capabilities"),
   changePassword: (current_password: string, new_password: string) =>
     call<void>("change_password", { current_password, new_password }),
   unitAccounts: () => call<UnitAccount[]>("unit_accounts"),

@@ -3,6 +3,7 @@ import { reactive } from "vue";
 import type { AppInfo } from "./bindings/AppInfo";
 import type { SessionUser } from "./bindings/SessionUser";
 import type { SyncStatus } from "./bindings/SyncStatus";
+import type { Capabilities } from "./bindings/Capabilities";
 
 export const state = reactive({
   appInfo: null as AppInfo | null,
@@ -12,6 +13,8 @@ export const state = reactive({
   dataVersion: 0,
   /** A search text handed from the person profile to the tab it opens (taken once by that list). */
   searchPreset: "",
+  /** Issue 11 §5: what the signed-in user may do, from core's permission matrix (null before login). */
+  caps: null as Capabilities | null,
   /** Issue 11 §4: the screen is locked (idle, or by hand) until the user's password is given. */
   locked: false,
 });
@@ -21,6 +24,11 @@ export function takePreset(): string {
   const text = state.searchPreset;
   state.searchPreset = "";
   return text;
+}
+
+/** A capability of the signed-in user (false until core has said). */
+export function can(key: keyof Capabilities): boolean {
+  return !!state.caps?.[key];
 }
 
 export function setSync(s: SyncStatus) {

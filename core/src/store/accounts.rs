@@ -160,7 +160,11 @@ impl Store {
         user_id: &str,
         temporary: &str,
     ) -> Result<()> {
-        if !matches!(head.role, Role::OfficeHead | Role::DistrictAdmin) {
+        if !crate::permissions::may(
+            head.role,
+            crate::permissions::Area::Accounts,
+            crate::permissions::Access::Write,
+        ) {
             return Err(CoreError::invalid(
                 "role",
                 "only the office head or the district administrator resets passwords",
@@ -216,7 +220,11 @@ impl Store {
 
     /// The accounts of the head's unit, with their lock and whether they must change a password.
     pub fn unit_accounts(&self, head: &SessionUser) -> Result<Vec<UnitAccount>> {
-        if !matches!(head.role, Role::OfficeHead | Role::DistrictAdmin) {
+        if !crate::permissions::may(
+            head.role,
+            crate::permissions::Area::Accounts,
+            crate::permissions::Access::Write,
+        ) {
             return Err(CoreError::invalid(
                 "role",
                 "only the office head or the district administrator sees the unit's accounts",

@@ -7,7 +7,7 @@ use super::input::{day_text, needle, optional, past_date, required};
 use super::{Store, WriteChange};
 use crate::error::{CoreError, Result};
 use crate::model::{
-    AdmissionDecision, AdmissionInput, AdmissionRecord, AdmissionStatus, CaseQuery, Page, Role,
+    AdmissionDecision, AdmissionInput, AdmissionRecord, AdmissionStatus, CaseQuery, Page,
     SessionUser,
 };
 use crate::tables::{self, TableDef, DELETED_FIELD};
@@ -167,7 +167,11 @@ impl Store {
         id: &str,
         decision: AdmissionDecision,
     ) -> Result<AdmissionRecord> {
-        if user.role != Role::DistrictAdmin {
+        if !crate::permissions::may(
+            user.role,
+            crate::permissions::Area::AdmissionDecisions,
+            crate::permissions::Access::Write,
+        ) {
             return Err(CoreError::Forbidden(
                 "community-work admission is decided by the district",
             ));

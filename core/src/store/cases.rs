@@ -160,7 +160,11 @@ impl Store {
             .map(|case| self.with_derived(case))
             .collect::<Result<Vec<_>>>()?;
         // L-12: a sealed minor's identity stays secret from readers outside the corrections line.
-        let items = if user.role == crate::model::Role::ProcuratorateAuditor {
+        let items = if !crate::permissions::may(
+            user.role,
+            crate::permissions::Area::SealedMinors,
+            crate::permissions::Access::Read,
+        ) {
             items.into_iter().map(mask_sealed).collect()
         } else {
             items

@@ -37,9 +37,10 @@ pub fn person_domains(role: Role) -> Vec<PersonDomain> {
 /// (The procuratorate reads corrections with identities masked; in a search by identity, a masked row
 /// would still reveal the sealed record, so it gets none.)
 pub fn sees_sealed_minors(role: Role) -> bool {
-    matches!(
+    crate::permissions::may(
         role,
-        Role::JudicialOfficer | Role::OfficeHead | Role::DistrictAdmin
+        crate::permissions::Area::SealedMinors,
+        crate::permissions::Access::Read,
     )
 }
 

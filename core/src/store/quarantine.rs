@@ -4,7 +4,7 @@
 
 use super::Store;
 use crate::error::{CoreError, Result};
-use crate::model::{QuarantinedWrite, Role, SessionUser};
+use crate::model::{QuarantinedWrite, SessionUser};
 use rusqlite::params;
 
 const COLUMNS: &str = "id, site_id, site_seq, tbl, target_id, field, value_preview, code, reason, \
@@ -64,7 +64,11 @@ impl Store {
     /// Every quarantine item this site holds (the district: all of its sites'), held ones first, for
     /// the review screen. Readable by whoever may review conflicts (D-3).
     pub fn quarantined_writes(&self, user: &SessionUser) -> Result<Vec<QuarantinedWrite>> {
-        if !matches!(user.role, Role::DistrictAdmin | Role::OfficeHead) {
+        if !crate::permissions::may(
+            user.role,
+            crate::permissions::Area::QuarantineDecisions,
+            crate::permissions::Access::Read,
+        ) {
             return Err(CoreError::Forbidden(
                 "only the district and office heads review quarantined operations",
             ));

@@ -6,7 +6,7 @@
 use super::{Store, WriteChange};
 use crate::error::{CoreError, Result};
 use crate::merge::FieldVersion;
-use crate::model::{ConflictChoice, ConflictItem, ConflictReview, Page, Role, SessionUser};
+use crate::model::{ConflictChoice, ConflictItem, ConflictReview, Page, SessionUser};
 use crate::tables::{self, Domain, TableDef, ROW_ID_SCOPE};
 use rusqlite::OptionalExtension;
 
@@ -39,7 +39,11 @@ struct RawConflict {
 
 impl Store {
     fn may_review(&self, user: &SessionUser, domain: Domain) -> bool {
-        let reviewer = matches!(user.role, Role::DistrictAdmin | Role::OfficeHead);
+        let reviewer = crate::permissions::may(
+            user.role,
+            crate::permissions::Area::ConflictReview,
+            crate::permissions::Access::Write,
+        );
         let reads = match domain {
             Domain::Corrections | Domain::CorrectionsOffice => user.role.may_read_corrections(),
             Domain::Residents => user.role.may_use_residents(),
@@ -156,7 +160,11 @@ impl Store {
         page: u32,
         page_size: u32,
     ) -> Result<Page<ConflictReview>> {
-        if !matches!(user.role, Role::DistrictAdmin | Role::OfficeHead) {
+        if !crate::permissions::may(
+            user.role,
+            crate::permissions::Area::ConflictReview,
+            crate::permissions::Access::Write,
+        ) {
             return Err(CoreError::Forbidden(
                 "conflicts are reviewed by the district or the office head",
             ));

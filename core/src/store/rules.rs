@@ -6,7 +6,7 @@
 use super::{Store, WriteChange};
 use crate::deadlines::{Calendar, DeadlineError, Engine, RuleTable};
 use crate::error::{CoreError, Result};
-use crate::model::{OrgKind, Role, SessionUser};
+use crate::model::{OrgKind, SessionUser};
 use crate::tables;
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, OnceLock};
@@ -209,8 +209,11 @@ impl Store {
     }
 
     fn save_setting(&mut self, user: &SessionUser, id: &str, json: Option<&str>) -> Result<()> {
-        if user.role != Role::DistrictAdmin
-            || self.org_unit_kind(&user.org_unit_id)? != Some(OrgKind::District)
+        if !crate::permissions::may(
+            user.role,
+            crate::permissions::Area::DeadlineRules,
+            crate::permissions::Access::Write,
+        ) || self.org_unit_kind(&user.org_unit_id)? != Some(OrgKind::District)
         {
             return Err(CoreError::Forbidden(
                 "only the district administers the rule table and the calendar",
