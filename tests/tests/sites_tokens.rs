@@ -136,3 +136,42 @@ async fn a_token_30_days_old_is_rotated_at_sync_and_the_old_one_then_stops() {
     assert_eq!(code, 401, "the token whose answer was lost was replaced");
     println!("token rotation: rotated after 30 days, a lost rotation answer locked nothing out, the old token retired at the new one's first use");
 }
+
+/// Issue 11 §5: user rows reach only their own unit's sites: a township's office does not see the
+/// clerks of its communities, by pull or by `/records`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_rows_reach_only_their_own_units_sites() {
+    let (server, demo) = TestServer::start_demo("own-unit-users");
+    let office = Site::enrol(&server, &demo, "北新桥街道司法所").await;
+    let unit = jiceng_tests::raw::unit_of(&demo, "北新桥街道司法所");
+    let api = Api::connect(server.url()).await;
+    let (code, body) = api
+        .get(Some(&office.token()), "/api/v1/records/app_user?limit=500")
+        .await;
+    assert_eq!(code, 200, "{body}");
+    let users = body["records"].as_array().unwrap();
+    assert!(!users.is_empty());
+    for user in users {
+        assert_eq!(user["org_unit_id"].as_str(), Some(unit.as_str()), "{user}");
+        assert!(user.get("password_hash").is_none(), "{user}");
+    }
+    let held: i64 = office
+        .lock()
+        .connection()
+        .query_row(
+            "SELECT COUNT(*) FROM app_user WHERE org_unit_id <> ?1",
+            [&unit],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(held, 0, "the office's PC holds no other unit's users");
+    let clerks_on_master: i64 = server
+        .master_connection()
+        .query_row(
+            "SELECT COUNT(*) FROM app_user WHERE role = 'community_clerk'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(clerks_on_master > 0, "the demo has community clerks to leave out");
+}
