@@ -1134,14 +1134,15 @@ async fn clerk_flow(wd: &WebDriver, server: &TestServer, code: &str) -> Result<(
     tokio::time::sleep(Duration::from_millis(600)).await;
     wd.screenshot(&screenshots_dir().join("32-screen-lock.png"))
         .await?;
-    wd.type_into("[data-testid=lock-password] input", "wrong-pass-1")
+    // (Element Plus puts the test id of a password field on the <input> itself.)
+    wd.type_into("[data-testid=lock-password]", "wrong-pass-1")
         .await?;
     wd.click_css("[data-testid=lock-unlock]").await?;
     tokio::time::sleep(Duration::from_millis(800)).await;
     if wd.find_all("[data-testid=screen-lock]").await?.is_empty() {
         return Err("a wrong password opened the locked screen".to_string());
     }
-    wd.type_into("[data-testid=lock-password] input", "jiceng-demo")
+    wd.type_into("[data-testid=lock-password]", "jiceng-demo")
         .await?;
     wd.click_css("[data-testid=lock-unlock]").await?;
     wd.wait_until(
@@ -1150,6 +1151,8 @@ async fn clerk_flow(wd: &WebDriver, server: &TestServer, code: &str) -> Result<(
     )
     .await?;
     // Issue 11 §3: the district revokes this PC (lost); its next sync says so and keeps its work.
+    // (The earlier messages fade first, so that the screenshot shows this one.)
+    tokio::time::sleep(Duration::from_millis(6500)).await;
     let sites: serde_json::Value =
         serde_json::from_str(&server.cli(&["admin", "site-list"])).map_err(|e| e.to_string())?;
     let own = sites
@@ -1422,6 +1425,8 @@ async fn district_flow(
     tokio::time::sleep(Duration::from_millis(500)).await;
     wd.screenshot(&screenshots_dir().join("24-district-community-menu.png"))
         .await?;
+    wd.click_css("[data-testid=nav-residents]").await?;
+    wd.wait_for("[data-testid=resident-list]", WAIT).await?;
     // Issue 11 §3: a township's laptop is lost; the district revokes it from the 站点 screen.
     wd.script("document.body.click();", serde_json::json!([]))
         .await?;
@@ -1441,8 +1446,6 @@ async fn district_flow(
     tokio::time::sleep(Duration::from_millis(800)).await;
     wd.screenshot(&screenshots_dir().join("31-sites-revoked.png"))
         .await?;
-    wd.click_css("[data-testid=nav-residents]").await?;
-    wd.wait_for("[data-testid=resident-list]", WAIT).await?;
     println!("e2e: the district decided a conflict and approved a transfer from the desktop, and opened the residents' register from the 社区事务 menu");
     Ok(())
 }

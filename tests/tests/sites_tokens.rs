@@ -173,5 +173,8 @@ async fn user_rows_reach_only_their_own_units_sites() {
             |r| r.get(0),
         )
         .unwrap();
-    assert!(clerks_on_master > 0, "the demo has community clerks to leave out");
+    assert!(
+        clerks_on_master > 0,
+        "the demo has community clerks to leave out"
+    );
 }
