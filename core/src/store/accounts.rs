@@ -31,6 +31,14 @@ pub struct AccountState {
     pub idle_lock_minutes: u32,
 }
 
+/// An account row of a unit as stored.
+struct StoredAccount {
+    user_id: String,
+    username: String,
+    display_name: Option<String>,
+    role: Option<String>,
+}
+
 fn rejected(problem: accounts::PasswordProblem) -> CoreError {
     CoreError::invalid("password", problem.en, problem.zh)
 }
@@ -174,16 +182,16 @@ impl Store {
         let target = self
             .unit_accounts_raw(&head.org_unit_id)?
             .into_iter()
-            .find(|(id, ..)| id == user_id)
+            .find(|a| a.user_id == user_id)
             .ok_or(CoreError::NotFound("user of this unit"))?;
-        if target.0 == head.user_id {
+        if target.user_id == head.user_id {
             return Err(CoreError::invalid(
                 "user_id",
                 "change your own password instead of resetting it",
                 "自己的密码请用“修改密码”",
             ));
         }
-        accounts::check_new_password(&target.1, temporary).map_err(rejected)?;
+        accounts::check_new_password(&target.username, temporary).map_err(rejected)?;
         self.set_password(&head.user_id, user_id, &head.org_unit_id, temporary)?;
         let now = self.wall_millis();
         self.record_auth_event(
@@ -233,7 +241,13 @@ impl Store {
         }
         let now = self.wall_millis();
         let mut out = Vec::new();
-        for (user_id, username, display_name, role) in self.unit_accounts_raw(&head.org_unit_id)? {
+        for StoredAccount {
+            user_id,
+            username,
+            display_name,
+            role,
+        } in self.unit_accounts_raw(&head.org_unit_id)?
+        {
             let events = self.auth_events(&user_id)?;
             let locked_until = match accounts::lock_state(&events, now) {
                 LockState::Locked { until_ms } => {
@@ -256,21 +270,18 @@ impl Store {
         Ok(out)
     }
 
-    fn unit_accounts_raw(
-        &self,
-        unit: &str,
-    ) -> Result<Vec<(String, String, Option<String>, Option<String>)>> {
+    fn unit_accounts_raw(&self, unit: &str) -> Result<Vec<StoredAccount>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, username, display_name, role FROM app_user \
              WHERE org_unit_id = ?1 AND COALESCE(_deleted, 0) = 0 ORDER BY username",
         )?;
         let rows = stmt.query_map([unit], |r| {
-            Ok((
-                r.get(0)?,
-                r.get::<_, Option<String>>(1)?.unwrap_or_default(),
-                r.get(2)?,
-                r.get(3)?,
-            ))
+            Ok(StoredAccount {
+                user_id: r.get(0)?,
+                username: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                display_name: r.get(2)?,
+                role: r.get(3)?,
+            })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
