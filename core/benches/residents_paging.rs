@@ -136,6 +136,7 @@ fn setup(path: &std::path::Path) -> (Store, SessionUser) {
             org_unit_name: "民安社区".into(),
             server_url: "http://127.0.0.1:9".into(),
             token: "t".into(),
+            tls_pin: None,
         })
         .expect("identity");
     store

@@ -48,7 +48,7 @@ pub async fn list_sites(
     district_admin(user)?;
     let identity = identity(store)?;
     let url = format!("{}{API_PREFIX}/sites", identity.server_url);
-    let response = http_client()?
+    let response = http_client(&identity)?
         .get(&url)
         .bearer_auth(&identity.token)
         .send()
@@ -80,7 +80,7 @@ pub async fn revoke_site(
         by: user.display_name.clone(),
         reason: reason.trim().to_string(),
     };
-    let response = http_client()?
+    let response = http_client(&identity)?
         .post(&url)
         .bearer_auth(&identity.token)
         .json(&body)

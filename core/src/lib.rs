@@ -44,6 +44,7 @@ pub mod store;
 pub mod supervision;
 pub mod sync;
 pub mod tables;
+pub mod tls;
 pub mod transfer;
 pub mod usb_sync;
 pub mod validate;

@@ -33,6 +33,13 @@ pub enum SyncError {
     Protocol(String),
     #[error("the sync server address {0:?} is not a valid http:// or https:// URL")]
     BadUrl(String),
+    /// The server presented another certificate than the district's pinned one (issue 11 §2).
+    #[error("the server at {0} did not present the district's pinned certificate; refused (someone may be impersonating it, or the district changed its certificate: ask for the new address)")]
+    Certificate(String),
+    /// An enrolment address that cannot be used (issue 11 §2: https without its pin, plain http
+    /// beyond this PC).
+    #[error(transparent)]
+    Endpoint(#[from] crate::tls::EndpointError),
     /// A sync bundle (USB) that cannot be used (issue 10 §7).
     #[error(transparent)]
     Bundle(#[from] crate::bundle::BundleError),
@@ -47,6 +54,8 @@ impl SyncError {
             SyncError::Protocol(_) => "protocol",
             SyncError::BadUrl(_) => "bad_url",
             SyncError::Bundle(e) => e.code(),
+            SyncError::Endpoint(e) => e.code(),
+            SyncError::Certificate(_) => "tls_certificate",
         }
     }
 
@@ -72,6 +81,8 @@ impl SyncError {
             SyncError::Protocol(_) => "同步服务器的应答无法识别，请检查服务器地址是否正确。".to_string(),
             SyncError::BadUrl(_) => "服务器地址格式不正确，应以 http:// 或 https:// 开头。".to_string(),
             SyncError::Bundle(e) => e.message_zh(),
+            SyncError::Endpoint(e) => e.message_zh().to_string(),
+            SyncError::Certificate(_) => "服务器出示的证书与区司法局登记的不一致，可能有人冒充同步服务器，已拒绝连接。请联系区司法局核实服务器地址和证书指纹。".to_string(),
         }
     }
 
@@ -87,9 +98,9 @@ fn lock(store: &Mutex<Store>) -> MutexGuard<'_, Store> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// The sync API's HTTP client (timeouts and TLS as for every sync request).
-pub(crate) fn http_client() -> Result<reqwest::Client, SyncError> {
-    http()
+/// The sync API's HTTP client for an enrolled site (timeouts, and TLS pinned to its district).
+pub(crate) fn http_client(identity: &SiteIdentity) -> Result<reqwest::Client, SyncError> {
+    http(identity.tls_pin.as_deref())
 }
 
 /// Reads a sync API answer: the body on success, the server's error code and message otherwise.
@@ -100,20 +111,28 @@ pub(crate) async fn read_answer<T: serde::de::DeserializeOwned>(
     read(url, response).await
 }
 
-fn http() -> Result<reqwest::Client, SyncError> {
-    reqwest::Client::builder()
+/// Issue 11 §2: https is pinned to the district's certificate; plain http reaches only this PC (the
+/// address was checked at enrolment, `crate::tls::parse_endpoint`).
+fn http(pin: Option<&str>) -> Result<reqwest::Client, SyncError> {
+    let mut builder = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(5))
-        .timeout(Duration::from_secs(120))
+        .timeout(Duration::from_secs(120));
+    if let Some(pin) = pin {
+        let config =
+            crate::tls::pinned_config(pin).map_err(|e| SyncError::Protocol(e.to_string()))?;
+        builder = builder.tls_backend_preconfigured(config);
+    }
+    builder
         .build()
         .map_err(|e| SyncError::Protocol(e.to_string()))
 }
 
-fn normalise_url(url: &str) -> Result<String, SyncError> {
-    let url = url.trim().trim_end_matches('/');
-    if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 10 {
-        return Err(SyncError::BadUrl(url.to_string()));
+fn normalise_url(url: &str) -> Result<crate::tls::Endpoint, SyncError> {
+    let trimmed = url.trim();
+    if !(trimmed.starts_with("http://") || trimmed.starts_with("https://")) || trimmed.len() < 10 {
+        return Err(SyncError::BadUrl(trimmed.to_string()));
     }
-    Ok(url.to_string())
+    Ok(crate::tls::parse_endpoint(trimmed)?)
 }
 
 fn now_ms() -> u64 {
@@ -149,6 +168,14 @@ async fn read<T: serde::de::DeserializeOwned>(
 }
 
 fn network(url: &str, e: reqwest::Error) -> SyncError {
+    // A certificate other than the pinned one is not a network failure: say so (issue 11 §2).
+    let mut source: Option<&dyn std::error::Error> = Some(&e);
+    while let Some(cause) = source {
+        if cause.to_string().contains(crate::tls::NOT_PINNED) {
+            return SyncError::Certificate(url.to_string());
+        }
+        source = cause.source();
+    }
     SyncError::Network {
         url: url.to_string(),
         detail: e.to_string(),
@@ -162,7 +189,8 @@ pub async fn enrol(
     server_url: &str,
     code: &str,
 ) -> Result<AppInfo, SyncError> {
-    let server_url = normalise_url(server_url)?;
+    let endpoint = normalise_url(server_url)?;
+    let server_url = endpoint.url.clone();
     if lock(store).identity()?.is_some() {
         return Err(SyncError::Core(CoreError::invalid(
             "code",
@@ -176,7 +204,7 @@ pub async fn enrol(
         db_instance_id: lock(store).instance_id()?,
     };
     let url = format!("{server_url}{API_PREFIX}/enrol");
-    let response = http()?
+    let response = http(endpoint.pin.as_deref())?
         .post(&url)
         .json(&request)
         .send()
@@ -191,6 +219,7 @@ pub async fn enrol(
         org_unit_name: enrolled.org_unit_name,
         server_url,
         token: enrolled.token,
+        tls_pin: endpoint.pin,
     })?;
     sync_now(store).await?;
     let info = lock(store).app_info("")?;
@@ -216,7 +245,7 @@ pub async fn decide_quarantine(
 ) -> Result<SyncStatus, SyncError> {
     let identity = lock(store).identity()?.ok_or(CoreError::NotEnrolled)?;
     let url = format!("{}{API_PREFIX}/quarantine/decide", identity.server_url);
-    let response = http()?
+    let response = http_client(&identity)?
         .post(&url)
         .bearer_auth(&identity.token)
         .json(&decision)
@@ -322,7 +351,7 @@ struct Exchange {
 
 async fn push_then_pull(store: &Mutex<Store>) -> Result<Exchange, SyncError> {
     let identity = lock(store).identity()?.ok_or(CoreError::NotEnrolled)?;
-    let client = http()?;
+    let client = http_client(&identity)?;
     let mut exchange = Exchange {
         server_time_ms: 0,
         quarantined: 0,

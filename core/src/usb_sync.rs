@@ -169,7 +169,7 @@ pub async fn relay(store: &Mutex<Store>, bytes: &[u8]) -> Result<BundleRelayResp
         .into());
     }
     let url = format!("{}{API_PREFIX}/bundle", identity.server_url);
-    let response = crate::sync::http_client()?
+    let response = crate::sync::http_client(&identity)?
         .post(&url)
         .bearer_auth(&identity.token)
         .json(&file)

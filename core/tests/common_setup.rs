@@ -34,6 +34,7 @@ pub fn identity(site_id: &str) -> SiteIdentity {
         org_unit_name: "北新桥街道".to_string(),
         server_url: "http://127.0.0.1:9".to_string(),
         token: "t".to_string(),
+        tls_pin: None,
     }
 }
 

@@ -65,6 +65,7 @@ fn generate(site_ids: &[String], unit: &str) -> Vec<Vec<Operation>> {
                     org_unit_name: String::new(),
                     server_url: String::new(),
                     token: String::new(),
+                    tls_pin: None,
                 })
                 .expect("identity");
             let mut rows = Vec::new();

@@ -13,6 +13,7 @@ pub mod http;
 pub mod master;
 pub mod policy;
 pub mod scope;
+pub mod tls;
 
 /// A text from a request made safe for one log line: control characters (a newline that would forge
 /// a second log line, escape sequences) are written escaped.
@@ -39,17 +40,24 @@ pub fn now_ms() -> u64 {
 pub async fn serve(
     master: Box<dyn master::MasterStore>,
     listen: std::net::SocketAddr,
+    tls: Option<std::sync::Arc<rustls::ServerConfig>>,
 ) -> std::io::Result<()> {
     let shared = std::sync::Arc::new(std::sync::Mutex::new(master));
     let app = http::router(shared);
     let listener = tokio::net::TcpListener::bind(listen).await?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!(
-        "jiceng-server listening on http://{}",
+        "jiceng-server listening on {scheme}://{}",
         listener.local_addr()?
     );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    match tls {
+        Some(config) => tls::serve_tls(listener, app, config, shutdown_signal()).await,
+        None => {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown_signal())
+                .await
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -35,6 +35,26 @@ enum Command {
         /// was registered, before the operation is held in quarantine.
         #[arg(long, env = "JICENG_MAX_CLOCK_DRIFT_MINUTES", default_value_t = 60)]
         max_clock_drift_minutes: u64,
+        /// Serve HTTPS with this certificate chain (PEM: the server's, then the district CA's).
+        #[arg(long, env = "JICENG_TLS_CERT", requires = "tls_key")]
+        tls_cert: Option<std::path::PathBuf>,
+        /// The server certificate's private key (PEM).
+        #[arg(long, env = "JICENG_TLS_KEY", requires = "tls_cert")]
+        tls_key: Option<std::path::PathBuf>,
+    },
+    /// Make a district CA and a server certificate signed by it (an intranet without a public CA);
+    /// prints the fingerprint the desktops pin and the addresses offices enrol with.
+    TlsInit {
+        #[arg(long)]
+        dir: std::path::PathBuf,
+        /// The server's host names or IP addresses as offices reach it (repeat the flag).
+        #[arg(long = "host")]
+        hosts: Vec<String>,
+        /// The port the server will listen on (for the enrolment addresses).
+        #[arg(long, default_value_t = 8470)]
+        port: u16,
+        #[arg(long, default_value = "示范区")]
+        district: String,
     },
     /// Print the sync API's OpenAPI document (schema/openapi.json).
     Openapi,
@@ -171,6 +191,17 @@ fn run(cli: Cli) -> Result<(), String> {
             print!("{}", jiceng_server::api_doc::openapi_json());
             return Ok(());
         }
+        Command::TlsInit {
+            dir,
+            hosts,
+            port,
+            district,
+        } => {
+            let made = jiceng_server::tls::init_district_ca(dir, district, hosts, *port)
+                .map_err(|e| e.to_string())?;
+            print_json(&made);
+            return Ok(());
+        }
         Command::Backup { to } => {
             let db = std::path::Path::new(cli.db.strip_prefix("sqlite://").unwrap_or(&cli.db));
             let summary = master::backup::backup(db, to).map_err(|e| e.to_string())?;
@@ -195,17 +226,33 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Serve {
             listen,
             max_clock_drift_minutes,
+            tls_cert,
+            tls_key,
         } => {
             master.set_max_drift_ms(max_clock_drift_minutes.saturating_mul(60_000));
+            let tls = match (tls_cert, tls_key) {
+                (Some(cert), Some(key)) => Some(
+                    jiceng_server::tls::server_config(&cert, &key).map_err(|e| e.to_string())?,
+                ),
+                _ => {
+                    if !listen.ip().is_loopback() {
+                        tracing::warn!("serving plain http on {listen}: desktops accept plain http only from 127.0.0.1; give --tls-cert and --tls-key (jiceng-server tls-init makes them)");
+                    }
+                    None
+                }
+            };
             let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
             runtime
-                .block_on(jiceng_server::serve(master, listen))
+                .block_on(jiceng_server::serve(master, listen, tls))
                 .map_err(|e| format!("cannot serve on {listen}: {e}"))
         }
         Command::Admin { action } => {
             admin_command(master.as_mut(), action).map_err(|e| e.to_string())
         }
-        Command::Openapi | Command::Backup { .. } | Command::Restore { .. } => Ok(()),
+        Command::Openapi
+        | Command::Backup { .. }
+        | Command::Restore { .. }
+        | Command::TlsInit { .. } => Ok(()),
     }
 }
 

@@ -134,6 +134,7 @@ fn world() -> World {
                 org_unit_name: String::new(),
                 server_url: String::new(),
                 token: String::new(),
+                tls_pin: None,
             })
             .unwrap();
         auths.push(auth);

@@ -86,6 +86,7 @@ fn site_store(site_id: &str, unit: &str) -> Store {
             org_unit_name: String::new(),
             server_url: String::new(),
             token: String::new(),
+            tls_pin: None,
         })
         .unwrap();
     store

@@ -66,6 +66,7 @@ fn site_store_on(site_id: &str, unit: &str, clock: jiceng_core::store::WallClock
             org_unit_name: String::new(),
             server_url: String::new(),
             token: String::new(),
+            tls_pin: None,
         })
         .expect("identity");
     store

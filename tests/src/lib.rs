@@ -56,6 +56,8 @@ pub struct TestServer {
     pub master: PathBuf,
     pub port: u16,
     child: Option<Child>,
+    /// Issue 11 §2: serving HTTPS with `tls-init`'s certificates: (chain, key, the pinned address).
+    tls: Option<(PathBuf, PathBuf, String)>,
 }
 
 impl TestServer {
@@ -84,9 +86,49 @@ impl TestServer {
             master,
             port: free_port(),
             child: None,
+            tls: None,
         };
         server.start();
         (server, demo)
+    }
+
+    /// [`TestServer::start_demo`] over HTTPS, with a district CA made by `jiceng-server tls-init`.
+    pub fn start_demo_tls(label: &str) -> (TestServer, Value) {
+        let (mut server, demo) = TestServer::start_demo(label);
+        server.kill();
+        let out = Command::new(server_binary())
+            .args(["tls-init", "--dir"])
+            .arg(server.dir.join("tls"))
+            .args(["--port", &server.port.to_string()])
+            .output()
+            .expect("run tls-init");
+        assert!(
+            out.status.success(),
+            "tls-init failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let made: Value = serde_json::from_slice(&out.stdout).expect("tls-init JSON");
+        let address = made["enrolment_addresses"]
+            .as_array()
+            .and_then(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .find(|a| a.starts_with("https://127.0.0.1:"))
+            })
+            .expect("an address for 127.0.0.1")
+            .to_string();
+        let path = |key: &str| PathBuf::from(made[key].as_str().expect("a path"));
+        server.tls = Some((path("server_cert"), path("server_key"), address));
+        server.start();
+        (server, demo)
+    }
+
+    /// The address a site enrols with: plain http, or over TLS the https address with its pin.
+    pub fn enrolment_address(&self) -> String {
+        match &self.tls {
+            Some((_, _, address)) => address.clone(),
+            None => self.url(),
+        }
     }
 
     pub fn url(&self) -> String {
@@ -100,14 +142,22 @@ impl TestServer {
             .append(true)
             .open(self.dir.join("server.log"))
             .expect("server log");
-        let child = Command::new(server_binary())
-            .args([
-                "--db",
-                self.master.to_str().expect("utf-8 path"),
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{}", self.port),
-            ])
+        let mut command = Command::new(server_binary());
+        command.args([
+            "--db",
+            self.master.to_str().expect("utf-8 path"),
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{}", self.port),
+        ]);
+        if let Some((cert, key, _)) = &self.tls {
+            command
+                .arg("--tls-cert")
+                .arg(cert)
+                .arg("--tls-key")
+                .arg(key);
+        }
+        let child = command
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
@@ -116,7 +166,10 @@ impl TestServer {
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
             if let Ok(stream) = std::net::TcpStream::connect(("127.0.0.1", self.port)) {
-                raw::set_server_clock(read_server_time(stream));
+                // Over TLS the clock is not asked (the raw helpers that use it speak plain http).
+                if self.tls.is_none() {
+                    raw::set_server_clock(read_server_time(stream));
+                }
                 return;
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -258,7 +311,7 @@ pub struct Site {
 
 impl Site {
     pub async fn enrol(server: &TestServer, demo: &Value, site_name: &str) -> Site {
-        Site::enrol_via(server, demo, site_name, &server.url()).await
+        Site::enrol_via(server, demo, site_name, &server.enrolment_address()).await
     }
 
     /// Enrols through another address than the server's own (a proxy), which the site keeps.

@@ -28,6 +28,9 @@ pub struct SiteIdentity {
     pub server_url: String,
     /// Bearer token for the sync API (kept only here; the server stores its hash).
     pub token: String,
+    /// Issue 11 §2: SHA-256 (hex) of the district's certificate this site trusts (https only).
+    #[serde(default)]
+    pub tls_pin: Option<String>,
 }
 
 pub(crate) fn get(conn: &Connection, key: &str) -> Result<Option<String>> {

@@ -160,6 +160,7 @@ impl SqliteMaster {
                     org_unit_name: String::new(),
                     server_url: String::new(),
                     token: String::new(),
+                    tls_pin: None,
                 })?;
                 store.connection().execute(
                     "INSERT INTO site (id, name, org_unit_id, created_at_ms) VALUES (?1, 'sync server', '', 0)",
