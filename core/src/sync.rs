@@ -114,6 +114,7 @@ pub(crate) async fn read_answer<T: serde::de::DeserializeOwned>(
 /// Issue 11 §2: https is pinned to the district's certificate; plain http reaches only this PC (the
 /// address was checked at enrolment, `crate::tls::parse_endpoint`).
 fn http(pin: Option<&str>) -> Result<reqwest::Client, SyncError> {
+    crate::tls::ensure_crypto_provider();
     let mut builder = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(5))
         .timeout(Duration::from_secs(120));

@@ -100,6 +100,16 @@ pub fn parse_endpoint(address: &str) -> Result<Endpoint, EndpointError> {
     })
 }
 
+/// Installs rustls's ring provider as this process's default, once. reqwest is built without a provider
+/// of its own (aws-lc needs cmake): every client, plain http included, needs one installed.
+pub fn ensure_crypto_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // Another part of the process may have installed one already: either will do.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
 /// Lower-case hex SHA-256 of a certificate (DER), as pinned.
 pub fn fingerprint(der: &[u8]) -> String {
     hex::encode(Sha256::digest(der))

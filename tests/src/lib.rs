@@ -63,6 +63,8 @@ pub struct TestServer {
 impl TestServer {
     /// Creates a master with the demo district (returning `admin demo`'s JSON) and starts serving it.
     pub fn start_demo(label: &str) -> (TestServer, Value) {
+        // The tests' own HTTP clients (reqwest without a provider of its own) need one installed.
+        jiceng_core::tls::ensure_crypto_provider();
         let dir = temp_dir(label);
         let master = dir.join("master.sqlite");
         let output = Command::new(server_binary())

@@ -11,11 +11,22 @@ pub struct Api {
 }
 
 impl Api {
-    /// A client of the server at `base`, which also reads the server's clock for [`now_ms`].
+    /// A client of the server at `base` (plain http, or an https enrolment address with its pin), which
+    /// also reads the server's clock for [`now_ms`].
     pub async fn connect(base: String) -> Api {
+        let endpoint = jiceng_core::tls::parse_endpoint(&base).expect("a usable address");
+        let client = match &endpoint.pin {
+            Some(pin) => reqwest::Client::builder()
+                .tls_backend_preconfigured(
+                    jiceng_core::tls::pinned_config(pin).expect("pinned TLS"),
+                )
+                .build()
+                .expect("TLS client"),
+            None => reqwest::Client::new(),
+        };
         let api = Api {
-            base,
-            client: reqwest::Client::new(),
+            base: endpoint.url,
+            client,
         };
         let (status, health) = api.get(None, "/api/v1/health").await;
         assert_eq!(status, 200, "{health}");

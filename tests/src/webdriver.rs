@@ -28,6 +28,7 @@ pub struct Element(pub String);
 impl WebDriver {
     /// Opens a session that launches `application` (tauri-driver's `tauri:options`).
     pub async fn launch(port: u16, application: &str) -> Result<WebDriver, String> {
+        jiceng_core::tls::ensure_crypto_provider();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
             .build()

@@ -17,7 +17,7 @@ fn try_wrong(site: &Site, times: usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_logins_lock_across_an_offices_pcs_and_a_district_reset_reaches_them() {
-    let (server, mut demo) = TestServer::start_demo("accounts");
+    let (server, mut demo) = TestServer::start_demo_tls("accounts");
     server.add_site_like(&mut demo, "北新桥街道司法所", "北新桥街道司法所-笔记本2");
     let laptop = Site::enrol(&server, &demo, "北新桥街道司法所").await;
     let second = Site::enrol(&server, &demo, "北新桥街道司法所-笔记本2").await;

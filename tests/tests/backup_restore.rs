@@ -8,7 +8,7 @@ use jiceng_tests::{
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_master_restored_from_an_online_backup_is_brought_up_to_date_by_its_sites() {
-    let (mut server, demo) = TestServer::start_demo("backup");
+    let (mut server, demo) = TestServer::start_demo_tls("backup");
     let office = Site::enrol(&server, &demo, "北新桥街道司法所").await;
     let workstation = Site::enrol(&server, &demo, "民安社区工作站").await;
     let district = Site::enrol(&server, &demo, "区司法局").await;

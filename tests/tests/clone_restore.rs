@@ -38,7 +38,7 @@ fn alarms(server: &TestServer, code: &str) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_store_restored_from_an_old_backup_catches_up_and_keeps_what_it_wrote_since() {
-    let (server, demo) = TestServer::start_demo("restore-site");
+    let (server, demo) = TestServer::start_demo_tls("restore-site");
     let office = Site::enrol(&server, &demo, "北新桥街道司法所").await;
     let officer = office.login("officer1");
     for n in 0..5 {
@@ -111,7 +111,7 @@ async fn a_store_restored_from_an_old_backup_catches_up_and_keeps_what_it_wrote_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_store_copied_to_a_second_pc_is_recognised_and_neither_copy_loses_a_write() {
-    let (server, demo) = TestServer::start_demo("clone-site");
+    let (server, demo) = TestServer::start_demo_tls("clone-site");
     let office = Site::enrol(&server, &demo, "北新桥街道司法所").await;
     let officer = office.login("officer1");
     for n in 0..3 {

@@ -6,7 +6,7 @@ use jiceng_tests::{rows, Site, TestServer};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn l0_the_districts_calendar_flows_down_to_every_site() {
-    let (server, demo) = TestServer::start_demo("district-settings");
+    let (server, demo) = TestServer::start_demo_tls("district-settings");
     let district = Site::enrol(&server, &demo, "区司法局").await;
     let office = Site::enrol(&server, &demo, "北新桥街道司法所").await;
     let workstation = Site::enrol(&server, &demo, "民安社区工作站").await;
@@ -59,7 +59,7 @@ async fn l0_the_districts_calendar_flows_down_to_every_site() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn d3_every_site_learns_the_names_of_the_districts_sites() {
-    let (server, demo) = TestServer::start_demo("site-directory");
+    let (server, demo) = TestServer::start_demo_tls("site-directory");
     let office = Site::enrol(&server, &demo, "北新桥街道司法所").await;
     let workstation = Site::enrol(&server, &demo, "民安社区工作站").await;
     office.sync().await.unwrap();

@@ -149,7 +149,7 @@ fn enrolment_code(demo: &serde_json::Value, site: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn desktop_creates_a_case_offline_and_it_reaches_the_master() {
-    let (mut server, demo) = TestServer::start_demo("e2e");
+    let (mut server, demo) = TestServer::start_demo_tls("e2e");
     let code = enrolment_code(&demo, "北新桥街道司法所");
     let desktop = start_desktop(&server, "desktop").await;
     let wd = &desktop.wd;
@@ -173,8 +173,11 @@ async fn drive(
 ) -> Result<(), String> {
     // First run: enrolment screen.
     wd.wait_for("[data-testid=enrol-view]", WAIT).await?;
-    wd.type_into("[data-testid=enrol-server] input", &server.url())
-        .await?;
+    wd.type_into(
+        "[data-testid=enrol-server] input",
+        &server.enrolment_address(),
+    )
+    .await?;
     wd.type_into("[data-testid=enrol-code] input", code).await?;
     wd.screenshot(&shots.join("01-enrol.png")).await?;
     wd.click_css("[data-testid=enrol-submit]").await?;
@@ -314,18 +317,13 @@ async fn drive(
 
     // The master has it: read through the server's API with the district's token.
     let district = Site::enrol(server, demo, "区司法局").await;
-    let body: serde_json::Value = reqwest::Client::new()
-        .get(format!(
-            "{}/api/v1/records/corr_case?limit=1000",
-            server.url()
-        ))
-        .bearer_auth(district.token())
-        .send()
-        .await
-        .map_err(|e| e.to_string())?
-        .json()
-        .await
-        .map_err(|e| e.to_string())?;
+    let api = jiceng_tests::raw::Api::connect(server.enrolment_address()).await;
+    let (_, body) = api
+        .get(
+            Some(&district.token()),
+            "/api/v1/records/corr_case?limit=1000",
+        )
+        .await;
     let found = body["records"]
         .as_array()
         .into_iter()
@@ -787,7 +785,7 @@ async fn push_held_address(
     server.add_site_like(demo, "北新桥街道司法所", laptop);
     let site = Site::enrol(server, demo, laptop).await;
     let unit = jiceng_tests::raw::unit_of(demo, "北新桥街道司法所");
-    let api = jiceng_tests::raw::Api::connect(server.url()).await;
+    let api = jiceng_tests::raw::Api::connect(server.enrolment_address()).await;
     let ahead = jiceng_tests::raw::chain_at(
         &site.site_id(),
         1,
@@ -950,7 +948,7 @@ async fn set_status(wd: &WebDriver, status: &str, label: &str) -> Result<(), Str
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn community_clerk_keeps_the_residents_register_and_sees_no_corrections() {
-    let (server, demo) = TestServer::start_demo("e2e-clerk");
+    let (server, demo) = TestServer::start_demo_tls("e2e-clerk");
     let code = enrolment_code(&demo, "民安社区工作站");
     let desktop = start_desktop(&server, "clerk-desktop").await;
     let wd = &desktop.wd;
@@ -966,8 +964,11 @@ async fn community_clerk_keeps_the_residents_register_and_sees_no_corrections() 
 
 async fn clerk_flow(wd: &WebDriver, server: &TestServer, code: &str) -> Result<(), String> {
     wd.wait_for("[data-testid=enrol-view]", WAIT).await?;
-    wd.type_into("[data-testid=enrol-server] input", &server.url())
-        .await?;
+    wd.type_into(
+        "[data-testid=enrol-server] input",
+        &server.enrolment_address(),
+    )
+    .await?;
     wd.type_into("[data-testid=enrol-code] input", code).await?;
     wd.click_css("[data-testid=enrol-submit]").await?;
     wd.wait_for("[data-testid=login-view]", WAIT).await?;
@@ -1186,7 +1187,7 @@ async fn clerk_flow(wd: &WebDriver, server: &TestServer, code: &str) -> Result<(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn district_admin_decides_a_conflict_and_approves_a_transfer() {
-    let (mut server, mut demo) = TestServer::start_demo("e2e-district");
+    let (mut server, mut demo) = TestServer::start_demo_tls("e2e-district");
     server.add_site_like(&mut demo, "北新桥街道司法所", "北新桥街道司法所-笔记本2");
     // Two laptops of 北新桥 edit 李四's address concurrently (D-3), and the office applies to move the
     // case to 和平里 (L-6); both reach the master before the district's desktop starts.
@@ -1297,8 +1298,11 @@ async fn district_flow(
     receiving: &str,
 ) -> Result<(), String> {
     wd.wait_for("[data-testid=enrol-view]", WAIT).await?;
-    wd.type_into("[data-testid=enrol-server] input", &server.url())
-        .await?;
+    wd.type_into(
+        "[data-testid=enrol-server] input",
+        &server.enrolment_address(),
+    )
+    .await?;
     wd.type_into("[data-testid=enrol-code] input", code).await?;
     wd.click_css("[data-testid=enrol-submit]").await?;
     wd.wait_for("[data-testid=login-view]", WAIT).await?;

@@ -28,7 +28,7 @@ async fn sync_all(sites: &[&Site]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn c6_l6_two_phase_transfer_between_two_offices_through_the_server() {
-    let (server, demo) = TestServer::start_demo("transfer");
+    let (server, demo) = TestServer::start_demo_tls("transfer");
     let district = Site::enrol(&server, &demo, "区司法局").await;
     let office_a = Site::enrol(&server, &demo, "北新桥街道司法所").await;
     let office_b = Site::enrol(&server, &demo, "和平里街道司法所").await;

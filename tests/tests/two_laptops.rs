@@ -13,7 +13,7 @@ fn today() -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn c10_l8_c7_two_offline_laptops_of_one_office_merge_entries_and_flag_the_address() {
-    let (mut server, mut demo) = TestServer::start_demo("two-laptops");
+    let (mut server, mut demo) = TestServer::start_demo_tls("two-laptops");
     server.add_site_like(&mut demo, "北新桥街道司法所", "笔记本2");
     let laptop_a = Site::enrol(&server, &demo, "北新桥街道司法所").await;
     let laptop_b = Site::enrol(&server, &demo, "笔记本2").await;
@@ -109,7 +109,7 @@ async fn c10_l8_c7_two_offline_laptops_of_one_office_merge_entries_and_flag_the_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn d3_the_district_decides_the_address_conflict_and_every_copy_follows() {
-    let (mut server, mut demo) = TestServer::start_demo("d3-review");
+    let (mut server, mut demo) = TestServer::start_demo_tls("d3-review");
     server.add_site_like(&mut demo, "北新桥街道司法所", "笔记本2");
     let district = Site::enrol(&server, &demo, "区司法局").await;
     let laptop_a = Site::enrol(&server, &demo, "北新桥街道司法所").await;

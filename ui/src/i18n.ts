@@ -376,7 +376,7 @@ const zh = {
   back: "返回",
   // enrolment
   enrol_title: "首次使用：注册本机",
-  enrol_hint: "请输入区司法局提供的服务器地址和注册码。注册后本机可离线工作。",
+  enrol_hint: "请输入区司法局提供的服务器地址（https地址末尾带证书指纹“#sha256=…”，请完整填写）和注册码。注册后本机可离线工作。",
   enrol_server: "服务器地址",
   enrol_server_placeholder: "例如 http://192.168.1.10:8443",
   enrol_code: "注册码",
@@ -764,7 +764,7 @@ const enDict: Dict = {
   close: "Close",
   back: "Back",
   enrol_title: "First run: enrol this computer",
-  enrol_hint: "Enter the server address and enrolment code from the district bureau. After enrolment this computer works offline.",
+  enrol_hint: "Enter the server address (an https address ends with the certificate fingerprint “#sha256=…”: enter it whole) and the enrolment code from the district bureau. After enrolment this computer works offline.",
   enrol_server: "Server address",
   enrol_server_placeholder: "e.g. http://192.168.1.10:8443",
   enrol_code: "Enrolment code",
