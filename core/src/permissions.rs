@@ -119,6 +119,23 @@ pub fn may(role: Role, area: Area, need: Access) -> bool {
     access(role, area) >= need
 }
 
+/// What writing `field` of a row of `table` asks of its author's role (the server checks it again for
+/// every operation of a known user): None when the matrix does not govern it (the directory, which
+/// only the server writes; account events and passwords, which the own-unit rule governs).
+pub fn needed_to_write(table: &crate::tables::TableDef) -> Option<(Area, Access)> {
+    use crate::tables::Domain;
+    match (table.domain, table.name) {
+        // Logging a read is part of reading (L-12, C-24, W-2).
+        (_, "corr_access_log") => Some((Area::Corrections, R)),
+        (_, "res_access_log") => Some((Area::Residents, W)),
+        (Domain::Corrections, _) => Some((Area::Corrections, W)),
+        (Domain::CorrectionsOffice, _) => Some((Area::LocationTracking, W)),
+        (Domain::Residents, _) => Some((Area::Residents, W)),
+        (Domain::Settings, _) => Some((Area::DeadlineRules, W)),
+        (Domain::Directory | Domain::Accounts, _) => None,
+    }
+}
+
 /// What the desktop shows and offers the signed-in user, from the matrix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
@@ -228,6 +245,30 @@ mod tests {
         assert!(clerk.use_residents && !clerk.read_corrections && !clerk.review_conflicts);
         let head = capabilities(Role::OfficeHead);
         assert!(head.review_conflicts && head.reset_passwords && !head.decide_quarantine);
+    }
+
+    #[test]
+    fn every_replicated_table_names_what_writing_it_asks() {
+        use crate::tables::{table, TABLES};
+        for def in TABLES {
+            let governed = needed_to_write(def).is_some();
+            let exempt = matches!(
+                def.domain,
+                crate::tables::Domain::Directory | crate::tables::Domain::Accounts
+            );
+            assert_eq!(governed, !exempt, "{}", def.name);
+        }
+        let case = table("corr_case").unwrap();
+        assert!(!may(
+            Role::CommunityClerk,
+            needed_to_write(case).unwrap().0,
+            W
+        ));
+        let (area, need) = needed_to_write(table("corr_access_log").unwrap()).unwrap();
+        assert!(
+            may(Role::ProcuratorateAuditor, area, need),
+            "an auditor's read is logged"
+        );
     }
 
     #[test]

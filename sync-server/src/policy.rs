@@ -17,8 +17,9 @@ use crate::error::{Result, ServerError};
 use crate::master::SiteAuth;
 use crate::scope;
 use jiceng_core::merge::first_wins;
-use jiceng_core::model::OrgKind;
+use jiceng_core::model::{OrgKind, Role};
 use jiceng_core::op::{Operation, SCHEMA_VERSION};
+use jiceng_core::permissions;
 use jiceng_core::tables::{self, MergeKind, TableDef, ROW_ID_SCOPE};
 use jiceng_core::validate::{self, Refusal, MAX_ROW_ID_CHARS};
 use serde_json::Value;
@@ -50,6 +51,8 @@ pub trait MasterFacts {
     /// Whether the row belongs to a case that a completed L-6 transfer moved away from one of the
     /// site's units.
     fn moved_away(&self, site: &SiteAuth, def: &'static TableDef, row_id: &str) -> Result<bool>;
+    /// A user of the district's directory: (role, org unit); None for an id the master does not know.
+    fn user(&self, user_id: &str) -> Result<Option<(Role, String)>>;
 }
 
 /// The guard's verdict on one operation.
@@ -79,6 +82,8 @@ pub struct Guard<'a> {
     max_drift_ms: u64,
     /// Rows as this batch left them so far: None when the master never saw the row.
     rows: HashMap<(&'static str, String), Option<RowFacts>>,
+    /// Authors looked up in this batch (a batch is mostly one or two users).
+    users: HashMap<String, Option<(Role, String)>>,
 }
 
 impl<'a> Guard<'a> {
@@ -94,6 +99,7 @@ impl<'a> Guard<'a> {
             now_ms,
             max_drift_ms,
             rows: HashMap::new(),
+            users: HashMap::new(),
         }
     }
 
@@ -130,6 +136,9 @@ impl<'a> Guard<'a> {
             Err(refusal) => return Ok(Verdict::Hold(refusal)),
         };
         if let Err(refusal) = self.check_clock(op) {
+            return Ok(Verdict::Hold(refusal));
+        }
+        if let Some(refusal) = self.check_author(def, op)? {
             return Ok(Verdict::Hold(refusal));
         }
         let key = (def.name, op.row_id.clone());
@@ -234,6 +243,45 @@ impl<'a> Guard<'a> {
             }
         }
         Ok(def)
+    }
+
+    /// Issue 11 §5: the author of an operation, when the directory knows them, belongs to the sending
+    /// site's units and holds a role the permission matrix lets write the table. (Ids the directory
+    /// does not know are the server's and the tests' own writers; they are judged by scope alone.)
+    fn check_author(&mut self, def: &'static TableDef, op: &Operation) -> Result<Option<Refusal>> {
+        if !self.users.contains_key(&op.user_id) {
+            let found = self.facts.user(&op.user_id)?;
+            self.users.insert(op.user_id.clone(), found);
+        }
+        let Some((role, unit)) = self.users.get(&op.user_id).cloned().flatten() else {
+            return Ok(None);
+        };
+        if !self.site.covers(&unit) {
+            return Ok(Some(Refusal::new(
+                "user_not_of_site",
+                format!(
+                    "user {} belongs to org unit {}, which is not under this site",
+                    clip(&op.user_id),
+                    clip(&unit)
+                ),
+                "这条记录署名的用户不属于本站，服务器不予接收",
+            )));
+        }
+        let Some((area, need)) = permissions::needed_to_write(def) else {
+            return Ok(None);
+        };
+        if permissions::may(role, area, need) {
+            return Ok(None);
+        }
+        Ok(Some(Refusal::new(
+            "role_not_permitted",
+            format!(
+                "a {} may not write {} (permission matrix)",
+                role.code(),
+                def.name
+            ),
+            format!("按权限表，该用户的角色无权写入“{}”类记录", def.name),
+        )))
     }
 
     /// ARCHITECTURE.md "Clock safety", both ways.

@@ -693,3 +693,75 @@ fn rehash(ops: &mut [Operation], from: usize) {
         ops[i].hash = ops[i].compute_hash();
     }
 }
+
+/// Issue 11 §5: the server checks every operation's author against the permission matrix again: a
+/// community clerk's name on a corrections record, or a user of another township, is held; the
+/// office's own officer merges.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operation_is_held_when_its_author_may_not_write_it() {
+    let (server, demo) = TestServer::start_demo("guard-author");
+    let office = Site::enrol(&server, &demo, "北新桥街道司法所").await;
+    let api = Api::connect(server.url()).await;
+    let unit = unit_of(&demo, "北新桥街道司法所");
+    let master = server.master_connection();
+    let user = |username: &str| -> String {
+        master
+            .query_row(
+                "SELECT id FROM app_user WHERE username = ?1",
+                [username],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    let signed = |seq: u64, prev: &str, row: &str, author: &str| {
+        let mut op = chain(
+            &office.site_id(),
+            seq,
+            prev,
+            &[(
+                "corr_case",
+                row,
+                "org_unit_id",
+                json!(unit.clone()),
+                unit.as_str(),
+            )],
+        )
+        .remove(0);
+        op.user_id = author.to_string();
+        op.hash = op.compute_hash();
+        op
+    };
+    // clerk1 works at 民安社区, under 北新桥; officer2 at 和平里.
+    let by_clerk = signed(1, GENESIS_HASH, "author-1", &user("clerk1"));
+    let by_stranger = signed(2, &by_clerk.hash, "author-2", &user("officer2"));
+    let by_officer = signed(3, &by_stranger.hash, "author-3", &user("officer1"));
+    let (status, body) = api
+        .push(&office.token(), &[by_clerk, by_stranger, by_officer])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let held = held_codes(&body);
+    assert_eq!(
+        held,
+        BTreeMap::from([
+            (1, "role_not_permitted".to_string()),
+            (2, "user_not_of_site".to_string()),
+        ])
+    );
+    assert_eq!(
+        master_text(
+            &server,
+            "SELECT org_unit_id FROM corr_case WHERE id = ?1",
+            "author-3"
+        ),
+        Some(unit.clone()),
+        "the office's own officer merges"
+    );
+    assert_eq!(
+        master_text(
+            &server,
+            "SELECT org_unit_id FROM corr_case WHERE id = ?1",
+            "author-1"
+        ),
+        None
+    );
+}

@@ -680,6 +680,17 @@ impl MasterFacts for Facts<'_> {
         Ok(Some(facts))
     }
 
+    fn user(&self, user_id: &str) -> Result<Option<(Role, String)>> {
+        let found: Option<(Option<String>, Option<String>)> = self
+            .conn
+            .prepare_cached("SELECT role, org_unit_id FROM app_user WHERE id = ?1")?
+            .query_row([user_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        Ok(found.and_then(|(role, unit)| {
+            Some((Role::from_code(role.as_deref()?)?, unit.unwrap_or_default()))
+        }))
+    }
+
     fn moved_away(&self, site: &SiteAuth, def: &'static TableDef, row_id: &str) -> Result<bool> {
         let case_id: Option<String> = if def.name == "corr_case" {
             Some(row_id.to_string())
