@@ -276,6 +276,10 @@ pub struct AppInfo {
     pub server_url: Option<String>,
     pub data_dir: String,
     pub version: String,
+    /// Issue 11 §2: this PC syncs over plain http with another machine (an explicit setting at
+    /// enrolment); the status bar warns.
+    #[serde(default)]
+    pub plain_http: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]

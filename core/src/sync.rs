@@ -128,12 +128,12 @@ fn http(pin: Option<&str>) -> Result<reqwest::Client, SyncError> {
         .map_err(|e| SyncError::Protocol(e.to_string()))
 }
 
-fn normalise_url(url: &str) -> Result<crate::tls::Endpoint, SyncError> {
+fn normalise_url(url: &str, allow_plain_http: bool) -> Result<crate::tls::Endpoint, SyncError> {
     let trimmed = url.trim();
     if !(trimmed.starts_with("http://") || trimmed.starts_with("https://")) || trimmed.len() < 10 {
         return Err(SyncError::BadUrl(trimmed.to_string()));
     }
-    Ok(crate::tls::parse_endpoint(trimmed)?)
+    Ok(crate::tls::parse_endpoint_with(trimmed, allow_plain_http)?)
 }
 
 fn now_ms() -> u64 {
@@ -190,7 +190,17 @@ pub async fn enrol(
     server_url: &str,
     code: &str,
 ) -> Result<AppInfo, SyncError> {
-    let endpoint = normalise_url(server_url)?;
+    enrol_with(store, server_url, code, false).await
+}
+
+/// [`enrol`], with plain http to another machine allowed by an explicit choice (issue 11 §2).
+pub async fn enrol_with(
+    store: &Mutex<Store>,
+    server_url: &str,
+    code: &str,
+    allow_plain_http: bool,
+) -> Result<AppInfo, SyncError> {
+    let endpoint = normalise_url(server_url, allow_plain_http)?;
     let server_url = endpoint.url.clone();
     if lock(store).identity()?.is_some() {
         return Err(SyncError::Core(CoreError::invalid(

@@ -59,8 +59,26 @@ fn is_loopback(host: &str) -> bool {
     matches!(host, "127.0.0.1" | "localhost" | "[::1]" | "::1")
 }
 
+/// Whether `url` is plain http to another machine than this PC (allowed only by an explicit setting).
+pub fn is_plain_remote(url: &str) -> bool {
+    url.strip_prefix("http://").is_some_and(|rest| {
+        let host = rest.split('/').next().unwrap_or("");
+        let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
+        !is_loopback(host)
+    })
+}
+
 /// Reads an enrolment address: `https://host:port#sha256=<hex>` or `http://127.0.0.1:port`.
 pub fn parse_endpoint(address: &str) -> Result<Endpoint, EndpointError> {
+    parse_endpoint_with(address, false)
+}
+
+/// [`parse_endpoint`], with plain http to another machine allowed when the person enrolling chose
+/// so explicitly (an intranet the district has not given TLS yet; the desktop warns all along).
+pub fn parse_endpoint_with(
+    address: &str,
+    allow_plain_http: bool,
+) -> Result<Endpoint, EndpointError> {
     let address = address.trim();
     let (url, fragment) = match address.split_once('#') {
         Some((url, fragment)) => (url.trim_end_matches('/'), Some(fragment)),
@@ -83,7 +101,7 @@ pub fn parse_endpoint(address: &str) -> Result<Endpoint, EndpointError> {
     if let Some(rest) = url.strip_prefix("http://") {
         let host = rest.split('/').next().unwrap_or("");
         let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
-        if !is_loopback(host) {
+        if !is_loopback(host) && !allow_plain_http {
             return Err(EndpointError::PlainHttp);
         }
         return Ok(Endpoint {
@@ -242,5 +260,10 @@ mod tests {
         assert!(parse_endpoint("http://127.0.0.1:8470").is_ok());
         assert!(parse_endpoint("http://localhost:8470/").is_ok());
         assert!(EndpointError::PlainHttp.message_zh().contains("127.0.0.1"));
+        // Only by an explicit setting, which the desktop then warns about.
+        assert!(parse_endpoint_with("http://192.168.1.10:8470", true).is_ok());
+        assert!(is_plain_remote("http://192.168.1.10:8470"));
+        assert!(!is_plain_remote("http://127.0.0.1:8470"));
+        assert!(!is_plain_remote("https://192.168.1.10:8470"));
     }
 }

@@ -93,10 +93,17 @@ pub async fn enrol(
     state: State<'_, AppState>,
     server_url: String,
     code: String,
+    allow_plain_http: Option<bool>,
 ) -> CmdResult<AppInfo> {
     {
         let _gate = state.sync_gate.lock().await;
-        jiceng_core::sync::enrol(&state.store, &server_url, &code).await?;
+        jiceng_core::sync::enrol_with(
+            &state.store,
+            &server_url,
+            &code,
+            allow_plain_http.unwrap_or(false),
+        )
+        .await?;
     }
     sync_task::emit_status(&app);
     state.sync_wake.notify_one();

@@ -98,7 +98,8 @@ export function showError(e: unknown): UiError {
 // Commands take snake_case argument names (the shell declares rename_all = "snake_case").
 export const api = {
   appInfo: () => call<AppInfo>("app_info"),
-  enrol: (server_url: string, code: string) => call<AppInfo>("enrol", { server_url, code }),
+  enrol: (server_url: string, code: string, allow_plain_http = false) =>
+    call<AppInfo>("enrol", { server_url, code, allow_plain_http }),
   login: (username: string, password: string) => call<SessionUser>("login", { username, password }),
   logout: () => call<void>("logout"),
   currentUser: () => call<SessionUser | null>("current_user"),

@@ -287,6 +287,9 @@ impl Store {
             org_unit_id: identity.as_ref().map(|i| i.org_unit_id.clone()),
             org_unit_name: identity.as_ref().map(|i| i.org_unit_name.clone()),
             server_url: identity.as_ref().map(|i| i.server_url.clone()),
+            plain_http: identity
+                .as_ref()
+                .is_some_and(|i| crate::tls::is_plain_remote(&i.server_url)),
             data_dir: data_dir.to_string(),
             version: env!("CARGO_PKG_VERSION").to_string(),
         })

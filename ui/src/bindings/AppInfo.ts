@@ -3,4 +3,9 @@
 /**
  * What the desktop knows about itself, shown before and after enrolment.
  */
-export type AppInfo = { enrolled: boolean, site_id: string | null, site_name: string | null, org_unit_id: string | null, org_unit_name: string | null, server_url: string | null, data_dir: string, version: string, };
+export type AppInfo = { enrolled: boolean, site_id: string | null, site_name: string | null, org_unit_id: string | null, org_unit_name: string | null, server_url: string | null, data_dir: string, version: string, 
+/**
+ * Issue 11 §2: this PC syncs over plain http with another machine (an explicit setting at
+ * enrolment); the status bar warns.
+ */
+plain_http: boolean, };
