@@ -302,6 +302,27 @@ pub struct Page<T: TS> {
     pub page_size: u32,
 }
 
+impl CaseInput {
+    /// An edit of `case` that changes nothing yet: set the fields to change (only they are logged).
+    pub fn edit_of(case: &CaseRecord) -> CaseInput {
+        CaseInput {
+            id: Some(case.id.clone()),
+            name: case.name.clone(),
+            id_number: case.id_number.clone(),
+            kind: case.kind,
+            sentence_start: case.sentence_start.clone(),
+            sentence_end: case.sentence_end.clone(),
+            org_unit_id: None,
+            status: None,
+            judgment_effective_on: None,
+            reported_on: None,
+            supervision_level: None,
+            sealed_minor: None,
+            address: None,
+        }
+    }
+}
+
 /// A corrections case as stored (C-7 basics).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[ts(export)]

@@ -416,11 +416,7 @@ async fn quarantine(
     headers: HeaderMap,
 ) -> Result<Response, ServerError> {
     let site = authenticate(&master, &headers).await?;
-    if site.kind != jiceng_core::model::OrgKind::District {
-        return Err(ServerError::Forbidden(
-            "only a district site reviews quarantined operations".to_string(),
-        ));
-    }
+    district_only(&site, "reviews quarantined operations")?;
     let items = with_master(&master, move |m| m.quarantine()).await?;
     Ok(Json(QuarantineList {
         items,

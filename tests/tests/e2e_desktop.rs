@@ -1211,19 +1211,8 @@ async fn district_admin_decides_a_conflict_and_approves_a_transfer() {
             .save_case(
                 user,
                 jiceng_core::model::CaseInput {
-                    id: Some(case.id.clone()),
-                    name: case.name.clone(),
-                    id_number: case.id_number.clone(),
-                    kind: case.kind,
-                    sentence_start: case.sentence_start.clone(),
-                    sentence_end: case.sentence_end.clone(),
-                    org_unit_id: None,
-                    status: None,
-                    judgment_effective_on: None,
-                    reported_on: None,
-                    supervision_level: None,
-                    sealed_minor: None,
                     address: Some(address.into()),
+                    ..jiceng_core::model::CaseInput::edit_of(&case)
                 },
             )
             .unwrap();

@@ -220,19 +220,8 @@ async fn c6_l6_two_phase_transfer_between_two_offices_through_the_server() {
         .save_case(
             &officer_a,
             jiceng_core::model::CaseInput {
-                id: Some(case.id.clone()),
-                name: case.name.clone(),
-                id_number: case.id_number.clone(),
-                kind: case.kind,
-                sentence_start: case.sentence_start.clone(),
-                sentence_end: case.sentence_end.clone(),
-                org_unit_id: None,
-                status: None,
-                judgment_effective_on: None,
-                reported_on: None,
-                supervision_level: None,
-                sealed_minor: None,
                 address: Some("迟到的旧地址".into()),
+                ..jiceng_core::model::CaseInput::edit_of(&case)
             },
         )
         .unwrap();

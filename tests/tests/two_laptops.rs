@@ -3,7 +3,7 @@
 //! laptops and the master agree, the labour and the warning are both there, and the address conflict waits
 //! for review (D-3).
 
-use jiceng_core::model::{CaseInput, EntryInput, EntryKind};
+use jiceng_core::model::{EntryInput, EntryKind};
 use jiceng_tests::{Site, TestServer};
 
 /// Today in Asia/Shanghai on the test server's clock.
@@ -30,21 +30,7 @@ async fn c10_l8_c7_two_offline_laptops_of_one_office_merge_entries_and_flag_the_
 
     server.kill();
     let edit_address = |site: &Site, user, address: &str| {
-        let mut input = CaseInput {
-            id: Some(case.id.clone()),
-            name: case.name.clone(),
-            id_number: case.id_number.clone(),
-            kind: case.kind,
-            sentence_start: case.sentence_start.clone(),
-            sentence_end: case.sentence_end.clone(),
-            org_unit_id: None,
-            status: None,
-            judgment_effective_on: None,
-            reported_on: None,
-            supervision_level: None,
-            sealed_minor: None,
-            address: None,
-        };
+        let mut input = jiceng_core::model::CaseInput::edit_of(&case);
         input.address = Some(address.to_string());
         site.lock().save_case(user, input).unwrap();
     };
@@ -133,20 +119,9 @@ async fn d3_the_district_decides_the_address_conflict_and_every_copy_follows() {
         site.lock()
             .save_case(
                 user,
-                CaseInput {
-                    id: Some(case.id.clone()),
-                    name: case.name.clone(),
-                    id_number: case.id_number.clone(),
-                    kind: case.kind,
-                    sentence_start: case.sentence_start.clone(),
-                    sentence_end: case.sentence_end.clone(),
-                    org_unit_id: None,
-                    status: None,
-                    judgment_effective_on: None,
-                    reported_on: None,
-                    supervision_level: None,
-                    sealed_minor: None,
+                jiceng_core::model::CaseInput {
                     address: Some(address.into()),
+                    ..jiceng_core::model::CaseInput::edit_of(&case)
                 },
             )
             .unwrap();

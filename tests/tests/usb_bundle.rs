@@ -96,19 +96,8 @@ async fn a_month_of_an_offices_work_travels_by_usb_bundles_only() {
             .save_case(
                 &admin,
                 jiceng_core::model::CaseInput {
-                    id: Some(case.id.clone()),
-                    name: case.name.clone(),
-                    id_number: case.id_number.clone(),
-                    kind: case.kind,
-                    sentence_start: case.sentence_start.clone(),
-                    sentence_end: case.sentence_end.clone(),
-                    org_unit_id: None,
-                    status: None,
-                    judgment_effective_on: None,
-                    reported_on: None,
-                    supervision_level: None,
-                    sealed_minor: None,
                     address: Some(format!("区司法局核实的地址（第{}周）", week + 1)),
+                    ..jiceng_core::model::CaseInput::edit_of(&case)
                 },
             )
             .unwrap();
