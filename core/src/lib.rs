@@ -25,6 +25,7 @@ pub mod error;
 pub mod hlc;
 pub mod idcard;
 pub mod investigation;
+pub mod keyring;
 pub mod leave;
 pub mod lifecycle;
 pub mod local_rules;
