@@ -39,6 +39,24 @@ struct StoredAccount {
     role: Option<String>,
 }
 
+/// Issue 11 §5: only a role the permission matrix lets keep accounts (the office head, the district
+/// administrator) sees the unit's accounts and resets their passwords.
+fn require_account_keeper(head: &SessionUser) -> Result<()> {
+    if crate::permissions::may(
+        head.role,
+        crate::permissions::Area::Accounts,
+        crate::permissions::Access::Write,
+    ) {
+        Ok(())
+    } else {
+        Err(CoreError::invalid(
+            "role",
+            "only the office head or the district administrator keeps the unit's accounts",
+            "只有单位负责人或区司法局管理员可以管理本单位账号、重置密码",
+        ))
+    }
+}
+
 fn rejected(problem: accounts::PasswordProblem) -> CoreError {
     CoreError::invalid("password", problem.en, problem.zh)
 }
@@ -168,17 +186,7 @@ impl Store {
         user_id: &str,
         temporary: &str,
     ) -> Result<()> {
-        if !crate::permissions::may(
-            head.role,
-            crate::permissions::Area::Accounts,
-            crate::permissions::Access::Write,
-        ) {
-            return Err(CoreError::invalid(
-                "role",
-                "only the office head or the district administrator resets passwords",
-                "只有单位负责人或区司法局管理员可以重置密码",
-            ));
-        }
+        require_account_keeper(head)?;
         let target = self
             .unit_accounts_raw(&head.org_unit_id)?
             .into_iter()
@@ -228,17 +236,7 @@ impl Store {
 
     /// The accounts of the head's unit, with their lock and whether they must change a password.
     pub fn unit_accounts(&self, head: &SessionUser) -> Result<Vec<UnitAccount>> {
-        if !crate::permissions::may(
-            head.role,
-            crate::permissions::Area::Accounts,
-            crate::permissions::Access::Write,
-        ) {
-            return Err(CoreError::invalid(
-                "role",
-                "only the office head or the district administrator sees the unit's accounts",
-                "只有单位负责人或区司法局管理员可以管理本单位账号",
-            ));
-        }
+        require_account_keeper(head)?;
         let now = self.wall_millis();
         let mut out = Vec::new();
         for StoredAccount {
