@@ -35,6 +35,15 @@ pub enum CoreError {
     AppendOnly(&'static str),
     #[error("illegal status change: {0}")]
     Transition(#[from] crate::lifecycle::TransitionError),
+    /// Issue 11 §1: the store is encrypted and nobody has signed in since the app started.
+    #[error("the local store is encrypted and locked: sign in first")]
+    StoreLocked,
+    #[error("the key does not open this store")]
+    WrongStoreKey,
+    #[error("no key entry for account {0} on this PC yet")]
+    NoKeyEntry(String),
+    #[error("the key file is unusable: {0}")]
+    KeyFile(String),
 }
 
 impl CoreError {
@@ -64,6 +73,10 @@ impl CoreError {
             CoreError::DuplicateCase(_) => "duplicate_case",
             CoreError::AppendOnly(_) => "append_only",
             CoreError::Transition(_) => "illegal_transition",
+            CoreError::StoreLocked => "store_locked",
+            CoreError::WrongStoreKey => "wrong_store_key",
+            CoreError::NoKeyEntry(_) => "no_key_entry",
+            CoreError::KeyFile(_) => "key_file",
         }
     }
 
@@ -92,6 +105,16 @@ impl CoreError {
                 "此类记录只能新增，不能修改；如有错误请补录一条并注明。".to_string()
             }
             CoreError::Transition(e) => e.message_zh(),
+            CoreError::StoreLocked => "本机数据已加密，请先登录。".to_string(),
+            CoreError::WrongStoreKey => {
+                "密钥打不开本机数据（数据文件可能来自另一台电脑），请联系区司法局管理员。".to_string()
+            }
+            CoreError::NoKeyEntry(user) => format!(
+                "本机还没有账号“{user}”：新账号要等本机在有人登录时同步一次后才能在本机登录；急用时请向区司法局索取本机的恢复码。"
+            ),
+            CoreError::KeyFile(_) => {
+                "本机的密钥文件已损坏，请联系区司法局管理员用恢复码打开。".to_string()
+            }
         }
     }
 }

@@ -49,6 +49,7 @@ pub mod tls;
 pub mod transfer;
 pub mod usb_sync;
 pub mod validate;
+pub mod vault;
 pub mod wire;
 
 pub use error::CoreError;

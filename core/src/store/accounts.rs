@@ -8,6 +8,7 @@ use crate::error::{CoreError, Result};
 use crate::model::{Role, SessionUser};
 use crate::shanghai;
 use crate::tables;
+use rusqlite::OptionalExtension;
 
 /// An account of this unit, as the office head sees it to reset a password.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
@@ -54,6 +55,15 @@ fn require_account_keeper(head: &SessionUser) -> Result<()> {
             "only the office head or the district administrator keeps the unit's accounts",
             "只有单位负责人或区司法局管理员可以管理本单位账号、重置密码",
         ))
+    }
+}
+
+/// The error of an account locked until `until_ms`, in Asia/Shanghai time for the clerk.
+pub fn locked_until(until_ms: u64) -> CoreError {
+    CoreError::AccountLocked {
+        until: shanghai::from_millis(until_ms)
+            .format("%Y-%m-%d %H:%M")
+            .to_string(),
     }
 }
 
@@ -123,13 +133,39 @@ impl Store {
     pub(super) fn refuse_if_locked(&self, user_id: &str, now_ms: u64) -> Result<LockState> {
         let state = accounts::lock_state(&self.auth_events(user_id)?, now_ms);
         if let LockState::Locked { until_ms } = state {
-            return Err(CoreError::AccountLocked {
-                until: shanghai::from_millis(until_ms)
-                    .format("%Y-%m-%d %H:%M")
-                    .to_string(),
-            });
+            return Err(locked_until(until_ms));
         }
         Ok(state)
+    }
+
+    /// Issue 11 §1: the failed sign-ins made while the store was encrypted and locked (kept in the
+    /// key file meanwhile) go into the login record with their own times, as if made here then.
+    /// Failures for names the store does not know are dropped (nobody to lock).
+    pub fn record_failures_while_locked(
+        &mut self,
+        failures: &[crate::keyring::PendingFailure],
+    ) -> Result<()> {
+        for failure in failures {
+            let account: Option<(String, Option<String>)> = self
+                .conn
+                .query_row(
+                    "SELECT id, org_unit_id FROM app_user WHERE username = ?1 AND COALESCE(_deleted, 0) = 0",
+                    [failure.username.trim()],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            if let Some((user_id, unit)) = account {
+                let unit = unit.unwrap_or_default();
+                self.record_auth_event(
+                    &user_id,
+                    &user_id,
+                    &unit,
+                    AuthEventKind::LoginFailed,
+                    failure.at_ms,
+                )?;
+            }
+        }
+        Ok(())
     }
 
     /// Whether the signed-in user must choose a new password first, and the idle lock.

@@ -13,6 +13,7 @@ mod assessments;
 mod casefile;
 mod cases;
 mod directory;
+pub mod encryption;
 mod entries;
 mod funds;
 mod input;
@@ -37,7 +38,7 @@ mod transfer;
 pub mod volunteers;
 mod write;
 
-pub use accounts::{AccountState, UnitAccount};
+pub use accounts::{locked_until, AccountState, UnitAccount};
 pub use adopt::Adopted;
 pub use appeal_reads::AppealDetail;
 pub use directory::NewUser;
