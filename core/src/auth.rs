@@ -46,6 +46,21 @@ pub fn random_enrolment_code() -> String {
         .join("-")
 }
 
+/// A site's recovery code (issue 11 §1): 20 characters without look-alikes (100 bits), grouped by 4,
+/// to be read out over the phone.
+pub fn random_recovery_code() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::thread_rng();
+    let chars: Vec<char> = (0..20)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect();
+    chars
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
 /// Normalises a typed enrolment code (case, spaces, dashes) before hashing.
 pub fn normalise_code(code: &str) -> String {
     code.chars()

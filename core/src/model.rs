@@ -280,6 +280,12 @@ pub struct AppInfo {
     /// enrolment); the status bar warns.
     #[serde(default)]
     pub plain_http: bool,
+    /// Issue 11 §1: the store on disk is encrypted (always, for the desktop).
+    #[serde(default)]
+    pub encrypted_store: bool,
+    /// Nobody has signed in since the app started (or everyone signed out): the store is closed.
+    #[serde(default)]
+    pub store_locked: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
@@ -526,6 +532,14 @@ pub struct SyncStatus {
     /// (issue 10 §5; None when nothing left).
     #[serde(default)]
     pub last_scope_notice: Option<String>,
+}
+
+impl SyncStatus {
+    /// Issue 11 §1: before anyone signs in the store is encrypted and closed; nothing syncs and
+    /// nothing about it is known (the status bar says why from `AppInfo::store_locked`).
+    pub fn while_locked() -> SyncStatus {
+        SyncStatus::default()
+    }
 }
 
 /// A backup of the local store (the desktop's 备份 / 恢复).

@@ -438,6 +438,21 @@ async fn rotate_token_when_due(
     }
 }
 
+/// Issue 11 §1: the site's recovery code, for the desktop to wrap its store's key (it keeps no copy).
+pub async fn fetch_recovery_code(store: &Mutex<Store>) -> Result<String, SyncError> {
+    let identity = lock(store).identity()?.ok_or(CoreError::NotEnrolled)?;
+    let client = http(identity.tls_pin.as_deref())?;
+    let url = format!("{}{API_PREFIX}/recovery-code", identity.server_url);
+    let response = client
+        .post(&url)
+        .bearer_auth(&identity.token)
+        .send()
+        .await
+        .map_err(|e| network(&url, e))?;
+    let answer: crate::wire::RecoveryCode = read(&url, response).await?;
+    Ok(answer.recovery_code)
+}
+
 /// Rounds of push-then-pull one sync may take to catch up with a restored master.
 const MAX_RESYNC_ROUNDS: u32 = 4;
 

@@ -160,6 +160,35 @@ impl LocalVault {
         })
     }
 
+    /// What the desktop shows of itself: from the store when it is open, else from the site's card.
+    pub fn app_info(&self, open: Option<&OpenVault>) -> Result<crate::model::AppInfo> {
+        let data_dir = self.dir.to_string_lossy().into_owned();
+        let encrypted = store_file_kind(&self.store_path())? == StoreFile::Encrypted;
+        let mut info = match open {
+            Some(open) => open.store().app_info(&data_dir)?,
+            None => {
+                let card = self.site_card()?;
+                crate::model::AppInfo {
+                    enrolled: card.is_some(),
+                    site_id: card.as_ref().map(|c| c.site_id.clone()),
+                    site_name: card.as_ref().map(|c| c.site_name.clone()),
+                    org_unit_id: card.as_ref().map(|c| c.org_unit_id.clone()),
+                    org_unit_name: card.as_ref().map(|c| c.org_unit_name.clone()),
+                    server_url: card.as_ref().map(|c| c.server_url.clone()),
+                    plain_http: card
+                        .as_ref()
+                        .is_some_and(|c| crate::tls::is_plain_remote(&c.server_url)),
+                    data_dir,
+                    version: env!("CARGO_PKG_VERSION").to_string(),
+                    encrypted_store: false,
+                    store_locked: true,
+                }
+            }
+        };
+        info.encrypted_store = encrypted;
+        Ok(info)
+    }
+
     /// Which site this PC is, before anyone signs in (None: not enrolled).
     pub fn site_card(&self) -> Result<Option<SiteCard>> {
         Ok(self.read_keys()?.and_then(|k| k.site))

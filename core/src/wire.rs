@@ -194,6 +194,15 @@ pub struct TokenRotated {
     pub server_time_ms: u64,
 }
 
+/// Answer to `POST /api/v1/recovery-code` (issue 11 §1): the site's recovery code, which its desktop
+/// wraps its store's key for and does not keep.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RecoveryCode {
+    pub recovery_code: String,
+    pub server_time_ms: u64,
+}
+
 /// `POST /api/v1/sites/{id}/revoke` (issue 11 §3), by a district site.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

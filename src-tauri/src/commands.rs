@@ -17,6 +17,7 @@ use jiceng_core::model::{
 use jiceng_core::stats::StatisticsReport;
 use jiceng_core::{CoreError, Store, SyncError};
 use serde::Serialize;
+use std::sync::Arc;
 use tauri::{AppHandle, Manager, State};
 
 /// What a failed command returns to the UI: a stable machine code and a zh-CN message for people.
@@ -70,7 +71,8 @@ where
     let app = app.clone();
     tauri::async_runtime::spawn_blocking(move || {
         let state = app.state::<AppState>();
-        let mut store = state.store();
+        let open = state.opened()?;
+        let mut store = open.store();
         f(&mut store).map_err(UiError::from)
     })
     .await
@@ -82,9 +84,28 @@ pub(crate) fn current(state: &AppState) -> CmdResult<SessionUser> {
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn app_info(app: AppHandle, state: State<'_, AppState>) -> CmdResult<AppInfo> {
-    let dir = state.data_dir_str();
-    with_store(&app, move |s| s.app_info(&dir)).await
+pub async fn app_info(app: AppHandle) -> CmdResult<AppInfo> {
+    blocking(&app, |state| {
+        let open = state.unlocked();
+        state.vault.app_info(open.as_deref())
+    })
+    .await
+}
+
+/// Runs `f` on the app's state off the async runtime (key derivation and file work are blocking).
+pub(crate) async fn blocking<T, E, F>(app: &AppHandle, f: F) -> CmdResult<T>
+where
+    T: Send + 'static,
+    UiError: From<E>,
+    F: FnOnce(&AppState) -> Result<T, E> + Send + 'static,
+{
+    let app = app.clone();
+    tauri::async_runtime::spawn_blocking(move || {
+        let state = app.state::<AppState>();
+        f(&state).map_err(UiError::from)
+    })
+    .await
+    .map_err(UiError::internal)?
 }
 
 #[tauri::command(rename_all = "snake_case")]
@@ -97,18 +118,25 @@ pub async fn enrol(
 ) -> CmdResult<AppInfo> {
     {
         let _gate = state.sync_gate.lock().await;
+        // Issue 11 §1: the enrolment writes into a new encrypted store, open until the app closes
+        // or someone signs out; the accounts it brings get their key entries at once.
+        let open = match state.unlocked() {
+            Some(open) => open,
+            None => blocking(&app, |state| state.vault.create().map(Arc::new)).await?,
+        };
+        state.set_unlocked(Some(open.clone()));
         jiceng_core::sync::enrol_with(
-            &state.store,
+            &open.store,
             &server_url,
             &code,
             allow_plain_http.unwrap_or(false),
         )
         .await?;
+        sync_task::after_sync(&state, &open).await;
     }
     sync_task::emit_status(&app);
     state.sync_wake.notify_one();
-    let dir = state.data_dir_str();
-    with_store(&app, move |s| s.app_info(&dir)).await
+    app_info(app).await
 }
 
 #[tauri::command(rename_all = "snake_case")]
@@ -118,14 +146,51 @@ pub async fn login(
     username: String,
     password: String,
 ) -> CmdResult<SessionUser> {
-    let user = with_store(&app, move |s| s.login(&username, &password)).await?;
+    // Issue 11 §1: with the store open (after an enrolment or the recovery code) the store checks
+    // the account; else the key file's entry for the account opens it first.
+    let user = blocking(&app, move |state| -> Result<SessionUser, CoreError> {
+        match state.unlocked() {
+            Some(open) => {
+                let user = open.store().login(&username, &password)?;
+                state.vault.refresh(&open)?;
+                Ok(user)
+            }
+            None => {
+                let (open, user) = state.vault.unlock(&username, &password)?;
+                state.set_unlocked(Some(Arc::new(open)));
+                Ok(user)
+            }
+        }
+    })
+    .await?;
     *state.session() = Some(user.clone());
+    state.sync_wake.notify_one();
     Ok(user)
 }
 
+/// Opens the store with the site's recovery code from the district (nobody signed in yet): the next
+/// sync brings the district's password reset, and the sign-in goes through the open store.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn unlock_with_recovery_code(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    recovery_code: String,
+) -> CmdResult<AppInfo> {
+    blocking(&app, move |state| -> Result<(), CoreError> {
+        let open = state.vault.unlock_with_recovery(&recovery_code)?;
+        state.set_unlocked(Some(Arc::new(open)));
+        Ok(())
+    })
+    .await?;
+    state.sync_wake.notify_one();
+    app_info(app).await
+}
+
+/// Signing out closes the store: the key leaves memory, the file stays encrypted.
 #[tauri::command(rename_all = "snake_case")]
 pub async fn logout(state: State<'_, AppState>) -> CmdResult<()> {
     *state.session() = None;
+    state.set_unlocked(None);
     Ok(())
 }
 
@@ -380,7 +445,10 @@ pub async fn task_digest(app: AppHandle, state: State<'_, AppState>) -> CmdResul
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn sync_status(app: AppHandle) -> CmdResult<SyncStatus> {
+pub async fn sync_status(app: AppHandle, state: State<'_, AppState>) -> CmdResult<SyncStatus> {
+    if state.unlocked().is_none() {
+        return Ok(SyncStatus::while_locked());
+    }
     with_store(&app, |s| s.sync_status()).await
 }
 

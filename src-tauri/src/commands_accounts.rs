@@ -1,7 +1,7 @@
 //! Tauri commands of accounts (issue 11 §4). Thin: the rules and the records are core's
 //! (`jiceng_core::accounts`, `Store::change_password` and the like).
 
-use crate::commands::{current, with_store, CmdResult};
+use crate::commands::{blocking, current, with_store, CmdResult};
 use crate::state::AppState;
 use jiceng_core::store::{AccountState, UnitAccount};
 use tauri::{AppHandle, State};
@@ -33,6 +33,16 @@ pub async fn change_password(
     with_store(&app, move |s| {
         s.change_password(&user, &current_password, &new_password)
     })
+    .await?;
+    refresh_keys(&app).await
+}
+
+/// Issue 11 §1: a changed password opens the store from now on, the old one no more.
+async fn refresh_keys(app: &AppHandle) -> CmdResult<()> {
+    blocking(app, |state| {
+        let open = state.opened()?;
+        state.vault.refresh(&open)
+    })
     .await
 }
 
@@ -53,7 +63,8 @@ pub async fn reset_password(
     temporary: String,
 ) -> CmdResult<()> {
     let user = current(&state)?;
-    with_store(&app, move |s| s.reset_password(&user, &user_id, &temporary)).await
+    with_store(&app, move |s| s.reset_password(&user, &user_id, &temporary)).await?;
+    refresh_keys(&app).await
 }
 
 /// The locked screen (idle, or locked by hand) opens with the signed-in user's password; failures

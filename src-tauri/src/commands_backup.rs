@@ -33,20 +33,22 @@ pub async fn restore_store(
     // No sync may run while the file is replaced.
     let _gate = state.sync_gate.lock().await;
     let live = store_path(&state.data_dir);
+    let open = state.opened()?;
     {
-        let mut guard = state.store();
+        let mut guard = open.store();
         let now = guard.wall_millis();
         // Close the file: the store is replaced by an empty in-memory one while the file changes.
         let closed = std::mem::replace(&mut *guard, Store::open_in_memory()?);
         drop(closed);
+        // Backups are encrypted under the store's own key (issue 11 §1).
         let restored = jiceng_core::backups::restore(&state.data_dir, &name, &live, now)
-            .and_then(|_| Store::open(&live))
+            .and_then(|_| Store::open_encrypted(&live, open.key()))
             .and_then(|mut store| store.reset_instance_id().map(|_| store));
         match restored {
             Ok(store) => *guard = store,
             Err(e) => {
                 // Whatever happened, the app keeps a store: the file as it now is.
-                *guard = Store::open(&live)?;
+                *guard = Store::open_encrypted(&live, open.key())?;
                 return Err(e.into());
             }
         }

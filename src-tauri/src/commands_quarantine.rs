@@ -52,7 +52,7 @@ pub async fn decide_quarantine(
         decided_by: user.display_name.clone(),
         note,
     };
-    let status = jiceng_core::sync::decide_quarantine(&state.store, request).await?;
+    let status = jiceng_core::sync::decide_quarantine(&state.opened()?.store, request).await?;
     sync_task::emit_status(&app);
     Ok(status)
 }

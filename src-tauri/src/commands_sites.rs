@@ -9,7 +9,7 @@ use tauri::State;
 #[tauri::command(rename_all = "snake_case")]
 pub async fn list_sites(state: State<'_, AppState>) -> CmdResult<Vec<SiteSummary>> {
     let user = current(&state)?;
-    Ok(district_sites::list_sites(&state.store, &user).await?)
+    Ok(district_sites::list_sites(&state.opened()?.store, &user).await?)
 }
 
 /// Revokes a site (a lost laptop): its next request is refused as revoked.
@@ -20,5 +20,5 @@ pub async fn revoke_site(
     reason: String,
 ) -> CmdResult<SiteSummary> {
     let user = current(&state)?;
-    Ok(district_sites::revoke_site(&state.store, &user, &site_id, &reason).await?)
+    Ok(district_sites::revoke_site(&state.opened()?.store, &user, &site_id, &reason).await?)
 }

@@ -1,13 +1,13 @@
 //! Tauri commands of sync by USB stick (issue 10 §7). Thin: the bundle, its checks and the import live
 //! in `jiceng_core::usb_sync`; the shell finds the sticks, reads and writes the files.
 
-use crate::commands::{current, CmdResult, UiError};
+use crate::commands::{blocking, current, CmdResult, UiError};
 use crate::state::AppState;
 use crate::sync_task;
 use jiceng_core::usb_sync::{self, BundleExport, BundleReceipt, RelayOutcome, UsbTarget};
 use jiceng_core::SyncError;
 use std::path::PathBuf;
-use tauri::{AppHandle, Manager, State};
+use tauri::{AppHandle, State};
 
 /// The sticks the PC sees, then the folder in the user's home.
 #[tauri::command(rename_all = "snake_case")]
@@ -29,8 +29,8 @@ pub async fn export_sync_bundle(
     dir: String,
 ) -> CmdResult<BundleExport> {
     current(&state)?;
-    blocking(&app, move |state| {
-        let (bytes, mut export) = usb_sync::export_bundle(&state.store())?;
+    blocking(&app, move |state| -> Result<BundleExport, SyncError> {
+        let (bytes, mut export) = usb_sync::export_bundle(&state.opened()?.store())?;
         let path = usb_sync::write_bundle(&PathBuf::from(&dir), &export.file_name, &bytes)?;
         export.path = path.display().to_string();
         Ok(export)
@@ -46,8 +46,8 @@ pub async fn import_sync_answer(
     content: String,
 ) -> CmdResult<BundleReceipt> {
     current(&state)?;
-    let receipt = blocking(&app, move |state| {
-        usb_sync::import_answer(&mut state.store(), content.as_bytes())
+    let receipt = blocking(&app, move |state| -> Result<BundleReceipt, SyncError> {
+        usb_sync::import_answer(&mut state.opened()?.store(), content.as_bytes())
     })
     .await?;
     sync_task::emit_status(&app);
@@ -63,11 +63,12 @@ pub async fn relay_sync_bundle(
     dir: String,
 ) -> CmdResult<RelayOutcome> {
     current(&state)?;
-    let relayed = usb_sync::relay(&state.store, content.as_bytes()).await?;
+    let open = state.opened()?;
+    let relayed = usb_sync::relay(&open.store, content.as_bytes()).await?;
     let answer = serde_json::to_vec_pretty(&relayed.answer)
         .map_err(|e| UiError::new("protocol", format!("同步服务器的回执无法识别：{e}")))?;
     let site_name = relayed.site_name.clone();
-    let name = usb_sync::answer_file_name(&site_name, state.store().wall_millis());
+    let name = usb_sync::answer_file_name(&site_name, open.store().wall_millis());
     let path = usb_sync::write_bundle(&PathBuf::from(&dir), &name, &answer)?;
     let count = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
     Ok(RelayOutcome {
@@ -78,15 +79,4 @@ pub async fn relay_sync_bundle(
         delivered: count(relayed.delivered),
         answer_path: path.display().to_string(),
     })
-}
-
-async fn blocking<T: Send + 'static>(
-    app: &AppHandle,
-    f: impl FnOnce(&AppState) -> Result<T, SyncError> + Send + 'static,
-) -> CmdResult<T> {
-    let app = app.clone();
-    tauri::async_runtime::spawn_blocking(move || f(&app.state::<AppState>()))
-        .await
-        .map_err(|e| UiError::new("internal", format!("程序内部错误：{e}")))?
-        .map_err(UiError::from)
 }

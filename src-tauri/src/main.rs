@@ -41,6 +41,7 @@ fn main() {
             commands::enrol,
             commands::login,
             commands::logout,
+            commands::unlock_with_recovery_code,
             commands::current_user,
             commands::list_cases,
             commands::get_case,

@@ -1,17 +1,19 @@
-//! What the shell keeps between commands: the one local store, the signed-in user, the data dir.
+//! What the shell keeps between commands: the local vault (the encrypted store, open once someone has
+//! signed in), the signed-in user, the data dir.
 
 use jiceng_core::model::SessionUser;
-use jiceng_core::Store;
+use jiceng_core::vault::{LocalVault, OpenVault, Started};
+use jiceng_core::CoreError;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::Notify;
 
-/// The file name of the local store inside the data dir.
-pub const STORE_FILE: &str = "jiceng.sqlite";
-
 pub struct AppState {
-    /// `Store` is `Send` but not `Sync`: every access goes through this lock, never held across an `.await`.
-    pub store: Mutex<Store>,
+    pub vault: LocalVault,
+    /// The unlocked store (issue 11 §1): None until a sign-in, an enrolment or the recovery code
+    /// opens it, and again after a sign-out. `Store` is `Send` but not `Sync`: every access goes
+    /// through its own lock, never held across an `.await`.
+    open: Mutex<Option<Arc<OpenVault>>>,
     pub user: Mutex<Option<SessionUser>>,
     pub data_dir: PathBuf,
     /// One sync at a time (background task, "立即同步", enrolment).
@@ -20,15 +22,27 @@ pub struct AppState {
     pub sync_wake: Notify,
 }
 
+/// A poisoned lock only means an earlier command panicked; keep going rather than wedge the app.
+fn relock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 impl AppState {
+    /// Starts on the data dir: a plain store of an older release is encrypted in place first.
     pub fn open(data_dir: PathBuf) -> Result<AppState, String> {
         std::fs::create_dir_all(&data_dir)
             .map_err(|e| format!("cannot create the data dir {}: {e}", data_dir.display()))?;
-        let path = store_path(&data_dir);
-        let store = Store::open(&path)
-            .map_err(|e| format!("cannot open the store {}: {e}", path.display()))?;
+        let vault = LocalVault::new(&data_dir);
+        match vault.start() {
+            Ok(Started::Encrypted { rows, backups }) => eprintln!(
+                "[jiceng] the plain store of the previous release is now encrypted ({rows} rows, {backups} backups)"
+            ),
+            Ok(_) => {}
+            Err(e) => return Err(format!("cannot prepare the store in {}: {e}", data_dir.display())),
+        }
         Ok(AppState {
-            store: Mutex::new(store),
+            vault,
+            open: Mutex::new(None),
             user: Mutex::new(None),
             data_dir,
             sync_gate: tokio::sync::Mutex::new(()),
@@ -36,18 +50,22 @@ impl AppState {
         })
     }
 
-    /// A poisoned lock only means an earlier command panicked; the store itself stays consistent
-    /// (every write is one SQLite transaction), so keep going rather than wedge the app.
-    pub fn store(&self) -> MutexGuard<'_, Store> {
-        self.store.lock().unwrap_or_else(|p| p.into_inner())
+    /// The unlocked store, if any.
+    pub fn unlocked(&self) -> Option<Arc<OpenVault>> {
+        relock(&self.open).clone()
+    }
+
+    /// The unlocked store, or "sign in first".
+    pub fn opened(&self) -> Result<Arc<OpenVault>, CoreError> {
+        self.unlocked().ok_or(CoreError::StoreLocked)
+    }
+
+    pub fn set_unlocked(&self, open: Option<Arc<OpenVault>>) {
+        *relock(&self.open) = open;
     }
 
     pub fn session(&self) -> MutexGuard<'_, Option<SessionUser>> {
-        self.user.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    pub fn data_dir_str(&self) -> String {
-        self.data_dir.to_string_lossy().into_owned()
+        relock(&self.user)
     }
 }
 
@@ -68,7 +86,7 @@ pub fn data_dir_from(args: &[String], env: Option<String>) -> Option<PathBuf> {
 }
 
 pub fn store_path(data_dir: &Path) -> PathBuf {
-    data_dir.join(STORE_FILE)
+    data_dir.join(jiceng_core::vault::STORE_FILE)
 }
 
 #[cfg(test)]

@@ -3,7 +3,9 @@
 
 use crate::state::AppState;
 use jiceng_core::model::SyncStatus;
+use jiceng_core::vault::OpenVault;
 use jiceng_core::SyncError;
+use std::sync::Arc;
 use std::time::Duration;
 use tauri::{AppHandle, Emitter, Manager};
 
@@ -16,15 +18,43 @@ const MIN_INTERVAL_SECS: u32 = 5;
 /// Let the window come up before the first attempt.
 const FIRST_DELAY: Duration = Duration::from_secs(2);
 
-/// One push+pull, serialised with every other sync of this process.
+/// One push+pull, serialised with every other sync of this process. The store must be open (issue
+/// 11 §1: nobody signed in, nothing to sync with).
 pub async fn sync_once(_app: &AppHandle, state: &AppState) -> Result<SyncStatus, SyncError> {
     let _gate = state.sync_gate.lock().await;
-    jiceng_core::sync::sync_now(&state.store).await
+    let open = state.opened()?;
+    let status = jiceng_core::sync::sync_now(&open.store).await;
+    after_sync(state, &open).await;
+    status
+}
+
+/// After a sync (or the enrolment): the key file follows the accounts the store now knows, and a
+/// site without its recovery entry asks the server for its code. Failures are logged and tried
+/// again after the next sync; they never fail the sync.
+pub async fn after_sync(state: &AppState, open: &Arc<OpenVault>) {
+    if let Err(e) = state.vault.refresh(open) {
+        eprintln!("[jiceng] cannot update the key file: {e}");
+    }
+    if !state.vault.needs_recovery_code().unwrap_or(true) {
+        return;
+    }
+    match jiceng_core::sync::fetch_recovery_code(&open.store).await {
+        Ok(code) => {
+            if let Err(e) = state.vault.set_recovery_code(open, &code) {
+                eprintln!("[jiceng] cannot keep the recovery entry: {e}");
+            }
+        }
+        Err(e) => eprintln!(
+            "[jiceng] no recovery code from the server yet ({}): {e}",
+            e.code()
+        ),
+    }
 }
 
 fn read_status(app: &AppHandle) -> Option<SyncStatus> {
     let state = app.state::<AppState>();
-    let status = state.store().sync_status();
+    let open = state.unlocked()?;
+    let status = open.store().sync_status();
     match status {
         Ok(s) => Some(s),
         Err(e) => {
@@ -45,8 +75,8 @@ pub fn emit_status(app: &AppHandle) {
 
 fn is_enrolled(app: &AppHandle) -> bool {
     let state = app.state::<AppState>();
-    let dir = state.data_dir_str();
-    let info = state.store().app_info(&dir);
+    let open = state.unlocked();
+    let info = state.vault.app_info(open.as_deref());
     match info {
         Ok(info) => info.enrolled,
         Err(e) => {
@@ -71,7 +101,19 @@ async fn auto_enrol(app: &AppHandle) {
     let state = app.state::<AppState>();
     let outcome = {
         let _gate = state.sync_gate.lock().await;
-        jiceng_core::sync::enrol(&state.store, url.trim(), code.trim()).await
+        let open = match state.unlocked() {
+            Some(open) => Ok(open),
+            None => state.vault.create().map(Arc::new),
+        };
+        match open {
+            Ok(open) => {
+                state.set_unlocked(Some(open.clone()));
+                let enrolled = jiceng_core::sync::enrol(&open.store, url.trim(), code.trim()).await;
+                after_sync(&state, &open).await;
+                enrolled
+            }
+            Err(e) => Err(e.into()),
+        }
     };
     match outcome {
         Ok(info) => eprintln!(
@@ -104,8 +146,8 @@ pub fn spawn(app: AppHandle) {
         auto_enrol(&app).await;
         tokio::time::sleep(FIRST_DELAY).await;
         loop {
-            if is_enrolled(&app) {
-                let state = app.state::<AppState>();
+            let state = app.state::<AppState>();
+            if is_enrolled(&app) && state.unlocked().is_some() {
                 if let Err(e) = sync_once(&app, &state).await {
                     eprintln!("[jiceng] background sync failed ({}): {e}", e.code());
                 }

@@ -24,6 +24,7 @@ use utoipa::{Modify, OpenApi};
         http::decide_quarantine,
         http::import_bundle,
         http::rotate_token,
+        http::recovery_code,
         http::sites,
         http::revoke_site
     ),

@@ -15,8 +15,8 @@ use axum::{Json, Router};
 use futures_util::StreamExt;
 use jiceng_core::wire::{
     BundleRelayResponse, EnrolRequest, EnrolResponse, ErrorBody, HealthResponse, OwnLogResponse,
-    PullResponse, PushRequest, PushResponse, QuarantineDecision, RevokeRequest, SiteList,
-    TokenRotated,
+    PullResponse, PushRequest, PushResponse, QuarantineDecision, RecoveryCode, RevokeRequest,
+    SiteList, TokenRotated,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -78,6 +78,7 @@ pub fn router(master: SharedMaster) -> Router {
         .route("/api/v1/quarantine/decide", post(decide_quarantine))
         .route("/api/v1/bundle", post(import_bundle))
         .route("/api/v1/token/rotate", post(rotate_token))
+        .route("/api/v1/recovery-code", post(recovery_code))
         .route("/api/v1/sites", get(sites))
         .route("/api/v1/sites/{id}/revoke", post(revoke_site))
         .fallback(not_found)
@@ -536,6 +537,27 @@ async fn rotate_token(
     let token = with_master(&master, move |m| m.rotate_token(&site, now_ms())).await?;
     Ok(Json(TokenRotated {
         token,
+        server_time_ms: now_ms(),
+    })
+    .into_response())
+}
+
+/// Issue 11 §1: the site's recovery code, for its desktop to wrap its store's key (made at the first
+/// asking, the same ever after).
+#[utoipa::path(post, path = "/api/v1/recovery-code", tag = "sync",
+    security(("site_token" = [])),
+    responses(
+        (status = 200, description = "The site's recovery code", body = RecoveryCode),
+        (status = 401, description = "`missing_token`, `bad_token`, `site_revoked`", body = ErrorBody),
+        (status = 503, description = "`store_error`", body = ErrorBody)))]
+async fn recovery_code(
+    State(master): State<SharedMaster>,
+    headers: HeaderMap,
+) -> Result<Response, ServerError> {
+    let site = authenticate(&master, &headers).await?;
+    let code = with_master(&master, move |m| m.site_recovery_code(&site, now_ms())).await?;
+    Ok(Json(RecoveryCode {
+        recovery_code: code,
         server_time_ms: now_ms(),
     })
     .into_response())

@@ -163,6 +163,15 @@ enum Admin {
         #[arg(long, default_value = "")]
         reason: String,
     },
+    /// Print a site's recovery code, to read out to its users when nobody can sign in on its PC (a
+    /// forgotten password, an account the PC has not heard of). Every reading is recorded.
+    SiteRecoveryCode {
+        #[arg(long)]
+        site: String,
+        /// Who reads it out (name of the district administrator).
+        #[arg(long)]
+        by: String,
+    },
     /// Create the demo district and print its sites, codes and users as JSON.
     Demo,
 }
@@ -329,6 +338,9 @@ fn admin_command(
         }
         Admin::SiteRevoke { site, by, reason } => {
             print_json(&master.revoke_site(&site, &by, &reason, now_ms())?)
+        }
+        Admin::SiteRecoveryCode { site, by } => {
+            println!("{}", master.read_recovery_code(&site, &by, now_ms())?)
         }
         Admin::ImportBundle {
             file,

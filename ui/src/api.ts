@@ -101,6 +101,7 @@ export const api = {
   enrol: (server_url: string, code: string, allow_plain_http = false) =>
     call<AppInfo>("enrol", { server_url, code, allow_plain_http }),
   login: (username: string, password: string) => call<SessionUser>("login", { username, password }),
+  unlockWithRecoveryCode: (recovery_code: string) => call<AppInfo>("unlock_with_recovery_code", { recovery_code }),
   logout: () => call<void>("logout"),
   currentUser: () => call<SessionUser | null>("current_user"),
   listCases: (query: CaseQuery) => call<Page<CaseRecord>>("list_cases", { query }),

@@ -292,6 +292,8 @@ impl Store {
                 .is_some_and(|i| crate::tls::is_plain_remote(&i.server_url)),
             data_dir: data_dir.to_string(),
             version: env!("CARGO_PKG_VERSION").to_string(),
+            encrypted_store: false,
+            store_locked: false,
         })
     }
 

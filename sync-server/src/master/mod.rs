@@ -171,6 +171,11 @@ pub trait MasterStore: Send {
     fn reset_password(&mut self, username: &str, temporary: &str, now_ms: u64) -> Result<String>;
     /// Issue 11 §3: a new token for the site (valid beside the current one until first used).
     fn rotate_token(&mut self, site: &SiteAuth, now_ms: u64) -> Result<String>;
+    /// Issue 11 §1: the site's recovery code (made at its first asking), which its desktop wraps its
+    /// store's key for.
+    fn site_recovery_code(&mut self, site: &SiteAuth, now_ms: u64) -> Result<String>;
+    /// Issue 11 §1: the district reads a site's recovery code out (recorded with who and when).
+    fn read_recovery_code(&mut self, site_id: &str, by: &str, now_ms: u64) -> Result<String>;
     /// Issue 11 §3: the district takes a site out (its token and codes stop working).
     fn revoke_site(
         &mut self,

@@ -44,6 +44,10 @@ const SERVER_MIGRATIONS: &[(u32, &str)] = &[
         5,
         include_str!("../../../schema/server/0005_site_tokens.sql"),
     ),
+    (
+        6,
+        include_str!("../../../schema/server/0006_recovery_codes.sql"),
+    ),
 ];
 /// The server's own writes (admin CLI) are logged under this user id.
 const ADMIN_ACTOR: &str = "admin";
@@ -1762,6 +1766,14 @@ impl MasterStore for SqliteMaster {
 
     fn rotate_token(&mut self, site: &SiteAuth, now_ms: u64) -> Result<String> {
         self.issue_next_token(&site.site_id, now_ms)
+    }
+
+    fn site_recovery_code(&mut self, site: &SiteAuth, now_ms: u64) -> Result<String> {
+        self.recovery_code_of(&site.site_id, now_ms)
+    }
+
+    fn read_recovery_code(&mut self, site_id: &str, by: &str, now_ms: u64) -> Result<String> {
+        self.recovery_code_for_district(site_id, by, now_ms)
     }
 
     fn revoke_site(

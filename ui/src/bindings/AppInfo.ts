@@ -8,4 +8,12 @@ export type AppInfo = { enrolled: boolean, site_id: string | null, site_name: st
  * Issue 11 §2: this PC syncs over plain http with another machine (an explicit setting at
  * enrolment); the status bar warns.
  */
-plain_http: boolean, };
+plain_http: boolean, 
+/**
+ * Issue 11 §1: the store on disk is encrypted (always, for the desktop).
+ */
+encrypted_store: boolean, 
+/**
+ * Nobody has signed in since the app started (or everyone signed out): the store is closed.
+ */
+store_locked: boolean, };

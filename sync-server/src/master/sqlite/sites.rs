@@ -42,6 +42,69 @@ pub(super) fn site_of_token(conn: &Connection, token: &str) -> Result<(String, S
 }
 
 impl SqliteMaster {
+    /// The site's recovery code, made at its first asking and the same ever after (the desktop's key
+    /// file holds the store's key wrapped for it).
+    pub(super) fn recovery_code_of(&mut self, site_id: &str, now_ms: u64) -> Result<String> {
+        let conn = self.store.connection();
+        let current: Option<Option<String>> = conn
+            .query_row(
+                "SELECT recovery_code FROM site WHERE id = ?1",
+                [site_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match current {
+            None => Err(ServerError::NotFound(format!("site {site_id}"))),
+            Some(Some(code)) => Ok(code),
+            Some(None) => {
+                let code = auth::random_recovery_code();
+                conn.execute(
+                    "UPDATE site SET recovery_code = ?2, recovery_code_at_ms = ?3 WHERE id = ?1",
+                    params![site_id, code, now_ms as i64],
+                )?;
+                Ok(code)
+            }
+        }
+    }
+
+    /// The district reads a site's recovery code out to its users; every reading is recorded.
+    pub(super) fn recovery_code_for_district(
+        &mut self,
+        site_id: &str,
+        by: &str,
+        now_ms: u64,
+    ) -> Result<String> {
+        let by: String = by.trim().chars().take(MAX_BY_CHARS).collect();
+        if by.is_empty() {
+            return Err(ServerError::BadRequest(
+                "say who reads the recovery code (by)".to_string(),
+            ));
+        }
+        let conn = self.store.connection();
+        let code: Option<Option<String>> = conn
+            .query_row(
+                "SELECT recovery_code FROM site WHERE id = ?1",
+                [site_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let code = match code {
+            None => return Err(ServerError::NotFound(format!("site {site_id}"))),
+            Some(None) => {
+                return Err(ServerError::BadRequest(format!(
+                    "site {site_id} has no recovery code yet: its desktop asks for one at its next sync"
+                )))
+            }
+            Some(Some(code)) => code,
+        };
+        conn.execute(
+            "INSERT INTO recovery_code_read (site_id, read_by, at_ms) VALUES (?1, ?2, ?3)",
+            params![site_id, by, now_ms as i64],
+        )?;
+        tracing::warn!(site = site_id, by = by.as_str(), "recovery code read out");
+        Ok(code)
+    }
+
     /// A new token for the site, valid beside the current one until it is first used.
     pub(super) fn issue_next_token(&mut self, site_id: &str, now_ms: u64) -> Result<String> {
         let token = auth::random_token();
