@@ -147,6 +147,44 @@ fn enrolment_code(demo: &serde_json::Value, site: &str) -> String {
         .to_string()
 }
 
+/// Issue 11 §1: no file of the desktop's data dir (store, WAL, key file, backups) holds any of `secrets`
+/// in clear, nor a plain SQLite header.
+fn encrypted_at_rest(data_dir: &std::path::Path, secrets: &[&str]) -> Result<(), String> {
+    let mut stack = vec![data_dir.to_path_buf()];
+    let mut files = 0;
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).map_err(|e| e.to_string())? {
+            let path = entry.map_err(|e| e.to_string())?.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            files += 1;
+            let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
+            let needles = secrets
+                .iter()
+                .map(|s| s.as_bytes())
+                .chain([&b"SQLite format 3"[..]]);
+            for needle in needles {
+                if bytes.windows(needle.len()).any(|w| w == needle) {
+                    return Err(format!(
+                        "{} holds {:?} in clear",
+                        path.display(),
+                        String::from_utf8_lossy(needle)
+                    ));
+                }
+            }
+        }
+    }
+    if files < 2 {
+        return Err(format!(
+            "expected a store and its key file in {}",
+            data_dir.display()
+        ));
+    }
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn desktop_creates_a_case_offline_and_it_reaches_the_master() {
     let (mut server, demo) = TestServer::start_demo_tls("e2e");
@@ -314,6 +352,39 @@ async fn drive(
     tokio::time::sleep(Duration::from_millis(3500)).await;
     wd.screenshot(&shots.join("04-case-list-synced.png"))
         .await?;
+
+    // Issue 11 §1: the store on disk is encrypted; signing out closes it, and the next sign-in opens
+    // it from the key file (wrong password first: nothing opens).
+    encrypted_at_rest(&server.dir.join("desktop"), &[name, "320102198807150130"])?;
+    wd.click_css("[data-testid=logout]").await?;
+    wd.click_css("[data-testid=confirm-ok]").await?;
+    wd.wait_for("[data-testid=login-view]", WAIT).await?;
+    wd.wait_for("[data-testid=status-store-locked]", WAIT)
+        .await?;
+    wd.wait_for("[data-testid=login-encrypted]", WAIT).await?;
+    wd.type_into("[data-testid=login-username] input", "officer1")
+        .await?;
+    wd.type_into("[data-testid=login-password] input", "wrong-password")
+        .await?;
+    wd.click_css("[data-testid=login-submit]").await?;
+    wd.wait_until(
+        "(document.querySelector('[data-testid=login-error]')||{}).textContent?.includes('密码')",
+        WAIT,
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    wd.screenshot(&shots.join("33-login-encrypted.png")).await?;
+    wd.type_into("[data-testid=login-password] input", "jiceng-demo")
+        .await?;
+    wd.click_css("[data-testid=login-submit]").await?;
+    wd.wait_for("[data-testid=main-view]", WAIT).await?;
+    wd.wait_until(
+        &format!(
+            "[...document.querySelectorAll('[data-testid=case-row]')].some(r => r.textContent.includes('{name}'))"
+        ),
+        WAIT,
+    )
+    .await?;
 
     // The master has it: read through the server's API with the district's token.
     let district = Site::enrol(server, demo, "区司法局").await;
