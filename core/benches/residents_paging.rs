@@ -9,11 +9,17 @@
 //! same merge code, without 99,000 separate desktop transactions. The bench checks that a resident
 //! seeded this way reads exactly like one saved through the write path.
 //!
-//! JICENG_BENCH_RESIDENTS=n (default 100000), JICENG_BENCH_REPEAT=n (default 7; the median is printed).
+//! Issue 11 §1: the whole bench runs twice in the same process, on a plain store and on an encrypted
+//! one (SQLCipher, as every desktop store now is), and prints what encryption costs: the write path,
+//! the sync merge (`apply_remote`) and every query, encrypted ÷ plain.
+//!
+//! JICENG_BENCH_RESIDENTS=n (default 100000), JICENG_BENCH_REPEAT=n (default 7; the median is printed),
+//! JICENG_BENCH_PLAIN_ONLY=1 skips the encrypted run.
 
 use chrono::{Duration, NaiveDate};
 use jiceng_core::hlc::Hlc;
 use jiceng_core::idcard;
+use jiceng_core::keyring::DatabaseKey;
 use jiceng_core::model::{OrgKind, ResidentInput, ResidentQuery, Role, SessionUser};
 use jiceng_core::op::{Operation, SCHEMA_VERSION};
 use jiceng_core::store::{NewUser, SiteIdentity, Store};
@@ -126,8 +132,11 @@ fn ops_for(p: &Person, row: &str, seq: &mut u64, hlc: &mut Hlc) -> Vec<Operation
         .collect()
 }
 
-fn setup(path: &std::path::Path) -> (Store, SessionUser) {
-    let mut store = Store::open(path).expect("store");
+fn setup(path: &std::path::Path, key: Option<&DatabaseKey>) -> (Store, SessionUser) {
+    let mut store = match key {
+        Some(key) => Store::open_encrypted(path, key).expect("encrypted store"),
+        None => Store::open(path).expect("store"),
+    };
     store
         .set_identity(&SiteIdentity {
             site_id: "bench".into(),
@@ -193,6 +202,13 @@ fn time_ms<T>(repeat: usize, mut f: impl FnMut() -> T) -> (f64, T) {
     (median(times), last.expect("repeat > 0"))
 }
 
+/// What one run measured: seconds of the write path and of the sync merge, ms per query.
+struct Figures {
+    write_secs: f64,
+    merge_secs: f64,
+    queries: Vec<(String, f64)>,
+}
+
 fn main() {
     let n: usize = std::env::var("JICENG_BENCH_RESIDENTS")
         .ok()
@@ -203,9 +219,50 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(7)
         .max(1);
-    let dir = std::env::temp_dir().join(format!("jiceng-residents-bench-{}", std::process::id()));
+    println!("== plain store ==");
+    let plain = run(n, repeat, None);
+    if std::env::var("JICENG_BENCH_PLAIN_ONLY").is_ok() {
+        return;
+    }
+    println!("\n== encrypted store (SQLCipher, raw 256-bit key) ==");
+    let encrypted = run(n, repeat, Some(&DatabaseKey::generate()));
+    println!("\n== cost of encryption (same run): encrypted ÷ plain ==");
+    let line = |label: &str, p: f64, e: f64, unit: &str| {
+        println!(
+            "{label:<40} {p:>10.2} {e:>10.2} {unit:<3} {:>6.2}×",
+            e / p.max(1e-9)
+        );
+    };
+    println!(
+        "{:<40} {:>10} {:>10} {:<3} {:>7}",
+        "", "plain", "encrypted", "", "ratio"
+    );
+    line(
+        "write path (save_resident ×1,000)",
+        plain.write_secs,
+        encrypted.write_secs,
+        "s",
+    );
+    line(
+        &format!("sync merge (apply_remote ×{})", n.saturating_sub(1_000)),
+        plain.merge_secs,
+        encrypted.merge_secs,
+        "s",
+    );
+    for ((label, p), (_, e)) in plain.queries.iter().zip(&encrypted.queries) {
+        line(label, *p, *e, "ms");
+    }
+}
+
+fn run(n: usize, repeat: usize, key: Option<&DatabaseKey>) -> Figures {
+    let dir = std::env::temp_dir().join(format!(
+        "jiceng-residents-bench-{}-{}",
+        std::process::id(),
+        if key.is_some() { "encrypted" } else { "plain" }
+    ));
     let _ = std::fs::remove_dir_all(&dir);
-    let (mut store, clerk) = setup(&dir.join("site.db"));
+    let (mut store, clerk) = setup(&dir.join("site.db"), key);
+    let mut queries = Vec::new();
 
     let t = Instant::now();
     let real = n.min(1_000);
@@ -246,7 +303,7 @@ fn main() {
         let seeded = store
             .list_residents(&clerk, &query(&probe.id_number))
             .unwrap();
-        let mut twin_store = setup(&dir.join("twin.db"));
+        let mut twin_store = setup(&dir.join("twin.db"), key);
         let saved = twin_store
             .0
             .save_resident(&twin_store.1, input(&probe))
@@ -353,6 +410,7 @@ fn main() {
         let (base_ms, base_rows) = time_ms(repeat, || plain(&baseline_sql));
         assert!(!page.items.is_empty() && base_rows > 0, "{label}: no rows");
         worst = worst.max(ms);
+        queries.push((label.clone(), ms));
         println!(
             "{label:<28} {ms:>10.2} {:>8} {base_ms:>12.3} {:>7.1}×",
             page.total,
@@ -375,11 +433,17 @@ fn main() {
             "search_people \"{text}\": {ms:.2} ms, {} people",
             page.total
         );
+        queries.push((format!("search_people \"{text}\""), ms));
     }
     drop(store);
     if std::env::var("JICENG_BENCH_KEEP").is_ok() {
         println!("kept {}", dir.display());
     } else {
         let _ = std::fs::remove_dir_all(&dir);
+    }
+    Figures {
+        write_secs: real_secs,
+        merge_secs: sync_secs,
+        queries,
     }
 }

@@ -245,16 +245,24 @@ impl<'a> Guard<'a> {
         Ok(def)
     }
 
-    /// Issue 11 §5: the author of an operation, when the directory knows them, belongs to the sending
-    /// site's units and holds a role the permission matrix lets write the table. (Ids the directory
-    /// does not know are the server's and the tests' own writers; they are judged by scope alone.)
+    /// Issue 11 §5: the author of an operation is a user of the district's directory, belongs to the
+    /// sending site's units and holds a role the permission matrix lets write the table. Accounts are
+    /// made only at the district and reach a site before anyone can sign in there, so every honest
+    /// operation names a user the master knows; an id it does not know is made up.
     fn check_author(&mut self, def: &'static TableDef, op: &Operation) -> Result<Option<Refusal>> {
         if !self.users.contains_key(&op.user_id) {
             let found = self.facts.user(&op.user_id)?;
             self.users.insert(op.user_id.clone(), found);
         }
         let Some((role, unit)) = self.users.get(&op.user_id).cloned().flatten() else {
-            return Ok(None);
+            return Ok(Some(Refusal::new(
+                "unknown_author",
+                format!(
+                    "the author {} is not a user of the district's directory",
+                    clip(&op.user_id)
+                ),
+                "这条记录署名的用户不在区里的账号目录中，服务器不予接收",
+            )));
         };
         if !self.site.covers(&unit) {
             return Ok(Some(Refusal::new(

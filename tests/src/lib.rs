@@ -90,8 +90,31 @@ impl TestServer {
             child: None,
             tls: None,
         };
+        server.register_authors();
         server.start();
         (server, demo)
+    }
+
+    /// Tells [`raw::chain`] who writes for each site: a user of the site's own unit (issue 11 §5: the
+    /// server holds operations whose author its directory does not know).
+    pub fn register_authors(&self) {
+        let conn = self.master_connection();
+        let mut stmt = conn
+            .prepare(
+                "SELECT s.id, (SELECT u.id FROM app_user u WHERE u.org_unit_id = s.org_unit_id \
+                 ORDER BY u.id LIMIT 1) FROM site s",
+            )
+            .expect("sites");
+        let pairs: Vec<(String, Option<String>)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .expect("sites")
+            .map(|r| r.expect("site"))
+            .collect();
+        for (site, user) in pairs {
+            if let Some(user) = user {
+                raw::register_author(&site, &user);
+            }
+        }
     }
 
     /// [`TestServer::start_demo`] over HTTPS, with a district CA made by `jiceng-server tls-init`.
@@ -219,6 +242,7 @@ impl TestServer {
             .as_array_mut()
             .expect("sites")
             .push(serde_json::json!({ "name": name, "org_unit_id": org, "enrolment_code": added["enrolment_code"] }));
+        self.register_authors();
     }
 
     /// The master file (its log segments sit beside it).

@@ -1,6 +1,7 @@
 //! Raw sync API calls and hand-made operation chains, for tests that play a client with odd data or bad
 //! intent (issue 9).
 
+use std::collections::BTreeMap;
 use jiceng_core::hlc::Hlc;
 use jiceng_core::op::{Operation, SCHEMA_VERSION};
 use serde_json::{json, Value};
@@ -105,7 +106,28 @@ pub fn now_ms() -> u64 {
     server_ms + read_at.elapsed().as_millis() as u64
 }
 
-/// A chain of operations as a site would write them (valid hashes).
+/// Who writes for a site in [`chain`] (site id → user id), filled by `TestServer`.
+static AUTHORS: std::sync::Mutex<BTreeMap<String, String>> = std::sync::Mutex::new(BTreeMap::new());
+
+pub fn register_author(site_id: &str, user_id: &str) {
+    AUTHORS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(site_id.to_string(), user_id.to_string());
+}
+
+/// The registered author of a site's operations; a site nobody registered writes as "u", which no
+/// directory knows (the server holds such operations as `unknown_author`).
+pub fn author_of(site_id: &str) -> String {
+    AUTHORS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(site_id)
+        .cloned()
+        .unwrap_or_else(|| "u".to_string())
+}
+
+/// A chain of operations as a site would write them (valid hashes), by the site's registered author.
 pub fn chain(
     site_id: &str,
     first_seq: u64,
@@ -138,7 +160,7 @@ pub fn chain_at(
             value: value.clone(),
             hlc: Hlc::from_parts(millis + i as u64, 0),
             base: None,
-            user_id: "u".to_string(),
+            user_id: author_of(site_id),
             schema_version: SCHEMA_VERSION,
             scope: scope.to_string(),
             server_seq: None,
