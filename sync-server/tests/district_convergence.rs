@@ -8,7 +8,7 @@
 //! 24 schedules by default; `JICENG_DISTRICT_SCHEDULES=10000` for the long run.
 
 use jiceng_core::hlc::Hlc;
-use jiceng_core::model::OrgKind;
+use jiceng_core::model::{OrgKind, Role};
 use jiceng_core::op::{Operation, GENESIS_HASH, SCHEMA_VERSION};
 use jiceng_core::store::{SiteIdentity, Store, WriteChange};
 use jiceng_core::tables;
@@ -71,6 +71,8 @@ const REPLICAS: &[usize] = &[0, 0, 0, 1, 1, 2, 3, 4];
 struct World {
     master: SqliteMaster,
     units: Vec<String>,
+    /// The user who writes at each unit (index as `units`).
+    authors: Vec<String>,
     auths: Vec<SiteAuth>,
     stores: Vec<Store>,
     hostile: SiteAuth,
@@ -121,6 +123,27 @@ fn world() -> World {
         .add_org_unit(Some(&b), OrgKind::Community, "乙社区")
         .unwrap();
     let units = vec![a, b.clone(), ca, cb, district];
+    // Every operation names a user of the directory (issue 11 §5): one per unit, of the unit's role.
+    let authors = units
+        .iter()
+        .enumerate()
+        .map(|(i, unit)| {
+            let role = match i {
+                0 | 1 => Role::JudicialOfficer,
+                2 | 3 => Role::CommunityClerk,
+                _ => Role::DistrictAdmin,
+            };
+            master
+                .add_user(
+                    &format!("user{i}"),
+                    &format!("用户{i}"),
+                    role,
+                    unit,
+                    "password-1",
+                )
+                .expect("user")
+        })
+        .collect();
     let mut auths = Vec::new();
     let mut stores = Vec::new();
     for (i, unit) in REPLICAS.iter().enumerate() {
@@ -144,6 +167,7 @@ fn world() -> World {
     World {
         master,
         units,
+        authors,
         auths,
         stores,
         hostile,
@@ -195,8 +219,15 @@ fn edit(w: &mut World, replica: usize, row: usize, field: usize, value: usize) {
         WriteChange::new("org_unit_id", owner.clone()),
         WriteChange::new(name, values[value]),
     ];
+    let author = w.authors[unit_index].clone();
     w.stores[replica]
-        .write_row("u", def, &row_id(owner_index, row, false), &owner, &changes)
+        .write_row(
+            &author,
+            def,
+            &row_id(owner_index, row, false),
+            &owner,
+            &changes,
+        )
         .expect("edit");
 }
 
@@ -226,7 +257,8 @@ fn record(w: &mut World, replica: usize, row: usize) {
     // One row id per replica: two PCs never create the same row (UUIDv7); a second creation of one id
     // would rightly be held as a rewrite.
     let id = format!("{}-by{replica}", row_id(unit_index, row, true));
-    match w.stores[replica].write_row("u", def, &id, &owner, &changes) {
+    let author = w.authors[unit_index].clone();
+    match w.stores[replica].write_row(&author, def, &id, &owner, &changes) {
         Ok(_) | Err(jiceng_core::CoreError::AppendOnly(_)) => {}
         Err(e) => panic!("record: {e}"),
     }

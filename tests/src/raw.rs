@@ -1,10 +1,10 @@
 //! Raw sync API calls and hand-made operation chains, for tests that play a client with odd data or bad
 //! intent (issue 9).
 
-use std::collections::BTreeMap;
 use jiceng_core::hlc::Hlc;
 use jiceng_core::op::{Operation, SCHEMA_VERSION};
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 
 pub struct Api {
     pub base: String,

@@ -735,8 +735,13 @@ async fn an_operation_is_held_when_its_author_may_not_write_it() {
     let by_clerk = signed(1, GENESIS_HASH, "author-1", &user("clerk1"));
     let by_stranger = signed(2, &by_clerk.hash, "author-2", &user("officer2"));
     let by_officer = signed(3, &by_stranger.hash, "author-3", &user("officer1"));
+    // A made-up author (no account of the district has this id).
+    let by_nobody = signed(4, &by_officer.hash, "author-4", "0192f3a4-made-up-user");
     let (status, body) = api
-        .push(&office.token(), &[by_clerk, by_stranger, by_officer])
+        .push(
+            &office.token(),
+            &[by_clerk, by_stranger, by_officer, by_nobody],
+        )
         .await;
     assert_eq!(status, 200, "{body}");
     let held = held_codes(&body);
@@ -745,7 +750,17 @@ async fn an_operation_is_held_when_its_author_may_not_write_it() {
         BTreeMap::from([
             (1, "role_not_permitted".to_string()),
             (2, "user_not_of_site".to_string()),
+            (4, "unknown_author".to_string()),
         ])
+    );
+    assert_eq!(
+        master_text(
+            &server,
+            "SELECT org_unit_id FROM corr_case WHERE id = ?1",
+            "author-4"
+        ),
+        None,
+        "a made-up author's row does not merge"
     );
     assert_eq!(
         master_text(
