@@ -68,6 +68,14 @@ fn write_whole(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     let tmp = path.with_extension("tmp");
     let mut file = std::fs::File::create(&tmp).map_err(|e| io(&tmp, e))?;
+    // Only its owner reads the key file (nothing in it opens the store without a password, but other
+    // accounts of the PC have no business guessing at it).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| io(&tmp, e))?;
+    }
     file.write_all(bytes).map_err(|e| io(&tmp, e))?;
     file.sync_all().map_err(|e| io(&tmp, e))?;
     std::fs::rename(&tmp, path).map_err(|e| io(path, e))?;

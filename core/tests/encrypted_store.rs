@@ -204,6 +204,15 @@ fn a_plain_store_of_the_previous_release_is_encrypted_in_place_with_every_record
         open.store().schema_version().unwrap(),
         jiceng_core::store::STORE_SCHEMA
     );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(vault.key_path())
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "only the owner reads the key file");
+    }
     // The site card is there for the screens before sign-in.
     let card = vault.site_card().unwrap().expect("site card");
     assert_eq!(card.site_id, "laptop-a");
