@@ -1,6 +1,7 @@
 //! Shared helpers of the cross-component tests: a real `jiceng-server` process on 127.0.0.1 with a
 //! temporary SQLite master and the demo district, and sites that are real `jiceng-core` stores.
 
+pub mod counting_proxy;
 pub mod proxy;
 pub mod raw;
 pub mod webdriver;

@@ -1,0 +1,132 @@
+//! Issue 12 §5: fewer bytes on the wire, negotiated. The server says in every response which request
+//! encodings it takes; a zstd or gzip push is merged like a plain one; responses come compressed when
+//! the client asks and plain when it does not; a body in an encoding the server does not take is a 400
+//! with the server's own error code, and a compressed body that expands past the limit is a 413.
+
+use jiceng_core::op::GENESIS_HASH;
+use jiceng_tests::raw::{chain, Api};
+use jiceng_tests::{Site, TestServer};
+use serde_json::{json, Value};
+use std::io::Write;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pushes_and_pulls_are_compressed_when_both_sides_say_so() {
+    let (server, demo) = TestServer::start_demo("compression");
+    let office = Site::enrol(&server, &demo, "北新桥街道司法所").await;
+    let api = Api::connect(server.url()).await;
+    let unit = jiceng_tests::raw::unit_of(&demo, "北新桥街道司法所");
+    let site = office.site_id();
+    let specs: Vec<(&str, String, &str, Value, &str)> = (0..200)
+        .map(|i| {
+            (
+                "corr_case",
+                format!("zstd-row-{i}"),
+                "org_unit_id",
+                json!(unit.clone()),
+                unit.as_str(),
+            )
+        })
+        .collect();
+    let specs: Vec<(&str, &str, &str, Value, &str)> = specs
+        .iter()
+        .map(|(t, r, f, v, s)| (*t, r.as_str(), *f, v.clone(), *s))
+        .collect();
+    let ops = chain(&site, 1, GENESIS_HASH, &specs);
+    let json_body = serde_json::to_vec(&json!({ "db_instance_id": "test", "ops": ops })).unwrap();
+    let client = reqwest::Client::builder()
+        .no_zstd()
+        .no_gzip()
+        .build()
+        .unwrap();
+    let push = |body: Vec<u8>, encoding: &'static str| {
+        let client = client.clone();
+        let url = format!("{}/api/v1/push", server.url());
+        let token = office.token();
+        async move {
+            let response = client
+                .post(url)
+                .bearer_auth(token)
+                .header("content-type", "application/json")
+                .header("content-encoding", encoding)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let advertised = response
+                .headers()
+                .get("accept-encoding")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string();
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            (status, advertised, body)
+        }
+    };
+    // zstd: merged, and the answer advertises what the server takes.
+    let packed = zstd::encode_all(json_body.as_slice(), 3).unwrap();
+    assert!(
+        packed.len() * 5 < json_body.len(),
+        "{} vs {}",
+        packed.len(),
+        json_body.len()
+    );
+    let (status, advertised, body) = push(packed, "zstd").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        advertised.contains("zstd") && advertised.contains("gzip"),
+        "{advertised}"
+    );
+    assert_eq!(body["acks"].as_array().map(Vec::len), Some(200));
+    // gzip: the same push again is acknowledged (idempotent) and nothing doubles.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&json_body).unwrap();
+    let (status, _, body) = push(gz.finish().unwrap(), "gzip").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["acks"].as_array().map(Vec::len), Some(200));
+    // An encoding the server does not take: its own 400, nothing merged.
+    let (status, _, body) = push(b"\x00\x01garbage".to_vec(), "br").await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["code"], "bad_request", "{body}");
+    // A small zstd body that expands past the push limit: 413, not a server busy decompressing.
+    let bomb = zstd::encode_all(vec![b' '; 20 * 1024 * 1024].as_slice(), 19).unwrap();
+    assert!(bomb.len() < 64 * 1024);
+    let (status, _, body) = push(bomb, "zstd").await;
+    assert_eq!(status, 413, "{body}");
+
+    // Pulls: compressed when asked, plain when not.
+    let url = format!("{}/api/v1/records/corr_case?limit=1000", server.url());
+    let asked = client
+        .get(&url)
+        .bearer_auth(office.token())
+        .header("accept-encoding", "zstd")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        asked
+            .headers()
+            .get("content-encoding")
+            .and_then(|v| v.to_str().ok()),
+        Some("zstd")
+    );
+    let packed = asked.bytes().await.unwrap();
+    let unpacked: Value =
+        serde_json::from_slice(&zstd::decode_all(packed.as_ref()).unwrap()).unwrap();
+    let plain = client
+        .get(&url)
+        .bearer_auth(office.token())
+        .send()
+        .await
+        .unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    let plain: Value = plain.json().await.unwrap();
+    assert!(
+        unpacked["records"] == plain["records"],
+        "the compressed answer is the plain one"
+    );
+    assert!(plain["records"].as_array().map(Vec::len).unwrap_or(0) >= 200);
+    // The desktop's own client does all of it by itself: a sync through it works as ever.
+    office.sync().await.unwrap();
+    drop(api);
+}
