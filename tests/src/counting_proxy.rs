@@ -25,6 +25,9 @@ impl CountingProxy {
                     let Ok(mut server) = TcpStream::connect(&upstream).await else {
                         return;
                     };
+                    // A relay must not add Nagle's delays of its own to what it measures.
+                    let _ = client.set_nodelay(true);
+                    let _ = server.set_nodelay(true);
                     if let Ok((up, down)) =
                         tokio::io::copy_bidirectional(&mut client, &mut server).await
                     {

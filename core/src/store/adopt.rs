@@ -136,16 +136,22 @@ impl Store {
 
     /// Which of `seqs` are a divergent tail written again (the server holds them for review).
     pub fn reissued_among(&self, seqs: &[u64]) -> Result<Vec<u64>> {
-        let mut out = Vec::new();
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT 1 FROM divergent_op WHERE reissued_as = ?1")?;
-        for seq in seqs {
-            if stmt.exists([*seq as i64])? {
-                out.push(*seq);
-            }
-        }
-        Ok(out)
+        let (Some(low), Some(high)) = (seqs.iter().min(), seqs.iter().max()) else {
+            return Ok(Vec::new());
+        };
+        // One range query per push batch, not one lookup per operation (almost always none).
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT reissued_as FROM divergent_op WHERE reissued_as BETWEEN ?1 AND ?2",
+        )?;
+        let reissued: std::collections::BTreeSet<u64> = stmt
+            .query_map([*low as i64, *high as i64], |r| r.get::<_, i64>(0))?
+            .map(|r| r.map(|v| v.max(0) as u64))
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(seqs
+            .iter()
+            .copied()
+            .filter(|s| reissued.contains(s))
+            .collect())
     }
 
     /// Operations set aside because the server never had them (kept for the district's review).
