@@ -1,0 +1,249 @@
+//! Issue 12 §4: load. A master with `JICENG_LOAD_OFFICES` offices (default 200), each a township with
+//! its officer and an enrolled site. For `JICENG_LOAD_SECS` (default 20) every office pushes
+//! 1,000-operation batches (its own chain of case-file edits, zstd-compressed as the desktop sends
+//! them) and pulls after each push, all at once over loopback against the release server. Prints the
+//! errors, p50/p95/p99 latency of push and pull, and throughput. Goal: 0 errors, p99 ≤ 1 s per
+//! 1,000-operation push on this 2-core machine.
+//!
+//! `cargo bench -p jiceng-tests --bench load` (release). The bodies are built before the clock starts,
+//! so the load generator's own work is not what is measured (it still shares the two cores).
+
+use jiceng_core::hlc::Hlc;
+use jiceng_core::model::{OrgKind, Role};
+use jiceng_core::op::{Operation, GENESIS_HASH, SCHEMA_VERSION};
+use jiceng_core::wire::EnrolRequest;
+use jiceng_server::master::{MasterStore, SqliteMaster};
+use jiceng_tests::TestServer;
+use serde_json::json;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const BATCH: usize = 1_000;
+
+struct Office {
+    token: String,
+    /// Pre-built push bodies (zstd), in chain order.
+    bodies: Vec<Vec<u8>>,
+}
+
+fn env(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn wall_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// `batches` chained batches of case-file edits by `author` at `unit`, as zstd push bodies.
+fn bodies(site_id: &str, unit: &str, author: &str, batches: usize) -> Vec<Vec<u8>> {
+    let mut prev = GENESIS_HASH.to_string();
+    let mut seq = 0u64;
+    let start = wall_ms();
+    (0..batches)
+        .map(|b| {
+            let ops: Vec<Operation> = (0..BATCH)
+                .map(|i| {
+                    seq += 1;
+                    let row = format!("{site_id}-case-{}", (b * BATCH + i) / 10);
+                    let (field, value) = if i % 10 == 0 {
+                        ("org_unit_id", json!(unit))
+                    } else {
+                        ("name", json!(format!("对象{seq}")))
+                    };
+                    let mut op = Operation {
+                        site_id: site_id.to_string(),
+                        site_seq: seq,
+                        prev_hash: prev.clone(),
+                        hash: String::new(),
+                        table: "corr_case".to_string(),
+                        row_id: row,
+                        field: field.to_string(),
+                        value,
+                        hlc: Hlc::from_parts(start + seq, 0),
+                        base: None,
+                        user_id: author.to_string(),
+                        schema_version: SCHEMA_VERSION,
+                        scope: unit.to_string(),
+                        server_seq: None,
+                    };
+                    op.hash = op.compute_hash();
+                    prev = op.hash.clone();
+                    op
+                })
+                .collect();
+            let json = serde_json::to_vec(&json!({ "db_instance_id": site_id, "ops": ops }))
+                .expect("json");
+            zstd::encode_all(json.as_slice(), 3).expect("zstd")
+        })
+        .collect()
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn summary(label: &str, mut ms: Vec<f64>) {
+    ms.sort_by(|a, b| a.total_cmp(b));
+    println!(
+        "{label:<6} n={:<6} p50 {:>7.1} ms  p95 {:>7.1} ms  p99 {:>7.1} ms  max {:>7.1} ms",
+        ms.len(),
+        percentile(&ms, 0.50),
+        percentile(&ms, 0.95),
+        percentile(&ms, 0.99),
+        ms.last().copied().unwrap_or(0.0)
+    );
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let offices = env("JICENG_LOAD_OFFICES", 200) as usize;
+    let secs = env("JICENG_LOAD_SECS", 20);
+    let batches = env("JICENG_LOAD_BATCHES", 4) as usize;
+    let (mut server, _demo) = TestServer::start_demo("load");
+    server.kill();
+    // The offices, written straight into the master before it serves.
+    let t = Instant::now();
+    let mut built = Vec::new();
+    {
+        let mut master = SqliteMaster::open(&server.master_path()).expect("master");
+        let district = master
+            .org_units()
+            .expect("units")
+            .into_iter()
+            .find(|u| u.kind == "district")
+            .expect("district")
+            .id;
+        for i in 0..offices {
+            let unit = master
+                .add_org_unit(Some(&district), OrgKind::Township, &format!("负载乡{i}"))
+                .expect("unit");
+            let author = master
+                .add_user(
+                    &format!("load{i}"),
+                    &format!("专干{i}"),
+                    Role::JudicialOfficer,
+                    &unit,
+                    "load-pass-1",
+                )
+                .expect("user");
+            let (_, code) = master
+                .add_site(&unit, &format!("负载所{i}"), wall_ms() - 60_000)
+                .expect("site");
+            let enrolled = master
+                .enrol(
+                    &EnrolRequest {
+                        code,
+                        device_label: format!("load-{i}"),
+                        db_instance_id: format!("load-{i}"),
+                    },
+                    wall_ms(),
+                )
+                .expect("enrol");
+            built.push((enrolled.site_id, unit, author, enrolled.token));
+        }
+    }
+    let offices_ready: Vec<Office> = built
+        .into_iter()
+        .map(|(site, unit, author, token)| Office {
+            bodies: bodies(&site, &unit, &author, batches),
+            token,
+        })
+        .collect();
+    println!(
+        "{offices} offices, {batches} batches of {BATCH} operations ready in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    server.start();
+    let base = server.url();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(offices)
+        .timeout(Duration::from_secs(120))
+        .build()
+        .expect("client");
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for office in offices_ready {
+        let (client, base) = (client.clone(), base.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut push_ms = Vec::new();
+            let mut pull_ms = Vec::new();
+            let mut errors = Vec::new();
+            let mut pushed = 0usize;
+            let mut cursor = 0u64;
+            let token = Arc::new(office.token);
+            for body in office.bodies {
+                if Instant::now() >= deadline {
+                    break;
+                }
+                let t = Instant::now();
+                let answer = client
+                    .post(format!("{base}/api/v1/push"))
+                    .bearer_auth(token.as_str())
+                    .header("content-type", "application/json")
+                    .header("content-encoding", "zstd")
+                    .body(body)
+                    .send()
+                    .await;
+                match answer {
+                    Ok(r) if r.status().is_success() => {
+                        let _ = r.bytes().await;
+                        push_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+                        pushed += BATCH;
+                    }
+                    Ok(r) => errors.push(format!("push {}", r.status())),
+                    Err(e) => errors.push(format!("push {e}")),
+                }
+                let t = Instant::now();
+                let answer = client
+                    .get(format!("{base}/api/v1/pull?after={cursor}&limit=5000"))
+                    .bearer_auth(token.as_str())
+                    .send()
+                    .await;
+                match answer {
+                    Ok(r) if r.status().is_success() => match r.json::<serde_json::Value>().await {
+                        Ok(v) => {
+                            cursor = v["next_cursor"].as_u64().unwrap_or(cursor);
+                            pull_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+                        }
+                        Err(e) => errors.push(format!("pull body {e}")),
+                    },
+                    Ok(r) => errors.push(format!("pull {}", r.status())),
+                    Err(e) => errors.push(format!("pull {e}")),
+                }
+            }
+            (push_ms, pull_ms, errors, pushed)
+        }));
+    }
+    let (mut push_ms, mut pull_ms, mut errors, mut pushed) =
+        (Vec::new(), Vec::new(), Vec::new(), 0);
+    for task in tasks {
+        let (a, b, c, d) = task.await.expect("office");
+        push_ms.extend(a);
+        pull_ms.extend(b);
+        errors.extend(c);
+        pushed += d;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    println!("SQLite master, {offices} offices at once for up to {secs} s ({elapsed:.1} s):");
+    summary("push", push_ms);
+    summary("pull", pull_ms);
+    println!(
+        "{pushed} operations merged, {:.0} operations/s; errors: {}",
+        pushed as f64 / elapsed,
+        errors.len()
+    );
+    for e in errors.iter().take(10) {
+        println!("  error: {e}");
+    }
+}
