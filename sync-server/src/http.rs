@@ -2,7 +2,7 @@
 //! input always gets a 4xx with a machine code (never a 5xx, never a panic).
 
 use crate::error::ServerError;
-use crate::master::{MasterStore, SiteAuth};
+use crate::master::{MasterReads, MasterStore, ReaderFactory, RecordsPage, SiteAuth};
 use crate::master::{QuarantineItem, SiteSummary};
 use crate::now_ms;
 use axum::body::Body;
@@ -66,7 +66,42 @@ const MAX_PULL_LIMIT: usize = 10_000;
 /// Largest sync bundle (USB, issue 10 §7): a month of an office's work is some 30,000 operations.
 pub const MAX_BUNDLE_BYTES: usize = 96 * 1024 * 1024;
 
-pub type SharedMaster = Arc<Mutex<Box<dyn MasterStore>>>;
+/// The master as the HTTP layer holds it: the writer behind its lock (pushes and administration, one at
+/// a time), and readers of their own (issue 12 §3) for authentication, pulls and record pages, so that
+/// these never queue behind a push.
+pub struct Shared {
+    writer: Mutex<Box<dyn MasterStore>>,
+    readers: Option<ReaderPool>,
+}
+
+pub type SharedMaster = Arc<Shared>;
+
+/// Idle readers, and how to open another when all are busy.
+struct ReaderPool {
+    idle: Mutex<Vec<Box<dyn MasterReads>>>,
+    open: ReaderFactory,
+}
+
+/// Readers kept open when idle; more are opened under load and closed when they come back.
+const IDLE_READERS: usize = 8;
+
+impl Shared {
+    pub fn new(master: Box<dyn MasterStore>) -> SharedMaster {
+        let readers = master.reader_factory().map(|open| ReaderPool {
+            idle: Mutex::new(Vec::new()),
+            open,
+        });
+        Arc::new(Shared {
+            writer: Mutex::new(master),
+            readers,
+        })
+    }
+
+    /// The writer, for tests that hold it (a push in progress).
+    pub fn lock_writer(&self) -> std::sync::MutexGuard<'_, Box<dyn MasterStore>> {
+        self.writer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
 
 pub fn router(master: SharedMaster) -> Router {
     Router::new()
@@ -131,11 +166,77 @@ async fn with_master<T: Send + 'static>(
 ) -> Result<T, ServerError> {
     let master = master.clone();
     tokio::task::spawn_blocking(move || {
-        let mut guard = master.lock().unwrap_or_else(|p| p.into_inner());
+        let mut guard = master.lock_writer();
         f(guard.as_mut())
     })
     .await
     .map_err(|e| ServerError::Store(format!("worker failed: {e}")))?
+}
+
+/// A read: on a reader of its own when the master has them, else through the writer.
+async fn with_reader<T: Send + 'static>(
+    master: &SharedMaster,
+    f: impl FnOnce(&mut dyn MasterReads) -> Result<T, ServerError> + Send + 'static,
+) -> Result<T, ServerError> {
+    let shared = master.clone();
+    tokio::task::spawn_blocking(move || {
+        let Some(pool) = &shared.readers else {
+            let mut guard = shared.lock_writer();
+            return f(&mut WriterReads(guard.as_mut()));
+        };
+        let taken = pool.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let mut reader = match taken {
+            Some(reader) => reader,
+            None => (pool.open)()?,
+        };
+        let result = f(reader.as_mut());
+        let mut idle = pool.idle.lock().unwrap_or_else(|p| p.into_inner());
+        if idle.len() < IDLE_READERS {
+            idle.push(reader);
+        }
+        result
+    })
+    .await
+    .map_err(|e| ServerError::Store(format!("worker failed: {e}")))?
+}
+
+/// The writer answering reads (a master without readers of its own).
+struct WriterReads<'a>(&'a mut dyn MasterStore);
+
+impl MasterReads for WriterReads<'_> {
+    fn authenticate(&mut self, token: &str) -> Result<SiteAuth, ServerError> {
+        self.0.authenticate(token)
+    }
+
+    fn pull_for_schema(
+        &mut self,
+        site: &SiteAuth,
+        after: u64,
+        limit: usize,
+        store_schema: u32,
+        now_ms: u64,
+    ) -> Result<PullResponse, ServerError> {
+        self.0
+            .pull_for_schema(site, after, limit, store_schema, now_ms)
+    }
+
+    fn record(
+        &mut self,
+        site: &SiteAuth,
+        table: &str,
+        id: &str,
+    ) -> Result<serde_json::Value, ServerError> {
+        self.0.record(site, table, id)
+    }
+
+    fn records(
+        &mut self,
+        site: &SiteAuth,
+        table: &str,
+        page: RecordsPage,
+    ) -> Result<Vec<serde_json::Value>, ServerError> {
+        self.0.records(site, table, page)
+    }
 }
 
 async fn read_json<T: serde::de::DeserializeOwned>(body: Body) -> Result<T, ServerError> {
@@ -185,7 +286,7 @@ fn bearer(headers: &HeaderMap) -> Result<String, ServerError> {
 
 async fn authenticate(master: &SharedMaster, headers: &HeaderMap) -> Result<SiteAuth, ServerError> {
     let token = bearer(headers)?;
-    with_master(master, move |m| m.authenticate(&token)).await
+    with_reader(master, move |m| m.authenticate(&token)).await
 }
 
 /// Liveness and the server's clock.
@@ -345,7 +446,7 @@ async fn pull(
         u64::from(jiceng_core::store::PREVIOUS_RELEASE_SCHEMA),
     )?
     .min(u64::from(u32::MAX)) as u32;
-    let response = with_master(&master, move |m| {
+    let response = with_reader(&master, move |m| {
         m.pull_for_schema(&site, after, limit, store_schema, now_ms())
     })
     .await?;
@@ -370,7 +471,7 @@ async fn record(
 ) -> Result<Response, ServerError> {
     let (table, id) = path(extracted)?;
     let site = authenticate(&master, &headers).await?;
-    let row = with_master(&master, move |m| m.record(&site, &table, &id)).await?;
+    let row = with_reader(&master, move |m| m.record(&site, &table, &id)).await?;
     Ok(Json(RecordResponse {
         record: row,
         server_time_ms: now_ms(),
@@ -406,7 +507,7 @@ async fn records(
         offset: query_u64(&query, "offset", 0)?,
         limit: query_u64(&query, "limit", 100)?.clamp(1, 1000),
     };
-    let rows = with_master(&master, move |m| m.records(&site, &table, page)).await?;
+    let rows = with_reader(&master, move |m| m.records(&site, &table, page)).await?;
     // Keyset paging: pass the last id as `after` for the next page.
     let next_after = rows
         .last()

@@ -87,7 +87,36 @@ pub struct OrgUnitSummary {
     pub name: String,
 }
 
+/// Issue 12 §3: the reads that run beside a push, each reader on a connection of its own (a pull
+/// never waits behind the writer).
+pub trait MasterReads: Send {
+    fn authenticate(&mut self, token: &str) -> Result<SiteAuth>;
+    fn pull_for_schema(
+        &mut self,
+        site: &SiteAuth,
+        after: u64,
+        limit: usize,
+        store_schema: u32,
+        now_ms: u64,
+    ) -> Result<PullResponse>;
+    fn record(&mut self, site: &SiteAuth, table: &str, id: &str) -> Result<serde_json::Value>;
+    fn records(
+        &mut self,
+        site: &SiteAuth,
+        table: &str,
+        page: RecordsPage,
+    ) -> Result<Vec<serde_json::Value>>;
+}
+
+/// Opens another reader of a master.
+pub type ReaderFactory = Box<dyn Fn() -> Result<Box<dyn MasterReads>> + Send + Sync>;
+
 pub trait MasterStore: Send {
+    /// How to open readers beside this writer; None when the master cannot be read beside it (in
+    /// memory), and every read then goes through the writer.
+    fn reader_factory(&self) -> Option<ReaderFactory> {
+        None
+    }
     fn authenticate(&mut self, token: &str) -> Result<SiteAuth>;
     fn enrol(&mut self, request: &EnrolRequest, now_ms: u64) -> Result<EnrolResponse>;
     /// Appends a site's operations to the log and merges them into the master (idempotent on

@@ -8,7 +8,6 @@ use super::{
 };
 use crate::error::{Result, ServerError};
 use crate::policy::{Guard, MasterFacts, RowFacts, Verdict, DEFAULT_MAX_DRIFT_MS};
-use crate::scope;
 use jiceng_core::merge::RowVersions;
 use jiceng_core::model::{OrgKind, Role};
 use jiceng_core::op::Operation;
@@ -27,6 +26,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 mod quarantine;
+mod reads;
 mod sites;
 
 const SERVER_MIGRATIONS: &[(u32, &str)] = &[
@@ -85,12 +85,16 @@ pub struct SqliteMaster {
     max_drift_ms: u64,
     /// This copy of the master record (new when restored from a backup; issue 10 §6).
     master_id: String,
+    /// The master file, for readers beside this writer (None in memory).
+    path: Option<std::path::PathBuf>,
 }
 
 impl SqliteMaster {
     pub fn open(path: &Path) -> Result<SqliteMaster> {
         let store = Store::open(path)?;
-        SqliteMaster::init(store, LogFiles::beside(path))
+        let mut master = SqliteMaster::init(store, LogFiles::beside(path))?;
+        master.path = Some(path.to_path_buf());
+        Ok(master)
     }
 
     pub fn open_in_memory() -> Result<SqliteMaster> {
@@ -183,6 +187,7 @@ impl SqliteMaster {
             crash_before_commit: false,
             max_drift_ms: DEFAULT_MAX_DRIFT_MS,
             master_id,
+            path: None,
         };
         // Names are for display: a master that cannot write them still serves.
         if let Err(e) = master.name_sites(master.store.wall_millis()) {
@@ -615,33 +620,16 @@ impl SqliteMaster {
     }
 
     fn site_auth(&self, site_id: &str, org_unit_id: &str) -> Result<SiteAuth> {
-        let kind = self.store.org_unit_kind(org_unit_id)?.ok_or_else(|| {
-            ServerError::Store(format!("site {site_id} is attached to an unknown org unit"))
-        })?;
-        let created_at_ms: i64 = self
-            .store
-            .connection()
-            .prepare_cached("SELECT created_at_ms FROM site WHERE id = ?1")?
-            .query_row([site_id], |r| r.get(0))
-            .optional()?
-            .unwrap_or(0);
-        Ok(SiteAuth {
-            site_id: site_id.to_string(),
-            org_unit_id: org_unit_id.to_string(),
-            kind,
-            scope: self.store.org_subtree(org_unit_id)?,
-            ancestors: self.store.org_ancestors(org_unit_id)?,
-            created_at_ms: created_at_ms.max(0) as u64,
-        })
+        self.view().site_auth(site_id, org_unit_id)
     }
 
-    fn readable(&self, site: &SiteAuth, table: &str) -> Result<&'static TableDef> {
-        let def =
-            tables::table(table).ok_or_else(|| ServerError::UnknownTable(table.to_string()))?;
-        if !scope::may_read_table(site.kind, def) {
-            return Err(ServerError::NotFound(format!("{table} rows for this site")));
+    /// The reads over this writer's own connection.
+    fn view(&self) -> reads::ReadView<'_> {
+        reads::ReadView {
+            store: &self.store,
+            log: &self.log,
+            master_id: &self.master_id,
         }
-        Ok(def)
     }
 }
 
@@ -1199,9 +1187,17 @@ fn decode_chunk(first_seq: u64, blob: &[u8]) -> Result<Vec<Operation>> {
 }
 
 impl MasterStore for SqliteMaster {
+    fn reader_factory(&self) -> Option<crate::master::ReaderFactory> {
+        let path = self.path.clone()?;
+        let master_id = self.master_id.clone();
+        Some(Box::new(move || {
+            let reader = reads::SqliteReader::open(&path, &master_id)?;
+            Ok(Box::new(reader) as Box<dyn crate::master::MasterReads>)
+        }))
+    }
+
     fn authenticate(&mut self, token: &str) -> Result<SiteAuth> {
-        let (site_id, org_unit_id) = sites::site_of_token(self.store.connection(), token)?;
-        self.site_auth(&site_id, &org_unit_id)
+        self.view().authenticate(token)
     }
 
     fn enrol(&mut self, request: &EnrolRequest, now_ms: u64) -> Result<EnrolResponse> {
@@ -1338,157 +1334,12 @@ impl MasterStore for SqliteMaster {
         store_schema: u32,
         now_ms: u64,
     ) -> Result<PullResponse> {
-        let known = |t: &TableDef| tables::introduced_in(t.name) <= store_schema;
-        let readable: Vec<&str> = tables::TABLES
-            .iter()
-            .filter(|t| known(t))
-            .filter(|t| {
-                scope::may_read_table(site.kind, t)
-                    && !scope::only_at_own_unit(site.kind, t)
-                    && !scope::flows_down(t)
-            })
-            .map(|t| t.name)
-            .collect();
-        let own_unit: Vec<&str> = tables::TABLES
-            .iter()
-            .filter(|t| known(t) && scope::only_at_own_unit(site.kind, t))
-            .map(|t| t.name)
-            .collect();
-        let own_unit_json =
-            serde_json::to_string(&own_unit).map_err(|e| ServerError::Store(e.to_string()))?;
-        let downward: Vec<&str> = tables::TABLES
-            .iter()
-            .filter(|t| known(t) && scope::flows_down(t))
-            .map(|t| t.name)
-            .collect();
-        let downward_json =
-            serde_json::to_string(&downward).map_err(|e| ServerError::Store(e.to_string()))?;
-        let ancestors_json = serde_json::to_string(&site.ancestors)
-            .map_err(|e| ServerError::Store(e.to_string()))?;
-        let scope_json =
-            serde_json::to_string(&site.scope).map_err(|e| ServerError::Store(e.to_string()))?;
-        let tables_json =
-            serde_json::to_string(&readable).map_err(|e| ServerError::Store(e.to_string()))?;
-        let conn = self.store.connection();
-        // Issue 10 §5: a cursor is only good for the tables it was given under (a store upgraded from
-        // the previous release reads more tables; rows of them before the cursor were left out). The
-        // site's units are not part of it: the org tree only grows by new units, which hold no rows
-        // before they exist, so a wider scope is served incrementally (and a district desktop does not
-        // pull the whole master again each time a community is added).
-        let fingerprint = pull_fingerprint(&[&tables_json, &own_unit_json, &downward_json]);
-        let given_under: Option<String> = conn
-            .prepare_cached("SELECT pull_fingerprint FROM site WHERE id = ?1")?
-            .query_row([&site.site_id], |r| r.get(0))
-            .optional()?
-            .flatten();
-        if given_under.as_deref() != Some(fingerprint.as_str()) {
-            if after > 0 && given_under.is_some() {
-                return Ok(PullResponse {
-                    ops: Vec::new(),
-                    next_cursor: 0,
-                    // An older client, which does not know the field, stops here rather than loop.
-                    has_more: false,
-                    server_time_ms: now_ms,
-                    master_id: self.master_id.clone(),
-                    site_last_seq: None,
-                    left_scope: Vec::new(),
-                    reinitialise: Some("scope_changed".to_string()),
-                });
-            }
-            conn.prepare_cached("UPDATE site SET pull_fingerprint = ?2 WHERE id = ?1")?
-                .execute(params![site.site_id, fingerprint])?;
-        }
-        let head: u64 = conn
-            .query_row(
-                "SELECT last_seq FROM log_chunk ORDER BY first_seq DESC LIMIT 1",
-                [],
-                |r| r.get::<_, i64>(0),
-            )
-            .optional()?
-            .unwrap_or(0) as u64;
-        let mut stmt = conn.prepare_cached(
-            "SELECT first_seq, last_seq, segment, byte_offset, byte_len FROM log_chunk WHERE first_seq IN ( \
-               SELECT first_seq FROM log_scope WHERE first_seq > ?1 AND ( \
-                 (scope IN (SELECT value FROM json_each(?3)) AND tbl IN (SELECT value FROM json_each(?4))) \
-                 OR (tbl IN (SELECT value FROM json_each(?8)) AND scope = ?5) \
-                 OR (tbl IN (SELECT value FROM json_each(?6)) AND scope IN (SELECT value FROM json_each(?7))))) \
-             AND origin_site <> ?2 ORDER BY first_seq",
-        )?;
-        let mut rows = stmt.query(params![
-            after as i64,
-            site.site_id,
-            scope_json,
-            tables_json,
-            site.org_unit_id,
-            downward_json,
-            ancestors_json,
-            own_unit_json
-        ])?;
-        // A record holds one site's batch across scopes and tables: keep what this site may see.
-        let visible = |op: &Operation| {
-            (site.covers(&op.scope) && readable.contains(&op.table.as_str()))
-                || (own_unit.contains(&op.table.as_str()) && op.scope == site.org_unit_id)
-                || (downward.contains(&op.table.as_str()) && site.ancestors.contains(&op.scope))
-        };
-        let mut ops: Vec<Operation> = Vec::new();
-        let mut next_cursor = head.max(after);
-        let mut has_more = false;
-        while let Some(row) = rows.next()? {
-            if ops.len() >= limit.max(1) {
-                has_more = true;
-                break;
-            }
-            let first_seq: i64 = row.get(0)?;
-            let last_seq: i64 = row.get(1)?;
-            let blob = self
-                .log
-                .read(location(row.get(2)?, row.get(3)?, row.get(4)?))?;
-            ops.extend(
-                decode_chunk(first_seq as u64, &blob)?
-                    .into_iter()
-                    .filter(|op| visible(op)),
-            );
-            next_cursor = last_seq as u64;
-        }
-        if !has_more {
-            next_cursor = head.max(after);
-        }
-        let site_last_seq: Option<i64> = conn
-            .prepare_cached("SELECT last_seq FROM site WHERE id = ?1")?
-            .query_row([&site.site_id], |r| r.get(0))
-            .optional()?;
-        let left_scope = left_scope(conn, site, after, next_cursor, |t| {
-            readable.contains(&t) || own_unit.contains(&t)
-        })?;
-        Ok(PullResponse {
-            ops,
-            next_cursor,
-            has_more,
-            server_time_ms: now_ms,
-            master_id: self.master_id.clone(),
-            site_last_seq: site_last_seq.map(|s| s.max(0) as u64),
-            left_scope,
-            reinitialise: None,
-        })
+        self.view()
+            .pull_for_schema(site, after, limit, store_schema, now_ms)
     }
 
     fn record(&mut self, site: &SiteAuth, table: &str, id: &str) -> Result<serde_json::Value> {
-        let def = self.readable(site, table)?;
-        let rows = select_rows(self.store.connection(), def, RowFilter::Id(id), 0, 1)?;
-        let row = rows
-            .into_iter()
-            .next()
-            .ok_or_else(|| ServerError::NotFound(format!("{table} {id}")))?;
-        let owner = row_owner(def, &row);
-        let visible = if scope::only_at_own_unit(site.kind, def) {
-            owner == site.org_unit_id
-        } else {
-            site.covers(&owner)
-        };
-        if !visible {
-            return Err(ServerError::NotFound(format!("{table} {id}")));
-        }
-        Ok(row)
+        self.view().record(site, table, id)
     }
 
     fn records(
@@ -1497,26 +1348,7 @@ impl MasterStore for SqliteMaster {
         table: &str,
         page: RecordsPage,
     ) -> Result<Vec<serde_json::Value>> {
-        let def = self.readable(site, table)?;
-        // Issue 9: filtered by scope and paged by key in SQL, so a page costs its own rows only.
-        let own = [site.org_unit_id.clone()];
-        let units: &[String] = if scope::only_at_own_unit(site.kind, def) {
-            &own
-        } else {
-            &site.scope
-        };
-        let scope_json =
-            serde_json::to_string(units).map_err(|e| ServerError::Store(e.to_string()))?;
-        select_rows(
-            self.store.connection(),
-            def,
-            RowFilter::Scope {
-                scope_json: &scope_json,
-                after: page.after.as_deref().unwrap_or(""),
-            },
-            page.offset,
-            page.limit,
-        )
+        self.view().records(site, table, page)
     }
 
     fn add_org_unit(
