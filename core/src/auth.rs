@@ -34,24 +34,20 @@ pub fn random_token() -> String {
 
 /// A one-time enrolment code a clerk can type: 12 characters without look-alikes, grouped by 4.
 pub fn random_enrolment_code() -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut rng = rand::thread_rng();
-    let chars: Vec<char> = (0..12)
-        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
-        .collect();
-    chars
-        .chunks(4)
-        .map(|c| c.iter().collect::<String>())
-        .collect::<Vec<_>>()
-        .join("-")
+    random_typed_code(12)
 }
 
 /// A site's recovery code (issue 11 §1): 20 characters without look-alikes (100 bits), grouped by 4,
 /// to be read out over the phone.
 pub fn random_recovery_code() -> String {
+    random_typed_code(20)
+}
+
+/// `len` random characters without look-alikes (no I, O, 0, 1), grouped by 4 with dashes.
+fn random_typed_code(len: usize) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut rng = rand::thread_rng();
-    let chars: Vec<char> = (0..20)
+    let chars: Vec<char> = (0..len)
         .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
         .collect();
     chars

@@ -4,21 +4,11 @@
 
 mod common_setup;
 
-use common_setup::{office_store_at, NOW_MS, OFFICE};
+use common_setup::{moving_clock, office_store_at, OFFICE};
 use jiceng_core::model::Role;
 use jiceng_core::store::NewUser;
 use jiceng_core::{CoreError, Store};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
-
-fn moving_clock() -> (Arc<AtomicU64>, jiceng_core::store::WallClock) {
-    let now = Arc::new(AtomicU64::new(NOW_MS));
-    let clock = {
-        let now = now.clone();
-        Arc::new(move || now.load(Ordering::SeqCst))
-    };
-    (now, clock)
-}
+use std::sync::atomic::Ordering;
 
 fn add_head(store: &mut Store) {
     store

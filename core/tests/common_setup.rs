@@ -18,6 +18,16 @@ pub fn fixed_clock() -> WallClock {
     Arc::new(|| NOW_MS)
 }
 
+/// A clock that starts at `NOW_MS` and moves only when the test moves it.
+pub fn moving_clock() -> (Arc<std::sync::atomic::AtomicU64>, WallClock) {
+    let now = Arc::new(std::sync::atomic::AtomicU64::new(NOW_MS));
+    let clock = {
+        let now = now.clone();
+        Arc::new(move || now.load(std::sync::atomic::Ordering::SeqCst)) as WallClock
+    };
+    (now, clock)
+}
+
 /// An empty in-memory store on `clock` (no identity yet).
 pub fn store_at(clock: WallClock) -> Store {
     Store::open_in_memory().expect("store").with_clock(clock)

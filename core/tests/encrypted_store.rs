@@ -7,7 +7,7 @@
 
 mod common_setup;
 
-use common_setup::{identity, seed_office_user, NOW_MS, OFFICE};
+use common_setup::{identity, moving_clock, seed_office_user, NOW_MS, OFFICE};
 use jiceng_core::keyring::DatabaseKey;
 use jiceng_core::model::{CaseInput, CaseKind, Role};
 use jiceng_core::store::encryption::{store_file_kind, StoreFile};
@@ -17,7 +17,7 @@ use jiceng_core::CoreError;
 use rusqlite::types::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 const NAME: &str = "欧阳𪚥";
@@ -31,11 +31,6 @@ fn temp_dir(label: &str) -> PathBuf {
     ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-fn clock_at(now: &Arc<AtomicU64>) -> jiceng_core::store::WallClock {
-    let now = now.clone();
-    Arc::new(move || now.load(Ordering::SeqCst))
 }
 
 /// An office's plain store as the previous release left it: its accounts, a case with a 生僻字
@@ -238,8 +233,8 @@ fn an_interrupted_encryption_is_done_again_from_the_plain_store() {
 fn a_wrong_password_opens_nothing_and_five_lock_the_account_while_the_store_is_locked() {
     let dir = temp_dir("lockout");
     plain_store_of_the_previous_release(&dir);
-    let now = Arc::new(AtomicU64::new(NOW_MS));
-    let vault = LocalVault::new(&dir).with_clock(clock_at(&now));
+    let (now, clock) = moving_clock();
+    let vault = LocalVault::new(&dir).with_clock(clock);
     vault.start().unwrap();
     for attempt in 1..=5 {
         now.fetch_add(1_000, Ordering::SeqCst);

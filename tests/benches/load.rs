@@ -33,11 +33,9 @@ fn env(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
+/// The clock the real server judges operations by (a bench against a running server, not a test).
 fn wall_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    jiceng_server::now_ms()
 }
 
 /// `batches` chained batches of case-file edits by `author` at `unit`, as zstd push bodies.
