@@ -2,7 +2,7 @@
 //! input always gets a 4xx with a machine code (never a 5xx, never a panic).
 
 use crate::error::ServerError;
-use crate::master::{MasterReads, MasterStore, ReaderFactory, RecordsPage, SiteAuth};
+use crate::master::{MasterReads, MasterStore, ReaderFactory, SiteAuth};
 use crate::master::{QuarantineItem, SiteSummary};
 use crate::now_ms;
 use axum::body::Body;
@@ -182,7 +182,8 @@ async fn with_reader<T: Send + 'static>(
     tokio::task::spawn_blocking(move || {
         let Some(pool) = &shared.readers else {
             let mut guard = shared.lock_writer();
-            return f(&mut WriterReads(guard.as_mut()));
+            let writer: &mut dyn MasterReads = guard.as_mut();
+            return f(writer);
         };
         let taken = pool.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let mut reader = match taken {
@@ -198,45 +199,6 @@ async fn with_reader<T: Send + 'static>(
     })
     .await
     .map_err(|e| ServerError::Store(format!("worker failed: {e}")))?
-}
-
-/// The writer answering reads (a master without readers of its own).
-struct WriterReads<'a>(&'a mut dyn MasterStore);
-
-impl MasterReads for WriterReads<'_> {
-    fn authenticate(&mut self, token: &str) -> Result<SiteAuth, ServerError> {
-        self.0.authenticate(token)
-    }
-
-    fn pull_for_schema(
-        &mut self,
-        site: &SiteAuth,
-        after: u64,
-        limit: usize,
-        store_schema: u32,
-        now_ms: u64,
-    ) -> Result<PullResponse, ServerError> {
-        self.0
-            .pull_for_schema(site, after, limit, store_schema, now_ms)
-    }
-
-    fn record(
-        &mut self,
-        site: &SiteAuth,
-        table: &str,
-        id: &str,
-    ) -> Result<serde_json::Value, ServerError> {
-        self.0.record(site, table, id)
-    }
-
-    fn records(
-        &mut self,
-        site: &SiteAuth,
-        table: &str,
-        page: RecordsPage,
-    ) -> Result<Vec<serde_json::Value>, ServerError> {
-        self.0.records(site, table, page)
-    }
 }
 
 async fn read_json<T: serde::de::DeserializeOwned>(body: Body) -> Result<T, ServerError> {

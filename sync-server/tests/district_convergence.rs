@@ -13,7 +13,7 @@ use jiceng_core::op::{Operation, GENESIS_HASH, SCHEMA_VERSION};
 use jiceng_core::store::{SiteIdentity, Store, WriteChange};
 use jiceng_core::tables;
 use jiceng_core::wire::{EnrolRequest, PushRequest};
-use jiceng_server::master::{MasterStore, SiteAuth, SqliteMaster};
+use jiceng_server::master::{MasterReads, MasterStore, SiteAuth, SqliteMaster};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use std::sync::atomic::{AtomicU64, Ordering};

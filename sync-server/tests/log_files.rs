@@ -8,7 +8,7 @@ use jiceng_core::op::Operation;
 use jiceng_core::store::{SiteIdentity, Store, WriteChange};
 use jiceng_core::tables;
 use jiceng_server::master::log_files::segment_path;
-use jiceng_server::master::{MasterStore, SiteAuth, SqliteMaster};
+use jiceng_server::master::{MasterReads, MasterStore, SiteAuth, SqliteMaster};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 

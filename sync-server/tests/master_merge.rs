@@ -8,7 +8,7 @@ use jiceng_core::model::OrgKind;
 use jiceng_core::op::Operation;
 use jiceng_core::store::{SiteIdentity, Store, WriteChange};
 use jiceng_core::tables;
-use jiceng_server::master::{MasterStore, SqliteMaster};
+use jiceng_server::master::{MasterReads, MasterStore, SqliteMaster};
 use rusqlite::params;
 
 /// "Now" for the master's ingest and pull: 2026-11-30 10:00 Asia/Shanghai, the instant of

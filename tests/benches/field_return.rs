@@ -10,7 +10,7 @@
 
 use jiceng_core::store::Store;
 use jiceng_core::wire::PushRequest;
-use jiceng_server::master::{MasterStore, SqliteMaster};
+use jiceng_server::master::{MasterReads, MasterStore, SqliteMaster};
 use jiceng_tests::counting_proxy::CountingProxy;
 use jiceng_tests::{write_record, Site, TestServer};
 use std::path::Path;

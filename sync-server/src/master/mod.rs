@@ -87,41 +87,10 @@ pub struct OrgUnitSummary {
     pub name: String,
 }
 
-/// Issue 12 §3: the reads that run beside a push, each reader on a connection of its own (a pull
-/// never waits behind the writer).
+/// The master's reads (issue 12 §3). The writer answers them too; readers of their own answer them
+/// beside a running push (a pull never waits behind the writer).
 pub trait MasterReads: Send {
     fn authenticate(&mut self, token: &str) -> Result<SiteAuth>;
-    fn pull_for_schema(
-        &mut self,
-        site: &SiteAuth,
-        after: u64,
-        limit: usize,
-        store_schema: u32,
-        now_ms: u64,
-    ) -> Result<PullResponse>;
-    fn record(&mut self, site: &SiteAuth, table: &str, id: &str) -> Result<serde_json::Value>;
-    fn records(
-        &mut self,
-        site: &SiteAuth,
-        table: &str,
-        page: RecordsPage,
-    ) -> Result<Vec<serde_json::Value>>;
-}
-
-/// Opens another reader of a master.
-pub type ReaderFactory = Box<dyn Fn() -> Result<Box<dyn MasterReads>> + Send + Sync>;
-
-pub trait MasterStore: Send {
-    /// How to open readers beside this writer; None when the master cannot be read beside it (in
-    /// memory), and every read then goes through the writer.
-    fn reader_factory(&self) -> Option<ReaderFactory> {
-        None
-    }
-    fn authenticate(&mut self, token: &str) -> Result<SiteAuth>;
-    fn enrol(&mut self, request: &EnrolRequest, now_ms: u64) -> Result<EnrolResponse>;
-    /// Appends a site's operations to the log and merges them into the master (idempotent on
-    /// (site id, site_seq)).
-    fn push(&mut self, site: &SiteAuth, request: PushRequest, now_ms: u64) -> Result<PushResponse>;
     fn pull(
         &mut self,
         site: &SiteAuth,
@@ -131,7 +100,7 @@ pub trait MasterStore: Send {
     ) -> Result<PullResponse> {
         self.pull_for_schema(site, after, limit, jiceng_core::store::STORE_SCHEMA, now_ms)
     }
-    /// [`MasterStore::pull`] for a site whose store has `store_schema`: rows of tables introduced
+    /// [`MasterReads::pull`] for a site whose store has `store_schema`: rows of tables introduced
     /// later are left out (issue 10 §4), though the cursor moves past them.
     fn pull_for_schema(
         &mut self,
@@ -150,6 +119,21 @@ pub trait MasterStore: Send {
         table: &str,
         page: RecordsPage,
     ) -> Result<Vec<serde_json::Value>>;
+}
+
+/// Opens another reader of a master.
+pub type ReaderFactory = Box<dyn Fn() -> Result<Box<dyn MasterReads>> + Send + Sync>;
+
+pub trait MasterStore: MasterReads {
+    /// How to open readers beside this writer; None when the master cannot be read beside it (in
+    /// memory), and every read then goes through the writer.
+    fn reader_factory(&self) -> Option<ReaderFactory> {
+        None
+    }
+    fn enrol(&mut self, request: &EnrolRequest, now_ms: u64) -> Result<EnrolResponse>;
+    /// Appends a site's operations to the log and merges them into the master (idempotent on
+    /// (site id, site_seq)).
+    fn push(&mut self, site: &SiteAuth, request: PushRequest, now_ms: u64) -> Result<PushResponse>;
 
     // Administration (D-2).
     fn add_org_unit(

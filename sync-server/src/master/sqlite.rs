@@ -3,8 +3,8 @@
 
 use super::log_files::{Head, Location, LogFiles};
 use super::{
-    Alarm, BundleSite, MasterStore, OrgUnitSummary, QuarantineItem, RecordsPage, SiteAuth,
-    SiteSummary,
+    Alarm, BundleSite, MasterReads, MasterStore, OrgUnitSummary, QuarantineItem, RecordsPage,
+    SiteAuth, SiteSummary,
 };
 use crate::error::{Result, ServerError};
 use crate::policy::{Guard, MasterFacts, RowFacts, Verdict, DEFAULT_MAX_DRIFT_MS};
@@ -1186,6 +1186,37 @@ fn decode_chunk(first_seq: u64, blob: &[u8]) -> Result<Vec<Operation>> {
     Ok(ops)
 }
 
+impl MasterReads for SqliteMaster {
+    fn authenticate(&mut self, token: &str) -> Result<SiteAuth> {
+        self.view().authenticate(token)
+    }
+
+    fn pull_for_schema(
+        &mut self,
+        site: &SiteAuth,
+        after: u64,
+        limit: usize,
+        store_schema: u32,
+        now_ms: u64,
+    ) -> Result<PullResponse> {
+        self.view()
+            .pull_for_schema(site, after, limit, store_schema, now_ms)
+    }
+
+    fn record(&mut self, site: &SiteAuth, table: &str, id: &str) -> Result<serde_json::Value> {
+        self.view().record(site, table, id)
+    }
+
+    fn records(
+        &mut self,
+        site: &SiteAuth,
+        table: &str,
+        page: RecordsPage,
+    ) -> Result<Vec<serde_json::Value>> {
+        self.view().records(site, table, page)
+    }
+}
+
 impl MasterStore for SqliteMaster {
     fn reader_factory(&self) -> Option<crate::master::ReaderFactory> {
         let path = self.path.clone()?;
@@ -1194,10 +1225,6 @@ impl MasterStore for SqliteMaster {
             let reader = reads::SqliteReader::open(&path, &master_id)?;
             Ok(Box::new(reader) as Box<dyn crate::master::MasterReads>)
         }))
-    }
-
-    fn authenticate(&mut self, token: &str) -> Result<SiteAuth> {
-        self.view().authenticate(token)
     }
 
     fn enrol(&mut self, request: &EnrolRequest, now_ms: u64) -> Result<EnrolResponse> {
@@ -1324,31 +1351,6 @@ impl MasterStore for SqliteMaster {
             }
             Err(e) => Err(e),
         }
-    }
-
-    fn pull_for_schema(
-        &mut self,
-        site: &SiteAuth,
-        after: u64,
-        limit: usize,
-        store_schema: u32,
-        now_ms: u64,
-    ) -> Result<PullResponse> {
-        self.view()
-            .pull_for_schema(site, after, limit, store_schema, now_ms)
-    }
-
-    fn record(&mut self, site: &SiteAuth, table: &str, id: &str) -> Result<serde_json::Value> {
-        self.view().record(site, table, id)
-    }
-
-    fn records(
-        &mut self,
-        site: &SiteAuth,
-        table: &str,
-        page: RecordsPage,
-    ) -> Result<Vec<serde_json::Value>> {
-        self.view().records(site, table, page)
     }
 
     fn add_org_unit(
