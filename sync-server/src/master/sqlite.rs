@@ -3,8 +3,7 @@
 
 use super::log_files::{Head, Location, LogFiles};
 use super::{
-    Alarm, BundleSite, MasterReads, MasterStore, OrgUnitSummary, QuarantineItem, RecordsPage,
-    SiteAuth, SiteSummary,
+    Alarm, BundleSite, MasterStore, OrgUnitSummary, QuarantineItem, SiteAuth, SiteSummary,
 };
 use crate::error::{Result, ServerError};
 use crate::policy::{Guard, MasterFacts, RowFacts, Verdict, DEFAULT_MAX_DRIFT_MS};
@@ -16,8 +15,7 @@ use jiceng_core::store::{NewUser, SiteIdentity, Store};
 use jiceng_core::tables::{self, TableDef, ROW_ID_SCOPE};
 use jiceng_core::validate::Refusal;
 use jiceng_core::wire::{
-    Ack, EnrolRequest, EnrolResponse, HeldOperation, PullResponse, PushRequest, PushResponse,
-    RowRef,
+    Ack, EnrolRequest, EnrolResponse, HeldOperation, PushRequest, PushResponse, RowRef,
 };
 use jiceng_core::{auth, codec};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
@@ -27,6 +25,7 @@ use std::path::Path;
 
 mod quarantine;
 mod reads;
+use reads::Viewed;
 mod sites;
 
 const SERVER_MIGRATIONS: &[(u32, &str)] = &[
@@ -622,15 +621,6 @@ impl SqliteMaster {
     fn site_auth(&self, site_id: &str, org_unit_id: &str) -> Result<SiteAuth> {
         self.view().site_auth(site_id, org_unit_id)
     }
-
-    /// The reads over this writer's own connection.
-    fn view(&self) -> reads::ReadView<'_> {
-        reads::ReadView {
-            store: &self.store,
-            log: &self.log,
-            master_id: &self.master_id,
-        }
-    }
 }
 
 /// The policy's questions answered from the master's tables.
@@ -1186,34 +1176,14 @@ fn decode_chunk(first_seq: u64, blob: &[u8]) -> Result<Vec<Operation>> {
     Ok(ops)
 }
 
-impl MasterReads for SqliteMaster {
-    fn authenticate(&mut self, token: &str) -> Result<SiteAuth> {
-        self.view().authenticate(token)
-    }
-
-    fn pull_for_schema(
-        &mut self,
-        site: &SiteAuth,
-        after: u64,
-        limit: usize,
-        store_schema: u32,
-        now_ms: u64,
-    ) -> Result<PullResponse> {
-        self.view()
-            .pull_for_schema(site, after, limit, store_schema, now_ms)
-    }
-
-    fn record(&mut self, site: &SiteAuth, table: &str, id: &str) -> Result<serde_json::Value> {
-        self.view().record(site, table, id)
-    }
-
-    fn records(
-        &mut self,
-        site: &SiteAuth,
-        table: &str,
-        page: RecordsPage,
-    ) -> Result<Vec<serde_json::Value>> {
-        self.view().records(site, table, page)
+/// The writer answers reads over its own connection.
+impl reads::Viewed for SqliteMaster {
+    fn view(&self) -> reads::ReadView<'_> {
+        reads::ReadView {
+            store: &self.store,
+            log: &self.log,
+            master_id: &self.master_id,
+        }
     }
 }
 
@@ -1738,6 +1708,7 @@ fn select_rows(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::master::{MasterReads, RecordsPage};
 
     const DAY_MS: u64 = 24 * 3600 * 1000;
     const T0: u64 = 1_800_000_000_000;

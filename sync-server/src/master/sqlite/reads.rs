@@ -278,7 +278,9 @@ impl SqliteReader {
             master_id: master_id.to_string(),
         })
     }
+}
 
+impl Viewed for SqliteReader {
     fn view(&self) -> ReadView<'_> {
         ReadView {
             store: &self.store,
@@ -288,7 +290,12 @@ impl SqliteReader {
     }
 }
 
-impl crate::master::MasterReads for SqliteReader {
+/// Anything that sees the master through a [`ReadView`] (the writer, a reader) answers its reads.
+pub(super) trait Viewed {
+    fn view(&self) -> ReadView<'_>;
+}
+
+impl<T: Viewed + Send> crate::master::MasterReads for T {
     fn authenticate(&mut self, token: &str) -> Result<SiteAuth> {
         self.view().authenticate(token)
     }
