@@ -952,6 +952,24 @@ async fn click_nav(wd: &WebDriver, css: &str) -> Result<(), String> {
     wd.click_css(css).await
 }
 
+/// Opens a click-triggered dropdown and waits for `item` to show. A click that lands while the previous
+/// dialog is still closing can be taken as a click outside, which closes the menu it opened: as a clerk
+/// would, click again (three tries, 5 s each).
+async fn open_dropdown(wd: &WebDriver, trigger: &str, item: &str) -> Result<(), String> {
+    let shown = format!(
+        "(() => {{ const e = document.querySelector('{item}'); return !!e && e.offsetParent !== null; }})()"
+    );
+    let mut last = String::new();
+    for _ in 0..3 {
+        click_nav(wd, trigger).await?;
+        match wd.wait_until(&shown, Duration::from_secs(5)).await {
+            Ok(()) => return Ok(()),
+            Err(e) => last = e,
+        }
+    }
+    Err(format!("the menu of {trigger} did not open: {last}"))
+}
+
 /// Opens a case from the list by name.
 async fn open_case(wd: &WebDriver, name: &str) -> Result<(), String> {
     wd.wait_for("[data-testid=case-row]", WAIT).await?;
@@ -1480,10 +1498,10 @@ async fn district_flow(
     )
     .await?;
     // The district's community screens sit under one menu, so that every screen fits the window.
-    click_nav(wd, "[data-testid=nav-community]").await?;
-    wd.wait_until(
-        "(() => { const e = document.querySelector('[data-testid=nav-residents]'); return !!e && e.offsetParent !== null; })()",
-        WAIT,
+    open_dropdown(
+        wd,
+        "[data-testid=nav-community]",
+        "[data-testid=nav-residents]",
     )
     .await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
