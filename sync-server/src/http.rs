@@ -72,6 +72,15 @@ pub const MAX_BUNDLE_BYTES: usize = 96 * 1024 * 1024;
 pub struct Shared {
     writer: Mutex<Box<dyn MasterStore>>,
     readers: Option<ReaderPool>,
+    /// Pushes waiting for the writer (issue 12 §4): whoever gets the writer next merges them all,
+    /// as one group commit, and answers each.
+    waiting: Mutex<Vec<WaitingPush>>,
+}
+
+struct WaitingPush {
+    site: SiteAuth,
+    request: PushRequest,
+    answer: tokio::sync::oneshot::Sender<Result<PushResponse, ServerError>>,
 }
 
 pub type SharedMaster = Arc<Shared>;
@@ -94,6 +103,7 @@ impl Shared {
         Arc::new(Shared {
             writer: Mutex::new(master),
             readers,
+            waiting: Mutex::new(Vec::new()),
         })
     }
 
@@ -171,6 +181,47 @@ async fn with_master<T: Send + 'static>(
     })
     .await
     .map_err(|e| ServerError::Store(format!("worker failed: {e}")))?
+}
+
+/// A push: queued, then merged with every push waiting when the writer is free (group commit).
+async fn push_grouped(
+    master: &SharedMaster,
+    site: SiteAuth,
+    request: PushRequest,
+) -> Result<PushResponse, ServerError> {
+    let (answer, answered) = tokio::sync::oneshot::channel();
+    master
+        .waiting
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(WaitingPush {
+            site,
+            request,
+            answer,
+        });
+    let shared = master.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut writer = shared.lock_writer();
+        // Taken under the writer's lock: pushes queued meanwhile wait for the next holder.
+        let waiting =
+            std::mem::take(&mut *shared.waiting.lock().unwrap_or_else(|p| p.into_inner()));
+        if waiting.is_empty() {
+            return; // an earlier holder merged this push already
+        }
+        let (items, answers): (Vec<_>, Vec<_>) = waiting
+            .into_iter()
+            .map(|w| ((w.site, w.request), w.answer))
+            .unzip();
+        let results = writer.push_group(items, now_ms());
+        for (answer, result) in answers.into_iter().zip(results) {
+            let _ = answer.send(result);
+        }
+    })
+    .await
+    .map_err(|e| ServerError::Store(format!("worker failed: {e}")))?;
+    answered
+        .await
+        .map_err(|_| ServerError::Store("the push was not answered".to_string()))?
 }
 
 /// A read: on a reader of its own when the master has them, else through the writer.
@@ -311,7 +362,7 @@ async fn push(
     let site = authenticate(&master, &headers).await?;
     let request: PushRequest = read_json(body).await?;
     let count = request.ops.len();
-    let response = with_master(&master, move |m| m.push(&site, request, now_ms())).await?;
+    let response = push_grouped(&master, site, request).await?;
     tracing::debug!(count, duplicates = response.duplicates, "push accepted");
     Ok(Json(response).into_response())
 }

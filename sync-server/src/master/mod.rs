@@ -134,6 +134,18 @@ pub trait MasterStore: MasterReads {
     /// Appends a site's operations to the log and merges them into the master (idempotent on
     /// (site id, site_seq)).
     fn push(&mut self, site: &SiteAuth, request: PushRequest, now_ms: u64) -> Result<PushResponse>;
+    /// Several sites' pushes at once (issue 12 §4, group commit), answered in their order. A backend
+    /// that cannot group them pushes them one by one.
+    fn push_group(
+        &mut self,
+        items: Vec<(SiteAuth, PushRequest)>,
+        now_ms: u64,
+    ) -> Vec<Result<PushResponse>> {
+        items
+            .into_iter()
+            .map(|(site, request)| self.push(&site, request, now_ms))
+            .collect()
+    }
 
     // Administration (D-2).
     fn add_org_unit(
