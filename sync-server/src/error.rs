@@ -120,6 +120,17 @@ impl From<rusqlite::Error> for ServerError {
     }
 }
 
+impl From<postgres::Error> for ServerError {
+    fn from(e: postgres::Error) -> Self {
+        // The database's own message (a constraint, a lost connection), never a row's content.
+        let detail = e
+            .as_db_error()
+            .map(|db| format!("{}: {}", db.code().code(), db.message()))
+            .unwrap_or_else(|| e.to_string());
+        ServerError::Store(format!("postgresql: {detail}"))
+    }
+}
+
 impl From<CoreError> for ServerError {
     fn from(e: CoreError) -> Self {
         match e {

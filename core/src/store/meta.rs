@@ -130,6 +130,27 @@ impl super::Store {
         Ok(true)
     }
 
+    /// A sync server's administration replica (issue 12 §2): several server processes write as the one
+    /// server site, so before each write the replica takes up the chain where the master's copy ends
+    /// (read under the master's log lock). Refused while operations of its own wait to be sent.
+    pub fn adopt_site_log_head(&mut self, last_seq: u64, last_hash: &str) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        let waiting: i64 = tx.query_row(
+            "SELECT COUNT(*) FROM oplog WHERE server_seq IS NULL",
+            [],
+            |r| r.get(0),
+        )?;
+        if waiting > 0 {
+            return Err(crate::error::CoreError::Corrupt(
+                "operations of this store wait to be sent: its log cannot be moved".to_string(),
+            ));
+        }
+        set(&tx, SEQ_LAST, &last_seq.to_string())?;
+        set(&tx, HASH_LAST, last_hash)?;
+        tx.commit()?;
+        Ok(())
+    }
+
     pub(crate) fn require_identity(&self) -> Result<SiteIdentity> {
         self.identity()?.ok_or(crate::error::CoreError::NotEnrolled)
     }

@@ -4,11 +4,15 @@
 
 pub mod backup;
 pub mod log_files;
+mod postgres;
+pub mod review;
+pub mod shared;
 mod sqlite;
 
+pub use postgres::{CommitGate, PgMaster, PgReader};
 pub use sqlite::{Ingested, SqliteMaster, MAX_FUTURE_DRIFT_MS};
 
-use crate::error::{Result, ServerError};
+use crate::error::Result;
 use jiceng_core::model::{OrgKind, Role};
 use jiceng_core::wire::{EnrolRequest, EnrolResponse, PullResponse, PushRequest, PushResponse};
 use serde::Serialize;
@@ -214,12 +218,11 @@ pub trait MasterStore: MasterReads {
     fn log_len(&mut self) -> Result<u64>;
 }
 
-/// Opens the master named by `uri`: a file path (or `sqlite://path`) for the embedded SQLite backend.
+/// Opens the master named by `uri`: a file path (or `sqlite://path`) for the embedded SQLite backend,
+/// `postgres://user:password@host:port/database` for PostgreSQL.
 pub fn open(uri: &str) -> Result<Box<dyn MasterStore>> {
     if uri.starts_with("postgres://") || uri.starts_with("postgresql://") {
-        return Err(ServerError::Unsupported(
-            "the PostgreSQL master backend is not built yet; use a file path for the embedded SQLite master".to_string(),
-        ));
+        return Ok(Box::new(PgMaster::open(uri)?));
     }
     let path = uri.strip_prefix("sqlite://").unwrap_or(uri);
     Ok(Box::new(SqliteMaster::open(std::path::Path::new(path))?))

@@ -3,10 +3,10 @@
 
 use super::log_files::{Head, Location, LogFiles};
 use super::{
-    Alarm, BundleSite, MasterStore, OrgUnitSummary, QuarantineItem, SiteAuth, SiteSummary,
+    shared, Alarm, BundleSite, MasterStore, OrgUnitSummary, QuarantineItem, SiteAuth, SiteSummary,
 };
 use crate::error::{Result, ServerError};
-use crate::policy::{Guard, MasterFacts, RowFacts, Verdict, DEFAULT_MAX_DRIFT_MS};
+use crate::policy::{MasterFacts, RowFacts, DEFAULT_MAX_DRIFT_MS};
 use jiceng_core::merge::RowVersions;
 use jiceng_core::model::{OrgKind, Role};
 use jiceng_core::op::Operation;
@@ -50,8 +50,7 @@ const SERVER_MIGRATIONS: &[(u32, &str)] = &[
 ];
 /// The server's own writes (admin CLI) are logged under this user id.
 const ADMIN_ACTOR: &str = "admin";
-/// Longest site name (characters) the site directory keeps.
-const SITE_NAME_CHARS: usize = 100;
+use shared::SITE_NAME_CHARS;
 /// Enrolment codes expire after 14 days.
 const CODE_TTL_MS: u64 = 14 * 24 * 3600 * 1000;
 /// Rows whose winning clocks the merge keeps in memory between batches (a few hundred bytes each).
@@ -397,14 +396,7 @@ impl SqliteMaster {
                 }
             }
             let new = site_ops.split_off(split);
-            for (expected, op) in (last_seq + 1..).zip(new.iter()) {
-                if op.site_seq != expected {
-                    return Err(ServerError::Gap {
-                        expected,
-                        got: op.site_seq,
-                    });
-                }
-            }
+            shared::check_no_gap(last_seq, &new)?;
             // The hash chain is checked by the log writer below (it reads every hash anyway).
             if !new.is_empty() {
                 fresh.push((site_id, last_hash, new));
@@ -414,30 +406,9 @@ impl SqliteMaster {
         // than the allowed drift) are kept and acknowledged, so the site's queue moves on, but never
         // merged and never delivered.
         let max_drift_ms = self.max_drift_ms;
-        let refusal = |op: &Operation| -> Option<Refusal> {
-            if let Some(r) = holds
-                .get(op.site_id.as_str())
-                .and_then(|site| site.get(&op.site_seq))
-            {
-                return Some(r.clone());
-            }
-            (op.hlc.millis() > now_ms.saturating_add(max_drift_ms)).then(|| {
-                let minutes = (op.hlc.millis() - now_ms) / 60_000;
-                Refusal::new(
-                    "future_clock",
-                    format!("future_clock: {minutes} min ahead of the server"),
-                    format!("本机时钟比服务器快约{minutes}分钟，这条记录的时间不可信"),
-                )
-            })
-        };
+        let refusal = |op: &Operation| shared::refusal_of(op, holds, now_ms, max_drift_ms);
         // Checked three times per operation: no allocation unless something is held.
-        let held = |op: &Operation| {
-            op.hlc.millis() > now_ms.saturating_add(max_drift_ms)
-                || (!holds.is_empty()
-                    && holds
-                        .get(op.site_id.as_str())
-                        .is_some_and(|site| site.contains_key(&op.site_seq)))
-        };
+        let held = |op: &Operation| shared::is_held(op, holds, now_ms, max_drift_ms);
         let mut quarantined = Vec::new();
         if !fresh.is_empty() {
             // Each site's operations go to one log record, whose first server_seq the merge notes in
@@ -494,7 +465,7 @@ impl SqliteMaster {
                 let mut pending = Vec::with_capacity(fresh.len());
                 let mut record_acks = Vec::with_capacity(ops.len());
                 for (site_id, last_hash, site_ops) in &fresh {
-                    check_chain(last_hash, site_ops)?;
+                    shared::check_chain(last_hash, site_ops)?;
                     let site_acks =
                         append_to_log(site_id, site_ops, &held, &mut next, &mut pending);
                     record_acks.push((*site_id, site_acks));
@@ -554,8 +525,7 @@ impl SqliteMaster {
         tracing::warn!(site = ?site_id, code, "alarm: {}", crate::log_safe(detail));
     }
 
-    /// Runs the policy over a push's new operations (those after the site's cursor): a protocol error
-    /// refuses the request; content the policy refuses is held, one operation at a time.
+    /// Runs the policy over a push's new operations (shared::judge over this master's facts).
     fn judge(
         &self,
         site: &SiteAuth,
@@ -573,59 +543,21 @@ impl SqliteMaster {
         let facts = Facts {
             conn: self.store.connection(),
         };
-        let mut guard = Guard::new(site, &facts, now_ms, self.max_drift_ms);
-        for op in ops {
-            guard.check_protocol(op)?;
-        }
-        let mut fresh: Vec<&Operation> = ops.iter().filter(|o| o.site_seq > last_seq).collect();
-        fresh.sort_by_key(|o| o.site_seq);
-        let mut holds = Holds::default();
-        for op in fresh {
-            // Issue 10 §3: a restored or copied store's divergent tail, written again: kept for review.
-            if divergent.contains(&op.site_seq) {
-                holds.entry(op.site_id.clone()).or_default().insert(
-                    op.site_seq,
-                    Refusal::new(
-                        "divergent_copy",
-                        "written by a restored or copied copy of this site's database that the server never had; review it",
-                        "本站数据库的恢复或复制副本所写、服务器上没有的记录，待区司法局审核",
-                    ),
-                );
-                continue;
-            }
-            if let Verdict::Hold(refusal) = guard.judge(op)? {
-                holds
-                    .entry(op.site_id.clone())
-                    .or_default()
-                    .insert(op.site_seq, refusal);
-            }
-        }
-        Ok(holds)
+        shared::judge(
+            site,
+            ops,
+            divergent,
+            last_seq,
+            &facts,
+            now_ms,
+            self.max_drift_ms,
+        )
     }
 
     /// One alarm per push that held operations, counted by code.
     fn alarm_for_holds(&mut self, site: &SiteAuth, held: &[(u64, Refusal)], now_ms: u64) {
-        let mut codes: std::collections::BTreeMap<&str, usize> = Default::default();
-        for (_, refusal) in held {
-            *codes.entry(refusal.code).or_default() += 1;
-        }
-        let counted: Vec<String> = codes.iter().map(|(c, n)| format!("{c} ({n})")).collect();
-        let (first, last) = (
-            held.first().map(|h| h.0).unwrap_or(0),
-            held.last().map(|h| h.0).unwrap_or(0),
-        );
-        let detail = format!(
-            "{} operation(s) (site_seq {first}..={last}) held in quarantine, never merged: {}. Review them in 隔离审核",
-            held.len(),
-            counted.join(", ")
-        );
-        // One kind of hold keeps its own code (the district's clock screen lists the clock ones).
-        let code = match codes.keys().next() {
-            Some(&"late_after_transfer") if codes.len() == 1 => "late_write_after_transfer",
-            Some(&c) if codes.len() == 1 => c,
-            _ => "quarantine",
-        };
-        self.raise_alarm(Some(&site.site_id), code, &detail, now_ms);
+        let (code, detail) = shared::holds_alarm(held);
+        self.raise_alarm(Some(&site.site_id), &code, &detail, now_ms);
     }
 
     fn site_auth(&self, site_id: &str, org_unit_id: &str) -> Result<SiteAuth> {
@@ -798,19 +730,7 @@ fn record_scope_moves(conn: &Connection, writes: Vec<OwnerWrite>) -> Result<()> 
     Ok(())
 }
 
-/// Names the scope a pull cursor is given under (tables and units, as the pull's JSON lists).
-fn pull_fingerprint(parts: &[&str]) -> String {
-    use sha2::{Digest, Sha256};
-    let mut hash = Sha256::new();
-    for part in parts {
-        hash.update(part.as_bytes());
-        hash.update([0u8]);
-    }
-    hex::encode(&hash.finalize()[..16])
-}
-
-/// The rows that left the site's read scope in the window (after, up_to]: the last move of each row in
-/// the window decides (a case handed over and back again within one window stays).
+/// The rows that left the site's read scope in the window (after, up_to] (see shared::left_scope).
 fn left_scope(
     conn: &Connection,
     site: &SiteAuth,
@@ -825,41 +745,20 @@ fn left_scope(
         "SELECT tbl, row_id, from_unit, to_unit FROM scope_move WHERE seq > ?1 AND seq <= ?2 \
          ORDER BY seq, rowid",
     )?;
-    let moves = stmt.query_map(params![after as i64, up_to as i64], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
-        ))
-    })?;
-    let mut last: Vec<RowRef> = Vec::new();
-    let mut leaves: HashMap<RowRef, bool> = HashMap::new();
-    for found in moves {
-        let (table, id, from, to) = found?;
-        if !reads(&table) {
-            continue;
-        }
-        let row = RowRef { table, id };
-        let left = site.covers(&from) && !site.covers(&to);
-        let entered = site.covers(&to);
-        match leaves.get_mut(&row) {
-            Some(state) => *state = left || (*state && !entered),
-            None if left => {
-                leaves.insert(row.clone(), true);
-                last.push(row);
-            }
-            None => {}
-        }
-    }
-    Ok(last
-        .into_iter()
-        .filter(|row| leaves.get(row).copied().unwrap_or(false))
-        .collect())
+    let moves = stmt
+        .query_map(params![after as i64, up_to as i64], |r| {
+            Ok(shared::ScopeMove {
+                table: r.get(0)?,
+                row_id: r.get(1)?,
+                from_unit: r.get(2)?,
+                to_unit: r.get(3)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(shared::left_scope(site, moves, reads))
 }
 
-/// Operations the policy holds, by site id and site_seq, with why.
-pub type Holds = HashMap<String, HashMap<u64, Refusal>>;
+pub use super::shared::Holds;
 
 fn data_version(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row("PRAGMA data_version", [], |r| r.get(0))?)
@@ -1000,19 +899,6 @@ fn quarantine(
             refusal.code,
             refusal.zh
         ])?;
-    }
-    Ok(())
-}
-
-/// Checks that one site's new operations continue its hash chain from `last_hash`, the hash of
-/// the last operation the master accepted from it.
-fn check_chain(last_hash: &str, ops: &[&Operation]) -> Result<()> {
-    let mut prev = last_hash;
-    for op in ops {
-        if op.prev_hash != prev {
-            return Err(ServerError::HashMismatch { seq: op.site_seq });
-        }
-        prev = &op.hash;
     }
     Ok(())
 }
@@ -1508,32 +1394,15 @@ impl MasterStore for SqliteMaster {
         kind: OrgKind,
         name: &str,
     ) -> Result<String> {
-        match (parent_id, kind) {
-            (None, OrgKind::District) => {}
-            (Some(parent), _) => {
-                let parent_kind = self
-                    .store
+        let parent_kind = match parent_id {
+            Some(parent) => Some(
+                self.store
                     .org_unit_kind(parent)?
-                    .ok_or_else(|| ServerError::NotFound(format!("org unit {parent}")))?;
-                let fits = matches!(
-                    (parent_kind, kind),
-                    (OrgKind::District, OrgKind::Township)
-                        | (OrgKind::Township, OrgKind::Community)
-                );
-                if !fits {
-                    return Err(ServerError::BadRequest(format!(
-                        "a {} cannot sit under a {}",
-                        kind.code(),
-                        parent_kind.code()
-                    )));
-                }
-            }
-            (None, _) => {
-                return Err(ServerError::BadRequest(
-                    "only a district has no parent".to_string(),
-                ))
-            }
-        }
+                    .ok_or_else(|| ServerError::NotFound(format!("org unit {parent}")))?,
+            ),
+            None => None,
+        };
+        shared::check_org_parent(parent_kind, kind)?;
         let id = uuid::Uuid::now_v7().to_string();
         self.store
             .create_org_unit(ADMIN_ACTOR, &id, parent_id, kind, name)?;
@@ -1565,12 +1434,7 @@ impl MasterStore for SqliteMaster {
         if self.store.org_unit_kind(org_unit_id)?.is_none() {
             return Err(ServerError::NotFound(format!("org unit {org_unit_id}")));
         }
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > SITE_NAME_CHARS {
-            return Err(ServerError::BadRequest(format!(
-                "a site name has 1-{SITE_NAME_CHARS} characters"
-            )));
-        }
+        let name = shared::site_name(name)?;
         let site_id = uuid::Uuid::now_v7().to_string();
         self.store.connection().execute(
             "INSERT INTO site (id, name, org_unit_id, created_at_ms) VALUES (?1, ?2, ?3, ?4)",

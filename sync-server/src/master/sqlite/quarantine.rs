@@ -5,60 +5,11 @@
 use super::{append_to_log, log_head, write_log, LogRecords, SqliteMaster, ADMIN_ACTOR};
 use crate::error::{Result, ServerError};
 use crate::master::{QuarantineItem, SiteAuth};
-use crate::scope;
-use jiceng_core::model::OrgKind;
-use jiceng_core::op::Operation;
+use crate::master::review::{self, Held};
 use jiceng_core::store::merge_sql::master as merge;
-use jiceng_core::store::WriteChange;
 use jiceng_core::tables;
 use jiceng_core::wire::QuarantineDecision;
-use jiceng_core::{codec, shanghai};
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
-
-/// Codes whose operations the master cannot hold whatever the district decides.
-const NEVER_MERGEABLE: &[&str] = &[
-    "unknown_table",
-    "unknown_field",
-    "bad_value",
-    "upgrade_server",
-];
-/// Longest value shown to the district beside a held operation.
-const PREVIEW_CHARS: usize = 200;
-const MAX_DECIDER_CHARS: usize = 100;
-const MAX_NOTE_CHARS: usize = 500;
-
-struct Held {
-    site_id: String,
-    site_seq: u64,
-    received_at_ms: u64,
-    code: String,
-    reason: String,
-    reason_zh: String,
-    status: String,
-    decided_by: Option<String>,
-    decided_at_ms: Option<u64>,
-    decision_note: Option<String>,
-    op: Operation,
-}
-
-/// Printable, one line, at most `max` characters.
-fn printable(text: &str, max: usize) -> String {
-    let mut out: String = text
-        .chars()
-        .take(max)
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_default().collect::<Vec<char>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect();
-    if text.chars().count() > max {
-        out.push('…');
-    }
-    out
-}
 
 impl SqliteMaster {
     fn held(&self, filter: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<Held>> {
@@ -85,13 +36,7 @@ impl SqliteMaster {
         let mut out = Vec::new();
         for row in rows {
             let (site_id, seq, at, code, reason, reason_zh, status, by, dat, note, blob) = row?;
-            let op = codec::decode_ops(&blob)
-                .map_err(|e| ServerError::Store(format!("quarantined operation {seq}: {e}")))?
-                .into_iter()
-                .next()
-                .ok_or_else(|| {
-                    ServerError::Store(format!("quarantined operation {seq} is empty"))
-                })?;
+            let op = review::decode_held(seq.max(0) as u64, &blob)?;
             out.push(Held {
                 site_id,
                 site_seq: seq.max(0) as u64,
@@ -133,48 +78,8 @@ impl SqliteMaster {
             let Some(unit) = unit.filter(|u| !u.is_empty()) else {
                 continue;
             };
-            // L-7: location data never leaves the judicial office, not even as a preview.
-            let preview = match tables::table(&item.op.table) {
-                Some(t) if scope::may_read_table(OrgKind::District, t) => {
-                    let text = match &item.op.value {
-                        serde_json::Value::String(s) => s.clone(),
-                        other => other.to_string(),
-                    };
-                    printable(&text, PREVIEW_CHARS)
-                }
-                _ => String::new(),
-            };
-            let at = |ms: u64| shanghai::from_millis(ms).to_rfc3339();
-            let mut changes = vec![
-                WriteChange::new("org_unit_id", unit.clone()),
-                WriteChange::new("site_id", item.site_id.clone()),
-                WriteChange::new("site_seq", item.site_seq as i64),
-                WriteChange::new("tbl", printable(&item.op.table, 60)),
-                WriteChange::new("target_id", item.op.row_id.clone()),
-                WriteChange::new("field", printable(&item.op.field, 60)),
-                WriteChange::new("value_preview", preview),
-                WriteChange::new("code", printable(&item.code, 60)),
-                WriteChange::new("reason", printable(&item.reason, 1000)),
-                WriteChange::new("reason_zh", printable(&item.reason_zh, 1000)),
-                WriteChange::new("received_at", at(item.received_at_ms)),
-                WriteChange::new("status", item.status.clone()),
-            ];
-            if let Some(by) = &item.decided_by {
-                changes.push(WriteChange::new(
-                    "decided_by",
-                    printable(by, MAX_DECIDER_CHARS),
-                ));
-            }
-            if let Some(when) = item.decided_at_ms {
-                changes.push(WriteChange::new("decided_at", at(when)));
-            }
-            if let Some(note) = &item.decision_note {
-                changes.push(WriteChange::new(
-                    "decision_note",
-                    printable(note, MAX_NOTE_CHARS),
-                ));
-            }
-            let id = format!("{}:{}", item.site_id, item.site_seq);
+            let changes = review::publication(&item, &unit);
+            let id = review::publication_id(&item);
             self.store
                 .write_row(ADMIN_ACTOR, def, &id, &unit, &changes)?;
             self.store.connection().execute(
@@ -186,7 +91,7 @@ impl SqliteMaster {
     }
 
     pub(super) fn quarantine_items(&self) -> Result<Vec<QuarantineItem>> {
-        Ok(self.held("1", &[])?.into_iter().map(item_of).collect())
+        Ok(self.held("1", &[])?.into_iter().map(review::item_of).collect())
     }
 
     /// The district's decision (D-3's sibling for operations): `release` merges the operation into
@@ -198,33 +103,12 @@ impl SqliteMaster {
         decision: &QuarantineDecision,
         now_ms: u64,
     ) -> Result<QuarantineItem> {
-        if decider.kind != OrgKind::District {
-            return Err(ServerError::Forbidden(
-                "only a district site decides on quarantined operations".to_string(),
-            ));
-        }
-        let by = decision.decided_by.trim();
-        if by.is_empty() || by.chars().count() > MAX_DECIDER_CHARS {
-            return Err(ServerError::BadRequest(format!(
-                "decided_by must have 1-{MAX_DECIDER_CHARS} characters"
-            )));
-        }
-        if decision.note.chars().count() > MAX_NOTE_CHARS {
-            return Err(ServerError::BadRequest(format!(
-                "note must have at most {MAX_NOTE_CHARS} characters"
-            )));
-        }
-        let release = match decision.decision.as_str() {
-            "release" => true,
-            "reject" => false,
-            _ => {
-                return Err(ServerError::BadRequest(
-                    "decision must be \"release\" or \"reject\"".to_string(),
-                ))
-            }
-        };
-        let seq = i64::try_from(decision.site_seq)
-            .map_err(|_| ServerError::BadRequest("site_seq is too large".to_string()))?;
+        let review::Decision {
+            release,
+            status,
+            by,
+            seq,
+        } = review::check_decision(decider, decision)?;
         let item = self
             .held("site_id = ?1 AND site_seq = ?2", &[&decision.site_id, &seq])?
             .into_iter()
@@ -235,19 +119,7 @@ impl SqliteMaster {
                     decision.site_id, decision.site_seq
                 ))
             })?;
-        if item.status != "held" {
-            return Err(ServerError::Conflict(format!(
-                "this operation was already decided ({})",
-                item.status
-            )));
-        }
-        if release && NEVER_MERGEABLE.contains(&item.code.as_str()) {
-            return Err(ServerError::Conflict(format!(
-                "an operation held for {} cannot be merged into the master; reject it",
-                item.code
-            )));
-        }
-        let status = if release { "released" } else { "rejected" };
+        review::check_decidable(&item, release)?;
         self.rows.begin();
         let result = self.record_decision(&item, status, by, &decision.note, release, now_ms);
         match result {
@@ -266,7 +138,7 @@ impl SqliteMaster {
             .held("site_id = ?1 AND site_seq = ?2", &[&decision.site_id, &seq])?
             .into_iter()
             .next()
-            .map(item_of)
+            .map(review::item_of)
             .ok_or_else(|| ServerError::Store("the decided operation vanished".to_string()))?;
         Ok(decided)
     }
@@ -315,19 +187,3 @@ impl SqliteMaster {
     }
 }
 
-fn item_of(h: Held) -> QuarantineItem {
-    QuarantineItem {
-        site_id: h.site_id,
-        site_seq: h.site_seq,
-        received_at_ms: h.received_at_ms,
-        table: h.op.table,
-        row_id: h.op.row_id,
-        field: h.op.field,
-        code: h.code,
-        reason: h.reason,
-        reason_zh: h.reason_zh,
-        status: h.status,
-        decided_by: h.decided_by,
-        decided_at_ms: h.decided_at_ms,
-    }
-}

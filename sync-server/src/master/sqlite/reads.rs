@@ -3,9 +3,8 @@
 //! them over connections of their own, beside a running push (WAL: a reader sees the last commit and
 //! never waits for the writer).
 
-use super::{
-    decode_chunk, left_scope, location, pull_fingerprint, row_owner, select_rows, sites, RowFilter,
-};
+use super::{decode_chunk, left_scope, location, row_owner, select_rows, sites, RowFilter};
+use crate::master::shared::PullScope;
 use crate::error::{Result, ServerError};
 use crate::master::log_files::LogFiles;
 use crate::master::{RecordsPage, SiteAuth};
@@ -72,44 +71,19 @@ impl ReadView<'_> {
         store_schema: u32,
         now_ms: u64,
     ) -> Result<PullResponse> {
-        let known = |t: &TableDef| tables::introduced_in(t.name) <= store_schema;
-        let readable: Vec<&str> = tables::TABLES
-            .iter()
-            .filter(|t| known(t))
-            .filter(|t| {
-                scope::may_read_table(site.kind, t)
-                    && !scope::only_at_own_unit(site.kind, t)
-                    && !scope::flows_down(t)
-            })
-            .map(|t| t.name)
-            .collect();
-        let own_unit: Vec<&str> = tables::TABLES
-            .iter()
-            .filter(|t| known(t) && scope::only_at_own_unit(site.kind, t))
-            .map(|t| t.name)
-            .collect();
-        let own_unit_json =
-            serde_json::to_string(&own_unit).map_err(|e| ServerError::Store(e.to_string()))?;
-        let downward: Vec<&str> = tables::TABLES
-            .iter()
-            .filter(|t| known(t) && scope::flows_down(t))
-            .map(|t| t.name)
-            .collect();
-        let downward_json =
-            serde_json::to_string(&downward).map_err(|e| ServerError::Store(e.to_string()))?;
+        let pulled = PullScope::of(site, store_schema);
+        let conn = self.store.connection();
+        // Issue 10 §5: a cursor is only good for the tables it was given under (a store upgraded from
+        // the previous release reads more tables; rows of them before the cursor were left out).
+        let fingerprint = pulled.fingerprint()?;
+        let json = |v: &[&str]| serde_json::to_string(v).map_err(|e| ServerError::Store(e.to_string()));
+        let tables_json = json(&pulled.readable)?;
+        let own_unit_json = json(&pulled.own_unit)?;
+        let downward_json = json(&pulled.downward)?;
         let ancestors_json = serde_json::to_string(&site.ancestors)
             .map_err(|e| ServerError::Store(e.to_string()))?;
         let scope_json =
             serde_json::to_string(&site.scope).map_err(|e| ServerError::Store(e.to_string()))?;
-        let tables_json =
-            serde_json::to_string(&readable).map_err(|e| ServerError::Store(e.to_string()))?;
-        let conn = self.store.connection();
-        // Issue 10 §5: a cursor is only good for the tables it was given under (a store upgraded from
-        // the previous release reads more tables; rows of them before the cursor were left out). The
-        // site's units are not part of it: the org tree only grows by new units, which hold no rows
-        // before they exist, so a wider scope is served incrementally (and a district desktop does not
-        // pull the whole master again each time a community is added).
-        let fingerprint = pull_fingerprint(&[&tables_json, &own_unit_json, &downward_json]);
         let given_under: Option<String> = conn
             .prepare_cached("SELECT pull_fingerprint FROM site WHERE id = ?1")?
             .query_row([&site.site_id], |r| r.get(0))
@@ -158,12 +132,7 @@ impl ReadView<'_> {
             ancestors_json,
             own_unit_json
         ])?;
-        // A record holds one site's batch across scopes and tables: keep what this site may see.
-        let visible = |op: &Operation| {
-            (site.covers(&op.scope) && readable.contains(&op.table.as_str()))
-                || (own_unit.contains(&op.table.as_str()) && op.scope == site.org_unit_id)
-                || (downward.contains(&op.table.as_str()) && site.ancestors.contains(&op.scope))
-        };
+        let visible = |op: &Operation| pulled.visible(site, op);
         let mut ops: Vec<Operation> = Vec::new();
         let mut next_cursor = head.max(after);
         let mut has_more = false;
@@ -191,9 +160,7 @@ impl ReadView<'_> {
             .prepare_cached("SELECT last_seq FROM site WHERE id = ?1")?
             .query_row([&site.site_id], |r| r.get(0))
             .optional()?;
-        let left_scope = left_scope(conn, site, after, next_cursor, |t| {
-            readable.contains(&t) || own_unit.contains(&t)
-        })?;
+        let left_scope = left_scope(conn, site, after, next_cursor, |t| pulled.reads_rows_of(t))?;
         Ok(PullResponse {
             ops,
             next_cursor,

@@ -1,0 +1,313 @@
+//! The server's own writes on the PostgreSQL master: the org tree, users, the site directory, the
+//! quarantine items. Each goes through core's one write path (its validation, its operations) on an
+//! in-memory replica of the master, which catches up from the log under the log lock first; its
+//! operations are then pushed in the same transaction, as the server site's. Whichever process
+//! writes, the server site keeps one hash chain: the replica takes up the chain where the master's
+//! copy ends before each write.
+
+use super::{decode_record, ingest, reads, PgMaster, ADMIN_ACTOR};
+use crate::error::{Result, ServerError};
+use crate::master::review::{self, Held};
+use crate::master::SiteAuth;
+use jiceng_core::store::{SiteIdentity, Store};
+use jiceng_core::tables;
+use jiceng_core::wire::QuarantineDecision;
+use postgres::Transaction;
+
+/// Log records the replica reads per query while catching up.
+const CATCH_UP_RECORDS: i64 = 256;
+
+/// The replica the server's own writes are made on.
+pub(super) struct Replica {
+    store: Store,
+    /// The last server_seq merged into it.
+    cursor: u64,
+}
+
+impl Replica {
+    fn new(server_site_id: &str, clock: Option<jiceng_core::store::WallClock>) -> Result<Replica> {
+        let mut store = Store::open_in_memory()?;
+        if let Some(clock) = clock {
+            store = store.with_clock(clock);
+        }
+        store.set_identity(&SiteIdentity {
+            site_id: server_site_id.to_string(),
+            site_name: "同步服务器".to_string(),
+            org_unit_id: String::new(),
+            org_unit_name: String::new(),
+            server_url: String::new(),
+            token: String::new(),
+            tls_pin: None,
+        })?;
+        Ok(Replica { store, cursor: 0 })
+    }
+
+    /// Merges every log record after its cursor (the whole master, the first time).
+    fn catch_up(&mut self, tx: &mut Transaction<'_>) -> Result<()> {
+        loop {
+            let rows = tx.query(
+                "SELECT first_seq, last_seq, ops FROM log_record WHERE first_seq > $1 ORDER BY first_seq LIMIT $2",
+                &[&(self.cursor as i64), &CATCH_UP_RECORDS],
+            )?;
+            let Some(last) = rows.last() else {
+                return Ok(());
+            };
+            let cursor = last.get::<_, i64>(1).max(0) as u64;
+            let mut ops = Vec::new();
+            for row in &rows {
+                ops.extend(decode_record(row.get(0), row.get(2))?);
+            }
+            self.store.apply_remote(&ops, cursor)?;
+            self.cursor = cursor;
+        }
+    }
+}
+
+impl PgMaster {
+    /// Runs one of the server's own writes on the replica and pushes its operations, in one
+    /// transaction under the log lock. A failure drops the replica (rebuilt at the next write), so it
+    /// never holds a write the master does not.
+    pub(super) fn admin_write<T>(
+        &mut self,
+        now_ms: u64,
+        write: impl FnOnce(&mut Store) -> Result<T>,
+    ) -> Result<T> {
+        let replica = match self.replica.take() {
+            Some(replica) => replica,
+            None => Replica::new(&self.server_site_id, self.clock.clone())?,
+        };
+        let (replica, out) = self.write_on(replica, now_ms, write)?;
+        self.replica = Some(replica);
+        Ok(out)
+    }
+
+    fn write_on<T>(
+        &mut self,
+        mut replica: Replica,
+        now_ms: u64,
+        write: impl FnOnce(&mut Store) -> Result<T>,
+    ) -> Result<(Replica, T)> {
+        let server_site = self.server_site_id.clone();
+        let mut tx = self.db.transaction()?;
+        ingest::lock_log(&mut tx)?;
+        replica.catch_up(&mut tx)?;
+        let head = tx.query_one(
+            "SELECT last_seq, last_hash FROM site WHERE id = $1",
+            &[&server_site],
+        )?;
+        replica
+            .store
+            .adopt_site_log_head(head.get::<_, i64>(0).max(0) as u64, head.get(1))?;
+        let out = write(&mut replica.store)?;
+        let ops = replica.store.unacked_ops(usize::MAX)?;
+        let pushed = ingest::push_locked(
+            &mut tx,
+            ingest::Pusher::Server(&server_site),
+            &ops,
+            &[],
+            now_ms,
+            u64::MAX,
+        )?;
+        tx.commit()?;
+        let pairs: Vec<(u64, u64)> = pushed
+            .acks
+            .iter()
+            .map(|a| (a.site_seq, a.server_seq))
+            .collect();
+        replica.store.mark_acked(&pairs)?;
+        Ok((replica, out))
+    }
+
+    /// Gives every site that has none an entry in the replicated site directory (see the SQLite
+    /// master's `name_sites`).
+    pub(super) fn name_sites(&mut self, now_ms: u64) -> Result<()> {
+        let unnamed: Vec<(String, String, String)> = self
+            .db
+            .query(
+                "SELECT s.id, s.name, s.org_unit_id FROM site s WHERE NOT EXISTS \
+                 (SELECT 1 FROM master_row d WHERE d.tbl = 'site_directory' AND d.id = s.id) ORDER BY s.id",
+                &[],
+            )?
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect();
+        let mut names: Vec<(String, String, String, String)> = Vec::new();
+        for (site_id, name, unit) in unnamed {
+            let district = if unit.is_empty() {
+                self.db
+                    .query_opt(
+                        "SELECT id FROM master_row WHERE tbl = 'org_unit' AND vals ->> 'parent_id' IS NULL \
+                         AND NOT COALESCE((vals ->> '_deleted')::boolean, FALSE) ORDER BY id LIMIT 1",
+                        &[],
+                    )?
+                    .map(|r| r.get::<_, String>(0))
+            } else {
+                reads::org_ancestors(&mut self.db, &unit)?.pop()
+            };
+            let Some(district) = district else {
+                continue;
+            };
+            let name: String = if site_id == self.server_site_id {
+                "同步服务器".to_string()
+            } else {
+                name.trim()
+                    .chars()
+                    .take(crate::master::shared::SITE_NAME_CHARS)
+                    .collect()
+            };
+            if !name.is_empty() {
+                names.push((site_id, district, unit, name));
+            }
+        }
+        if names.is_empty() {
+            return Ok(());
+        }
+        self.admin_write(now_ms, |store| {
+            for (site_id, district, unit, name) in &names {
+                store.name_site(ADMIN_ACTOR, site_id, district, unit, name)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Held operations (all, or one by site and seq; or those whose replicated row does not show
+    /// their status yet), oldest first.
+    pub(super) fn held(&mut self, one: Option<(&str, i64)>, unpublished: bool) -> Result<Vec<Held>> {
+        let (site, seq) = match one {
+            Some((site, seq)) => (Some(site), Some(seq)),
+            None => (None, None),
+        };
+        self.db
+            .query(
+                "SELECT site_id, site_seq, received_at_ms, code, reason, reason_zh, status, decided_by, \
+                 decided_at_ms, decision_note, op FROM quarantine \
+                 WHERE ($1::text IS NULL OR (site_id = $1 AND site_seq = $2)) \
+                 AND (NOT $3 OR published_status IS NULL OR published_status <> status) \
+                 ORDER BY received_at_ms, site_id COLLATE \"C\", site_seq",
+                &[&site, &seq, &unpublished],
+            )?
+            .iter()
+            .map(|r| {
+                let site_seq = r.get::<_, i64>(1).max(0) as u64;
+                Ok(Held {
+                    site_id: r.get(0),
+                    site_seq,
+                    received_at_ms: r.get::<_, i64>(2).max(0) as u64,
+                    code: r.get(3),
+                    reason: r.get(4),
+                    reason_zh: r.get(5),
+                    status: r.get(6),
+                    decided_by: r.get(7),
+                    decided_at_ms: r.get::<_, Option<i64>>(8).map(|d| d.max(0) as u64),
+                    decision_note: r.get(9),
+                    op: review::decode_held(site_seq, r.get(10))?,
+                })
+            })
+            .collect()
+    }
+
+    /// Writes the replicated row of every held operation whose status it does not show yet.
+    /// Idempotent: a crash between the push and this is repaired by the next call.
+    pub(super) fn publish_quarantine(&mut self, now_ms: u64) -> Result<()> {
+        let pending: Vec<Held> = self.held(None, true)?;
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let def = tables::table("sync_quarantine").ok_or_else(|| {
+            ServerError::Store("sync_quarantine is not a replicated table".into())
+        })?;
+        let mut rows = Vec::new();
+        for item in &pending {
+            let unit: Option<String> = self
+                .db
+                .query_opt(
+                    "SELECT org_unit_id FROM site WHERE id = $1",
+                    &[&item.site_id],
+                )?
+                .map(|r| r.get(0));
+            if let Some(unit) = unit.filter(|u| !u.is_empty()) {
+                let changes = review::publication(item, &unit);
+                rows.push((review::publication_id(item), unit, changes));
+            }
+        }
+        self.admin_write(now_ms, |store| {
+            for (id, unit, changes) in &rows {
+                store.write_row(ADMIN_ACTOR, def, id, unit, changes)?;
+            }
+            Ok(())
+        })?;
+        for item in &pending {
+            self.db.execute(
+                "UPDATE quarantine SET published_status = $3 WHERE site_id = $1 AND site_seq = $2",
+                &[&item.site_id, &(item.site_seq as i64), &item.status],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The district's decision on one held operation: `release` merges it into the master as the site
+    /// sent it (logged under the server's record); `reject` keeps it, never merged.
+    pub(super) fn decide_held(
+        &mut self,
+        decider: &SiteAuth,
+        decision: &QuarantineDecision,
+        now_ms: u64,
+    ) -> Result<crate::master::QuarantineItem> {
+        let review::Decision {
+            release,
+            status,
+            by,
+            seq,
+        } = review::check_decision(decider, decision)?;
+        let one = Some((decision.site_id.as_str(), seq));
+        let item = self.held(one, false)?.into_iter().next().ok_or_else(|| {
+            ServerError::NotFound(format!(
+                "quarantined operation {}:{}",
+                decision.site_id, decision.site_seq
+            ))
+        })?;
+        review::check_decidable(&item, release)?;
+        let server_site = self.server_site_id.clone();
+        let mut tx = self.db.transaction()?;
+        ingest::lock_log(&mut tx)?;
+        // Decided once, even by two processes at once.
+        let still_held = tx.query_opt(
+            "SELECT 1 FROM quarantine WHERE site_id = $1 AND site_seq = $2 AND status = 'held' FOR UPDATE",
+            &[&item.site_id, &(item.site_seq as i64)],
+        )?;
+        if still_held.is_none() {
+            return Err(ServerError::Conflict(
+                "this operation was already decided".to_string(),
+            ));
+        }
+        if release {
+            ingest::merge_and_log(
+                &mut tx,
+                &server_site,
+                &[&item.op],
+                (item.op.site_seq, item.op.site_seq),
+                now_ms,
+            )?;
+        }
+        tx.execute(
+            "UPDATE quarantine SET status = $3, decided_by = $4, decided_at_ms = $5, decision_note = $6 \
+             WHERE site_id = $1 AND site_seq = $2",
+            &[
+                &item.site_id,
+                &(item.site_seq as i64),
+                &status,
+                &by,
+                &(now_ms as i64),
+                &decision.note.trim(),
+            ],
+        )?;
+        tx.commit()?;
+        tracing::info!(site = %item.site_id, seq = item.site_seq, status, "quarantined operation decided");
+        self.publish_quarantine(now_ms)?;
+        self.held(one, false)?
+            .into_iter()
+            .next()
+            .map(review::item_of)
+            .ok_or_else(|| ServerError::Store("the decided operation vanished".to_string()))
+    }
+}

@@ -1,0 +1,564 @@
+//! The district master on PostgreSQL (issue 12 §2), for a district (or a city of districts) that has
+//! outgrown one SQLite file and one server process.
+//!
+//! - The same information as the SQLite master, laid out for a shared database server
+//!   (`schema/server/postgres/`): replicated rows are kept generically, each with its whole field
+//!   history, because the merge rule is core's and runs here in Rust, the same as at every site.
+//! - The audit log lives in the database (`log_record`), not in files beside it.
+//! - Several server processes may serve one database. Pushes take the log's advisory lock from
+//!   their site's cursor to their commit, so server_seqs commit in order and a reader's snapshot
+//!   holds a prefix of the log (its head is a safe watermark, see `ingest::lock_log`). Pulls and
+//!   record pages never take it, and run on connections of their own beside a push.
+//! - The server's own writes (org tree, users, site directory, quarantine items) go through core's
+//!   write path on an in-memory replica of the master, caught up from the log under the lock, and are
+//!   then pushed like any site's (one hash chain for the server site, whichever process writes).
+
+mod admin;
+mod ingest;
+mod reads;
+mod sites;
+
+pub use reads::PgReader;
+
+use super::{
+    Alarm, BundleSite, MasterReads, MasterStore, OrgUnitSummary, QuarantineItem, RecordsPage,
+    SiteAuth, SiteSummary,
+};
+use crate::error::{Result, ServerError};
+use crate::policy::DEFAULT_MAX_DRIFT_MS;
+use jiceng_core::codec;
+use jiceng_core::model::{OrgKind, Role};
+use jiceng_core::op::Operation;
+use jiceng_core::store::WallClock;
+use jiceng_core::wire::{EnrolRequest, EnrolResponse, PullResponse, PushRequest, PushResponse};
+use postgres::{Client, NoTls};
+
+const MIGRATIONS: &[(i32, &str)] = &[(
+    1,
+    include_str!("../../../../schema/server/postgres/0001_master.sql"),
+)];
+/// Taken while migrating, so that two processes starting at once do not both migrate.
+const MIGRATION_LOCK: i64 = 0x6a69_6365_6e67_0002;
+/// The server's own writes are logged under this user id (as on the SQLite master).
+const ADMIN_ACTOR: &str = "admin";
+
+/// A test hook run inside a push's transaction after its log record is written, before its commit.
+pub type CommitGate = Box<dyn Fn() + Send>;
+
+pub struct PgMaster {
+    db: Client,
+    url: String,
+    server_site_id: String,
+    master_id: String,
+    max_drift_ms: u64,
+    replica: Option<admin::Replica>,
+    clock: Option<WallClock>,
+    gate: Option<CommitGate>,
+}
+
+pub(super) fn connect(url: &str) -> Result<Client> {
+    Client::connect(url, NoTls).map_err(|e| {
+        ServerError::Store(format!(
+            "cannot connect to the PostgreSQL master ({}): {e}",
+            redacted(url)
+        ))
+    })
+}
+
+/// The URL without its password, for messages.
+fn redacted(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme + 3],
+                    &credentials[..colon],
+                    &url[at..]
+                ),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Decodes a log record's operations and stamps each with its server_seq.
+pub(super) fn decode_record(first_seq: i64, blob: &[u8]) -> Result<Vec<Operation>> {
+    let mut ops = codec::decode_ops(blob)
+        .map_err(|e| ServerError::Store(format!("log record {first_seq}: {e}")))?;
+    for (i, op) in ops.iter_mut().enumerate() {
+        op.server_seq = Some(first_seq.max(0) as u64 + i as u64);
+    }
+    Ok(ops)
+}
+
+impl PgMaster {
+    /// Connects to the master database at `url` (`postgres://user:password@host:port/db`), creating
+    /// or migrating its tables.
+    pub fn open(url: &str) -> Result<PgMaster> {
+        let mut db = connect(url)?;
+        migrate(&mut db)?;
+        let mut tx = db.transaction()?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+        let master_id = meta_or_insert(&mut tx, "master_id", || uuid::Uuid::now_v7().to_string())?;
+        let server_site_id = meta_or_insert(&mut tx, "server_site_id", || {
+            format!("server-{}", uuid::Uuid::now_v7())
+        })?;
+        tx.execute(
+            "INSERT INTO site (id, name, org_unit_id, created_at_ms) VALUES ($1, 'sync server', '', 0) \
+             ON CONFLICT DO NOTHING",
+            &[&server_site_id],
+        )?;
+        tx.commit()?;
+        let mut master = PgMaster {
+            db,
+            url: url.to_string(),
+            server_site_id,
+            master_id,
+            max_drift_ms: DEFAULT_MAX_DRIFT_MS,
+            replica: None,
+            clock: None,
+            gate: None,
+        };
+        let now = master.wall_millis();
+        // Names are for display: a master that cannot write them still serves.
+        if let Err(e) = master.name_sites(now) {
+            tracing::warn!("could not name the sites in the site directory: {e}");
+        }
+        Ok(master)
+    }
+
+    /// Replaces the wall clock of the server's own writes, so tests never read the real date.
+    pub fn with_clock(mut self, clock: WallClock) -> PgMaster {
+        self.clock = Some(clock);
+        self.replica = None;
+        self
+    }
+
+    /// Test hook: runs inside each push's transaction after its log record is written, before the
+    /// commit (a test holds a push there to race a reader or another process against it).
+    #[doc(hidden)]
+    pub fn set_commit_gate(&mut self, gate: Option<CommitGate>) {
+        self.gate = gate;
+    }
+
+    fn wall_millis(&self) -> u64 {
+        match &self.clock {
+            Some(clock) => clock(),
+            None => crate::now_ms(),
+        }
+    }
+
+    fn raise_alarm(&mut self, site_id: Option<&str>, code: &str, detail: &str, now_ms: u64) {
+        let result = self.db.execute(
+            "INSERT INTO alarm (at_ms, site_id, code, detail) VALUES ($1, $2, $3, $4)",
+            &[&(now_ms as i64), &site_id, &code, &detail],
+        );
+        if let Err(e) = result {
+            tracing::error!("could not record alarm {code} for {site_id:?}: {e}");
+        }
+        tracing::warn!(site = ?site_id, code, "alarm: {}", crate::log_safe(detail));
+    }
+
+    fn push_one(
+        &mut self,
+        site: &SiteAuth,
+        request: &PushRequest,
+        now_ms: u64,
+    ) -> Result<PushResponse> {
+        let sent_instance: String = request.db_instance_id.chars().take(64).collect();
+        let known_instance: Option<String> = self
+            .db
+            .query_opt(
+                "SELECT db_instance_id FROM site WHERE id = $1",
+                &[&site.site_id],
+            )?
+            .and_then(|r| r.get(0));
+        if let Some(known) = known_instance.filter(|k| !k.is_empty()) {
+            if known != sent_instance {
+                let detail = format!(
+                    "site {} pushed from database instance {} after {}: restored from a backup or copied to another PC",
+                    site.site_id, sent_instance, known
+                );
+                self.raise_alarm(Some(&site.site_id), "instance_changed", &detail, now_ms);
+            }
+        }
+        let max_drift_ms = self.max_drift_ms;
+        let mut tx = self.db.transaction()?;
+        ingest::lock_log(&mut tx)?;
+        let pushed = ingest::push_locked(
+            &mut tx,
+            ingest::Pusher::Site(site),
+            &request.ops,
+            &request.divergent,
+            now_ms,
+            max_drift_ms,
+        );
+        let pushed = match pushed {
+            Ok(pushed) => pushed,
+            Err(e) => {
+                drop(tx);
+                if matches!(e, ServerError::HashMismatch { .. }) {
+                    let detail = format!("{e} (db instance {})", request.db_instance_id);
+                    self.raise_alarm(Some(&site.site_id), e.code(), &detail, now_ms);
+                }
+                return Err(e);
+            }
+        };
+        tx.execute(
+            "UPDATE site SET db_instance_id = $2 WHERE id = $1",
+            &[&site.site_id, &sent_instance],
+        )?;
+        if let Some(gate) = &self.gate {
+            gate();
+        }
+        tx.commit()?;
+        if !pushed.quarantined.is_empty() {
+            let (code, detail) = super::shared::holds_alarm(&pushed.quarantined);
+            self.raise_alarm(Some(&site.site_id), &code, &detail, now_ms);
+            // The items reach the site and the district as replicated rows; a failure here is
+            // repaired at the next push (the quarantine table is the record).
+            if let Err(e) = self.publish_quarantine(now_ms) {
+                tracing::error!("could not publish the quarantine items: {e}");
+            }
+        }
+        Ok(PushResponse {
+            held: pushed
+                .quarantined
+                .iter()
+                .map(|(seq, refusal)| jiceng_core::wire::HeldOperation {
+                    site_seq: *seq,
+                    code: refusal.code.to_string(),
+                    reason: refusal.en.clone(),
+                    reason_zh: refusal.zh.clone(),
+                })
+                .collect(),
+            quarantined: pushed.quarantined.iter().map(|(seq, _)| *seq).collect(),
+            acks: pushed.acks,
+            duplicates: pushed.duplicates,
+            server_time_ms: now_ms,
+        })
+    }
+}
+
+fn migrate(db: &mut Client) -> Result<()> {
+    let mut tx = db.transaction()?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+    tx.batch_execute("CREATE TABLE IF NOT EXISTS server_schema (version INTEGER NOT NULL)")?;
+    let current: i32 = tx
+        .query_one("SELECT COALESCE(MAX(version), 0) FROM server_schema", &[])?
+        .get(0);
+    for (version, sql) in MIGRATIONS {
+        if *version > current {
+            tx.batch_execute(sql)?;
+            tx.execute("INSERT INTO server_schema (version) VALUES ($1)", &[version])?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+fn meta_or_insert(
+    tx: &mut postgres::Transaction<'_>,
+    key: &str,
+    make: impl FnOnce() -> String,
+) -> Result<String> {
+    if let Some(row) = tx.query_opt("SELECT value FROM server_meta WHERE key = $1", &[&key])? {
+        return Ok(row.get(0));
+    }
+    let value = make();
+    tx.execute(
+        "INSERT INTO server_meta (key, value) VALUES ($1, $2)",
+        &[&key, &value],
+    )?;
+    Ok(value)
+}
+
+impl MasterReads for PgMaster {
+    fn authenticate(&mut self, token: &str) -> Result<SiteAuth> {
+        reads::authenticate(&mut self.db, token)
+    }
+
+    fn pull_for_schema(
+        &mut self,
+        site: &SiteAuth,
+        after: u64,
+        limit: usize,
+        store_schema: u32,
+        now_ms: u64,
+    ) -> Result<PullResponse> {
+        reads::pull(
+            &mut self.db,
+            &self.master_id,
+            site,
+            after,
+            limit,
+            store_schema,
+            now_ms,
+        )
+    }
+
+    fn record(&mut self, site: &SiteAuth, table: &str, id: &str) -> Result<serde_json::Value> {
+        reads::record(&mut self.db, site, table, id)
+    }
+
+    fn records(
+        &mut self,
+        site: &SiteAuth,
+        table: &str,
+        page: RecordsPage,
+    ) -> Result<Vec<serde_json::Value>> {
+        reads::records(&mut self.db, site, table, page)
+    }
+}
+
+impl MasterStore for PgMaster {
+    fn reader_factory(&self) -> Option<super::ReaderFactory> {
+        let url = self.url.clone();
+        let master_id = self.master_id.clone();
+        Some(Box::new(move || {
+            Ok(Box::new(PgReader::open(&url, &master_id)?) as Box<dyn MasterReads>)
+        }))
+    }
+
+    fn enrol(&mut self, request: &EnrolRequest, now_ms: u64) -> Result<EnrolResponse> {
+        self.enrol_site(request, now_ms)
+    }
+
+    fn push(&mut self, site: &SiteAuth, request: PushRequest, now_ms: u64) -> Result<PushResponse> {
+        if request.ops.is_empty() {
+            return Ok(PushResponse {
+                acks: Vec::new(),
+                duplicates: 0,
+                quarantined: Vec::new(),
+                held: Vec::new(),
+                server_time_ms: now_ms,
+            });
+        }
+        self.push_one(site, &request, now_ms)
+    }
+
+    fn add_org_unit(
+        &mut self,
+        parent_id: Option<&str>,
+        kind: OrgKind,
+        name: &str,
+    ) -> Result<String> {
+        let parent_kind = match parent_id {
+            Some(parent) => Some(
+                reads::org_unit_kind(&mut self.db, parent)?
+                    .ok_or_else(|| ServerError::NotFound(format!("org unit {parent}")))?,
+            ),
+            None => None,
+        };
+        super::shared::check_org_parent(parent_kind, kind)?;
+        let id = uuid::Uuid::now_v7().to_string();
+        let now = self.wall_millis();
+        self.admin_write(now, |store| {
+            store.create_org_unit(ADMIN_ACTOR, &id, parent_id, kind, name)?;
+            Ok(())
+        })?;
+        if parent_id.is_none() {
+            // The server's own site belongs to the new district.
+            self.name_sites(now)?;
+        }
+        Ok(id)
+    }
+
+    fn org_units(&mut self) -> Result<Vec<OrgUnitSummary>> {
+        Ok(self
+            .db
+            .query(
+                "SELECT id, vals ->> 'parent_id', COALESCE(vals ->> 'kind', ''), COALESCE(vals ->> 'name', '') \
+                 FROM master_row WHERE tbl = 'org_unit' \
+                 ORDER BY vals ->> 'kind' COLLATE \"C\", vals ->> 'name' COLLATE \"C\"",
+                &[],
+            )?
+            .iter()
+            .map(|r| OrgUnitSummary {
+                id: r.get(0),
+                parent_id: r.get(1),
+                kind: r.get(2),
+                name: r.get(3),
+            })
+            .collect())
+    }
+
+    fn add_site(&mut self, org_unit_id: &str, name: &str, now_ms: u64) -> Result<(String, String)> {
+        if reads::org_unit_kind(&mut self.db, org_unit_id)?.is_none() {
+            return Err(ServerError::NotFound(format!("org unit {org_unit_id}")));
+        }
+        let name = super::shared::site_name(name)?;
+        let site_id = uuid::Uuid::now_v7().to_string();
+        self.db.execute(
+            "INSERT INTO site (id, name, org_unit_id, created_at_ms) VALUES ($1, $2, $3, $4)",
+            &[&site_id, &name, &org_unit_id, &(now_ms as i64)],
+        )?;
+        self.name_sites(now_ms)?;
+        let code = self.new_enrolment_code(&site_id, now_ms)?;
+        Ok((site_id, code))
+    }
+
+    fn new_enrolment_code(&mut self, site_id: &str, now_ms: u64) -> Result<String> {
+        self.issue_enrolment_code(site_id, now_ms)
+    }
+
+    fn sites(&mut self) -> Result<Vec<SiteSummary>> {
+        self.site_summaries(None)
+    }
+
+    fn add_user(
+        &mut self,
+        username: &str,
+        display_name: &str,
+        role: Role,
+        org_unit_id: &str,
+        password: &str,
+    ) -> Result<String> {
+        let user = jiceng_core::store::NewUser {
+            username: username.to_string(),
+            display_name: display_name.to_string(),
+            role,
+            org_unit_id: org_unit_id.to_string(),
+            password: password.to_string(),
+        };
+        let now = self.wall_millis();
+        self.admin_write(now, |store| Ok(store.create_user(ADMIN_ACTOR, &user)?))
+    }
+
+    fn add_case_as_admin(&mut self, input: jiceng_core::model::CaseInput) -> Result<String> {
+        let district = self
+            .org_units()?
+            .into_iter()
+            .find(|u| u.kind == OrgKind::District.code())
+            .ok_or_else(|| ServerError::NotFound("district org unit".to_string()))?;
+        let admin = jiceng_core::model::SessionUser {
+            user_id: ADMIN_ACTOR.to_string(),
+            username: ADMIN_ACTOR.to_string(),
+            display_name: "区司法局".to_string(),
+            role: Role::DistrictAdmin,
+            org_unit_id: district.id,
+        };
+        let now = self.wall_millis();
+        self.admin_write(now, |store| Ok(store.save_case(&admin, input)?.id))
+    }
+
+    fn alarms(&mut self) -> Result<Vec<Alarm>> {
+        Ok(self
+            .db
+            .query(
+                "SELECT at_ms, site_id, code, detail FROM alarm ORDER BY id",
+                &[],
+            )?
+            .iter()
+            .map(|r| Alarm {
+                at_ms: r.get::<_, i64>(0).max(0) as u64,
+                site_id: r.get(1),
+                code: r.get(2),
+                detail: r.get(3),
+            })
+            .collect())
+    }
+
+    fn own_log(
+        &mut self,
+        site: &SiteAuth,
+        after: u64,
+        limit: usize,
+    ) -> Result<(Vec<Operation>, bool)> {
+        let mut ops: Vec<Operation> = Vec::new();
+        for row in self.db.query(
+            "SELECT first_seq, ops FROM log_record WHERE origin_site = $1 AND last_site_seq > $2 \
+             ORDER BY first_site_seq",
+            &[&site.site_id, &(after as i64)],
+        )? {
+            ops.extend(
+                decode_record(row.get(0), row.get(1))?
+                    .into_iter()
+                    .filter(|op| op.site_seq > after),
+            );
+            if ops.len() > limit {
+                break;
+            }
+        }
+        for row in self.db.query(
+            "SELECT site_seq, op FROM quarantine WHERE site_id = $1 AND site_seq > $2 ORDER BY site_seq",
+            &[&site.site_id, &(after as i64)],
+        )? {
+            let mut op = super::review::decode_held(row.get::<_, i64>(0).max(0) as u64, row.get(1))?;
+            op.server_seq = Some(0);
+            ops.push(op);
+        }
+        ops.sort_by_key(|op| op.site_seq);
+        ops.dedup_by_key(|op| op.site_seq);
+        let has_more = ops.len() > limit;
+        ops.truncate(limit);
+        Ok((ops, has_more))
+    }
+
+    fn quarantine(&mut self) -> Result<Vec<QuarantineItem>> {
+        Ok(self
+            .held(None, false)?
+            .into_iter()
+            .map(super::review::item_of)
+            .collect())
+    }
+
+    fn decide_quarantine(
+        &mut self,
+        decider: &SiteAuth,
+        decision: &jiceng_core::wire::QuarantineDecision,
+        now_ms: u64,
+    ) -> Result<QuarantineItem> {
+        self.decide_held(decider, decision, now_ms)
+    }
+
+    fn bundle_site(&mut self, site_id: &str) -> Result<BundleSite> {
+        self.bundle_signer(site_id)
+    }
+
+    fn reset_password(&mut self, username: &str, temporary: &str, now_ms: u64) -> Result<String> {
+        self.admin_write(now_ms, |store| {
+            Ok(store.reset_password_by_district(ADMIN_ACTOR, username, temporary)?)
+        })
+    }
+
+    fn rotate_token(&mut self, site: &SiteAuth, now_ms: u64) -> Result<String> {
+        self.issue_next_token(&site.site_id, now_ms)
+    }
+
+    fn site_recovery_code(&mut self, site: &SiteAuth, now_ms: u64) -> Result<String> {
+        self.recovery_code_of(&site.site_id, now_ms)
+    }
+
+    fn read_recovery_code(&mut self, site_id: &str, by: &str, now_ms: u64) -> Result<String> {
+        self.recovery_code_for_district(site_id, by, now_ms)
+    }
+
+    fn revoke_site(
+        &mut self,
+        site_id: &str,
+        by: &str,
+        reason: &str,
+        now_ms: u64,
+    ) -> Result<SiteSummary> {
+        self.revoke(site_id, by, reason, now_ms)
+    }
+
+    fn set_max_drift_ms(&mut self, max_drift_ms: u64) {
+        self.max_drift_ms = max_drift_ms;
+    }
+
+    fn log_len(&mut self) -> Result<u64> {
+        let len: i64 = self
+            .db
+            .query_one(
+                "SELECT COALESCE(SUM(last_seq - first_seq + 1), 0)::bigint FROM log_record",
+                &[],
+            )?
+            .get(0);
+        Ok(len.max(0) as u64)
+    }
+}

@@ -1,0 +1,392 @@
+//! Reads of the PostgreSQL master (authentication, pulls, record pages) over any connection: the
+//! writer's, or a reader's of its own beside it. A pull reads in one REPEATABLE READ snapshot; since
+//! records commit in server_seq order (the log lock), the snapshot holds a prefix of the log and its
+//! head is a safe watermark.
+
+use super::decode_record;
+use crate::error::{Result, ServerError};
+use crate::master::shared::{self, PullScope, ScopeMove};
+use crate::master::{MasterReads, RecordsPage, SiteAuth};
+use crate::scope;
+use jiceng_core::auth;
+use jiceng_core::model::OrgKind;
+use jiceng_core::op::Operation;
+use jiceng_core::tables::{self, FieldType, TableDef, DELETED_FIELD};
+use jiceng_core::wire::PullResponse;
+use postgres::{Client, GenericClient, IsolationLevel};
+
+/// Log records a pull reads per query (a record holds one site's push: up to 1,000 operations).
+const RECORDS_PER_QUERY: i64 = 64;
+
+/// The site a token belongs to: (site id, org unit). A site's next token (after a rotation) is
+/// promoted by its first use. A revoked site's token is recognised and refused as revoked.
+pub(super) fn site_of_token(db: &mut impl GenericClient, token: &str) -> Result<(String, String)> {
+    let digest = auth::secret_digest(token);
+    let found = db.query_opt(
+        "SELECT id, org_unit_id, revoked, token_hash IS NOT DISTINCT FROM $1, revoked_at_ms FROM site \
+         WHERE token_hash = $1 OR next_token_hash = $1",
+        &[&digest],
+    )?;
+    let Some(found) = found else {
+        return Err(ServerError::BadToken);
+    };
+    let site_id: String = found.get(0);
+    let org_unit_id: String = found.get(1);
+    if found.get::<_, bool>(2) {
+        return Err(ServerError::SiteRevoked {
+            at_ms: found.get::<_, Option<i64>>(4).unwrap_or(0).max(0) as u64,
+        });
+    }
+    if !found.get::<_, bool>(3) {
+        db.execute(
+            "UPDATE site SET prev_token_hash = token_hash, token_hash = next_token_hash, \
+             next_token_hash = NULL WHERE id = $1 AND next_token_hash = $2",
+            &[&site_id, &digest],
+        )?;
+    }
+    Ok((site_id, org_unit_id))
+}
+
+pub(super) fn org_unit_kind(db: &mut impl GenericClient, id: &str) -> Result<Option<OrgKind>> {
+    Ok(db
+        .query_opt(
+            "SELECT vals ->> 'kind' FROM master_row WHERE tbl = 'org_unit' AND id = $1",
+            &[&id],
+        )?
+        .and_then(|r| r.get::<_, Option<String>>(0))
+        .and_then(|k| OrgKind::from_code(&k)))
+}
+
+pub(super) fn org_unit_name(db: &mut impl GenericClient, id: &str) -> Result<Option<String>> {
+    Ok(db
+        .query_opt(
+            "SELECT vals ->> 'name' FROM master_row WHERE tbl = 'org_unit' AND id = $1",
+            &[&id],
+        )?
+        .and_then(|r| r.get::<_, Option<String>>(0)))
+}
+
+/// The unit and every unit below it.
+pub(super) fn org_subtree(db: &mut impl GenericClient, root: &str) -> Result<Vec<String>> {
+    Ok(db
+        .query(
+            "WITH RECURSIVE sub(id) AS (SELECT $1::text COLLATE \"C\" UNION SELECT o.id FROM master_row o \
+             JOIN sub ON o.tbl = 'org_unit' AND o.vals ->> 'parent_id' = sub.id) SELECT id FROM sub",
+            &[&root],
+        )?
+        .iter()
+        .map(|r| r.get(0))
+        .collect())
+}
+
+/// `unit` and every unit above it, up to the district.
+pub(super) fn org_ancestors(db: &mut impl GenericClient, unit: &str) -> Result<Vec<String>> {
+    Ok(db
+        .query(
+            "WITH RECURSIVE up(id, depth) AS (SELECT $1::text COLLATE \"C\", 0 UNION SELECT (o.vals ->> 'parent_id') COLLATE \"C\", up.depth + 1 \
+             FROM master_row o JOIN up ON o.tbl = 'org_unit' AND o.id = up.id WHERE o.vals ->> 'parent_id' IS NOT NULL) \
+             SELECT id FROM up ORDER BY depth",
+            &[&unit],
+        )?
+        .iter()
+        .map(|r| r.get(0))
+        .collect())
+}
+
+pub(super) fn site_auth(
+    db: &mut impl GenericClient,
+    site_id: &str,
+    org_unit_id: &str,
+) -> Result<SiteAuth> {
+    let kind = org_unit_kind(db, org_unit_id)?.ok_or_else(|| {
+        ServerError::Store(format!("site {site_id} is attached to an unknown org unit"))
+    })?;
+    let created_at_ms: i64 = db
+        .query_opt("SELECT created_at_ms FROM site WHERE id = $1", &[&site_id])?
+        .map(|r| r.get(0))
+        .unwrap_or(0);
+    Ok(SiteAuth {
+        site_id: site_id.to_string(),
+        org_unit_id: org_unit_id.to_string(),
+        kind,
+        scope: org_subtree(db, org_unit_id)?,
+        ancestors: org_ancestors(db, org_unit_id)?,
+        created_at_ms: created_at_ms.max(0) as u64,
+    })
+}
+
+pub(super) fn authenticate(db: &mut impl GenericClient, token: &str) -> Result<SiteAuth> {
+    let (site_id, org_unit_id) = site_of_token(db, token)?;
+    site_auth(db, &site_id, &org_unit_id)
+}
+
+pub(super) fn pull(
+    db: &mut Client,
+    master_id: &str,
+    site: &SiteAuth,
+    after: u64,
+    limit: usize,
+    store_schema: u32,
+    now_ms: u64,
+) -> Result<PullResponse> {
+    let pulled = PullScope::of(site, store_schema);
+    let fingerprint = pulled.fingerprint()?;
+    // Issue 10 §5: a cursor is only good for the tables it was given under.
+    let given_under: Option<String> = db
+        .query_opt(
+            "SELECT pull_fingerprint FROM site WHERE id = $1",
+            &[&site.site_id],
+        )?
+        .and_then(|r| r.get(0));
+    if given_under.as_deref() != Some(fingerprint.as_str()) {
+        if after > 0 && given_under.is_some() {
+            return Ok(PullResponse {
+                ops: Vec::new(),
+                next_cursor: 0,
+                has_more: false,
+                server_time_ms: now_ms,
+                master_id: master_id.to_string(),
+                site_last_seq: None,
+                left_scope: Vec::new(),
+                reinitialise: Some("scope_changed".to_string()),
+            });
+        }
+        db.execute(
+            "UPDATE site SET pull_fingerprint = $2 WHERE id = $1",
+            &[&site.site_id, &fingerprint],
+        )?;
+    }
+    let mut tx = db
+        .build_transaction()
+        .isolation_level(IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()?;
+    let head: i64 = tx
+        .query_one("SELECT COALESCE(MAX(last_seq), 0) FROM log_record", &[])?
+        .get(0);
+    let head = head.max(0) as u64;
+    let readable: Vec<&str> = pulled.readable.clone();
+    let own_unit: Vec<&str> = pulled.own_unit.clone();
+    let downward: Vec<&str> = pulled.downward.clone();
+    let own_unit_id = vec![site.org_unit_id.as_str()];
+    let statement = tx.prepare(
+        "SELECT first_seq, last_seq, ops FROM log_record WHERE first_seq IN ( \
+           SELECT first_seq FROM log_scope WHERE first_seq > $1 AND first_seq <= $9 AND ( \
+             (scope = ANY($3) AND tbl = ANY($4)) \
+             OR (tbl = ANY($8) AND scope = ANY($5)) \
+             OR (tbl = ANY($6) AND scope = ANY($7)))) \
+         AND origin_site <> $2 ORDER BY first_seq LIMIT $10",
+    )?;
+    let mut ops: Vec<Operation> = Vec::new();
+    let mut next_cursor = head.max(after);
+    let mut has_more = false;
+    let mut from = after as i64;
+    'records: loop {
+        let rows = tx.query(
+            &statement,
+            &[
+                &from,
+                &site.site_id,
+                &site.scope,
+                &readable,
+                &own_unit_id,
+                &downward,
+                &site.ancestors,
+                &own_unit,
+                &(head as i64),
+                &RECORDS_PER_QUERY,
+            ],
+        )?;
+        let fetched = rows.len() as i64;
+        for row in rows {
+            if ops.len() >= limit.max(1) {
+                has_more = true;
+                break 'records;
+            }
+            let first_seq: i64 = row.get(0);
+            let last_seq: i64 = row.get(1);
+            ops.extend(
+                decode_record(first_seq, row.get(2))?
+                    .into_iter()
+                    .filter(|op| pulled.visible(site, op)),
+            );
+            next_cursor = last_seq.max(0) as u64;
+            from = first_seq;
+        }
+        if fetched < RECORDS_PER_QUERY {
+            break;
+        }
+    }
+    if !has_more {
+        next_cursor = head.max(after);
+    }
+    let site_last_seq: Option<i64> = tx
+        .query_opt(
+            "SELECT last_seq FROM site WHERE id = $1",
+            &[&site.site_id],
+        )?
+        .map(|r| r.get(0));
+    let moves = if next_cursor > after {
+        tx.query(
+            "SELECT tbl, row_id, from_unit, to_unit FROM scope_move WHERE seq > $1 AND seq <= $2 ORDER BY seq, n",
+            &[&(after as i64), &(next_cursor as i64)],
+        )?
+        .iter()
+        .map(|r| ScopeMove {
+            table: r.get(0),
+            row_id: r.get(1),
+            from_unit: r.get(2),
+            to_unit: r.get(3),
+        })
+        .collect()
+    } else {
+        Vec::new()
+    };
+    tx.commit()?;
+    let left_scope = shared::left_scope(site, moves, |t| pulled.reads_rows_of(t));
+    Ok(PullResponse {
+        ops,
+        next_cursor,
+        has_more,
+        server_time_ms: now_ms,
+        master_id: master_id.to_string(),
+        site_last_seq: site_last_seq.map(|s| s.max(0) as u64),
+        left_scope,
+        reinitialise: None,
+    })
+}
+
+fn readable(site: &SiteAuth, table: &str) -> Result<&'static TableDef> {
+    let def = tables::table(table).ok_or_else(|| ServerError::UnknownTable(table.to_string()))?;
+    if !scope::may_read_table(site.kind, def) {
+        return Err(ServerError::NotFound(format!("{table} rows for this site")));
+    }
+    Ok(def)
+}
+
+/// A master row as `/records` shows it: the same JSON as the SQLite master's columns (flags as 0/1,
+/// the deletion flag as a boolean), never a password hash.
+fn record_json(def: &TableDef, id: String, vals: &str) -> Result<serde_json::Value> {
+    let mut vals: serde_json::Map<String, serde_json::Value> = serde_json::from_str(vals)
+        .map_err(|e| ServerError::Store(format!("{} {id}: {e}", def.name)))?;
+    let mut object = serde_json::Map::new();
+    object.insert("id".to_string(), serde_json::Value::String(id));
+    for field in def.fields {
+        if field.name == "password_hash" {
+            continue;
+        }
+        let value = vals.remove(field.name).unwrap_or(serde_json::Value::Null);
+        let value = match value {
+            serde_json::Value::Bool(b) if field.ty == FieldType::Bool && field.name != DELETED_FIELD => {
+                serde_json::Value::from(i64::from(b))
+            }
+            other => other,
+        };
+        object.insert(field.name.to_string(), value);
+    }
+    Ok(serde_json::Value::Object(object))
+}
+
+pub(super) fn record(
+    db: &mut impl GenericClient,
+    site: &SiteAuth,
+    table: &str,
+    id: &str,
+) -> Result<serde_json::Value> {
+    let def = readable(site, table)?;
+    let found = db
+        .query_opt(
+            "SELECT owner, vals::text FROM master_row WHERE tbl = $1 AND id = $2",
+            &[&def.name, &id],
+        )?
+        .ok_or_else(|| ServerError::NotFound(format!("{table} {id}")))?;
+    let owner: String = found.get(0);
+    let visible = if scope::only_at_own_unit(site.kind, def) {
+        owner == site.org_unit_id
+    } else {
+        site.covers(&owner)
+    };
+    if !visible {
+        return Err(ServerError::NotFound(format!("{table} {id}")));
+    }
+    record_json(def, id.to_string(), found.get(1))
+}
+
+pub(super) fn records(
+    db: &mut impl GenericClient,
+    site: &SiteAuth,
+    table: &str,
+    page: RecordsPage,
+) -> Result<Vec<serde_json::Value>> {
+    let def = readable(site, table)?;
+    let units: Vec<String> = if scope::only_at_own_unit(site.kind, def) {
+        vec![site.org_unit_id.clone()]
+    } else {
+        site.scope.clone()
+    };
+    let limit = i64::try_from(page.limit).unwrap_or(i64::MAX);
+    let offset = i64::try_from(page.offset).unwrap_or(i64::MAX);
+    let after = page.after.unwrap_or_default();
+    db.query(
+        "SELECT id, vals::text FROM master_row WHERE tbl = $1 AND id > $2 AND owner = ANY($3) \
+         ORDER BY id LIMIT $4 OFFSET $5",
+        &[&def.name, &after, &units, &limit, &offset],
+    )?
+    .into_iter()
+    .map(|row| record_json(def, row.get(0), row.get(1)))
+    .collect()
+}
+
+/// A connection of its own to the master database, for the reads the HTTP layer runs beside the
+/// writer.
+pub struct PgReader {
+    db: Client,
+    master_id: String,
+}
+
+impl PgReader {
+    pub(super) fn open(url: &str, master_id: &str) -> Result<PgReader> {
+        Ok(PgReader {
+            db: super::connect(url)?,
+            master_id: master_id.to_string(),
+        })
+    }
+}
+
+impl MasterReads for PgReader {
+    fn authenticate(&mut self, token: &str) -> Result<SiteAuth> {
+        authenticate(&mut self.db, token)
+    }
+
+    fn pull_for_schema(
+        &mut self,
+        site: &SiteAuth,
+        after: u64,
+        limit: usize,
+        store_schema: u32,
+        now_ms: u64,
+    ) -> Result<PullResponse> {
+        pull(
+            &mut self.db,
+            &self.master_id,
+            site,
+            after,
+            limit,
+            store_schema,
+            now_ms,
+        )
+    }
+
+    fn record(&mut self, site: &SiteAuth, table: &str, id: &str) -> Result<serde_json::Value> {
+        record(&mut self.db, site, table, id)
+    }
+
+    fn records(
+        &mut self,
+        site: &SiteAuth,
+        table: &str,
+        page: RecordsPage,
+    ) -> Result<Vec<serde_json::Value>> {
+        records(&mut self.db, site, table, page)
+    }
+}

@@ -1,0 +1,580 @@
+//! Issue 12 §1-2: the SQLite and the PostgreSQL master pass the same suite, through the same
+//! `MasterStore` trait: enrolment, pushes (idempotent retries, broken chains, gaps, holds), pulls
+//! within each site's scope, record pages, the quarantine review, revocation and token rotation, the
+//! site's own log. PostgreSQL runs in a throw-away cluster (tests/src/pg.rs); a machine without
+//! PostgreSQL's server programs fails here and says how to install them.
+//!
+//! And the race a PostgreSQL master must survive (issue 12 §2): a push that has taken its server_seqs
+//! but not yet committed, while another writer and a reader run beside it. The reader's cursor must
+//! never move past operations that commit later.
+
+#[path = "../../tests/src/pg.rs"]
+mod pg;
+
+use jiceng_core::model::{OrgKind, Role};
+use jiceng_core::op::Operation;
+use jiceng_core::store::{SiteIdentity, Store, WriteChange};
+use jiceng_core::tables;
+use jiceng_core::wire::{EnrolRequest, PushRequest, QuarantineDecision};
+use jiceng_server::error::ServerError;
+use jiceng_server::master::{MasterReads, MasterStore, PgMaster, RecordsPage, SiteAuth, SqliteMaster};
+use std::sync::{Arc, Barrier, Mutex};
+
+const NOW_MS: u64 = 1_796_004_000_000;
+const HOUR_MS: u64 = 3_600_000;
+
+fn clock() -> jiceng_core::store::WallClock {
+    Arc::new(|| NOW_MS)
+}
+
+fn sqlite() -> Box<dyn MasterStore> {
+    Box::new(SqliteMaster::open_in_memory().unwrap().with_clock(clock()))
+}
+
+fn postgres(label: &str) -> (Box<dyn MasterStore>, String) {
+    let cluster = pg::PgCluster::shared().unwrap_or_else(|e| panic!("{e}"));
+    let url = cluster.fresh_database(label).unwrap();
+    (
+        Box::new(PgMaster::open(&url).unwrap().with_clock(clock())),
+        url,
+    )
+}
+
+/// Both backends, each fresh.
+fn backends(label: &str) -> Vec<(&'static str, Box<dyn MasterStore>)> {
+    vec![("sqlite", sqlite()), ("postgres", postgres(label).0)]
+}
+
+struct Office {
+    auth: SiteAuth,
+    token: String,
+    store: Store,
+    author: String,
+    unit: String,
+}
+
+fn office(
+    master: &mut dyn MasterStore,
+    unit: &str,
+    name: &str,
+    role: Role,
+    i: usize,
+    site_clock: u64,
+) -> Office {
+    let author = master
+        .add_user(
+            &format!("user{i}"),
+            &format!("用户{i}"),
+            role,
+            unit,
+            "password-1",
+        )
+        .unwrap();
+    let (_, code) = master.add_site(unit, name, NOW_MS - 86_400_000).unwrap();
+    let enrolled = master
+        .enrol(
+            &EnrolRequest {
+                code,
+                device_label: name.to_string(),
+                db_instance_id: format!("instance-{i}"),
+            },
+            NOW_MS,
+        )
+        .unwrap();
+    let auth = master.authenticate(&enrolled.token).unwrap();
+    let mut store = Store::open_in_memory()
+        .unwrap()
+        .with_clock(Arc::new(move || site_clock));
+    store
+        .set_identity(&SiteIdentity {
+            site_id: auth.site_id.clone(),
+            site_name: name.to_string(),
+            org_unit_id: unit.to_string(),
+            org_unit_name: name.to_string(),
+            server_url: String::new(),
+            token: String::new(),
+            tls_pin: None,
+        })
+        .unwrap();
+    Office {
+        auth,
+        token: enrolled.token,
+        store,
+        author,
+        unit: unit.to_string(),
+    }
+}
+
+fn write_cases(office: &mut Office, rows: usize, tag: &str) -> PushRequest {
+    let def = tables::table("corr_case").unwrap();
+    for r in 0..rows {
+        office
+            .store
+            .write_row(
+                &office.author,
+                def,
+                &format!("{tag}-{r}"),
+                &office.unit,
+                &[
+                    WriteChange::new("org_unit_id", office.unit.clone()),
+                    WriteChange::new("name", format!("𠀀{tag}{r}")),
+                ],
+            )
+            .unwrap();
+    }
+    PushRequest {
+        db_instance_id: format!("instance-of-{}", office.auth.site_id),
+        ops: office.store.unacked_ops(100_000).unwrap(),
+        divergent: Vec::new(),
+    }
+}
+
+fn pull_all(master: &mut dyn MasterStore, site: &SiteAuth) -> Vec<Operation> {
+    let mut after = 0;
+    let mut ops = Vec::new();
+    loop {
+        let page = master.pull(site, after, 7, NOW_MS).unwrap();
+        ops.extend(page.ops);
+        after = page.next_cursor;
+        if !page.has_more {
+            return ops;
+        }
+    }
+}
+
+struct District {
+    district: Office,
+    town: Office,
+    other_town: Office,
+}
+
+fn district(master: &mut dyn MasterStore) -> District {
+    let district_unit = master
+        .add_org_unit(None, OrgKind::District, "示范区")
+        .unwrap();
+    let town = master
+        .add_org_unit(Some(&district_unit), OrgKind::Township, "𠀀家镇")
+        .unwrap();
+    let other = master
+        .add_org_unit(Some(&district_unit), OrgKind::Township, "乙镇")
+        .unwrap();
+    assert!(matches!(
+        master.add_org_unit(Some(&town), OrgKind::Township, "错层"),
+        Err(ServerError::BadRequest(_))
+    ));
+    District {
+        district: office(
+            master,
+            &district_unit,
+            "区司法局",
+            Role::DistrictAdmin,
+            1,
+            NOW_MS,
+        ),
+        town: office(master, &town, "𠀀家镇司法所", Role::JudicialOfficer, 2, NOW_MS),
+        other_town: office(master, &other, "乙镇司法所", Role::JudicialOfficer, 3, NOW_MS),
+    }
+}
+
+#[test]
+fn pushes_pulls_and_pages_are_the_same_on_both_backends() {
+    let mut summaries = Vec::new();
+    for (backend, mut master) in backends("round_trip") {
+        let master = master.as_mut();
+        let mut d = district(master);
+        let push = write_cases(&mut d.town, 6, "t");
+        let ops = push.ops.len();
+        let first = master.push(&d.town.auth, push.clone(), NOW_MS).unwrap();
+        assert_eq!(first.acks.len(), ops, "{backend}");
+        assert!(first.acks.iter().all(|a| a.server_seq > 0), "{backend}");
+        // A retry (the answer was lost) is recognised operation by operation, same server_seqs.
+        let again = master.push(&d.town.auth, push.clone(), NOW_MS).unwrap();
+        assert_eq!(again.duplicates as usize, ops, "{backend}");
+        assert_eq!(again.acks, first.acks, "{backend}");
+        // A changed operation under a known site_seq is a broken chain: refused, with an alarm.
+        let mut forged = push.clone();
+        forged.ops[0].value = serde_json::json!("改写");
+        forged.ops[0].hash = forged.ops[0].compute_hash();
+        assert!(
+            matches!(
+                master.push(&d.town.auth, forged, NOW_MS),
+                Err(ServerError::HashMismatch { .. })
+            ),
+            "{backend}"
+        );
+        assert!(master
+            .alarms()
+            .unwrap()
+            .iter()
+            .any(|a| a.code == "hash_mismatch"));
+        // A gap in the sequence is refused.
+        let pairs: Vec<(u64, u64)> = first.acks.iter().map(|a| (a.site_seq, a.server_seq)).collect();
+        d.town.store.mark_acked(&pairs).unwrap();
+        let mut gap = write_cases(&mut d.town, 2, "g");
+        gap.ops.remove(0);
+        assert!(
+            matches!(
+                master.push(&d.town.auth, gap, NOW_MS),
+                Err(ServerError::Gap { .. })
+            ),
+            "{backend}"
+        );
+        // The district sees the township's cases; the other township sees none of them.
+        let seen = pull_all(master, &d.district.auth);
+        let cases: Vec<&Operation> = seen.iter().filter(|o| o.table == "corr_case").collect();
+        assert_eq!(cases.len(), ops, "{backend}: the district pulls every case operation");
+        assert!(
+            cases.windows(2).all(|w| w[0].server_seq < w[1].server_seq),
+            "{backend}: in log order"
+        );
+        let stranger = pull_all(master, &d.other_town.auth);
+        assert!(
+            stranger.iter().all(|o| o.table != "corr_case"),
+            "{backend}: another township's cases never reach it"
+        );
+        // Record pages: by key, in scope, 4-byte names intact.
+        let page = |master: &mut dyn MasterStore, site: &SiteAuth, after: Option<String>| {
+            master
+                .records(
+                    site,
+                    "corr_case",
+                    RecordsPage {
+                        after,
+                        offset: 0,
+                        limit: 4,
+                    },
+                )
+                .unwrap()
+        };
+        let first_page = page(master, &d.district.auth, None);
+        let last_id = first_page
+            .last()
+            .and_then(|r| r["id"].as_str())
+            .map(str::to_string);
+        let second_page = page(master, &d.district.auth, last_id);
+        let names: Vec<String> = first_page
+            .iter()
+            .chain(second_page.iter())
+            .map(|r| r["name"].as_str().unwrap_or_default().to_string())
+            .collect();
+        assert_eq!(
+            names,
+            (0..6).map(|i| format!("𠀀t{i}")).collect::<Vec<_>>(),
+            "{backend}"
+        );
+        assert!(page(master, &d.other_town.auth, None).is_empty(), "{backend}");
+        assert!(
+            matches!(
+                master.record(&d.other_town.auth, "corr_case", "t-0"),
+                Err(ServerError::NotFound(_))
+            ),
+            "{backend}"
+        );
+        let record = master.record(&d.town.auth, "corr_case", "t-0").unwrap();
+        assert_eq!(record["org_unit_id"], d.town.unit.as_str(), "{backend}");
+        // The site's own log, for a restored desktop.
+        let (own, more) = master.own_log(&d.town.auth, 0, 100).unwrap();
+        assert_eq!(own.len(), ops, "{backend}");
+        assert!(!more);
+        summaries.push((
+            backend,
+            names,
+            cases.len(),
+            record
+                .as_object()
+                .map(|o| o.keys().cloned().collect::<Vec<_>>()),
+        ));
+    }
+    // Same answers, field for field, on both backends.
+    assert_eq!(summaries[0].1, summaries[1].1);
+    assert_eq!(summaries[0].2, summaries[1].2);
+    assert_eq!(summaries[0].3, summaries[1].3);
+}
+
+#[test]
+fn holds_reach_the_review_and_a_release_merges_on_both_backends() {
+    for (backend, mut master) in backends("review") {
+        let master = master.as_mut();
+        let mut d = district(master);
+        // A laptop whose clock runs two hours ahead: its operations are held, never merged.
+        let mut fast = office(
+            master,
+            &d.town.unit.clone(),
+            "快钟笔记本",
+            Role::JudicialOfficer,
+            9,
+            NOW_MS + 2 * HOUR_MS,
+        );
+        let push = write_cases(&mut fast, 1, "f");
+        let answer = master.push(&fast.auth, push.clone(), NOW_MS).unwrap();
+        assert_eq!(answer.quarantined.len(), push.ops.len(), "{backend}");
+        assert!(answer.held.iter().all(|h| h.code == "future_clock"));
+        assert!(matches!(
+            master.record(&d.district.auth, "corr_case", "f-0"),
+            Err(ServerError::NotFound(_))
+        ));
+        let items = master.quarantine().unwrap();
+        assert_eq!(items.len(), push.ops.len(), "{backend}");
+        // Each held operation is published as a replicated row the district reads.
+        let published = master
+            .records(
+                &d.district.auth,
+                "sync_quarantine",
+                RecordsPage {
+                    after: None,
+                    offset: 0,
+                    limit: 100,
+                },
+            )
+            .unwrap();
+        assert_eq!(published.len(), items.len(), "{backend}");
+        assert!(published.iter().all(|r| r["status"] == "held"));
+        // Only a district decides; it releases every held operation of the case.
+        let decision = |item: &jiceng_server::master::QuarantineItem| QuarantineDecision {
+            site_id: item.site_id.clone(),
+            site_seq: item.site_seq,
+            decision: "release".to_string(),
+            decided_by: "区司法局 王𠀀".to_string(),
+            note: "时钟已校准".to_string(),
+        };
+        assert!(matches!(
+            master.decide_quarantine(&d.town.auth, &decision(&items[0]), NOW_MS),
+            Err(ServerError::Forbidden(_))
+        ));
+        let before = master.log_len().unwrap();
+        for item in &items {
+            let decided = master
+                .decide_quarantine(&d.district.auth, &decision(item), NOW_MS)
+                .unwrap();
+            assert_eq!(decided.status, "released", "{backend}");
+        }
+        assert!(matches!(
+            master.decide_quarantine(&d.district.auth, &decision(&items[0]), NOW_MS),
+            Err(ServerError::Conflict(_))
+        ));
+        assert!(master.log_len().unwrap() > before);
+        let released = master.record(&d.district.auth, "corr_case", "f-0").unwrap();
+        assert_eq!(released["name"], "𠀀f0", "{backend}");
+        // The town's site receives the released case from the log.
+        let town_sees = pull_all(master, &d.town.auth);
+        assert!(
+            town_sees.iter().any(|o| o.row_id == "f-0"),
+            "{backend}: a released operation reaches the sites in scope"
+        );
+        d.town.token.clear();
+    }
+}
+
+#[test]
+fn revocation_and_token_rotation_on_both_backends() {
+    for (backend, mut master) in backends("sites") {
+        let master = master.as_mut();
+        let d = district(master);
+        let next = master.rotate_token(&d.town.auth, NOW_MS).unwrap();
+        assert!(master.authenticate(&d.town.token).is_ok(), "{backend}");
+        assert!(master.authenticate(&next).is_ok(), "{backend}");
+        assert!(
+            matches!(
+                master.authenticate(&d.town.token),
+                Err(ServerError::BadToken)
+            ),
+            "{backend}: the first use of the new token retires the old one"
+        );
+        let summary = master
+            .revoke_site(&d.town.auth.site_id, "管理员", "笔记本丢失", NOW_MS + 1)
+            .unwrap();
+        assert!(summary.revoked, "{backend}");
+        assert!(
+            matches!(
+                master.authenticate(&next),
+                Err(ServerError::SiteRevoked { at_ms }) if at_ms == NOW_MS + 1
+            ),
+            "{backend}"
+        );
+        assert!(matches!(
+            master.revoke_site(&d.town.auth.site_id, "管理员", "", NOW_MS + 2),
+            Err(ServerError::Conflict(_))
+        ));
+        let code = master
+            .site_recovery_code(&d.other_town.auth, NOW_MS)
+            .unwrap();
+        assert_eq!(
+            master
+                .site_recovery_code(&d.other_town.auth, NOW_MS + 5)
+                .unwrap(),
+            code,
+            "{backend}: made once"
+        );
+        assert_eq!(
+            master
+                .read_recovery_code(&d.other_town.auth.site_id, "区管理员", NOW_MS)
+                .unwrap(),
+            code
+        );
+        let names: Vec<String> = master.sites().unwrap().into_iter().map(|s| s.name).collect();
+        assert_eq!(names.len(), 3, "{backend}: {names:?}");
+        // The reset is replicated to the user's unit.
+        master
+            .reset_password("user2", "Temp-password-9", NOW_MS)
+            .unwrap();
+        assert!(matches!(
+            master.reset_password("nobody", "Temp-password-9", NOW_MS),
+            Err(ServerError::NotFound(_))
+        ));
+    }
+}
+
+/// Issue 12 §2: a push holds its server_seqs uncommitted while a second writer (another process: a
+/// connection of its own) waits and a reader pulls. The reader sees neither until each commits, and
+/// its cursor never passes an operation that commits after it read; in the end it has every
+/// operation exactly once, in order.
+#[test]
+fn a_reader_never_skips_an_operation_committed_late_by_a_concurrent_writer() {
+    let (mut setup, url) = postgres("race");
+    let d = district(setup.as_mut());
+    let mut town = d.town;
+    let mut other = d.other_town;
+    let district_site = d.district.auth.clone();
+    drop(setup);
+    let held_push = write_cases(&mut town, 3, "slow");
+    let late_push = write_cases(&mut other, 2, "fast");
+    let expected = held_push.ops.len() + late_push.ops.len();
+
+    let mut reader = PgMaster::open(&url).unwrap();
+    let start = reader.pull(&district_site, 0, 10_000, NOW_MS).unwrap();
+    let mut cursor = start.next_cursor;
+    let mut seen: Vec<Operation> = Vec::new();
+
+    // Writer A stops inside its transaction, after its log record, before its commit.
+    let at_gate = Arc::new(Barrier::new(2));
+    let release = Arc::new(Barrier::new(2));
+    let mut writer_a = PgMaster::open(&url).unwrap();
+    {
+        let (at_gate, release) = (at_gate.clone(), release.clone());
+        writer_a.set_commit_gate(Some(Box::new(move || {
+            at_gate.wait();
+            release.wait();
+        })));
+    }
+    let town_auth = town.auth.clone();
+    let a = std::thread::spawn(move || writer_a.push(&town_auth, held_push, NOW_MS));
+    at_gate.wait();
+    // Writer B (another process) pushes meanwhile: it waits for the log, it does not overtake.
+    let b_done = Arc::new(Mutex::new(false));
+    let mut writer_b = PgMaster::open(&url).unwrap();
+    let other_auth = other.auth.clone();
+    let flag = b_done.clone();
+    let b = std::thread::spawn(move || {
+        let answer = writer_b.push(&other_auth, late_push, NOW_MS);
+        *flag.lock().unwrap() = true;
+        answer
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let during = reader.pull(&district_site, cursor, 10_000, NOW_MS).unwrap();
+    assert!(
+        during.ops.iter().all(|o| o.table != "corr_case"),
+        "nothing uncommitted is read"
+    );
+    assert_eq!(during.next_cursor, cursor, "the cursor stays below the uncommitted record");
+    assert!(!*b_done.lock().unwrap(), "the second writer waits for the first's commit");
+    release.wait();
+    let a_answer = a.join().unwrap().unwrap();
+    let b_answer = b.join().unwrap().unwrap();
+    let max_a = a_answer.acks.iter().map(|x| x.server_seq).max().unwrap();
+    let min_b = b_answer.acks.iter().map(|x| x.server_seq).min().unwrap();
+    assert!(max_a < min_b, "server_seqs follow the commit order");
+    loop {
+        let page = reader.pull(&district_site, cursor, 2, NOW_MS).unwrap();
+        seen.extend(page.ops.into_iter().filter(|o| o.table == "corr_case"));
+        cursor = page.next_cursor;
+        if !page.has_more {
+            break;
+        }
+    }
+    assert_eq!(seen.len(), expected, "every operation, exactly once");
+    let mut seqs: Vec<u64> = seen.iter().filter_map(|o| o.server_seq).collect();
+    let sorted = {
+        let mut s = seqs.clone();
+        s.sort_unstable();
+        s.dedup();
+        s
+    };
+    assert_eq!(seqs, sorted);
+    seqs.dedup();
+    assert_eq!(seqs.len(), expected);
+    town.token.clear();
+    other.token.clear();
+}
+
+/// Issue 12 §2: four writers (four connections, as four server processes would hold) push at once
+/// while a reader pulls from its cursor the whole time; the reader ends with every operation exactly
+/// once.
+#[test]
+fn concurrent_writers_and_a_pulling_reader_lose_and_repeat_nothing() {
+    let (mut setup, url) = postgres("stress");
+    let root = setup
+        .add_org_unit(None, OrgKind::District, "压力区")
+        .unwrap();
+    let mut offices = Vec::new();
+    for i in 0..4 {
+        let unit = setup
+            .add_org_unit(Some(&root), OrgKind::Township, &format!("镇{i}"))
+            .unwrap();
+        offices.push(office(
+            setup.as_mut(),
+            &unit,
+            &format!("司法所{i}"),
+            Role::JudicialOfficer,
+            10 + i,
+            NOW_MS,
+        ));
+    }
+    let watcher = office(setup.as_mut(), &root, "区", Role::DistrictAdmin, 99, NOW_MS);
+    drop(setup);
+    let batches = 6;
+    let mut expected = 0;
+    let mut writers = Vec::new();
+    for (i, mut o) in offices.into_iter().enumerate() {
+        let pushes: Vec<PushRequest> = (0..batches)
+            .map(|b| write_cases(&mut o, 5, &format!("w{i}b{b}")))
+            .collect();
+        // Each push carries every operation not yet acknowledged: the last one holds them all.
+        expected += pushes.last().map(|p| p.ops.len()).unwrap_or(0);
+        let url = url.clone();
+        let auth = o.auth.clone();
+        writers.push(std::thread::spawn(move || {
+            let mut master = PgMaster::open(&url).unwrap();
+            for push in pushes {
+                master.push(&auth, push, NOW_MS).unwrap();
+            }
+        }));
+    }
+    let mut reader = PgMaster::open(&url).unwrap();
+    let mut cursor = 0;
+    let mut seen: Vec<u64> = Vec::new();
+    let collect = |reader: &mut PgMaster, cursor: &mut u64, seen: &mut Vec<u64>| loop {
+        let page = reader.pull(&watcher.auth, *cursor, 50, NOW_MS).unwrap();
+        seen.extend(
+            page.ops
+                .iter()
+                .filter(|o| o.table == "corr_case")
+                .filter_map(|o| o.server_seq),
+        );
+        *cursor = page.next_cursor;
+        if !page.has_more {
+            return;
+        }
+    };
+    while writers.iter().any(|w| !w.is_finished()) {
+        collect(&mut reader, &mut cursor, &mut seen);
+    }
+    for w in writers {
+        w.join().unwrap();
+    }
+    collect(&mut reader, &mut cursor, &mut seen);
+    let mut unique = seen.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), seen.len(), "no operation twice");
+    assert_eq!(seen.len(), expected, "no operation lost");
+}
