@@ -43,14 +43,14 @@ pub async fn serve(
     tls: Option<std::sync::Arc<rustls::ServerConfig>>,
 ) -> std::io::Result<()> {
     let shared = http::Shared::new(master);
-    let app = http::router(shared);
+    let app = http::router(shared.clone());
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!(
         "jiceng-server listening on {scheme}://{}",
         listener.local_addr()?
     );
-    match tls {
+    let served = match tls {
         Some(config) => tls::serve_tls(listener, app, config, shutdown_signal()).await,
         None => {
             // Answers go out at once: with Nagle's algorithm a response written in two pieces waits
@@ -64,7 +64,10 @@ pub async fn serve(
                 .with_graceful_shutdown(shutdown_signal())
                 .await
         }
-    }
+    };
+    // The master is closed off the async runtime: a PostgreSQL connection closes by blocking.
+    let _ = tokio::task::spawn_blocking(move || drop(shared)).await;
+    served
 }
 
 async fn shutdown_signal() {

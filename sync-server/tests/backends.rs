@@ -17,7 +17,9 @@ use jiceng_core::store::{SiteIdentity, Store, WriteChange};
 use jiceng_core::tables;
 use jiceng_core::wire::{EnrolRequest, PushRequest, QuarantineDecision};
 use jiceng_server::error::ServerError;
-use jiceng_server::master::{MasterReads, MasterStore, PgMaster, RecordsPage, SiteAuth, SqliteMaster};
+use jiceng_server::master::{
+    MasterReads, MasterStore, PgMaster, RecordsPage, SiteAuth, SqliteMaster,
+};
 use std::sync::{Arc, Barrier, Mutex};
 
 const NOW_MS: u64 = 1_796_004_000_000;
@@ -171,8 +173,22 @@ fn district(master: &mut dyn MasterStore) -> District {
             1,
             NOW_MS,
         ),
-        town: office(master, &town, "𠀀家镇司法所", Role::JudicialOfficer, 2, NOW_MS),
-        other_town: office(master, &other, "乙镇司法所", Role::JudicialOfficer, 3, NOW_MS),
+        town: office(
+            master,
+            &town,
+            "𠀀家镇司法所",
+            Role::JudicialOfficer,
+            2,
+            NOW_MS,
+        ),
+        other_town: office(
+            master,
+            &other,
+            "乙镇司法所",
+            Role::JudicialOfficer,
+            3,
+            NOW_MS,
+        ),
     }
 }
 
@@ -208,7 +224,11 @@ fn pushes_pulls_and_pages_are_the_same_on_both_backends() {
             .iter()
             .any(|a| a.code == "hash_mismatch"));
         // A gap in the sequence is refused.
-        let pairs: Vec<(u64, u64)> = first.acks.iter().map(|a| (a.site_seq, a.server_seq)).collect();
+        let pairs: Vec<(u64, u64)> = first
+            .acks
+            .iter()
+            .map(|a| (a.site_seq, a.server_seq))
+            .collect();
         d.town.store.mark_acked(&pairs).unwrap();
         let mut gap = write_cases(&mut d.town, 2, "g");
         gap.ops.remove(0);
@@ -222,7 +242,11 @@ fn pushes_pulls_and_pages_are_the_same_on_both_backends() {
         // The district sees the township's cases; the other township sees none of them.
         let seen = pull_all(master, &d.district.auth);
         let cases: Vec<&Operation> = seen.iter().filter(|o| o.table == "corr_case").collect();
-        assert_eq!(cases.len(), ops, "{backend}: the district pulls every case operation");
+        assert_eq!(
+            cases.len(),
+            ops,
+            "{backend}: the district pulls every case operation"
+        );
         assert!(
             cases.windows(2).all(|w| w[0].server_seq < w[1].server_seq),
             "{backend}: in log order"
@@ -262,7 +286,10 @@ fn pushes_pulls_and_pages_are_the_same_on_both_backends() {
             (0..6).map(|i| format!("𠀀t{i}")).collect::<Vec<_>>(),
             "{backend}"
         );
-        assert!(page(master, &d.other_town.auth, None).is_empty(), "{backend}");
+        assert!(
+            page(master, &d.other_town.auth, None).is_empty(),
+            "{backend}"
+        );
         assert!(
             matches!(
                 master.record(&d.other_town.auth, "corr_case", "t-0"),
@@ -411,7 +438,12 @@ fn revocation_and_token_rotation_on_both_backends() {
                 .unwrap(),
             code
         );
-        let names: Vec<String> = master.sites().unwrap().into_iter().map(|s| s.name).collect();
+        let names: Vec<String> = master
+            .sites()
+            .unwrap()
+            .into_iter()
+            .map(|s| s.name)
+            .collect();
         assert_eq!(names.len(), 3, "{backend}: {names:?}");
         // The reset is replicated to the user's unit.
         master
@@ -475,8 +507,14 @@ fn a_reader_never_skips_an_operation_committed_late_by_a_concurrent_writer() {
         during.ops.iter().all(|o| o.table != "corr_case"),
         "nothing uncommitted is read"
     );
-    assert_eq!(during.next_cursor, cursor, "the cursor stays below the uncommitted record");
-    assert!(!*b_done.lock().unwrap(), "the second writer waits for the first's commit");
+    assert_eq!(
+        during.next_cursor, cursor,
+        "the cursor stays below the uncommitted record"
+    );
+    assert!(
+        !*b_done.lock().unwrap(),
+        "the second writer waits for the first's commit"
+    );
     release.wait();
     let a_answer = a.join().unwrap().unwrap();
     let b_answer = b.join().unwrap().unwrap();

@@ -2,6 +2,7 @@
 //! temporary SQLite master and the demo district, and sites that are real `jiceng-core` stores.
 
 pub mod counting_proxy;
+pub mod pg;
 pub mod proxy;
 pub mod raw;
 pub mod webdriver;
@@ -64,10 +65,38 @@ pub struct TestServer {
 impl TestServer {
     /// Creates a master with the demo district (returning `admin demo`'s JSON) and starts serving it.
     pub fn start_demo(label: &str) -> (TestServer, Value) {
-        // The tests' own HTTP clients (reqwest without a provider of its own) need one installed.
-        jiceng_core::tls::ensure_crypto_provider();
         let dir = temp_dir(label);
         let master = dir.join("master.sqlite");
+        TestServer::start_demo_at(dir, master)
+    }
+
+    /// [`TestServer::start_demo`] on a PostgreSQL master: a fresh database of the test process's
+    /// throw-away cluster (issue 12 §2).
+    pub fn start_demo_postgres(label: &str) -> (TestServer, Value) {
+        let cluster = pg::PgCluster::shared().unwrap_or_else(|e| panic!("{e}"));
+        let url = cluster
+            .fresh_database(label)
+            .unwrap_or_else(|e| panic!("{e}"));
+        TestServer::start_demo_at(temp_dir(label), PathBuf::from(url))
+    }
+
+    /// Another server process serving the same master (PostgreSQL: several processes behind a load
+    /// balancer), on a port of its own.
+    pub fn another_process(&self) -> TestServer {
+        let mut other = TestServer {
+            dir: self.dir.clone(),
+            master: self.master.clone(),
+            port: free_port(),
+            child: None,
+            tls: self.tls.clone(),
+        };
+        other.start();
+        other
+    }
+
+    fn start_demo_at(dir: PathBuf, master: PathBuf) -> (TestServer, Value) {
+        // The tests' own HTTP clients (reqwest without a provider of its own) need one installed.
+        jiceng_core::tls::ensure_crypto_provider();
         let output = Command::new(server_binary())
             .args([
                 "--db",
@@ -91,7 +120,9 @@ impl TestServer {
             child: None,
             tls: None,
         };
-        server.register_authors();
+        if !server.is_postgres() {
+            server.register_authors();
+        }
         server.start();
         (server, demo)
     }
@@ -155,6 +186,12 @@ impl TestServer {
             Some((_, _, address)) => address.clone(),
             None => self.url(),
         }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.master
+            .to_str()
+            .is_some_and(|m| m.starts_with("postgres://"))
     }
 
     pub fn url(&self) -> String {

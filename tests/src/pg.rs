@@ -94,12 +94,10 @@ impl PgCluster {
         } else {
             None
         };
-        let dir = std::env::temp_dir().join(format!(
-            "jiceng-pg-{}-{}",
-            std::process::id(),
-            free_port()
-        ));
-        std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let dir =
+            std::env::temp_dir().join(format!("jiceng-pg-{}-{}", std::process::id(), free_port()));
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         let cluster = PgCluster {
             dir,
             bin,
@@ -166,7 +164,13 @@ impl PgCluster {
             }
             None => Command::new(&binary),
         };
-        command.args(args).current_dir(&self.dir);
+        // Under the tests' moved date (faketime's preload) PostgreSQL still runs on the real clock:
+        // the master never takes a time from it.
+        command
+            .args(args)
+            .current_dir(&self.dir)
+            .env_remove("LD_PRELOAD")
+            .env_remove("FAKETIME");
         let out = command
             .output()
             .map_err(|e| format!("cannot run {}: {e}", binary.display()))?;
@@ -207,19 +211,15 @@ impl PgCluster {
     }
 
     pub fn url(&self, database: &str) -> String {
-        format!(
-            "postgres://{SUPERUSER}@127.0.0.1:{}/{database}",
-            self.port
-        )
-    }
-
-    pub fn port(&self) -> u16 {
-        self.port
+        format!("postgres://{SUPERUSER}@127.0.0.1:{}/{database}", self.port)
     }
 
     fn stop(&self) {
         let data = self.dir.join("data");
-        let _ = self.run("pg_ctl", &["-D", path_str(&data), "-m", "immediate", "stop"]);
+        let _ = self.run(
+            "pg_ctl",
+            &["-D", path_str(&data), "-m", "immediate", "stop"],
+        );
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

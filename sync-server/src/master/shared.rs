@@ -156,9 +156,8 @@ impl PullScope {
     /// before they exist, so a wider scope is served incrementally.
     pub fn fingerprint(&self) -> Result<String> {
         use sha2::{Digest, Sha256};
-        let json = |v: &Vec<&str>| {
-            serde_json::to_string(v).map_err(|e| ServerError::Store(e.to_string()))
-        };
+        let json =
+            |v: &Vec<&str>| serde_json::to_string(v).map_err(|e| ServerError::Store(e.to_string()));
         let mut hash = Sha256::new();
         for part in [
             json(&self.readable)?,

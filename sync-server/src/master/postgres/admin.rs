@@ -172,7 +172,11 @@ impl PgMaster {
 
     /// Held operations (all, or one by site and seq; or those whose replicated row does not show
     /// their status yet), oldest first.
-    pub(super) fn held(&mut self, one: Option<(&str, i64)>, unpublished: bool) -> Result<Vec<Held>> {
+    pub(super) fn held(
+        &mut self,
+        one: Option<(&str, i64)>,
+        unpublished: bool,
+    ) -> Result<Vec<Held>> {
         let (site, seq) = match one {
             Some((site, seq)) => (Some(site), Some(seq)),
             None => (None, None),

@@ -6,6 +6,7 @@ use crate::error::{Result, ServerError};
 use crate::master::shared::{self, Holds};
 use crate::master::SiteAuth;
 use crate::policy::{MasterFacts, RowFacts};
+use jiceng_core::codec;
 use jiceng_core::merge::{Applied, RowVersions};
 use jiceng_core::model::Role;
 use jiceng_core::op::Operation;
@@ -13,7 +14,6 @@ use jiceng_core::store::merge_sql::{column_value, from_sql};
 use jiceng_core::tables::{self, TableDef, ROW_ID_SCOPE};
 use jiceng_core::validate::Refusal;
 use jiceng_core::wire::Ack;
-use jiceng_core::codec;
 use postgres::Transaction;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -69,15 +69,8 @@ pub(super) fn push_locked(
             let facts = Facts {
                 tx: RefCell::new(&mut *tx),
             };
-            let holds = shared::judge(
-                site,
-                ops,
-                divergent,
-                last_seq,
-                &facts,
-                now_ms,
-                max_drift_ms,
-            )?;
+            let holds =
+                shared::judge(site, ops, divergent, last_seq, &facts, now_ms, max_drift_ms)?;
             (holds, max_drift_ms)
         }
         Pusher::Server(_) => (Holds::default(), u64::MAX),
@@ -166,10 +159,7 @@ pub(super) fn push_locked(
 /// The next server_seq (under the log lock).
 fn next_seq(tx: &mut Transaction<'_>) -> Result<u64> {
     let next: i64 = tx
-        .query_one(
-            "SELECT COALESCE(MAX(last_seq), 0) + 1 FROM log_record",
-            &[],
-        )?
+        .query_one("SELECT COALESCE(MAX(last_seq), 0) + 1 FROM log_record", &[])?
         .get(0);
     Ok(next.max(1) as u64)
 }

@@ -253,7 +253,10 @@ fn migrate(db: &mut Client) -> Result<()> {
     for (version, sql) in MIGRATIONS {
         if *version > current {
             tx.batch_execute(sql)?;
-            tx.execute("INSERT INTO server_schema (version) VALUES ($1)", &[version])?;
+            tx.execute(
+                "INSERT INTO server_schema (version) VALUES ($1)",
+                &[version],
+            )?;
         }
     }
     tx.commit()?;

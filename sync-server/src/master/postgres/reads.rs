@@ -221,10 +221,7 @@ pub(super) fn pull(
         next_cursor = head.max(after);
     }
     let site_last_seq: Option<i64> = tx
-        .query_opt(
-            "SELECT last_seq FROM site WHERE id = $1",
-            &[&site.site_id],
-        )?
+        .query_opt("SELECT last_seq FROM site WHERE id = $1", &[&site.site_id])?
         .map(|r| r.get(0));
     let moves = if next_cursor > after {
         tx.query(
@@ -277,7 +274,9 @@ fn record_json(def: &TableDef, id: String, vals: &str) -> Result<serde_json::Val
         }
         let value = vals.remove(field.name).unwrap_or(serde_json::Value::Null);
         let value = match value {
-            serde_json::Value::Bool(b) if field.ty == FieldType::Bool && field.name != DELETED_FIELD => {
+            serde_json::Value::Bool(b)
+                if field.ty == FieldType::Bool && field.name != DELETED_FIELD =>
+            {
                 serde_json::Value::from(i64::from(b))
             }
             other => other,

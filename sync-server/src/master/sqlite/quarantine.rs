@@ -4,8 +4,8 @@
 
 use super::{append_to_log, log_head, write_log, LogRecords, SqliteMaster, ADMIN_ACTOR};
 use crate::error::{Result, ServerError};
-use crate::master::{QuarantineItem, SiteAuth};
 use crate::master::review::{self, Held};
+use crate::master::{QuarantineItem, SiteAuth};
 use jiceng_core::store::merge_sql::master as merge;
 use jiceng_core::tables;
 use jiceng_core::wire::QuarantineDecision;
@@ -91,7 +91,11 @@ impl SqliteMaster {
     }
 
     pub(super) fn quarantine_items(&self) -> Result<Vec<QuarantineItem>> {
-        Ok(self.held("1", &[])?.into_iter().map(review::item_of).collect())
+        Ok(self
+            .held("1", &[])?
+            .into_iter()
+            .map(review::item_of)
+            .collect())
     }
 
     /// The district's decision (D-3's sibling for operations): `release` merges the operation into
@@ -186,4 +190,3 @@ impl SqliteMaster {
         Ok(())
     }
 }
-

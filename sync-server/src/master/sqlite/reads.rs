@@ -4,9 +4,9 @@
 //! never waits for the writer).
 
 use super::{decode_chunk, left_scope, location, row_owner, select_rows, sites, RowFilter};
-use crate::master::shared::PullScope;
 use crate::error::{Result, ServerError};
 use crate::master::log_files::LogFiles;
+use crate::master::shared::PullScope;
 use crate::master::{RecordsPage, SiteAuth};
 use crate::scope;
 use jiceng_core::op::Operation;
@@ -76,7 +76,8 @@ impl ReadView<'_> {
         // Issue 10 §5: a cursor is only good for the tables it was given under (a store upgraded from
         // the previous release reads more tables; rows of them before the cursor were left out).
         let fingerprint = pulled.fingerprint()?;
-        let json = |v: &[&str]| serde_json::to_string(v).map_err(|e| ServerError::Store(e.to_string()));
+        let json =
+            |v: &[&str]| serde_json::to_string(v).map_err(|e| ServerError::Store(e.to_string()));
         let tables_json = json(&pulled.readable)?;
         let own_unit_json = json(&pulled.own_unit)?;
         let downward_json = json(&pulled.downward)?;
