@@ -22,6 +22,15 @@ log "Rust tests: core (unit, store rules, convergence property), server, multi-s
 rust_out=$(mktemp)
 cargo test --workspace --exclude jiceng-desktop -- --nocapture 2>&1 | tee "$rust_out"
 
+# Issue 12 §2: the multi-site suite (real server processes, real site stores) once more, every master a
+# database of a throw-away PostgreSQL cluster (tests/src/pg.rs); the server's own backend suites
+# (sync-server/tests/backends.rs, district_convergence.rs) already ran on both above.
+log "multi-site suite again on a PostgreSQL master (JICENG_TEST_MASTER=postgres)"
+pg_out=$(mktemp)
+JICENG_TEST_MASTER=postgres cargo test -p jiceng-tests --tests -- --nocapture 2>&1 | tee "$pg_out"
+pg_passed=$(tests_passed "$pg_out")
+rm -f "$pg_out"
+
 # Tests inject their clock (core/tests/common_setup.rs); one that reads the real date is a time bomb.
 # Run core and server again with the date moved, so such a test fails the day it is written.
 log "core and server tests with the date moved by faketime: 200 days ahead, then the coming 1 January"
@@ -31,7 +40,7 @@ ahead_passed=$(tests_with_date_moved "$ahead_day" -f '+200d')
 new_year_passed=$(tests_with_date_moved "$new_year" "$new_year 09:00:00 +0800")
 log "tests passed: real date $(tests_passed "$rust_out") (workspace; core + server \
 $(tests_passed "$rust_out" "$(core_server_test_binaries | cut -f2)")), $ahead_day $ahead_passed and \
-$new_year $new_year_passed (core + server)"
+$new_year $new_year_passed (core + server); on PostgreSQL masters $pg_passed (multi-site)"
 rm -f "$rust_out"
 
 log "TypeScript bindings generated from Rust are committed and current"

@@ -187,7 +187,9 @@ impl RowVersions {
 /// Whether a field keeps its first version visible: every field of an append-only row but its
 /// deletion flag.
 pub fn first_wins(kind: MergeKind, field: &str) -> bool {
-    kind == MergeKind::AppendOnly && field != crate::tables::DELETED_FIELD
+    kind == MergeKind::AppendOnly
+        && field != crate::tables::DELETED_FIELD
+        && field != crate::tables::APPEND_ONLY_OWNER_FIELD
 }
 
 /// The base a local write records: the version it overwrites.
@@ -363,6 +365,20 @@ mod tests {
             row.shown_value("_deleted", MergeKind::AppendOnly),
             Some(&json!(false))
         );
+        // So does the owning unit: L-6 moves a case's check-ins with it, whatever the order.
+        let moved = |first: (&str, u64, &str), second: (&str, u64, &str)| {
+            let mut row = RowVersions::default();
+            for (site, at, unit) in [first, second] {
+                row.apply(
+                    &op(site, at, "org_unit_id", json!(unit), None),
+                    MergeKind::AppendOnly,
+                );
+            }
+            row.shown_value("org_unit_id", MergeKind::AppendOnly)
+                .cloned()
+        };
+        assert_eq!(moved(("a", 1, "A"), ("d", 5, "B")), Some(json!("B")));
+        assert_eq!(moved(("d", 5, "B"), ("a", 1, "A")), Some(json!("B")));
     }
 
     #[test]

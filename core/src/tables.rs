@@ -62,6 +62,12 @@ pub const ROW_ID_SCOPE: &str = "id";
 /// The reversible deletion flag every table carries (DOMAIN.md "Nothing is lost").
 pub const DELETED_FIELD: &str = "_deleted";
 
+/// The owning unit of every append-only table's rows. Unlike their other fields it follows the
+/// latest version: the district's L-6 transfer decision moves a case's check-ins and entries to the
+/// receiving office, and every replica must show the move (a test holds each append-only table to
+/// this name).
+pub const APPEND_ONLY_OWNER_FIELD: &str = "org_unit_id";
+
 const fn text(name: &'static str) -> FieldDef {
     FieldDef {
         name,
@@ -768,6 +774,23 @@ impl FieldType {
             (FieldType::Integer, serde_json::Value::Number(n)) => n.is_i64(),
             (FieldType::Bool, serde_json::Value::Bool(_)) => true,
             _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod owner_field_tests {
+    use super::*;
+
+    #[test]
+    fn every_append_only_table_is_owned_through_the_movable_owner_field() {
+        for def in TABLES.iter().filter(|t| t.merge == MergeKind::AppendOnly) {
+            assert_eq!(
+                def.scope_field, APPEND_ONLY_OWNER_FIELD,
+                "{}: the L-6 move follows the latest version only of {APPEND_ONLY_OWNER_FIELD}",
+                def.name
+            );
+            assert!(def.field(APPEND_ONLY_OWNER_FIELD).is_some(), "{}", def.name);
         }
     }
 }

@@ -212,19 +212,17 @@ fn run(cli: Cli) -> Result<(), String> {
             return Ok(());
         }
         Command::Backup { to } => {
-            let db = std::path::Path::new(cli.db.strip_prefix("sqlite://").unwrap_or(&cli.db));
-            let summary = master::backup::backup(db, to).map_err(|e| e.to_string())?;
+            let summary = master::backup_to(&cli.db, to).map_err(|e| e.to_string())?;
             print_json(&summary);
             return Ok(());
         }
         Command::Restore { from } => {
-            let db = std::path::Path::new(cli.db.strip_prefix("sqlite://").unwrap_or(&cli.db));
-            let aside = master::backup::restore(db, from, now_ms()).map_err(|e| e.to_string())?;
+            let aside = master::restore_from(&cli.db, from, now_ms()).map_err(|e| e.to_string())?;
             // Opening runs any migration the backup predates and checks its log.
             master::open(&cli.db).map_err(|e| e.to_string())?;
             print_json(&serde_json::json!({
                 "restored_from": from.display().to_string(),
-                "replaced_files_kept_at": aside.map(|p| p.display().to_string()),
+                "replaced_files_kept_at": aside,
             }));
             return Ok(());
         }

@@ -2,6 +2,7 @@
 //! temporary SQLite master and the demo district, and sites that are real `jiceng-core` stores.
 
 pub mod counting_proxy;
+pub mod master_view;
 pub mod pg;
 pub mod proxy;
 pub mod raw;
@@ -64,7 +65,12 @@ pub struct TestServer {
 
 impl TestServer {
     /// Creates a master with the demo district (returning `admin demo`'s JSON) and starts serving it.
+    /// With `JICENG_TEST_MASTER=postgres` the master is a PostgreSQL database instead (the test
+    /// command runs the multi-site suite once on each backend, issue 12 §2).
     pub fn start_demo(label: &str) -> (TestServer, Value) {
+        if masters_on_postgres() {
+            return TestServer::start_demo_postgres(label);
+        }
         let dir = temp_dir(label);
         let master = dir.join("master.sqlite");
         TestServer::start_demo_at(dir, master)
@@ -120,9 +126,7 @@ impl TestServer {
             child: None,
             tls: None,
         };
-        if !server.is_postgres() {
-            server.register_authors();
-        }
+        server.register_authors();
         server.start();
         (server, demo)
     }
@@ -130,21 +134,16 @@ impl TestServer {
     /// Tells [`raw::chain`] who writes for each site: a user of the site's own unit (issue 11 §5: the
     /// server holds operations whose author its directory does not know).
     pub fn register_authors(&self) {
-        let conn = self.master_connection();
-        let mut stmt = conn
-            .prepare(
-                "SELECT s.id, (SELECT u.id FROM app_user u WHERE u.org_unit_id = s.org_unit_id \
-                 ORDER BY u.id LIMIT 1) FROM site s",
-            )
-            .expect("sites");
-        let pairs: Vec<(String, Option<String>)> = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .expect("sites")
-            .map(|r| r.expect("site"))
-            .collect();
-        for (site, user) in pairs {
-            if let Some(user) = user {
-                raw::register_author(&site, &user);
+        let master = self.master();
+        let users = master.table("app_user");
+        for (site, _, unit, _) in master.sites() {
+            let first = users
+                .iter()
+                .filter(|u| u.get("org_unit_id").and_then(Value::as_str) == Some(unit.as_str()))
+                .filter_map(|u| u["id"].as_str())
+                .min();
+            if let Some(user) = first {
+                raw::register_author(&site, user);
             }
         }
     }
@@ -316,8 +315,17 @@ impl TestServer {
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
-    /// Reads the master file directly (for assertions only).
+    /// The master as assertions read it, on either backend.
+    pub fn master(&self) -> master_view::MasterView {
+        master_view::MasterView::open(&self.master)
+    }
+
+    /// Reads the SQLite master file directly (assertions about the file itself: backups, segments).
     pub fn master_connection(&self) -> rusqlite::Connection {
+        assert!(
+            !self.is_postgres(),
+            "master_connection reads the SQLite file; use TestServer::master on PostgreSQL"
+        );
         rusqlite::Connection::open_with_flags(
             &self.master,
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
@@ -460,75 +468,34 @@ pub fn rows(
         .collect()
 }
 
+/// Whether the tests' masters are PostgreSQL databases (`JICENG_TEST_MASTER=postgres`).
+pub fn masters_on_postgres() -> bool {
+    std::env::var("JICENG_TEST_MASTER").is_ok_and(|v| v == "postgres")
+}
+
 /// The master's rows of a table as [`rows`] gives a site's: (id, full field history in the site
-/// encoding). The master keeps only each field's winner in `_versions`; the history is rebuilt here,
-/// independently of the server's code, from the log records its `_log` lists.
+/// encoding), rebuilt from the audit log independently of the server's code
+/// ([`master_view::MasterView::histories`]).
 pub fn master_rows(
-    conn: &rusqlite::Connection,
+    master: &master_view::MasterView,
     table: &str,
     scope: ScopeFilter<'_>,
 ) -> Vec<(String, Vec<u8>)> {
-    let def = jiceng_core::tables::table(table).expect("table");
-    rows(conn, table, scope)
-        .into_iter()
-        .map(|(id, _)| {
-            let log: Option<Vec<u8>> = conn
-                .query_row(
-                    &format!("SELECT _log FROM {table} WHERE id = ?1"),
-                    [&id],
-                    |r| r.get(0),
-                )
-                .expect("_log");
-            let records = jiceng_core::codec::decode_seqs(&log.unwrap_or_default()).expect("seqs");
-            let mut history = jiceng_core::merge::RowVersions::default();
-            for record in records {
-                // The record's bytes are in the log segment file beside the master file.
-                let (segment, offset, len): (i64, i64, i64) = conn
-                    .query_row(
-                        "SELECT segment, byte_offset, byte_len FROM log_chunk WHERE first_seq = ?1",
-                        [record as i64],
-                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                    )
-                    .expect("log record");
-                // `<master file>-oplog-000001`, … (sync-server/src/master/log_files.rs).
-                let db = conn.path().expect("master file");
-                let file = std::fs::read(format!("{db}-oplog-{segment:06}")).expect("log segment");
-                let blob = &file[offset as usize..(offset + len) as usize];
-                for op in jiceng_core::codec::decode_ops(blob).expect("ops") {
-                    if op.table == table && op.row_id == id {
-                        history.apply(&op, def.merge);
-                    }
-                }
-            }
-            (id, jiceng_core::codec::encode_row(&history))
-        })
-        .collect()
-}
-
-/// The org unit `root` and every unit below it.
-pub fn subtree(conn: &rusqlite::Connection, root: &str) -> Vec<String> {
-    let mut stmt = conn
-        .prepare("WITH RECURSIVE sub(id) AS (SELECT ?1 UNION SELECT o.id FROM org_unit o JOIN sub ON o.parent_id = sub.id) SELECT id FROM sub")
-        .unwrap();
-    let ids = stmt.query_map([root], |r| r.get(0)).unwrap();
-    ids.map(Result::unwrap).collect()
-}
-
-/// The district's org unit id.
-pub fn server_district(master: &rusqlite::Connection) -> String {
-    master
-        .query_row("SELECT id FROM org_unit WHERE kind = 'district'", [], |r| {
-            r.get(0)
-        })
-        .unwrap()
+    master.histories(table, |row| match scope {
+        None => true,
+        Some((column, units)) => row
+            .get(column)
+            .and_then(Value::as_str)
+            .is_some_and(|unit| units.iter().any(|u| u == unit)),
+    })
 }
 
 /// The master, filtered to what `site` may see, must equal the site's own tables exactly (values and the
 /// whole field history), and so must the conflict items of those rows.
 pub fn assert_site_equals_scoped_master(server: &TestServer, site: &Site, reads_corrections: bool) {
-    let master = server.master_connection();
+    let master = server.master();
     let identity = site.lock().identity().unwrap().unwrap();
-    let scope = subtree(&master, &identity.org_unit_id);
+    let scope = master.subtree(&identity.org_unit_id);
     let own_unit = [identity.org_unit_id.clone()];
     let store = site.lock();
     let local = store.connection();
@@ -536,7 +503,8 @@ pub fn assert_site_equals_scoped_master(server: &TestServer, site: &Site, reads_
         ("org_unit", Some(("id", &scope[..]))),
         ("app_user", Some(("org_unit_id", &own_unit[..]))),
     ];
-    let is_district = identity.org_unit_id == server_district(&master);
+    let district = master.district();
+    let is_district = identity.org_unit_id == district;
     if reads_corrections {
         for table in [
             "corr_case",
@@ -569,7 +537,7 @@ pub fn assert_site_equals_scoped_master(server: &TestServer, site: &Site, reads_
         );
     }
     // W-: residents stay with the community workstation and the district, never a judicial office.
-    let reads_residents = !reads_corrections || identity.org_unit_id == server_district(&master);
+    let reads_residents = !reads_corrections || is_district;
     if reads_residents {
         assert_eq!(
             master_rows(&master, "resident", Some(("org_unit_id", &scope[..]))),
@@ -599,24 +567,34 @@ pub fn assert_site_equals_scoped_master(server: &TestServer, site: &Site, reads_
             site.name
         );
     }
-    let conflicts = |conn: &rusqlite::Connection, table: &str| -> Vec<String> {
-        let mut stmt = conn
-            .prepare(&format!(
-                "SELECT k.id FROM conflict k JOIN {table} r ON r.id = k.row_id WHERE r.org_unit_id IN (SELECT value FROM json_each(?1)) ORDER BY k.id"
-            ))
-            .unwrap();
-        let ids = stmt
-            .query_map([serde_json::to_string(&scope).unwrap()], |r| r.get(0))
-            .unwrap();
-        ids.map(Result::unwrap).collect()
-    };
     if reads_corrections {
-        assert_eq!(
-            conflicts(&master, "corr_case"),
-            conflicts(local, "corr_case"),
-            "{}: conflict items differ",
-            site.name
-        );
+        let in_scope: std::collections::BTreeSet<String> = master
+            .table("corr_case")
+            .into_iter()
+            .filter(|r| {
+                r.get("org_unit_id")
+                    .and_then(Value::as_str)
+                    .is_some_and(|u| scope.iter().any(|s| s == u))
+            })
+            .filter_map(|r| r["id"].as_str().map(str::to_string))
+            .collect();
+        let on_master: Vec<String> = master
+            .conflicts()
+            .into_iter()
+            .filter(|k| in_scope.contains(&k.row_id))
+            .map(|k| k.id)
+            .collect();
+        let mut stmt = local
+            .prepare(
+                "SELECT k.id FROM conflict k JOIN corr_case r ON r.id = k.row_id ORDER BY k.id",
+            )
+            .unwrap();
+        let at_site: Vec<String> = stmt
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(on_master, at_site, "{}: conflict items differ", site.name);
     }
 }
 
@@ -673,7 +651,7 @@ pub fn write_record(
 }
 
 /// [`log_accounting`] of a site's own log as its store holds it: (operations, lost, doubled).
-pub fn site_accounting(master: &rusqlite::Connection, site: &Site) -> (u64, u64, u64) {
+pub fn site_accounting(master: &master_view::MasterView, site: &Site) -> (u64, u64, u64) {
     let own: Vec<u64> = site
         .lock()
         .own_log()
@@ -689,36 +667,18 @@ pub fn site_accounting(master: &rusqlite::Connection, site: &Site) -> (u64, u64,
 /// in effect"): operations of the site missing from the master (lost) and held or logged more than
 /// once (doubled).
 pub fn log_accounting(
-    master: &rusqlite::Connection,
+    master: &master_view::MasterView,
     site_id: &str,
     own_seqs: &[u64],
 ) -> (u64, u64) {
-    let mut stmt = master
-        .prepare(
-            "SELECT first_site_seq, last_site_seq, last_seq - first_seq + 1 FROM log_chunk \
-             WHERE origin_site = ?1 ORDER BY first_site_seq",
-        )
-        .expect("prepare");
-    let ranges: Vec<(u64, u64, u64)> = stmt
-        .query_map([site_id], |r| {
-            Ok((
-                r.get::<_, i64>(0)? as u64,
-                r.get::<_, i64>(1)? as u64,
-                r.get::<_, i64>(2)? as u64,
-            ))
-        })
-        .expect("query")
-        .map(|r| r.expect("row"))
+    let ranges: Vec<(u64, u64, u64)> = master
+        .log_ranges(site_id)
+        .into_iter()
+        .map(|r| (r.first_site_seq, r.last_site_seq, r.ops))
         .collect();
     // Every site_seq the master holds: the ranges of its log records (held operations inside a range
     // are not in the record but in quarantine) and the held ones, wherever they are.
-    let mut held_seqs: Vec<u64> = master
-        .prepare("SELECT site_seq FROM quarantine WHERE site_id = ?1")
-        .expect("prepare")
-        .query_map([site_id], |r| r.get::<_, i64>(0))
-        .expect("query")
-        .map(|r| r.expect("row") as u64)
-        .collect();
+    let mut held_seqs: Vec<u64> = master.held_of(site_id).iter().map(|h| h.site_seq).collect();
     held_seqs.sort_unstable();
     let mut covered: std::collections::BTreeSet<u64> = held_seqs.iter().copied().collect();
     let mut merged = 0u64;

@@ -28,12 +28,7 @@ fn cases(site: &Site) -> i64 {
 }
 
 fn alarms(server: &TestServer, code: &str) -> i64 {
-    server
-        .master_connection()
-        .query_row("SELECT COUNT(*) FROM alarm WHERE code = ?1", [code], |r| {
-            r.get(0)
-        })
-        .unwrap()
+    server.master().alarm_count(code) as i64
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -80,27 +75,27 @@ async fn a_store_restored_from_an_old_backup_catches_up_and_keeps_what_it_wrote_
         restored.lock().divergent_count().unwrap() > 0,
         "the divergent tail is kept"
     );
-    let master = server.master_connection();
+    let master = server.master();
     let (_, lost, doubled) = site_accounting(&master, &restored);
     assert_eq!((lost, doubled), (0, 0));
-    let in_master: i64 = master
-        .query_row(
-            "SELECT COUNT(*) FROM corr_case WHERE name LIKE '复%'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let in_master = master
+        .table("corr_case")
+        .iter()
+        .filter(|r| {
+            r.get("name")
+                .and_then(|n| n.as_str())
+                .is_some_and(|n| n.starts_with('复'))
+        })
+        .count();
     assert_eq!(
         in_master, 10,
         "the restored copy's own writes wait for review"
     );
-    let held: i64 = master
-        .query_row(
-            "SELECT COUNT(*) FROM quarantine WHERE site_id = ?1 AND code = 'divergent_copy'",
-            [&site_id],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let held = master
+        .held_of(&site_id)
+        .iter()
+        .filter(|h| h.code == "divergent_copy")
+        .count();
     assert!(held > 0);
     assert!(
         alarms(&server, "instance_changed") >= 1,
@@ -141,17 +136,15 @@ async fn a_store_copied_to_a_second_pc_is_recognised_and_neither_copy_loses_a_wr
     }
     assert_eq!(cases(&office), 4);
     assert_eq!(cases(&copy), 5, "the copy keeps what it wrote");
-    let master = server.master_connection();
+    let master = server.master();
     for site in [&office, &copy] {
         let (_, lost, doubled) = site_accounting(&master, site);
         assert_eq!((lost, doubled), (0, 0), "{}", site.name);
     }
-    let held: i64 = master
-        .query_row(
-            "SELECT COUNT(*) FROM quarantine WHERE code = 'divergent_copy'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let held = master
+        .held()
+        .iter()
+        .filter(|h| h.code == "divergent_copy")
+        .count();
     assert!(held > 0, "the copy's own write waits for the district");
 }

@@ -195,7 +195,7 @@ fn sites_and_the_server_killed_at_random_lose_double_and_wedge_nothing() {
         }
     }
 
-    let master = server.master_connection();
+    let master = server.master();
     let (mut operations, mut lost, mut doubled, mut wedged, mut records) =
         (0u64, 0u64, 0u64, 0u64, 0u64);
     let mut sites = Vec::new();
@@ -215,13 +215,7 @@ fn sites_and_the_server_killed_at_random_lose_double_and_wedge_nothing() {
         let (site_lost, site_doubled) = log_accounting(&master, &identity.site_id, &own);
         lost += site_lost;
         doubled += site_doubled;
-        records += master
-            .query_row(
-                "SELECT COUNT(*) FROM log_chunk WHERE origin_site = ?1",
-                [&identity.site_id],
-                |r| r.get::<_, i64>(0),
-            )
-            .unwrap() as u64;
+        records += master.log_ranges(&identity.site_id).len() as u64;
         sites.push(Site {
             name: writer.site.to_string(),
             store: std::sync::Mutex::new(store),

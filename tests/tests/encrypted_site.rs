@@ -80,14 +80,7 @@ async fn an_encrypted_laptop_syncs_gives_nothing_away_and_is_recovered_with_the_
         "区司法局 张科长",
     ]);
     assert_eq!(read.trim(), code);
-    let readings: i64 = server
-        .master_connection()
-        .query_row(
-            "SELECT COUNT(*) FROM recovery_code_read WHERE site_id = ?1",
-            [&site_id],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let readings = server.master().recovery_code_reads(&site_id);
     assert_eq!(readings, 1);
 
     // The officer signs in offline after a restart (the store was closed), works, and syncs.
@@ -125,14 +118,7 @@ async fn an_encrypted_laptop_syncs_gives_nothing_away_and_is_recovered_with_the_
             String::from_utf8_lossy(secret)
         );
     }
-    let on_master: i64 = server
-        .master_connection()
-        .query_row(
-            "SELECT COUNT(*) FROM corr_case WHERE name = ?1",
-            [NAME],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let on_master = server.master().rows_where("corr_case", "name", NAME).len();
     assert_eq!(on_master, 1, "the case reached the master whole");
 
     // officer1 forgot the password: the district resets it; the laptop has not heard of it yet.

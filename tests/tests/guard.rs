@@ -6,6 +6,7 @@
 //! releases or rejects each held operation, the decision syncing back.
 
 use jiceng_core::op::{Operation, GENESIS_HASH, SCHEMA_VERSION};
+use jiceng_tests::master_view::truthy;
 use jiceng_tests::raw::{chain, chain_at, now_ms, unit_of, Api};
 use jiceng_tests::{Site, TestServer};
 use serde_json::{json, Value};
@@ -25,12 +26,12 @@ fn held_codes(body: &Value) -> BTreeMap<u64, String> {
         .collect()
 }
 
-fn master_text(server: &TestServer, sql: &str, id: &str) -> Option<String> {
+/// A text field of one master row (None when the row or the value is missing).
+fn master_text(server: &TestServer, table: &str, field: &str, id: &str) -> Option<String> {
     server
-        .master_connection()
-        .query_row(sql, [id], |r| r.get::<_, Option<String>>(0))
-        .ok()
-        .flatten()
+        .master()
+        .row(table, id)
+        .and_then(|row| row.get(field).and_then(|v| v.as_str().map(str::to_string)))
 }
 
 /// The quarantine items (row id → status) a site's pull delivers.
@@ -116,48 +117,26 @@ async fn a_push_of_1000_operations_with_3_poisoned_merges_997_and_the_next_push_
         assert!(!h["reason_zh"].as_str().unwrap().is_empty(), "{h}");
         assert!(!h["reason"].as_str().unwrap().is_empty(), "{h}");
     }
-    let master = server.master_connection();
-    let logged: i64 = master
-        .query_row(
-            "SELECT SUM(last_seq - first_seq + 1) FROM log_chunk WHERE origin_site = ?1",
-            [&site],
-            |r| r.get(0),
-        )
-        .unwrap();
-    let held_rows: i64 = master
-        .query_row(
-            "SELECT COUNT(*) FROM quarantine WHERE site_id = ?1",
-            [&site],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let master = server.master();
+    let logged = master.logged_count(&site);
+    let held_rows = master.held_of(&site).len() as u64;
     println!("1,000-operation push with 3 poisoned: {logged} merged, {held_rows} quarantined");
     assert_eq!((logged, held_rows), (997, 3));
     assert_eq!(
-        master_text(
-            &server,
-            "SELECT status FROM corr_case WHERE id = ?1",
-            "bulk-0010"
-        ),
+        master_text(&server, "corr_case", "status", "bulk-0010"),
         None,
         "the junk status never reached the master"
     );
     assert_eq!(
-        master_text(
-            &server,
-            "SELECT name FROM corr_case WHERE id = ?1",
-            "bulk-0010"
-        ),
+        master_text(&server, "corr_case", "name", "bulk-0010"),
         Some("张10".to_string()),
         "the rest of the poisoned row merged"
     );
-    let alarms: i64 = master
-        .query_row(
-            "SELECT COUNT(*) FROM alarm WHERE site_id = ?1 AND code = 'quarantine'",
-            [&site],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let alarms = master
+        .alarms()
+        .iter()
+        .filter(|a| a.site_id.as_deref() == Some(site.as_str()) && a.code == "quarantine")
+        .count();
     assert_eq!(alarms, 1, "one alarm for the push");
     // The same batch again (a lost reply): recognised, nothing doubled.
     let (status, again) = api.push(&token, &ops).await;
@@ -182,11 +161,7 @@ async fn a_push_of_1000_operations_with_3_poisoned_merges_997_and_the_next_push_
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["quarantined"], json!([]));
     assert_eq!(
-        master_text(
-            &server,
-            "SELECT name FROM corr_case WHERE id = ?1",
-            "bulk-next"
-        ),
+        master_text(&server, "corr_case", "name", "bulk-next"),
         Some("王五".to_string())
     );
     // The office's desktop learns what was held, and counts it.
@@ -278,15 +253,11 @@ async fn hostile_and_odd_operations_are_held_one_by_one_and_the_district_decides
     .collect();
     assert_eq!(held_codes(&body), expected);
     assert_eq!(
-        master_text(&server, "SELECT name FROM corr_case WHERE id = ?1", "rb"),
+        master_text(&server, "corr_case", "name", "rb"),
         Some("张𠀀".to_string())
     );
     assert_eq!(
-        master_text(
-            &server,
-            "SELECT occurred_at FROM corr_checkin WHERE id = ?1",
-            "c1"
-        ),
+        master_text(&server, "corr_checkin", "occurred_at", "c1"),
         Some(now_text.clone())
     );
 
@@ -320,46 +291,33 @@ async fn hostile_and_odd_operations_are_held_one_by_one_and_the_district_decides
     .collect();
     assert_eq!(held_codes(&body), expected);
     assert_eq!(
-        master_text(
-            &server,
-            "SELECT occurred_at FROM corr_checkin WHERE id = ?1",
-            "c1"
-        ),
+        master_text(&server, "corr_checkin", "occurred_at", "c1"),
         Some(now_text.clone()),
         "the check-in keeps the time it was recorded with"
     );
     assert_eq!(
-        master_text(
-            &server,
-            "SELECT org_unit_id FROM corr_case WHERE id = ?1",
-            "rb"
-        ),
+        master_text(&server, "corr_case", "org_unit_id", "rb"),
         Some(unit_b.clone())
     );
     assert_eq!(
-        master_text(&server, "SELECT name FROM corr_case WHERE id = ?1", "rb"),
+        master_text(&server, "corr_case", "name", "rb"),
         Some("张三𠀀".to_string()),
         "an ordinary edit of the same push merged"
     );
-    let deleted: i64 = server
-        .master_connection()
-        .query_row(
-            "SELECT _deleted FROM corr_checkin WHERE id = 'c1'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(deleted, 1, "the reversible deletion flag may change");
+    let deleted = server
+        .master()
+        .row("corr_checkin", "c1")
+        .is_some_and(|row| truthy(row.get("_deleted")));
+    assert!(deleted, "the reversible deletion flag may change");
 
     // Clocks both ways: stamped before the site existed, and far ahead.
-    let site_created: i64 = server
-        .master_connection()
-        .query_row(
-            "SELECT created_at_ms FROM site WHERE id = ?1",
-            [&site],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let site_created = server
+        .master()
+        .sites()
+        .into_iter()
+        .find(|s| s.0 == site)
+        .map(|s| s.3 as i64)
+        .expect("the site");
     let early = chain_at(
         &site,
         25,
@@ -430,11 +388,7 @@ async fn hostile_and_odd_operations_are_held_one_by_one_and_the_district_decides
         .collect();
     assert_eq!((status, held_codes(&body)), (200, expected));
     assert_eq!(
-        master_text(
-            &server,
-            "SELECT user_id FROM corr_access_log WHERE id = ?1",
-            "a1"
-        ),
+        master_text(&server, "corr_access_log", "user_id", "a1"),
         Some("officer-2".to_string()),
         "the access log keeps its reader"
     );
@@ -500,7 +454,7 @@ async fn hostile_and_odd_operations_are_held_one_by_one_and_the_district_decides
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["item"]["status"], "released");
     assert_eq!(
-        master_text(&server, "SELECT address FROM corr_case WHERE id = ?1", "rb"),
+        master_text(&server, "corr_case", "address", "rb"),
         Some("区里放行的地址".to_string()),
         "a released operation merges as the site sent it"
     );
@@ -567,18 +521,13 @@ async fn hostile_and_odd_operations_are_held_one_by_one_and_the_district_decides
     );
     let d_items = pulled_items(&api, &district.token()).await;
     assert!(d_items.len() >= 19, "{}", d_items.len());
-    let alarms: Vec<String> = {
-        let master = server.master_connection();
-        let mut stmt = master
-            .prepare("SELECT code FROM alarm WHERE site_id = ?1 ORDER BY id")
-            .unwrap();
-        let codes = stmt
-            .query_map([&site], |r| r.get(0))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
-        codes
-    };
+    let alarms: Vec<String> = server
+        .master()
+        .alarms()
+        .into_iter()
+        .filter(|a| a.site_id.as_deref() == Some(site.as_str()))
+        .map(|a| a.code)
+        .collect();
     assert!(
         alarms.len() >= 3,
         "every push that held something raised an alarm: {alarms:?}"
@@ -645,23 +594,16 @@ async fn a_reenrolled_site_continues_its_chain_and_a_retried_push_gets_its_ackno
     assert_eq!(status, 200, "{again}");
     assert_eq!(again["duplicates"].as_u64(), Some(log.len() as u64));
     // The master holds one contiguous chain for the site, both PCs' writes.
-    let master = server.master_connection();
-    let (records, first, last): (i64, i64, i64) = master
-        .query_row(
-            "SELECT COUNT(*), MIN(first_site_seq), MAX(last_site_seq) FROM log_chunk WHERE origin_site = ?1",
-            [&site],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .unwrap();
-    assert!(records >= 2);
-    assert_eq!((first, last as u64), (1, log.last().unwrap().site_seq));
-    let names: i64 = master
-        .query_row(
-            "SELECT COUNT(*) FROM corr_case WHERE name IN ('赵𠀀', '钱𠀀')",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let master = server.master();
+    let ranges = master.log_ranges(&site);
+    assert!(ranges.len() >= 2);
+    let first = ranges.iter().map(|r| r.first_site_seq).min();
+    let last = ranges.iter().map(|r| r.last_site_seq).max();
+    assert_eq!((first, last), (Some(1), Some(log.last().unwrap().site_seq)));
+    let names = ["赵𠀀", "钱𠀀"]
+        .iter()
+        .map(|name| master.rows_where("corr_case", "name", name).len())
+        .sum::<usize>();
     assert_eq!(names, 2);
     let _ = case;
     let _ = std::fs::remove_file(&path);
@@ -703,15 +645,12 @@ async fn an_operation_is_held_when_its_author_may_not_write_it() {
     let office = Site::enrol(&server, &demo, "北新桥街道司法所").await;
     let api = Api::connect(server.url()).await;
     let unit = unit_of(&demo, "北新桥街道司法所");
-    let master = server.master_connection();
+    let master = server.master();
     let user = |username: &str| -> String {
-        master
-            .query_row(
-                "SELECT id FROM app_user WHERE username = ?1",
-                [username],
-                |r| r.get(0),
-            )
-            .unwrap()
+        master.rows_where("app_user", "username", username)[0]["id"]
+            .as_str()
+            .expect("user id")
+            .to_string()
     };
     let signed = |seq: u64, prev: &str, row: &str, author: &str| {
         let mut op = chain(
@@ -754,29 +693,17 @@ async fn an_operation_is_held_when_its_author_may_not_write_it() {
         ])
     );
     assert_eq!(
-        master_text(
-            &server,
-            "SELECT org_unit_id FROM corr_case WHERE id = ?1",
-            "author-4"
-        ),
+        master_text(&server, "corr_case", "org_unit_id", "author-4"),
         None,
         "a made-up author's row does not merge"
     );
     assert_eq!(
-        master_text(
-            &server,
-            "SELECT org_unit_id FROM corr_case WHERE id = ?1",
-            "author-3"
-        ),
+        master_text(&server, "corr_case", "org_unit_id", "author-3"),
         Some(unit.clone()),
         "the office's own officer merges"
     );
     assert_eq!(
-        master_text(
-            &server,
-            "SELECT org_unit_id FROM corr_case WHERE id = ?1",
-            "author-1"
-        ),
+        master_text(&server, "corr_case", "org_unit_id", "author-1"),
         None
     );
 }

@@ -290,7 +290,7 @@ async fn d1_offline_sites_converge_on_the_master_within_their_scopes() {
             .all(|op| !op["table"].as_str().unwrap().starts_with("corr_")),
         "a corrections operation reached the community workstation"
     );
-    assert_eq!(rows(&server.master_connection(), "resident", None).len(), 1);
+    assert_eq!(server.master().table("resident").len(), 1);
     // On the wire: the judicial office's pull carries no resident.
     let office_pull: serde_json::Value = reqwest::Client::new()
         .get(format!("{}/api/v1/pull?after=0&limit=10000", server.url()))
@@ -399,32 +399,19 @@ async fn a_server_killed_during_a_push_loses_and_doubles_nothing() {
     office.sync().await.expect("retry after restart");
     assert_eq!(office.lock().unacked_count().unwrap(), 0);
 
-    let master = server.master_connection();
+    let master = server.master();
     let site_id = office.site_id();
-    let logged: i64 = master
-        .query_row(
-            "SELECT COALESCE(SUM(last_seq - first_seq + 1), 0) FROM log_chunk WHERE origin_site = ?1",
-            [&site_id],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let logged = master.logged_count(&site_id);
     assert_eq!(
         logged as u32, total,
         "every operation is in the master's log exactly once"
     );
-    let seqs: i64 = master
-        .query_row("SELECT last_seq FROM site WHERE id = ?1", [&site_id], |r| {
-            r.get(0)
-        })
-        .unwrap();
-    assert_eq!(seqs as u32, total);
-    let cases: i64 = master
-        .query_row(
-            "SELECT COUNT(*) FROM corr_case WHERE name LIKE '对象%'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    assert_eq!(master.site_last_seq(&site_id) as u32, total);
+    let cases = master
+        .table("corr_case")
+        .iter()
+        .filter(|r| r["name"].as_str().is_some_and(|n| n.starts_with("对象")))
+        .count();
     assert_eq!(cases, 600);
     assert_site_equals_scoped_master(&server, &office, true);
     println!("kill-during-push: {total} operations, server killed after {} acknowledged, none lost or doubled", total - left);

@@ -81,7 +81,7 @@ async fn sync_through_a_network_that_drops_cuts_delays_and_doubles_loses_and_dou
             site.sync().await.expect("sync on a good network");
         }
     }
-    let master = server.master_connection();
+    let master = server.master();
     let (mut operations, mut lost, mut doubled, mut wedged) = (0u64, 0u64, 0u64, 0u64);
     for (site, _) in &sites {
         if site.lock().unacked_count().unwrap() > 0 {

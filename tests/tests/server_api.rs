@@ -192,23 +192,13 @@ async fn bad_input_gets_a_4xx_with_a_machine_code() {
     assert_eq!(past["has_more"], json!(false));
     assert_eq!(past["next_cursor"], json!(999999999));
     // Nothing of the refused pushes reached the master or its log.
-    let master = server.master_connection();
-    let rows: i64 = master
-        .query_row(
-            "SELECT COUNT(*) FROM corr_case WHERE id IN ('r1', 'r2')",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let master = server.master();
+    let rows = ["r1", "r2"]
+        .iter()
+        .filter(|id| master.row("corr_case", id).is_some())
+        .count();
     assert_eq!(rows, 0);
-    let logged: i64 = master
-        .query_row(
-            "SELECT COUNT(*) FROM log_chunk WHERE origin_site = ?1",
-            [&site_b],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(logged, 0);
+    assert_eq!(master.log_ranges(&site_b).len(), 0);
     println!(
         "server API: {} bad inputs refused with 4xx codes {:?}",
         codes.len(),
@@ -266,21 +256,14 @@ async fn pushes_are_idempotent_and_a_changed_operation_is_an_alarm() {
     let (status, overlap) = api.push(&token, &extended).await;
     assert_eq!(status, 200);
     assert_eq!(overlap["duplicates"], 3);
-    let master = server.master_connection();
-    let logged: i64 = master
-        .query_row(
-            "SELECT SUM(last_seq - first_seq + 1) FROM log_chunk WHERE origin_site = ?1",
-            [&site_b],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(logged, 4, "nothing doubled in the audit log");
-    let name: String = master
-        .query_row("SELECT name FROM corr_case WHERE id = 'r1'", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
-    assert_eq!(name, "𠀀");
+    let master = server.master();
+    assert_eq!(
+        master.logged_count(&site_b),
+        4,
+        "nothing doubled in the audit log"
+    );
+    let name = master.row("corr_case", "r1").expect("r1")["name"].clone();
+    assert_eq!(name, json!("𠀀"));
 
     // A clone of the site's database writes a different operation under a known site_seq.
     let forged = chain(
@@ -295,14 +278,7 @@ async fn pushes_are_idempotent_and_a_changed_operation_is_an_alarm() {
         (409, "hash_mismatch"),
         "{body}"
     );
-    let alarms: i64 = master
-        .query_row(
-            "SELECT COUNT(*) FROM alarm WHERE code = 'hash_mismatch'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(alarms, 1);
+    assert_eq!(master.alarm_count("hash_mismatch"), 1);
     // A continuation that does not chain onto the last accepted operation is refused too.
     let broken = chain(
         &site_b,
@@ -315,12 +291,12 @@ async fn pushes_are_idempotent_and_a_changed_operation_is_an_alarm() {
         (status, body["code"].as_str().unwrap()),
         (409, "hash_mismatch")
     );
-    let name: String = master
-        .query_row("SELECT name FROM corr_case WHERE id = 'r1'", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
-    assert_eq!(name, "𠀀", "the forged value never reached the master");
+    let name = master.row("corr_case", "r1").expect("r1")["name"].clone();
+    assert_eq!(
+        name,
+        json!("𠀀"),
+        "the forged value never reached the master"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -371,28 +347,16 @@ async fn operations_from_a_clock_far_ahead_are_quarantined_not_merged_nor_droppe
         "{body}"
     );
 
-    let master = server.master_connection();
-    let name: Option<String> = master
-        .query_row("SELECT name FROM corr_case WHERE id = 'rf'", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
-    assert_eq!(name, None, "the future value never won in the master");
-    let kept: i64 = master
-        .query_row(
-            "SELECT COUNT(*) FROM quarantine WHERE site_id = ?1",
-            [&site_b],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let master = server.master();
+    let name = master.row("corr_case", "rf").expect("rf")["name"].clone();
+    assert_eq!(
+        name,
+        Value::Null,
+        "the future value never won in the master"
+    );
+    let kept = master.held_of(&site_b).len();
     assert_eq!(kept, 1, "the quarantined operation is kept");
-    let alarms: i64 = master
-        .query_row(
-            "SELECT COUNT(*) FROM alarm WHERE code = 'future_clock'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let alarms = master.alarm_count("future_clock");
     assert_eq!(alarms, 1);
     // Nobody receives it: the district's pull has the status, not the name.
     let district = Site::enrol(&server, &demo, "区司法局").await;
@@ -442,13 +406,11 @@ async fn d2_a_site_added_by_the_admin_enrols_once_with_its_one_time_code() {
         (status, body["code"].as_str().unwrap_or("")),
         (401, "bad_code")
     );
-    let sites: i64 = server
-        .master_connection()
-        .query_row(
-            "SELECT COUNT(*) FROM site WHERE name = '北新桥街道司法所-外勤笔记本'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let sites = server
+        .master()
+        .sites()
+        .iter()
+        .filter(|s| s.1 == "北新桥街道司法所-外勤笔记本")
+        .count();
     assert_eq!(sites, 1);
 }

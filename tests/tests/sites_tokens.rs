@@ -87,7 +87,7 @@ async fn a_revoked_laptop_is_refused_keeps_its_work_and_the_district_takes_it_in
     );
     let summary: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(summary["acknowledged"].as_u64(), Some(u64::from(unsent)));
-    let (_, lost, doubled) = site_accounting(&server.master_connection(), &laptop);
+    let (_, lost, doubled) = site_accounting(&server.master(), &laptop);
     assert_eq!(
         (lost, doubled),
         (0, 0),
@@ -165,14 +165,10 @@ async fn user_rows_reach_only_their_own_units_sites() {
         )
         .unwrap();
     assert_eq!(held, 0, "the office's PC holds no other unit's users");
-    let clerks_on_master: i64 = server
-        .master_connection()
-        .query_row(
-            "SELECT COUNT(*) FROM app_user WHERE role = 'community_clerk'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let clerks_on_master = server
+        .master()
+        .rows_where("app_user", "role", "community_clerk")
+        .len();
     assert!(
         clerks_on_master > 0,
         "the demo has community clerks to leave out"

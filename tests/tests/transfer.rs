@@ -5,7 +5,7 @@
 
 use jiceng_core::model::{CaseQuery, CheckinInput, CheckinMethod};
 use jiceng_core::transfer::{TransferAction, TransferInput, TransferStatus, TransferStep};
-use jiceng_tests::{rows, Site, TestServer};
+use jiceng_tests::{Site, TestServer};
 
 use jiceng_tests::raw::shanghai_day;
 
@@ -227,47 +227,36 @@ async fn c6_l6_two_phase_transfer_between_two_offices_through_the_server() {
         .unwrap();
     sync_all(&[&district, &office_b, &office_a]).await;
 
-    let master = server.master_connection();
-    let (late_alarms, held): (i64, i64) = master
-        .query_row(
-            "SELECT (SELECT COUNT(*) FROM alarm WHERE code = 'late_write_after_transfer'), \
-                    (SELECT COUNT(*) FROM quarantine WHERE reason LIKE 'late_after_transfer%')",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
+    let master = server.master();
+    let late_alarms = master.alarm_count("late_write_after_transfer");
+    let held = master
+        .held()
+        .iter()
+        .filter(|h| h.reason.starts_with("late_after_transfer"))
+        .count() as u64;
     assert_eq!(
         (late_alarms, held),
         (1, 1),
         "the late edit is held for the district"
     );
-    let address: Option<String> = master
-        .query_row(
-            "SELECT address FROM corr_case WHERE id = ?1",
-            [&case.id],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_ne!(address.as_deref(), Some("迟到的旧地址"));
-    let owner: String = master
-        .query_row(
-            "SELECT org_unit_id FROM corr_case WHERE id = ?1",
-            [&case.id],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let row = master.row("corr_case", &case.id).expect("the case");
+    assert_ne!(row["address"].as_str(), Some("迟到的旧地址"));
+    let owner = row["org_unit_id"].as_str().unwrap_or_default().to_string();
     assert_eq!(
         owner, b_unit,
         "the master holds the case at the receiving office"
     );
-    let moved_checkins: i64 = master
-        .query_row(
-            "SELECT COUNT(*) FROM corr_checkin WHERE case_id = ?1 AND org_unit_id = ?2",
-            [&case.id, &b_unit],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert!(moved_checkins >= 1, "the check-ins moved with the case");
+    let moved_checkins = master
+        .rows_where("corr_checkin", "case_id", &case.id)
+        .iter()
+        .filter(|r| r["org_unit_id"].as_str() == Some(b_unit.as_str()))
+        .count();
+    assert!(
+        moved_checkins >= 1,
+        "the check-ins moved with the case: {:?} held {:?}",
+        master.rows_where("corr_checkin", "case_id", &case.id),
+        master.held()
+    );
 
     // The receiving office now owns it: it sees the check-in made during the transfer and may write.
     let detail_b = office_b.lock().get_case(&officer_b, &case.id).unwrap();
@@ -320,13 +309,11 @@ async fn c6_l6_two_phase_transfer_between_two_offices_through_the_server() {
         "{status:?}"
     );
     let history = server
-        .master_connection()
-        .query_row(
-            "SELECT COUNT(*) FROM corr_checkin WHERE case_id = ?1 AND note = '交接期间电话报告'",
-            [&case.id],
-            |r| r.get::<_, i64>(0),
-        )
-        .unwrap();
+        .master()
+        .rows_where("corr_checkin", "case_id", &case.id)
+        .iter()
+        .filter(|r| r.get("note").and_then(|n| n.as_str()) == Some("交接期间电话报告"))
+        .count();
     assert_eq!(history, 1, "the master keeps 北新桥's part of the file");
     let gone = office_a.lock().get_case(&officer_a, &case.id).unwrap_err();
     assert!(
@@ -357,7 +344,7 @@ async fn c6_l6_two_phase_transfer_between_two_offices_through_the_server() {
         assert_eq!(site.lock().unacked_count().unwrap(), 0, "{}", site.name);
     }
     assert_eq!(
-        rows(&master, "corr_transfer_receipt", None).len(),
+        master.table("corr_transfer_receipt").len(),
         1,
         "one receipt"
     );

@@ -120,7 +120,7 @@ async fn a_month_of_an_offices_work_travels_by_usb_bundles_only() {
         .unwrap();
     assert!(verified >= 1, "the district's edits reached the office");
 
-    let master = server.master_connection();
+    let master = server.master();
     let (ops, lost, doubled) = site_accounting(&master, &office);
     assert_eq!(office.lock().unacked_count().unwrap(), 0, "nothing wedged");
     assert_eq!((lost, doubled), (0, 0));
@@ -138,7 +138,7 @@ async fn a_month_of_an_offices_work_travels_by_usb_bundles_only() {
     let answer = relay_bundle(&district.store, &bytes).await.unwrap();
     import_answer(&mut office.lock(), &answer).unwrap();
     assert_eq!(office.lock().unacked_count().unwrap(), 0);
-    let (_, lost, doubled) = site_accounting(&server.master_connection(), &office);
+    let (_, lost, doubled) = site_accounting(&server.master(), &office);
     assert_eq!((lost, doubled), (0, 0));
 }
 
@@ -269,7 +269,7 @@ async fn refusals(
     let err = relay_bundle(&district.store, &answer).await.unwrap_err();
     assert_eq!(err.code(), "bundle_kind");
     // Nothing of the refused bundles reached the master.
-    let (_, lost, _) = site_accounting(&server.master_connection(), office);
+    let (_, lost, _) = site_accounting(&server.master(), office);
     assert_eq!(
         lost,
         outgoing.ops.len() as u64,

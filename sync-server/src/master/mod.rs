@@ -218,10 +218,34 @@ pub trait MasterStore: MasterReads {
     fn log_len(&mut self) -> Result<u64>;
 }
 
+fn is_postgres(uri: &str) -> bool {
+    uri.starts_with("postgres://") || uri.starts_with("postgresql://")
+}
+
+/// Backs the master named by `uri` up into the new directory `dir` while it serves (issue 10 §6):
+/// the SQLite file and its log segments, or a PostgreSQL dump of one snapshot.
+pub fn backup_to(uri: &str, dir: &std::path::Path) -> Result<backup::BackupSummary> {
+    if is_postgres(uri) {
+        return postgres::backup::backup(uri, dir);
+    }
+    let path = uri.strip_prefix("sqlite://").unwrap_or(uri);
+    backup::backup(std::path::Path::new(path), dir)
+}
+
+/// Puts the backup in `dir` in place of the master named by `uri` (every server stopped); returns
+/// where what it replaced was kept (a file path, or the renamed PostgreSQL database).
+pub fn restore_from(uri: &str, dir: &std::path::Path, now_ms: u64) -> Result<Option<String>> {
+    if is_postgres(uri) {
+        return postgres::backup::restore(uri, dir, now_ms);
+    }
+    let path = uri.strip_prefix("sqlite://").unwrap_or(uri);
+    Ok(backup::restore(std::path::Path::new(path), dir, now_ms)?.map(|p| p.display().to_string()))
+}
+
 /// Opens the master named by `uri`: a file path (or `sqlite://path`) for the embedded SQLite backend,
 /// `postgres://user:password@host:port/database` for PostgreSQL.
 pub fn open(uri: &str) -> Result<Box<dyn MasterStore>> {
-    if uri.starts_with("postgres://") || uri.starts_with("postgresql://") {
+    if is_postgres(uri) {
         return Ok(Box::new(PgMaster::open(uri)?));
     }
     let path = uri.strip_prefix("sqlite://").unwrap_or(uri);

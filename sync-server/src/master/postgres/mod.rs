@@ -14,6 +14,7 @@
 //!   then pushed like any site's (one hash chain for the server site, whichever process writes).
 
 mod admin;
+pub mod backup;
 mod ingest;
 mod reads;
 mod sites;
