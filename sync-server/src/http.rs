@@ -2,7 +2,7 @@
 //! input always gets a 4xx with a machine code (never a 5xx, never a panic).
 
 use crate::error::ServerError;
-use crate::master::{MasterReads, MasterStore, ReaderFactory, SiteAuth};
+use crate::master::{MasterPool, MasterReads, MasterStore, SiteAuth};
 use crate::master::{QuarantineItem, SiteSummary};
 use crate::now_ms;
 use axum::body::Body;
@@ -56,7 +56,7 @@ pub struct DecidedResponse {
     pub item: QuarantineItem,
     pub server_time_ms: u64,
 }
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// Largest accepted request body. A desktop pushes at most 1,000 operations per request (~0.5 MiB).
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
@@ -66,52 +66,9 @@ const MAX_PULL_LIMIT: usize = 10_000;
 /// Largest sync bundle (USB, issue 10 §7): a month of an office's work is some 30,000 operations.
 pub const MAX_BUNDLE_BYTES: usize = 96 * 1024 * 1024;
 
-/// The master as the HTTP layer holds it: the writer behind its lock (pushes and administration, one at
-/// a time), and readers of their own (issue 12 §3) for authentication, pulls and record pages, so that
-/// these never queue behind a push.
-pub struct Shared {
-    writer: Mutex<Box<dyn MasterStore>>,
-    readers: Option<ReaderPool>,
-    /// Pushes waiting for the writer (issue 12 §4): whoever gets the writer next merges them all,
-    /// as one group commit, and answers each.
-    waiting: Mutex<Vec<WaitingPush>>,
-}
-
-struct WaitingPush {
-    site: SiteAuth,
-    request: PushRequest,
-    answer: tokio::sync::oneshot::Sender<Result<PushResponse, ServerError>>,
-}
-
-pub type SharedMaster = Arc<Shared>;
-
-/// Idle readers, and how to open another when all are busy.
-struct ReaderPool {
-    idle: Mutex<Vec<Box<dyn MasterReads>>>,
-    open: ReaderFactory,
-}
-
-/// Readers kept open when idle; more are opened under load and closed when they come back.
-const IDLE_READERS: usize = 8;
-
-impl Shared {
-    pub fn new(master: Box<dyn MasterStore>) -> SharedMaster {
-        let readers = master.reader_factory().map(|open| ReaderPool {
-            idle: Mutex::new(Vec::new()),
-            open,
-        });
-        Arc::new(Shared {
-            writer: Mutex::new(master),
-            readers,
-            waiting: Mutex::new(Vec::new()),
-        })
-    }
-
-    /// The writer, for tests that hold it (a push in progress).
-    pub fn lock_writer(&self) -> std::sync::MutexGuard<'_, Box<dyn MasterStore>> {
-        self.writer.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
+/// The master as the HTTP layer holds it: shared by every request, `&self` (issue 12 §1); see
+/// [`MasterPool`] for its sessions and the group commit of pushes.
+pub type SharedMaster = Arc<MasterPool>;
 
 pub fn router(master: SharedMaster) -> Router {
     Router::new()
@@ -169,87 +126,38 @@ impl IntoResponse for ServerError {
     }
 }
 
-/// Runs a master call off the async runtime (SQLite is blocking) with the lock held only inside.
+/// Runs a write off the async runtime (both backends block) on a writer session.
 async fn with_master<T: Send + 'static>(
     master: &SharedMaster,
     f: impl FnOnce(&mut dyn MasterStore) -> Result<T, ServerError> + Send + 'static,
 ) -> Result<T, ServerError> {
     let master = master.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut guard = master.lock_writer();
-        f(guard.as_mut())
-    })
-    .await
-    .map_err(|e| ServerError::Store(format!("worker failed: {e}")))?
+    tokio::task::spawn_blocking(move || master.write(f))
+        .await
+        .map_err(|e| ServerError::Store(format!("worker failed: {e}")))?
 }
 
-/// A push: queued, then merged with every push waiting when the writer is free (group commit).
+/// A push, group-committed with the pushes waiting beside it.
 async fn push_grouped(
     master: &SharedMaster,
     site: SiteAuth,
     request: PushRequest,
 ) -> Result<PushResponse, ServerError> {
-    let (answer, answered) = tokio::sync::oneshot::channel();
-    master
-        .waiting
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .push(WaitingPush {
-            site,
-            request,
-            answer,
-        });
-    let shared = master.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut writer = shared.lock_writer();
-        // Taken under the writer's lock: pushes queued meanwhile wait for the next holder.
-        let waiting =
-            std::mem::take(&mut *shared.waiting.lock().unwrap_or_else(|p| p.into_inner()));
-        if waiting.is_empty() {
-            return; // an earlier holder merged this push already
-        }
-        let (items, answers): (Vec<_>, Vec<_>) = waiting
-            .into_iter()
-            .map(|w| ((w.site, w.request), w.answer))
-            .unzip();
-        let results = writer.push_group(items, now_ms());
-        for (answer, result) in answers.into_iter().zip(results) {
-            let _ = answer.send(result);
-        }
-    })
-    .await
-    .map_err(|e| ServerError::Store(format!("worker failed: {e}")))?;
-    answered
+    let master = master.clone();
+    tokio::task::spawn_blocking(move || master.push(site, request, now_ms()))
         .await
-        .map_err(|_| ServerError::Store("the push was not answered".to_string()))?
+        .map_err(|e| ServerError::Store(format!("worker failed: {e}")))?
 }
 
-/// A read: on a reader of its own when the master has them, else through the writer.
+/// A read, on a reader of its own when the master has them.
 async fn with_reader<T: Send + 'static>(
     master: &SharedMaster,
     f: impl FnOnce(&mut dyn MasterReads) -> Result<T, ServerError> + Send + 'static,
 ) -> Result<T, ServerError> {
-    let shared = master.clone();
-    tokio::task::spawn_blocking(move || {
-        let Some(pool) = &shared.readers else {
-            let mut guard = shared.lock_writer();
-            let writer: &mut dyn MasterReads = guard.as_mut();
-            return f(writer);
-        };
-        let taken = pool.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
-        let mut reader = match taken {
-            Some(reader) => reader,
-            None => (pool.open)()?,
-        };
-        let result = f(reader.as_mut());
-        let mut idle = pool.idle.lock().unwrap_or_else(|p| p.into_inner());
-        if idle.len() < IDLE_READERS {
-            idle.push(reader);
-        }
-        result
-    })
-    .await
-    .map_err(|e| ServerError::Store(format!("worker failed: {e}")))?
+    let master = master.clone();
+    tokio::task::spawn_blocking(move || master.read(f))
+        .await
+        .map_err(|e| ServerError::Store(format!("worker failed: {e}")))?
 }
 
 async fn read_json<T: serde::de::DeserializeOwned>(body: Body) -> Result<T, ServerError> {

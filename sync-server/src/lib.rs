@@ -42,7 +42,7 @@ pub async fn serve(
     listen: std::net::SocketAddr,
     tls: Option<std::sync::Arc<rustls::ServerConfig>>,
 ) -> std::io::Result<()> {
-    let shared = http::Shared::new(master);
+    let shared = std::sync::Arc::new(master::MasterPool::new(master));
     let app = http::router(shared.clone());
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let scheme = if tls.is_some() { "https" } else { "http" };

@@ -18,7 +18,7 @@ use jiceng_core::tables;
 use jiceng_core::wire::{EnrolRequest, PushRequest, QuarantineDecision};
 use jiceng_server::error::ServerError;
 use jiceng_server::master::{
-    MasterReads, MasterStore, PgMaster, RecordsPage, SiteAuth, SqliteMaster,
+    MasterPool, MasterReads, MasterStore, PgMaster, RecordsPage, SiteAuth, SqliteMaster,
 };
 use std::sync::{Arc, Barrier, Mutex};
 
@@ -615,4 +615,37 @@ fn concurrent_writers_and_a_pulling_reader_lose_and_repeat_nothing() {
     unique.dedup();
     assert_eq!(unique.len(), seen.len(), "no operation twice");
     assert_eq!(seen.len(), expected, "no operation lost");
+}
+
+/// Issue 12 §1: no lock around the whole master. On PostgreSQL a push completes while another request
+/// holds a writer session (the pool opens another; the database orders the two), and so does an
+/// administrative write; on SQLite, whose file has one writer, the push waits for it
+/// (`concurrent_reads.rs` shows reads never do).
+#[test]
+fn a_postgres_master_writes_beside_a_held_writer_session() {
+    let (mut master, _url) = postgres("pool");
+    let mut d = district(master.as_mut());
+    let request = write_cases(&mut d.town, 10, "p");
+    let sent = request.ops.len();
+    let pool = MasterPool::new(master);
+    let held = pool.writer().expect("a writer session");
+    let (answered, answer) = std::sync::mpsc::channel();
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let pushed = pool.push(d.town.auth.clone(), request, NOW_MS);
+            let unit =
+                pool.write(|m| m.add_org_unit(Some(&d.town.unit), OrgKind::Community, "池社区"));
+            answered.send((pushed, unit)).expect("answer");
+        });
+        let (pushed, unit) = answer
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("a push and an administrative write beside a held writer session complete");
+        assert_eq!(pushed.expect("pushed").acks.len(), sent);
+        assert!(unit.is_ok(), "{unit:?}");
+        drop(held);
+    });
+    let pulled = pool
+        .read(|m| m.pull(&d.district.auth, 0, 10_000, NOW_MS))
+        .expect("pull");
+    assert!(pulled.ops.iter().any(|op| op.row_id.starts_with("p-")));
 }

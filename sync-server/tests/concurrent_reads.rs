@@ -4,8 +4,8 @@
 //! answered after it is released.
 
 use jiceng_core::wire::EnrolRequest;
-use jiceng_server::http::{router, Shared};
-use jiceng_server::master::{MasterStore, SqliteMaster};
+use jiceng_server::http::router;
+use jiceng_server::master::{MasterPool, MasterStore, SqliteMaster};
 use std::future::IntoFuture;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -54,7 +54,7 @@ async fn a_pull_and_a_records_page_are_answered_while_a_push_holds_the_writer() 
         )
         .unwrap()
         .token;
-    let shared = Shared::new(Box::new(master));
+    let shared = std::sync::Arc::new(MasterPool::new(Box::new(master)));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(axum::serve(listener, router(shared.clone())).into_future());
@@ -65,7 +65,7 @@ async fn a_pull_and_a_records_page_are_answered_while_a_push_holds_the_writer() 
     let holder = {
         let shared = shared.clone();
         std::thread::spawn(move || {
-            let _writer = shared.lock_writer();
+            let _writer = shared.writer().expect("the writer");
             held_tx.send(Instant::now()).unwrap();
             std::thread::sleep(hold);
         })

@@ -5,14 +5,15 @@
 //! errors, p50/p95/p99 latency of push and pull, and throughput. Goal: 0 errors, p99 ≤ 1 s per
 //! 1,000-operation push on this 2-core machine.
 //!
-//! `cargo bench -p jiceng-tests --bench load` (release). The bodies are built before the clock starts,
+//! `cargo bench -p jiceng-tests --bench load` (release) on the SQLite master; with
+//! `JICENG_TEST_MASTER=postgres` on a PostgreSQL master (a throw-away cluster, tests/src/pg.rs). Build
+//! the release server first (`cargo build --release -p jiceng-server`). The bodies are built before the clock starts,
 //! so the load generator's own work is not what is measured (it still shares the two cores).
 
 use jiceng_core::hlc::Hlc;
 use jiceng_core::model::{OrgKind, Role};
 use jiceng_core::op::{Operation, GENESIS_HASH, SCHEMA_VERSION};
 use jiceng_core::wire::EnrolRequest;
-use jiceng_server::master::{MasterStore, SqliteMaster};
 use jiceng_tests::TestServer;
 use serde_json::json;
 use std::sync::Arc;
@@ -102,6 +103,53 @@ fn summary(label: &str, mut ms: Vec<f64>) {
     );
 }
 
+/// Adds `offices` townships, each with its officer and an enrolled site, straight into the master
+/// before it serves: (site id, unit, author, token) each.
+fn add_offices(
+    master_name: &std::path::Path,
+    offices: usize,
+) -> Vec<(String, String, String, String)> {
+    let mut built = Vec::new();
+    let mut master =
+        jiceng_server::master::open(master_name.to_str().expect("utf-8 master")).expect("master");
+    let district = master
+        .org_units()
+        .expect("units")
+        .into_iter()
+        .find(|u| u.kind == "district")
+        .expect("district")
+        .id;
+    for i in 0..offices {
+        let unit = master
+            .add_org_unit(Some(&district), OrgKind::Township, &format!("负载乡{i}"))
+            .expect("unit");
+        let author = master
+            .add_user(
+                &format!("load{i}"),
+                &format!("专干{i}"),
+                Role::JudicialOfficer,
+                &unit,
+                "load-pass-1",
+            )
+            .expect("user");
+        let (_, code) = master
+            .add_site(&unit, &format!("负载所{i}"), wall_ms() - 60_000)
+            .expect("site");
+        let enrolled = master
+            .enrol(
+                &EnrolRequest {
+                    code,
+                    device_label: format!("load-{i}"),
+                    db_instance_id: format!("load-{i}"),
+                },
+                wall_ms(),
+            )
+            .expect("enrol");
+        built.push((enrolled.site_id, unit, author, enrolled.token));
+    }
+    built
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let offices = env("JICENG_LOAD_OFFICES", 200) as usize;
@@ -111,45 +159,11 @@ async fn main() {
     server.kill();
     // The offices, written straight into the master before it serves.
     let t = Instant::now();
-    let mut built = Vec::new();
-    {
-        let mut master = SqliteMaster::open(&server.master_path()).expect("master");
-        let district = master
-            .org_units()
-            .expect("units")
-            .into_iter()
-            .find(|u| u.kind == "district")
-            .expect("district")
-            .id;
-        for i in 0..offices {
-            let unit = master
-                .add_org_unit(Some(&district), OrgKind::Township, &format!("负载乡{i}"))
-                .expect("unit");
-            let author = master
-                .add_user(
-                    &format!("load{i}"),
-                    &format!("专干{i}"),
-                    Role::JudicialOfficer,
-                    &unit,
-                    "load-pass-1",
-                )
-                .expect("user");
-            let (_, code) = master
-                .add_site(&unit, &format!("负载所{i}"), wall_ms() - 60_000)
-                .expect("site");
-            let enrolled = master
-                .enrol(
-                    &EnrolRequest {
-                        code,
-                        device_label: format!("load-{i}"),
-                        db_instance_id: format!("load-{i}"),
-                    },
-                    wall_ms(),
-                )
-                .expect("enrol");
-            built.push((enrolled.site_id, unit, author, enrolled.token));
-        }
-    }
+    let master_name = server.master_path();
+    // The synchronous PostgreSQL client must not run on the async runtime's threads.
+    let built =
+        std::thread::scope(|scope| scope.spawn(|| add_offices(&master_name, offices)).join())
+            .expect("adding the offices");
     let offices_ready: Vec<Office> = built
         .into_iter()
         .map(|(site, unit, author, token)| Office {
@@ -233,7 +247,12 @@ async fn main() {
         pushed += d;
     }
     let elapsed = started.elapsed().as_secs_f64();
-    println!("SQLite master, {offices} offices at once for up to {secs} s ({elapsed:.1} s):");
+    let backend = if server.is_postgres() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    println!("{backend} master, {offices} offices at once for up to {secs} s ({elapsed:.1} s):");
     summary("push", push_ms);
     summary("pull", pull_ms);
     println!(

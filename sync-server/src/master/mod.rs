@@ -4,11 +4,13 @@
 
 pub mod backup;
 pub mod log_files;
+mod pool;
 mod postgres;
 pub mod review;
 pub mod shared;
 mod sqlite;
 
+pub use pool::{MasterPool, WriterFactory, WriterSession, MAX_PG_WRITERS};
 pub use postgres::{CommitGate, PgMaster, PgReader};
 pub use sqlite::{Ingested, SqliteMaster, MAX_FUTURE_DRIFT_MS};
 
@@ -91,7 +93,8 @@ pub struct OrgUnitSummary {
     pub name: String,
 }
 
-/// The master's reads (issue 12 §3). The writer answers them too; readers of their own answer them
+/// The master's reads (issue 12 §3), on one session (a connection) used by one request at a time;
+/// [`MasterPool`] shares sessions between requests. The writer answers them too; readers of their own answer them
 /// beside a running push (a pull never waits behind the writer).
 pub trait MasterReads: Send {
     fn authenticate(&mut self, token: &str) -> Result<SiteAuth>;
@@ -128,10 +131,17 @@ pub trait MasterReads: Send {
 /// Opens another reader of a master.
 pub type ReaderFactory = Box<dyn Fn() -> Result<Box<dyn MasterReads>> + Send + Sync>;
 
+/// A writer session of the master: one connection, used by one request at a time ([`MasterPool`]
+/// shares a backend's sessions between requests, `&self`).
 pub trait MasterStore: MasterReads {
     /// How to open readers beside this writer; None when the master cannot be read beside it (in
     /// memory), and every read then goes through the writer.
     fn reader_factory(&self) -> Option<ReaderFactory> {
+        None
+    }
+    /// How to open more writer sessions beside this one (PostgreSQL); None when the master has one
+    /// writer (SQLite).
+    fn writer_factory(&self) -> Option<WriterFactory> {
         None
     }
     fn enrol(&mut self, request: &EnrolRequest, now_ms: u64) -> Result<EnrolResponse>;

@@ -72,12 +72,16 @@ impl PgMaster {
         now_ms: u64,
         write: impl FnOnce(&mut Store) -> Result<T>,
     ) -> Result<T> {
-        let replica = match self.replica.take() {
+        // Held to the end of the write: the process's sessions share one replica, and the lock order
+        // is always this mutex, then the log's advisory lock.
+        let shared = self.replica.clone();
+        let mut slot = shared.lock().unwrap_or_else(|p| p.into_inner());
+        let replica = match slot.take() {
             Some(replica) => replica,
             None => Replica::new(&self.server_site_id, self.clock.clone())?,
         };
         let (replica, out) = self.write_on(replica, now_ms, write)?;
-        self.replica = Some(replica);
+        *slot = Some(replica);
         Ok(out)
     }
 

@@ -66,9 +66,7 @@ pub(super) fn push_locked(
     let last_hash: String = cursor.get(1);
     let (holds, max_drift_ms) = match &pusher {
         Pusher::Site(site) => {
-            let facts = Facts {
-                tx: RefCell::new(&mut *tx),
-            };
+            let facts = Facts::prefetched(&mut *tx, ops)?;
             let holds =
                 shared::judge(site, ops, divergent, last_seq, &facts, now_ms, max_drift_ms)?;
             (holds, max_drift_ms)
@@ -307,25 +305,42 @@ fn merge_rows(tx: &mut Transaction<'_>, ops: &[&Operation], seq: u64) -> Result<
          ON CONFLICT (tbl, id) DO UPDATE SET owner = EXCLUDED.owner, vals = EXCLUDED.vals, versions = EXCLUDED.versions",
         &[&out_tables, &out_ids, &out_owners, &out_vals, &out_versions],
     )?;
+    // Conflict items and scope moves in one statement each: a push of concurrent edits may open
+    // hundreds of items, and a statement per item costs a round trip each.
+    let mut c_ids = Vec::with_capacity(conflicts.len());
+    let mut c_tables = Vec::with_capacity(conflicts.len());
+    let mut c_rows = Vec::with_capacity(conflicts.len());
+    let mut c_fields = Vec::with_capacity(conflicts.len());
+    let mut c_newer = Vec::with_capacity(conflicts.len());
+    let mut c_older = Vec::with_capacity(conflicts.len());
     for (def, row_id, conflict) in conflicts {
+        c_ids.push(conflict.id(def.name, &row_id));
+        c_tables.push(def.name);
+        c_fields.push(conflict.field.clone());
+        c_newer.push(serde_json::to_string(&conflict.newer).unwrap_or_default());
+        c_older.push(serde_json::to_string(&conflict.older).unwrap_or_default());
+        c_rows.push(row_id);
+    }
+    if !c_ids.is_empty() {
         tx.execute(
             "INSERT INTO conflict_item (id, tbl, row_id, field, newer_json, older_json) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-            &[
-                &conflict.id(def.name, &row_id),
-                &def.name,
-                &row_id,
-                &conflict.field,
-                &serde_json::to_string(&conflict.newer).unwrap_or_default(),
-                &serde_json::to_string(&conflict.older).unwrap_or_default(),
-            ],
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) \
+             ON CONFLICT DO NOTHING",
+            &[&c_ids, &c_tables, &c_rows, &c_fields, &c_newer, &c_older],
         )?;
     }
-    // Issue 10 §5: rows whose owner changed, for the pulls of the sites they left.
-    for (table, id, from, to) in moves {
+    // Issue 10 §5: rows whose owner changed, for the pulls of the sites they left (`n` keeps their
+    // order within the record).
+    if !moves.is_empty() {
+        let m_tables: Vec<&str> = moves.iter().map(|m| m.0.as_str()).collect();
+        let m_ids: Vec<&str> = moves.iter().map(|m| m.1.as_str()).collect();
+        let m_from: Vec<&str> = moves.iter().map(|m| m.2.as_str()).collect();
+        let m_to: Vec<&str> = moves.iter().map(|m| m.3.as_str()).collect();
         tx.execute(
-            "INSERT INTO scope_move (seq, tbl, row_id, from_unit, to_unit) VALUES ($1, $2, $3, $4, $5)",
-            &[&(seq as i64), &table, &id, &from, &to],
+            "INSERT INTO scope_move (seq, tbl, row_id, from_unit, to_unit) \
+             SELECT $1, t, i, f, o FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) \
+             WITH ORDINALITY AS m(t, i, f, o, k) ORDER BY k",
+            &[&(seq as i64), &m_tables, &m_ids, &m_from, &m_to],
         )?;
     }
     Ok(())
@@ -399,23 +414,83 @@ impl StoredOps {
     }
 }
 
-/// The policy's questions answered from the master rows, inside the push's transaction.
+/// An author's (role code, org unit) as the directory holds them.
+type AuthorFacts = (Option<String>, Option<String>);
+
+/// The policy's questions answered from the master rows, inside the push's transaction. The rows and
+/// authors a push names are read up front in one query each (a statement per row would cost a round
+/// trip per row); anything else is asked on demand.
 struct Facts<'t, 'a> {
     tx: RefCell<&'t mut Transaction<'a>>,
+    /// (table, id) → the row's visible values as JSON text; a key the push names that the master has
+    /// never seen maps to None.
+    rows: HashMap<(String, String), Option<String>>,
+    /// user id → (role code, org unit), for the push's authors; None for an id the master lacks.
+    users: HashMap<String, Option<AuthorFacts>>,
+}
+
+impl<'t, 'a> Facts<'t, 'a> {
+    fn prefetched(tx: &'t mut Transaction<'a>, ops: &[Operation]) -> Result<Facts<'t, 'a>> {
+        let mut keys: Vec<(&str, &str)> = ops
+            .iter()
+            .map(|o| (o.table.as_str(), o.row_id.as_str()))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let mut rows: HashMap<(String, String), Option<String>> = keys
+            .iter()
+            .map(|(t, i)| ((t.to_string(), i.to_string()), None))
+            .collect();
+        let key_tables: Vec<&str> = keys.iter().map(|k| k.0).collect();
+        let key_ids: Vec<&str> = keys.iter().map(|k| k.1).collect();
+        for found in tx.query(
+            "SELECT m.tbl, m.id, m.vals::text FROM master_row m \
+             JOIN unnest($1::text[], $2::text[]) AS k(t, i) ON m.tbl = k.t AND m.id = k.i",
+            &[&key_tables, &key_ids],
+        )? {
+            rows.insert((found.get(0), found.get(1)), Some(found.get(2)));
+        }
+        let mut authors: Vec<&str> = ops.iter().map(|o| o.user_id.as_str()).collect();
+        authors.sort_unstable();
+        authors.dedup();
+        let mut users: HashMap<String, Option<AuthorFacts>> =
+            authors.iter().map(|u| (u.to_string(), None)).collect();
+        for found in tx.query(
+            "SELECT id, vals ->> 'role', vals ->> 'org_unit_id' FROM master_row \
+             WHERE tbl = 'app_user' AND id = ANY($1)",
+            &[&authors],
+        )? {
+            users.insert(found.get(0), Some((found.get(1), found.get(2))));
+        }
+        Ok(Facts {
+            tx: RefCell::new(tx),
+            rows,
+            users,
+        })
+    }
+
+    fn row_values(&self, def: &'static TableDef, row_id: &str) -> Result<Option<String>> {
+        if let Some(known) = self.rows.get(&(def.name.to_string(), row_id.to_string())) {
+            return Ok(known.clone());
+        }
+        Ok(self
+            .tx
+            .borrow_mut()
+            .query_opt(
+                "SELECT vals::text FROM master_row WHERE tbl = $1 AND id = $2",
+                &[&def.name, &row_id],
+            )?
+            .map(|found| found.get(0)))
+    }
 }
 
 impl MasterFacts for Facts<'_, '_> {
     fn row(&self, def: &'static TableDef, row_id: &str) -> Result<Option<RowFacts>> {
-        let found = self.tx.borrow_mut().query_opt(
-            "SELECT vals::text FROM master_row WHERE tbl = $1 AND id = $2",
-            &[&def.name, &row_id],
-        )?;
-        let Some(found) = found else {
+        let Some(vals) = self.row_values(def, row_id)? else {
             return Ok(None);
         };
-        let vals: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_str(found.get::<_, &str>(0))
-                .map_err(|e| ServerError::Store(format!("{} {row_id}: {e}", def.name)))?;
+        let vals: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&vals)
+            .map_err(|e| ServerError::Store(format!("{} {row_id}: {e}", def.name)))?;
         let mut facts = RowFacts::default();
         for field in def.fields {
             if let Some(value) = vals.get(field.name).filter(|v| !v.is_null()) {
@@ -435,15 +510,22 @@ impl MasterFacts for Facts<'_, '_> {
     }
 
     fn user(&self, user_id: &str) -> Result<Option<(Role, String)>> {
-        let found = self.tx.borrow_mut().query_opt(
-            "SELECT vals ->> 'role', vals ->> 'org_unit_id' FROM master_row WHERE tbl = 'app_user' AND id = $1",
-            &[&user_id],
-        )?;
-        Ok(found.and_then(|row| {
-            let role: Option<String> = row.get(0);
-            let unit: Option<String> = row.get(1);
-            Some((Role::from_code(role.as_deref()?)?, unit.unwrap_or_default()))
-        }))
+        let found = match self.users.get(user_id) {
+            Some(known) => known.clone(),
+            None => self
+                .tx
+                .borrow_mut()
+                .query_opt(
+                    "SELECT vals ->> 'role', vals ->> 'org_unit_id' FROM master_row WHERE tbl = 'app_user' AND id = $1",
+                    &[&user_id],
+                )?
+                .map(|row| (row.get(0), row.get(1))),
+        };
+        Ok(
+            found.and_then(|(role, unit): (Option<String>, Option<String>)| {
+                Some((Role::from_code(role.as_deref()?)?, unit.unwrap_or_default()))
+            }),
+        )
     }
 
     fn moved_away(&self, site: &SiteAuth, def: &'static TableDef, row_id: &str) -> Result<bool> {

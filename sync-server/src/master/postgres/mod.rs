@@ -52,7 +52,9 @@ pub struct PgMaster {
     server_site_id: String,
     master_id: String,
     max_drift_ms: u64,
-    replica: Option<admin::Replica>,
+    /// Shared by every session of this process ([`MasterStore::writer_factory`]): the replica is
+    /// caught up from the log once, not once per session.
+    replica: std::sync::Arc<std::sync::Mutex<Option<admin::Replica>>>,
     clock: Option<WallClock>,
     gate: Option<CommitGate>,
 }
@@ -99,6 +101,17 @@ impl PgMaster {
     /// Connects to the master database at `url` (`postgres://user:password@host:port/db`), creating
     /// or migrating its tables.
     pub fn open(url: &str) -> Result<PgMaster> {
+        let mut master = PgMaster::connect_session(url)?;
+        let now = master.wall_millis();
+        // Names are for display: a master that cannot write them still serves.
+        if let Err(e) = master.name_sites(now) {
+            tracing::warn!("could not name the sites in the site directory: {e}");
+        }
+        Ok(master)
+    }
+
+    /// A session on the master database: migrated, its ids read (made on the first start).
+    fn connect_session(url: &str) -> Result<PgMaster> {
         let mut db = connect(url)?;
         migrate(&mut db)?;
         let mut tx = db.transaction()?;
@@ -113,28 +126,22 @@ impl PgMaster {
             &[&server_site_id],
         )?;
         tx.commit()?;
-        let mut master = PgMaster {
+        Ok(PgMaster {
             db,
             url: url.to_string(),
             server_site_id,
             master_id,
             max_drift_ms: DEFAULT_MAX_DRIFT_MS,
-            replica: None,
+            replica: Default::default(),
             clock: None,
             gate: None,
-        };
-        let now = master.wall_millis();
-        // Names are for display: a master that cannot write them still serves.
-        if let Err(e) = master.name_sites(now) {
-            tracing::warn!("could not name the sites in the site directory: {e}");
-        }
-        Ok(master)
+        })
     }
 
     /// Replaces the wall clock of the server's own writes, so tests never read the real date.
     pub fn with_clock(mut self, clock: WallClock) -> PgMaster {
         self.clock = Some(clock);
-        self.replica = None;
+        self.replica = Default::default();
         self
     }
 
@@ -161,6 +168,36 @@ impl PgMaster {
             tracing::error!("could not record alarm {code} for {site_id:?}: {e}");
         }
         tracing::warn!(site = ?site_id, code, "alarm: {}", crate::log_safe(detail));
+    }
+
+    /// Accepts already-validated operations of any sites in one transaction under the log's lock:
+    /// each site's operations are merged and logged as its push would after the policy's checks
+    /// (cursor, chain, merge, log). Public so the benchmark measures exactly that. Returns the
+    /// duplicates (operations the log already held).
+    pub fn ingest(&mut self, ops: &[Operation], now_ms: u64) -> Result<u64> {
+        let mut by_site: std::collections::BTreeMap<&str, Vec<Operation>> = Default::default();
+        for op in ops {
+            by_site
+                .entry(op.site_id.as_str())
+                .or_default()
+                .push(op.clone());
+        }
+        let mut tx = self.db.transaction()?;
+        ingest::lock_log(&mut tx)?;
+        let mut duplicates = 0;
+        for (site, ops) in by_site {
+            let pushed = ingest::push_locked(
+                &mut tx,
+                ingest::Pusher::Server(site),
+                &ops,
+                &[],
+                now_ms,
+                u64::MAX,
+            )?;
+            duplicates += pushed.duplicates;
+        }
+        tx.commit()?;
+        Ok(duplicates)
     }
 
     fn push_one(
@@ -319,6 +356,20 @@ impl MasterReads for PgMaster {
 }
 
 impl MasterStore for PgMaster {
+    fn writer_factory(&self) -> Option<super::WriterFactory> {
+        let url = self.url.clone();
+        let clock = self.clock.clone();
+        let max_drift_ms = self.max_drift_ms;
+        let replica = self.replica.clone();
+        Some(Box::new(move || {
+            let mut session = PgMaster::connect_session(&url)?;
+            session.clock = clock.clone();
+            session.max_drift_ms = max_drift_ms;
+            session.replica = replica.clone();
+            Ok(Box::new(session) as Box<dyn MasterStore>)
+        }))
+    }
+
     fn reader_factory(&self) -> Option<super::ReaderFactory> {
         let url = self.url.clone();
         let master_id = self.master_id.clone();

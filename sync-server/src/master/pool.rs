@@ -1,0 +1,203 @@
+//! The master as the server shares it between requests (issue 12 §1): `&self`, `Send + Sync`, and no
+//! lock around the whole master.
+//!
+//! A backend hands out sessions, each one connection used by one request at a time, as a database
+//! pool hands out connections: writer sessions ([`MasterStore`], `&mut self`) and reader sessions
+//! ([`MasterReads`]). Reads (authentication, pulls, record pages) run on readers of their own beside
+//! any write. Writes take a writer session: the SQLite backend has exactly one (SQLite allows one
+//! writer per file), PostgreSQL up to [`MAX_PG_WRITERS`], which the database orders among themselves
+//! (the log's advisory lock, taken by each push from its cursor to its commit).
+//!
+//! Pushes are group-committed here (issue 12 §4): a push joins a queue, and whoever takes a writer
+//! next merges every push waiting, in as few transactions as their independence allows, and answers
+//! each.
+
+use super::{MasterReads, MasterStore, ReaderFactory, SiteAuth};
+use crate::error::{Result, ServerError};
+use jiceng_core::wire::{PushRequest, PushResponse};
+use std::sync::mpsc;
+use std::sync::{Condvar, Mutex, MutexGuard};
+
+/// Opens another writer session of a master (PostgreSQL: another connection).
+pub type WriterFactory = Box<dyn Fn() -> Result<Box<dyn MasterStore>> + Send + Sync>;
+
+/// Readers kept open when idle; more are opened under load and closed when they come back.
+const IDLE_READERS: usize = 8;
+/// Writer sessions a PostgreSQL master opens at most per server process: enough to keep the
+/// database busy while one push waits on its commit, few enough not to crowd its connections.
+pub const MAX_PG_WRITERS: usize = 4;
+
+struct WaitingPush {
+    site: SiteAuth,
+    request: PushRequest,
+    answer: mpsc::SyncSender<Result<PushResponse>>,
+}
+
+/// Writer sessions: idle ones, how many exist, and how to open another.
+struct Writers {
+    state: Mutex<WriterState>,
+    freed: Condvar,
+    open: Option<WriterFactory>,
+    max: usize,
+}
+
+struct WriterState {
+    idle: Vec<Box<dyn MasterStore>>,
+    open: usize,
+}
+
+/// Idle readers, and how to open another when all are busy.
+struct Readers {
+    idle: Mutex<Vec<Box<dyn MasterReads>>>,
+    open: ReaderFactory,
+}
+
+/// The shared master.
+pub struct MasterPool {
+    writers: Writers,
+    readers: Option<Readers>,
+    waiting: Mutex<Vec<WaitingPush>>,
+}
+
+fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A writer session checked out of the pool; it goes back when dropped.
+pub struct WriterSession<'p> {
+    pool: &'p Writers,
+    session: Option<Box<dyn MasterStore>>,
+}
+
+impl WriterSession<'_> {
+    pub fn get(&mut self) -> &mut dyn MasterStore {
+        self.session
+            .as_deref_mut()
+            .expect("a checked-out session is present until dropped")
+    }
+}
+
+impl Drop for WriterSession<'_> {
+    fn drop(&mut self) {
+        if let Some(session) = self.session.take() {
+            locked(&self.pool.state).idle.push(session);
+            self.pool.freed.notify_one();
+        }
+    }
+}
+
+impl Writers {
+    fn checkout(&self) -> Result<WriterSession<'_>> {
+        let mut state = locked(&self.state);
+        loop {
+            if let Some(session) = state.idle.pop() {
+                return Ok(WriterSession {
+                    pool: self,
+                    session: Some(session),
+                });
+            }
+            if let Some(open) = self.open.as_ref().filter(|_| state.open < self.max) {
+                state.open += 1;
+                drop(state);
+                return match open() {
+                    Ok(session) => Ok(WriterSession {
+                        pool: self,
+                        session: Some(session),
+                    }),
+                    Err(e) => {
+                        locked(&self.state).open -= 1;
+                        self.freed.notify_one();
+                        Err(e)
+                    }
+                };
+            }
+            state = self.freed.wait(state).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
+impl MasterPool {
+    /// Shares `master` (its settings already applied: they are copied into every session opened
+    /// later).
+    pub fn new(master: Box<dyn MasterStore>) -> MasterPool {
+        let readers = master.reader_factory().map(|open| Readers {
+            idle: Mutex::new(Vec::new()),
+            open,
+        });
+        let open = master.writer_factory();
+        let max = if open.is_some() { MAX_PG_WRITERS } else { 1 };
+        MasterPool {
+            writers: Writers {
+                state: Mutex::new(WriterState {
+                    idle: vec![master],
+                    open: 1,
+                }),
+                freed: Condvar::new(),
+                open,
+                max,
+            },
+            readers,
+            waiting: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// A writer session, for as long as the caller holds it (pushes wait for it on SQLite).
+    pub fn writer(&self) -> Result<WriterSession<'_>> {
+        self.writers.checkout()
+    }
+
+    /// Runs a write (administration, enrolment, the quarantine review) on a writer session.
+    pub fn write<T>(&self, f: impl FnOnce(&mut dyn MasterStore) -> Result<T>) -> Result<T> {
+        let mut session = self.writers.checkout()?;
+        f(session.get())
+    }
+
+    /// Runs a read on a reader of its own when the master has them, else on a writer session.
+    pub fn read<T>(&self, f: impl FnOnce(&mut dyn MasterReads) -> Result<T>) -> Result<T> {
+        let Some(pool) = &self.readers else {
+            let mut session = self.writers.checkout()?;
+            let writer: &mut dyn MasterReads = session.get();
+            return f(writer);
+        };
+        let taken = locked(&pool.idle).pop();
+        let mut reader = match taken {
+            Some(reader) => reader,
+            None => (pool.open)()?,
+        };
+        let result = f(reader.as_mut());
+        let mut idle = locked(&pool.idle);
+        if idle.len() < IDLE_READERS {
+            idle.push(reader);
+        }
+        result
+    }
+
+    /// A push, group-committed with every push waiting when a writer is free.
+    pub fn push(&self, site: SiteAuth, request: PushRequest, now_ms: u64) -> Result<PushResponse> {
+        let (answer, answered) = mpsc::sync_channel(1);
+        locked(&self.waiting).push(WaitingPush {
+            site,
+            request,
+            answer,
+        });
+        {
+            let mut session = self.writers.checkout()?;
+            // Taken with a writer in hand: pushes queued meanwhile wait for the next holder.
+            let waiting = std::mem::take(&mut *locked(&self.waiting));
+            if !waiting.is_empty() {
+                let (items, answers): (Vec<_>, Vec<_>) = waiting
+                    .into_iter()
+                    .map(|w| ((w.site, w.request), w.answer))
+                    .unzip();
+                let results = session.get().push_group(items, now_ms);
+                for (answer, result) in answers.into_iter().zip(results) {
+                    let _ = answer.send(result);
+                }
+            }
+            // Otherwise an earlier holder merged this push and answers it.
+        }
+        answered
+            .recv()
+            .map_err(|_| ServerError::Store("the push was not answered".to_string()))?
+    }
+}
