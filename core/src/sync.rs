@@ -575,6 +575,11 @@ async fn pull_all(
     client: &reqwest::Client,
     exchange: &mut Exchange,
 ) -> Result<Option<u64>, SyncError> {
+    // Issue 12 §6: a store that never pulled starts from the master's snapshot of its scope.
+    if lock(store).wants_snapshot()? {
+        crate::sync_snapshot::fetch_snapshot(store, identity, client, &mut exchange.retries, None)
+            .await?;
+    }
     lock(store).set_sync_activity(Some("正在下载".to_string()));
     loop {
         let cursor = lock(store).pull_cursor()?;
@@ -661,7 +666,7 @@ async fn catch_up_own_log(
 }
 
 /// A GET of the sync API with the site's token, retried like every sync request.
-async fn get_with_retries<T: serde::de::DeserializeOwned>(
+pub(crate) async fn get_with_retries<T: serde::de::DeserializeOwned>(
     store: &Mutex<Store>,
     client: &reqwest::Client,
     url: &str,

@@ -245,3 +245,44 @@ pub struct SiteList {
     pub sites: Vec<SiteSummary>,
     pub server_time_ms: u64,
 }
+
+/// Issue 12 §6: one page of a new site's scoped snapshot of the master (`GET /api/v1/snapshot`): the
+/// rows it may read with their whole field history, as a full pull would have left them, instead of
+/// replaying the log. The site then pulls from `as_of`; what changed meanwhile arrives again and merges
+/// idempotently.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SnapshotPage {
+    /// The log head the snapshot started at (the first page's, echoed back as `as_of` by the next
+    /// requests): the site's pull cursor once every page is in.
+    pub as_of: u64,
+    pub master_id: String,
+    pub rows: Vec<SnapshotRow>,
+    /// The master's conflict items of these rows.
+    pub conflicts: Vec<SnapshotConflict>,
+    /// Where the next page starts; None when this was the last.
+    pub next: Option<RowRef>,
+    pub server_time_ms: u64,
+}
+
+/// One row of a snapshot: its whole field history, as core's merge keeps it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SnapshotRow {
+    pub table: String,
+    pub id: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub history: crate::merge::RowVersions,
+}
+
+/// One conflict item of a snapshot's rows (the same columns as a store's `conflict` table).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SnapshotConflict {
+    pub id: String,
+    pub table: String,
+    pub row_id: String,
+    pub field: String,
+    pub newer_json: String,
+    pub older_json: String,
+}

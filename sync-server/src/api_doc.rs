@@ -17,6 +17,7 @@ use utoipa::{Modify, OpenApi};
         http::enrol,
         http::push,
         http::pull,
+        http::snapshot,
         http::own_log,
         http::records,
         http::record,

@@ -16,7 +16,7 @@ use futures_util::StreamExt;
 use jiceng_core::wire::{
     BundleRelayResponse, EnrolRequest, EnrolResponse, ErrorBody, HealthResponse, OwnLogResponse,
     PullResponse, PushRequest, PushResponse, QuarantineDecision, RecoveryCode, RevokeRequest,
-    SiteList, TokenRotated,
+    SiteList, SnapshotPage, TokenRotated,
 };
 use serde::Serialize;
 use tower_http::compression::CompressionLayer;
@@ -76,6 +76,7 @@ pub fn router(master: SharedMaster) -> Router {
         .route("/api/v1/enrol", post(enrol))
         .route("/api/v1/push", post(push))
         .route("/api/v1/pull", get(pull))
+        .route("/api/v1/snapshot", get(snapshot))
         .route("/api/v1/records/{table}", get(records))
         .route("/api/v1/records/{table}/{id}", get(record))
         .route("/api/v1/own", get(own_log))
@@ -372,6 +373,61 @@ async fn pull(
     })
     .await?;
     Ok(Json(response).into_response())
+}
+
+/// Issue 12 §6: one page of the site's scoped snapshot (a new office or a replaced laptop starts
+/// from it instead of replaying the log, then pulls from `as_of`).
+#[utoipa::path(get, path = "/api/v1/snapshot", tag = "sync",
+    security(("site_token" = [])),
+    params(
+        ("as_of" = Option<u64>, Query, description = "The first page's as_of, echoed back by the next requests; absent to start a snapshot"),
+        ("after_table" = Option<String>, Query, description = "The previous page's next.table"),
+        ("after_id" = Option<String>, Query, description = "The previous page's next.id"),
+        ("limit" = Option<u64>, Query, description = "Rows per page (at most 2,000)"),
+        ("store_schema" = Option<u64>, Query, description = "The site's store schema; rows of later tables are left out")),
+    responses(
+        (status = 200, description = "A page of rows with their histories", body = SnapshotPage),
+        (status = 400, description = "`bad_request`: a bad query parameter, an as_of beyond the log's head, a table not in this site's snapshot", body = ErrorBody),
+        (status = 401, description = "`missing_token`, `bad_token`", body = ErrorBody),
+        (status = 503, description = "`store_error`", body = ErrorBody)))]
+async fn snapshot(
+    State(master): State<SharedMaster>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ServerError> {
+    let site = authenticate(&master, &headers).await?;
+    let as_of = match query_text(&query, "as_of")? {
+        None => None,
+        Some(_) => Some(query_u64(&query, "as_of", 0)?),
+    };
+    let after = match (
+        query_text(&query, "after_table")?,
+        query_text(&query, "after_id")?,
+    ) {
+        (Some(table), Some(id)) => Some(jiceng_core::wire::RowRef { table, id }),
+        (None, None) => None,
+        _ => {
+            return Err(ServerError::BadRequest(
+                "after_table and after_id go together".to_string(),
+            ))
+        }
+    };
+    let request = crate::master::snapshot::SnapshotRequest {
+        as_of,
+        after,
+        limit: query_u64(&query, "limit", 1000)?.min(u64::from(u32::MAX)) as usize,
+        store_schema: query_u64(
+            &query,
+            "store_schema",
+            u64::from(jiceng_core::store::STORE_SCHEMA),
+        )?
+        .min(u64::from(u32::MAX)) as u32,
+    };
+    let page = with_reader(&master, move |m| {
+        crate::master::snapshot::snapshot_page(m, &site, &request, now_ms())
+    })
+    .await?;
+    Ok(Json(page).into_response())
 }
 
 /// One master row the site may read.

@@ -109,7 +109,12 @@ fn upsert_sql(def: &TableDef) -> String {
     )
 }
 
-fn write_row(conn: &Connection, def: &TableDef, row_id: &str, row: &RowVersions) -> Result<()> {
+pub(crate) fn write_row(
+    conn: &Connection,
+    def: &TableDef,
+    row_id: &str,
+    row: &RowVersions,
+) -> Result<()> {
     let mut values: Vec<SqlValue> = Vec::with_capacity(def.fields.len() + 3);
     values.push(SqlValue::Text(row_id.to_string()));
     for field in def.fields {
@@ -261,6 +266,26 @@ pub fn insert_conflict(
             conflict.field,
             serde_json::to_string(&conflict.newer).unwrap_or_default(),
             serde_json::to_string(&conflict.older).unwrap_or_default(),
+        ])?)
+}
+
+/// A conflict item as the master recorded it (a snapshot's rows come with theirs, issue 12 §6).
+pub(crate) fn insert_recorded_conflict(
+    conn: &Connection,
+    c: &crate::wire::SnapshotConflict,
+) -> Result<usize> {
+    Ok(conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO conflict (id, tbl, row_id, field, newer_json, older_json) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![
+            c.id,
+            c.table,
+            c.row_id,
+            c.field,
+            c.newer_json,
+            c.older_json
         ])?)
 }
 

@@ -31,6 +31,7 @@ mod review;
 mod rules;
 mod scope_exit;
 pub use rules::DeadlineSettings;
+mod snapshot;
 mod stats;
 mod sync_state;
 mod tasks;

@@ -8,6 +8,7 @@ mod pool;
 mod postgres;
 pub mod review;
 pub mod shared;
+pub mod snapshot;
 mod sqlite;
 
 pub use pool::{MasterPool, WriterFactory, WriterSession, MAX_PG_WRITERS};
@@ -126,6 +127,25 @@ pub trait MasterReads: Send {
         table: &str,
         page: RecordsPage,
     ) -> Result<Vec<serde_json::Value>>;
+
+    // Issue 12 §6, a new site's snapshot (`snapshot::snapshot_page` asks these).
+    /// This copy of the master's id and its log head: every server_seq up to it is committed.
+    fn snapshot_origin(&mut self) -> Result<(String, u64)>;
+    /// Rows of `def` owned by one of `units`, with ids after `after`, in id order, at most `limit`:
+    /// each with its whole field history (what a site that merged every operation holds).
+    fn owned_rows(
+        &mut self,
+        def: &'static jiceng_core::tables::TableDef,
+        units: &[String],
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<(String, jiceng_core::merge::RowVersions)>>;
+    /// The conflict items of rows of a table.
+    fn conflicts_of(
+        &mut self,
+        table: &str,
+        ids: &[String],
+    ) -> Result<Vec<jiceng_core::wire::SnapshotConflict>>;
 }
 
 /// Opens another reader of a master.

@@ -1031,9 +1031,9 @@ fn index_log(tx: &Transaction<'_>, now_ms: u64, written: &[WrittenRecord<'_>]) -
 }
 
 /// The audit log as the master merge reads a row's older operations from it.
-struct LogRecords<'a> {
-    conn: &'a Connection,
-    files: &'a LogFiles,
+pub(super) struct LogRecords<'a> {
+    pub(super) conn: &'a Connection,
+    pub(super) files: &'a LogFiles,
 }
 
 impl OperationLog for LogRecords<'_> {
@@ -1670,7 +1670,7 @@ fn row_owner(def: &TableDef, row: &serde_json::Value) -> String {
 /// The index of a replicated table's text primary key (`id TEXT PRIMARY KEY`): a page walks it from the
 /// last id, and reads only its own rows, whatever other index the planner might prefer for the scope
 /// filter (issue 9: a page used to read the whole table).
-fn primary_key_index(def: &TableDef) -> String {
+pub(super) fn primary_key_index(def: &TableDef) -> String {
     format!("sqlite_autoindex_{}_1", def.name)
 }
 

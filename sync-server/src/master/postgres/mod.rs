@@ -318,6 +318,8 @@ fn meta_or_insert(
 }
 
 impl MasterReads for PgMaster {
+    reads::snapshot_reads!();
+
     fn authenticate(&mut self, token: &str) -> Result<SiteAuth> {
         reads::authenticate(&mut self.db, token)
     }

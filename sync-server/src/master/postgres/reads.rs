@@ -336,6 +336,91 @@ pub(super) fn records(
     .collect()
 }
 
+/// Issue 12 §6: this master's id and its log head, read in one snapshot (its head is a safe
+/// watermark, see `pull`).
+pub(super) fn snapshot_origin(
+    db: &mut impl GenericClient,
+    master_id: &str,
+) -> Result<(String, u64)> {
+    let head: i64 = db
+        .query_one("SELECT COALESCE(MAX(last_seq), 0) FROM log_record", &[])?
+        .get(0);
+    Ok((master_id.to_string(), head.max(0) as u64))
+}
+
+pub(super) fn owned_rows(
+    db: &mut impl GenericClient,
+    def: &'static TableDef,
+    units: &[String],
+    after: &str,
+    limit: usize,
+) -> Result<Vec<(String, jiceng_core::merge::RowVersions)>> {
+    let rows = db.query(
+        "SELECT id, versions::text FROM master_row WHERE tbl = $1 AND owner = ANY($2) AND id > $3 \
+         ORDER BY id LIMIT $4",
+        &[&def.name, &units, &after, &(limit as i64)],
+    )?;
+    rows.iter()
+        .map(|r| {
+            let id: String = r.get(0);
+            let history = serde_json::from_str(r.get::<_, &str>(1))
+                .map_err(|e| ServerError::Store(format!("{} {id} history: {e}", def.name)))?;
+            Ok((id, history))
+        })
+        .collect()
+}
+
+pub(super) fn conflicts_of(
+    db: &mut impl GenericClient,
+    table: &str,
+    ids: &[String],
+) -> Result<Vec<jiceng_core::wire::SnapshotConflict>> {
+    let rows = db.query(
+        "SELECT id, tbl, row_id, field, newer_json, older_json FROM conflict_item \
+         WHERE tbl = $1 AND row_id = ANY($2) ORDER BY id",
+        &[&table, &ids],
+    )?;
+    Ok(rows
+        .iter()
+        .map(|r| jiceng_core::wire::SnapshotConflict {
+            id: r.get(0),
+            table: r.get(1),
+            row_id: r.get(2),
+            field: r.get(3),
+            newer_json: r.get(4),
+            older_json: r.get(5),
+        })
+        .collect())
+}
+
+/// The snapshot reads of [`MasterReads`], for both the writer and a reader.
+macro_rules! snapshot_reads {
+    () => {
+        fn snapshot_origin(&mut self) -> crate::error::Result<(String, u64)> {
+            crate::master::postgres::reads::snapshot_origin(&mut self.db, &self.master_id)
+        }
+
+        fn owned_rows(
+            &mut self,
+            def: &'static jiceng_core::tables::TableDef,
+            units: &[String],
+            after: &str,
+            limit: usize,
+        ) -> crate::error::Result<Vec<(String, jiceng_core::merge::RowVersions)>> {
+            crate::master::postgres::reads::owned_rows(&mut self.db, def, units, after, limit)
+        }
+
+        fn conflicts_of(
+            &mut self,
+            table: &str,
+            ids: &[String],
+        ) -> crate::error::Result<Vec<jiceng_core::wire::SnapshotConflict>> {
+            crate::master::postgres::reads::conflicts_of(&mut self.db, table, ids)
+        }
+    };
+}
+pub(super) use snapshot_reads;
+
 /// A connection of its own to the master database, for the reads the HTTP layer runs beside the
 /// writer.
 pub struct PgReader {
@@ -353,6 +438,8 @@ impl PgReader {
 }
 
 impl MasterReads for PgReader {
+    snapshot_reads!();
+
     fn authenticate(&mut self, token: &str) -> Result<SiteAuth> {
         authenticate(&mut self.db, token)
     }

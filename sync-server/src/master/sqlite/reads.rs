@@ -263,7 +263,121 @@ pub(super) trait Viewed {
     fn view(&self) -> ReadView<'_>;
 }
 
+impl ReadView<'_> {
+    fn snapshot_origin(&self) -> Result<(String, u64)> {
+        let head: Option<i64> =
+            self.store
+                .connection()
+                .query_row("SELECT MAX(last_seq) FROM log_chunk", [], |r| r.get(0))?;
+        Ok((self.master_id.clone(), head.unwrap_or(0).max(0) as u64))
+    }
+
+    fn owned_rows(
+        &self,
+        def: &'static TableDef,
+        units: &[String],
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<(String, jiceng_core::merge::RowVersions)>> {
+        let conn = self.store.connection();
+        let owner = if def.scope_field == tables::ROW_ID_SCOPE {
+            "id"
+        } else {
+            def.scope_field
+        };
+        let units_json =
+            serde_json::to_string(units).map_err(|e| ServerError::Store(e.to_string()))?;
+        let ids: Vec<String> = conn
+            .prepare_cached(&format!(
+                "SELECT id FROM {} INDEXED BY {} WHERE id > ?1 AND {owner} IN (SELECT value FROM json_each(?2)) ORDER BY id LIMIT ?3",
+                def.name,
+                super::primary_key_index(def)
+            ))?
+            .query_map(params![after, units_json, limit as i64], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        // A page's rows were mostly written in the same few log records: each is decoded once.
+        let log = CachedRecords {
+            inner: super::LogRecords {
+                conn,
+                files: self.log,
+            },
+            decoded: Default::default(),
+        };
+        let mut rows = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(history) =
+                jiceng_core::store::merge_sql::master::row_history(conn, def, &id, &log)?
+            {
+                rows.push((id, history));
+            }
+        }
+        Ok(rows)
+    }
+
+    fn conflicts_of(
+        &self,
+        table: &str,
+        ids: &[String],
+    ) -> Result<Vec<jiceng_core::wire::SnapshotConflict>> {
+        let ids_json = serde_json::to_string(ids).map_err(|e| ServerError::Store(e.to_string()))?;
+        let mut stmt = self.store.connection().prepare_cached(
+            "SELECT id, tbl, row_id, field, newer_json, older_json FROM conflict \
+             WHERE tbl = ?1 AND row_id IN (SELECT value FROM json_each(?2)) ORDER BY id",
+        )?;
+        let rows = stmt.query_map(params![table, ids_json], |r| {
+            Ok(jiceng_core::wire::SnapshotConflict {
+                id: r.get(0)?,
+                table: r.get(1)?,
+                row_id: r.get(2)?,
+                field: r.get(3)?,
+                newer_json: r.get(4)?,
+                older_json: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+/// Log records decoded once per snapshot page.
+struct CachedRecords<'a> {
+    inner: super::LogRecords<'a>,
+    decoded: std::cell::RefCell<std::collections::HashMap<u64, Vec<Operation>>>,
+}
+
+impl jiceng_core::store::merge_sql::master::OperationLog for CachedRecords<'_> {
+    fn record(&self, first_seq: u64) -> jiceng_core::error::Result<Vec<Operation>> {
+        if let Some(ops) = self.decoded.borrow().get(&first_seq) {
+            return Ok(ops.clone());
+        }
+        let ops = self.inner.record(first_seq)?;
+        self.decoded.borrow_mut().insert(first_seq, ops.clone());
+        Ok(ops)
+    }
+}
+
 impl<T: Viewed + Send> crate::master::MasterReads for T {
+    fn snapshot_origin(&mut self) -> Result<(String, u64)> {
+        self.view().snapshot_origin()
+    }
+
+    fn owned_rows(
+        &mut self,
+        def: &'static TableDef,
+        units: &[String],
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<(String, jiceng_core::merge::RowVersions)>> {
+        self.view().owned_rows(def, units, after, limit)
+    }
+
+    fn conflicts_of(
+        &mut self,
+        table: &str,
+        ids: &[String],
+    ) -> Result<Vec<jiceng_core::wire::SnapshotConflict>> {
+        self.view().conflicts_of(table, ids)
+    }
+
     fn authenticate(&mut self, token: &str) -> Result<SiteAuth> {
         self.view().authenticate(token)
     }
