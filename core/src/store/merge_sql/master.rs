@@ -422,6 +422,12 @@ fn history(
             full.apply(op, def.merge);
         }
     }
+    add_stored(&mut full, stored);
+    Ok(full)
+}
+
+/// Versions the master's own write path stored in the row that the log may not hold yet, each once.
+fn add_stored(full: &mut RowVersions, stored: Option<&RowVersions>) {
     for (field, versions) in stored.map(|s| &s.fields).into_iter().flatten() {
         let into = full.fields.entry(field.clone()).or_default();
         for v in versions {
@@ -431,7 +437,49 @@ fn history(
             }
         }
     }
-    Ok(full)
+}
+
+/// [`row_history`] of several rows of one table (a snapshot page, issue 12 §6): every log record
+/// they list is decoded once, not once per row. Rows that do not exist are left out; the order is
+/// `ids`'.
+pub fn row_histories(
+    conn: &Connection,
+    def: &TableDef,
+    ids: &[String],
+    log: &dyn OperationLog,
+) -> Result<Vec<(String, RowVersions)>> {
+    let mut sites = Sites::default();
+    let mut loaded: Vec<(&str, MasterRow)> = Vec::with_capacity(ids.len());
+    let mut records: Vec<u64> = Vec::new();
+    for id in ids {
+        if let Some(row) = load_row(conn, def, id, &mut sites)? {
+            records.extend(row.log.iter().copied());
+            loaded.push((id.as_str(), row));
+        }
+    }
+    records.sort_unstable();
+    records.dedup();
+    let mut histories: FxHashMap<&str, RowVersions> = loaded
+        .iter()
+        .map(|(id, _)| (*id, RowVersions::default()))
+        .collect();
+    for record in records {
+        for op in log.record(record)? {
+            if op.table == def.name {
+                if let Some(history) = histories.get_mut(op.row_id.as_str()) {
+                    history.apply(&op, def.merge);
+                }
+            }
+        }
+    }
+    Ok(loaded
+        .into_iter()
+        .map(|(id, row)| {
+            let mut full = histories.remove(id).unwrap_or_default();
+            add_stored(&mut full, row.stored.as_ref());
+            (id.to_string(), full)
+        })
+        .collect())
 }
 
 /// A master row's full field history (None when the row does not exist): the same as a site that

@@ -296,22 +296,13 @@ impl ReadView<'_> {
             .query_map(params![after, units_json, limit as i64], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         // A page's rows were mostly written in the same few log records: each is decoded once.
-        let log = CachedRecords {
-            inner: super::LogRecords {
-                conn,
-                files: self.log,
-            },
-            decoded: Default::default(),
+        let log = super::LogRecords {
+            conn,
+            files: self.log,
         };
-        let mut rows = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Some(history) =
-                jiceng_core::store::merge_sql::master::row_history(conn, def, &id, &log)?
-            {
-                rows.push((id, history));
-            }
-        }
-        Ok(rows)
+        Ok(jiceng_core::store::merge_sql::master::row_histories(
+            conn, def, &ids, &log,
+        )?)
     }
 
     fn conflicts_of(
@@ -335,23 +326,6 @@ impl ReadView<'_> {
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-}
-
-/// Log records decoded once per snapshot page.
-struct CachedRecords<'a> {
-    inner: super::LogRecords<'a>,
-    decoded: std::cell::RefCell<std::collections::HashMap<u64, Vec<Operation>>>,
-}
-
-impl jiceng_core::store::merge_sql::master::OperationLog for CachedRecords<'_> {
-    fn record(&self, first_seq: u64) -> jiceng_core::error::Result<Vec<Operation>> {
-        if let Some(ops) = self.decoded.borrow().get(&first_seq) {
-            return Ok(ops.clone());
-        }
-        let ops = self.inner.record(first_seq)?;
-        self.decoded.borrow_mut().insert(first_seq, ops.clone());
-        Ok(ops)
     }
 }
 
