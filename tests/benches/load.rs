@@ -1,6 +1,7 @@
 //! Issue 12 §4: load. A master with `JICENG_LOAD_OFFICES` offices (default 200), each a township with
 //! its officer and an enrolled site. For `JICENG_LOAD_SECS` (default 20) every office pushes
-//! 1,000-operation batches (its own chain of case-file edits, zstd-compressed as the desktop sends
+//! 1,000-operation batches (its own chain of case-file edits, each naming the version it overwrites as the
+//! desktop's write path does, zstd-compressed as the desktop sends
 //! them) and pulls after each push, all at once over loopback against the release server. Prints the
 //! errors, p50/p95/p99 latency of push and pull, and throughput. Goal: 0 errors, p99 ≤ 1 s per
 //! 1,000-operation push on this 2-core machine.
@@ -41,6 +42,7 @@ fn wall_ms() -> u64 {
 
 /// `batches` chained batches of case-file edits by `author` at `unit`, as zstd push bodies.
 fn bodies(site_id: &str, unit: &str, author: &str, batches: usize) -> Vec<Vec<u8>> {
+    let conflicting = env("JICENG_LOAD_CONFLICTS", 0) == 1;
     let mut prev = GENESIS_HASH.to_string();
     let mut seq = 0u64;
     let start = wall_ms();
@@ -55,6 +57,15 @@ fn bodies(site_id: &str, unit: &str, author: &str, batches: usize) -> Vec<Vec<u8
                     } else {
                         ("name", json!(format!("对象{seq}")))
                     };
+                    // As the desktop's write path writes them: an edit names the version it
+                    // overwrites (with JICENG_LOAD_CONFLICTS=1, none does, and every edit opens a
+                    // conflict item: the first baseline's workload).
+                    let base = (field == "name" && i % 10 > 1 && !conflicting).then(|| {
+                        jiceng_core::op::Version {
+                            hlc: Hlc::from_parts(start + seq - 1, 0),
+                            site: site_id.to_string(),
+                        }
+                    });
                     let mut op = Operation {
                         site_id: site_id.to_string(),
                         site_seq: seq,
@@ -65,7 +76,7 @@ fn bodies(site_id: &str, unit: &str, author: &str, batches: usize) -> Vec<Vec<u8
                         field: field.to_string(),
                         value,
                         hlc: Hlc::from_parts(start + seq, 0),
-                        base: None,
+                        base,
                         user_id: author.to_string(),
                         schema_version: SCHEMA_VERSION,
                         scope: unit.to_string(),
