@@ -10,11 +10,12 @@
 #[path = "common/workload.rs"]
 mod workload;
 
-use jiceng_core::model::OrgKind;
 use jiceng_server::master::{MasterStore, SqliteMaster};
 use rusqlite::params;
 use std::time::Instant;
-use workload::{batches, generate, process_cpu, CASE_FIELDS, ROWS_PER_SITE, SITES};
+use workload::{
+    batches, district_with_sites, generate, process_cpu, CASE_FIELDS, ROWS_PER_SITE, SITES,
+};
 
 fn temp_path(label: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("jiceng-bench-{label}-{}", uuid::Uuid::now_v7()));
@@ -24,20 +25,7 @@ fn temp_path(label: &str) -> std::path::PathBuf {
 
 fn open_master(site_count: usize) -> (SqliteMaster, Vec<String>, String) {
     let mut master = SqliteMaster::open(&temp_path("master")).expect("master");
-    let district = master
-        .add_org_unit(None, OrgKind::District, "区")
-        .expect("district");
-    let unit = master
-        .add_org_unit(Some(&district), OrgKind::Township, "乡")
-        .expect("township");
-    let sites = (0..site_count)
-        .map(|i| {
-            master
-                .add_site(&unit, &format!("site {i}"), 0)
-                .expect("site")
-                .0
-        })
-        .collect();
+    let (sites, unit) = district_with_sites(&mut master, site_count);
     (master, sites, unit)
 }
 

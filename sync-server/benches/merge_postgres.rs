@@ -14,28 +14,14 @@ mod pg;
 #[path = "common/workload.rs"]
 mod workload;
 
-use jiceng_core::model::OrgKind;
 use jiceng_server::master::{MasterStore, PgMaster};
 use std::io::Write;
 use std::time::Instant;
-use workload::{batches, generate, CASE_FIELDS, ROWS_PER_SITE, SITES};
+use workload::{batches, district_with_sites, generate, CASE_FIELDS, ROWS_PER_SITE, SITES};
 
 fn open_master(url: &str) -> (PgMaster, Vec<String>, String) {
     let mut master = PgMaster::open(url).expect("master");
-    let district = master
-        .add_org_unit(None, OrgKind::District, "区")
-        .expect("district");
-    let unit = master
-        .add_org_unit(Some(&district), OrgKind::Township, "乡")
-        .expect("township");
-    let sites = (0..SITES)
-        .map(|i| {
-            master
-                .add_site(&unit, &format!("site {i}"), 0)
-                .expect("site")
-                .0
-        })
-        .collect();
+    let (sites, unit) = district_with_sites(&mut master, SITES);
     (master, sites, unit)
 }
 

@@ -12,11 +12,9 @@
 //! `cargo bench -p jiceng-tests --bench snapshot` (release; `cargo build --release -p jiceng-server`
 //! first); `JICENG_TEST_MASTER=postgres` for a PostgreSQL master. Goal: snapshot ≤ 2× copy.
 
-use jiceng_core::store::{SiteIdentity, Store};
-use jiceng_core::wire::{EnrolRequest, EnrolResponse, PullResponse, SnapshotPage};
+use jiceng_core::wire::{PullResponse, SnapshotPage};
 use jiceng_tests::{write_record, Site, TestServer};
 use std::io::Write;
-use std::sync::Mutex;
 use std::time::Instant;
 
 fn env(name: &str, default: u64) -> u64 {
@@ -26,49 +24,10 @@ fn env(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-/// A store enrolled as `name` without its first sync.
-async fn enrolled_store(server: &TestServer, code: &str, name: &str) -> (Mutex<Store>, String) {
-    let path = server.dir.join(format!("{name}.sqlite"));
-    let mut store = Store::open(&path).expect("store");
-    let enrolled: EnrolResponse = reqwest::Client::new()
-        .post(format!("{}/api/v1/enrol", server.url()))
-        .json(&EnrolRequest {
-            code: code.to_string(),
-            device_label: name.to_string(),
-            db_instance_id: store.instance_id().expect("instance"),
-        })
-        .send()
-        .await
-        .expect("enrol")
-        .json()
-        .await
-        .expect("enrol JSON");
-    store
-        .continue_site_log(enrolled.last_seq, &enrolled.last_hash)
-        .expect("log");
-    let token = enrolled.token.clone();
-    store
-        .set_identity(&SiteIdentity {
-            site_id: enrolled.site_id,
-            site_name: enrolled.site_name,
-            org_unit_id: enrolled.org_unit_id,
-            org_unit_name: enrolled.org_unit_name,
-            server_url: server.url(),
-            token: enrolled.token,
-            tls_pin: None,
-        })
-        .expect("identity");
-    (Mutex::new(store), token)
-}
-
-fn new_code(server: &TestServer, demo: &mut serde_json::Value, name: &str) -> String {
+/// A new laptop of the office, enrolled without its first sync: (its store, its token).
+async fn new_laptop(server: &TestServer, demo: &mut serde_json::Value, name: &str) -> Site {
     server.add_site_like(demo, "北新桥街道司法所", name);
-    demo["sites"]
-        .as_array()
-        .and_then(|s| s.iter().find(|s| s["name"] == name))
-        .and_then(|s| s["enrolment_code"].as_str())
-        .expect("code")
-        .to_string()
+    Site::enrol_without_sync(server, demo, name).await
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -94,8 +53,7 @@ async fn main() {
     let client = reqwest::Client::new();
 
     // copy: the snapshot's bytes, downloaded and written to a file.
-    let code = new_code(&server, &mut demo, "copy");
-    let (_store, token) = enrolled_store(&server, &code, "copy").await;
+    let token = new_laptop(&server, &mut demo, "copy").await.token();
     let file_path = server.dir.join("snapshot.bytes");
     let t = Instant::now();
     let mut file = std::fs::File::create(&file_path).expect("file");
@@ -132,23 +90,23 @@ async fn main() {
     let copy_secs = t.elapsed().as_secs_f64();
 
     // snapshot: the desktop's path into a fresh store, and the pull after it.
-    let code = new_code(&server, &mut demo, "snapshot");
-    let (store, _) = enrolled_store(&server, &code, "snapshot").await;
+    let laptop = new_laptop(&server, &mut demo, "snapshot").await;
+    let store = &laptop.store;
     let t = Instant::now();
-    let outcome = jiceng_core::sync_snapshot::fetch_snapshot_for(&store, None)
+    let outcome = jiceng_core::sync_snapshot::fetch_snapshot_for(store, None)
         .await
         .expect("snapshot");
     let snapshot_secs = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    jiceng_core::sync::sync_now(&store)
+    jiceng_core::sync::sync_now(store)
         .await
         .expect("sync after");
     let after_secs = t.elapsed().as_secs_f64();
     assert!(outcome.complete);
 
     // replay: a fresh store pulling the whole log.
-    let code = new_code(&server, &mut demo, "replay");
-    let (store, token) = enrolled_store(&server, &code, "replay").await;
+    let laptop = new_laptop(&server, &mut demo, "replay").await;
+    let (store, token) = (&laptop.store, laptop.token());
     let t = Instant::now();
     let mut cursor = 0u64;
     let mut ops = 0usize;

@@ -406,6 +406,51 @@ impl Site {
         }
     }
 
+    /// Enrols without the first sync (which would take the site's whole snapshot at once): for tests
+    /// and benches that interrupt or time it (issue 12 §6).
+    pub async fn enrol_without_sync(server: &TestServer, demo: &Value, site_name: &str) -> Site {
+        let code = demo["sites"]
+            .as_array()
+            .and_then(|sites| sites.iter().find(|s| s["name"] == site_name))
+            .and_then(|s| s["enrolment_code"].as_str())
+            .unwrap_or_else(|| panic!("demo has no site {site_name}"))
+            .to_string();
+        let path = server.dir.join(format!("{site_name}.sqlite"));
+        let mut store = Store::open(&path).expect("site store");
+        let enrolled: jiceng_core::wire::EnrolResponse = reqwest::Client::new()
+            .post(format!("{}/api/v1/enrol", server.url()))
+            .json(&jiceng_core::wire::EnrolRequest {
+                code,
+                device_label: site_name.to_string(),
+                db_instance_id: store.instance_id().expect("instance id"),
+            })
+            .send()
+            .await
+            .expect("enrol")
+            .json()
+            .await
+            .expect("enrol JSON");
+        store
+            .continue_site_log(enrolled.last_seq, &enrolled.last_hash)
+            .expect("site log");
+        store
+            .set_identity(&jiceng_core::store::SiteIdentity {
+                site_id: enrolled.site_id,
+                site_name: enrolled.site_name,
+                org_unit_id: enrolled.org_unit_id,
+                org_unit_name: enrolled.org_unit_name,
+                server_url: server.url(),
+                token: enrolled.token,
+                tls_pin: None,
+            })
+            .expect("identity");
+        Site {
+            name: site_name.to_string(),
+            store: Mutex::new(store),
+            path,
+        }
+    }
+
     pub fn login(&self, username: &str) -> SessionUser {
         self.lock().login(username, "jiceng-demo").expect("login")
     }

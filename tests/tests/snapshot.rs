@@ -5,55 +5,10 @@
 //! scope, field history and conflict items included; a workstation's snapshot holds no corrections
 //! record. Runs on both backends (`JICENG_TEST_MASTER=postgres`).
 
-use jiceng_core::store::{SiteIdentity, Store};
+use jiceng_core::store::Store;
 use jiceng_core::sync_snapshot::{fetch_snapshot_for, SNAPSHOT_PAGE_ROWS};
-use jiceng_core::wire::{EnrolRequest, EnrolResponse};
 use jiceng_tests::{assert_site_equals_scoped_master, write_record, Site, TestServer};
 use std::sync::Mutex;
-
-/// Enrols a store without its first sync (which would take the whole snapshot at once).
-async fn enrol_only(server: &TestServer, demo: &serde_json::Value, name: &str) -> Site {
-    let code = demo["sites"]
-        .as_array()
-        .and_then(|sites| sites.iter().find(|s| s["name"] == name))
-        .and_then(|s| s["enrolment_code"].as_str())
-        .expect("enrolment code")
-        .to_string();
-    let path = server.dir.join(format!("{name}.sqlite"));
-    let mut store = Store::open(&path).expect("store");
-    let enrolled: EnrolResponse = reqwest::Client::new()
-        .post(format!("{}/api/v1/enrol", server.url()))
-        .json(&EnrolRequest {
-            code,
-            device_label: name.to_string(),
-            db_instance_id: store.instance_id().expect("instance"),
-        })
-        .send()
-        .await
-        .expect("enrol")
-        .json()
-        .await
-        .expect("enrol JSON");
-    store
-        .continue_site_log(enrolled.last_seq, &enrolled.last_hash)
-        .expect("log");
-    store
-        .set_identity(&SiteIdentity {
-            site_id: enrolled.site_id,
-            site_name: enrolled.site_name,
-            org_unit_id: enrolled.org_unit_id,
-            org_unit_name: enrolled.org_unit_name,
-            server_url: server.url(),
-            token: enrolled.token,
-            tls_pin: None,
-        })
-        .expect("identity");
-    Site {
-        name: name.to_string(),
-        store: Mutex::new(store),
-        path,
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_laptop_starts_from_a_snapshot_resumed_after_an_interruption() {
@@ -74,7 +29,7 @@ async fn a_new_laptop_starts_from_a_snapshot_resumed_after_an_interruption() {
     workstation.sync().await.unwrap();
 
     server.add_site_like(&mut demo, "北新桥街道司法所", "北新桥街道司法所-新笔记本");
-    let laptop = enrol_only(&server, &demo, "北新桥街道司法所-新笔记本").await;
+    let laptop = Site::enrol_without_sync(&server, &demo, "北新桥街道司法所-新笔记本").await;
     assert!(laptop.lock().wants_snapshot().unwrap());
     let first = fetch_snapshot_for(&laptop.store, Some(1)).await.unwrap();
     assert_eq!((first.pages, first.complete), (1, false), "{first:?}");

@@ -4,9 +4,11 @@
 
 #![allow(dead_code)] // each bench uses its part
 
+use jiceng_core::model::OrgKind;
 use jiceng_core::op::Operation;
 use jiceng_core::store::{Store, WriteChange};
 use jiceng_core::tables;
+use jiceng_server::master::MasterStore;
 
 pub const SITES: usize = 20;
 pub const ROWS_PER_SITE: usize = 500;
@@ -111,4 +113,26 @@ pub fn batches(logs: &[Vec<Operation>]) -> Vec<Vec<Operation>> {
                 .collect()
         })
         .collect()
+}
+
+/// A district with one township and `site_count` sites there: (the sites' ids, the township's id).
+pub fn district_with_sites(
+    master: &mut dyn MasterStore,
+    site_count: usize,
+) -> (Vec<String>, String) {
+    let district = master
+        .add_org_unit(None, OrgKind::District, "区")
+        .expect("district");
+    let unit = master
+        .add_org_unit(Some(&district), OrgKind::Township, "乡")
+        .expect("township");
+    let sites = (0..site_count)
+        .map(|i| {
+            master
+                .add_site(&unit, &format!("site {i}"), 0)
+                .expect("site")
+                .0
+        })
+        .collect();
+    (sites, unit)
 }
