@@ -649,3 +649,68 @@ fn a_postgres_master_writes_beside_a_held_writer_session() {
         .expect("pull");
     assert!(pulled.ops.iter().any(|op| op.row_id.starts_with("p-")));
 }
+
+/// Migration 2 of the PostgreSQL master: histories an older master kept as JSON are converted to
+/// core's binary encoding at the next start, and the rows read and merge the same afterwards.
+#[test]
+fn a_postgres_master_with_json_histories_is_converted_at_its_next_start() {
+    let (mut master, url) = postgres("json_history");
+    let mut d = district(master.as_mut());
+    let request = write_cases(&mut d.town, 20, "j");
+    master.push(&d.town.auth, request, NOW_MS).unwrap();
+    let before = pull_all(master.as_mut(), &d.district.auth);
+    drop(master);
+    // Put the histories back as an older master kept them.
+    let mut db = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let rows = db
+        .query("SELECT tbl, id, history FROM master_row", &[])
+        .unwrap();
+    assert!(rows.len() > 20);
+    for row in &rows {
+        let (table, id): (String, String) = (row.get(0), row.get(1));
+        let history = jiceng_core::codec::decode_row(row.get::<_, &[u8]>(2)).unwrap();
+        db.execute(
+            "UPDATE master_row SET versions = $3::text::jsonb, history = NULL WHERE tbl = $1 AND id = $2",
+            &[&table, &id, &serde_json::to_string(&history).unwrap()],
+        )
+        .unwrap();
+    }
+    drop(db);
+    let mut master: Box<dyn MasterStore> =
+        Box::new(PgMaster::open(&url).unwrap().with_clock(clock()));
+    let mut db = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let left: i64 = db
+        .query_one(
+            "SELECT COUNT(*) FROM master_row WHERE history IS NULL OR versions IS NOT NULL",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0, "every history converted");
+    // The converted rows merge on: an edit of a converted case on top of its history, and new cases.
+    let def = tables::table("corr_case").unwrap();
+    d.town
+        .store
+        .write_row(
+            &d.town.author.clone(),
+            def,
+            "j-3",
+            &d.town.unit.clone(),
+            &[WriteChange::new("name", "改名𠀀")],
+        )
+        .unwrap();
+    let edit = write_cases(&mut d.town, 20, "k");
+    master.push(&d.town.auth, edit, NOW_MS).unwrap();
+    let after = pull_all(master.as_mut(), &d.district.auth);
+    assert_eq!(after.len(), before.len() + 41);
+    let record = master.record(&d.district.auth, "corr_case", "j-3").unwrap();
+    assert_eq!(record["name"], serde_json::json!("改名𠀀"));
+    let conflicts: i64 = db
+        .query_one("SELECT COUNT(*) FROM conflict_item", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        conflicts, 0,
+        "the edit named the converted version it overwrote"
+    );
+}

@@ -228,7 +228,7 @@ fn merge_rows(tx: &mut Transaction<'_>, ops: &[&Operation], seq: u64) -> Result<
     let key_ids: Vec<&str> = keys.iter().map(|k| k.1).collect();
     let mut rows: HashMap<(String, String), MergedRow> = HashMap::with_capacity(keys.len());
     for found in tx.query(
-        "SELECT m.tbl, m.id, m.owner, m.versions::text FROM master_row m \
+        "SELECT m.tbl, m.id, m.owner, m.history FROM master_row m \
          JOIN unnest($1::text[], $2::text[]) AS k(t, i) ON m.tbl = k.t AND m.id = k.i",
         &[&key_tables, &key_ids],
     )? {
@@ -236,7 +236,7 @@ fn merge_rows(tx: &mut Transaction<'_>, ops: &[&Operation], seq: u64) -> Result<
         let id: String = found.get(1);
         let def = tables::table(&table)
             .ok_or_else(|| ServerError::Store(format!("master row of unknown table {table}")))?;
-        let versions: RowVersions = serde_json::from_str(found.get::<_, &str>(3))
+        let versions: RowVersions = codec::decode_row(found.get::<_, &[u8]>(3))
             .map_err(|e| ServerError::Store(format!("{table} {id} history: {e}")))?;
         let owner: String = found.get(2);
         rows.insert(
@@ -291,18 +291,15 @@ fn merge_rows(tx: &mut Transaction<'_>, ops: &[&Operation], seq: u64) -> Result<
             }
         }
         out_vals.push(serde_json::Value::Object(vals).to_string());
-        out_versions.push(
-            serde_json::to_string(&row.versions)
-                .map_err(|e| ServerError::Store(format!("{table} {id} history: {e}")))?,
-        );
+        out_versions.push(codec::encode_row(&row.versions));
         out_tables.push(table);
         out_ids.push(id);
         out_owners.push(owner);
     }
     tx.execute(
-        "INSERT INTO master_row (tbl, id, owner, vals, versions) \
-         SELECT t, i, o, v::jsonb, h::jsonb FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS r(t, i, o, v, h) \
-         ON CONFLICT (tbl, id) DO UPDATE SET owner = EXCLUDED.owner, vals = EXCLUDED.vals, versions = EXCLUDED.versions",
+        "INSERT INTO master_row (tbl, id, owner, vals, history) \
+         SELECT t, i, o, v::jsonb, h FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[]) AS r(t, i, o, v, h) \
+         ON CONFLICT (tbl, id) DO UPDATE SET owner = EXCLUDED.owner, vals = EXCLUDED.vals, history = EXCLUDED.history",
         &[&out_tables, &out_ids, &out_owners, &out_vals, &out_versions],
     )?;
     // Conflict items and scope moves in one statement each: a push of concurrent edits may open

@@ -34,10 +34,16 @@ use jiceng_core::store::WallClock;
 use jiceng_core::wire::{EnrolRequest, EnrolResponse, PullResponse, PushRequest, PushResponse};
 use postgres::{Client, NoTls};
 
-const MIGRATIONS: &[(i32, &str)] = &[(
-    1,
-    include_str!("../../../../schema/server/postgres/0001_master.sql"),
-)];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (
+        1,
+        include_str!("../../../../schema/server/postgres/0001_master.sql"),
+    ),
+    (
+        2,
+        include_str!("../../../../schema/server/postgres/0002_binary_history.sql"),
+    ),
+];
 /// Taken while migrating, so that two processes starting at once do not both migrate.
 const MIGRATION_LOCK: i64 = 0x6a69_6365_6e67_0002;
 /// The server's own writes are logged under this user id (as on the SQLite master).
@@ -297,8 +303,43 @@ fn migrate(db: &mut Client) -> Result<()> {
             )?;
         }
     }
+    convert_json_histories(&mut tx)?;
     tx.commit()?;
     Ok(())
+}
+
+/// Migration 2: every history still kept as JSON goes to core's binary encoding (a few thousand rows
+/// per statement, inside the migration's transaction).
+fn convert_json_histories(tx: &mut postgres::Transaction<'_>) -> Result<()> {
+    loop {
+        let rows = tx.query(
+            "SELECT tbl, id, versions::text FROM master_row WHERE history IS NULL LIMIT 5000",
+            &[],
+        )?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut tables = Vec::with_capacity(rows.len());
+        let mut ids = Vec::with_capacity(rows.len());
+        let mut histories = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let table: String = row.get(0);
+            let id: String = row.get(1);
+            let json: Option<String> = row.get(2);
+            let versions: jiceng_core::merge::RowVersions =
+                serde_json::from_str(json.as_deref().unwrap_or("{}"))
+                    .map_err(|e| ServerError::Store(format!("{table} {id} history: {e}")))?;
+            histories.push(codec::encode_row(&versions));
+            tables.push(table);
+            ids.push(id);
+        }
+        tx.execute(
+            "UPDATE master_row m SET history = h.history, versions = NULL \
+             FROM unnest($1::text[], $2::text[], $3::bytea[]) AS h(tbl, id, history) \
+             WHERE m.tbl = h.tbl AND m.id = h.id",
+            &[&tables, &ids, &histories],
+        )?;
+    }
 }
 
 fn meta_or_insert(

@@ -356,14 +356,14 @@ pub(super) fn owned_rows(
     limit: usize,
 ) -> Result<Vec<(String, jiceng_core::merge::RowVersions)>> {
     let rows = db.query(
-        "SELECT id, versions::text FROM master_row WHERE tbl = $1 AND owner = ANY($2) AND id > $3 \
+        "SELECT id, history FROM master_row WHERE tbl = $1 AND owner = ANY($2) AND id > $3 \
          ORDER BY id LIMIT $4",
         &[&def.name, &units, &after, &(limit as i64)],
     )?;
     rows.iter()
         .map(|r| {
             let id: String = r.get(0);
-            let history = serde_json::from_str(r.get::<_, &str>(1))
+            let history = jiceng_core::codec::decode_row(r.get::<_, &[u8]>(1))
                 .map_err(|e| ServerError::Store(format!("{} {id} history: {e}", def.name)))?;
             Ok((id, history))
         })
