@@ -19,6 +19,7 @@ pub mod backups;
 pub mod bundle;
 pub mod casefile;
 pub mod codec;
+pub mod consolidation;
 pub mod deadlines;
 pub mod district_sites;
 pub mod error;

@@ -21,6 +21,7 @@ use utoipa::{Modify, OpenApi};
         http::own_log,
         http::records,
         http::record,
+        http::latest_consolidation,
         http::quarantine,
         http::decide_quarantine,
         http::import_bundle,

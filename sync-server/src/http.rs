@@ -71,7 +71,20 @@ pub const MAX_BUNDLE_BYTES: usize = 96 * 1024 * 1024;
 pub type SharedMaster = Arc<MasterPool>;
 
 pub fn router(master: SharedMaster) -> Router {
+    router_with_consolidation(master, None)
+}
+
+/// Where the nightly consolidation keeps closed days (issue 13 §1); None: not served.
+#[derive(Clone)]
+struct ConsolidationDir(Option<std::path::PathBuf>);
+
+/// [`router`], serving the last closed day from `consolidation_dir`.
+pub fn router_with_consolidation(
+    master: SharedMaster,
+    consolidation_dir: Option<std::path::PathBuf>,
+) -> Router {
     Router::new()
+        .route("/api/v1/consolidation/latest", get(latest_consolidation))
         .route("/api/v1/health", get(health))
         .route("/api/v1/enrol", post(enrol))
         .route("/api/v1/push", post(push))
@@ -90,6 +103,7 @@ pub fn router(master: SharedMaster) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(master)
+        .layer(axum::Extension(ConsolidationDir(consolidation_dir)))
         // Issue 12 §5: fewer bytes on the wire. Request bodies sent zstd or gzip are decompressed on
         // the way in (the body limits count the decompressed bytes; an encoding not understood
         // passes through and fails as JSON, with our error body); responses are compressed when the
@@ -497,6 +511,31 @@ async fn records(
         server_time_ms: now_ms(),
     })
     .into_response())
+}
+
+/// The last day the nightly consolidation closed (issue 13 §1, D-1), for a district site: the day's
+/// C-21 statistics as the record stood at its end, and the reconciliation per site.
+#[utoipa::path(get, path = "/api/v1/consolidation/latest", tag = "district",
+    security(("site_token" = [])),
+    responses(
+        (status = 200, description = "The last closed day: {day, made_at_ms, rows, as_of, silent_days, statistics, sites: [{site_id, name, operations_received, held, alarms, clock_warnings, last_received_ms, silent}]}"),
+        (status = 401, description = "`missing_token`, `bad_token`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a district site", body = ErrorBody),
+        (status = 404, description = "`not_found`: no day closed yet", body = ErrorBody),
+        (status = 503, description = "`store_error`", body = ErrorBody)))]
+async fn latest_consolidation(
+    State(master): State<SharedMaster>,
+    axum::Extension(ConsolidationDir(dir)): axum::Extension<ConsolidationDir>,
+    headers: HeaderMap,
+) -> Result<Response, ServerError> {
+    let site = authenticate(&master, &headers).await?;
+    district_only(&site, "reads the nightly consolidation")?;
+    let dir = dir.ok_or_else(|| ServerError::NotFound("no consolidation on this server".into()))?;
+    let latest = tokio::task::spawn_blocking(move || crate::consolidate::latest(&dir))
+        .await
+        .map_err(|e| ServerError::Store(format!("worker failed: {e}")))??
+        .ok_or_else(|| ServerError::NotFound("no day has been closed yet".into()))?;
+    Ok(Json(latest).into_response())
 }
 
 /// The held operations, for a district site (issue 9).

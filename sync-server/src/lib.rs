@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod api_doc;
 pub mod bundle;
+pub mod consolidate;
 pub mod error;
 pub mod http;
 pub mod master;
@@ -36,14 +37,59 @@ pub fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
+/// The nightly consolidation a server runs (issue 13 §1).
+#[derive(Debug, Clone)]
+pub struct Nightly {
+    /// HH:MM Asia/Shanghai; None: never on its own (the CLI still closes days on demand).
+    pub at: Option<String>,
+    pub dir: std::path::PathBuf,
+    pub silent_days: u64,
+}
+
+/// Closes each day at its time, for as long as the server runs.
+async fn run_nightly(master: http::SharedMaster, nightly: Nightly) {
+    let Some(at) = nightly.at.clone() else {
+        return;
+    };
+    loop {
+        let Some((run_at, day)) = jiceng_core::consolidation::next_run(now_ms(), &at) else {
+            return;
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(
+            run_at.saturating_sub(now_ms()),
+        ))
+        .await;
+        let (master, nightly) = (master.clone(), nightly.clone());
+        let closed = tokio::task::spawn_blocking(move || {
+            master.write(|m| {
+                consolidate::consolidate(m, &nightly.dir, day, nightly.silent_days, now_ms())
+            })
+        })
+        .await;
+        match closed {
+            Ok(Ok(done)) => tracing::info!(
+                "closed {}: {} rows, {} sites, in {}",
+                done.day,
+                done.rows,
+                done.sites.len(),
+                done.directory
+            ),
+            Ok(Err(e)) => tracing::error!("the nightly consolidation of {day} failed: {e}"),
+            Err(e) => tracing::error!("the nightly consolidation of {day} failed: {e}"),
+        }
+    }
+}
+
 /// Serves the API on `listen` until Ctrl-C / SIGTERM.
 pub async fn serve(
     master: Box<dyn master::MasterStore>,
     listen: std::net::SocketAddr,
     tls: Option<std::sync::Arc<rustls::ServerConfig>>,
+    nightly: Nightly,
 ) -> std::io::Result<()> {
     let shared = std::sync::Arc::new(master::MasterPool::new(master));
-    let app = http::router(shared.clone());
+    let app = http::router_with_consolidation(shared.clone(), Some(nightly.dir.clone()));
+    let nightly_task = tokio::spawn(run_nightly(shared.clone(), nightly));
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!(
@@ -65,6 +111,8 @@ pub async fn serve(
                 .await
         }
     };
+    nightly_task.abort();
+    let _ = nightly_task.await;
     // The master is closed off the async runtime: a PostgreSQL connection closes by blocking.
     let _ = tokio::task::spawn_blocking(move || drop(shared)).await;
     served

@@ -25,6 +25,30 @@ struct Cli {
     command: Command,
 }
 
+#[derive(clap::Args, Clone)]
+struct ConsolidationArgs {
+    /// Where closed days are kept (default: beside a SQLite master, `<master>-consolidated`; for
+    /// PostgreSQL, `jiceng-consolidated` in the working directory).
+    #[arg(long, env = "JICENG_CONSOLIDATION_DIR")]
+    consolidation_dir: Option<std::path::PathBuf>,
+    /// A site is reported silent when nothing of it arrived for more days than this.
+    #[arg(long, env = "JICENG_SILENT_DAYS", default_value_t = jiceng_core::consolidation::DEFAULT_SILENT_DAYS)]
+    silent_days: u64,
+}
+
+impl ConsolidationArgs {
+    fn dir(&self, db: &str) -> std::path::PathBuf {
+        if let Some(dir) = &self.consolidation_dir {
+            return dir.clone();
+        }
+        if db.starts_with("postgres://") || db.starts_with("postgresql://") {
+            return std::path::PathBuf::from("jiceng-consolidated");
+        }
+        let file = db.strip_prefix("sqlite://").unwrap_or(db);
+        std::path::PathBuf::from(format!("{file}-consolidated"))
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Serve the sync API (listens on 127.0.0.1 unless told otherwise).
@@ -41,6 +65,20 @@ enum Command {
         /// The server certificate's private key (PEM).
         #[arg(long, env = "JICENG_TLS_KEY", requires = "tls_cert")]
         tls_key: Option<std::path::PathBuf>,
+        /// When the nightly consolidation closes the day before (HH:MM, Asia/Shanghai), or `off`.
+        #[arg(long, env = "JICENG_CONSOLIDATE_AT", default_value = jiceng_core::consolidation::DEFAULT_TIME)]
+        consolidate_at: String,
+        #[command(flatten)]
+        consolidation: ConsolidationArgs,
+    },
+    /// Close a day now (D-1): the district's record file, the day's statistics and the
+    /// reconciliation per site, into <consolidation dir>/<day>/.
+    Consolidate {
+        /// The day to close (YYYY-MM-DD, Asia/Shanghai); yesterday when absent.
+        #[arg(long)]
+        day: Option<String>,
+        #[command(flatten)]
+        consolidation: ConsolidationArgs,
     },
     /// Make a district CA and a server certificate signed by it (an intranet without a public CA);
     /// prints the fingerprint the desktops pin and the addresses offices enrol with.
@@ -235,7 +273,21 @@ fn run(cli: Cli) -> Result<(), String> {
             max_clock_drift_minutes,
             tls_cert,
             tls_key,
+            consolidate_at,
+            consolidation,
         } => {
+            let nightly = jiceng_server::Nightly {
+                at: (consolidate_at != "off").then_some(consolidate_at),
+                dir: consolidation.dir(&cli.db),
+                silent_days: consolidation.silent_days,
+            };
+            if let Some(at) = &nightly.at {
+                if jiceng_core::consolidation::next_run(now_ms(), at).is_none() {
+                    return Err(format!(
+                        "--consolidate-at {at:?} is not a time of day (HH:MM) nor `off`"
+                    ));
+                }
+            }
             master.set_max_drift_ms(max_clock_drift_minutes.saturating_mul(60_000));
             let tls = match (tls_cert, tls_key) {
                 (Some(cert), Some(key)) => Some(
@@ -250,11 +302,29 @@ fn run(cli: Cli) -> Result<(), String> {
             };
             let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
             runtime
-                .block_on(jiceng_server::serve(master, listen, tls))
+                .block_on(jiceng_server::serve(master, listen, tls, nightly))
                 .map_err(|e| format!("cannot serve on {listen}: {e}"))
         }
         Command::Admin { action } => {
             admin_command(master.as_mut(), action).map_err(|e| e.to_string())
+        }
+        Command::Consolidate { day, consolidation } => {
+            let now = now_ms();
+            let day = match day {
+                Some(text) => jiceng_core::shanghai::parse_date(&text)
+                    .ok_or_else(|| format!("--day {text:?} is not a date (YYYY-MM-DD)"))?,
+                None => jiceng_core::consolidation::last_closed_day(now),
+            };
+            let closed = jiceng_server::consolidate::consolidate(
+                master.as_mut(),
+                &consolidation.dir(&cli.db),
+                day,
+                consolidation.silent_days,
+                now,
+            )
+            .map_err(|e| e.to_string())?;
+            print_json(&closed);
+            Ok(())
         }
         Command::Openapi
         | Command::Backup { .. }

@@ -211,7 +211,14 @@ impl TestServer {
             "serve",
             "--listen",
             &format!("127.0.0.1:{}", self.port),
+            // Closed days stay in the test's directory; none is closed on its own during a test
+            // (the schedule's rule is core's, unit-tested).
+            "--consolidate-at",
+            "off",
         ]);
+        command
+            .arg("--consolidation-dir")
+            .arg(self.consolidation_dir());
         if let Some((cert, key, _)) = &self.tls {
             command
                 .arg("--tls-cert")
@@ -280,6 +287,11 @@ impl TestServer {
             .expect("sites")
             .push(serde_json::json!({ "name": name, "org_unit_id": org, "enrolment_code": added["enrolment_code"] }));
         self.register_authors();
+    }
+
+    /// Where the server keeps closed days (issue 13 §1).
+    pub fn consolidation_dir(&self) -> PathBuf {
+        self.dir.join("consolidated")
     }
 
     /// The master file (its log segments sit beside it).

@@ -58,6 +58,14 @@ pub struct Alarm {
     pub detail: String,
 }
 
+/// What the audit log received from one site (issue 13 §1).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SiteActivity {
+    pub site_id: String,
+    pub operations_in_window: u64,
+    pub last_received_ms: u64,
+}
+
 /// A page of `/records`: rows with ids after `after` (keyset paging), skipping `offset` of them.
 #[derive(Debug, Clone, Default)]
 pub struct RecordsPage {
@@ -140,6 +148,9 @@ pub trait MasterReads: Send {
         after: &str,
         limit: usize,
     ) -> Result<Vec<(String, jiceng_core::merge::RowVersions)>>;
+    /// Issue 13 §1, the nightly reconciliation: per site that ever sent anything, the operations
+    /// received in [from_ms, to_ms) and when its last one arrived.
+    fn site_activity(&mut self, from_ms: u64, to_ms: u64) -> Result<Vec<SiteActivity>>;
     /// The conflict items of rows of a table.
     fn conflicts_of(
         &mut self,

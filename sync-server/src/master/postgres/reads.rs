@@ -393,7 +393,29 @@ pub(super) fn conflicts_of(
         .collect())
 }
 
-/// The snapshot reads of [`MasterReads`], for both the writer and a reader.
+pub(super) fn site_activity(
+    db: &mut impl GenericClient,
+    from_ms: u64,
+    to_ms: u64,
+) -> Result<Vec<crate::master::SiteActivity>> {
+    let rows = db.query(
+        "SELECT origin_site, \
+                COALESCE(SUM(CASE WHEN received_at_ms >= $1 AND received_at_ms < $2 THEN last_seq - first_seq + 1 ELSE 0 END), 0)::bigint, \
+                MAX(received_at_ms) \
+         FROM log_record GROUP BY origin_site ORDER BY origin_site",
+        &[&(from_ms as i64), &(to_ms as i64)],
+    )?;
+    Ok(rows
+        .iter()
+        .map(|r| crate::master::SiteActivity {
+            site_id: r.get(0),
+            operations_in_window: r.get::<_, i64>(1).max(0) as u64,
+            last_received_ms: r.get::<_, Option<i64>>(2).unwrap_or(0).max(0) as u64,
+        })
+        .collect())
+}
+
+/// The snapshot and reconciliation reads of [`MasterReads`], for both the writer and a reader.
 macro_rules! snapshot_reads {
     () => {
         fn snapshot_origin(&mut self) -> crate::error::Result<(String, u64)> {
@@ -416,6 +438,14 @@ macro_rules! snapshot_reads {
             ids: &[String],
         ) -> crate::error::Result<Vec<jiceng_core::wire::SnapshotConflict>> {
             crate::master::postgres::reads::conflicts_of(&mut self.db, table, ids)
+        }
+
+        fn site_activity(
+            &mut self,
+            from_ms: u64,
+            to_ms: u64,
+        ) -> crate::error::Result<Vec<crate::master::SiteActivity>> {
+            crate::master::postgres::reads::site_activity(&mut self.db, from_ms, to_ms)
         }
     };
 }

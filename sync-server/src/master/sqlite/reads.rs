@@ -305,6 +305,23 @@ impl ReadView<'_> {
         )?)
     }
 
+    fn site_activity(&self, from_ms: u64, to_ms: u64) -> Result<Vec<crate::master::SiteActivity>> {
+        let mut stmt = self.store.connection().prepare_cached(
+            "SELECT origin_site, \
+                    SUM(CASE WHEN received_at_ms >= ?1 AND received_at_ms < ?2 THEN last_seq - first_seq + 1 ELSE 0 END), \
+                    MAX(received_at_ms) \
+             FROM log_chunk GROUP BY origin_site ORDER BY origin_site",
+        )?;
+        let rows = stmt.query_map(params![from_ms as i64, to_ms as i64], |r| {
+            Ok(crate::master::SiteActivity {
+                site_id: r.get(0)?,
+                operations_in_window: r.get::<_, i64>(1)?.max(0) as u64,
+                last_received_ms: r.get::<_, i64>(2)?.max(0) as u64,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     fn conflicts_of(
         &self,
         table: &str,
@@ -350,6 +367,14 @@ impl<T: Viewed + Send> crate::master::MasterReads for T {
         ids: &[String],
     ) -> Result<Vec<jiceng_core::wire::SnapshotConflict>> {
         self.view().conflicts_of(table, ids)
+    }
+
+    fn site_activity(
+        &mut self,
+        from_ms: u64,
+        to_ms: u64,
+    ) -> Result<Vec<crate::master::SiteActivity>> {
+        self.view().site_activity(from_ms, to_ms)
     }
 
     fn authenticate(&mut self, token: &str) -> Result<SiteAuth> {
