@@ -29,7 +29,7 @@ mkdir -p "$DEMO_DIR"
 echo "$FORMAT" > "$DEMO_DIR/format"
 if [ ! -f "$MASTER" ]; then
   log "creating the demo district in $MASTER"
-  "$SERVER" --db "$MASTER" admin demo > "$DEMO_DIR/demo.json"
+  "$SERVER" --db "$MASTER" admin demo --month > "$DEMO_DIR/demo.json"
 fi
 
 log "starting jiceng-server on http://127.0.0.1:$PORT"

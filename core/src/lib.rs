@@ -21,6 +21,7 @@ pub mod casefile;
 pub mod codec;
 pub mod consolidation;
 pub mod deadlines;
+pub mod demo_month;
 pub mod district_sites;
 pub mod error;
 pub mod hlc;

@@ -66,12 +66,21 @@ const TOWNSHIPS: &[Township] = &[
 /// Creates a demo district: townships with their judicial offices, communities with their workstations,
 /// a site and a user for each, and a few cases (names with rare characters among them).
 pub fn seed_demo(master: &mut dyn MasterStore, now_ms: u64) -> Result<DemoDistrict> {
+    seed_demo_registered(master, now_ms)
+}
+
+/// [`seed_demo`] with its sites registered at `registered_at_ms` (a month of demo work written before
+/// today needs sites that existed then: the server holds operations older than their site).
+pub fn seed_demo_registered(
+    master: &mut dyn MasterStore,
+    registered_at_ms: u64,
+) -> Result<DemoDistrict> {
     let district_id = master.add_org_unit(None, OrgKind::District, "示范区")?;
     let mut sites = Vec::new();
     let mut users = Vec::new();
     let mut add_site =
         |master: &mut dyn MasterStore, unit: &str, name: String, kind: OrgKind| -> Result<()> {
-            let (site_id, code) = master.add_site(unit, &name, now_ms)?;
+            let (site_id, code) = master.add_site(unit, &name, registered_at_ms)?;
             sites.push(DemoSite {
                 name,
                 site_id,

@@ -9,6 +9,7 @@ pub mod admin;
 pub mod api_doc;
 pub mod bundle;
 pub mod consolidate;
+pub mod demo_month;
 pub mod error;
 pub mod http;
 pub mod master;

@@ -211,7 +211,12 @@ enum Admin {
         by: String,
     },
     /// Create the demo district and print its sites, codes and users as JSON.
-    Demo,
+    Demo {
+        /// Also a month of work (ending yesterday) at every office and workstation, written through
+        /// the desktop's own write paths (the README's run command uses it).
+        #[arg(long)]
+        month: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -446,7 +451,11 @@ fn admin_command(
                 "answer": to.display().to_string(),
             }));
         }
-        Admin::Demo => print_json(&admin::seed_demo(master, now_ms())?),
+        Admin::Demo { month: false } => print_json(&admin::seed_demo(master, now_ms())?),
+        Admin::Demo { month: true } => print_json(&jiceng_server::demo_month::seed_demo_month(
+            master,
+            now_ms(),
+        )?),
     }
     Ok(())
 }

@@ -100,7 +100,27 @@ impl TestServer {
         other
     }
 
+    /// [`TestServer::start_demo`] with the run command's month of work at every office (issue 13 §6).
+    pub fn start_demo_month(label: &str) -> (TestServer, Value) {
+        let dir = temp_dir(label);
+        let master = if masters_on_postgres() {
+            let cluster = pg::PgCluster::shared().unwrap_or_else(|e| panic!("{e}"));
+            PathBuf::from(
+                cluster
+                    .fresh_database(label)
+                    .unwrap_or_else(|e| panic!("{e}")),
+            )
+        } else {
+            dir.join("master.sqlite")
+        };
+        TestServer::start_demo_with(dir, master, &["--month"])
+    }
+
     fn start_demo_at(dir: PathBuf, master: PathBuf) -> (TestServer, Value) {
+        TestServer::start_demo_with(dir, master, &[])
+    }
+
+    fn start_demo_with(dir: PathBuf, master: PathBuf, extra: &[&str]) -> (TestServer, Value) {
         // The tests' own HTTP clients (reqwest without a provider of its own) need one installed.
         jiceng_core::tls::ensure_crypto_provider();
         let output = Command::new(server_binary())
@@ -110,6 +130,7 @@ impl TestServer {
                 "admin",
                 "demo",
             ])
+            .args(extra)
             .env("RUST_LOG", "warn")
             .output()
             .expect("run admin demo");

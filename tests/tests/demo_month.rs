@@ -1,0 +1,91 @@
+//! Issue 13 §6: the run command's demo district holds a month of work, written through the desktop's
+//! own write paths and pushed like a desktop's: cases with check-ins at every office, residents,
+//! appeals (some overdue, some not) and mediation cases at every workstation, all accepted by the
+//! guard. A desktop enrolled with the printed code continues its site's chain, starts from its
+//! snapshot, and equals the master within its scope. Runs on both backends.
+
+use jiceng_core::model::{CaseQuery, ResidentQuery};
+use jiceng_tests::{assert_site_equals_scoped_master, Site, TestServer};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_month_shows_a_newcomer_every_kind_of_work() {
+    let (server, demo) = TestServer::start_demo_month("demo-month");
+    let month = demo["month"].as_array().expect("the month");
+    assert!(month.len() >= 8, "every office and workstation: {month:?}");
+    for site in month {
+        assert_eq!(site["held"], 0, "the guard accepted it all: {site}");
+        assert!(site["operations"].as_u64().unwrap() > 100, "{site}");
+    }
+
+    let office = Site::enrol(&server, &demo, "北新桥街道司法所").await;
+    let officer = office.login("officer1");
+    let cases = office
+        .lock()
+        .list_cases(
+            &officer,
+            &CaseQuery {
+                text: None,
+                page: 1,
+                page_size: 100,
+                include_deleted: false,
+            },
+        )
+        .unwrap();
+    assert!(cases.total >= 18, "{}", cases.total);
+    assert!(
+        cases.items.iter().any(|c| c.name.contains('·')),
+        "minority names with the middle dot"
+    );
+    assert!(
+        cases
+            .items
+            .iter()
+            .any(|c| c.name.chars().any(|ch| ch as u32 > 0xFFFF)),
+        "rare characters beyond the BMP"
+    );
+    let detail = office
+        .lock()
+        .get_case(&officer, &cases.items[0].id)
+        .unwrap();
+    assert!(!detail.checkins.is_empty(), "check-ins through the month");
+
+    let workstation = Site::enrol(&server, &demo, "民安社区工作站").await;
+    let clerk = workstation.login("clerk1");
+    let query = ResidentQuery {
+        page: 1,
+        page_size: 200,
+        ..Default::default()
+    };
+    let residents = workstation.lock().list_residents(&clerk, &query).unwrap();
+    assert_eq!(residents.total, 60);
+    let appeals = workstation.lock().list_appeals(&clerk, &query).unwrap();
+    assert_eq!(appeals.total, 10);
+    assert!(
+        appeals.items.iter().any(|a| a.overdue) && appeals.items.iter().any(|a| !a.overdue),
+        "appeals in more than one deadline state"
+    );
+    let mediations = workstation
+        .lock()
+        .list_mediations(
+            &clerk,
+            &CaseQuery {
+                text: None,
+                page: 1,
+                page_size: 100,
+                include_deleted: false,
+            },
+        )
+        .unwrap();
+    assert!(mediations.total >= 3);
+
+    assert_site_equals_scoped_master(&server, &office, true);
+    assert_site_equals_scoped_master(&server, &workstation, false);
+    println!(
+        "demo month: {} cases at 北新桥, {} residents, {} appeals ({} overdue), {} mediation cases at 民安",
+        cases.total,
+        residents.total,
+        appeals.total,
+        appeals.items.iter().filter(|a| a.overdue).count(),
+        mediations.total
+    );
+}
