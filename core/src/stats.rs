@@ -177,6 +177,58 @@ pub fn entered_on(
 pub const SHEET_REPORT: &str = "统计报表";
 pub const SHEET_COMPLIANCE: &str = "合规率";
 
+/// The org tree's order below `root`: depth first, `root` first, each unit's children in the order
+/// the district created them (their ids are time-ordered UUIDs; any other ids sort as text).
+pub fn tree_order(parents: &[(&str, Option<&str>)], root: &str) -> Vec<String> {
+    let mut order = Vec::new();
+    let mut stack = vec![root.to_string()];
+    while let Some(unit) = stack.pop() {
+        if order.contains(&unit) {
+            continue; // a cycle in a corrupt tree ends here
+        }
+        let mut children: Vec<&str> = parents
+            .iter()
+            .filter(|(_, parent)| *parent == Some(unit.as_str()))
+            .map(|(id, _)| *id)
+            .collect();
+        children.sort_unstable();
+        // Pushed last first, so the first-created child is visited next.
+        stack.extend(children.into_iter().rev().map(str::to_string));
+        order.push(unit);
+    }
+    order
+}
+
+#[cfg(test)]
+mod tree_order_tests {
+    use super::tree_order;
+
+    #[test]
+    fn units_follow_the_tree_in_creation_order_whatever_their_names() {
+        // Ids as the district created them; names do not matter.
+        let parents = [
+            ("0-district", None),
+            ("1-township-𠀀家镇", Some("0-district")),
+            ("2-township-安定门", Some("0-district")),
+            ("3-community-under-1", Some("1-township-𠀀家镇")),
+            ("4-community-under-2", Some("2-township-安定门")),
+        ];
+        assert_eq!(
+            tree_order(&parents, "0-district"),
+            vec![
+                "0-district",
+                "1-township-𠀀家镇",
+                "3-community-under-1",
+                "2-township-安定门",
+                "4-community-under-2"
+            ]
+        );
+        assert_eq!(tree_order(&parents, "2-township-安定门").len(), 2);
+        let cycle = [("a", Some("b")), ("b", Some("a"))];
+        assert_eq!(tree_order(&cycle, "a"), vec!["a", "b"]);
+    }
+}
+
 pub fn report_title(as_of: &str) -> String {
     format!("社区矫正统计报表（截至{as_of}）")
 }

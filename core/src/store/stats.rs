@@ -328,13 +328,15 @@ impl Store {
                 org_unit_id: id,
             })
             .collect();
-        units.sort_by(|a, b| {
-            (a.org_unit_id != root, &a.org_unit_name, &a.org_unit_id).cmp(&(
-                b.org_unit_id != root,
-                &b.org_unit_name,
-                &b.org_unit_id,
-            ))
-        });
+        // D-4: in the org tree's order (as the district created its units), as the city's forms list
+        // them, not in the byte order of their names (which put a township named with a 生僻字 last).
+        let parents: Vec<(&str, Option<&str>)> = orgs
+            .iter()
+            .map(|(id, o)| (id.as_str(), o.parent_id.as_deref()))
+            .collect();
+        let order = crate::stats::tree_order(&parents, root);
+        let position = |id: &str| order.iter().position(|o| o == id).unwrap_or(usize::MAX);
+        units.sort_by_key(|u| (position(&u.org_unit_id), u.org_unit_id.clone()));
         Ok(StatisticsReport {
             as_of: day(as_of),
             org_unit_id: root.to_string(),
