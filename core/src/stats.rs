@@ -11,7 +11,7 @@
 use crate::merge::{FieldVersion, RowVersions};
 use crate::shanghai;
 use chrono::NaiveDate;
-use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError};
+use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, XlsxError};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -174,7 +174,6 @@ pub fn entered_on(
 // ---- the workbook (D-4) ----------------------------------------------------------------------------
 
 /// Sheet names of the workbook.
-pub const SHEET_REPORT: &str = "统计报表";
 pub const SHEET_COMPLIANCE: &str = "合规率";
 
 /// The org tree's order below `root`: depth first, `root` first, each unit's children in the order
@@ -243,7 +242,6 @@ fn month_zh(month: &str) -> String {
 
 struct Formats {
     title: Format,
-    section: Format,
     header: Format,
     cell: Format,
     number: Format,
@@ -262,7 +260,6 @@ impl Formats {
                 .set_bold()
                 .set_font_size(16)
                 .set_align(FormatAlign::Center),
-            section: Format::new().set_bold().set_font_size(12),
             header: Format::new()
                 .set_bold()
                 .set_border(FormatBorder::Thin)
@@ -300,24 +297,76 @@ struct TableRow<'a> {
     total: bool,
 }
 
-/// Writes one labelled table of counts: a section title, a header row, a row per unit and the total.
-/// Returns the next free row.
-fn write_table(
-    sheet: &mut Worksheet,
+/// A header group of a paper form: a label over `columns` columns (merged), or over one column and
+/// both header rows when `columns` is 0.
+struct HeaderGroup {
+    label: String,
+    sub: Vec<String>,
+}
+
+/// One table of the C-21 report on a sheet of its own, laid out as the city's paper form: the title
+/// (merged across the table) with the unit and the date, two header rows merged as on the form (单位
+/// and 合计 down both rows, each group across its columns), a row per unit in the org tree's order,
+/// the totals row. The sheet's name is the table's.
+fn write_table_sheet(
+    workbook: &mut Workbook,
     f: &Formats,
-    mut row: u32,
-    title: &str,
-    headers: &[String],
+    report: &StatisticsReport,
+    (sheet_name, title): (&str, &str),
+    groups: &[HeaderGroup],
     rows: &[TableRow<'_>],
-) -> Result<u32, XlsxError> {
-    sheet.write_string_with_format(row, 0, title, &f.section)?;
-    row += 1;
-    sheet.write_string_with_format(row, 0, "单位", &f.header)?;
-    for (i, h) in headers.iter().enumerate() {
-        sheet.write_string_with_format(row, col(i + 1), h, &f.header)?;
+) -> Result<(), XlsxError> {
+    let sheet = workbook.add_worksheet();
+    sheet.set_name(sheet_name)?;
+    let columns: usize = groups.iter().map(|g| g.sub.len().max(1)).sum();
+    let last = col(columns);
+    sheet.set_column_width(0, 22)?;
+    for c in 1..=last {
+        sheet.set_column_width(c, 12)?;
     }
-    row += 1;
-    for r in rows {
+    sheet.merge_range(
+        0,
+        0,
+        0,
+        last,
+        &format!("{}（{}）", report_title(&report.as_of), title),
+        &f.title,
+    )?;
+    sheet.merge_range(
+        1,
+        0,
+        1,
+        last,
+        &format!(
+            "填报单位：{}　　统计日期：截至{}日终　　本月：{}　　本年自{}起",
+            report.org_unit_name,
+            report.as_of,
+            month_zh(&report.month),
+            report.year_start
+        ),
+        &f.cell,
+    )?;
+    let (top, under) = (3u32, 4u32);
+    sheet.merge_range(top, 0, under, 0, "单位", &f.header)?;
+    let mut at = 1usize;
+    for group in groups {
+        if group.sub.is_empty() {
+            sheet.merge_range(top, col(at), under, col(at), &group.label, &f.header)?;
+            at += 1;
+            continue;
+        }
+        let end = at + group.sub.len() - 1;
+        if end > at {
+            sheet.merge_range(top, col(at), top, col(end), &group.label, &f.header)?;
+        } else {
+            sheet.write_string_with_format(top, col(at), &group.label, &f.header)?;
+        }
+        for (i, label) in group.sub.iter().enumerate() {
+            sheet.write_string_with_format(under, col(at + i), label, &f.header)?;
+        }
+        at = end + 1;
+    }
+    for (row, r) in (under + 1..).zip(rows) {
         let (text, number) = if r.total {
             (&f.total_cell, &f.total_number)
         } else {
@@ -327,24 +376,34 @@ fn write_table(
         for (i, v) in r.values.iter().enumerate() {
             sheet.write_number_with_format(row, col(i + 1), *v, number)?;
         }
-        row += 1;
     }
-    Ok(row + 1)
+    sheet.set_freeze_panes(under + 1, 1)?;
+    Ok(())
 }
 
 fn col(i: usize) -> u16 {
     u16::try_from(i).unwrap_or(u16::MAX)
 }
 
-fn counts_table(
-    report: &StatisticsReport,
+/// A table of counts by one breakdown: its group header over the breakdown's labels, 合计 down.
+fn counts_table<'r>(
+    report: &'r StatisticsReport,
+    group: &str,
     pick: impl Fn(&StatsFigures) -> &Vec<StatsCount>,
-) -> (Vec<String>, Vec<TableRow<'_>>) {
-    let mut headers: Vec<String> = pick(&report.totals)
-        .iter()
-        .map(|c| c.label_zh.clone())
-        .collect();
-    headers.push("合计".to_string());
+) -> (Vec<HeaderGroup>, Vec<TableRow<'r>>) {
+    let groups = vec![
+        HeaderGroup {
+            label: group.to_string(),
+            sub: pick(&report.totals)
+                .iter()
+                .map(|c| c.label_zh.clone())
+                .collect(),
+        },
+        HeaderGroup {
+            label: "合计".to_string(),
+            sub: Vec::new(),
+        },
+    ];
     let rows = table_rows(report)
         .into_iter()
         .map(|(name, figures, total)| {
@@ -357,75 +416,55 @@ fn counts_table(
             }
         })
         .collect();
-    (headers, rows)
+    (groups, rows)
 }
 
-/// The report as an .xlsx workbook: sheet 统计报表 (title, unit, the counts as labelled tables) and
-/// sheet 合规率 (C-10 / C-11 rates of the month before the report date).
+/// The sheets of the report, in the form's order: (sheet name, table title).
+pub const REPORT_SHEETS: [(&str, &str); 4] = [
+    ("表一 矫正类别", "表一：按矫正类别（C-1）"),
+    ("表二 矫正状态", "表二：按矫正状态"),
+    ("表三 管理等级", "表三：按管理等级（L-3，未结案对象）"),
+    ("表四 变动情况", "表四：本月及本年变动"),
+];
+
+/// The report as an .xlsx workbook in the layout the city and province use (D-4): one sheet per
+/// table of the C-21 report (表一 to 表四, see [`REPORT_SHEETS`]) and sheet 合规率 (C-10 / C-11 rates of
+/// the month before the report date).
 pub fn write_xlsx(report: &StatisticsReport) -> Result<Vec<u8>, XlsxError> {
     let f = Formats::new();
     let mut workbook = Workbook::new();
-
-    let sheet = workbook.add_worksheet();
-    sheet.set_name(SHEET_REPORT)?;
-    sheet.set_column_width(0, 22)?;
-    for c in 1..=9 {
-        sheet.set_column_width(c, 14)?;
-    }
-    sheet.merge_range(0, 0, 0, 8, &report_title(&report.as_of), &f.title)?;
-    sheet.write_string(1, 0, format!("填报单位：{}", report.org_unit_name))?;
-    sheet.write_string(
-        2,
-        0,
-        format!(
-            "统计口径：截至{}日终的在册记录（已删除的不计）；本月为{}，本年自{}起。",
-            report.as_of,
-            month_zh(&report.month),
-            report.year_start
-        ),
-    )?;
-    let mut row = 4;
-    let (headers, rows) = counts_table(report, |f| &f.by_kind);
-    row = write_table(sheet, &f, row, "一、按矫正类别（C-1）", &headers, &rows)?;
-    let (headers, rows) = counts_table(report, |f| &f.by_status);
-    row = write_table(sheet, &f, row, "二、按矫正状态", &headers, &rows)?;
-    let (headers, rows) = counts_table(report, |f| &f.by_level);
-    row = write_table(
-        sheet,
-        &f,
-        row,
-        "三、按管理等级（L-3，未结案对象）",
-        &headers,
-        &rows,
-    )?;
-    let mut headers = Vec::new();
-    for flow in &report.totals.flows {
-        headers.push(format!("本月{}", flow.label_zh));
-        headers.push(format!("本年{}", flow.label_zh));
-    }
-    let rows: Vec<TableRow<'_>> = table_rows(report)
-        .into_iter()
-        .map(|(name, figures, total)| {
-            let values = figures
+    let (groups, rows) = counts_table(report, "矫正类别", |f| &f.by_kind);
+    write_table_sheet(&mut workbook, &f, report, REPORT_SHEETS[0], &groups, &rows)?;
+    let (groups, rows) = counts_table(report, "矫正状态", |f| &f.by_status);
+    write_table_sheet(&mut workbook, &f, report, REPORT_SHEETS[1], &groups, &rows)?;
+    let (groups, rows) = counts_table(report, "管理等级", |f| &f.by_level);
+    write_table_sheet(&mut workbook, &f, report, REPORT_SHEETS[2], &groups, &rows)?;
+    let groups: Vec<HeaderGroup> = ["本月", "本年累计"]
+        .iter()
+        .map(|period| HeaderGroup {
+            label: (*period).to_string(),
+            sub: report
+                .totals
                 .flows
                 .iter()
-                .flat_map(|fl| [fl.month, fl.year_to_date])
-                .collect();
-            TableRow {
-                name,
-                values,
-                total,
-            }
+                .map(|fl| fl.label_zh.clone())
+                .collect(),
         })
         .collect();
-    write_table(
-        sheet,
-        &f,
-        row,
-        "四、本月及本年变动（接收、解除、撤销、终止）",
-        &headers,
-        &rows,
-    )?;
+    let rows: Vec<TableRow<'_>> = table_rows(report)
+        .into_iter()
+        .map(|(name, figures, total)| TableRow {
+            name,
+            values: figures
+                .flows
+                .iter()
+                .map(|fl| fl.month)
+                .chain(figures.flows.iter().map(|fl| fl.year_to_date))
+                .collect(),
+            total,
+        })
+        .collect();
+    write_table_sheet(&mut workbook, &f, report, REPORT_SHEETS[3], &groups, &rows)?;
 
     let sheet = workbook.add_worksheet();
     sheet.set_name(SHEET_COMPLIANCE)?;

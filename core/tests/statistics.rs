@@ -9,7 +9,7 @@ use jiceng_core::model::{
     CaseInput, CaseKind, CaseRecord, CaseStatus, EntryInput, EntryKind, OrgKind, Role, SessionUser,
     SupervisionLevel,
 };
-use jiceng_core::stats::{StatisticsReport, StatsFigures};
+use jiceng_core::stats::{StatisticsReport, StatsFigures, REPORT_SHEETS};
 use jiceng_core::store::{NewUser, Store};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -441,15 +441,71 @@ fn c21_d4_the_report_exports_as_an_xlsx_workbook() {
         fx.create(kind, InCorrection, OFFICE, None);
     }
     fx.create(CaseKind::Probation, Received, OFFICE_2, None);
+    fx.store
+        .create_org_unit(
+            "setup",
+            "office-3",
+            Some(DISTRICT),
+            OrgKind::Township,
+            "𠀀家镇",
+        )
+        .unwrap();
+    fx.create(CaseKind::Parole, InCorrection, "office-3", None);
     let bytes = fx
         .store
         .statistics_xlsx(&fx.district, d("2026-01-05"))
         .unwrap();
     assert!(bytes.starts_with(b"PK"), "an .xlsx is a ZIP archive");
     assert!(bytes.len() > 2000);
+    // D-4: the layout the city and province use: one sheet per table, the unit and date in each
+    // title, header rows merged as on the paper form, units in the org tree's order, 4-byte names
+    // intact.
+    let book = Workbook::read(&bytes);
+    let names: Vec<&str> = REPORT_SHEETS.iter().map(|(name, _)| *name).collect();
+    assert_eq!(book.sheet_names(), [names, vec!["合规率"]].concat());
+    let strings = book.text("xl/sharedStrings.xml");
+    for (_, title) in REPORT_SHEETS {
+        assert!(
+            strings.contains(&format!("社区矫正统计报表（截至2026-01-05）（{title}）")),
+            "{title}"
+        );
+    }
+    assert!(strings.contains("填报单位：示范区"));
+    assert!(strings.contains("𠀀家镇"), "the 4-byte name is intact");
+    let table_one = book.text("xl/worksheets/sheet1.xml");
+    // 单位 down both header rows, 矫正类别 across one column per kind, 合计 down.
+    let letter = |i: usize| char::from(b'A' + i as u8);
+    let kinds = CaseKind::ALL.len();
+    let ranges = [
+        "A4:A5".to_string(),
+        format!("B4:{}4", letter(kinds)),
+        format!("{0}4:{0}5", letter(kinds + 1)),
+    ];
+    for merged in &ranges {
+        assert!(
+            table_one.contains(&format!("<mergeCell ref=\"{merged}\"/>")),
+            "{merged} merged in {table_one}"
+        );
+    }
+    // Rows: 北新桥 (created first), 东四, 𠀀家镇 (created last, whatever its bytes), 合计.
+    let column_a: Vec<usize> = table_one
+        .split("<c r=\"A")
+        .skip(1)
+        .filter(|cell| {
+            cell.split('>')
+                .next()
+                .is_some_and(|attrs| attrs.contains("t=\"s\""))
+        })
+        .filter_map(|cell| cell.split("<v>").nth(1)?.split('<').next()?.parse().ok())
+        .collect();
+    let rows: Vec<usize> = ["北新桥街道", "东四街道", "𠀀家镇", "合计"]
+        .iter()
+        .map(|name| book.string_index(name))
+        .collect();
+    assert!(column_a.ends_with(&rows), "{column_a:?} ends with {rows:?}");
     let report = fx.report("2026-01-05");
-    assert_eq!(report.totals.total, 6);
-    assert_eq!(report.units.iter().map(|u| u.figures.total).sum::<u32>(), 6);
+    assert_eq!(report.totals.total, 7);
+    assert_eq!(report.units.iter().map(|u| u.figures.total).sum::<u32>(), 7);
     // The workbook of an office reads only its scope; a role without corrections access gets nothing.
     assert!(fx
         .store
@@ -465,4 +521,44 @@ fn c21_d4_the_report_exports_as_an_xlsx_workbook() {
             .code(),
         "forbidden"
     );
+}
+
+/// An .xlsx read back for the assertions: its parts as text.
+struct Workbook {
+    parts: std::collections::BTreeMap<String, String>,
+}
+
+impl Workbook {
+    fn read(bytes: &[u8]) -> Workbook {
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        let mut parts = std::collections::BTreeMap::new();
+        for i in 0..archive.len() {
+            let mut file = archive.by_index(i).unwrap();
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut file, &mut text).unwrap();
+            parts.insert(file.name().unwrap().to_string(), text);
+        }
+        Workbook { parts }
+    }
+
+    fn text(&self, part: &str) -> &str {
+        self.parts.get(part).map(String::as_str).unwrap_or("")
+    }
+
+    fn sheet_names(&self) -> Vec<&str> {
+        self.text("xl/workbook.xml")
+            .split("<sheet name=\"")
+            .skip(1)
+            .filter_map(|s| s.split('"').next())
+            .collect()
+    }
+
+    /// The index of a shared string (cells refer to strings by it).
+    fn string_index(&self, text: &str) -> usize {
+        self.text("xl/sharedStrings.xml")
+            .split("<si>")
+            .skip(1)
+            .position(|si| si.contains(&format!(">{text}<")))
+            .unwrap_or_else(|| panic!("{text} not among the shared strings"))
+    }
 }
