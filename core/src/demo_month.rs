@@ -9,8 +9,8 @@
 
 use crate::error::Result;
 use crate::model::{
-    AppealClass, AppealInput, CaseInput, CaseKind, CheckinInput, CheckinMethod, ResidentInput,
-    SessionUser,
+    AppealClass, AppealInput, CaseInput, CaseKind, CaseStatus, CheckinInput, CheckinMethod,
+    EntryInput, EntryKind, LeaveDecision, LeaveInput, ResidentInput, SessionUser,
 };
 use crate::model::{DisputeType, MediationInput, MediationPartyInput};
 use crate::store::Store;
@@ -39,6 +39,10 @@ const MINORITY: &[&str] = &[
 pub struct MonthWritten {
     pub cases: u32,
     pub checkins: u32,
+    /// C-10 labour and C-11 education entries.
+    pub entries: u32,
+    pub leaves: u32,
+    pub transfers: u32,
     pub residents: u32,
     pub appeals: u32,
     pub mediations: u32,
@@ -68,6 +72,10 @@ impl MonthClock {
     pub fn wall(&self) -> crate::store::WallClock {
         let at = self.0.clone();
         Arc::new(move || at.fetch_add(1, Ordering::SeqCst))
+    }
+    /// Moves the clock on to `at_ms` (never back).
+    pub fn set(&self, at_ms: u64) {
+        self.0.fetch_max(at_ms, Ordering::SeqCst);
     }
     fn set_day(&self, day: NaiveDate, hour: u32) {
         let at = crate::shanghai::at_time(day, &format!("{hour:02}:00"))
@@ -100,13 +108,13 @@ fn day_text(day: NaiveDate) -> String {
 }
 
 /// A judicial office's month from `first_day` to `last_day`: `cases` cases, each checked in with
-/// about weekly.
+/// about weekly, C-10/C-11 entries, a leave; with `transfer`, a change of residence applied for.
 pub fn township_month(
     store: &mut Store,
     officer: &SessionUser,
     clock: &MonthClock,
     (first_day, last_day): (NaiveDate, NaiveDate),
-    cases: u32,
+    (cases, transfer): (u32, bool),
     slot: u64,
 ) -> Result<MonthWritten> {
     let mut dice = Dice(0x9e37_79b9_7f4a_7c15 ^ slot);
@@ -136,7 +144,8 @@ pub fn township_month(
                 sentence_start: day_text(start),
                 sentence_end: day_text(end),
                 org_unit_id: None,
-                status: None,
+                // Most in correction; some just received, awaiting their first report.
+                status: (n % 6 != 5).then_some(CaseStatus::InCorrection),
                 judgment_effective_on: None,
                 reported_on: None,
                 supervision_level: None,
@@ -144,7 +153,9 @@ pub fn township_month(
                 address: Some(format!("{}号楼{}单元", n % 20 + 1, n % 4 + 1)),
             },
         )?;
-        case_ids.push(case.id);
+        if case.status == CaseStatus::InCorrection {
+            case_ids.push(case.id);
+        }
         written.cases += 1;
     }
     let mut day = first_day;
@@ -168,11 +179,72 @@ pub fn township_month(
             )?;
             written.checkins += 1;
         }
+        // C-10 / C-11: labour once a week, group education once in the month's first week.
+        for (i, case_id) in case_ids.iter().enumerate() {
+            let (kind, minutes) = match (week_day + i as u64) % 7 {
+                3 => (EntryKind::Labour, 240),
+                5 if week_day < 7 => (EntryKind::GroupEducation, 120),
+                _ => continue,
+            };
+            store.add_entry(
+                officer,
+                EntryInput {
+                    case_id: case_id.clone(),
+                    kind,
+                    occurred_on: day_text(day),
+                    minutes: Some(minutes),
+                    days: None,
+                    ref_entry_id: None,
+                    note: String::new(),
+                },
+            )?;
+            written.entries += 1;
+        }
         week_day += 1;
         day = day
             .checked_add_days(Days::new(1))
             .unwrap_or(last_day + Days::new(1));
     }
+    // A leave asked for, approved and returned from in the month's second week.
+    if let (Some(case_id), Some(asked)) =
+        (case_ids.first(), first_day.checked_add_days(Days::new(7)))
+    {
+        clock.set_day(asked, 11);
+        let start = asked + Days::new(2);
+        let end = asked + Days::new(5);
+        let leave = store.request_leave(
+            officer,
+            LeaveInput {
+                case_id: case_id.clone(),
+                destination: "天津市河西区".to_string(),
+                reason: "探望住院的母亲".to_string(),
+                start_on: day_text(start),
+                end_on: day_text(end),
+            },
+        )?;
+        store.decide_leave(officer, &leave.id, LeaveDecision::Approve, "同意，按时销假")?;
+        clock.set_day(end, 17);
+        store.record_leave_return(officer, &leave.id, &day_text(end))?;
+        written.leaves += 1;
+    }
+    // A change of residence (L-6) applied for a few days ago, in progress.
+    if transfer {
+        if let Some(case_id) = case_ids.get(1) {
+            let applied = last_day.checked_sub_days(Days::new(3)).unwrap_or(last_day);
+            clock.set_day(applied, 16);
+            store.apply_transfer(
+                officer,
+                crate::transfer::TransferInput {
+                    case_id: case_id.clone(),
+                    destination: "和平里街道".to_string(),
+                    reason: "随子女迁居".to_string(),
+                    move_on: day_text(last_day + Days::new(30)),
+                },
+            )?;
+            written.transfers += 1;
+        }
+    }
+    clock.set_day(last_day, 18);
     Ok(written)
 }
 
