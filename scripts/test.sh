@@ -43,8 +43,11 @@ $(tests_passed "$rust_out" "$(core_server_test_binaries | cut -f2)")), $ahead_da
 $new_year $new_year_passed (core + server); on PostgreSQL masters $pg_passed (multi-site)"
 rm -f "$rust_out"
 
-log "TypeScript bindings generated from Rust are committed and current"
-git diff --exit-code -- ui/src/bindings || { echo "ui/src/bindings changed: commit the regenerated bindings" >&2; exit 1; }
+log "TypeScript bindings and the command layer generated from Rust are committed and current"
+git diff --exit-code -- ui/src/bindings ui/src/commands.ts src-tauri/src/command_list.rs || {
+  echo "generated files changed (ui/src/bindings, ui/src/commands.ts, src-tauri/src/command_list.rs): commit them" >&2
+  exit 1
+}
 
 build_server
 log "API contract: schema/openapi.json fuzzed against the running server with schemathesis"
