@@ -3,7 +3,57 @@
 //! (`jiceng-server`'s `consolidate` module).
 
 use crate::shanghai;
+use crate::stats::StatisticsReport;
 use chrono::{Days, NaiveDate};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// One site's closed day: what the reconciliation says of it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, TS)]
+#[ts(export)]
+pub struct SiteDay {
+    pub site_id: String,
+    pub name: String,
+    pub org_unit_id: String,
+    pub revoked: bool,
+    /// Operations the audit log received from it that day.
+    #[ts(type = "number")]
+    pub operations_received: u64,
+    /// Its operations held in quarantine that day.
+    #[ts(type = "number")]
+    pub held: u64,
+    /// Alarms about it that day, by code.
+    pub alarms: Vec<String>,
+    /// Of those, alarms about its clock.
+    #[ts(type = "number")]
+    pub clock_warnings: u64,
+    /// When its last operation arrived (ms), if ever.
+    #[ts(type = "number | null")]
+    pub last_received_ms: Option<u64>,
+    /// Nothing of it arrived in the day's last `silent_days` days.
+    pub silent: bool,
+}
+
+/// A closed day (D-1): the district's statistics as the record stood at its end, and the
+/// reconciliation per site (`GET /api/v1/consolidation/latest`).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Consolidation {
+    /// The day closed (Asia/Shanghai), `YYYY-MM-DD`.
+    pub day: String,
+    #[ts(type = "number")]
+    pub made_at_ms: u64,
+    pub directory: String,
+    /// Rows in the record file, and the log head its snapshot started at.
+    #[ts(type = "number")]
+    pub rows: u64,
+    #[ts(type = "number")]
+    pub as_of: u64,
+    #[ts(type = "number")]
+    pub silent_days: u64,
+    pub statistics: StatisticsReport,
+    pub sites: Vec<SiteDay>,
+}
 
 /// The consolidation's default time of day (Asia/Shanghai): after the offices' evening syncs.
 pub const DEFAULT_TIME: &str = "02:00";

@@ -89,3 +89,26 @@ pub async fn revoke_site(
         .map_err(|e| offline(&url, e))?;
     read_answer(&url, response).await
 }
+
+/// Issue 13 §1: the last day the server's nightly consolidation closed (its statistics as of that
+/// day's end and the reconciliation per site), for the district's desktop; None before any day was
+/// closed. Offline, the error says so and the live figures stay on screen.
+pub async fn latest_consolidation(
+    store: &Mutex<Store>,
+    user: &SessionUser,
+) -> Result<Option<crate::consolidation::Consolidation>, SyncError> {
+    district_admin(user)?;
+    let identity = identity(store)?;
+    let url = format!("{}{API_PREFIX}/consolidation/latest", identity.server_url);
+    let response = http_client(&identity)?
+        .get(&url)
+        .bearer_auth(&identity.token)
+        .send()
+        .await
+        .map_err(|e| offline(&url, e))?;
+    match read_answer(&url, response).await {
+        Ok(day) => Ok(Some(day)),
+        Err(SyncError::Server { status: 404, .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}

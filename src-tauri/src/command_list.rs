@@ -105,6 +105,7 @@ macro_rules! command_handler {
             crate::commands_quarantine::decide_quarantine,
             crate::commands_sites::list_sites,
             crate::commands_sites::revoke_site,
+            crate::commands_sites::latest_consolidation,
             crate::commands_usb::usb_targets,
             crate::commands_usb::export_sync_bundle,
             crate::commands_usb::import_sync_answer,

@@ -22,3 +22,12 @@ pub async fn revoke_site(
     let user = current(&state)?;
     Ok(district_sites::revoke_site(&state.opened()?.store, &user, &site_id, &reason).await?)
 }
+
+/// Issue 13 §1: the last day the server closed (its statistics and reconciliation), or none yet.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn latest_consolidation(
+    state: State<'_, AppState>,
+) -> CmdResult<Option<jiceng_core::consolidation::Consolidation>> {
+    let user = current(&state)?;
+    Ok(district_sites::latest_consolidation(&state.opened()?.store, &user).await?)
+}

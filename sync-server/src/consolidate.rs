@@ -17,9 +17,7 @@ use crate::master::{MasterStore, SiteAuth};
 use chrono::NaiveDate;
 use jiceng_core::consolidation::{day_window, is_silent};
 use jiceng_core::model::{OrgKind, Role, SessionUser};
-use jiceng_core::stats::StatisticsReport;
 use jiceng_core::store::Store;
-use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// The record file inside a day's directory.
@@ -31,41 +29,7 @@ pub const STATISTICS_FILE: &str = "statistics.xlsx";
 /// Alarms that say a site's clock is wrong.
 const CLOCK_ALARMS: &[&str] = &["future_clock", "clock_before_site", "clock_skew"];
 
-/// One site's day.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct SiteDay {
-    pub site_id: String,
-    pub name: String,
-    pub org_unit_id: String,
-    pub revoked: bool,
-    /// Operations the audit log received from it that day.
-    pub operations_received: u64,
-    /// Its operations held in quarantine that day.
-    pub held: u64,
-    /// Alarms about it that day, by code.
-    pub alarms: Vec<String>,
-    /// Of those, alarms about its clock.
-    pub clock_warnings: u64,
-    /// When its last operation arrived (ms), if ever.
-    pub last_received_ms: Option<u64>,
-    /// Nothing of it arrived in the day's last `silent_days` days.
-    pub silent: bool,
-}
-
-/// A closed day.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Consolidation {
-    /// The day closed (Asia/Shanghai), `YYYY-MM-DD`.
-    pub day: String,
-    pub made_at_ms: u64,
-    pub directory: String,
-    /// Rows in the record file, and the log head its snapshot started at.
-    pub rows: u64,
-    pub as_of: u64,
-    pub silent_days: u64,
-    pub statistics: StatisticsReport,
-    pub sites: Vec<SiteDay>,
-}
+pub use jiceng_core::consolidation::{Consolidation, SiteDay};
 
 fn io(what: &Path, e: std::io::Error) -> ServerError {
     ServerError::Store(format!("{}: {e}", what.display()))

@@ -1528,6 +1528,37 @@ async fn district_flow(
     tokio::time::sleep(Duration::from_millis(800)).await;
     wd.screenshot(&screenshots_dir().join("31-sites-revoked.png"))
         .await?;
+    // Issue 13 §1: the server closes today on demand (it does each night at 02:00); the district's
+    // statistics show the closed day beside the live figures, with each site's day.
+    let today = jiceng_core::shanghai::today(jiceng_tests::raw::now_ms())
+        .format("%Y-%m-%d")
+        .to_string();
+    let dir = server.consolidation_dir();
+    server.cli(&[
+        "consolidate",
+        "--day",
+        &today,
+        "--consolidation-dir",
+        dir.to_str().expect("utf-8 path"),
+    ]);
+    click_nav(wd, "[data-testid=nav-stats]").await?;
+    wd.wait_for("[data-testid=consolidation-title]", WAIT)
+        .await?;
+    wd.wait_until(
+        &format!(
+            "document.querySelector('[data-testid=consolidation-title]').textContent.includes('{today} 24:00')"
+        ),
+        WAIT,
+    )
+    .await?;
+    wd.wait_until(
+        "document.querySelectorAll('[data-testid=consolidation-sites] tbody tr').length >= 8",
+        WAIT,
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    wd.screenshot(&screenshots_dir().join("34-nightly-consolidation.png"))
+        .await?;
     println!("e2e: the district decided a conflict and approved a transfer from the desktop, and opened the residents' register from the 社区事务 menu");
     Ok(())
 }

@@ -29,6 +29,7 @@ import type { CheckinRecord } from "./bindings/CheckinRecord";
 import type { CommunityFundSummary } from "./bindings/CommunityFundSummary";
 import type { ConflictChoice } from "./bindings/ConflictChoice";
 import type { ConflictReview } from "./bindings/ConflictReview";
+import type { Consolidation } from "./bindings/Consolidation";
 import type { DeadlineSettings } from "./bindings/DeadlineSettings";
 import type { DocumentInput } from "./bindings/DocumentInput";
 import type { DocumentRecord } from "./bindings/DocumentRecord";
@@ -189,6 +190,7 @@ export const commands = {
   decideQuarantine: (site_id: string, site_seq: number, decision: string, note: string) => call<SyncStatus>("decide_quarantine", { site_id, site_seq, decision, note }),
   listSites: () => call<SiteSummary[]>("list_sites"),
   revokeSite: (site_id: string, reason: string) => call<SiteSummary>("revoke_site", { site_id, reason }),
+  latestConsolidation: () => call<Consolidation | null>("latest_consolidation"),
   usbTargets: () => call<UsbTarget[]>("usb_targets"),
   exportSyncBundle: (dir: string) => call<BundleExport>("export_sync_bundle", { dir }),
   importSyncAnswer: (content: string) => call<BundleReceipt>("import_sync_answer", { content }),
