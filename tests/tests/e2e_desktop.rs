@@ -952,6 +952,21 @@ async fn click_nav(wd: &WebDriver, css: &str) -> Result<(), String> {
     wd.click_css(css).await
 }
 
+/// Opens a screen from the top menu and waits for `shown`. A click that lands while a message box is
+/// still closing (its overlay takes it) changes nothing: as a clerk would, click again (three tries,
+/// 5 s each).
+async fn open_screen(wd: &WebDriver, nav: &str, shown: &str) -> Result<(), String> {
+    let mut last = String::new();
+    for _ in 0..3 {
+        click_nav(wd, nav).await?;
+        match wd.wait_for(shown, Duration::from_secs(5)).await {
+            Ok(_) => return Ok(()),
+            Err(e) => last = e,
+        }
+    }
+    Err(format!("{nav} did not open {shown}: {last}"))
+}
+
 /// Opens a click-triggered dropdown and waits for `item` to show. A click that lands while the previous
 /// dialog is still closing can be taken as a click outside, which closes the menu it opened: as a clerk
 /// would, click again (three tries, 5 s each).
@@ -1541,7 +1556,7 @@ async fn district_flow(
         "--consolidation-dir",
         dir.to_str().expect("utf-8 path"),
     ]);
-    click_nav(wd, "[data-testid=nav-stats]").await?;
+    open_screen(wd, "[data-testid=nav-stats]", "[data-testid=stats-view]").await?;
     wd.wait_for("[data-testid=consolidation-title]", WAIT)
         .await?;
     wd.wait_until(
