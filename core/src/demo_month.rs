@@ -35,7 +35,7 @@ const MINORITY: &[&str] = &[
 ];
 
 /// What a month wrote.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct MonthWritten {
     pub cases: u32,
     pub checkins: u32,

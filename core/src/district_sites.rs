@@ -40,21 +40,29 @@ fn offline(url: &str, e: reqwest::Error) -> SyncError {
     }
 }
 
-/// Every site of the district, as the server knows them.
-pub async fn list_sites(
+/// A GET of the sync API at `path` with the site's token.
+async fn district_get<T: serde::de::DeserializeOwned>(
     store: &Mutex<Store>,
-    user: &SessionUser,
-) -> Result<Vec<SiteSummary>, SyncError> {
-    district_admin(user)?;
+    path: &str,
+) -> Result<T, SyncError> {
     let identity = identity(store)?;
-    let url = format!("{}{API_PREFIX}/sites", identity.server_url);
+    let url = format!("{}{API_PREFIX}/{path}", identity.server_url);
     let response = http_client(&identity)?
         .get(&url)
         .bearer_auth(&identity.token)
         .send()
         .await
         .map_err(|e| offline(&url, e))?;
-    let list: SiteList = read_answer(&url, response).await?;
+    read_answer(&url, response).await
+}
+
+/// Every site of the district, as the server knows them.
+pub async fn list_sites(
+    store: &Mutex<Store>,
+    user: &SessionUser,
+) -> Result<Vec<SiteSummary>, SyncError> {
+    district_admin(user)?;
+    let list: SiteList = district_get(store, "sites").await?;
     Ok(list.sites)
 }
 
@@ -98,15 +106,7 @@ pub async fn latest_consolidation(
     user: &SessionUser,
 ) -> Result<Option<crate::consolidation::Consolidation>, SyncError> {
     district_admin(user)?;
-    let identity = identity(store)?;
-    let url = format!("{}{API_PREFIX}/consolidation/latest", identity.server_url);
-    let response = http_client(&identity)?
-        .get(&url)
-        .bearer_auth(&identity.token)
-        .send()
-        .await
-        .map_err(|e| offline(&url, e))?;
-    match read_answer(&url, response).await {
+    match district_get(store, "consolidation/latest").await {
         Ok(day) => Ok(Some(day)),
         Err(SyncError::Server { status: 404, .. }) => Ok(None),
         Err(e) => Err(e),

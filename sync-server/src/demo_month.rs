@@ -20,14 +20,8 @@ use serde::Serialize;
 #[derive(Debug, Clone, Serialize)]
 pub struct SiteMonth {
     pub site: String,
-    pub cases: u32,
-    pub checkins: u32,
-    pub entries: u32,
-    pub leaves: u32,
-    pub transfers: u32,
-    pub residents: u32,
-    pub appeals: u32,
-    pub mediations: u32,
+    #[serde(flatten)]
+    pub written: MonthWritten,
     pub operations: u64,
     pub held: u64,
 }
@@ -205,14 +199,7 @@ pub fn seed_demo_month(master: &mut dyn MasterStore, now_ms: u64) -> Result<Demo
         let (operations, held) = desk.push(master, now_ms)?;
         month.push(SiteMonth {
             site: site.name.clone(),
-            cases: written.cases,
-            checkins: written.checkins,
-            entries: written.entries,
-            leaves: written.leaves,
-            transfers: written.transfers,
-            residents: written.residents,
-            appeals: written.appeals,
-            mediations: written.mediations,
+            written,
             operations,
             held,
         });

@@ -407,6 +407,16 @@ pub fn run_cli<S: AsRef<std::ffi::OsStr>>(master: &Path, args: &[S]) -> String {
     String::from_utf8_lossy(&out.stdout).to_string()
 }
 
+/// The enrolment code the demo JSON gives a site.
+pub fn enrolment_code_of(demo: &Value, site_name: &str) -> String {
+    demo["sites"]
+        .as_array()
+        .and_then(|sites| sites.iter().find(|s| s["name"] == site_name))
+        .and_then(|s| s["enrolment_code"].as_str())
+        .unwrap_or_else(|| panic!("demo has no site {site_name}"))
+        .to_string()
+}
+
 /// A desktop site: a real store file enrolled through the real client.
 pub struct Site {
     pub name: String,
@@ -421,12 +431,7 @@ impl Site {
 
     /// Enrols through another address than the server's own (a proxy), which the site keeps.
     pub async fn enrol_via(server: &TestServer, demo: &Value, site_name: &str, url: &str) -> Site {
-        let code = demo["sites"]
-            .as_array()
-            .and_then(|sites| sites.iter().find(|s| s["name"] == site_name))
-            .and_then(|s| s["enrolment_code"].as_str())
-            .unwrap_or_else(|| panic!("demo has no site {site_name}"))
-            .to_string();
+        let code = enrolment_code_of(demo, site_name);
         let path = server.dir.join(format!("{site_name}.sqlite"));
         let store = Mutex::new(Store::open(&path).expect("site store"));
         jiceng_core::sync::enrol(&store, url, &code)
@@ -442,12 +447,7 @@ impl Site {
     /// Enrols without the first sync (which would take the site's whole snapshot at once): for tests
     /// and benches that interrupt or time it (issue 12 §6).
     pub async fn enrol_without_sync(server: &TestServer, demo: &Value, site_name: &str) -> Site {
-        let code = demo["sites"]
-            .as_array()
-            .and_then(|sites| sites.iter().find(|s| s["name"] == site_name))
-            .and_then(|s| s["enrolment_code"].as_str())
-            .unwrap_or_else(|| panic!("demo has no site {site_name}"))
-            .to_string();
+        let code = enrolment_code_of(demo, site_name);
         let path = server.dir.join(format!("{site_name}.sqlite"));
         let mut store = Store::open(&path).expect("site store");
         let enrolled: jiceng_core::wire::EnrolResponse = reqwest::Client::new()
