@@ -8,6 +8,14 @@
 use jiceng_core::model::{CaseQuery, ResidentQuery};
 use jiceng_tests::{assert_site_equals_scoped_master, Site, TestServer};
 
+/// The first 100 of a list.
+const FIRST_100: CaseQuery = CaseQuery {
+    text: None,
+    page: 1,
+    page_size: 100,
+    include_deleted: false,
+};
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_month_shows_a_newcomer_every_kind_of_work() {
     let (server, demo) = TestServer::start_demo_month("demo-month");
@@ -59,18 +67,7 @@ async fn the_demo_month_shows_a_newcomer_every_kind_of_work() {
 
     let office = Site::enrol(&server, &demo, "北新桥街道司法所").await;
     let officer = office.login("officer1");
-    let cases = office
-        .lock()
-        .list_cases(
-            &officer,
-            &CaseQuery {
-                text: None,
-                page: 1,
-                page_size: 100,
-                include_deleted: false,
-            },
-        )
-        .unwrap();
+    let cases = office.lock().list_cases(&officer, &FIRST_100).unwrap();
     assert!(cases.total >= 18, "{}", cases.total);
     assert!(
         cases.items.iter().any(|c| c.name.contains('·')),
@@ -119,15 +116,7 @@ async fn the_demo_month_shows_a_newcomer_every_kind_of_work() {
     );
     let mediations = workstation
         .lock()
-        .list_mediations(
-            &clerk,
-            &CaseQuery {
-                text: None,
-                page: 1,
-                page_size: 100,
-                include_deleted: false,
-            },
-        )
+        .list_mediations(&clerk, &FIRST_100)
         .unwrap();
     assert!(mediations.total >= 3);
 

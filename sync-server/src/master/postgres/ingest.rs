@@ -216,14 +216,17 @@ struct MergedRow {
     changed: bool,
 }
 
-/// Core's merge rule over each touched row's whole history; rows written back in one statement.
-fn merge_rows(tx: &mut Transaction<'_>, ops: &[&Operation], seq: u64) -> Result<()> {
-    let mut keys: Vec<(&str, &str)> = ops
-        .iter()
-        .map(|o| (o.table.as_str(), o.row_id.as_str()))
-        .collect();
+/// The rows a batch touches, each once: (table, id), sorted.
+fn row_keys<'o>(ops: impl Iterator<Item = &'o Operation>) -> Vec<(&'o str, &'o str)> {
+    let mut keys: Vec<(&str, &str)> = ops.map(|o| (o.table.as_str(), o.row_id.as_str())).collect();
     keys.sort_unstable();
     keys.dedup();
+    keys
+}
+
+/// Core's merge rule over each touched row's whole history; rows written back in one statement.
+fn merge_rows(tx: &mut Transaction<'_>, ops: &[&Operation], seq: u64) -> Result<()> {
+    let keys = row_keys(ops.iter().copied());
     let key_tables: Vec<&str> = keys.iter().map(|k| k.0).collect();
     let key_ids: Vec<&str> = keys.iter().map(|k| k.1).collect();
     let mut rows: HashMap<(String, String), MergedRow> = HashMap::with_capacity(keys.len());
@@ -428,12 +431,7 @@ struct Facts<'t, 'a> {
 
 impl<'t, 'a> Facts<'t, 'a> {
     fn prefetched(tx: &'t mut Transaction<'a>, ops: &[Operation]) -> Result<Facts<'t, 'a>> {
-        let mut keys: Vec<(&str, &str)> = ops
-            .iter()
-            .map(|o| (o.table.as_str(), o.row_id.as_str()))
-            .collect();
-        keys.sort_unstable();
-        keys.dedup();
+        let keys = row_keys(ops.iter());
         let mut rows: HashMap<(String, String), Option<String>> = keys
             .iter()
             .map(|(t, i)| ((t.to_string(), i.to_string()), None))
