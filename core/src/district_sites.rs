@@ -2,8 +2,12 @@
 //! revocation, and revoking one (a lost laptop, a PC out of service). The server decides who may;
 //! the desktop asks first so that a clerk gets a clear answer without a round trip.
 
+use crate::directory_admin::{
+    self, AdminActor, AdminCall, AdminDirectory, AdminOutcome, AdminRequest,
+};
 use crate::error::CoreError;
 use crate::model::SessionUser;
+use crate::model::{OrgKind, Role};
 use crate::store::Store;
 use crate::sync::{http_client, read_answer, SyncError};
 use crate::wire::{RevokeRequest, SiteList, SiteSummary, API_PREFIX};
@@ -83,19 +87,145 @@ pub async fn revoke_site(
         )
         .into());
     }
-    let url = format!("{}{API_PREFIX}/sites/{site_id}/revoke", identity.server_url);
     let body = RevokeRequest {
         by: user.display_name.clone(),
         reason: reason.trim().to_string(),
     };
+    district_post(store, &format!("sites/{site_id}/revoke"), &body).await
+}
+
+/// A POST of the sync API at `path` with the site's token.
+async fn district_post<T: serde::de::DeserializeOwned>(
+    store: &Mutex<Store>,
+    path: &str,
+    body: &impl serde::Serialize,
+) -> Result<T, SyncError> {
+    let identity = identity(store)?;
+    let url = format!("{}{API_PREFIX}/{path}", identity.server_url);
     let response = http_client(&identity)?
         .post(&url)
         .bearer_auth(&identity.token)
-        .json(&body)
+        .json(body)
         .send()
         .await
         .map_err(|e| offline(&url, e))?;
     read_answer(&url, response).await
+}
+
+/// Issue 13 §3: the district's org tree, users and latest audited changes, as the server holds them.
+pub async fn admin_directory(
+    store: &Mutex<Store>,
+    user: &SessionUser,
+) -> Result<AdminDirectory, SyncError> {
+    district_admin(user)?;
+    district_get(store, "admin/directory").await
+}
+
+/// Issue 13 §3: one administrative change, made by the server and kept in its audit with the
+/// signed-in user's name. Core's rules are checked here first, so that a refusal reads in Chinese
+/// without a round trip; the server checks them again.
+pub async fn admin_action(
+    store: &Mutex<Store>,
+    user: &SessionUser,
+    request: AdminRequest,
+) -> Result<AdminOutcome, SyncError> {
+    district_admin(user)?;
+    check_locally(store, user, &request)?;
+    let call = AdminCall {
+        by: AdminActor {
+            user_id: user.user_id.clone(),
+            name: user.display_name.clone(),
+        },
+        request,
+    };
+    district_post(store, "admin/actions", &call).await
+}
+
+fn refusal(r: directory_admin::AdminRefusal) -> SyncError {
+    CoreError::invalid(r.field, r.en, r.zh).into()
+}
+
+/// The checks the desktop can make with what it holds: names, the tree's levels, which role fits
+/// which unit, not disabling oneself.
+fn check_locally(
+    store: &Mutex<Store>,
+    user: &SessionUser,
+    request: &AdminRequest,
+) -> Result<(), SyncError> {
+    let guard = store
+        .lock()
+        .map_err(|_| SyncError::Protocol("store lock poisoned".to_string()))?;
+    let kind_of =
+        |unit: &str| -> Result<Option<OrgKind>, SyncError> { Ok(guard.org_unit_kind(unit)?) };
+    match request {
+        AdminRequest::AddOrgUnit {
+            parent_id,
+            kind,
+            name,
+        } => {
+            directory_admin::clean_name("name", name).map_err(refusal)?;
+            let child = OrgKind::from_code(kind).ok_or_else(|| {
+                refusal(directory_admin::AdminRefusal {
+                    field: "kind",
+                    en: "kind must be township or community".to_string(),
+                    zh: "请选择单位类型（司法所或社区）".to_string(),
+                })
+            })?;
+            if let Some(parent) = kind_of(parent_id)? {
+                directory_admin::check_child_kind(parent, child).map_err(refusal)?;
+            }
+        }
+        AdminRequest::AddSite { name, .. } => {
+            directory_admin::clean_name("name", name).map_err(refusal)?;
+        }
+        AdminRequest::AddUser {
+            username,
+            display_name,
+            role,
+            org_unit_id,
+            password,
+        } => {
+            directory_admin::clean_name("display_name", display_name).map_err(refusal)?;
+            let role = Role::from_code(role).ok_or_else(|| {
+                refusal(directory_admin::AdminRefusal {
+                    field: "role",
+                    en: format!("unknown role {role:?}"),
+                    zh: "请选择角色".to_string(),
+                })
+            })?;
+            if let Some(unit) = kind_of(org_unit_id)? {
+                directory_admin::role_fits_unit(role, unit).map_err(refusal)?;
+            }
+            crate::accounts::check_new_password(username.trim(), password)
+                .map_err(|p| CoreError::invalid("password", p.en, p.zh))?;
+        }
+        AdminRequest::ResetPassword {
+            user_id,
+            temporary_password,
+        } => {
+            let name = guard
+                .user_summaries()?
+                .into_iter()
+                .find(|u| &u.id == user_id)
+                .map(|u| u.username)
+                .unwrap_or_default();
+            crate::accounts::check_new_password(&name, temporary_password)
+                .map_err(|p| CoreError::invalid("password", p.en, p.zh))?;
+        }
+        AdminRequest::SetUserDisabled {
+            user_id,
+            disabled: true,
+            ..
+        } if user_id == &user.user_id => {
+            return Err(refusal(directory_admin::AdminRefusal {
+                field: "user_id",
+                en: "you cannot disable your own account".to_string(),
+                zh: "不能停用自己的账号".to_string(),
+            }));
+        }
+        AdminRequest::NewEnrolmentCode { .. } | AdminRequest::SetUserDisabled { .. } => {}
+    }
+    Ok(())
 }
 
 /// Issue 13 §1: the last day the server's nightly consolidation closed (its statistics as of that

@@ -22,6 +22,7 @@ pub mod codec;
 pub mod consolidation;
 pub mod deadlines;
 pub mod demo_month;
+pub mod directory_admin;
 pub mod district_sites;
 pub mod error;
 pub mod hlc;

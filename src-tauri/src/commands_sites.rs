@@ -31,3 +31,23 @@ pub async fn latest_consolidation(
     let user = current(&state)?;
     Ok(district_sites::latest_consolidation(&state.opened()?.store, &user).await?)
 }
+
+/// Issue 13 §3: the district's org tree, users and latest audited changes (online).
+#[tauri::command(rename_all = "snake_case")]
+pub async fn admin_directory(
+    state: State<'_, AppState>,
+) -> CmdResult<jiceng_core::directory_admin::AdminDirectory> {
+    let user = current(&state)?;
+    Ok(district_sites::admin_directory(&state.opened()?.store, &user).await?)
+}
+
+/// Issue 13 §3: one administrative change (a unit, a site and its code, a user, a reset, disabling),
+/// made by the server and audited under the signed-in user's name.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn admin_action(
+    state: State<'_, AppState>,
+    request: jiceng_core::directory_admin::AdminRequest,
+) -> CmdResult<jiceng_core::directory_admin::AdminOutcome> {
+    let user = current(&state)?;
+    Ok(district_sites::admin_action(&state.opened()?.store, &user, request).await?)
+}

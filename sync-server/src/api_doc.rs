@@ -28,7 +28,9 @@ use utoipa::{Modify, OpenApi};
         http::rotate_token,
         http::recovery_code,
         http::sites,
-        http::revoke_site
+        http::revoke_site,
+        http::admin_directory,
+        http::admin_action
     ),
     modifiers(&SiteToken)
 )]

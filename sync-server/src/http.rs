@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::StreamExt;
+use jiceng_core::directory_admin::{AdminCall, AdminDirectory, AdminOutcome};
 use jiceng_core::wire::{
     BundleRelayResponse, EnrolRequest, EnrolResponse, ErrorBody, HealthResponse, OwnLogResponse,
     PullResponse, PushRequest, PushResponse, QuarantineDecision, RecoveryCode, RevokeRequest,
@@ -100,6 +101,8 @@ pub fn router_with_consolidation(
         .route("/api/v1/recovery-code", post(recovery_code))
         .route("/api/v1/sites", get(sites))
         .route("/api/v1/sites/{id}/revoke", post(revoke_site))
+        .route("/api/v1/admin/directory", get(admin_directory))
+        .route("/api/v1/admin/actions", post(admin_action))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(master)
@@ -743,9 +746,79 @@ async fn revoke_site(
     let id = path(id)?;
     let request: RevokeRequest = read_json(body).await?;
     let revoked = with_master(&master, move |m| {
-        m.revoke_site(&id, &request.by, &request.reason, now_ms())
+        let now = now_ms();
+        let revoked = m.revoke_site(&id, &request.by, &request.reason, now)?;
+        crate::directory_admin::record_revocation(
+            m,
+            &site.site_id,
+            &request.by,
+            &id,
+            &request.reason,
+            now,
+        )?;
+        Ok(revoked)
     })
     .await?;
     tracing::warn!(site = %revoked.id, "site revoked");
     Ok(Json(revoked).into_response())
+}
+
+/// Issue 13 §3 (D-2): the district's org tree, its users (never a password hash) and the latest
+/// audited administrative changes, for the district's desktop.
+#[utoipa::path(get, path = "/api/v1/admin/directory", tag = "admin",
+    security(("site_token" = [])),
+    responses(
+        (status = 200, description = "The tree, the users and the latest changes", body = AdminDirectory),
+        (status = 401, description = "`missing_token`, `bad_token`, `site_revoked`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a district site", body = ErrorBody),
+        (status = 503, description = "`store_error`", body = ErrorBody)))]
+async fn admin_directory(
+    State(master): State<SharedMaster>,
+    headers: HeaderMap,
+) -> Result<Response, ServerError> {
+    let site = authenticate(&master, &headers).await?;
+    district_only(&site, "administers the district")?;
+    let directory = with_master(&master, |m| {
+        Ok(AdminDirectory {
+            org_units: m.org_units()?,
+            users: m.users()?,
+            actions: m.admin_actions(crate::directory_admin::ACTIONS_SHOWN)?,
+            server_time_ms: now_ms(),
+        })
+    })
+    .await?;
+    Ok(Json(directory).into_response())
+}
+
+/// Issue 13 §3 (D-2): one administrative change from the district's desktop (a township or
+/// community, a site and its enrolment code, a user, a password reset, disabling or enabling a
+/// user), kept in the district's audit with who asked.
+#[utoipa::path(post, path = "/api/v1/admin/actions", tag = "admin", request_body = AdminCall,
+    security(("site_token" = [])),
+    responses(
+        (status = 200, description = "Done and recorded; a new site's or re-enrolment's code is shown once", body = AdminOutcome),
+        (status = 400, description = "`bad_request`: a name, role, level or password refused", body = ErrorBody),
+        (status = 401, description = "`missing_token`, `bad_token`, `site_revoked`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a district site", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such unit, site or user", body = ErrorBody),
+        (status = 409, description = "`conflict`: e.g. resetting a disabled user's password", body = ErrorBody),
+        (status = 503, description = "`store_error`", body = ErrorBody)))]
+async fn admin_action(
+    State(master): State<SharedMaster>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ServerError> {
+    let site = authenticate(&master, &headers).await?;
+    district_only(&site, "administers the district")?;
+    let call: AdminCall = read_json(body).await?;
+    let outcome = with_master(&master, move |m| {
+        crate::directory_admin::perform(m, &site.site_id, &call, now_ms())
+    })
+    .await?;
+    tracing::info!(
+        action = %outcome.record.action,
+        target = %crate::log_safe(&outcome.record.target),
+        "administrative change"
+    );
+    Ok(Json(outcome).into_response())
 }

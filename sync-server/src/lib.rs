@@ -10,6 +10,7 @@ pub mod api_doc;
 pub mod bundle;
 pub mod consolidate;
 pub mod demo_month;
+pub mod directory_admin;
 pub mod error;
 pub mod http;
 pub mod master;

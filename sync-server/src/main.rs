@@ -345,6 +345,28 @@ fn print_json(value: &impl serde::Serialize) {
     );
 }
 
+/// Keeps a change made on the command line in the district's audit (issue 13 §3), under the
+/// operating-system user who ran it.
+fn audit_cli(
+    master: &mut dyn master::MasterStore,
+    action: &str,
+    target: &str,
+    detail: &str,
+) -> Result<(), jiceng_server::error::ServerError> {
+    let by = std::env::var("SUDO_USER")
+        .or_else(|_| std::env::var("USER"))
+        .unwrap_or_else(|_| "command line".to_string());
+    master.record_admin_action(&master::AdminActionRecord {
+        at_ms: now_ms(),
+        via_site: jiceng_server::directory_admin::VIA_CLI.to_string(),
+        by_user_id: String::new(),
+        by,
+        action: action.to_string(),
+        target: target.to_string(),
+        detail: detail.to_string(),
+    })
+}
+
 fn admin_command(
     master: &mut dyn master::MasterStore,
     action: Admin,
@@ -356,14 +378,25 @@ fn admin_command(
                 ServerError::BadRequest("kind must be district, township or community".to_string())
             })?;
             let id = master.add_org_unit(parent.as_deref(), kind, &name)?;
+            audit_cli(
+                master,
+                "add_org_unit",
+                &id,
+                &format!("{} {name}", kind.code()),
+            )?;
             println!("{id}");
         }
         Admin::OrgList => print_json(&master.org_units()?),
         Admin::SiteAdd { org, name } => {
             let (site_id, code) = master.add_site(&org, &name, now_ms())?;
+            audit_cli(master, "add_site", &site_id, &name)?;
             print_json(&serde_json::json!({ "site_id": site_id, "enrolment_code": code }));
         }
-        Admin::SiteCode { site } => println!("{}", master.new_enrolment_code(&site, now_ms())?),
+        Admin::SiteCode { site } => {
+            let code = master.new_enrolment_code(&site, now_ms())?;
+            audit_cli(master, "new_enrolment_code", &site, "")?;
+            println!("{code}")
+        }
         Admin::SiteList => print_json(&master.sites()?),
         Admin::UserAdd {
             username,
@@ -374,10 +407,14 @@ fn admin_command(
         } => {
             let role = Role::from_code(&role)
                 .ok_or_else(|| ServerError::BadRequest(format!("unknown role {role}")))?;
-            println!(
-                "{}",
-                master.add_user(&username, &display_name, role, &org, &password)?
-            );
+            let id = master.add_user(&username, &display_name, role, &org, &password)?;
+            audit_cli(
+                master,
+                "add_user",
+                &id,
+                &format!("{username} ({display_name}) as {}", role.code()),
+            )?;
+            println!("{id}");
         }
         Admin::Alarms => print_json(&master.alarms()?),
         Admin::Quarantine => print_json(&master.quarantine()?),
@@ -407,10 +444,21 @@ fn admin_command(
             print_json(&master.decide_quarantine(&district, &decision, now_ms())?);
         }
         Admin::UserReset { username, password } => {
-            println!("{}", master.reset_password(&username, &password, now_ms())?)
+            let id = master.reset_password(&username, &password, now_ms())?;
+            audit_cli(master, "reset_password", &id, "")?;
+            println!("{id}")
         }
         Admin::SiteRevoke { site, by, reason } => {
-            print_json(&master.revoke_site(&site, &by, &reason, now_ms())?)
+            let revoked = master.revoke_site(&site, &by, &reason, now_ms())?;
+            jiceng_server::directory_admin::record_revocation(
+                master,
+                jiceng_server::directory_admin::VIA_CLI,
+                &by,
+                &site,
+                &reason,
+                now_ms(),
+            )?;
+            print_json(&revoked)
         }
         Admin::SiteRecoveryCode { site, by } => {
             println!("{}", master.read_recovery_code(&site, &by, now_ms())?)

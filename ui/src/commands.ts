@@ -2,6 +2,9 @@
 // `cargo test -p jiceng-tests --test command_layer` regenerates it.
 import { call } from "./invoke";
 import type { AccountState } from "./bindings/AccountState";
+import type { AdminDirectory } from "./bindings/AdminDirectory";
+import type { AdminOutcome } from "./bindings/AdminOutcome";
+import type { AdminRequest } from "./bindings/AdminRequest";
 import type { AdmissionDecision } from "./bindings/AdmissionDecision";
 import type { AdmissionInput } from "./bindings/AdmissionInput";
 import type { AdmissionRecord } from "./bindings/AdmissionRecord";
@@ -191,6 +194,8 @@ export const commands = {
   listSites: () => call<SiteSummary[]>("list_sites"),
   revokeSite: (site_id: string, reason: string) => call<SiteSummary>("revoke_site", { site_id, reason }),
   latestConsolidation: () => call<Consolidation | null>("latest_consolidation"),
+  adminDirectory: () => call<AdminDirectory>("admin_directory"),
+  adminAction: (request: AdminRequest) => call<AdminOutcome>("admin_action", { request }),
   usbTargets: () => call<UsbTarget[]>("usb_targets"),
   exportSyncBundle: (dir: string) => call<BundleExport>("export_sync_bundle", { dir }),
   importSyncAnswer: (content: string) => call<BundleReceipt>("import_sync_answer", { content }),

@@ -36,6 +36,7 @@ mod stats;
 mod sync_state;
 mod tasks;
 mod transfer;
+mod user_admin;
 pub mod volunteers;
 mod write;
 

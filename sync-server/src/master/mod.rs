@@ -94,13 +94,7 @@ pub struct QuarantineItem {
 
 pub use jiceng_core::wire::SiteSummary;
 
-#[derive(Debug, Clone, Serialize)]
-pub struct OrgUnitSummary {
-    pub id: String,
-    pub parent_id: Option<String>,
-    pub kind: String,
-    pub name: String,
-}
+pub use jiceng_core::directory_admin::{AdminActionRecord, OrgUnitSummary, UserSummary};
 
 /// The master's reads (issue 12 §3), on one session (a connection) used by one request at a time;
 /// [`MasterPool`] shares sessions between requests. The writer answers them too; readers of their own answer them
@@ -148,6 +142,10 @@ pub trait MasterReads: Send {
         after: &str,
         limit: usize,
     ) -> Result<Vec<(String, jiceng_core::merge::RowVersions)>>;
+    /// Issue 13 §3: every user of the district (disabled ones too), never a password hash.
+    fn users(&mut self) -> Result<Vec<UserSummary>>;
+    /// Issue 13 §3: the latest `limit` audited administrative changes, newest first.
+    fn admin_actions(&mut self, limit: usize) -> Result<Vec<AdminActionRecord>>;
     /// Issue 13 §1, the nightly reconciliation: per site that ever sent anything, the operations
     /// received in [from_ms, to_ms) and when its last one arrived.
     fn site_activity(&mut self, from_ms: u64, to_ms: u64) -> Result<Vec<SiteActivity>>;
@@ -239,6 +237,16 @@ pub trait MasterStore: MasterReads {
     /// Issue 11 §4: the district resets a user's password (must be changed at next login); replicated
     /// to the user's unit and audited as an account event.
     fn reset_password(&mut self, username: &str, temporary: &str, now_ms: u64) -> Result<String>;
+    /// Issue 13 §3: disables a user (no sign-in anywhere; their work stays) or enables them again;
+    /// replicated to the user's unit like any directory change.
+    fn set_user_disabled(
+        &mut self,
+        user_id: &str,
+        disabled: bool,
+        now_ms: u64,
+    ) -> Result<UserSummary>;
+    /// Issue 13 §3: keeps one administrative change in the district's audit.
+    fn record_admin_action(&mut self, record: &AdminActionRecord) -> Result<()>;
     /// Issue 11 §3: a new token for the site (valid beside the current one until first used).
     fn rotate_token(&mut self, site: &SiteAuth, now_ms: u64) -> Result<String>;
     /// Issue 11 §1: the site's recovery code (made at its first asking), which its desktop wraps its

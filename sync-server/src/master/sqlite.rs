@@ -3,7 +3,8 @@
 
 use super::log_files::{Head, Location, LogFiles};
 use super::{
-    shared, Alarm, BundleSite, MasterStore, OrgUnitSummary, QuarantineItem, SiteAuth, SiteSummary,
+    shared, AdminActionRecord, Alarm, BundleSite, MasterStore, OrgUnitSummary, QuarantineItem,
+    SiteAuth, SiteSummary, UserSummary,
 };
 use crate::error::{Result, ServerError};
 use crate::policy::{MasterFacts, RowFacts, DEFAULT_MAX_DRIFT_MS};
@@ -46,6 +47,10 @@ const SERVER_MIGRATIONS: &[(u32, &str)] = &[
     (
         6,
         include_str!("../../../schema/server/0006_recovery_codes.sql"),
+    ),
+    (
+        7,
+        include_str!("../../../schema/server/0007_admin_actions.sql"),
     ),
 ];
 /// The server's own writes (admin CLI) are logged under this user id.
@@ -1609,6 +1614,36 @@ impl MasterStore for SqliteMaster {
             .reset_password_by_district(ADMIN_ACTOR, username, temporary)?;
         self.publish_own_writes(now_ms)?;
         Ok(id)
+    }
+
+    fn set_user_disabled(
+        &mut self,
+        user_id: &str,
+        disabled: bool,
+        now_ms: u64,
+    ) -> Result<UserSummary> {
+        let user = self
+            .store
+            .set_user_disabled(ADMIN_ACTOR, user_id, disabled)?;
+        self.publish_own_writes(now_ms)?;
+        Ok(user)
+    }
+
+    fn record_admin_action(&mut self, record: &AdminActionRecord) -> Result<()> {
+        self.store.connection().execute(
+            "INSERT INTO admin_action (at_ms, via_site, by_user_id, by_name, action, target, detail) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                record.at_ms as i64,
+                record.via_site,
+                record.by_user_id,
+                record.by,
+                record.action,
+                record.target,
+                record.detail
+            ],
+        )?;
+        Ok(())
     }
 
     fn rotate_token(&mut self, site: &SiteAuth, now_ms: u64) -> Result<String> {

@@ -22,8 +22,8 @@ mod sites;
 pub use reads::PgReader;
 
 use super::{
-    Alarm, BundleSite, MasterReads, MasterStore, OrgUnitSummary, QuarantineItem, RecordsPage,
-    SiteAuth, SiteSummary,
+    AdminActionRecord, Alarm, BundleSite, MasterReads, MasterStore, OrgUnitSummary, QuarantineItem,
+    RecordsPage, SiteAuth, SiteSummary, UserSummary,
 };
 use crate::error::{Result, ServerError};
 use crate::policy::DEFAULT_MAX_DRIFT_MS;
@@ -42,6 +42,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (
         2,
         include_str!("../../../../schema/server/postgres/0002_binary_history.sql"),
+    ),
+    (
+        3,
+        include_str!("../../../../schema/server/postgres/0003_admin_actions.sql"),
     ),
 ];
 /// Taken while migrating, so that two processes starting at once do not both migrate.
@@ -621,6 +625,34 @@ impl MasterStore for PgMaster {
         self.admin_write(now_ms, |store| {
             Ok(store.reset_password_by_district(ADMIN_ACTOR, username, temporary)?)
         })
+    }
+
+    fn set_user_disabled(
+        &mut self,
+        user_id: &str,
+        disabled: bool,
+        now_ms: u64,
+    ) -> Result<UserSummary> {
+        self.admin_write(now_ms, |store| {
+            Ok(store.set_user_disabled(ADMIN_ACTOR, user_id, disabled)?)
+        })
+    }
+
+    fn record_admin_action(&mut self, record: &AdminActionRecord) -> Result<()> {
+        self.db.execute(
+            "INSERT INTO admin_action (at_ms, via_site, by_user_id, by_name, action, target, detail) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                &(record.at_ms as i64),
+                &record.via_site,
+                &record.by_user_id,
+                &record.by,
+                &record.action,
+                &record.target,
+                &record.detail,
+            ],
+        )?;
+        Ok(())
     }
 
     fn rotate_token(&mut self, site: &SiteAuth, now_ms: u64) -> Result<String> {

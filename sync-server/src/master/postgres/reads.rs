@@ -415,6 +415,53 @@ pub(super) fn site_activity(
         .collect())
 }
 
+/// Issue 13 §3: the district's users as the master holds them (never a password hash).
+pub(super) fn users(db: &mut impl GenericClient) -> Result<Vec<crate::master::UserSummary>> {
+    Ok(db
+        .query(
+            "SELECT id, COALESCE(vals ->> 'username', ''), COALESCE(vals ->> 'display_name', ''), \
+             COALESCE(vals ->> 'role', ''), COALESCE(vals ->> 'org_unit_id', ''), \
+             COALESCE(vals ->> '_deleted', 'false') IN ('true', '1') \
+             FROM master_row WHERE tbl = 'app_user' \
+             ORDER BY vals ->> 'org_unit_id' COLLATE \"C\", vals ->> 'username' COLLATE \"C\", id",
+            &[],
+        )?
+        .iter()
+        .map(|r| crate::master::UserSummary {
+            id: r.get(0),
+            username: r.get(1),
+            display_name: r.get(2),
+            role: r.get(3),
+            org_unit_id: r.get(4),
+            disabled: r.get(5),
+        })
+        .collect())
+}
+
+/// Issue 13 §3: the latest audited administrative changes, newest first.
+pub(super) fn admin_actions(
+    db: &mut impl GenericClient,
+    limit: usize,
+) -> Result<Vec<crate::master::AdminActionRecord>> {
+    Ok(db
+        .query(
+            "SELECT at_ms, via_site, by_user_id, by_name, action, target, detail FROM admin_action \
+             ORDER BY id DESC LIMIT $1",
+            &[&i64::try_from(limit).unwrap_or(i64::MAX)],
+        )?
+        .iter()
+        .map(|r| crate::master::AdminActionRecord {
+            at_ms: r.get::<_, i64>(0).max(0) as u64,
+            via_site: r.get(1),
+            by_user_id: r.get(2),
+            by: r.get(3),
+            action: r.get(4),
+            target: r.get(5),
+            detail: r.get(6),
+        })
+        .collect())
+}
+
 /// The snapshot and reconciliation reads of [`MasterReads`], for both the writer and a reader.
 macro_rules! snapshot_reads {
     () => {
@@ -446,6 +493,17 @@ macro_rules! snapshot_reads {
             to_ms: u64,
         ) -> crate::error::Result<Vec<crate::master::SiteActivity>> {
             crate::master::postgres::reads::site_activity(&mut self.db, from_ms, to_ms)
+        }
+
+        fn users(&mut self) -> crate::error::Result<Vec<crate::master::UserSummary>> {
+            crate::master::postgres::reads::users(&mut self.db)
+        }
+
+        fn admin_actions(
+            &mut self,
+            limit: usize,
+        ) -> crate::error::Result<Vec<crate::master::AdminActionRecord>> {
+            crate::master::postgres::reads::admin_actions(&mut self.db, limit)
         }
     };
 }

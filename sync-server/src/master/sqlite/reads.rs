@@ -344,9 +344,40 @@ impl ReadView<'_> {
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
+
+    fn users(&self) -> Result<Vec<crate::master::UserSummary>> {
+        Ok(self.store.user_summaries()?)
+    }
+
+    fn admin_actions(&self, limit: usize) -> Result<Vec<crate::master::AdminActionRecord>> {
+        let mut stmt = self.store.connection().prepare_cached(
+            "SELECT at_ms, via_site, by_user_id, by_name, action, target, detail FROM admin_action \
+             ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+            Ok(crate::master::AdminActionRecord {
+                at_ms: r.get::<_, i64>(0)?.max(0) as u64,
+                via_site: r.get(1)?,
+                by_user_id: r.get(2)?,
+                by: r.get(3)?,
+                action: r.get(4)?,
+                target: r.get(5)?,
+                detail: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
 }
 
 impl<T: Viewed + Send> crate::master::MasterReads for T {
+    fn users(&mut self) -> Result<Vec<crate::master::UserSummary>> {
+        self.view().users()
+    }
+
+    fn admin_actions(&mut self, limit: usize) -> Result<Vec<crate::master::AdminActionRecord>> {
+        self.view().admin_actions(limit)
+    }
+
     fn snapshot_origin(&mut self) -> Result<(String, u64)> {
         self.view().snapshot_origin()
     }
