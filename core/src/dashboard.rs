@@ -358,6 +358,42 @@ pub fn months_in_range(from: NaiveDate, to: NaiveDate) -> Vec<(NaiveDate, NaiveD
     out
 }
 
+/// The longest range the screen may ask for: one year (366 days with a leap day), so every chart stays
+/// readable on A4.
+pub const MAX_RANGE_DAYS: i64 = 366;
+
+/// The range the desktop asks for: `to` defaults to `today` (Asia/Shanghai), `from` to the first day
+/// of the month two months before `to` (three calendar months in all). A range that starts after it
+/// ends, or is longer than [`MAX_RANGE_DAYS`], is refused.
+pub fn resolve_range(
+    today: NaiveDate,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<(NaiveDate, NaiveDate), crate::CoreError> {
+    let to = to.unwrap_or(today);
+    let from = from.unwrap_or_else(|| {
+        month_bounds(to)
+            .0
+            .checked_sub_months(chrono::Months::new(2))
+            .unwrap_or(to)
+    });
+    if from > to {
+        return Err(crate::CoreError::invalid(
+            "from",
+            "the range starts after it ends",
+            "开始日期不能晚于结束日期",
+        ));
+    }
+    if (to - from).num_days() + 1 > MAX_RANGE_DAYS {
+        return Err(crate::CoreError::invalid(
+            "from",
+            "the range is longer than 366 days",
+            "日期范围不能超过366天",
+        ));
+    }
+    Ok((from, to))
+}
+
 /// "2026-01" → "2026年1月".
 pub fn month_label(first: NaiveDate) -> String {
     format!("{}年{}月", first.year(), first.month())

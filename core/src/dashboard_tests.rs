@@ -389,3 +389,20 @@ fn d1_an_office_sees_its_own_office_and_rare_characters_are_kept() {
     assert_eq!(counts(&dash.cases_per_office), vec![("1-town", 1)]);
     assert_eq!(dash.cases_per_office[0].records[0].title, "张𠮷");
 }
+
+#[test]
+fn d1_the_default_range_is_three_calendar_months_and_bad_ranges_are_refused() {
+    let today = d("2026-01-15");
+    assert_eq!(
+        resolve_range(today, None, None).unwrap(),
+        (d("2025-11-01"), d("2026-01-15"))
+    );
+    assert_eq!(
+        resolve_range(today, None, Some(d("2026-03-31"))).unwrap(),
+        (d("2026-01-01"), d("2026-03-31"))
+    );
+    assert!(resolve_range(today, Some(d("2026-01-16")), Some(d("2026-01-15"))).is_err());
+    // 2028 is a leap year: 366 days are allowed, 367 are not.
+    assert!(resolve_range(today, Some(d("2028-01-01")), Some(d("2028-12-31"))).is_ok());
+    assert!(resolve_range(today, Some(d("2027-12-31")), Some(d("2028-12-31"))).is_err());
+}
