@@ -15,7 +15,11 @@ fn parse_day(
         Some(text) => jiceng_core::shanghai::parse_date(text)
             .map(Some)
             .ok_or_else(|| {
-                CoreError::invalid(field, "the date must be YYYY-MM-DD", "日期格式应为YYYY-MM-DD")
+                CoreError::invalid(
+                    field,
+                    "the date must be YYYY-MM-DD",
+                    "日期格式应为YYYY-MM-DD",
+                )
             }),
         None => Ok(None),
     }
