@@ -20,6 +20,7 @@ pub mod bundle;
 pub mod casefile;
 pub mod codec;
 pub mod consolidation;
+pub mod dashboard;
 pub mod deadlines;
 pub mod demo_month;
 pub mod directory_admin;

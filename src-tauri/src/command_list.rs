@@ -92,6 +92,7 @@ macro_rules! command_handler {
             crate::commands_corrections::set_priority_groups,
             crate::commands_corrections::list_meetings,
             crate::commands_corrections::save_meeting,
+            crate::commands_dashboard::dashboard,
             crate::commands_people::search_people,
             crate::commands_people::person_profile,
             crate::commands_people::read_appeal,

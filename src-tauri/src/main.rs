@@ -12,6 +12,7 @@ mod commands;
 mod commands_accounts;
 mod commands_backup;
 mod commands_corrections;
+mod commands_dashboard;
 mod commands_people;
 mod commands_quarantine;
 mod commands_sites;

@@ -33,6 +33,7 @@ import type { CommunityFundSummary } from "./bindings/CommunityFundSummary";
 import type { ConflictChoice } from "./bindings/ConflictChoice";
 import type { ConflictReview } from "./bindings/ConflictReview";
 import type { Consolidation } from "./bindings/Consolidation";
+import type { Dashboard } from "./bindings/Dashboard";
 import type { DeadlineSettings } from "./bindings/DeadlineSettings";
 import type { DocumentInput } from "./bindings/DocumentInput";
 import type { DocumentRecord } from "./bindings/DocumentRecord";
@@ -180,6 +181,7 @@ export const commands = {
   setPriorityGroups: (case_id: string, groups: PriorityGroup[]) => call<CaseRecord>("set_priority_groups", { case_id, groups }),
   listMeetings: () => call<MeetingRecord[]>("list_meetings"),
   saveMeeting: (input: MeetingInput) => call<MeetingRecord>("save_meeting", { input }),
+  dashboard: (from: string | null, to: string | null) => call<Dashboard>("dashboard", { from, to }),
   searchPeople: (query: CaseQuery) => call<Page<PersonHit>>("search_people", { query }),
   personProfile: (id_number: string) => call<PersonProfile>("person_profile", { id_number }),
   readAppeal: (id: string) => call<AppealDetail>("read_appeal", { id }),

@@ -12,6 +12,7 @@ pub mod appeals;
 mod assessments;
 mod casefile;
 mod cases;
+mod dashboard;
 mod directory;
 pub mod encryption;
 mod entries;
