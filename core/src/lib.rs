@@ -50,6 +50,7 @@ pub mod store;
 pub mod supervision;
 pub mod sync;
 pub mod sync_snapshot;
+pub mod table_export;
 pub mod tables;
 pub mod tls;
 pub mod transfer;

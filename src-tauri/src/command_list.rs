@@ -37,6 +37,7 @@ macro_rules! command_handler {
             crate::commands::set_sync_interval,
             crate::commands::statistics,
             crate::commands::export_statistics,
+            crate::commands::export_table,
             crate::commands::list_mediations,
             crate::commands::get_mediation,
             crate::commands::save_mediation,

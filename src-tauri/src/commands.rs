@@ -517,6 +517,19 @@ pub async fn export_statistics(
         Ok((day, s.statistics_xlsx(&user, day)?))
     })
     .await?;
+    let stem = format!("社区矫正统计报表_{}", day.format("%Y-%m-%d"));
+    write_export(&app, &state, &stem, path, &bytes)
+}
+
+/// D-4: writes an exported workbook to `path`, or else to the Downloads folder (the data dir when
+/// there is none) as `<stem>.xlsx` without overwriting an earlier file; returns where it went.
+fn write_export(
+    app: &AppHandle,
+    state: &AppState,
+    stem: &str,
+    path: Option<String>,
+    bytes: &[u8],
+) -> CmdResult<String> {
     let target = match path.filter(|p| !p.trim().is_empty()) {
         Some(p) => std::path::PathBuf::from(p),
         None => {
@@ -526,7 +539,6 @@ pub async fn export_statistics(
                 .ok()
                 .filter(|d| d.is_dir())
                 .unwrap_or_else(|| state.data_dir.clone());
-            let stem = format!("社区矫正统计报表_{}", day.format("%Y-%m-%d"));
             let mut candidate = dir.join(format!("{stem}.xlsx"));
             let mut n = 2;
             while candidate.exists() {
@@ -547,6 +559,33 @@ pub async fn export_statistics(
         )
     })?;
     Ok(target.to_string_lossy().into_owned())
+}
+
+/// Issue 13 §4 (D-4): any list the screen shows (every page of its query), as .xlsx: to `path`, or
+/// else to Downloads as `<title>_<today>.xlsx`; returns where it was written.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn export_table(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    table: jiceng_core::table_export::ExportTable,
+    path: Option<String>,
+) -> CmdResult<String> {
+    current(&state)?;
+    let title = table.title.clone();
+    let (day, bytes) = with_store(&app, move |s| {
+        let day = report_date(s, None)?;
+        let bytes = jiceng_core::table_export::write_table_xlsx(&table).map_err(|e| {
+            jiceng_core::CoreError::invalid(
+                "table",
+                e.to_string(),
+                "导出的表格过大或不完整，请缩小查询范围后重试",
+            )
+        })?;
+        Ok((day, bytes))
+    })
+    .await?;
+    let stem = jiceng_core::table_export::file_stem(&title, &day.format("%Y-%m-%d").to_string());
+    write_export(&app, &state, &stem, path, &bytes)
 }
 
 // ---------------------------------------------------------------- W-3 people's mediation

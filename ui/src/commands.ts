@@ -40,6 +40,7 @@ import type { DocumentRecord } from "./bindings/DocumentRecord";
 import type { DuplicateSuggestion } from "./bindings/DuplicateSuggestion";
 import type { EntryInput } from "./bindings/EntryInput";
 import type { EntryRecord } from "./bindings/EntryRecord";
+import type { ExportTable } from "./bindings/ExportTable";
 import type { FieldChange } from "./bindings/FieldChange";
 import type { FundEntryInput } from "./bindings/FundEntryInput";
 import type { FundEntryRecord } from "./bindings/FundEntryRecord";
@@ -126,6 +127,7 @@ export const commands = {
   setSyncInterval: (secs: number) => call<void>("set_sync_interval", { secs }),
   statistics: (as_of: string | null) => call<StatisticsReport>("statistics", { as_of }),
   exportStatistics: (as_of: string | null, path: string | null) => call<string>("export_statistics", { as_of, path }),
+  exportTable: (table: ExportTable, path: string | null) => call<string>("export_table", { table, path }),
   listMediations: (query: CaseQuery) => call<Page<MediationRecord>>("list_mediations", { query }),
   getMediation: (id: string) => call<MediationRecord>("get_mediation", { id }),
   saveMediation: (input: MediationInput) => call<MediationRecord>("save_mediation", { input }),

@@ -6,6 +6,7 @@ import { onMounted, reactive, ref, watch, type Ref } from "vue";
 import { showError } from "../api";
 import type { Page } from "../bindings/Page";
 import { state } from "../store";
+import { fetchAllPages } from "./useExport";
 
 /** Rows per page of every list. */
 export const PAGE_SIZE = 20;
@@ -73,5 +74,10 @@ export function usePagedList<T, Q extends ListQuery>(
     if (text !== q.text) q.text = text;
   }
 
-  return { q, rows, total, loading, load, onTextChange, PAGE_SIZE };
+  /** Every row of the current query (all its pages), for an export (issue 13 §4). */
+  function fetchAll(onProgress?: (done: number, total: number) => void): Promise<T[]> {
+    return fetchAllPages((page, pageSize) => fetch({ ...(q as Q), page } as Q, pageSize), onProgress);
+  }
+
+  return { q, rows, total, loading, load, onTextChange, fetchAll, PAGE_SIZE };
 }
