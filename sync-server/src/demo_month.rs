@@ -149,7 +149,14 @@ impl Desk {
 /// Creates the demo district with a month of work ending yesterday (Asia/Shanghai).
 pub fn seed_demo_month(master: &mut dyn MasterStore, now_ms: u64) -> Result<DemoMonth> {
     let registered = demo_month::registered_before(now_ms);
+    // The district's directory is written as of the month's start: the offices' month, stamped by
+    // their desks' clocks after they pulled it, then reads in every closed day since (D-1).
+    let started = std::time::Instant::now();
+    master.set_wall_clock(std::sync::Arc::new(move || {
+        registered + started.elapsed().as_millis() as u64
+    }));
     let mut district = seed_demo_registered(master, registered)?;
+    master.set_wall_clock(jiceng_core::store::system_clock());
     let (first_day, last_day) = demo_month::last_month(now_ms);
     let month_start = jiceng_core::consolidation::day_window(first_day).0;
     let user_of = |district: &DemoDistrict, unit: &str| {

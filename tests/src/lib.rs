@@ -171,7 +171,13 @@ impl TestServer {
 
     /// [`TestServer::start_demo`] over HTTPS, with a district CA made by `jiceng-server tls-init`.
     pub fn start_demo_tls(label: &str) -> (TestServer, Value) {
-        let (mut server, demo) = TestServer::start_demo(label);
+        let (server, demo) = TestServer::start_demo(label);
+        (server.over_tls(), demo)
+    }
+
+    /// The same server restarted over HTTPS, with a district CA made by `jiceng-server tls-init`.
+    pub fn over_tls(self) -> TestServer {
+        let mut server = self;
         server.kill();
         let out = Command::new(server_binary())
             .args(["tls-init", "--dir"])
@@ -197,7 +203,7 @@ impl TestServer {
         let path = |key: &str| PathBuf::from(made[key].as_str().expect("a path"));
         server.tls = Some((path("server_cert"), path("server_key"), address));
         server.start();
-        (server, demo)
+        server
     }
 
     /// The address a site enrols with: plain http, or over TLS the https address with its pin.

@@ -1577,3 +1577,299 @@ async fn district_flow(
     println!("e2e: the district decided a conflict and approved a transfer from the desktop, and opened the residents' register from the 社区事务 menu");
     Ok(())
 }
+
+/// Issue 13, done when: the district's day at its desktop on the demo month. It opens last night's
+/// record (closed by the server, as its 02:00 job does), the dashboards, drills down from the overdue
+/// chart to a case, adds a site (with its one-time code) and a user, and exports the monthly C-21
+/// workbook, which the test opens and reads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn district_day_last_nights_record_dashboards_drill_down_administration_and_export() {
+    let (server, demo) = TestServer::start_demo_month("e2e-day");
+    let server = server.over_tls();
+    let now = jiceng_tests::raw::now_ms();
+    let yesterday = jiceng_core::consolidation::last_closed_day(now)
+        .format("%Y-%m-%d")
+        .to_string();
+    let dir = server.consolidation_dir();
+    server.cli(&[
+        "consolidate",
+        "--day",
+        &yesterday,
+        "--consolidation-dir",
+        dir.to_str().expect("utf-8 path"),
+    ]);
+    let code = enrolment_code(&demo, "区司法局");
+    let desktop = start_desktop(&server, "district-day").await;
+    let wd = &desktop.wd;
+    let result = district_day(wd, &server, &code, &yesterday).await;
+    if result.is_err() {
+        let _ = wd
+            .screenshot(&std::env::temp_dir().join("jiceng-e2e-day-failure.png"))
+            .await;
+    }
+    wd.quit().await;
+    let total = result.expect("district day scenario");
+
+    // The site and the user the district added reached the master, and its audit names the admin.
+    let master = server.master();
+    assert!(master
+        .sites()
+        .iter()
+        .any(|(_, name, _, _)| name == "北新桥街道司法所-𠮷号笔记本"));
+    assert!(master
+        .table("app_user")
+        .iter()
+        .any(|u| u["username"] == "clerk_e2e" && u["display_name"] == "𠮷工作人员"));
+    let audit = server.cli(&["admin", "site-list"]);
+    assert!(audit.contains("北新桥街道司法所-𠮷号笔记本"));
+
+    // The monthly workbook the desktop exported: its sheets, its title, every township in the org
+    // tree's order, the total the screen showed.
+    let workbook = find_file(&server.dir.join("district-day"), "社区矫正统计报表_")
+        .or_else(|| find_file(&server.dir.join("district-day-home"), "社区矫正统计报表_"))
+        .expect("the exported workbook");
+    let parts = xlsx_parts(&std::fs::read(&workbook).expect("read the workbook"));
+    let names = &parts["xl/workbook.xml"];
+    for sheet in [
+        "表一 矫正类别",
+        "表二 矫正状态",
+        "表三 管理等级",
+        "表四 变动情况",
+        "合规率",
+    ] {
+        assert!(
+            names.contains(&format!("<sheet name=\"{sheet}\"")),
+            "{sheet} in {names}"
+        );
+    }
+    let strings = &parts["xl/sharedStrings.xml"];
+    assert!(strings.contains("示范区"), "the unit in the title");
+    let at = |name: &str| {
+        strings
+            .find(name)
+            .unwrap_or_else(|| panic!("{name} in the workbook"))
+    };
+    assert!(
+        at("北新桥街道") < at("和平里街道"),
+        "townships in the org tree's order"
+    );
+    let sheet1 = &parts["xl/worksheets/sheet1.xml"];
+    assert!(
+        sheet1.contains(&format!("<v>{total}</v>")),
+        "the district's total {total} in 表一"
+    );
+}
+
+fn find_file(dir: &std::path::Path, prefix: &str) -> Option<PathBuf> {
+    let entries = std::fs::read_dir(dir).ok()?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if let Some(found) = find_file(&path, prefix) {
+                return Some(found);
+            }
+        } else if path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with(prefix) && n.ends_with(".xlsx"))
+        {
+            return Some(path);
+        }
+    }
+    None
+}
+
+fn xlsx_parts(bytes: &[u8]) -> std::collections::BTreeMap<String, String> {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a zip");
+    let mut parts = std::collections::BTreeMap::new();
+    for i in 0..archive.len() {
+        let mut file = archive.by_index(i).expect("a part");
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut file, &mut text).expect("a text part");
+        parts.insert(file.name().expect("a name").to_string(), text);
+    }
+    parts
+}
+
+/// The district's day; returns the district's C-21 total the statistics screen showed.
+async fn district_day(
+    wd: &WebDriver,
+    server: &TestServer,
+    code: &str,
+    yesterday: &str,
+) -> Result<u64, String> {
+    wd.wait_for("[data-testid=enrol-view]", WAIT).await?;
+    wd.type_into(
+        "[data-testid=enrol-server] input",
+        &server.enrolment_address(),
+    )
+    .await?;
+    wd.type_into("[data-testid=enrol-code] input", code).await?;
+    wd.click_css("[data-testid=enrol-submit]").await?;
+    wd.wait_for("[data-testid=login-view]", WAIT).await?;
+    wd.type_into("[data-testid=login-username] input", "admin")
+        .await?;
+    wd.type_into("[data-testid=login-password] input", "jiceng-demo")
+        .await?;
+    wd.click_css("[data-testid=login-submit]").await?;
+    wd.wait_for("[data-testid=main-view]", WAIT).await?;
+
+    // 1. Last night's record beside the live figures.
+    open_screen(wd, "[data-testid=nav-stats]", "[data-testid=stats-view]").await?;
+    wd.wait_until(
+        &format!(
+            "(document.querySelector('[data-testid=consolidation-title]')||{{}}).textContent?.includes('{yesterday} 24:00')"
+        ),
+        WAIT,
+    )
+    .await?;
+    wd.wait_until(
+        "Number(document.querySelector('[data-testid=stats-total]')?.dataset.count) > 0",
+        WAIT,
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    wd.screenshot(&screenshots_dir().join("35-last-nights-record.png"))
+        .await?;
+    let total: u64 = wd
+        .script(
+            "return Number(document.querySelector('[data-testid=stats-total]').dataset.count);",
+            serde_json::json!([]),
+        )
+        .await?
+        .as_u64()
+        .ok_or("the statistics total")?;
+    // D-4: the monthly workbook (read back after the scenario).
+    wd.click_css("[data-testid=stats-export]").await?;
+    wd.wait_until(
+        "[...document.querySelectorAll('.el-message')].some(m => m.textContent.includes('.xlsx'))",
+        WAIT,
+    )
+    .await?;
+
+    // 2. The dashboards; the overdue chart drills down to its cases, and one opens.
+    open_screen(
+        wd,
+        "[data-testid=nav-dashboard]",
+        "[data-testid=dashboard-view]",
+    )
+    .await?;
+    wd.wait_for("[data-testid=chart-overdue-office] svg", WAIT)
+        .await?;
+    wd.wait_until(
+        "document.querySelectorAll('[data-testid^=bucket-overdue-office-]').length > 0",
+        WAIT,
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    wd.screenshot(&screenshots_dir().join("36-dashboard.png"))
+        .await?;
+    // The office with the most overdue clocks.
+    wd.script(
+        "const tags = [...document.querySelectorAll('[data-testid^=bucket-overdue-office-]')]; \
+         tags.sort((a, b) => Number(b.dataset.count ?? 0) - Number(a.dataset.count ?? 0)); tags[0].click();",
+        serde_json::json!([]),
+    )
+    .await?;
+    wd.wait_until(
+        "document.querySelectorAll('[data-testid=drill-row][data-kind=case]').length > 0",
+        WAIT,
+    )
+    .await?;
+    wd.script(
+        "document.querySelector('[data-testid=drill-table]').scrollIntoView({block: 'end'});",
+        serde_json::json!([]),
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    wd.screenshot(&screenshots_dir().join("37-dashboard-drill-down.png"))
+        .await?;
+    let name: String = wd
+        .script(
+            "const row = document.querySelector('[data-testid=drill-row][data-kind=case]'); const name = row.textContent.trim(); row.click(); return name;",
+            serde_json::json!([]),
+        )
+        .await?
+        .as_str()
+        .ok_or("a case's name")?
+        .to_string();
+    wd.wait_until(
+        &format!("(document.querySelector('[data-testid=detail-name]')||{{}}).textContent?.includes('{name}')"),
+        WAIT,
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    wd.screenshot(&screenshots_dir().join("38-overdue-case.png"))
+        .await?;
+
+    // 3. D-2: a site for 北新桥街道's new laptop, with its one-time code; a clerk for 民安社区.
+    open_screen(wd, "[data-testid=nav-sites]", "[data-testid=org-tree]").await?;
+    wd.wait_for("[data-testid='org-node-北新桥街道']", WAIT)
+        .await?;
+    wd.script(
+        "document.querySelector(\"[data-testid='org-node-北新桥街道'] [data-testid=org-add-site]\").click();",
+        serde_json::json!([]),
+    )
+    .await?;
+    wd.wait_for("[data-testid=org-name] input", WAIT).await?;
+    wd.type_into(
+        "[data-testid=org-name] input",
+        "北新桥街道司法所-𠮷号笔记本",
+    )
+    .await?;
+    wd.click_css("[data-testid=org-save]").await?;
+    wd.wait_until(
+        "(document.querySelector('[data-testid=enrolment-code]')||{}).textContent?.trim().length >= 8",
+        WAIT,
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    wd.screenshot(&screenshots_dir().join("39-admin-site-code.png"))
+        .await?;
+    wd.click_css("[data-testid=enrolment-code-close]").await?;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    wd.click_css("#tab-users").await?;
+    wd.wait_for("[data-testid=user-add]", WAIT).await?;
+    wd.click_css("[data-testid=user-add]").await?;
+    wd.wait_for("[data-testid=user-form-name] input", WAIT)
+        .await?;
+    wd.type_into("[data-testid=user-form-name] input", "𠮷工作人员")
+        .await?;
+    wd.type_into("[data-testid=user-form-username] input", "clerk_e2e")
+        .await?;
+    // The role stays 社区工作站 (the default); its unit: 民安社区.
+    wd.click_css("[data-testid=user-form-unit] .el-select__wrapper")
+        .await?;
+    wd.wait_until(
+        "[...document.querySelectorAll('.el-select-dropdown__item')].some(o => o.textContent.includes('民安社区') && o.offsetParent !== null)",
+        WAIT,
+    )
+    .await?;
+    wd.script(
+        "[...document.querySelectorAll('.el-select-dropdown__item')].find(o => o.textContent.includes('民安社区') && o.offsetParent !== null).click();",
+        serde_json::json!([]),
+    )
+    .await?;
+    wd.type_into("[data-testid=user-form-password] input", "Clerk-e2e-2026")
+        .await?;
+    wd.click_css("[data-testid=user-form-save]").await?;
+    wd.wait_until(
+        "[...document.querySelectorAll('[data-testid=user-name]')].some(n => n.textContent === '𠮷工作人员')",
+        WAIT,
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    wd.screenshot(&screenshots_dir().join("40-admin-users.png"))
+        .await?;
+    wd.click_css("#tab-audit").await?;
+    wd.wait_until(
+        "document.querySelectorAll('[data-testid=audit-action]').length >= 2",
+        WAIT,
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    wd.screenshot(&screenshots_dir().join("41-admin-audit.png"))
+        .await?;
+    println!("e2e: the district's day: last night's record, the dashboards and a drill-down to an overdue case, a site and a user added, the monthly workbook exported");
+    Ok(total)
+}

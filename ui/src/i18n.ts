@@ -274,6 +274,7 @@ const zhPeople = {
   people_removed: "已注销",
   people_names: "姓名",
   people_id: "身份证号",
+  people_domains: "涉及业务",
   people_domain_resident: "居民信息",
   people_domain_appeal: "诉求",
   people_domain_mediation: "人民调解",
@@ -327,6 +328,7 @@ const enPeople: typeof zhPeople = {
   people_removed: "Removed",
   people_names: "Names",
   people_id: "ID number",
+  people_domains: "Records in",
   people_domain_resident: "Residents",
   people_domain_appeal: "Appeals",
   people_domain_mediation: "Mediation",
@@ -1353,7 +1355,7 @@ export const elLocale = computed(() => (lang.value === "zh" ? zhCn : en));
 export function t(key: MsgKey, params?: Record<string, string | number>): string {
   let s: string = dicts[lang.value][key] ?? key;
   if (params) {
-    for (const [k, v] of Object.entries(params)) s = s.replace(`{${k}}`, String(v));
+    for (const [k, v] of Object.entries(params)) s = s.split(`{${k}}`).join(String(v));
   }
   return s;
 }

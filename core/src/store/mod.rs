@@ -239,6 +239,12 @@ impl Store {
         self
     }
 
+    /// Replaces the wall clock of an open store (the server's demo writes its directory as of the
+    /// month it pretends to have run).
+    pub fn set_clock(&mut self, clock: WallClock) {
+        self.clock = clock;
+    }
+
     fn init(conn: Connection, clock: WallClock) -> Result<Store> {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;

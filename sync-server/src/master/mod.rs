@@ -263,6 +263,9 @@ pub trait MasterStore: MasterReads {
         now_ms: u64,
     ) -> Result<SiteSummary>;
     fn set_max_drift_ms(&mut self, max_drift_ms: u64);
+    /// The wall clock of the server's own writes from now on (the demo month writes its directory
+    /// as of a month ago, so that a closed day before today already holds it).
+    fn set_wall_clock(&mut self, clock: jiceng_core::store::WallClock);
     /// Total operations in the audit log.
     fn log_len(&mut self) -> Result<u64>;
 }

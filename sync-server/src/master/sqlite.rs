@@ -1672,6 +1672,10 @@ impl MasterStore for SqliteMaster {
         SqliteMaster::set_max_drift_ms(self, max_drift_ms);
     }
 
+    fn set_wall_clock(&mut self, clock: jiceng_core::store::WallClock) {
+        self.store.set_clock(clock);
+    }
+
     fn decide_quarantine(
         &mut self,
         decider: &SiteAuth,

@@ -681,6 +681,12 @@ impl MasterStore for PgMaster {
         self.max_drift_ms = max_drift_ms;
     }
 
+    fn set_wall_clock(&mut self, clock: jiceng_core::store::WallClock) {
+        self.clock = Some(clock);
+        // The replica writes with the clock it was made with: the next admin write makes another.
+        *self.replica.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
     fn log_len(&mut self) -> Result<u64> {
         let len: i64 = self
             .db
