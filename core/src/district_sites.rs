@@ -242,3 +242,19 @@ pub async fn latest_consolidation(
         Err(e) => Err(e),
     }
 }
+
+/// Issue 13 §1: the district closes a day now (yesterday when `day` is None), as the server's nightly
+/// job would; answers the closed day.
+pub async fn close_day(
+    store: &Mutex<Store>,
+    user: &SessionUser,
+    day: Option<String>,
+) -> Result<crate::consolidation::Consolidation, SyncError> {
+    district_admin(user)?;
+    district_post(
+        store,
+        "consolidation/close",
+        &crate::wire::CloseDayRequest { day },
+    )
+    .await
+}

@@ -203,6 +203,16 @@ pub struct RecoveryCode {
     pub server_time_ms: u64,
 }
 
+/// `POST /api/v1/consolidation/close` (issue 13 §1): the day to close now (Asia/Shanghai,
+/// YYYY-MM-DD); yesterday when absent.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CloseDayRequest {
+    #[serde(default)]
+    pub day: Option<String>,
+}
+
 /// `POST /api/v1/sites/{id}/revoke` (issue 11 §3), by a district site.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

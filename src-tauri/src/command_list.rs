@@ -110,6 +110,7 @@ macro_rules! command_handler {
             crate::commands_sites::latest_consolidation,
             crate::commands_sites::admin_directory,
             crate::commands_sites::admin_action,
+            crate::commands_sites::close_consolidation_day,
             crate::commands_usb::usb_targets,
             crate::commands_usb::export_sync_bundle,
             crate::commands_usb::import_sync_answer,

@@ -51,3 +51,13 @@ pub async fn admin_action(
     let user = current(&state)?;
     Ok(district_sites::admin_action(&state.opened()?.store, &user, request).await?)
 }
+
+/// Issue 13 §1: closes a day now (yesterday when none is given), as the server does each night.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn close_consolidation_day(
+    state: State<'_, AppState>,
+    day: Option<String>,
+) -> CmdResult<jiceng_core::consolidation::Consolidation> {
+    let user = current(&state)?;
+    Ok(district_sites::close_day(&state.opened()?.store, &user, day).await?)
+}

@@ -22,6 +22,7 @@ use utoipa::{Modify, OpenApi};
         http::records,
         http::record,
         http::latest_consolidation,
+        http::close_consolidation,
         http::quarantine,
         http::decide_quarantine,
         http::import_bundle,

@@ -14,6 +14,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::StreamExt;
 use jiceng_core::directory_admin::{AdminCall, AdminDirectory, AdminOutcome};
+use jiceng_core::wire::CloseDayRequest;
 use jiceng_core::wire::{
     BundleRelayResponse, EnrolRequest, EnrolResponse, ErrorBody, HealthResponse, OwnLogResponse,
     PullResponse, PushRequest, PushResponse, QuarantineDecision, RecoveryCode, RevokeRequest,
@@ -72,20 +73,23 @@ pub const MAX_BUNDLE_BYTES: usize = 96 * 1024 * 1024;
 pub type SharedMaster = Arc<MasterPool>;
 
 pub fn router(master: SharedMaster) -> Router {
-    router_with_consolidation(master, None)
+    router_with_consolidation(master, None, 0)
 }
 
-/// Where the nightly consolidation keeps closed days (issue 13 §1); None: not served.
+/// Where the nightly consolidation keeps closed days (issue 13 §1), and its silent-site rule; None:
+/// not served.
 #[derive(Clone)]
-struct ConsolidationDir(Option<std::path::PathBuf>);
+struct ConsolidationDir(Option<(std::path::PathBuf, u64)>);
 
 /// [`router`], serving the last closed day from `consolidation_dir`.
 pub fn router_with_consolidation(
     master: SharedMaster,
     consolidation_dir: Option<std::path::PathBuf>,
+    silent_days: u64,
 ) -> Router {
     Router::new()
         .route("/api/v1/consolidation/latest", get(latest_consolidation))
+        .route("/api/v1/consolidation/close", post(close_consolidation))
         .route("/api/v1/health", get(health))
         .route("/api/v1/enrol", post(enrol))
         .route("/api/v1/push", post(push))
@@ -106,7 +110,9 @@ pub fn router_with_consolidation(
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(master)
-        .layer(axum::Extension(ConsolidationDir(consolidation_dir)))
+        .layer(axum::Extension(ConsolidationDir(
+            consolidation_dir.map(|dir| (dir, silent_days)),
+        )))
         // Issue 12 §5: fewer bytes on the wire. Request bodies sent zstd or gzip are decompressed on
         // the way in (the body limits count the decompressed bytes; an encoding not understood
         // passes through and fails as JSON, with our error body); responses are compressed when the
@@ -533,7 +539,8 @@ async fn latest_consolidation(
 ) -> Result<Response, ServerError> {
     let site = authenticate(&master, &headers).await?;
     district_only(&site, "reads the nightly consolidation")?;
-    let dir = dir.ok_or_else(|| ServerError::NotFound("no consolidation on this server".into()))?;
+    let (dir, _) =
+        dir.ok_or_else(|| ServerError::NotFound("no consolidation on this server".into()))?;
     let latest = tokio::task::spawn_blocking(move || crate::consolidate::latest(&dir))
         .await
         .map_err(|e| ServerError::Store(format!("worker failed: {e}")))??
@@ -821,4 +828,49 @@ async fn admin_action(
         "administrative change"
     );
     Ok(Json(outcome).into_response())
+}
+
+/// Issue 13 §1 (D-1): the district closes a day now, as the nightly job would (yesterday when no day
+/// is given); closing a day again keeps the earlier closing aside. Answers the closed day.
+#[utoipa::path(post, path = "/api/v1/consolidation/close", tag = "district", request_body = CloseDayRequest,
+    security(("site_token" = [])),
+    responses(
+        (status = 200, description = "The closed day, as `GET /api/v1/consolidation/latest` answers it"),
+        (status = 400, description = "`bad_request`: not a date, or a day not yet over", body = ErrorBody),
+        (status = 401, description = "`missing_token`, `bad_token`, `site_revoked`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a district site", body = ErrorBody),
+        (status = 404, description = "`not_found`: this server keeps no closed days", body = ErrorBody),
+        (status = 503, description = "`store_error`", body = ErrorBody)))]
+async fn close_consolidation(
+    State(master): State<SharedMaster>,
+    axum::Extension(ConsolidationDir(dir)): axum::Extension<ConsolidationDir>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ServerError> {
+    let site = authenticate(&master, &headers).await?;
+    district_only(&site, "closes a day")?;
+    let (dir, silent_days) =
+        dir.ok_or_else(|| ServerError::NotFound("no consolidation on this server".into()))?;
+    let request: CloseDayRequest = read_json(body).await?;
+    let now = now_ms();
+    let day = match request
+        .day
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+    {
+        Some(text) => jiceng_core::shanghai::parse_date(text).ok_or_else(|| {
+            ServerError::BadRequest(format!(
+                "day {:?} is not a date (YYYY-MM-DD)",
+                crate::log_safe(text)
+            ))
+        })?,
+        None => jiceng_core::consolidation::last_closed_day(now),
+    };
+    let closed = with_master(&master, move |m| {
+        crate::consolidate::consolidate(m, &dir, day, silent_days, now)
+    })
+    .await?;
+    tracing::info!(day = %closed.day, site = %site.site_id, "a day closed on the district's demand");
+    Ok(Json(closed).into_response())
 }

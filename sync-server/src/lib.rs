@@ -90,7 +90,11 @@ pub async fn serve(
     nightly: Nightly,
 ) -> std::io::Result<()> {
     let shared = std::sync::Arc::new(master::MasterPool::new(master));
-    let app = http::router_with_consolidation(shared.clone(), Some(nightly.dir.clone()));
+    let app = http::router_with_consolidation(
+        shared.clone(),
+        Some(nightly.dir.clone()),
+        nightly.silent_days,
+    );
     let nightly_task = tokio::spawn(run_nightly(shared.clone(), nightly));
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let scheme = if tls.is_some() { "https" } else { "http" };

@@ -147,3 +147,53 @@ async fn the_district_closes_a_day_into_a_record_statistics_and_a_reconciliation
         sites.len()
     );
 }
+
+/// D-1 on demand from the district's screen: the district's desktop closes a day through the API
+/// (yesterday by default) and reads it back; an office may not; a day not yet over or not a date is
+/// a 400.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_district_desktop_closes_a_day_on_demand() {
+    let (server, demo) = TestServer::start_demo("consolidation-demand");
+    let district = Site::enrol(&server, &demo, "区司法局").await;
+    let office = Site::enrol(&server, &demo, "北新桥街道司法所").await;
+    let admin = district.login("admin");
+
+    let yesterday = jiceng_core::consolidation::last_closed_day(now_ms())
+        .format("%Y-%m-%d")
+        .to_string();
+    let closed = jiceng_core::district_sites::close_day(&district.store, &admin, None)
+        .await
+        .expect("the district closes yesterday");
+    assert_eq!(closed.day, yesterday);
+    let latest = jiceng_core::district_sites::latest_consolidation(&district.store, &admin)
+        .await
+        .unwrap()
+        .expect("a closed day");
+    assert_eq!(latest.day, yesterday);
+    assert!(server.consolidation_dir().join(&yesterday).is_dir());
+
+    let refused =
+        jiceng_core::district_sites::close_day(&office.store, &office.login("officer1"), None)
+            .await;
+    assert!(refused.is_err(), "an office closes no day");
+    let api = jiceng_tests::raw::Api::connect(server.url()).await;
+    for (day, code) in [("2999-01-01", 400), ("不是日期", 400)] {
+        let (status, body) = api
+            .post(
+                &district.token(),
+                "/api/v1/consolidation/close",
+                &serde_json::json!({ "day": day }),
+            )
+            .await;
+        assert_eq!(status, code, "{day}: {body}");
+        assert_eq!(body["code"], "bad_request");
+    }
+    let (status, _) = api
+        .post(
+            &office.token(),
+            "/api/v1/consolidation/close",
+            &serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(status, 403);
+}

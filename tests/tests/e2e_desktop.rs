@@ -949,6 +949,13 @@ async fn click_nav(wd: &WebDriver, css: &str) -> Result<(), String> {
         Duration::from_secs(10),
     )
     .await?;
+    // The district's menu is wider than a 1280-pixel window and scrolls sideways: bring the item
+    // into view first, as a clerk scrolls to it.
+    wd.script(
+        "const e = document.querySelector(arguments[0]); if (e) e.scrollIntoView({block: 'nearest', inline: 'center'});",
+        serde_json::json!([css]),
+    )
+    .await?;
     wd.click_css(css).await
 }
 
@@ -1527,7 +1534,9 @@ async fn district_flow(
     // Issue 11 §3: a township's laptop is lost; the district revokes it from the 站点 screen.
     wd.script("document.body.click();", serde_json::json!([]))
         .await?;
-    click_nav(wd, "[data-testid=nav-sites]").await?;
+    // Issue 13 §3: the sites are a tab of 系统管理.
+    open_screen(wd, "[data-testid=nav-sites]", "[data-testid=admin-view]").await?;
+    wd.click_css("#tab-sites").await?;
     wd.wait_for("[data-testid=site-revoke]", WAIT).await?;
     wd.script(
         "const row = [...document.querySelectorAll('[data-testid=sites-table] tr')].find(r => (r.querySelector('[data-testid=site-name]')||{}).textContent === '龙潭乡司法所'); row.querySelector('[data-testid=site-revoke]').click();",
@@ -1731,6 +1740,15 @@ async fn district_day(
     tokio::time::sleep(Duration::from_millis(1000)).await;
     wd.screenshot(&screenshots_dir().join("35-last-nights-record.png"))
         .await?;
+    // The district closes yesterday again from its screen (the server keeps the earlier closing).
+    wd.click_css("[data-testid=consolidation-close]").await?;
+    wd.wait_until(
+        &format!(
+            "[...document.querySelectorAll('.el-message')].some(m => m.textContent.includes('{yesterday}'))"
+        ),
+        WAIT,
+    )
+    .await?;
     let total: u64 = wd
         .script(
             "return Number(document.querySelector('[data-testid=stats-total]').dataset.count);",
@@ -1744,6 +1762,12 @@ async fn district_day(
     wd.wait_until(
         "[...document.querySelectorAll('.el-message')].some(m => m.textContent.includes('.xlsx'))",
         WAIT,
+    )
+    .await?;
+    // The message says where the file went and stays 8 s over the menu: close it, as a clerk would.
+    wd.script(
+        "document.querySelectorAll('.el-message__closeBtn').forEach(b => b.click());",
+        serde_json::json!([]),
     )
     .await?;
 

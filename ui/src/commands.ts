@@ -200,6 +200,7 @@ export const commands = {
   latestConsolidation: () => call<Consolidation | null>("latest_consolidation"),
   adminDirectory: () => call<AdminDirectory>("admin_directory"),
   adminAction: (request: AdminRequest) => call<AdminOutcome>("admin_action", { request }),
+  closeConsolidationDay: (day: string | null) => call<Consolidation>("close_consolidation_day", { day }),
   usbTargets: () => call<UsbTarget[]>("usb_targets"),
   exportSyncBundle: (dir: string) => call<BundleExport>("export_sync_bundle", { dir }),
   importSyncAnswer: (content: string) => call<BundleReceipt>("import_sync_answer", { content }),
