@@ -64,6 +64,28 @@ build_desktop() {
   (cd "$ROOT/ui" && npm run --silent desktop:build >&2)
 }
 
+# Issue 14 §1: the desktop as a .deb from Tauri's bundler (offline; AppImage's step downloads tools
+# and is not used). `build_deb` makes the debug-profile package the tests install (the warm debug
+# build); `build_deb --release` the one offices get. Prints the package's path.
+build_deb() {
+  local profile=debug flags=(--debug)
+  if [ "${1:-}" = "--release" ]; then profile=release flags=(); fi
+  log "building the desktop package (.deb, $profile)"
+  rm -f "$CARGO_TARGET_DIR/$profile/bundle/deb/"*.deb
+  (cd "$ROOT/ui" && npm run --silent tauri -- build "${flags[@]}" --bundles deb >&2)
+  ls "$CARGO_TARGET_DIR/$profile/bundle/deb/"*.deb
+}
+
+# The workspace's version (Cargo.toml [workspace.package]), which every package carries.
+workspace_version() {
+  sed -n '/^\[workspace.package\]/,/^\[/{s/^version *= *"\(.*\)"/\1/p}' "$ROOT/Cargo.toml" | head -n 1
+}
+
+# The package name inside a .deb (what apt-get remove takes).
+deb_package_name() {
+  dpkg-deb -f "$1" Package
+}
+
 build_server() {
   log "building jiceng-server"
   cargo build -q -p jiceng-server --bin jiceng-server

@@ -58,4 +58,18 @@ build_desktop
 log "end to end: the real desktop under Xvfb, driven through tauri-driver + WebKitWebDriver"
 cargo test -p jiceng-tests --features e2e --test e2e_desktop -- --nocapture --test-threads=1
 
+# Issue 14 §1: the package as an office gets it: installed with apt (dependencies from Debian),
+# started from its installed path under Xvfb at the enrolment screen, removed afterwards.
+deb="$(build_deb)"
+package="$(deb_package_name "$deb")"
+log "installing $(basename "$deb") ($(du -k "$deb" | cut -f1) KiB) with apt-get, starting it under Xvfb"
+DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$deb" >/dev/null
+trap 'DEBIAN_FRONTEND=noninteractive as_root apt-get remove -y -qq "$package" >/dev/null || true' EXIT
+installed="$(dpkg -L "$package" | grep -E '^/usr/bin/' | head -n 1)"
+JICENG_INSTALLED_APP="$installed" cargo test -p jiceng-tests --features e2e --test e2e_desktop \
+  the_installed_package_starts_at_the_enrolment_screen -- --ignored --nocapture --test-threads=1
+DEBIAN_FRONTEND=noninteractive as_root apt-get remove -y -qq "$package" >/dev/null
+trap - EXIT
+log "the package $package installed, started at the enrolment screen and removed"
+
 log "all tests passed in $(( $(date +%s) - started )) s"

@@ -76,6 +76,18 @@ async fn start_desktop(server: &TestServer, label: &str) -> Desktop {
         "{} is missing: build it with `npm run desktop:build` in ui/",
         app.display()
     );
+    start_app(server, label, &app, true).await
+}
+
+/// The app at `app` under its own Xvfb and tauri-driver. With `own_data_dir` it keeps its data in the
+/// test's directory (JICENG_DATA_DIR); without, where the OS puts a user's data (XDG_DATA_HOME, here
+/// a directory of the test).
+async fn start_app(
+    server: &TestServer,
+    label: &str,
+    app: &std::path::Path,
+    own_data_dir: bool,
+) -> Desktop {
     let (xvfb, display) = start_xvfb();
     let data_dir = server.dir.join(label);
     // Both ports reserved at once: two free_port() calls in a row can return the same port, and then
@@ -96,7 +108,7 @@ async fn start_desktop(server: &TestServer, label: &str) -> Desktop {
             &native_port.to_string(),
         ])
         .env("DISPLAY", &display)
-        .env("JICENG_DATA_DIR", &data_dir)
+        .envs(own_data_dir.then(|| ("JICENG_DATA_DIR", &data_dir)))
         .env("XDG_DATA_HOME", server.dir.join(format!("{label}-xdg")))
         // The USB panel's fallback folder lands in the test's directory, not the machine's home.
         .env("HOME", server.dir.join(format!("{label}-home")))
@@ -118,7 +130,7 @@ async fn start_desktop(server: &TestServer, label: &str) -> Desktop {
     // The first session request can race tauri-driver's own start of WebKitWebDriver: retry briefly.
     let mut attempt = 0;
     let wd = loop {
-        match WebDriver::launch(driver_port, app.to_str().unwrap()).await {
+        match WebDriver::launch(driver_port, app.to_str().expect("utf-8 path")).await {
             Ok(wd) => break wd,
             Err(e) if attempt < 5 => {
                 eprintln!("WebDriver session not ready ({e}); retrying");
@@ -1896,4 +1908,45 @@ async fn district_day(
         .await?;
     println!("e2e: the district's day: last night's record, the dashboards and a drill-down to an overdue case, a site and a user added, the monthly workbook exported");
     Ok(total)
+}
+
+/// Issue 14 §1: the .deb installed on this machine (`apt-get install ./…deb`) starts from its own path
+/// under Xvfb at the enrolment screen, enrols, and keeps its data where the OS keeps a user's
+/// (XDG_DATA_HOME/cn.jiceng.desktop). scripts/test.sh installs the package, runs this with
+/// `--ignored` and JICENG_INSTALLED_APP, and removes the package.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "run by scripts/test.sh after it installs the .deb"]
+async fn the_installed_package_starts_at_the_enrolment_screen() {
+    let app = PathBuf::from(
+        std::env::var("JICENG_INSTALLED_APP")
+            .expect("JICENG_INSTALLED_APP: the installed program, e.g. /usr/bin/jiceng-desktop"),
+    );
+    assert!(app.exists(), "{} is not installed", app.display());
+    let (server, demo) = TestServer::start_demo_tls("e2e-package");
+    let code = enrolment_code(&demo, "北新桥街道司法所");
+    let desktop = start_app(&server, "installed", &app, false).await;
+    let wd = &desktop.wd;
+    let result = async {
+        wd.wait_for("[data-testid=enrol-view]", WAIT).await?;
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        wd.screenshot(&screenshots_dir().join("42-installed-package.png"))
+            .await?;
+        wd.type_into(
+            "[data-testid=enrol-server] input",
+            &server.enrolment_address(),
+        )
+        .await?;
+        wd.type_into("[data-testid=enrol-code] input", &code).await?;
+        wd.click_css("[data-testid=enrol-submit]").await?;
+        wd.wait_for("[data-testid=login-view]", WAIT).await
+    }
+    .await;
+    wd.quit().await;
+    result.expect("the installed app enrols");
+    let store_dir = server.dir.join("installed-xdg").join("cn.jiceng.desktop");
+    assert!(
+        std::fs::read_dir(&store_dir).is_ok_and(|mut d| d.next().is_some()),
+        "the installed app keeps its data in the user's data directory ({})",
+        store_dir.display()
+    );
 }
