@@ -315,5 +315,43 @@ fn an_existing_master_log_moves_only_when_its_segments_are_there() {
         "{}",
         String::from_utf8_lossy(&again.stderr)
     );
+
+    // A backup holds its segments beside its own file; restored, they go back where the master
+    // keeps its log, the replaced ones kept aside there.
+    let backup_dir = dir.join("backup");
+    let backup = run(&["--db", &db, "backup", "--to", text(&backup_dir)], &[]);
+    assert!(
+        backup.status.success(),
+        "{}",
+        String::from_utf8_lossy(&backup.stderr)
+    );
+    assert!(backup_dir.join("master.sqlite-oplog-000001").exists());
+    let restored = run(&["--db", &db, "restore", "--from", text(&backup_dir)], &[]);
+    assert!(
+        restored.status.success(),
+        "{}",
+        String::from_utf8_lossy(&restored.stderr)
+    );
+    assert!(elsewhere.join("master.sqlite-oplog-000001").exists());
+    assert!(!dir.join("master.sqlite-oplog-000001").exists());
+    let aside = std::fs::read_dir(&elsewhere)
+        .expect("oplog dir")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".replaced-"))
+        .count();
+    assert_eq!(
+        aside, 1,
+        "the replaced segment is kept aside in the oplog dir"
+    );
+    let after = run(&["--db", &db, "admin", "site-list"], &[]);
+    assert!(
+        after.status.success(),
+        "{}",
+        String::from_utf8_lossy(&after.stderr)
+    );
+    assert_eq!(
+        after.stdout, again.stdout,
+        "the same sites after the restore"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
