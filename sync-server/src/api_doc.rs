@@ -14,6 +14,7 @@ use utoipa::{Modify, OpenApi};
     ),
     paths(
         http::health,
+        http::ready,
         http::enrol,
         http::push,
         http::pull,

@@ -56,6 +56,9 @@ pub enum ServerError {
     SiteRevoked { at_ms: u64 },
     #[error("bundle_unknown_site: the bundle names site {0}, which is not enrolled at this server (revoked, never enrolled, or from another district)")]
     BundleUnknownSite(String),
+    /// Readiness (issue 14 §2): the master cannot be read now.
+    #[error("not ready: {0}")]
+    NotReady(String),
 }
 
 impl ServerError {
@@ -83,6 +86,7 @@ impl ServerError {
             ServerError::Bundle(e) => e.code(),
             ServerError::BundleUnknownSite(_) => "bundle_unknown_site",
             ServerError::SiteRevoked { .. } => "site_revoked",
+            ServerError::NotReady(_) => "not_ready",
         }
     }
 
@@ -103,7 +107,7 @@ impl ServerError {
             | ServerError::UpgradeServer { .. }
             | ServerError::Conflict(_) => 409,
             ServerError::TooLarge(_) => 413,
-            ServerError::Store(_) => 503,
+            ServerError::Store(_) | ServerError::NotReady(_) => 503,
             ServerError::Unsupported(_) => 501,
             ServerError::Bundle(jiceng_core::bundle::BundleError::Signature(_))
             | ServerError::Bundle(jiceng_core::bundle::BundleError::SiteMismatch { .. }) => 403,

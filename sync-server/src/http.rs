@@ -91,6 +91,7 @@ pub fn router_with_consolidation(
         .route("/api/v1/consolidation/latest", get(latest_consolidation))
         .route("/api/v1/consolidation/close", post(close_consolidation))
         .route("/api/v1/health", get(health))
+        .route("/api/v1/ready", get(ready))
         .route("/api/v1/enrol", post(enrol))
         .route("/api/v1/push", post(push))
         .route("/api/v1/pull", get(pull))
@@ -243,6 +244,32 @@ async fn health() -> Json<HealthResponse> {
         version: env!("CARGO_PKG_VERSION").to_string(),
         server_time_ms: now_ms(),
     })
+}
+
+/// How long readiness waits for a read of the master before answering 503.
+const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Readiness (issue 14 §2): 200 once the master answers a read (a reader session checked out, the
+/// master's id and log head read); 503 `not_ready` while it cannot (database down, files missing,
+/// every session busy past 5 s). `/api/v1/health` is liveness only: the process answers.
+#[utoipa::path(get, path = "/api/v1/ready", tag = "sync",
+    responses(
+        (status = 200, description = "The master can be read", body = HealthResponse),
+        (status = 503, description = "`not_ready`: the master cannot be read now", body = ErrorBody)))]
+async fn ready(State(master): State<SharedMaster>) -> Result<Json<HealthResponse>, ServerError> {
+    let read = with_reader(&master, |m| m.snapshot_origin());
+    match tokio::time::timeout(READY_TIMEOUT, read).await {
+        Ok(Ok(_)) => Ok(Json(HealthResponse {
+            status: "ready".to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            server_time_ms: now_ms(),
+        })),
+        Ok(Err(e)) => Err(ServerError::NotReady(e.to_string())),
+        Err(_) => Err(ServerError::NotReady(format!(
+            "no read of the master within {} s",
+            READY_TIMEOUT.as_secs()
+        ))),
+    }
 }
 
 async fn not_found() -> ServerError {

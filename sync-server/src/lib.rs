@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod api_doc;
 pub mod bundle;
+pub mod config;
 pub mod consolidate;
 pub mod demo_month;
 pub mod directory_admin;

@@ -2,72 +2,78 @@
 
 use clap::{Parser, Subcommand};
 use jiceng_core::model::{OrgKind, Role};
+use jiceng_server::config::{self, Layer, LogFormat, Settings};
 use jiceng_server::{admin, master, now_ms};
-use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
 #[command(
     name = "jiceng-server",
     version,
-    about = "Jiceng sync server and district administration"
+    about = "Jiceng sync server and district administration",
+    long_about = "Jiceng sync server and district administration.\n\nEvery setting is a flag, an environment variable (JICENG_…) and a key of the TOML config file (--config); a flag wins over its variable, which wins over the file, which wins over the default."
 )]
 struct Cli {
-    /// The master record: a SQLite file path (embedded backend).
-    #[arg(
-        long,
-        env = "JICENG_MASTER",
-        default_value = "jiceng-master.sqlite",
-        global = true
-    )]
-    db: String,
+    /// A TOML config file whose keys are the settings' long names with `_` (db, listen, tls_cert,
+    /// tls_key, max_clock_drift_minutes, consolidate_at, consolidation_dir, silent_days, log_format,
+    /// log_level, oplog_dir, backup_dir); see packaging/server.toml.example.
+    #[arg(long, env = "JICENG_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    /// The master record: a SQLite file path (embedded backend) or postgres://… [default:
+    /// jiceng-master.sqlite; JICENG_MASTER is also read]
+    #[arg(long, env = "JICENG_DB", global = true)]
+    db: Option<String>,
+    /// Log lines as `text` or `json` (one JSON object a line, on stderr) [default: text]
+    #[arg(long, env = "JICENG_LOG_FORMAT", global = true)]
+    log_format: Option<String>,
+    /// What to log: a level (error, warn, info, debug) or a tracing filter [default: info, or
+    /// RUST_LOG when set]
+    #[arg(long, env = "JICENG_LOG_LEVEL", global = true)]
+    log_level: Option<String>,
+    /// Where a SQLite master's audit-log segment files live [default: beside the master file, or
+    /// where the master last kept them]
+    #[arg(long, env = "JICENG_OPLOG_DIR", global = true)]
+    oplog_dir: Option<PathBuf>,
+    /// Where `backup` writes (a new directory inside it) when no --to is given.
+    #[arg(long, env = "JICENG_BACKUP_DIR", global = true)]
+    backup_dir: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
 
-#[derive(clap::Args, Clone)]
+#[derive(clap::Args, Clone, Default)]
 struct ConsolidationArgs {
-    /// Where closed days are kept (default: beside a SQLite master, `<master>-consolidated`; for
-    /// PostgreSQL, `jiceng-consolidated` in the working directory).
+    /// Where closed days are kept [default: beside a SQLite master, `<master>-consolidated`; for
+    /// PostgreSQL, `jiceng-consolidated` in the working directory]
     #[arg(long, env = "JICENG_CONSOLIDATION_DIR")]
-    consolidation_dir: Option<std::path::PathBuf>,
-    /// A site is reported silent when nothing of it arrived for more days than this.
-    #[arg(long, env = "JICENG_SILENT_DAYS", default_value_t = jiceng_core::consolidation::DEFAULT_SILENT_DAYS)]
-    silent_days: u64,
-}
-
-impl ConsolidationArgs {
-    fn dir(&self, db: &str) -> std::path::PathBuf {
-        if let Some(dir) = &self.consolidation_dir {
-            return dir.clone();
-        }
-        if db.starts_with("postgres://") || db.starts_with("postgresql://") {
-            return std::path::PathBuf::from("jiceng-consolidated");
-        }
-        let file = db.strip_prefix("sqlite://").unwrap_or(db);
-        std::path::PathBuf::from(format!("{file}-consolidated"))
-    }
+    consolidation_dir: Option<PathBuf>,
+    /// A site is reported silent when nothing of it arrived for more days than this [default: 7]
+    #[arg(long, env = "JICENG_SILENT_DAYS")]
+    silent_days: Option<u64>,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Serve the sync API (listens on 127.0.0.1 unless told otherwise).
     Serve {
-        #[arg(long, default_value = "127.0.0.1:8470")]
-        listen: SocketAddr,
+        /// The address and port to listen on [default: 127.0.0.1:8470]
+        #[arg(long, env = "JICENG_LISTEN")]
+        listen: Option<String>,
         /// How far (minutes) an operation's clock may be ahead of the server's, or before its site
-        /// was registered, before the operation is held in quarantine.
-        #[arg(long, env = "JICENG_MAX_CLOCK_DRIFT_MINUTES", default_value_t = 60)]
-        max_clock_drift_minutes: u64,
+        /// was registered, before the operation is held in quarantine [default: 60]
+        #[arg(long, env = "JICENG_MAX_CLOCK_DRIFT_MINUTES")]
+        max_clock_drift_minutes: Option<u64>,
         /// Serve HTTPS with this certificate chain (PEM: the server's, then the district CA's).
-        #[arg(long, env = "JICENG_TLS_CERT", requires = "tls_key")]
-        tls_cert: Option<std::path::PathBuf>,
+        #[arg(long, env = "JICENG_TLS_CERT")]
+        tls_cert: Option<PathBuf>,
         /// The server certificate's private key (PEM).
-        #[arg(long, env = "JICENG_TLS_KEY", requires = "tls_cert")]
-        tls_key: Option<std::path::PathBuf>,
-        /// When the nightly consolidation closes the day before (HH:MM, Asia/Shanghai), or `off`.
-        #[arg(long, env = "JICENG_CONSOLIDATE_AT", default_value = jiceng_core::consolidation::DEFAULT_TIME)]
-        consolidate_at: String,
+        #[arg(long, env = "JICENG_TLS_KEY")]
+        tls_key: Option<PathBuf>,
+        /// When the nightly consolidation closes the day before (HH:MM, Asia/Shanghai), or `off`
+        /// [default: 02:00]
+        #[arg(long, env = "JICENG_CONSOLIDATE_AT")]
+        consolidate_at: Option<String>,
         #[command(flatten)]
         consolidation: ConsolidationArgs,
     },
@@ -99,8 +105,10 @@ enum Command {
     /// Back the master up into a new directory while the server runs (a consistent snapshot of the
     /// database and the audit log it indexes).
     Backup {
+        /// The new directory to write [default: a new `jiceng-<UTC time>` directory in the
+        /// backup_dir setting]
         #[arg(long)]
-        to: std::path::PathBuf,
+        to: Option<PathBuf>,
     },
     /// Put a backup in place of the master (stop the server first). The replaced files are kept
     /// aside; every site pulls again and sends again what the backup lacks at its next sync.
@@ -220,15 +228,16 @@ enum Admin {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
-    match run(cli) {
+    let settings = match settings(&cli) {
+        Ok(settings) => settings,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(&settings);
+    match run(cli, settings.settings) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("error: {message}");
@@ -237,7 +246,81 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> Result<(), String> {
+/// The settings in force, and whether the log filter was set by a setting (else RUST_LOG may).
+struct InForce {
+    settings: Settings,
+    log_level_given: bool,
+}
+
+/// Merges the command line and environment (clap has put a flag over its variable) over the config
+/// file over the defaults.
+fn settings(cli: &Cli) -> Result<InForce, String> {
+    let mut given = Layer {
+        db: cli
+            .db
+            .clone()
+            .or_else(|| std::env::var("JICENG_MASTER").ok()),
+        log_format: cli.log_format.clone(),
+        log_level: cli.log_level.clone(),
+        oplog_dir: cli.oplog_dir.clone(),
+        backup_dir: cli.backup_dir.clone(),
+        ..Layer::default()
+    };
+    let consolidation = match &cli.command {
+        Command::Serve {
+            listen,
+            max_clock_drift_minutes,
+            tls_cert,
+            tls_key,
+            consolidate_at,
+            consolidation,
+        } => {
+            given.listen = listen.clone();
+            given.max_clock_drift_minutes = *max_clock_drift_minutes;
+            given.tls_cert = tls_cert.clone();
+            given.tls_key = tls_key.clone();
+            given.consolidate_at = consolidate_at.clone();
+            Some(consolidation)
+        }
+        Command::Consolidate { consolidation, .. } => Some(consolidation),
+        _ => None,
+    };
+    if let Some(c) = consolidation {
+        given.consolidation_dir = c.consolidation_dir.clone();
+        given.silent_days = c.silent_days;
+    }
+    let file = match &cli.config {
+        Some(path) => config::load_file(path).map_err(|e| e.to_string())?,
+        None => Layer::default(),
+    };
+    let log_level_given = given.log_level.is_some() || file.log_level.is_some();
+    let settings = config::merge(given, file, cli.config.as_deref()).map_err(|e| e.to_string())?;
+    Ok(InForce {
+        settings,
+        log_level_given,
+    })
+}
+
+fn init_logging(in_force: &InForce) {
+    let settings = &in_force.settings;
+    let filter = if in_force.log_level_given {
+        tracing_subscriber::EnvFilter::try_new(&settings.log_level).ok()
+    } else {
+        tracing_subscriber::EnvFilter::try_from_default_env().ok()
+    }
+    .unwrap_or_else(|| tracing_subscriber::EnvFilter::new(config::DEFAULT_LOG_LEVEL));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match settings.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+fn run(cli: Cli, settings: Settings) -> Result<(), String> {
+    let db = settings.db.as_str();
+    let oplog_dir = settings.oplog_dir.as_deref();
     match &cli.command {
         Command::Openapi => {
             print!("{}", jiceng_server::api_doc::openapi_json());
@@ -255,14 +338,29 @@ fn run(cli: Cli) -> Result<(), String> {
             return Ok(());
         }
         Command::Backup { to } => {
-            let summary = master::backup_to(&cli.db, to).map_err(|e| e.to_string())?;
+            let to = match (to, &settings.backup_dir) {
+                (Some(to), _) => to.clone(),
+                (None, Some(dir)) => dir.join(
+                    chrono::Utc::now()
+                        .format("jiceng-%Y%m%dT%H%M%SZ")
+                        .to_string(),
+                ),
+                (None, None) => {
+                    return Err(
+                        "backup needs --to <new directory>, or a backup_dir setting (--backup-dir, JICENG_BACKUP_DIR or the config file)"
+                            .to_string(),
+                    )
+                }
+            };
+            let summary = master::backup_to(db, &to).map_err(|e| e.to_string())?;
             print_json(&summary);
             return Ok(());
         }
         Command::Restore { from } => {
-            let aside = master::restore_from(&cli.db, from, now_ms()).map_err(|e| e.to_string())?;
+            let aside =
+                master::restore_from(db, oplog_dir, from, now_ms()).map_err(|e| e.to_string())?;
             // Opening runs any migration the backup predates and checks its log.
-            master::open(&cli.db).map_err(|e| e.to_string())?;
+            master::open_with(db, oplog_dir).map_err(|e| e.to_string())?;
             print_json(&serde_json::json!({
                 "restored_from": from.display().to_string(),
                 "replaced_files_kept_at": aside,
@@ -271,34 +369,21 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         _ => {}
     }
-    let mut master = master::open(&cli.db).map_err(|e| e.to_string())?;
+    let mut master = master::open_with(db, oplog_dir).map_err(|e| e.to_string())?;
     match cli.command {
-        Command::Serve {
-            listen,
-            max_clock_drift_minutes,
-            tls_cert,
-            tls_key,
-            consolidate_at,
-            consolidation,
-        } => {
+        Command::Serve { .. } => {
+            let listen = settings.listen;
             let nightly = jiceng_server::Nightly {
-                at: (consolidate_at != "off").then_some(consolidate_at),
-                dir: consolidation.dir(&cli.db),
-                silent_days: consolidation.silent_days,
+                at: settings.consolidate_at.clone(),
+                dir: settings.consolidation_dir.clone(),
+                silent_days: settings.silent_days,
             };
-            if let Some(at) = &nightly.at {
-                if jiceng_core::consolidation::next_run(now_ms(), at).is_none() {
-                    return Err(format!(
-                        "--consolidate-at {at:?} is not a time of day (HH:MM) nor `off`"
-                    ));
+            master.set_max_drift_ms(settings.max_clock_drift_minutes.saturating_mul(60_000));
+            let tls = match &settings.tls {
+                Some((cert, key)) => {
+                    Some(jiceng_server::tls::server_config(cert, key).map_err(|e| e.to_string())?)
                 }
-            }
-            master.set_max_drift_ms(max_clock_drift_minutes.saturating_mul(60_000));
-            let tls = match (tls_cert, tls_key) {
-                (Some(cert), Some(key)) => Some(
-                    jiceng_server::tls::server_config(&cert, &key).map_err(|e| e.to_string())?,
-                ),
-                _ => {
+                None => {
                     if !listen.ip().is_loopback() {
                         tracing::warn!("serving plain http on {listen}: desktops accept plain http only from 127.0.0.1; give --tls-cert and --tls-key (jiceng-server tls-init makes them)");
                     }
@@ -313,7 +398,7 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Admin { action } => {
             admin_command(master.as_mut(), action).map_err(|e| e.to_string())
         }
-        Command::Consolidate { day, consolidation } => {
+        Command::Consolidate { day, .. } => {
             let now = now_ms();
             let day = match day {
                 Some(text) => jiceng_core::shanghai::parse_date(&text)
@@ -322,9 +407,9 @@ fn run(cli: Cli) -> Result<(), String> {
             };
             let closed = jiceng_server::consolidate::consolidate(
                 master.as_mut(),
-                &consolidation.dir(&cli.db),
+                &settings.consolidation_dir,
                 day,
-                consolidation.silent_days,
+                settings.silent_days,
                 now,
             )
             .map_err(|e| e.to_string())?;

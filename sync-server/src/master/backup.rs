@@ -5,7 +5,7 @@
 //! files aside, never deleting them) and gives the master a new `master_id`, so that every site pulls
 //! again and sends again what the restored master lacks.
 
-use super::log_files::segment_path;
+use super::log_files::{log_base, segment_path, store_dir, stored_dir};
 use crate::error::{Result, ServerError};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use serde::Serialize;
@@ -45,7 +45,7 @@ fn log_head(conn: &Connection) -> Result<Option<(u32, u64, u64)>> {
         .optional()?)
 }
 
-/// Copies segments 1..=`last` of the log beside `from` to beside `to`, the last one up to `end` bytes.
+/// Copies segments 1..=`last` of the log at base `from` to base `to`, the last one up to `end` bytes.
 fn copy_segments(from: &Path, to: &Path, last: u32, end: u64) -> Result<u64> {
     let mut bytes = 0;
     for segment in 1..=last {
@@ -82,16 +82,24 @@ pub fn backup(db: &Path, dir: &Path) -> Result<BackupSummary> {
     let target = dir.join(BACKUP_FILE);
     let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     conn.busy_timeout(std::time::Duration::from_secs(30))?;
+    // The segments are where the master keeps them (issue 14 §2: maybe a directory of their own).
+    let source_base = log_base(db, stored_dir(&conn)?.as_deref());
     let target_text = target
         .to_str()
         .ok_or_else(|| ServerError::BadRequest("the backup path is not UTF-8".to_string()))?;
     conn.execute("VACUUM INTO ?1", [target_text])?;
     drop(conn);
-    let snapshot = Connection::open_with_flags(&target, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    // The backup is whole in its directory: its segments beside its file, as the snapshot now says.
+    let snapshot = Connection::open(&target)?;
+    store_dir(&snapshot, None)?;
     let head = log_head(&snapshot)?;
     drop(snapshot);
     let (log_segments, log_bytes, last_server_seq) = match head {
-        Some((segment, end, last)) => (segment, copy_segments(db, &target, segment, end)?, last),
+        Some((segment, end, last)) => (
+            segment,
+            copy_segments(&source_base, &target, segment, end)?,
+            last,
+        ),
         None => (0, 0, 0),
     };
     let database_bytes = std::fs::metadata(&target)
@@ -107,8 +115,14 @@ pub fn backup(db: &Path, dir: &Path) -> Result<BackupSummary> {
 }
 
 /// Puts the backup in `dir` in place of the master at `db` (the server must be stopped). The files it
-/// replaces are moved aside to `<db>.replaced-<ms>…`, never deleted. Returns where they went.
-pub fn restore(db: &Path, dir: &Path, now_ms: u64) -> Result<Option<PathBuf>> {
+/// replaces are moved aside to `<db>.replaced-<ms>…`, never deleted. Returns where they went. The
+/// restored segments go to `oplog_dir` when given, else where the replaced master kept its own.
+pub fn restore(
+    db: &Path,
+    oplog_dir: Option<&Path>,
+    dir: &Path,
+    now_ms: u64,
+) -> Result<Option<PathBuf>> {
     let source = dir.join(BACKUP_FILE);
     if !source.exists() {
         return Err(ServerError::NotFound(format!(
@@ -116,6 +130,22 @@ pub fn restore(db: &Path, dir: &Path, now_ms: u64) -> Result<Option<PathBuf>> {
             source.display()
         )));
     }
+    // Where the replaced master keeps its segments (issue 14 §2).
+    let replaced_dir = if db.exists() {
+        let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        stored_dir(&conn)?
+    } else {
+        None
+    };
+    let replaced_base = log_base(db, replaced_dir.as_deref());
+    let target_dir = match oplog_dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+            Some(std::fs::canonicalize(dir).map_err(|e| io(dir, e))?)
+        }
+        None => replaced_dir.clone(),
+    };
+    let target_base = log_base(db, target_dir.as_deref());
     let aside = if db.exists() {
         let mut name = db.as_os_str().to_owned();
         name.push(format!(".replaced-{now_ms}"));
@@ -131,10 +161,11 @@ pub fn restore(db: &Path, dir: &Path, now_ms: u64) -> Result<Option<PathBuf>> {
                 std::fs::rename(&from, PathBuf::from(to)).map_err(|e| io(&from, e))?;
             }
         }
+        let aside_base = log_base(&aside, replaced_dir.as_deref());
         let mut segment = 1;
-        while segment_path(db, segment).exists() {
-            let from = segment_path(db, segment);
-            std::fs::rename(&from, segment_path(&aside, segment)).map_err(|e| io(&from, e))?;
+        while segment_path(&replaced_base, segment).exists() {
+            let from = segment_path(&replaced_base, segment);
+            std::fs::rename(&from, segment_path(&aside_base, segment)).map_err(|e| io(&from, e))?;
             segment += 1;
         }
         Some(aside)
@@ -145,7 +176,7 @@ pub fn restore(db: &Path, dir: &Path, now_ms: u64) -> Result<Option<PathBuf>> {
     let mut segment = 1;
     while segment_path(&source, segment).exists() {
         let from = segment_path(&source, segment);
-        std::fs::copy(&from, segment_path(db, segment)).map_err(|e| io(&from, e))?;
+        std::fs::copy(&from, segment_path(&target_base, segment)).map_err(|e| io(&from, e))?;
         segment += 1;
     }
     // A new name for this copy of the master: every site pulls again and sends again what it lacks.
@@ -158,5 +189,6 @@ pub fn restore(db: &Path, dir: &Path, now_ms: u64) -> Result<Option<PathBuf>> {
          ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         [uuid::Uuid::now_v7().to_string()],
     )?;
+    store_dir(&conn, target_dir.as_deref())?;
     Ok(aside)
 }

@@ -1,5 +1,7 @@
 //! The audit log's bytes: append-only segment files beside the master file (`<db file>-oplog-000001`,
-//! `-000002`, …), one per [`SEGMENT_BYTES`] or so. The master's `log_chunk` table is the index: a
+//! `-000002`, …), one per [`SEGMENT_BYTES`] or so. Issue 14 §2: they may live in a directory of their
+//! own (`--oplog-dir`); the master then keeps that directory in `server_meta` (`oplog_dir`), so that
+//! it finds them when opened without the setting (the admin CLI, a restart) — see [`resolve_base`]. The master's `log_chunk` table is the index: a
 //! record exists only when the SQLite transaction that wrote its (segment, offset, length) committed.
 //!
 //! Writing a batch (the caller holds the SQLite write lock, so no other process writes the files):
@@ -49,7 +51,8 @@ impl Head {
 enum Backing {
     Memory(Mutex<Vec<Vec<u8>>>),
     Files {
-        /// The master file the segments sit beside.
+        /// The segments' base path: `<base>-oplog-000001`, … (the master file itself, or its name in
+        /// the oplog directory).
         db: PathBuf,
         /// Open segments by number (read and written through `pread`/`pwrite`, outside the lock:
         /// a read of a committed record does not wait for another thread's append and sync).
@@ -68,14 +71,134 @@ pub fn segment_path(db: &Path, segment: u32) -> PathBuf {
     db.with_file_name(name)
 }
 
+/// The base path of the segments of the master file `db` kept in `dir` (None: beside it).
+pub fn log_base(db: &Path, dir: Option<&Path>) -> PathBuf {
+    match dir {
+        Some(dir) => dir.join(db.file_name().unwrap_or_default()),
+        None => db.to_path_buf(),
+    }
+}
+
+/// The `server_meta` key under which a master keeps the directory of its segments.
+pub const OPLOG_DIR_KEY: &str = "oplog_dir";
+
+fn has_meta(conn: &rusqlite::Connection) -> Result<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'server_meta')",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+/// The directory a master recorded for its segments (None: beside it, as before issue 14).
+pub fn stored_dir(conn: &rusqlite::Connection) -> Result<Option<PathBuf>> {
+    use rusqlite::OptionalExtension;
+    if !has_meta(conn)? {
+        return Ok(None);
+    }
+    Ok(conn
+        .query_row(
+            "SELECT value FROM server_meta WHERE key = ?1",
+            [OPLOG_DIR_KEY],
+            |r| r.get::<_, String>(0),
+        )
+        .optional()?
+        .map(PathBuf::from))
+}
+
+/// Records (Some) or forgets (None: beside the master) the directory of a master's segments.
+pub fn store_dir(conn: &rusqlite::Connection, dir: Option<&Path>) -> Result<()> {
+    match dir {
+        Some(dir) => {
+            let text = dir.to_str().ok_or_else(|| {
+                ServerError::BadRequest(format!("{} is not a UTF-8 path", dir.display()))
+            })?;
+            conn.execute(
+                "INSERT INTO server_meta (key, value) VALUES (?1, ?2) \
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [OPLOG_DIR_KEY, text],
+            )?;
+        }
+        None => {
+            if has_meta(conn)? {
+                conn.execute("DELETE FROM server_meta WHERE key = ?1", [OPLOG_DIR_KEY])?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The directory a path lies in, made absolute (a relative master file's is the working directory).
+fn absolute_dir(dir: &Path) -> Result<PathBuf> {
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    std::fs::canonicalize(dir).map_err(|e| io_error(dir, e))
+}
+
+/// Where the segments of the master file `db` are, given the directory the master recorded and the
+/// one asked for now (`wanted`, the `oplog_dir` setting), whose committed log ends at `head`:
+/// - nothing asked: where the master recorded (else beside it);
+/// - asked where they are: there;
+/// - asked elsewhere: the new directory is recorded when the log is still empty, or when every
+///   segment is already there (the administrator moved them, the server stopped); otherwise the
+///   master refuses to open, naming both places, so no segment is ever looked for where it is not.
+pub fn resolve_base(
+    conn: &rusqlite::Connection,
+    db: &Path,
+    wanted: Option<&Path>,
+    head: Head,
+) -> Result<PathBuf> {
+    let stored = stored_dir(conn)?;
+    let current = log_base(db, stored.as_deref());
+    let Some(wanted) = wanted else {
+        return Ok(current);
+    };
+    std::fs::create_dir_all(wanted).map_err(|e| io_error(wanted, e))?;
+    let wanted = absolute_dir(wanted)?;
+    let current_dir = absolute_dir(current.parent().unwrap_or(Path::new("")))?;
+    if current_dir == wanted {
+        return Ok(current);
+    }
+    let wanted_base = log_base(db, Some(&wanted));
+    let moved = (1..=head.segment).all(|segment| segment_path(&wanted_base, segment).exists());
+    if head.end == 0 || moved {
+        let beside = absolute_dir(db.parent().unwrap_or(Path::new("")))?;
+        store_dir(conn, (wanted != beside).then_some(wanted.as_path()))?;
+        return Ok(wanted_base);
+    }
+    Err(ServerError::Store(format!(
+        "this master's audit log is in {} ({}, …); to keep it in {}, stop the server, move the files {}-oplog-* there, then start with the setting again (or leave oplog_dir unset)",
+        current_dir.display(),
+        segment_path(&current, 1).display(),
+        wanted.display(),
+        current.file_name().unwrap_or_default().to_string_lossy(),
+    )))
+}
+
 impl LogFiles {
     /// The segments beside the master file `db`.
     pub fn beside(db: &Path) -> LogFiles {
+        LogFiles::at(db)
+    }
+
+    /// The segments at `base` (`<base>-oplog-000001`, …; see [`log_base`]).
+    pub fn at(base: &Path) -> LogFiles {
         LogFiles {
             backing: Backing::Files {
-                db: db.to_path_buf(),
+                db: base.to_path_buf(),
                 open: Mutex::new(Vec::new()),
             },
+        }
+    }
+
+    /// The base path of file-backed segments (None in memory).
+    pub fn base(&self) -> Option<&Path> {
+        match &self.backing {
+            Backing::Files { db, .. } => Some(db),
+            Backing::Memory(_) => None,
         }
     }
 

@@ -286,20 +286,45 @@ pub fn backup_to(uri: &str, dir: &std::path::Path) -> Result<backup::BackupSumma
 
 /// Puts the backup in `dir` in place of the master named by `uri` (every server stopped); returns
 /// where what it replaced was kept (a file path, or the renamed PostgreSQL database).
-pub fn restore_from(uri: &str, dir: &std::path::Path, now_ms: u64) -> Result<Option<String>> {
+/// A SQLite master's segments go to `oplog_dir` when given (else where the replaced master kept its).
+pub fn restore_from(
+    uri: &str,
+    oplog_dir: Option<&std::path::Path>,
+    dir: &std::path::Path,
+    now_ms: u64,
+) -> Result<Option<String>> {
     if is_postgres(uri) {
         return postgres::backup::restore(uri, dir, now_ms);
     }
     let path = uri.strip_prefix("sqlite://").unwrap_or(uri);
-    Ok(backup::restore(std::path::Path::new(path), dir, now_ms)?.map(|p| p.display().to_string()))
+    Ok(
+        backup::restore(std::path::Path::new(path), oplog_dir, dir, now_ms)?
+            .map(|p| p.display().to_string()),
+    )
 }
 
 /// Opens the master named by `uri`: a file path (or `sqlite://path`) for the embedded SQLite backend,
 /// `postgres://user:password@host:port/database` for PostgreSQL.
 pub fn open(uri: &str) -> Result<Box<dyn MasterStore>> {
+    open_with(uri, None)
+}
+
+/// [`open`], a SQLite master's audit-log segments in `oplog_dir` (issue 14 §2; None: where the
+/// master recorded them, else beside the file). A PostgreSQL master keeps its log in the database
+/// and ignores the setting.
+pub fn open_with(uri: &str, oplog_dir: Option<&std::path::Path>) -> Result<Box<dyn MasterStore>> {
     if is_postgres(uri) {
+        if let Some(dir) = oplog_dir {
+            tracing::warn!(
+                "oplog_dir {} is ignored: a PostgreSQL master keeps its audit log in the database",
+                dir.display()
+            );
+        }
         return Ok(Box::new(PgMaster::open(uri)?));
     }
     let path = uri.strip_prefix("sqlite://").unwrap_or(uri);
-    Ok(Box::new(SqliteMaster::open(std::path::Path::new(path))?))
+    Ok(Box::new(SqliteMaster::open_with(
+        std::path::Path::new(path),
+        oplog_dir,
+    )?))
 }

@@ -1,7 +1,7 @@
 //! The embedded SQLite master: core's replicated tables (merged with core's own merge) plus the
 //! server's tables from `schema/server/`.
 
-use super::log_files::{Head, Location, LogFiles};
+use super::log_files::{self, Head, Location, LogFiles};
 use super::{
     shared, AdminActionRecord, Alarm, BundleSite, MasterStore, OrgUnitSummary, QuarantineItem,
     SiteAuth, SiteSummary, UserSummary,
@@ -72,6 +72,16 @@ const MASTER_WAL_AUTOCHECKPOINT_PAGES: i64 = 10_000;
 /// Bytes the WAL file is cut back to after a checkpoint has reset it.
 const MASTER_JOURNAL_SIZE_LIMIT: i64 = 64 << 20;
 
+/// Where a master's audit-log segments are to be found.
+enum LogPlace<'a> {
+    Memory,
+    /// Of the master file `db`, in `dir` if asked (else where the master recorded, else beside it).
+    Files {
+        db: &'a Path,
+        dir: Option<&'a Path>,
+    },
+}
+
 pub struct SqliteMaster {
     store: Store,
     /// The audit log's records (segment files beside the master file; `log_chunk` is their index).
@@ -94,17 +104,29 @@ pub struct SqliteMaster {
 
 impl SqliteMaster {
     pub fn open(path: &Path) -> Result<SqliteMaster> {
+        SqliteMaster::open_with(path, None)
+    }
+
+    /// Opens the master file `path`, its audit-log segments in `oplog_dir` (issue 14 §2; None: where
+    /// the master recorded them, else beside it — see [`log_files::resolve_base`]).
+    pub fn open_with(path: &Path, oplog_dir: Option<&Path>) -> Result<SqliteMaster> {
         let store = Store::open(path)?;
-        let mut master = SqliteMaster::init(store, LogFiles::beside(path))?;
+        let mut master = SqliteMaster::init(
+            store,
+            LogPlace::Files {
+                db: path,
+                dir: oplog_dir,
+            },
+        )?;
         master.path = Some(path.to_path_buf());
         Ok(master)
     }
 
     pub fn open_in_memory() -> Result<SqliteMaster> {
-        SqliteMaster::init(Store::open_in_memory()?, LogFiles::in_memory())
+        SqliteMaster::init(Store::open_in_memory()?, LogPlace::Memory)
     }
 
-    fn init(mut store: Store, log: LogFiles) -> Result<SqliteMaster> {
+    fn init(mut store: Store, place: LogPlace<'_>) -> Result<SqliteMaster> {
         let conn = store.connection_mut();
         // The master is one long-lived process: a large page cache and memory-mapped reads keep the
         // merge's row lookups off the pread path (they were a tenth of the merge's time).
@@ -141,7 +163,14 @@ impl SqliteMaster {
                 "this master keeps its audit log inside the database file (a format from before 2026-11-28); no such masters were deployed: create a new master".to_string(),
             ));
         }
-        log.check(log_head(conn)?.1)?;
+        let head = log_head(conn)?.1;
+        let log = match place {
+            LogPlace::Memory => LogFiles::in_memory(),
+            LogPlace::Files { db, dir } => {
+                LogFiles::at(&log_files::resolve_base(conn, db, dir, head)?)
+            }
+        };
+        log.check(head)?;
         let master_id: String = match conn
             .query_row(
                 "SELECT value FROM server_meta WHERE key = 'master_id'",
@@ -1322,9 +1351,10 @@ impl reads::Viewed for SqliteMaster {
 impl MasterStore for SqliteMaster {
     fn reader_factory(&self) -> Option<crate::master::ReaderFactory> {
         let path = self.path.clone()?;
+        let log_base = self.log.base()?.to_path_buf();
         let master_id = self.master_id.clone();
         Some(Box::new(move || {
-            let reader = reads::SqliteReader::open(&path, &master_id)?;
+            let reader = reads::SqliteReader::open(&path, &log_base, &master_id)?;
             Ok(Box::new(reader) as Box<dyn crate::master::MasterReads>)
         }))
     }

@@ -235,14 +235,15 @@ pub struct SqliteReader {
 }
 
 impl SqliteReader {
-    pub(super) fn open(path: &Path, master_id: &str) -> Result<SqliteReader> {
+    /// A reader of the master file `path` whose log segments are at `log_base`.
+    pub(super) fn open(path: &Path, log_base: &Path, master_id: &str) -> Result<SqliteReader> {
         let store = Store::open(path)?;
         let conn = store.connection();
         conn.pragma_update(None, "cache_size", -READER_CACHE_KIB)?;
         conn.pragma_update(None, "mmap_size", READER_MMAP_BYTES)?;
         Ok(SqliteReader {
             store,
-            log: LogFiles::beside(path),
+            log: LogFiles::at(log_base),
             master_id: master_id.to_string(),
         })
     }
