@@ -723,6 +723,11 @@ pub struct CaseTask {
     pub rule_id: String,
     /// The DOMAIN.md rule, e.g. "L-1".
     pub rule_ref: String,
+    /// The rule's name from the rule table (`title_zh`), e.g. "每季度考评一次": what a screen shows
+    /// in place of the id (issue 14 §5).
+    pub rule_name: String,
+    /// The rule's English name (`title_en`).
+    pub rule_name_en: String,
     pub title_zh: String,
     pub title_en: String,
     /// YYYY-MM-DD

@@ -446,12 +446,14 @@ impl Store {
         let page = query.page.max(1);
         let needle = query.text.as_deref().map(str::trim).unwrap_or("");
         let pattern = format!("%{}%", like_escape(needle));
-        let initials = format!("{}%", like_escape(&needle.to_lowercase()));
+        // W-2, issue 14 §5: the petitioner's name is searched folded (middle dots and spaces ignored).
+        let name_pattern = crate::search::name_pattern(needle);
+        let initials = crate::search::initials_pattern(needle);
         let id_pattern = format!("%{}%", like_escape(&needle.to_uppercase()));
         let scope = serde_json::to_string(&self.org_subtree(&user.org_unit_id)?)
             .map_err(|e| CoreError::Corrupt(e.to_string()))?;
         let filter = "a.org_unit_id IN (SELECT value FROM json_each(?1)) \
-             AND (?2 = '' OR a.petitioner_name LIKE ?3 ESCAPE '\\' OR a.name_initials LIKE ?4 ESCAPE '\\' \
+             AND (?2 = '' OR a.name_search LIKE ?7 ESCAPE '\\' OR a.name_initials LIKE ?4 ESCAPE '\\' \
                   OR a.subject LIKE ?3 ESCAPE '\\' OR a.petitioner_phone LIKE ?3 ESCAPE '\\' \
                   OR a.petitioner_id_number LIKE ?6 ESCAPE '\\') \
              AND (?5 OR COALESCE(a._deleted, 0) = 0)";
@@ -465,7 +467,8 @@ impl Store {
                 pattern,
                 initials,
                 query.include_deleted,
-                id_pattern
+                id_pattern,
+                name_pattern
             ],
             from_row,
         )?;

@@ -114,8 +114,9 @@ impl Store {
         let page_size = query.page_size.clamp(1, MAX_PAGE_SIZE);
         let page = query.page.max(1);
         let text = query.text.as_deref().map(str::trim).unwrap_or("");
-        let pattern = format!("%{}%", like_escape(text));
-        let initials = format!("{}%", like_escape(&text.to_lowercase()));
+        // C-7, issue 14 §5: a name is searched folded (买买提艾力 finds 买买提·艾力).
+        let pattern = crate::search::name_pattern(text);
+        let initials = crate::search::initials_pattern(text);
         let id_pattern = format!("%{}%", like_escape(&text.to_uppercase()));
         let scope = self.org_subtree(&user.org_unit_id)?;
         let scope_json =
@@ -123,7 +124,7 @@ impl Store {
         let filter = "(c.org_unit_id IN (SELECT value FROM json_each(?1)) \
              OR c.id IN (SELECT t.case_id FROM corr_transfer t WHERE t.status = 'in_transit' \
                AND COALESCE(t._deleted, 0) = 0 AND t.to_org_unit_id IN (SELECT value FROM json_each(?1)))) \
-             AND (?2 = '' OR c.name LIKE ?3 ESCAPE '\\' OR c.name_initials LIKE ?4 ESCAPE '\\' OR c.id_number LIKE ?5 ESCAPE '\\') \
+             AND (?2 = '' OR c.name_search LIKE ?3 ESCAPE '\\' OR c.name_initials LIKE ?4 ESCAPE '\\' OR c.id_number LIKE ?5 ESCAPE '\\') \
              AND (?6 OR COALESCE(c._deleted, 0) = 0)";
         let total: u32 = self.conn.query_row(
             &format!("SELECT COUNT(*) FROM corr_case c WHERE {filter}"),

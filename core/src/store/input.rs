@@ -111,11 +111,13 @@ pub(super) fn past_date(
     }
 }
 
-/// The LIKE patterns of a list search: anywhere in the text, initials from the start, ID numbers
-/// upper-cased (the X check digit).
+/// The LIKE patterns of a list search: anywhere in the text, a name anywhere in the folded name column
+/// (`name_search`, issue 14 §5: middle dots and spaces are no characters to search), initials from the
+/// start (folded the same way), ID numbers upper-cased (the X check digit).
 pub(super) struct Needle {
     pub text: String,
     pub pattern: String,
+    pub name_pattern: String,
     pub initials: String,
     pub id_pattern: String,
 }
@@ -124,7 +126,8 @@ pub(super) fn needle(text: Option<&str>) -> Needle {
     let text = text.map(str::trim).unwrap_or("").to_string();
     Needle {
         pattern: format!("%{}%", like_escape(&text)),
-        initials: format!("{}%", like_escape(&text.to_lowercase())),
+        name_pattern: crate::search::name_pattern(&text),
+        initials: crate::search::initials_pattern(&text),
         id_pattern: format!("%{}%", like_escape(&text.to_uppercase())),
         text,
     }
@@ -185,6 +188,8 @@ pub(super) fn digest_task(
         case_name: name.to_string(),
         rule_id: rule.id.clone(),
         rule_ref: rule.rule_ref.clone(),
+        rule_name: rule.title_zh.clone(),
+        rule_name_en: rule.title_en.clone(),
         title_zh: rule.title_zh.clone(),
         title_en: rule.title_en.clone(),
         due_date: day_text(task.due.due_date),

@@ -186,11 +186,13 @@ impl Store {
         let text = query.text.as_deref().map(str::trim).unwrap_or("");
         let mut all = self
             .investigations_where("i.org_unit_id IN (SELECT value FROM json_each(?1))", &scope)?;
-        let needle = text.to_lowercase();
+        // Issue 14 §5: names compared folded (middle dots and spaces are no characters to search).
+        let folded = crate::search::fold_name(text);
+        let needle = folded.to_lowercase();
         all.retain(|i| {
             (query.include_closed || i.status == InvestigationStatus::Open)
-                && (needle.is_empty()
-                    || i.name.contains(text)
+                && (text.is_empty()
+                    || crate::search::fold_name(&i.name).contains(&folded)
                     || crate::search::pinyin_initials(&i.name).starts_with(&needle)
                     || i.id_number.contains(&text.to_uppercase()))
         });

@@ -611,7 +611,7 @@ impl Store {
         let filter = "m.org_unit_id IN (SELECT value FROM json_each(?1)) AND m.dispute_type IS NOT NULL \
              AND (?2 = '' OR m.mediator LIKE ?3 ESCAPE '\\' OR m.summary LIKE ?3 ESCAPE '\\' \
                   OR EXISTS (SELECT 1 FROM mediation_party p WHERE p.case_id = m.id AND COALESCE(p._deleted, 0) = 0 \
-                      AND (p.name LIKE ?3 ESCAPE '\\' OR p.name_initials LIKE ?4 ESCAPE '\\' \
+                      AND (p.name_search LIKE ?9 ESCAPE '\\' OR p.name_initials LIKE ?4 ESCAPE '\\' \
                            OR p.id_number LIKE ?5 ESCAPE '\\' OR p.phone LIKE ?3 ESCAPE '\\'))) \
              AND (?6 OR COALESCE(m._deleted, 0) = 0)";
         let total: u32 = self.conn.query_row(
@@ -622,7 +622,11 @@ impl Store {
                 n.pattern,
                 n.initials,
                 n.id_pattern,
-                query.include_deleted
+                query.include_deleted,
+                // ?7 and ?8 page the list, not the count.
+                0u32,
+                0u32,
+                n.name_pattern
             ],
             |r| r.get(0),
         )?;
@@ -640,7 +644,8 @@ impl Store {
                     n.id_pattern,
                     query.include_deleted,
                     page_size,
-                    (page - 1) * page_size
+                    (page - 1) * page_size,
+                    n.name_pattern
                 ],
                 case_from_row,
             )?

@@ -31,6 +31,7 @@ pub fn merge_ops(conn: &Connection, ops: &[Operation]) -> Result<MergeStats> {
 /// [`merge_ops`] over borrowed operations (the server merges without copying a batch).
 pub fn merge_op_refs(conn: &Connection, ops: &[&Operation]) -> Result<MergeStats> {
     let mut stats = MergeStats::default();
+    let schema = store_schema(conn)?;
     // Group per row, keeping first-seen order of rows for deterministic writes.
     let mut order: Vec<(&str, &str)> = Vec::new();
     let mut groups: HashMap<(&str, &str), Vec<&Operation>> = HashMap::new();
@@ -50,7 +51,7 @@ pub fn merge_op_refs(conn: &Connection, ops: &[&Operation]) -> Result<MergeStats
         };
         let def = tables::table(key.0)
             .ok_or_else(|| CoreError::Corrupt(format!("operation for unknown table {}", key.0)))?;
-        merge_row(conn, def, key.1, row_ops, &mut stats)?;
+        merge_row(conn, def, key.1, row_ops, schema, &mut stats)?;
     }
     Ok(stats)
 }
@@ -60,6 +61,7 @@ fn merge_row(
     def: &TableDef,
     row_id: &str,
     ops: &[&Operation],
+    schema: u32,
     stats: &mut MergeStats,
 ) -> Result<()> {
     let mut row = load_versions(conn, def, row_id)?.unwrap_or_default();
@@ -83,15 +85,20 @@ fn merge_row(
         }
     }
     if changed {
-        write_row(conn, def, row_id, &row)?;
+        write_row(conn, def, row_id, &row, schema)?;
         stats.rows_written += 1;
     }
     Ok(())
 }
 
-fn upsert_sql(def: &TableDef) -> String {
+/// The schema (migration) the store is at: which derived columns its tables have.
+pub(crate) fn store_schema(conn: &Connection) -> Result<u32> {
+    Ok(conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
+}
+
+fn upsert_sql(def: &TableDef, schema: u32) -> String {
     let mut columns: Vec<&str> = def.fields.iter().map(|f| f.name).collect();
-    columns.extend(derived_columns(def.name));
+    columns.extend(derived_columns(def.name, schema));
     let placeholders: Vec<String> = (0..columns.len() + 2)
         .map(|i| format!("?{}", i + 1))
         .collect();
@@ -114,6 +121,7 @@ pub(crate) fn write_row(
     def: &TableDef,
     row_id: &str,
     row: &RowVersions,
+    schema: u32,
 ) -> Result<()> {
     let mut values: Vec<SqlValue> = Vec::with_capacity(def.fields.len() + 3);
     values.push(SqlValue::Text(row_id.to_string()));
@@ -124,9 +132,9 @@ pub(crate) fn write_row(
             .unwrap_or(serde_json::Value::Null);
         values.push(to_sql(field.ty, &value, field.name == DELETED_FIELD));
     }
-    values.extend(derived_values(def, row));
+    values.extend(derived_values(def, row, schema));
     values.push(SqlValue::Blob(codec::encode_row(row)));
-    conn.prepare_cached(&upsert_sql(def))?
+    conn.prepare_cached(&upsert_sql(def, schema))?
         .execute(rusqlite::params_from_iter(values))?;
     Ok(())
 }
@@ -142,7 +150,8 @@ pub fn to_sql(ty: FieldType, value: &serde_json::Value, is_deleted_flag: bool) -
     }
 }
 
-/// The replicated field a table's derived column (`name_initials`) is computed from, if it has one.
+/// The replicated field a table's derived columns (`name_initials`, `name_search`) are computed from, if
+/// it has any.
 pub fn derived_source(table: &str) -> Option<&'static str> {
     match table {
         "corr_case" | "resident" | "mediation_party" | "volunteer" | "corr_investigation" => {
@@ -155,25 +164,73 @@ pub fn derived_source(table: &str) -> Option<&'static str> {
     }
 }
 
-/// The derived column's value for the source field's visible value.
-pub fn derived_value(source: Option<&serde_json::Value>) -> SqlValue {
+/// The derived columns' values for the source field's visible value, in [`derived_columns`] order:
+/// the pinyin initials and the folded name (issue 14 §5: 买买提·艾力 is found however its dot is typed).
+pub fn derived_value(source: Option<&serde_json::Value>) -> [SqlValue; 2] {
     let name = source.and_then(|v| v.as_str()).unwrap_or("");
-    SqlValue::Text(crate::search::pinyin_initials(name))
+    derived_of_name(name)
 }
 
-/// Columns computed locally from replicated fields (never replicated themselves).
-pub fn derived_columns(table: &str) -> Vec<&'static str> {
+fn derived_of_name(name: &str) -> [SqlValue; 2] {
+    [
+        SqlValue::Text(crate::search::pinyin_initials(name)),
+        SqlValue::Text(crate::search::fold_name(name)),
+    ]
+}
+
+/// The migration that added `name_search` (issue 14 §5).
+pub const NAME_SEARCH_SCHEMA: u32 = 33;
+
+/// Columns computed locally from replicated fields (never replicated themselves), as the tables of a
+/// store at `schema` have them (a store still at an older schema, as the previous release left it, has
+/// no `name_search` until it is migrated).
+pub fn derived_columns(table: &str, schema: u32) -> Vec<&'static str> {
     match table {
+        t if derived_source(t).is_some() && schema >= NAME_SEARCH_SCHEMA => {
+            vec!["name_initials", "name_search"]
+        }
         t if derived_source(t).is_some() => vec!["name_initials"],
         _ => vec![],
     }
 }
 
-fn derived_values(def: &TableDef, row: &RowVersions) -> Vec<SqlValue> {
+fn derived_values(def: &TableDef, row: &RowVersions, schema: u32) -> Vec<SqlValue> {
     match derived_source(def.name) {
-        Some(field) => vec![derived_value(row.shown_value(field, def.merge))],
+        Some(field) => {
+            let mut values: Vec<SqlValue> = derived_value(row.shown_value(field, def.merge)).into();
+            values.truncate(derived_columns(def.name, schema).len());
+            values
+        }
         None => vec![],
     }
+}
+
+/// Recomputes the derived columns of every row a site wrote (a migration that changes how they are
+/// derived calls this; issue 14 §5 added `name_search`). The master's rows, which keep no derived
+/// columns (`name_initials` NULL), are left alone.
+pub(crate) fn refill_derived(conn: &Connection) -> Result<usize> {
+    let mut written = 0;
+    for def in tables::TABLES {
+        let Some(source) = derived_source(def.name) else {
+            continue;
+        };
+        let rows: Vec<(String, Option<String>)> = conn
+            .prepare(&format!(
+                "SELECT id, {source} FROM {} WHERE name_initials IS NOT NULL",
+                def.name
+            ))?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut update = conn.prepare(&format!(
+            "UPDATE {} SET name_initials = ?2, name_search = ?3 WHERE id = ?1",
+            def.name
+        ))?;
+        for (id, name) in rows {
+            let [initials, search] = derived_of_name(name.as_deref().unwrap_or(""));
+            written += update.execute(params![id, initials, search])?;
+        }
+    }
+    Ok(written)
 }
 
 /// Reads a row's field history (None when the row does not exist here). On the server's master, which

@@ -459,6 +459,8 @@ impl Store {
                 case_name: self.org_unit_name(&user.org_unit_id)?.unwrap_or_default(),
                 rule_id: meeting_rule.id.clone(),
                 rule_ref: meeting_rule.rule_ref.clone(),
+                rule_name: meeting_rule.title_zh.clone(),
+                rule_name_en: meeting_rule.title_en.clone(),
                 title_zh: format!(
                     "{}（{}至{}）",
                     meeting_rule.title_zh, window.first, window.last

@@ -54,9 +54,9 @@ fn hit_branches(role: Role, include_deleted: bool, has_text: bool) -> Vec<String
             format!(" AND COALESCE({alias}._deleted, 0) = 0")
         }
     };
-    let text = |alias: &str, name: &str, id: &str| {
+    let text = |alias: &str, id: &str| {
         format!(
-            "(:text = '' OR {alias}.{name} LIKE :pattern ESCAPE '\\' OR {alias}.name_initials LIKE :initials ESCAPE '\\' \
+            "(:text = '' OR {alias}.name_search LIKE :name_pattern ESCAPE '\\' OR {alias}.name_initials LIKE :initials ESCAPE '\\' \
              OR {alias}.{id} LIKE :id_pattern ESCAPE '\\')"
         )
     };
@@ -82,28 +82,28 @@ fn hit_branches(role: Role, include_deleted: bool, has_text: bool) -> Vec<String
                 "SELECT a.petitioner_id_number, a.petitioner_name, a.name_initials FROM appeal a WHERE {} \
                  AND a.petitioner_id_number <> '' AND {}{}",
                 scope("a"),
-                text("a", "petitioner_name", "petitioner_id_number"),
+                text("a", "petitioner_id_number"),
                 live("a")
             ),
             PersonDomain::Mediation => format!(
                 "SELECT p.id_number, p.name, p.name_initials FROM mediation_party p WHERE {} \
                  AND p.id_number <> '' AND {}{}",
                 scope("p"),
-                text("p", "name", "id_number"),
+                text("p", "id_number"),
                 live("p")
             ),
             PersonDomain::Volunteer => format!(
                 "SELECT v.id_number, v.name, v.name_initials FROM volunteer v WHERE {} \
                  AND v.id_number <> '' AND {}{}",
                 scope("v"),
-                text("v", "name", "id_number"),
+                text("v", "id_number"),
                 live("v")
             ),
             PersonDomain::Corrections => format!(
                 "SELECT c.id_number, c.name, c.name_initials FROM corr_case c WHERE {} \
                  AND c.id_number <> '' AND {}{}{}",
                 scope("c"),
-                text("c", "name", "id_number"),
+                text("c", "id_number"),
                 live("c"),
                 if sees_sealed_minors(role) {
                     ""
@@ -257,9 +257,10 @@ impl Store {
         let page = query.page.max(1);
         let Needle {
             text,
-            pattern,
+            name_pattern,
             initials,
             id_pattern,
+            ..
         } = needle(query.text.as_deref());
         // A typed legacy 15-digit number is upgraded so it finds the stored 18-character one.
         let id_pattern = match idcard::parse(&text) {
@@ -279,7 +280,7 @@ impl Store {
         let values: [(&str, &dyn rusqlite::ToSql); 8] = [
             (":scope", &scope),
             (":text", &text),
-            (":pattern", &pattern),
+            (":name_pattern", &name_pattern),
             (":initials", &initials),
             (":id_pattern", &id_pattern),
             (":candidates", &candidates),

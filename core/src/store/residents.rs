@@ -247,7 +247,9 @@ impl Store {
         let target = "COALESCE(merged_into, id)";
         let scoped = "org_unit_id IN (SELECT value FROM json_each(?1))";
         // Pinyin initials from the start (also the initials of a name with kept 生僻字).
-        let initials = arg(format!("{}*", glob_escape(&needle.to_lowercase())));
+        // Issue 14 §5: initials and names are compared folded (middle dots and spaces are no characters).
+        let folded = crate::search::fold_name(needle);
+        let initials = arg(format!("{}*", glob_escape(&folded.to_lowercase())));
         sql.push(format!(
             "SELECT {target} FROM resident INDEXED BY resident_org WHERE {scoped} AND name_initials GLOB {initials}"
         ));
@@ -263,10 +265,10 @@ impl Store {
             ));
         }
         if !digits {
-            // A name in any script, any part ("建华", "Smith").
-            let any = arg(pattern.clone());
+            // A name in any script, any part ("建华", "Smith", "买买提艾力" for 买买提·艾力).
+            let any = arg(crate::search::name_pattern(needle));
             sql.push(format!(
-                "SELECT {target} FROM resident INDEXED BY resident_search WHERE name LIKE {any} ESCAPE '\\' AND {scoped}"
+                "SELECT {target} FROM resident INDEXED BY resident_search WHERE name_search LIKE {any} ESCAPE '\\' AND {scoped}"
             ));
         }
         // An address: "3-2-401", "3栋2单元401室", "3栋", or a bare building/room number.

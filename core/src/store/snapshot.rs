@@ -57,12 +57,13 @@ impl Store {
             }
         };
         let tx = self.conn.transaction()?;
+        let schema = merge_sql::store_schema(&tx)?;
         for row in &page.rows {
             let def = tables::table(&row.table)
                 .ok_or_else(|| CoreError::Corrupt(format!("table {}", row.table)))?;
             let local = merge_sql::load_versions(&tx, def, &row.id)?;
             let joined = snapshot::joined(local, &row.history);
-            merge_sql::write_row(&tx, def, &row.id, &joined)?;
+            merge_sql::write_row(&tx, def, &row.id, &joined, schema)?;
         }
         for c in &page.conflicts {
             merge_sql::insert_recorded_conflict(&tx, c)?;

@@ -293,7 +293,7 @@ impl Store {
         let n = needle(query.text.as_deref());
         let scope = self.scope_json(user)?;
         let filter = "v.org_unit_id IN (SELECT value FROM json_each(?1)) AND v.name IS NOT NULL \
-             AND (?2 = '' OR v.name LIKE ?3 ESCAPE '\\' OR v.name_initials LIKE ?4 ESCAPE '\\' \
+             AND (?2 = '' OR v.name_search LIKE ?9 ESCAPE '\\' OR v.name_initials LIKE ?4 ESCAPE '\\' \
                   OR v.id_number LIKE ?5 ESCAPE '\\' OR v.phone LIKE ?3 ESCAPE '\\' OR v.building LIKE ?3 ESCAPE '\\') \
              AND (?6 OR COALESCE(v._deleted, 0) = 0)";
         let total: u32 = self.conn.query_row(
@@ -304,7 +304,11 @@ impl Store {
                 n.pattern,
                 n.initials,
                 n.id_pattern,
-                query.include_deleted
+                query.include_deleted,
+                // ?7 and ?8 page the list, not the count.
+                0u32,
+                0u32,
+                n.name_pattern
             ],
             |r| r.get(0),
         )?;
@@ -322,7 +326,8 @@ impl Store {
                     n.id_pattern,
                     query.include_deleted,
                     page_size,
-                    (page - 1) * page_size
+                    (page - 1) * page_size,
+                    n.name_pattern
                 ],
                 from_row,
             )?

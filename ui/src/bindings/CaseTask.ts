@@ -16,7 +16,16 @@ rule_id: string,
 /**
  * The DOMAIN.md rule, e.g. "L-1".
  */
-rule_ref: string, title_zh: string, title_en: string, 
+rule_ref: string, 
+/**
+ * The rule's name from the rule table (`title_zh`), e.g. "每季度考评一次": what a screen shows
+ * in place of the id (issue 14 §5).
+ */
+rule_name: string, 
+/**
+ * The rule's English name (`title_en`).
+ */
+rule_name_en: string, title_zh: string, title_en: string, 
 /**
  * YYYY-MM-DD
  */

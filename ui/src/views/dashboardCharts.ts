@@ -7,6 +7,7 @@ import type { DashboardRecord } from "../bindings/DashboardRecord";
 import type { Consolidation } from "../bindings/Consolidation";
 import type { SiteSummary } from "../bindings/SiteSummary";
 import { t, type MsgKey } from "../i18n";
+import { fmtShanghai } from "../util";
 
 /** Fixed bucket codes core sends (state codes); any other key is a name (office, officer, rule). */
 const CODES = [
@@ -91,7 +92,7 @@ export type SiteHealth = { id: string; name: string; received: number; held: num
 
 function shanghaiTime(ms: number | null): string {
   if (ms === null) return t("dash_sync_never");
-  return new Date(ms + 8 * 3600_000).toISOString().slice(0, 16).replace("T", " ");
+  return fmtShanghai(ms).slice(0, 16);
 }
 
 export function siteHealth(sites: SiteSummary[], day: Consolidation | null): SiteHealth[] {
