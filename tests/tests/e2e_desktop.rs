@@ -1936,7 +1936,8 @@ async fn the_installed_package_starts_at_the_enrolment_screen() {
             &server.enrolment_address(),
         )
         .await?;
-        wd.type_into("[data-testid=enrol-code] input", &code).await?;
+        wd.type_into("[data-testid=enrol-code] input", &code)
+            .await?;
         wd.click_css("[data-testid=enrol-submit]").await?;
         wd.wait_for("[data-testid=login-view]", WAIT).await
     }
