@@ -2,6 +2,7 @@
 //! temporary SQLite master and the demo district, and sites that are real `jiceng-core` stores.
 
 pub mod counting_proxy;
+pub mod desktop;
 pub mod master_view;
 pub mod pg;
 pub mod proxy;

@@ -3,149 +3,19 @@
 //! start the server, sync, and find the case in the master through the server's API; then add a check-in.
 //! Screenshots of the key screens go to docs/screenshots/.
 
+use jiceng_tests::desktop::{start_app, start_desktop};
 use jiceng_tests::webdriver::WebDriver;
-use jiceng_tests::{free_port, target_dir, Site, TestServer};
+use jiceng_tests::{Site, TestServer};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(30);
 
-/// Kills a helper process on drop; SIGTERM first so tauri-driver releases WebKitWebDriver (BUILD-NOTES).
-struct Guard(Child, &'static str);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.0.id().to_string()])
-            .status();
-        for _ in 0..20 {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        eprintln!("{} did not stop on SIGTERM; killing it", self.1);
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn screenshots_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots")
 }
 
-/// Starts Xvfb on a display nobody uses and waits for its socket.
-fn start_xvfb() -> (Guard, String) {
-    let number = (90 + free_port() % 100..400)
-        .find(|n| {
-            !std::path::Path::new(&format!("/tmp/.X{n}-lock")).exists()
-                && !std::path::Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
-        })
-        .expect("a free X display number");
-    let display = format!(":{number}");
-    let child = Command::new("Xvfb")
-        .args([&display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("Xvfb (apt package xvfb) must be installed: run scripts/test.sh");
-    let socket = format!("/tmp/.X11-unix/X{number}");
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while !std::path::Path::new(&socket).exists() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "Xvfb did not start on {display}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    (Guard(child, "Xvfb"), display)
-}
-
-/// The desktop app under its own Xvfb and tauri-driver, with its own data dir.
-struct Desktop {
-    wd: WebDriver,
-    _driver: Guard,
-    _xvfb: Guard,
-}
-
-async fn start_desktop(server: &TestServer, label: &str) -> Desktop {
-    let app = target_dir().join("jiceng-desktop");
-    assert!(
-        app.exists(),
-        "{} is missing: build it with `npm run desktop:build` in ui/",
-        app.display()
-    );
-    start_app(server, label, &app, true).await
-}
-
-/// The app at `app` under its own Xvfb and tauri-driver. With `own_data_dir` it keeps its data in the
-/// test's directory (JICENG_DATA_DIR); without, where the OS puts a user's data (XDG_DATA_HOME, here
-/// a directory of the test).
-async fn start_app(
-    server: &TestServer,
-    label: &str,
-    app: &std::path::Path,
-    own_data_dir: bool,
-) -> Desktop {
-    let (xvfb, display) = start_xvfb();
-    let data_dir = server.dir.join(label);
-    // Both ports reserved at once: two free_port() calls in a row can return the same port, and then
-    // tauri-driver's WebKitWebDriver cannot start (seen as every session request failing).
-    let (driver_port, native_port) = {
-        let a = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
-        let b = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
-        (
-            a.local_addr().expect("addr").port(),
-            b.local_addr().expect("addr").port(),
-        )
-    };
-    let driver = Command::new("tauri-driver")
-        .args([
-            "--port",
-            &driver_port.to_string(),
-            "--native-port",
-            &native_port.to_string(),
-        ])
-        .env("DISPLAY", &display)
-        .envs(own_data_dir.then(|| ("JICENG_DATA_DIR", &data_dir)))
-        .env("XDG_DATA_HOME", server.dir.join(format!("{label}-xdg")))
-        // The USB panel's fallback folder lands in the test's directory, not the machine's home.
-        .env("HOME", server.dir.join(format!("{label}-home")))
-        .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("tauri-driver must be installed: run scripts/test.sh");
-    let driver = Guard(driver, "tauri-driver");
-    // tauri-driver needs a moment (longer on a loaded machine): wait until it accepts connections.
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", driver_port)).is_err() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "tauri-driver did not listen on {driver_port}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    // The first session request can race tauri-driver's own start of WebKitWebDriver: retry briefly.
-    let mut attempt = 0;
-    let wd = loop {
-        match WebDriver::launch(driver_port, app.to_str().expect("utf-8 path")).await {
-            Ok(wd) => break wd,
-            Err(e) if attempt < 5 => {
-                eprintln!("WebDriver session not ready ({e}); retrying");
-                attempt += 1;
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
-            Err(e) => panic!("WebDriver session: {e}"),
-        }
-    };
-    Desktop {
-        wd,
-        _driver: driver,
-        _xvfb: xvfb,
-    }
-}
 
 fn enrolment_code(demo: &serde_json::Value, site: &str) -> String {
     demo["sites"]
