@@ -200,15 +200,24 @@ fn app_pss_kib(app: &Path) -> u64 {
             pids.push(pid.clone());
         }
     }
-    pids.iter()
-        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok())
-        .filter_map(|text| {
-            text.lines()
-                .find(|l| l.starts_with("Pss:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<u64>().ok())
-        })
-        .sum()
+    let mut total = 0;
+    for pid in &pids {
+        let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        let pss = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
+            .ok()
+            .and_then(|text| {
+                text.lines()
+                    .find(|l| l.starts_with("Pss:"))
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|v| v.parse::<u64>().ok())
+            })
+            .unwrap_or(0);
+        if std::env::var("JICENG_BENCH_VERBOSE").is_ok() {
+            println!("    {:<20} {:>8.1} MB", name.trim(), pss as f64 / 1024.0);
+        }
+        total += pss;
+    }
+    total
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
