@@ -50,7 +50,8 @@ fn name(i: usize) -> String {
 }
 
 fn id_number(i: usize) -> String {
-    let born = NaiveDate::from_ymd_opt(1950, 1, 1).expect("a date") + Days::days((i % 20_000) as i64);
+    let born =
+        NaiveDate::from_ymd_opt(1950, 1, 1).expect("a date") + Days::days((i % 20_000) as i64);
     idcard::compose("110101", born, (i / 20_000) as u16 + 1)
 }
 
@@ -64,7 +65,10 @@ fn resident_ops(i: usize, seq: &mut u64, hlc: &mut Hlc) -> Vec<Operation> {
         ("name", json!(name(i))),
         ("id_number", json!(parsed.number)),
         ("sex", json!(parsed.sex_code())),
-        ("birth_date", json!(parsed.birth_date.format("%Y-%m-%d").to_string())),
+        (
+            "birth_date",
+            json!(parsed.birth_date.format("%Y-%m-%d").to_string()),
+        ),
         ("phone", json!(format!("139{:08}", i))),
         ("building", json!(format!("{}", i % 60 + 1))),
         ("unit", json!("1")),
@@ -116,10 +120,22 @@ fn seed(dir: &Path, residents: usize, cases: usize) {
         .create_org_unit("setup", DISTRICT, None, OrgKind::District, "示范区")
         .expect("district");
     store
-        .create_org_unit("setup", TOWNSHIP, Some(DISTRICT), OrgKind::Township, "北新桥街道")
+        .create_org_unit(
+            "setup",
+            TOWNSHIP,
+            Some(DISTRICT),
+            OrgKind::Township,
+            "北新桥街道",
+        )
         .expect("township");
     store
-        .create_org_unit("setup", COMMUNITY, Some(TOWNSHIP), OrgKind::Community, "民安社区")
+        .create_org_unit(
+            "setup",
+            COMMUNITY,
+            Some(TOWNSHIP),
+            OrgKind::Community,
+            "民安社区",
+        )
         .expect("community");
     store
         .create_user(
@@ -136,7 +152,8 @@ fn seed(dir: &Path, residents: usize, cases: usize) {
     let admin = store.login("admin", PASSWORD).expect("login");
     let started = Instant::now();
     for i in 0..cases {
-        let start = NaiveDate::from_ymd_opt(2026, 1, 1).expect("a date") + Days::days((i % 300) as i64);
+        let start =
+            NaiveDate::from_ymd_opt(2026, 1, 1).expect("a date") + Days::days((i % 300) as i64);
         store
             .save_case(
                 &admin,
@@ -182,7 +199,11 @@ fn app_pss_kib(app: &Path) -> u64 {
     };
     let parent_of = |pid: &str| -> Option<String> {
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        stat.rsplit(')').next()?.split_whitespace().nth(1).map(str::to_string)
+        stat.rsplit(')')
+            .next()?
+            .split_whitespace()
+            .nth(1)
+            .map(str::to_string)
     };
     let all: Vec<String> = entries
         .filter_map(|e| e.ok())

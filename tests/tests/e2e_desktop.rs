@@ -11,11 +11,9 @@ use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(30);
 
-
 fn screenshots_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots")
 }
-
 
 fn enrolment_code(demo: &serde_json::Value, site: &str) -> String {
     demo["sites"]
