@@ -110,7 +110,7 @@ pub async fn start_app_in(
             &native_port.to_string(),
         ])
         .env("DISPLAY", &display)
-        .envs(own_data_dir.then(|| ("JICENG_DATA_DIR", &data_dir)))
+        .envs(own_data_dir.then_some(("JICENG_DATA_DIR", &data_dir)))
         .env("XDG_DATA_HOME", dir.join(format!("{label}-xdg")))
         // The USB panel's fallback folder lands in the test's directory, not the machine's home.
         .env("HOME", dir.join(format!("{label}-home")))
