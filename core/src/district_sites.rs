@@ -138,7 +138,28 @@ pub async fn admin_action(
         },
         request,
     };
-    district_post(store, "admin/actions", &call).await
+    district_post(store, "admin/actions", &call)
+        .await
+        .map_err(refused_in_words)
+}
+
+/// The server's refusal of an administrative change, in words a district clerk reads (the server
+/// answers codes and English; the codes' generic wording is about sync).
+fn refused_in_words(e: SyncError) -> SyncError {
+    let SyncError::Server { code, message, .. } = &e else {
+        return e;
+    };
+    let zh = match code.as_str() {
+        "conflict" => "该账号已停用：请先启用，再重置密码。".to_string(),
+        "not_found" => "没有找到该单位、站点或用户（可能刚被修改），请点“刷新”后重试。".to_string(),
+        "forbidden" => "只有区司法局的电脑可以进行系统管理。".to_string(),
+        "bad_request" if message.contains("username is taken") => {
+            "用户名已存在，请换一个。".to_string()
+        }
+        "bad_request" => format!("服务器拒绝了这项操作：{message}"),
+        _ => return e,
+    };
+    CoreError::invalid("request", message.clone(), zh).into()
 }
 
 fn refusal(r: directory_admin::AdminRefusal) -> SyncError {

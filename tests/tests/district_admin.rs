@@ -120,6 +120,25 @@ async fn the_district_adds_a_community_its_site_and_clerk_and_every_change_is_au
         "{}",
         misplaced.message_zh()
     );
+    // A username another account holds: the server refuses it, and the desktop says so in Chinese.
+    let taken = admin_action(
+        &district.store,
+        &admin,
+        AdminRequest::AddUser {
+            username: "clerk1".to_string(),
+            display_name: "重名的人".to_string(),
+            role: "community_clerk".to_string(),
+            org_unit_id: community.clone(),
+            password: "Taken-name-2026!".to_string(),
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        taken.message_zh().contains("用户名已存在"),
+        "{}",
+        taken.message_zh()
+    );
 
     let path = server.dir.join("jixiang.sqlite");
     let workstation = Mutex::new(Store::open(&path).unwrap());
@@ -174,7 +193,11 @@ async fn the_district_adds_a_community_its_site_and_clerk_and_every_change_is_au
     )
     .await
     .unwrap_err();
-    assert_eq!(reset_disabled.code(), "conflict", "{reset_disabled}");
+    assert!(
+        reset_disabled.message_zh().contains("请先启用"),
+        "{}",
+        reset_disabled.message_zh()
+    );
     admin_action(
         &district.store,
         &admin,

@@ -954,20 +954,7 @@ async fn community_clerk_keeps_the_residents_register_and_sees_no_corrections() 
 }
 
 async fn clerk_flow(wd: &WebDriver, server: &TestServer, code: &str) -> Result<(), String> {
-    wd.wait_for("[data-testid=enrol-view]", WAIT).await?;
-    wd.type_into(
-        "[data-testid=enrol-server] input",
-        &server.enrolment_address(),
-    )
-    .await?;
-    wd.type_into("[data-testid=enrol-code] input", code).await?;
-    wd.click_css("[data-testid=enrol-submit]").await?;
-    wd.wait_for("[data-testid=login-view]", WAIT).await?;
-    wd.type_into("[data-testid=login-username] input", "clerk1")
-        .await?;
-    wd.type_into("[data-testid=login-password] input", "jiceng-demo")
-        .await?;
-    wd.click_css("[data-testid=login-submit]").await?;
+    enrol_and_sign_in(wd, server, code, "clerk1").await?;
     // The clerk's home is the day's tasks.
     wd.wait_for("[data-testid=task-digest]", WAIT).await?;
     click_nav(wd, "[data-testid=nav-residents]").await?;
@@ -1277,20 +1264,7 @@ async fn district_flow(
     code: &str,
     receiving: &str,
 ) -> Result<(), String> {
-    wd.wait_for("[data-testid=enrol-view]", WAIT).await?;
-    wd.type_into(
-        "[data-testid=enrol-server] input",
-        &server.enrolment_address(),
-    )
-    .await?;
-    wd.type_into("[data-testid=enrol-code] input", code).await?;
-    wd.click_css("[data-testid=enrol-submit]").await?;
-    wd.wait_for("[data-testid=login-view]", WAIT).await?;
-    wd.type_into("[data-testid=login-username] input", "admin")
-        .await?;
-    wd.type_into("[data-testid=login-password] input", "jiceng-demo")
-        .await?;
-    wd.click_css("[data-testid=login-submit]").await?;
+    enrol_and_sign_in(wd, server, code, "admin").await?;
     wd.wait_for("[data-testid=main-view]", WAIT).await?;
 
     // D-3: the open conflict on 李四's address; the district keeps the other value.
@@ -1587,20 +1561,7 @@ async fn district_day(
     code: &str,
     yesterday: &str,
 ) -> Result<u64, String> {
-    wd.wait_for("[data-testid=enrol-view]", WAIT).await?;
-    wd.type_into(
-        "[data-testid=enrol-server] input",
-        &server.enrolment_address(),
-    )
-    .await?;
-    wd.type_into("[data-testid=enrol-code] input", code).await?;
-    wd.click_css("[data-testid=enrol-submit]").await?;
-    wd.wait_for("[data-testid=login-view]", WAIT).await?;
-    wd.type_into("[data-testid=login-username] input", "admin")
-        .await?;
-    wd.type_into("[data-testid=login-password] input", "jiceng-demo")
-        .await?;
-    wd.click_css("[data-testid=login-submit]").await?;
+    enrol_and_sign_in(wd, server, code, "admin").await?;
     wd.wait_for("[data-testid=main-view]", WAIT).await?;
 
     // 1. Last night's record beside the live figures.
@@ -1818,4 +1779,27 @@ async fn the_installed_package_starts_at_the_enrolment_screen() {
         "the installed app keeps its data in the user's data directory ({})",
         store_dir.display()
     );
+}
+
+/// Enrols the desktop at its first screen with `code` and signs `username` in (the demo password).
+async fn enrol_and_sign_in(
+    wd: &WebDriver,
+    server: &TestServer,
+    code: &str,
+    username: &str,
+) -> Result<(), String> {
+    wd.wait_for("[data-testid=enrol-view]", WAIT).await?;
+    wd.type_into(
+        "[data-testid=enrol-server] input",
+        &server.enrolment_address(),
+    )
+    .await?;
+    wd.type_into("[data-testid=enrol-code] input", code).await?;
+    wd.click_css("[data-testid=enrol-submit]").await?;
+    wd.wait_for("[data-testid=login-view]", WAIT).await?;
+    wd.type_into("[data-testid=login-username] input", username)
+        .await?;
+    wd.type_into("[data-testid=login-password] input", "jiceng-demo")
+        .await?;
+    wd.click_css("[data-testid=login-submit]").await
 }

@@ -23,6 +23,33 @@ use std::collections::HashMap;
 
 const PAGE: u32 = 200;
 
+/// Page `page` of a whole list, as the dashboards read lists.
+fn all_on(page: u32) -> CaseQuery {
+    CaseQuery {
+        text: None,
+        page,
+        page_size: PAGE,
+        include_deleted: false,
+    }
+}
+
+/// Every item of a paged list: pages of [`PAGE`] until its total.
+fn every_page<T: ts_rs::TS>(
+    mut list: impl FnMut(u32) -> Result<crate::model::Page<T>>,
+) -> Result<Vec<T>> {
+    let mut out = Vec::new();
+    let mut page = 1;
+    loop {
+        let found = list(page)?;
+        let total = found.total;
+        out.extend(found.items);
+        if page * PAGE >= total {
+            return Ok(out);
+        }
+        page += 1;
+    }
+}
+
 /// The district's rights (its sites: `Area::Sites`), or an office head for the own office: the lists
 /// behind the charts are scoped to the user's org subtree already, so a head sees the own office only.
 fn require_dashboard(user: &SessionUser) -> Result<()> {
@@ -103,29 +130,11 @@ impl Store {
     /// Every case of the scope as the case list shows it; a copy handed over to another office (L-6)
     /// counts at the new office only.
     fn dashboard_cases(&self, user: &SessionUser) -> Result<Vec<CaseRecord>> {
-        let mut out = Vec::new();
-        let mut page = 1;
-        loop {
-            let found = self.list_cases(
-                user,
-                &CaseQuery {
-                    text: None,
-                    page,
-                    page_size: PAGE,
-                    include_deleted: false,
-                },
-            )?;
-            out.extend(
-                found
-                    .items
-                    .into_iter()
-                    .filter(|c| c.transferred_out_to.is_none()),
-            );
-            if page * PAGE >= found.total {
-                return Ok(out);
-            }
-            page += 1;
-        }
+        let cases = every_page(|page| self.list_cases(user, &all_on(page)))?;
+        Ok(cases
+            .into_iter()
+            .filter(|c| c.transferred_out_to.is_none())
+            .collect())
     }
 
     /// The digest's open clocks as of `to`, each with the org unit of its record.
@@ -176,10 +185,8 @@ impl Store {
             let (id, unit) = row?;
             unit_of.insert(id, unit);
         }
-        let mut out = Vec::new();
-        let mut page = 1;
-        loop {
-            let found = self.list_appeals(
+        let appeals = every_page(|page| {
+            self.list_appeals(
                 user,
                 &ResidentQuery {
                     text: None,
@@ -188,8 +195,11 @@ impl Store {
                     page_size: PAGE,
                     include_deleted: false,
                 },
-            )?;
-            out.extend(found.items.into_iter().map(|a| AppealRow {
+            )
+        })?;
+        Ok(appeals
+            .into_iter()
+            .map(|a| AppealRow {
                 unit_id: unit_of.get(&a.id).cloned().unwrap_or_default(),
                 title: format!("{}：{}", a.petitioner_name, a.subject),
                 id: a.id,
@@ -200,49 +210,30 @@ impl Store {
                 satisfaction: a.satisfaction,
                 followed_up_on: a.followed_up_on,
                 deleted: false,
-            }));
-            if page * PAGE >= found.total {
-                return Ok(out);
-            }
-            page += 1;
-        }
+            })
+            .collect())
     }
 
     fn dashboard_mediations(&self, user: &SessionUser) -> Result<Vec<MediationRow>> {
-        let mut out = Vec::new();
-        let mut page = 1;
-        loop {
-            let found = self.list_mediations(
-                user,
-                &CaseQuery {
-                    text: None,
-                    page,
-                    page_size: PAGE,
-                    include_deleted: false,
-                },
-            )?;
-            out.extend(found.items.into_iter().map(|m| {
-                MediationRow {
-                    title: m
-                        .parties
-                        .iter()
-                        .map(|p| p.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join("、"),
-                    id: m.id,
-                    unit_id: m.org_unit_id,
-                    accepted_on: m.accepted_on,
-                    outcome: m.outcome,
-                    concluded_on: m.concluded_on,
-                    conclude_due: m.conclude_due,
-                    deleted: m.deleted,
-                }
-            }));
-            if page * PAGE >= found.total {
-                return Ok(out);
-            }
-            page += 1;
-        }
+        let mediations = every_page(|page| self.list_mediations(user, &all_on(page)))?;
+        Ok(mediations
+            .into_iter()
+            .map(|m| MediationRow {
+                title: m
+                    .parties
+                    .iter()
+                    .map(|p| p.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join("、"),
+                id: m.id,
+                unit_id: m.org_unit_id,
+                accepted_on: m.accepted_on,
+                outcome: m.outcome,
+                concluded_on: m.concluded_on,
+                conclude_due: m.conclude_due,
+                deleted: m.deleted,
+            })
+            .collect())
     }
 
     /// C-10 / C-11 (the statistics' `month_compliance`) and L-3 per case and month of the range, each
