@@ -40,6 +40,19 @@ pub fn store_file_kind(path: &Path) -> Result<StoreFile> {
     })
 }
 
+/// Held while SQLCipher sets up a connection's key (its codec context). SQLCipher 4.7+ keeps codec
+/// contexts in a process-wide private heap whose bookkeeping races when two threads key connections
+/// at once (sqlcipher/sqlcipher#598); the tests saw `PRAGMA key` fail that way, rarely, when many
+/// stores were opened at once. The desktop keys a connection at sign-in and for a backup: waiting
+/// here costs nothing.
+static KEYING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn keying() -> std::sync::MutexGuard<'static, ()> {
+    KEYING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// `PRAGMA key` with a raw key: SQLCipher's `x'…'` form, our own hex (nothing typed goes here).
 fn apply_key(conn: &Connection, key: &DatabaseKey, schema: &str) -> Result<()> {
     // A wrong key is an answer (the clerk is told), not an error for SQLCipher to print on stderr.
@@ -86,13 +99,16 @@ pub fn encrypt_copy(plain: &Path, target: &Path, key: &DatabaseKey) -> Result<u6
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     // Everything committed is in the main file before it is read whole.
     conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-    conn.execute(
-        &format!(
-            "ATTACH DATABASE ?1 AS encrypted KEY \"x'{}'\"",
-            hex::encode(key.0)
-        ),
-        [target_str],
-    )?;
+    {
+        let _keying = keying();
+        conn.execute(
+            &format!(
+                "ATTACH DATABASE ?1 AS encrypted KEY \"x'{}'\"",
+                hex::encode(key.0)
+            ),
+            [target_str],
+        )?;
+    }
     let exported = (|| -> Result<()> {
         conn.query_row("SELECT sqlcipher_export('encrypted')", [], |_| Ok(()))?;
         // sqlcipher_export copies the schema and the rows, not the user version.
@@ -103,8 +119,11 @@ pub fn encrypt_copy(plain: &Path, target: &Path, key: &DatabaseKey) -> Result<u6
     conn.execute_batch("DETACH DATABASE encrypted;")?;
     exported?;
     let copy = Connection::open(target)?;
-    apply_key(&copy, key, "main")?;
-    check_key(&copy)?;
+    {
+        let _keying = keying();
+        apply_key(&copy, key, "main")?;
+        check_key(&copy)?;
+    }
     let mut rows = 0u64;
     for table in table_names(&conn)? {
         let count = |c: &Connection| -> Result<i64> {
@@ -141,8 +160,11 @@ impl Store {
             })?;
         }
         let conn = Connection::open(path)?;
-        apply_key(&conn, key, "main")?;
-        check_key(&conn)?;
+        {
+            let _keying = keying();
+            apply_key(&conn, key, "main")?;
+            check_key(&conn)?;
+        }
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         // Pages are decrypted (and their HMAC checked) on the way into SQLite's page cache, not on
