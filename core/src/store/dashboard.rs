@@ -12,8 +12,7 @@ use crate::deadlines::{Moment, TaskStatus};
 use crate::error::{CoreError, Result};
 use crate::lifecycle::status_label_zh;
 use crate::model::{
-    CaseQuery, CaseRecord, CaseStatus, CheckinMethod, EntryKind, OrgKind, ResidentQuery, Role,
-    SessionUser, SupervisionLevel,
+    CaseQuery, CaseRecord, CaseStatus, OrgKind, ResidentQuery, Role, SessionUser, SupervisionLevel,
 };
 use crate::permissions::{may, Access, Area};
 use crate::shanghai;
@@ -318,24 +317,7 @@ impl Store {
         let engine = self.engine()?;
         let start = shanghai::parse_date(&case.reported_on)
             .or_else(|| shanghai::parse_date(&case.sentence_start));
-        let checkins = self.checkins_of(&case.id)?;
-        let last_of = |methods: &[CheckinMethod]| {
-            checkins
-                .iter()
-                .filter(|c| methods.contains(&c.method))
-                .filter_map(|c| c.occurred_at.get(..10).and_then(shanghai::parse_date))
-                .filter(|d| *d <= day)
-                .max()
-        };
-        let thought = self
-            .entries_of(&case.id)?
-            .into_iter()
-            .filter(|e| e.kind == EntryKind::ThoughtReport)
-            .filter_map(|e| shanghai::parse_date(&e.occurred_on))
-            .filter(|d| *d <= day)
-            .max();
-        let oral = last_of(&[CheckinMethod::InPerson, CheckinMethod::Phone]);
-        let written = last_of(&[CheckinMethod::Written]).max(thought);
+        let (oral, written) = self.last_l3_reports(&case.id, Some(day))?;
         let level_code = match level {
             SupervisionLevel::Strict => "strict",
             SupervisionLevel::Normal => "normal",

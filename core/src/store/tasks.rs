@@ -227,29 +227,14 @@ impl Store {
     /// writing (a written report or a thought report); each clock runs from the last report of its kind,
     /// or from the day of reporting in.
     fn reporting_tasks(&self, case: &CaseRecord, today: NaiveDate) -> Result<Vec<CaseTask>> {
-        use crate::model::{CheckinMethod, EntryKind, SupervisionLevel};
+        use crate::model::SupervisionLevel;
         let Some(level) = case.supervision_level else {
             return Ok(Vec::new());
         };
         let engine = self.engine()?;
         let start = shanghai::parse_date(&case.reported_on)
             .or_else(|| shanghai::parse_date(&case.sentence_start));
-        let checkins = self.checkins_of(&case.id)?;
-        let last_of = |methods: &[CheckinMethod]| {
-            checkins
-                .iter()
-                .filter(|c| methods.contains(&c.method))
-                .filter_map(|c| c.occurred_at.get(..10).and_then(shanghai::parse_date))
-                .max()
-        };
-        let thought_report = self
-            .entries_of(&case.id)?
-            .into_iter()
-            .filter(|e| e.kind == EntryKind::ThoughtReport)
-            .filter_map(|e| shanghai::parse_date(&e.occurred_on))
-            .max();
-        let oral = last_of(&[CheckinMethod::InPerson, CheckinMethod::Phone]);
-        let written = last_of(&[CheckinMethod::Written]).max(thought_report);
+        let (oral, written) = self.last_l3_reports(&case.id, None)?;
         let level_code = match level {
             SupervisionLevel::Strict => "strict",
             SupervisionLevel::Normal => "normal",
@@ -606,4 +591,39 @@ fn to_case_task(engine: &Engine, case: &CaseRecord, task: Task) -> Result<CaseTa
         escalated_to: task.escalation.filter(|e| e.reached).map(|e| e.to),
         officer_id: case.officer_id.clone(),
     })
+}
+
+impl Store {
+    /// L-3: the last oral report (in person or by phone) and the last written one (a written
+    /// check-in or a thought report) of a case, up to `until` when given. The digest's reporting
+    /// clocks and the dashboards' monthly L-3 compliance read the same days.
+    pub(super) fn last_l3_reports(
+        &self,
+        case_id: &str,
+        until: Option<NaiveDate>,
+    ) -> Result<(Option<NaiveDate>, Option<NaiveDate>)> {
+        let within = |d: &NaiveDate| until.is_none_or(|u| *d <= u);
+        let checkins = self.checkins_of(case_id)?;
+        let last_of = |methods: &[crate::model::CheckinMethod]| {
+            checkins
+                .iter()
+                .filter(|c| methods.contains(&c.method))
+                .filter_map(|c| c.occurred_at.get(..10).and_then(shanghai::parse_date))
+                .filter(within)
+                .max()
+        };
+        let thought_report = self
+            .entries_of(case_id)?
+            .into_iter()
+            .filter(|e| e.kind == crate::model::EntryKind::ThoughtReport)
+            .filter_map(|e| shanghai::parse_date(&e.occurred_on))
+            .filter(within)
+            .max();
+        let oral = last_of(&[
+            crate::model::CheckinMethod::InPerson,
+            crate::model::CheckinMethod::Phone,
+        ]);
+        let written = last_of(&[crate::model::CheckinMethod::Written]).max(thought_report);
+        Ok((oral, written))
+    }
 }
