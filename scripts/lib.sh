@@ -17,6 +17,8 @@ as_root() {
 APT_PACKAGES=(libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev libssl-dev
   libayatana-appindicator3-dev librsvg2-dev pkg-config xvfb xauth webkit2gtk-driver imagemagick
   fonts-noto-cjk fonts-hanazono faketime jq
+  # Issue 13 §2: the end to end test reads the dashboards' A4 PDF (pdfinfo, pdftotext, pdftoppm).
+  poppler-utils
   # Issue 12 §2: the master on PostgreSQL; the tests run a throw-away cluster of their own with its
   # server programs (/usr/lib/postgresql/15/bin), as the unprivileged user the package creates.
   postgresql-15)

@@ -102,6 +102,7 @@ macro_rules! command_handler {
             crate::commands_people::set_fund_entry_deleted,
             crate::commands_people::list_fund_entries,
             crate::commands_people::fund_summaries,
+            crate::commands_print::save_pdf,
             crate::commands_quarantine::quarantined_writes,
             crate::commands_quarantine::quarantined_writes_of,
             crate::commands_quarantine::decide_quarantine,

@@ -521,16 +521,16 @@ pub async fn export_statistics(
     write_export(&app, &state, &stem, path, &bytes)
 }
 
-/// D-4: writes an exported workbook to `path`, or else to the Downloads folder (the data dir when
-/// there is none) as `<stem>.xlsx` without overwriting an earlier file; returns where it went.
-fn write_export(
+/// Where an export goes: `path` when the user chose one, or else the Downloads folder (the data
+/// dir when there is none) as `<stem>.<ext>`, never over an earlier file.
+pub(crate) fn export_target(
     app: &AppHandle,
     state: &AppState,
     stem: &str,
+    ext: &str,
     path: Option<String>,
-    bytes: &[u8],
-) -> CmdResult<String> {
-    let target = match path.filter(|p| !p.trim().is_empty()) {
+) -> std::path::PathBuf {
+    match path.filter(|p| !p.trim().is_empty()) {
         Some(p) => std::path::PathBuf::from(p),
         None => {
             let dir = app
@@ -539,25 +539,39 @@ fn write_export(
                 .ok()
                 .filter(|d| d.is_dir())
                 .unwrap_or_else(|| state.data_dir.clone());
-            let mut candidate = dir.join(format!("{stem}.xlsx"));
+            let mut candidate = dir.join(format!("{stem}.{ext}"));
             let mut n = 2;
             while candidate.exists() {
-                candidate = dir.join(format!("{stem}({n}).xlsx"));
+                candidate = dir.join(format!("{stem}({n}).{ext}"));
                 n += 1;
             }
             candidate
         }
-    };
-    std::fs::write(&target, bytes).map_err(|e| {
-        eprintln!("[jiceng] export {}: {e}", target.display());
-        UiError::new(
-            "export_failed",
-            format!(
-                "无法写入文件 {}：{e}。请检查文件夹是否存在、是否有写入权限。",
-                target.display()
-            ),
-        )
-    })?;
+    }
+}
+
+/// The clerk's words for a file that could not be written.
+pub(crate) fn export_failed(target: &std::path::Path, e: impl std::fmt::Display) -> UiError {
+    eprintln!("[jiceng] export {}: {e}", target.display());
+    UiError::new(
+        "export_failed",
+        format!(
+            "无法写入文件 {}：{e}。请检查文件夹是否存在、是否有写入权限。",
+            target.display()
+        ),
+    )
+}
+
+/// D-4: writes an exported workbook (see `export_target`); returns where it went.
+fn write_export(
+    app: &AppHandle,
+    state: &AppState,
+    stem: &str,
+    path: Option<String>,
+    bytes: &[u8],
+) -> CmdResult<String> {
+    let target = export_target(app, state, stem, "xlsx", path);
+    std::fs::write(&target, bytes).map_err(|e| export_failed(&target, e))?;
     Ok(target.to_string_lossy().into_owned())
 }
 

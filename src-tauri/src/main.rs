@@ -14,6 +14,7 @@ mod commands_backup;
 mod commands_corrections;
 mod commands_dashboard;
 mod commands_people;
+mod commands_print;
 mod commands_quarantine;
 mod commands_sites;
 mod commands_usb;

@@ -1471,7 +1471,7 @@ async fn district_day_last_nights_record_dashboards_drill_down_administration_an
             .await;
     }
     wd.quit().await;
-    let total = result.expect("district day scenario");
+    let (total, drilled) = result.expect("district day scenario");
 
     // The site and the user the district added reached the master, and its audit names the admin.
     let master = server.master();
@@ -1488,9 +1488,19 @@ async fn district_day_last_nights_record_dashboards_drill_down_administration_an
 
     // The monthly workbook the desktop exported: its sheets, its title, every township in the org
     // tree's order, the total the screen showed.
-    let workbook = find_file(&server.dir.join("district-day"), "社区矫正统计报表_")
-        .or_else(|| find_file(&server.dir.join("district-day-home"), "社区矫正统计报表_"))
-        .expect("the exported workbook");
+    let workbook = find_file(
+        &server.dir.join("district-day"),
+        "社区矫正统计报表_",
+        "xlsx",
+    )
+    .or_else(|| {
+        find_file(
+            &server.dir.join("district-day-home"),
+            "社区矫正统计报表_",
+            "xlsx",
+        )
+    })
+    .expect("the exported workbook");
     let parts = xlsx_parts(&std::fs::read(&workbook).expect("read the workbook"));
     let names = &parts["xl/workbook.xml"];
     for sheet in [
@@ -1521,20 +1531,137 @@ async fn district_day_last_nights_record_dashboards_drill_down_administration_an
         sheet1.contains(&format!("<v>{total}</v>")),
         "the district's total {total} in 表一"
     );
+
+    // The dashboards on A4, as the engine prints them.
+    let pdf = find_file(&server.dir.join("district-day"), "监管看板_", "pdf")
+        .or_else(|| find_file(&server.dir.join("district-day-home"), "监管看板_", "pdf"))
+        .expect("the dashboards' PDF");
+    check_a4_print(&pdf, &drilled);
 }
 
-fn find_file(dir: &std::path::Path, prefix: &str) -> Option<PathBuf> {
+/// Issue 13 §2: the printed dashboards are A4 pages, hold every chart's title and the open list
+/// (its first case by name), and none of the app's chrome; page 1 and the last page are saved as
+/// screenshots to look at.
+fn check_a4_print(pdf: &std::path::Path, drilled_case: &str) {
+    let run = |program: &str, args: &[&str]| {
+        let out = std::process::Command::new(program)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("{program} (poppler-utils): {e}"));
+        assert!(out.status.success(), "{program} {args:?}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let file = pdf.to_string_lossy();
+    let info = run("pdfinfo", &[&file]);
+    let pages: usize = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("page count in {info}"));
+    assert!((1..=12).contains(&pages), "{pages} pages: {info}");
+    // A4 is 595.28 x 841.89 pt; poppler rounds to "595.276 x 841.89 pts (A4)".
+    let size = info
+        .lines()
+        .find(|l| l.starts_with("Page size:"))
+        .unwrap_or_default();
+    assert!(size.contains("(A4)"), "A4 pages: {size}");
+    let shots = screenshots_dir();
+    let first = shots.join("43-dashboard-a4-page1");
+    run(
+        "pdftoppm",
+        &[
+            "-png",
+            "-r",
+            "70",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-singlefile",
+            &file,
+            &first.to_string_lossy(),
+        ],
+    );
+    let last = shots.join("44-dashboard-a4-last-page");
+    let n = pages.to_string();
+    run(
+        "pdftoppm",
+        &[
+            "-png",
+            "-r",
+            "70",
+            "-f",
+            &n,
+            "-l",
+            &n,
+            "-singlefile",
+            &file,
+            &last.to_string_lossy(),
+        ],
+    );
+    // The CJK font's ToUnicode maps some ideographs to Kangxi radicals (⾄ for 至): NFKC folds them.
+    let _ = std::fs::copy(pdf, std::env::temp_dir().join("jiceng-e2e-dashboard.pdf"));
+    let nfkc =
+        |s: &str| -> String { unicode_normalization::UnicodeNormalization::nfkc(s).collect() };
+    let text = nfkc(&run("pdftotext", &[&file, "-"]));
+    for title in [
+        "监管看板",
+        "各司法所在矫对象",
+        "各矫正专干负责对象",
+        "各单位超期事项",
+        "超期事项（按规则）",
+        "月度合规率（C-10、C-11、L-3）",
+        "诉求办理期限（W-2）",
+        "诉求回访满意度（W-2）",
+        "人民调解结果（W-3）",
+        "各站点同步状况",
+        drilled_case,
+    ] {
+        assert!(
+            contains_cjk_loosely(&text, &nfkc(title)),
+            "{title} on the printed pages:\n{text}"
+        );
+    }
+    for chrome in [
+        "另存为 PDF",
+        "打印（A4）",
+        "导出 Excel",
+        "今日待办",
+        "统计报表",
+    ] {
+        assert!(
+            !contains_cjk_loosely(&text, &nfkc(chrome)),
+            "{chrome} is not printed:\n{text}"
+        );
+    }
+}
+
+/// `needle` in `text`, where a character of the CJK Radicals Supplement in the text (⺠, which the
+/// PDF's font maps for 民 and NFKC does not fold) stands for any ideograph.
+fn contains_cjk_loosely(text: &str, needle: &str) -> bool {
+    let text: Vec<char> = text.chars().collect();
+    let needle: Vec<char> = needle.chars().collect();
+    let same = |t: char, n: char| {
+        t == n || (('\u{2E80}'..='\u{2EFF}').contains(&t) && ('\u{4E00}'..='\u{9FFF}').contains(&n))
+    };
+    !needle.is_empty()
+        && text
+            .windows(needle.len())
+            .any(|w| w.iter().zip(&needle).all(|(&t, &n)| same(t, n)))
+}
+
+fn find_file(dir: &std::path::Path, prefix: &str, ext: &str) -> Option<PathBuf> {
     let entries = std::fs::read_dir(dir).ok()?;
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
-            if let Some(found) = find_file(&path, prefix) {
+            if let Some(found) = find_file(&path, prefix, ext) {
                 return Some(found);
             }
         } else if path
             .file_name()
             .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with(prefix) && n.ends_with(".xlsx"))
+            .is_some_and(|n| n.starts_with(prefix) && n.ends_with(&format!(".{ext}")))
         {
             return Some(path);
         }
@@ -1560,7 +1687,7 @@ async fn district_day(
     server: &TestServer,
     code: &str,
     yesterday: &str,
-) -> Result<u64, String> {
+) -> Result<(u64, String), String> {
     enrol_and_sign_in(wd, server, code, "admin").await?;
     wd.wait_for("[data-testid=main-view]", WAIT).await?;
 
@@ -1649,6 +1776,27 @@ async fn district_day(
     tokio::time::sleep(Duration::from_millis(800)).await;
     wd.screenshot(&screenshots_dir().join("37-dashboard-drill-down.png"))
         .await?;
+    // The charts and the open list as an A4 PDF, printed by the engine (read after the scenario).
+    let drilled: String = wd
+        .script(
+            "return document.querySelector('[data-testid=drill-row][data-kind=case]').textContent.trim();",
+            serde_json::json!([]),
+        )
+        .await?
+        .as_str()
+        .ok_or("the first drilled case")?
+        .to_string();
+    wd.click_css("[data-testid=dashboard-pdf]").await?;
+    wd.wait_until(
+        "[...document.querySelectorAll('.el-message')].some(m => m.textContent.includes('.pdf'))",
+        Duration::from_secs(90),
+    )
+    .await?;
+    wd.script(
+        "document.querySelectorAll('.el-message__closeBtn').forEach(b => b.click());",
+        serde_json::json!([]),
+    )
+    .await?;
     let name: String = wd
         .script(
             "const row = document.querySelector('[data-testid=drill-row][data-kind=case]'); const name = row.textContent.trim(); row.click(); return name;",
@@ -1736,7 +1884,7 @@ async fn district_day(
     wd.screenshot(&screenshots_dir().join("41-admin-audit.png"))
         .await?;
     println!("e2e: the district's day: last night's record, the dashboards and a drill-down to an overdue case, a site and a user added, the monthly workbook exported");
-    Ok(total)
+    Ok((total, drilled))
 }
 
 /// Issue 14 §1: the .deb installed on this machine (`apt-get install ./…deb`) starts from its own path

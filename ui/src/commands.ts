@@ -192,6 +192,7 @@ export const commands = {
   setFundEntryDeleted: (id: string, deleted: boolean) => call<FundEntryRecord>("set_fund_entry_deleted", { id, deleted }),
   listFundEntries: (query: FundQuery) => call<Page<FundEntryRecord>>("list_fund_entries", { query }),
   fundSummaries: (year: number | null) => call<CommunityFundSummary[]>("fund_summaries", { year }),
+  savePdf: (title: string, path: string | null) => call<string>("save_pdf", { title, path }),
   quarantinedWrites: () => call<QuarantinedWrite[]>("quarantined_writes"),
   quarantinedWritesOf: (table: string, row_id: string) => call<QuarantinedWrite[]>("quarantined_writes_of", { table, row_id }),
   decideQuarantine: (site_id: string, site_seq: number, decision: string, note: string) => call<SyncStatus>("decide_quarantine", { site_id, site_seq, decision, note }),

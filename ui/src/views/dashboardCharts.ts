@@ -40,7 +40,8 @@ export function barOption(buckets: DashboardBucket[], color = COLORS[1], horizon
   return {
     color: [color],
     tooltip: { trigger: "axis" },
-    grid: { left: horizontal ? 120 : 40, right: 16, top: 16, bottom: horizontal ? 24 : 48 },
+    // Room on the right for the value printed beyond the longest bar.
+    grid: { left: horizontal ? 120 : 40, right: horizontal ? 40 : 16, top: 16, bottom: horizontal ? 24 : 48 },
     xAxis: horizontal ? value : { ...category, axisLabel: { ...category.axisLabel, rotate: names.length > 4 ? 30 : 0 } },
     yAxis: horizontal ? { ...category, inverse: true } : value,
     series: [{ type: "bar", name: t("dash_count"), data: buckets.map((b) => b.count), barMaxWidth: 36, label: { show: true, position: horizontal ? "right" : "top" } }],
