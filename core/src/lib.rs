@@ -38,6 +38,7 @@ pub mod merge;
 pub mod model;
 pub mod op;
 pub mod oversight;
+pub mod pdf_fonts;
 pub mod permissions;
 pub mod read_log;
 pub mod resync;

@@ -31,13 +31,49 @@ pub async fn save_pdf(
     let (done_tx, done_rx) = tokio::sync::oneshot::channel::<Result<(), String>>();
     print_to_file(&window, &target, done_tx)?;
     match tokio::time::timeout(PRINT_TIMEOUT, done_rx).await {
-        Ok(Ok(Ok(()))) if target.is_file() => Ok(target.to_string_lossy().into_owned()),
+        Ok(Ok(Ok(()))) if target.is_file() => {
+            let file = target.clone();
+            tokio::task::spawn_blocking(move || compact(&file))
+                .await
+                .map_err(|e| export_failed(&target, e))?;
+            Ok(target.to_string_lossy().into_owned())
+        }
         Ok(Ok(Ok(()))) => Err(export_failed(&target, "the engine wrote no file")),
         Ok(Ok(Err(why))) => Err(export_failed(&target, why)),
         Ok(Err(_)) | Err(_) => Err(UiError::new(
             "print_timeout",
             "生成 PDF 超时，请稍后重试；若仍不行，请用“打印（A4）”选择“打印到文件”。",
         )),
+    }
+}
+
+/// The engine embeds whole TrueType fonts (a 生僻字 fallback font is 22 MB): cut them to the
+/// glyphs used (core::pdf_fonts). The printed file stays as it is when that fails.
+fn compact(file: &std::path::Path) {
+    let result = std::fs::read(file)
+        .map_err(|e| e.to_string())
+        .and_then(|printed| {
+            jiceng_core::pdf_fonts::compact_pdf_fonts(&printed).map_err(|e| e.to_string())
+        })
+        .and_then(|(bytes, stats)| {
+            if stats.fonts_subset == 0 {
+                return Ok(stats);
+            }
+            let part = file.with_extension("pdf.part");
+            std::fs::write(&part, bytes)
+                .and_then(|()| std::fs::rename(&part, file))
+                .map(|()| stats)
+                .map_err(|e| e.to_string())
+        });
+    match result {
+        Ok(stats) => eprintln!(
+            "[jiceng] saved {}: {} fonts subset, {} -> {} bytes",
+            file.display(),
+            stats.fonts_subset,
+            stats.bytes_before,
+            stats.bytes_after
+        ),
+        Err(e) => eprintln!("[jiceng] {} kept as printed: {e}", file.display()),
     }
 }
 

@@ -1565,6 +1565,9 @@ fn check_a4_print(pdf: &std::path::Path, drilled_case: &str) {
         .find(|l| l.starts_with("Page size:"))
         .unwrap_or_default();
     assert!(size.contains("(A4)"), "A4 pages: {size}");
+    // The engine embeds the 生僻字 fallback font whole (22 MB); the desktop cuts it to the glyphs used.
+    let bytes = std::fs::metadata(pdf).expect("the PDF").len();
+    assert!(bytes < 3_000_000, "{bytes} bytes for {pages} pages");
     let shots = screenshots_dir();
     let first = shots.join("43-dashboard-a4-page1");
     run(
