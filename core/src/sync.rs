@@ -568,8 +568,23 @@ async fn push_all(
 }
 
 /// Pulls until nothing is left; returns the server's clock, or None when the master turned out to be
-/// another copy (restored) and the site must push and pull again.
+/// another copy (restored) and the site must push and pull again. The store's page cache is large
+/// for the pull's merges and small again after it, however the pull ends (store/page_cache.rs).
 async fn pull_all(
+    store: &Mutex<Store>,
+    identity: &SiteIdentity,
+    client: &reqwest::Client,
+    exchange: &mut Exchange,
+) -> Result<Option<u64>, SyncError> {
+    lock(store).bulk_page_cache(true)?;
+    let pulled = pull_all_merging(store, identity, client, exchange).await;
+    let rested = lock(store).bulk_page_cache(false);
+    let server_time = pulled?;
+    rested?;
+    Ok(server_time)
+}
+
+async fn pull_all_merging(
     store: &Mutex<Store>,
     identity: &SiteIdentity,
     client: &reqwest::Client,

@@ -391,3 +391,18 @@ fn a_new_pc_gets_an_encrypted_store_and_an_enrolment_that_never_finished_is_set_
     assert!(vault.create().is_err());
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn an_encrypted_store_keeps_a_small_page_cache_and_a_large_one_only_for_a_bulk_merge() {
+    use jiceng_core::store::page_cache::{BULK_CACHE_KIB, RESTING_CACHE_KIB};
+    let dir = temp_dir("page-cache");
+    let vault = LocalVault::new(&dir).with_clock(Arc::new(|| NOW_MS));
+    let open = vault.create().unwrap();
+    let store = open.store();
+    // Issue 14 §5: the desktop's memory between syncs.
+    assert_eq!(store.page_cache_kib().unwrap(), RESTING_CACHE_KIB);
+    store.bulk_page_cache(true).unwrap();
+    assert_eq!(store.page_cache_kib().unwrap(), BULK_CACHE_KIB);
+    store.bulk_page_cache(false).unwrap();
+    assert_eq!(store.page_cache_kib().unwrap(), RESTING_CACHE_KIB);
+}

@@ -235,10 +235,40 @@ fn app_pss_kib(app: &Path) -> u64 {
             .unwrap_or(0);
         if std::env::var("JICENG_BENCH_VERBOSE").is_ok() {
             println!("    {:<20} {:>8.1} MB", name.trim(), pss as f64 / 1024.0);
+            for (mapping, kib) in largest_mappings(pid, 6) {
+                println!("        {:>7.1} MB  {mapping}", kib as f64 / 1024.0);
+            }
         }
         total += pss;
     }
     total
+}
+
+/// The process's memory by what it maps (a file, or `[anon]`, `[heap]`…), PSS in KiB, largest first.
+fn largest_mappings(pid: &str, n: usize) -> Vec<(String, u64)> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap_or_default();
+    let mut by: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+    let mut current = String::new();
+    for line in text.lines() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        if fields
+            .first()
+            .is_some_and(|f| f.contains('-') && !f.ends_with(':'))
+        {
+            current = fields
+                .get(5)
+                .map_or("[anon]".to_string(), |p| p.to_string());
+        } else if fields.first() == Some(&"Pss:") {
+            *by.entry(current.clone()).or_default() += fields
+                .get(1)
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0);
+        }
+    }
+    let mut list: Vec<_> = by.into_iter().collect();
+    list.sort_by_key(|entry| std::cmp::Reverse(entry.1));
+    list.truncate(n);
+    list
 }
 
 fn median(mut v: Vec<f64>) -> f64 {

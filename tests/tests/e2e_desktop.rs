@@ -829,8 +829,7 @@ async fn click_nav(wd: &WebDriver, css: &str) -> Result<(), String> {
         Duration::from_secs(10),
     )
     .await?;
-    // The district's menu is wider than a 1280-pixel window and scrolls sideways: bring the item
-    // into view first, as a clerk scrolls to it.
+    // A menu item off screen (a narrow window) is brought into view first, as a clerk scrolls to it.
     wd.script(
         "const e = document.querySelector(arguments[0]); if (e) e.scrollIntoView({block: 'nearest', inline: 'center'});",
         serde_json::json!([css]),
@@ -870,6 +869,13 @@ async fn open_dropdown(wd: &WebDriver, trigger: &str, item: &str) -> Result<(), 
         }
     }
     Err(format!("the menu of {trigger} did not open: {last}"))
+}
+
+/// Opens one of the district's screens under its 管理 menu and waits for `shown`.
+async fn open_managed(wd: &WebDriver, item: &str, shown: &str) -> Result<(), String> {
+    open_dropdown(wd, "[data-testid=nav-manage]", item).await?;
+    wd.click_css(item).await?;
+    wd.wait_for(shown, WAIT).await.map(|_| ())
 }
 
 /// Opens a case from the list by name.
@@ -1268,8 +1274,12 @@ async fn district_flow(
     wd.wait_for("[data-testid=main-view]", WAIT).await?;
 
     // D-3: the open conflict on 李四's address; the district keeps the other value.
-    click_nav(wd, "[data-testid=nav-conflicts]").await?;
-    wd.wait_for("[data-testid=conflict-review]", WAIT).await?;
+    open_managed(
+        wd,
+        "[data-testid=nav-conflicts]",
+        "[data-testid=conflict-review]",
+    )
+    .await?;
     wd.wait_until(
         "document.querySelectorAll('[data-testid=conflict-take-other]').length === 1",
         WAIT,
@@ -1350,8 +1360,12 @@ async fn district_flow(
     )
     .await?;
     // The district releases it from the review beside the conflict review.
-    click_nav(wd, "[data-testid=nav-conflicts]").await?;
-    wd.wait_for("[data-testid=quarantine-review]", WAIT).await?;
+    open_managed(
+        wd,
+        "[data-testid=nav-conflicts]",
+        "[data-testid=quarantine-review]",
+    )
+    .await?;
     wd.wait_until(
         "document.querySelectorAll('[data-testid=quarantine-release]').length === 1",
         WAIT,
@@ -1389,7 +1403,7 @@ async fn district_flow(
     wd.script("document.body.click();", serde_json::json!([]))
         .await?;
     // Issue 13 §3: the sites are a tab of 系统管理.
-    open_screen(wd, "[data-testid=nav-sites]", "[data-testid=admin-view]").await?;
+    open_managed(wd, "[data-testid=nav-sites]", "[data-testid=admin-view]").await?;
     wd.click_css("#tab-sites").await?;
     wd.wait_for("[data-testid=site-revoke]", WAIT).await?;
     wd.script(
@@ -1693,6 +1707,16 @@ async fn district_day(
 ) -> Result<(u64, String), String> {
     enrol_and_sign_in(wd, server, code, "admin").await?;
     wd.wait_for("[data-testid=main-view]", WAIT).await?;
+    // The district's whole menu fits the 1280-pixel window: nothing to scroll to.
+    let overflow = wd
+        .script(
+            "const n = document.querySelector('.nav'); return n.scrollWidth - n.clientWidth;",
+            serde_json::json!([]),
+        )
+        .await?;
+    if overflow.as_i64().unwrap_or(1) > 0 {
+        return Err(format!("the district's menu overflows by {overflow} px"));
+    }
 
     // 1. Last night's record beside the live figures.
     open_screen(wd, "[data-testid=nav-stats]", "[data-testid=stats-view]").await?;
@@ -1819,7 +1843,7 @@ async fn district_day(
         .await?;
 
     // 3. D-2: a site for 北新桥街道's new laptop, with its one-time code; a clerk for 民安社区.
-    open_screen(wd, "[data-testid=nav-sites]", "[data-testid=org-tree]").await?;
+    open_managed(wd, "[data-testid=nav-sites]", "[data-testid=org-tree]").await?;
     wd.wait_for("[data-testid='org-node-北新桥街道']", WAIT)
         .await?;
     wd.script(

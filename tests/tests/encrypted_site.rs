@@ -108,6 +108,11 @@ async fn an_encrypted_laptop_syncs_gives_nothing_away_and_is_recovered_with_the_
         )
         .unwrap();
     jiceng_core::sync::sync_now(&open.store).await.unwrap();
+    // Issue 14 §5: the pull merged with a large page cache; the laptop keeps the small one after.
+    assert_eq!(
+        open.store().page_cache_kib().unwrap(),
+        jiceng_core::store::page_cache::RESTING_CACHE_KIB
+    );
     jiceng_core::backups::backup(&open.store(), &dir).unwrap();
     drop(open);
     for secret in [NAME.as_bytes(), ID_NUMBER.as_bytes(), "欧阳".as_bytes()] {

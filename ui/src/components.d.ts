@@ -52,6 +52,7 @@ declare module 'vue' {
     ElTree: typeof import('element-plus/es')['ElTree']
     ExportButton: typeof import('./components/ExportButton.vue')['default']
     LockIcon: typeof import('./components/LockIcon.vue')['default']
+    NavGroup: typeof import('./components/NavGroup.vue')['default']
     PasswordChange: typeof import('./components/PasswordChange.vue')['default']
     ScreenLock: typeof import('./components/ScreenLock.vue')['default']
     SettingsDialog: typeof import('./components/SettingsDialog.vue')['default']

@@ -371,6 +371,7 @@ const enPeople: typeof zhPeople = {
 // Issue 13 §2: the district's oversight dashboards (zh-CN first; English below).
 const zhDashboard = {
   menu_dashboard: "监管看板",
+  menu_manage: "管理",
   dash_title: "监管看板",
   dash_range_start: "开始日期",
   dash_range_end: "结束日期",
@@ -434,6 +435,7 @@ const zhDashboard = {
 
 const enDashboard: typeof zhDashboard = {
   menu_dashboard: "Oversight",
+  menu_manage: "Manage",
   dash_title: "Oversight dashboards",
   dash_range_start: "From",
   dash_range_end: "To",

@@ -8,9 +8,6 @@ use crate::keyring::DatabaseKey;
 use rusqlite::Connection;
 use std::path::Path;
 
-/// The page cache of an encrypted store, KiB (see `Store::open_encrypted`).
-const ENCRYPTED_CACHE_KIB: i64 = 32 * 1024;
-
 /// What a store file on disk is, told from its first bytes without opening it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoreFile {
@@ -167,11 +164,7 @@ impl Store {
         }
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        // Pages are decrypted (and their HMAC checked) on the way into SQLite's page cache, not on
-        // the way out: a cache that holds the working set (the register's list and search indexes,
-        // ~10 MB for 100,000 residents) pays that once instead of at every page of every query.
-        // SQLite's default is 2 MiB. The memory is taken only as pages are read.
-        conn.pragma_update(None, "cache_size", -ENCRYPTED_CACHE_KIB)?;
+        // The page cache stays SQLite's default between syncs and grows for a pull (page_cache.rs).
         Store::init(conn, system_clock())
     }
 

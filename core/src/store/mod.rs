@@ -25,6 +25,7 @@ pub mod mediation;
 pub mod merge_sql;
 mod meta;
 mod oversight;
+pub mod page_cache;
 mod people;
 mod quarantine;
 mod residents;
