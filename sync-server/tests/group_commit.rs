@@ -2,14 +2,19 @@
 //! as if alone. Three offices push at once: two good pushes and one with a gap in its sequence. The
 //! good ones are merged and acknowledged operation by operation; the bad one alone is refused with
 //! its gap. The same pushes again are recognised as duplicates with the same server sequence numbers.
-//! Two pushes of one site in one group are merged one after the other.
+//! Two pushes of one site in one group are merged one after the other. On both backends: SQLite
+//! merges the group in one transaction; PostgreSQL in one transaction under one hold of the log's
+//! lock, each push in a savepoint of its own (PostgreSQL in a throw-away cluster, tests/src/pg.rs).
+
+#[path = "../../tests/src/pg.rs"]
+mod pg;
 
 use jiceng_core::model::{OrgKind, Role};
 use jiceng_core::store::{SiteIdentity, Store, WriteChange};
 use jiceng_core::tables;
 use jiceng_core::wire::{EnrolRequest, PushRequest};
 use jiceng_server::error::ServerError;
-use jiceng_server::master::{MasterReads, MasterStore, SiteAuth, SqliteMaster};
+use jiceng_server::master::{MasterStore, PgMaster, SiteAuth, SqliteMaster};
 use std::sync::Arc;
 
 const NOW_MS: u64 = 1_796_004_000_000;
@@ -21,7 +26,7 @@ struct Office {
     unit: String,
 }
 
-fn office(master: &mut SqliteMaster, district: &str, name: &str, i: usize) -> Office {
+fn office(master: &mut dyn MasterStore, district: &str, name: &str, i: usize) -> Office {
     let unit = master
         .add_org_unit(Some(district), OrgKind::Township, name)
         .unwrap();
@@ -94,13 +99,29 @@ fn cases(office: &mut Office, rows: usize, tag: &str) -> PushRequest {
 
 #[test]
 fn a_group_of_pushes_is_merged_together_and_one_bad_push_fails_alone() {
-    let mut master = SqliteMaster::open_in_memory()
-        .unwrap()
-        .with_clock(Arc::new(|| NOW_MS));
+    let sqlite: Box<dyn MasterStore> = Box::new(
+        SqliteMaster::open_in_memory()
+            .unwrap()
+            .with_clock(Arc::new(|| NOW_MS)),
+    );
+    let cluster = pg::PgCluster::shared().unwrap_or_else(|e| panic!("{e}"));
+    let url = cluster.fresh_database("group-commit").unwrap();
+    let postgres: Box<dyn MasterStore> = Box::new(
+        PgMaster::open(&url)
+            .unwrap()
+            .with_clock(Arc::new(|| NOW_MS)),
+    );
+    for (backend, mut master) in [("sqlite", sqlite), ("postgres", postgres)] {
+        eprintln!("== {backend}");
+        group_of_pushes(master.as_mut());
+    }
+}
+
+fn group_of_pushes(master: &mut dyn MasterStore) {
     let district = master.add_org_unit(None, OrgKind::District, "区").unwrap();
-    let mut a = office(&mut master, &district, "甲乡", 1);
-    let mut b = office(&mut master, &district, "乙镇", 2);
-    let mut c = office(&mut master, &district, "丙镇", 3);
+    let mut a = office(master, &district, "甲乡", 1);
+    let mut b = office(master, &district, "乙镇", 2);
+    let mut c = office(master, &district, "丙镇", 3);
     let push_a = cases(&mut a, 5, "a");
     let push_b = cases(&mut b, 4, "b");
     let mut push_c = cases(&mut c, 3, "c");

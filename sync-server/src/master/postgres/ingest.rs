@@ -37,6 +37,28 @@ pub(super) struct Pushed {
     pub quarantined: Vec<(u64, Refusal)>,
 }
 
+impl Pushed {
+    /// The answer the site gets.
+    pub fn into_response(self, now_ms: u64) -> jiceng_core::wire::PushResponse {
+        jiceng_core::wire::PushResponse {
+            held: self
+                .quarantined
+                .iter()
+                .map(|(seq, refusal)| jiceng_core::wire::HeldOperation {
+                    site_seq: *seq,
+                    code: refusal.code.to_string(),
+                    reason: refusal.en.clone(),
+                    reason_zh: refusal.zh.clone(),
+                })
+                .collect(),
+            quarantined: self.quarantined.iter().map(|(seq, _)| *seq).collect(),
+            acks: self.acks,
+            duplicates: self.duplicates,
+            server_time_ms: now_ms,
+        }
+    }
+}
+
 /// Who pushes: a site, judged by the policy; or the server's own writes (never judged, never held).
 pub(super) enum Pusher<'a> {
     Site(&'a SiteAuth),

@@ -210,84 +210,122 @@ impl PgMaster {
         Ok(duplicates)
     }
 
-    fn push_one(
+    /// Several sites' pushes in one transaction under one hold of the log's lock (issue 12 §4, group
+    /// commit): one lock wait and one commit for the group instead of one each. Each push runs in a
+    /// savepoint of its own, so a push that fails (a broken hash chain) rolls back alone and the
+    /// others commit. Alarms and the quarantine's publication follow the commit.
+    fn push_many(
         &mut self,
-        site: &SiteAuth,
-        request: &PushRequest,
+        items: Vec<(SiteAuth, PushRequest)>,
         now_ms: u64,
-    ) -> Result<PushResponse> {
-        let sent_instance: String = request.db_instance_id.chars().take(64).collect();
-        let known_instance: Option<String> = self
-            .db
-            .query_opt(
-                "SELECT db_instance_id FROM site WHERE id = $1",
-                &[&site.site_id],
-            )?
-            .and_then(|r| r.get(0));
-        if let Some(known) = known_instance.filter(|k| !k.is_empty()) {
-            if known != sent_instance {
-                let detail = format!(
-                    "site {} pushed from database instance {} after {}: restored from a backup or copied to another PC",
-                    site.site_id, sent_instance, known
-                );
-                self.raise_alarm(Some(&site.site_id), "instance_changed", &detail, now_ms);
-            }
+    ) -> Vec<Result<PushResponse>> {
+        let count = items.len();
+        let mut alarms: Vec<(String, String, String)> = Vec::new();
+        let outcome = self.push_many_in_transaction(&items, now_ms, &mut alarms);
+        for (site_id, code, detail) in &alarms {
+            self.raise_alarm(Some(site_id), code, detail, now_ms);
         }
-        let max_drift_ms = self.max_drift_ms;
-        let mut tx = self.db.transaction()?;
-        ingest::lock_log(&mut tx)?;
-        let pushed = ingest::push_locked(
-            &mut tx,
-            ingest::Pusher::Site(site),
-            &request.ops,
-            &request.divergent,
-            now_ms,
-            max_drift_ms,
-        );
-        let pushed = match pushed {
-            Ok(pushed) => pushed,
+        let results = match outcome {
+            Ok(results) => results,
             Err(e) => {
-                drop(tx);
-                if matches!(e, ServerError::HashMismatch { .. }) {
-                    let detail = format!("{e} (db instance {})", request.db_instance_id);
-                    self.raise_alarm(Some(&site.site_id), e.code(), &detail, now_ms);
-                }
-                return Err(e);
+                let why = e.to_string();
+                return (0..count)
+                    .map(|_| {
+                        Err(ServerError::Store(format!(
+                            "the group's commit failed: {why}"
+                        )))
+                    })
+                    .collect();
             }
         };
-        tx.execute(
-            "UPDATE site SET db_instance_id = $2 WHERE id = $1",
-            &[&site.site_id, &sent_instance],
-        )?;
-        if let Some(gate) = &self.gate {
-            gate();
-        }
-        tx.commit()?;
-        if !pushed.quarantined.is_empty() {
-            let (code, detail) = super::shared::holds_alarm(&pushed.quarantined);
-            self.raise_alarm(Some(&site.site_id), &code, &detail, now_ms);
+        if results
+            .iter()
+            .any(|r| r.as_ref().is_ok_and(|p| !p.quarantined.is_empty()))
+        {
             // The items reach the site and the district as replicated rows; a failure here is
             // repaired at the next push (the quarantine table is the record).
             if let Err(e) = self.publish_quarantine(now_ms) {
                 tracing::error!("could not publish the quarantine items: {e}");
             }
         }
-        Ok(PushResponse {
-            held: pushed
-                .quarantined
-                .iter()
-                .map(|(seq, refusal)| jiceng_core::wire::HeldOperation {
-                    site_seq: *seq,
-                    code: refusal.code.to_string(),
-                    reason: refusal.en.clone(),
-                    reason_zh: refusal.zh.clone(),
-                })
-                .collect(),
-            quarantined: pushed.quarantined.iter().map(|(seq, _)| *seq).collect(),
-            acks: pushed.acks,
-            duplicates: pushed.duplicates,
-            server_time_ms: now_ms,
-        })
+        results
+            .into_iter()
+            .map(|r| r.map(|pushed| pushed.into_response(now_ms)))
+            .collect()
+    }
+
+    /// The group's transaction; the alarms to raise after it are collected in `alarms` (site, code,
+    /// detail). Err only when the transaction itself failed (every push in it is then unmerged).
+    fn push_many_in_transaction(
+        &mut self,
+        items: &[(SiteAuth, PushRequest)],
+        now_ms: u64,
+        alarms: &mut Vec<(String, String, String)>,
+    ) -> Result<Vec<Result<ingest::Pushed>>> {
+        let max_drift_ms = self.max_drift_ms;
+        let mut tx = self.db.transaction()?;
+        ingest::lock_log(&mut tx)?;
+        let mut results = Vec::with_capacity(items.len());
+        for (site, request) in items {
+            if request.ops.is_empty() {
+                results.push(Ok(ingest::Pushed::default()));
+                continue;
+            }
+            let sent_instance: String = request.db_instance_id.chars().take(64).collect();
+            let mut one = tx.savepoint("push")?;
+            let known_instance: Option<String> = one
+                .query_opt(
+                    "SELECT db_instance_id FROM site WHERE id = $1",
+                    &[&site.site_id],
+                )?
+                .and_then(|r| r.get(0));
+            if let Some(known) = known_instance.filter(|k| !k.is_empty() && *k != sent_instance) {
+                alarms.push((
+                    site.site_id.clone(),
+                    "instance_changed".to_string(),
+                    format!(
+                        "site {} pushed from database instance {} after {}: restored from a backup or copied to another PC",
+                        site.site_id, sent_instance, known
+                    ),
+                ));
+            }
+            let pushed = ingest::push_locked(
+                &mut one,
+                ingest::Pusher::Site(site),
+                &request.ops,
+                &request.divergent,
+                now_ms,
+                max_drift_ms,
+            );
+            match pushed {
+                Ok(pushed) => {
+                    one.execute(
+                        "UPDATE site SET db_instance_id = $2 WHERE id = $1",
+                        &[&site.site_id, &sent_instance],
+                    )?;
+                    one.commit()?;
+                    if !pushed.quarantined.is_empty() {
+                        let (code, detail) = super::shared::holds_alarm(&pushed.quarantined);
+                        alarms.push((site.site_id.clone(), code, detail));
+                    }
+                    results.push(Ok(pushed));
+                }
+                Err(e) => {
+                    // Dropping the savepoint rolls this push back; the group goes on.
+                    drop(one);
+                    if matches!(e, ServerError::HashMismatch { .. }) {
+                        let detail = format!("{e} (db instance {})", request.db_instance_id);
+                        alarms.push((site.site_id.clone(), e.code().to_string(), detail));
+                    }
+                    results.push(Err(e));
+                }
+            }
+        }
+        if let Some(gate) = &self.gate {
+            gate();
+        }
+        tx.commit()?;
+        Ok(results)
     }
 }
 
@@ -430,16 +468,17 @@ impl MasterStore for PgMaster {
     }
 
     fn push(&mut self, site: &SiteAuth, request: PushRequest, now_ms: u64) -> Result<PushResponse> {
-        if request.ops.is_empty() {
-            return Ok(PushResponse {
-                acks: Vec::new(),
-                duplicates: 0,
-                quarantined: Vec::new(),
-                held: Vec::new(),
-                server_time_ms: now_ms,
-            });
-        }
-        self.push_one(site, &request, now_ms)
+        self.push_many(vec![(site.clone(), request)], now_ms)
+            .pop()
+            .unwrap_or_else(|| Err(ServerError::Store("the push was not processed".to_string())))
+    }
+
+    fn push_group(
+        &mut self,
+        items: Vec<(SiteAuth, PushRequest)>,
+        now_ms: u64,
+    ) -> Vec<Result<PushResponse>> {
+        self.push_many(items, now_ms)
     }
 
     fn add_org_unit(
