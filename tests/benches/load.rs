@@ -7,8 +7,8 @@
 //! 1,000-operation push on this 2-core machine.
 //!
 //! `cargo bench -p jiceng-tests --bench load` (release) on the SQLite master; with
-//! `JICENG_TEST_MASTER=postgres` on a PostgreSQL master (a throw-away cluster, tests/src/pg.rs). Build
-//! the release server first (`cargo build --release -p jiceng-server`). The bodies are built before the clock starts,
+//! `JICENG_TEST_MASTER=postgres` on a PostgreSQL master (a throw-away cluster, tests/src/pg.rs). The
+//! bench builds the release server first when it is not current. The bodies are built before the clock starts,
 //! so the load generator's own work is not what is measured (it still shares the two cores).
 
 use jiceng_core::hlc::Hlc;

@@ -28,12 +28,27 @@ pub fn target_dir() -> PathBuf {
         .expect("target profile dir")
 }
 
-/// Path of the `jiceng-server` binary, building it if `cargo test -p jiceng-tests` ran alone.
+/// Path of the `jiceng-server` binary, building it if `cargo test -p jiceng-tests` ran alone. A bench
+/// (release profile) always asks cargo first, a no-op when the server is current: a bench on a release
+/// server older than the code measures the old code (it happened once, BENCHMARKS.md).
 pub fn server_binary() -> PathBuf {
-    let path = target_dir().join("jiceng-server");
-    if !path.exists() {
+    let dir = target_dir();
+    let path = dir.join("jiceng-server");
+    let release = dir.file_name().is_some_and(|n| n == "release");
+    if release || !path.exists() {
+        let mut args = vec![
+            "build",
+            "-q",
+            "-p",
+            "jiceng-server",
+            "--bin",
+            "jiceng-server",
+        ];
+        if release {
+            args.push("--release");
+        }
         let status = Command::new(env!("CARGO"))
-            .args(["build", "-p", "jiceng-server", "--bin", "jiceng-server"])
+            .args(&args)
             .status()
             .expect("cargo build jiceng-server");
         assert!(status.success(), "building jiceng-server failed");
