@@ -23,7 +23,7 @@ use jiceng_core::permissions;
 use jiceng_core::tables::{self, MergeKind, TableDef, ROW_ID_SCOPE};
 use jiceng_core::validate::{self, Refusal, MAX_ROW_ID_CHARS};
 use serde_json::Value;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// How far an operation's clock may be ahead of the server's (or behind the site's creation) before it
 /// is held: the one drift setting (ARCHITECTURE.md "Clock safety").
@@ -98,8 +98,8 @@ impl<'a> Guard<'a> {
             facts,
             now_ms,
             max_drift_ms,
-            rows: HashMap::new(),
-            users: HashMap::new(),
+            rows: HashMap::default(),
+            users: HashMap::default(),
         }
     }
 
