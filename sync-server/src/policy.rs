@@ -22,8 +22,8 @@ use jiceng_core::op::{Operation, SCHEMA_VERSION};
 use jiceng_core::permissions;
 use jiceng_core::tables::{self, MergeKind, TableDef, ROW_ID_SCOPE};
 use jiceng_core::validate::{self, Refusal, MAX_ROW_ID_CHARS};
-use serde_json::Value;
 use rustc_hash::FxHashMap as HashMap;
+use serde_json::Value;
 
 /// How far an operation's clock may be ahead of the server's (or behind the site's creation) before it
 /// is held: the one drift setting (ARCHITECTURE.md "Clock safety").
