@@ -871,6 +871,22 @@ async fn open_dropdown(wd: &WebDriver, trigger: &str, item: &str) -> Result<(), 
     Err(format!("the menu of {trigger} did not open: {last}"))
 }
 
+/// Waits for the message saying where a saved file (`ext`) went; it stays 8 s over the menu, so it is
+/// closed then, as a clerk would.
+async fn wait_for_saved_file(wd: &WebDriver, ext: &str, timeout: Duration) -> Result<(), String> {
+    wd.wait_until(
+        &format!("[...document.querySelectorAll('.el-message')].some(m => m.textContent.includes('{ext}'))"),
+        timeout,
+    )
+    .await?;
+    wd.script(
+        "document.querySelectorAll('.el-message__closeBtn').forEach(b => b.click());",
+        serde_json::json!([]),
+    )
+    .await
+    .map(|_| ())
+}
+
 /// Opens one of the district's screens under its 管理 menu and waits for `shown`.
 async fn open_managed(wd: &WebDriver, item: &str, shown: &str) -> Result<(), String> {
     open_dropdown(wd, "[data-testid=nav-manage]", item).await?;
@@ -1582,40 +1598,28 @@ fn check_a4_print(pdf: &std::path::Path, drilled_case: &str) {
     // The engine embeds the 生僻字 fallback font whole (22 MB); the desktop cuts it to the glyphs used.
     let bytes = std::fs::metadata(pdf).expect("the PDF").len();
     assert!(bytes < 3_000_000, "{bytes} bytes for {pages} pages");
-    let shots = screenshots_dir();
-    let first = shots.join("43-dashboard-a4-page1");
-    run(
-        "pdftoppm",
-        &[
+    // Page 1 and the last page as screenshots, to look at.
+    for (page, shot) in [
+        (1, "43-dashboard-a4-page1"),
+        (pages, "44-dashboard-a4-last-page"),
+    ] {
+        let page = page.to_string();
+        let out = screenshots_dir().join(shot);
+        let out = out.to_string_lossy();
+        let args = [
             "-png",
             "-r",
             "70",
             "-f",
-            "1",
+            &page,
             "-l",
-            "1",
+            &page,
             "-singlefile",
             &file,
-            &first.to_string_lossy(),
-        ],
-    );
-    let last = shots.join("44-dashboard-a4-last-page");
-    let n = pages.to_string();
-    run(
-        "pdftoppm",
-        &[
-            "-png",
-            "-r",
-            "70",
-            "-f",
-            &n,
-            "-l",
-            &n,
-            "-singlefile",
-            &file,
-            &last.to_string_lossy(),
-        ],
-    );
+            &out,
+        ];
+        run("pdftoppm", &args);
+    }
     // The CJK font's ToUnicode maps some ideographs to Kangxi radicals (⾄ for 至): NFKC folds them.
     let _ = std::fs::copy(pdf, std::env::temp_dir().join("jiceng-e2e-dashboard.pdf"));
     let nfkc =
@@ -1754,17 +1758,7 @@ async fn district_day(
         .ok_or("the statistics total")?;
     // D-4: the monthly workbook (read back after the scenario).
     wd.click_css("[data-testid=stats-export]").await?;
-    wd.wait_until(
-        "[...document.querySelectorAll('.el-message')].some(m => m.textContent.includes('.xlsx'))",
-        WAIT,
-    )
-    .await?;
-    // The message says where the file went and stays 8 s over the menu: close it, as a clerk would.
-    wd.script(
-        "document.querySelectorAll('.el-message__closeBtn').forEach(b => b.click());",
-        serde_json::json!([]),
-    )
-    .await?;
+    wait_for_saved_file(wd, ".xlsx", WAIT).await?;
 
     // 2. The dashboards; the overdue chart drills down to its cases, and one opens.
     open_screen(
@@ -1814,25 +1808,13 @@ async fn district_day(
         .ok_or("the first drilled case")?
         .to_string();
     wd.click_css("[data-testid=dashboard-pdf]").await?;
-    wd.wait_until(
-        "[...document.querySelectorAll('.el-message')].some(m => m.textContent.includes('.pdf'))",
-        Duration::from_secs(90),
-    )
-    .await?;
+    wait_for_saved_file(wd, ".pdf", Duration::from_secs(90)).await?;
     wd.script(
-        "document.querySelectorAll('.el-message__closeBtn').forEach(b => b.click());",
+        "document.querySelector('[data-testid=drill-row][data-kind=case]').click();",
         serde_json::json!([]),
     )
     .await?;
-    let name: String = wd
-        .script(
-            "const row = document.querySelector('[data-testid=drill-row][data-kind=case]'); const name = row.textContent.trim(); row.click(); return name;",
-            serde_json::json!([]),
-        )
-        .await?
-        .as_str()
-        .ok_or("a case's name")?
-        .to_string();
+    let name = drilled.clone();
     wd.wait_until(
         &format!("(document.querySelector('[data-testid=detail-name]')||{{}}).textContent?.includes('{name}')"),
         WAIT,
