@@ -38,7 +38,7 @@ pub async fn save_pdf(
                 .map_err(|e| export_failed(&target, e))?;
             Ok(target.to_string_lossy().into_owned())
         }
-        Ok(Ok(Ok(()))) => Err(export_failed(&target, "the engine wrote no file")),
+        Ok(Ok(Ok(()))) => Err(export_failed(&target, "打印程序没有生成文件")),
         Ok(Ok(Err(why))) => Err(export_failed(&target, why)),
         Ok(Err(_)) | Err(_) => Err(UiError::new(
             "print_timeout",
@@ -123,8 +123,13 @@ fn print_to_file(
     target: &std::path::Path,
     _done: tokio::sync::oneshot::Sender<Result<(), String>>,
 ) -> CmdResult<()> {
-    Err(export_failed(
-        target,
-        "saving a PDF is built for Linux's engine only; print to a PDF printer instead",
+    // The clerk reads this message: zh-CN, with what to do instead.
+    eprintln!(
+        "[jiceng] save_pdf is built for WebKitGTK only: {}",
+        target.display()
+    );
+    Err(UiError::new(
+        "pdf_unsupported",
+        "本机系统暂不支持直接另存为 PDF，请用“打印（A4）”并选择 PDF 打印机。",
     ))
 }
