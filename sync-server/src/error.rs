@@ -47,6 +47,10 @@ pub enum ServerError {
     TooLarge(usize),
     #[error("master store error: {0}")]
     Store(String),
+    /// PostgreSQL broke a lock cycle (or a serialization failure) between two writers; the write
+    /// did nothing and can be sent again.
+    #[error("the master was writing the same records for another request; nothing was written, send again ({0})")]
+    Contended(String),
     #[error("{0}")]
     Unsupported(String),
     /// A sync bundle (USB) refused (issue 10 §7): tampered, foreign, another site's, unreadable.
@@ -82,6 +86,7 @@ impl ServerError {
             ServerError::Conflict(_) => "conflict",
             ServerError::TooLarge(_) => "body_too_large",
             ServerError::Store(_) => "store_error",
+            ServerError::Contended(_) => "contended",
             ServerError::Unsupported(_) => "unsupported",
             ServerError::Bundle(e) => e.code(),
             ServerError::BundleUnknownSite(_) => "bundle_unknown_site",
@@ -107,7 +112,7 @@ impl ServerError {
             | ServerError::UpgradeServer { .. }
             | ServerError::Conflict(_) => 409,
             ServerError::TooLarge(_) => 413,
-            ServerError::Store(_) | ServerError::NotReady(_) => 503,
+            ServerError::Store(_) | ServerError::NotReady(_) | ServerError::Contended(_) => 503,
             ServerError::Unsupported(_) => 501,
             ServerError::Bundle(jiceng_core::bundle::BundleError::Signature(_))
             | ServerError::Bundle(jiceng_core::bundle::BundleError::SiteMismatch { .. }) => 403,
@@ -131,6 +136,12 @@ impl From<postgres::Error> for ServerError {
             .as_db_error()
             .map(|db| format!("{}: {}", db.code().code(), db.message()))
             .unwrap_or_else(|| e.to_string());
+        let code = e.code();
+        if code == Some(&postgres::error::SqlState::T_R_DEADLOCK_DETECTED)
+            || code == Some(&postgres::error::SqlState::T_R_SERIALIZATION_FAILURE)
+        {
+            return ServerError::Contended(format!("postgresql: {detail}"));
+        }
         ServerError::Store(format!("postgresql: {detail}"))
     }
 }

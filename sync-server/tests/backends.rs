@@ -714,3 +714,124 @@ fn a_postgres_master_with_json_histories_is_converted_at_its_next_start() {
         "the edit named the converted version it overwrote"
     );
 }
+
+/// Issue 12 §4 on PostgreSQL: pushes are judged, merged and written beside each other, and only
+/// their log records wait for the log's lock. Two offices creating one row at once (the same id
+/// from two PCs: a cloned store, or a hostile site) must not lose either's fields: the second
+/// push's insert waits for the first's commit, and its operations are merged again over the row the
+/// first wrote. The row ends as core's merge of all four operations, whichever commits first.
+#[test]
+fn two_pushes_creating_one_row_at_once_both_merge_on_postgres() {
+    let (mut setup, url) = postgres("twin_row");
+    let d = district(setup.as_mut());
+    let mut town = d.town;
+    let mut other = d.other_town;
+    let district_site = d.district.auth.clone();
+    drop(setup);
+    let def = tables::table("corr_case").unwrap();
+    let write_twin = |office: &mut Office, name: &str| {
+        office
+            .store
+            .write_row(
+                &office.author,
+                def,
+                "twin",
+                &office.unit,
+                &[
+                    WriteChange::new("org_unit_id", office.unit.clone()),
+                    WriteChange::new("name", name.to_string()),
+                ],
+            )
+            .unwrap();
+        PushRequest {
+            db_instance_id: format!("instance-of-{}", office.auth.site_id),
+            ops: office.store.unacked_ops(100).unwrap(),
+            divergent: Vec::new(),
+        }
+    };
+    let first = write_twin(&mut town, "𠀀甲");
+    let second = write_twin(&mut other, "乙");
+    let mut expected = jiceng_core::merge::RowVersions::default();
+    for op in first.ops.iter().chain(second.ops.iter()) {
+        let _ = expected.apply(op, def.merge);
+    }
+
+    let at_gate = Arc::new(Barrier::new(2));
+    let release = Arc::new(Barrier::new(2));
+    let mut writer_a = PgMaster::open(&url).unwrap().with_clock(clock());
+    {
+        let (at_gate, release) = (at_gate.clone(), release.clone());
+        writer_a.set_commit_gate(Some(Box::new(move || {
+            at_gate.wait();
+            release.wait();
+        })));
+    }
+    let town_auth = town.auth.clone();
+    let a = std::thread::spawn(move || writer_a.push(&town_auth, first, NOW_MS));
+    at_gate.wait();
+    let b_done = Arc::new(Mutex::new(false));
+    let mut writer_b = PgMaster::open(&url).unwrap().with_clock(clock());
+    let other_auth = other.auth.clone();
+    let flag = b_done.clone();
+    let b = std::thread::spawn(move || {
+        let answer = writer_b.push(&other_auth, second, NOW_MS);
+        *flag.lock().unwrap() = true;
+        answer
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(
+        !*b_done.lock().unwrap(),
+        "the second push waits for the row the first is creating"
+    );
+    release.wait();
+    let a_answer = a.join().unwrap().unwrap();
+    let b_answer = b.join().unwrap().unwrap();
+    assert!(a_answer.quarantined.is_empty() && b_answer.quarantined.is_empty());
+    assert!(a_answer
+        .acks
+        .iter()
+        .chain(b_answer.acks.iter())
+        .all(|ack| ack.server_seq > 0));
+
+    let mut reader = PgMaster::open(&url).unwrap();
+    let rows = reader
+        .records(
+            &district_site,
+            "corr_case",
+            RecordsPage {
+                after: None,
+                offset: 0,
+                limit: 10,
+            },
+        )
+        .unwrap();
+    let twin = rows
+        .iter()
+        .find(|r| r["id"] == "twin")
+        .expect("the row is in the master");
+    for field in ["name", "org_unit_id"] {
+        let shown = expected
+            .shown_value(field, def.merge)
+            .and_then(|v| v.as_str().map(str::to_string));
+        assert_eq!(
+            twin[field].as_str().map(str::to_string),
+            shown,
+            "{field} is core's merge of both pushes"
+        );
+    }
+    let (_, head) = reader.snapshot_origin().unwrap();
+    let page = reader
+        .owned_rows(def, &[town.unit.clone(), other.unit.clone()], "", 10)
+        .unwrap();
+    let history = page
+        .iter()
+        .find(|(id, _)| id == "twin")
+        .map(|(_, versions)| versions.clone())
+        .expect("the row's history");
+    assert_eq!(
+        history, expected,
+        "the row keeps every field version of both pushes (log head {head})"
+    );
+    town.token.clear();
+    other.token.clear();
+}

@@ -30,30 +30,44 @@ pub fn target_dir() -> PathBuf {
 
 /// Path of the `jiceng-server` binary, building it if `cargo test -p jiceng-tests` ran alone. A bench
 /// (release profile) always asks cargo first, a no-op when the server is current: a bench on a release
-/// server older than the code measures the old code (it happened once, BENCHMARKS.md).
+/// server older than the code measures the old code (it happened once, BENCHMARKS.md). The bench's
+/// server is built in a target dir of its own: built beside the bench, `-p jiceng-server` alone
+/// resolves other features of the shared crates than the bench did, so each build undid the other
+/// and every bench run recompiled both (over a minute each).
 pub fn server_binary() -> PathBuf {
     let dir = target_dir();
-    let path = dir.join("jiceng-server");
     let release = dir.file_name().is_some_and(|n| n == "release");
-    if release || !path.exists() {
-        let mut args = vec![
-            "build",
-            "-q",
-            "-p",
-            "jiceng-server",
-            "--bin",
-            "jiceng-server",
-        ];
-        if release {
-            args.push("--release");
+    if !release {
+        let path = dir.join("jiceng-server");
+        if !path.exists() {
+            build_server(&[]);
         }
-        let status = Command::new(env!("CARGO"))
-            .args(&args)
-            .status()
-            .expect("cargo build jiceng-server");
-        assert!(status.success(), "building jiceng-server failed");
+        return path;
     }
-    path
+    let own = dir
+        .parent()
+        .map(|root| root.join("bench-server"))
+        .expect("target root");
+    let own_arg = own.to_string_lossy().into_owned();
+    build_server(&["--release", "--target-dir", &own_arg]);
+    own.join("release").join("jiceng-server")
+}
+
+fn build_server(extra: &[&str]) {
+    let mut args = vec![
+        "build",
+        "-q",
+        "-p",
+        "jiceng-server",
+        "--bin",
+        "jiceng-server",
+    ];
+    args.extend_from_slice(extra);
+    let status = Command::new(env!("CARGO"))
+        .args(&args)
+        .status()
+        .expect("cargo build jiceng-server");
+    assert!(status.success(), "building jiceng-server failed");
 }
 
 pub fn free_port() -> u16 {

@@ -12,7 +12,7 @@
 //! next merges every push waiting, in as few transactions as their independence allows, and answers
 //! each.
 
-use super::{MasterReads, MasterStore, ReaderFactory, SiteAuth};
+use super::{MasterReads, MasterStore, SiteAuth};
 use crate::error::{Result, ServerError};
 use jiceng_core::wire::{PushRequest, PushResponse};
 use std::sync::mpsc;
@@ -21,8 +21,12 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 /// Opens another writer session of a master (PostgreSQL: another connection).
 pub type WriterFactory = Box<dyn Fn() -> Result<Box<dyn MasterStore>> + Send + Sync>;
 
-/// Readers kept open when idle; more are opened under load and closed when they come back.
-const IDLE_READERS: usize = 8;
+/// Reader sessions a server process opens at most. A pull or a record page waits for one when all
+/// are busy. Unbounded, 200 offices pulling at once opened a PostgreSQL backend each and closed all
+/// but a few as they came back: a 12-second profile of that load counted 515 backends started, whose
+/// start-up (fork, page faults, the session's own migration check) took more of the cores than the
+/// pulls did. Two cores are kept busy by far fewer.
+pub const MAX_READERS: usize = 16;
 /// Writer sessions a PostgreSQL master opens at most per server process: enough to keep the
 /// database busy while one push waits on its commit, few enough not to crowd its connections.
 pub const MAX_PG_WRITERS: usize = 4;
@@ -33,29 +37,24 @@ struct WaitingPush {
     answer: mpsc::SyncSender<Result<PushResponse>>,
 }
 
-/// Writer sessions: idle ones, how many exist, and how to open another.
-struct Writers {
-    state: Mutex<WriterState>,
+/// Sessions of one kind (writers or readers): the idle ones, how many exist, and how to open another,
+/// up to `max`. Sessions are kept open once opened.
+struct Sessions<S: ?Sized> {
+    state: Mutex<SessionState<S>>,
     freed: Condvar,
-    open: Option<WriterFactory>,
+    open: Option<Box<dyn Fn() -> Result<Box<S>> + Send + Sync>>,
     max: usize,
 }
 
-struct WriterState {
-    idle: Vec<Box<dyn MasterStore>>,
+struct SessionState<S: ?Sized> {
+    idle: Vec<Box<S>>,
     open: usize,
-}
-
-/// Idle readers, and how to open another when all are busy.
-struct Readers {
-    idle: Mutex<Vec<Box<dyn MasterReads>>>,
-    open: ReaderFactory,
 }
 
 /// The shared master.
 pub struct MasterPool {
-    writers: Writers,
-    readers: Option<Readers>,
+    writers: Sessions<dyn MasterStore>,
+    readers: Option<Sessions<dyn MasterReads>>,
     waiting: Mutex<Vec<WaitingPush>>,
 }
 
@@ -63,21 +62,24 @@ fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// A writer session checked out of the pool; it goes back when dropped.
-pub struct WriterSession<'p> {
-    pool: &'p Writers,
-    session: Option<Box<dyn MasterStore>>,
+/// A session checked out of its pool; it goes back when dropped.
+pub struct Session<'p, S: ?Sized> {
+    pool: &'p Sessions<S>,
+    session: Option<Box<S>>,
 }
 
-impl WriterSession<'_> {
-    pub fn get(&mut self) -> &mut dyn MasterStore {
+/// A writer session checked out of the pool.
+pub type WriterSession<'p> = Session<'p, dyn MasterStore>;
+
+impl<S: ?Sized> Session<'_, S> {
+    pub fn get(&mut self) -> &mut S {
         self.session
             .as_deref_mut()
             .expect("a checked-out session is present until dropped")
     }
 }
 
-impl Drop for WriterSession<'_> {
+impl<S: ?Sized> Drop for Session<'_, S> {
     fn drop(&mut self) {
         if let Some(session) = self.session.take() {
             locked(&self.pool.state).idle.push(session);
@@ -86,12 +88,29 @@ impl Drop for WriterSession<'_> {
     }
 }
 
-impl Writers {
-    fn checkout(&self) -> Result<WriterSession<'_>> {
+impl<S: ?Sized> Sessions<S> {
+    fn new(
+        first: Option<Box<S>>,
+        open: Option<Box<dyn Fn() -> Result<Box<S>> + Send + Sync>>,
+        max: usize,
+    ) -> Sessions<S> {
+        let opened = usize::from(first.is_some());
+        Sessions {
+            state: Mutex::new(SessionState {
+                idle: first.into_iter().collect(),
+                open: opened,
+            }),
+            freed: Condvar::new(),
+            open,
+            max,
+        }
+    }
+
+    fn checkout(&self) -> Result<Session<'_, S>> {
         let mut state = locked(&self.state);
         loop {
             if let Some(session) = state.idle.pop() {
-                return Ok(WriterSession {
+                return Ok(Session {
                     pool: self,
                     session: Some(session),
                 });
@@ -100,7 +119,7 @@ impl Writers {
                 state.open += 1;
                 drop(state);
                 return match open() {
-                    Ok(session) => Ok(WriterSession {
+                    Ok(session) => Ok(Session {
                         pool: self,
                         session: Some(session),
                     }),
@@ -120,22 +139,13 @@ impl MasterPool {
     /// Shares `master` (its settings already applied: they are copied into every session opened
     /// later).
     pub fn new(master: Box<dyn MasterStore>) -> MasterPool {
-        let readers = master.reader_factory().map(|open| Readers {
-            idle: Mutex::new(Vec::new()),
-            open,
-        });
+        let readers = master
+            .reader_factory()
+            .map(|open| Sessions::new(None, Some(open), MAX_READERS));
         let open = master.writer_factory();
         let max = if open.is_some() { MAX_PG_WRITERS } else { 1 };
         MasterPool {
-            writers: Writers {
-                state: Mutex::new(WriterState {
-                    idle: vec![master],
-                    open: 1,
-                }),
-                freed: Condvar::new(),
-                open,
-                max,
-            },
+            writers: Sessions::new(Some(master), open, max),
             readers,
             waiting: Mutex::new(Vec::new()),
         }
@@ -159,17 +169,8 @@ impl MasterPool {
             let writer: &mut dyn MasterReads = session.get();
             return f(writer);
         };
-        let taken = locked(&pool.idle).pop();
-        let mut reader = match taken {
-            Some(reader) => reader,
-            None => (pool.open)()?,
-        };
-        let result = f(reader.as_mut());
-        let mut idle = locked(&pool.idle);
-        if idle.len() < IDLE_READERS {
-            idle.push(reader);
-        }
-        result
+        let mut reader = pool.checkout()?;
+        f(reader.get())
     }
 
     /// A push, group-committed with every push waiting when a writer is free.

@@ -1,6 +1,17 @@
 //! A push into the PostgreSQL master: idempotency by (site, site_seq), the hash chain, holds into
-//! quarantine, core's merge rule over each row's whole history, the audit log. Always inside a
-//! transaction that holds the log's advisory lock (see [`lock_log`]).
+//! quarantine, core's merge rule over each row's whole history, the audit log.
+//!
+//! A push goes in two phases inside its transaction, so that pushes of different sites run side by
+//! side and only the log's numbering is serialised:
+//! 1. [`stage`]: with its site's row locked (`FOR UPDATE`: one push per site at a time) and the rows
+//!    it names locked in key order, the push is judged, checked, merged and its rows written. Two
+//!    pushes that touch one row take turns on the row's lock; a row two pushes create at once is
+//!    merged again by the second over what the first committed.
+//! 2. [`log_staged`]: under the log's advisory lock (see [`lock_log`]), the staged pushes get their
+//!    server_seqs and log records; the lock is held to the commit.
+//!
+//! Before 2026-12-05 the whole push ran under the log's lock: 200 offices pushing at once kept the
+//! lock held all the time while the two cores stood a third idle (BENCHMARKS.md).
 
 use crate::error::{Result, ServerError};
 use crate::master::shared::{self, Holds};
@@ -18,10 +29,11 @@ use postgres::Transaction;
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-/// The log's advisory lock. Held from before a push reads its site's cursor to its commit, so that
-/// server_seqs are handed out in commit order: a reader that sees record N has seen every record
-/// before it, and its head is a safe watermark (no concurrent writer can still commit below it).
-/// Readers never take it.
+/// The log's advisory lock. Held from before a push's log records get their server_seqs to its
+/// commit, so that server_seqs are handed out in commit order: a reader that sees record N has seen
+/// every record before it, and its head is a safe watermark (no concurrent writer can still commit
+/// below it). Readers never take it. It is the last lock a push takes (its site's and its rows'
+/// come first), so a push never holds it while waiting for another push.
 const LOG_LOCK: i64 = 0x6a69_6365_6e67_0001;
 
 pub(super) fn lock_log(tx: &mut Transaction<'_>) -> Result<()> {
@@ -65,7 +77,41 @@ pub(super) enum Pusher<'a> {
     Server(&'a str),
 }
 
-/// One push of one site's operations, inside the caller's locked transaction.
+/// A row whose owning unit changed (issue 10 §5): (table, id, from, to).
+type ScopeMove = (String, String, String, String);
+
+/// A push judged, its rows merged and written, waiting for its server_seqs ([`log_staged`]).
+pub(super) struct Staged<'o> {
+    origin: String,
+    /// The operations to log, in site_seq order (held ones left out).
+    logged: Vec<&'o Operation>,
+    /// The site_seqs of every new operation, in order, and whether it was held.
+    new: Vec<(u64, bool)>,
+    site_seqs: (u64, u64),
+    moves: Vec<ScopeMove>,
+    pushed: Pushed,
+}
+
+impl<'o> Staged<'o> {
+    /// A push with nothing in it (its answer is empty).
+    pub fn empty(origin: &str) -> Staged<'o> {
+        Staged {
+            origin: origin.to_string(),
+            logged: Vec::new(),
+            new: Vec::new(),
+            site_seqs: (0, 0),
+            moves: Vec::new(),
+            pushed: Pushed::default(),
+        }
+    }
+
+    /// The operations this push put in quarantine.
+    pub fn quarantined(&self) -> &[(u64, Refusal)] {
+        &self.pushed.quarantined
+    }
+}
+
+/// One push of one site's operations, whole (both phases), inside the caller's transaction.
 pub(super) fn push_locked(
     tx: &mut Transaction<'_>,
     pusher: Pusher<'_>,
@@ -74,21 +120,40 @@ pub(super) fn push_locked(
     now_ms: u64,
     max_drift_ms: u64,
 ) -> Result<Pushed> {
+    let staged = stage(tx, pusher, ops, divergent, now_ms, max_drift_ms)?;
+    Ok(log_staged(tx, vec![staged], now_ms)?
+        .pop()
+        .unwrap_or_default())
+}
+
+/// Phase 1 of a push (see the module's doc): everything but the log. Nothing of it is visible to
+/// anyone before the transaction commits.
+pub(super) fn stage<'o>(
+    tx: &mut Transaction<'_>,
+    pusher: Pusher<'_>,
+    ops: &'o [Operation],
+    divergent: &[u64],
+    now_ms: u64,
+    max_drift_ms: u64,
+) -> Result<Staged<'o>> {
     let site_id = match &pusher {
         Pusher::Site(site) => site.site_id.as_str(),
         Pusher::Server(id) => id,
     };
+    // Pushes of one site take turns from here to their commit: the cursor they check is the one
+    // they move.
     let cursor = tx
         .query_opt(
-            "SELECT last_seq, last_hash FROM site WHERE id = $1",
+            "SELECT last_seq, last_hash FROM site WHERE id = $1 FOR UPDATE",
             &[&site_id],
         )?
         .ok_or_else(|| ServerError::NotFound(format!("site {site_id}")))?;
     let last_seq = cursor.get::<_, i64>(0).max(0) as u64;
     let last_hash: String = cursor.get(1);
+    let mut locked = LockedRows::lock(tx, row_keys(ops.iter()))?;
     let (holds, max_drift_ms) = match &pusher {
         Pusher::Site(site) => {
-            let facts = Facts::prefetched(&mut *tx, ops)?;
+            let facts = Facts::new(&mut *tx, &locked, ops)?;
             let holds =
                 shared::judge(site, ops, divergent, last_seq, &facts, now_ms, max_drift_ms)?;
             (holds, max_drift_ms)
@@ -115,17 +180,27 @@ pub(super) fn push_locked(
     let new = &sorted[split..];
     shared::check_no_gap(last_seq, new)?;
     shared::check_chain(&last_hash, new)?;
-    let (Some(first), Some(last)) = (new.first(), new.last()) else {
-        return Ok(pushed);
+    let mut staged = Staged {
+        origin: site_id.to_string(),
+        logged: Vec::with_capacity(new.len()),
+        new: Vec::with_capacity(new.len()),
+        site_seqs: (0, 0),
+        moves: Vec::new(),
+        pushed,
     };
-    let mut mergeable: Vec<&Operation> = Vec::with_capacity(new.len());
+    let (Some(first), Some(last)) = (new.first(), new.last()) else {
+        return Ok(staged);
+    };
+    staged.site_seqs = (first.site_seq, last.site_seq);
     for op in new.iter().copied() {
-        if !shared::is_held(op, &holds, now_ms, max_drift_ms) {
-            mergeable.push(op);
-            continue;
-        }
-        let Some(refusal) = shared::refusal_of(op, &holds, now_ms, max_drift_ms) else {
-            mergeable.push(op);
+        let refusal = if shared::is_held(op, &holds, now_ms, max_drift_ms) {
+            shared::refusal_of(op, &holds, now_ms, max_drift_ms)
+        } else {
+            None
+        };
+        let Some(refusal) = refusal else {
+            staged.logged.push(op);
+            staged.new.push((op.site_seq, false));
             continue;
         };
         tx.execute(
@@ -141,22 +216,52 @@ pub(super) fn push_locked(
                 &refusal.zh,
             ],
         )?;
-        pushed.quarantined.push((op.site_seq, refusal));
+        staged.new.push((op.site_seq, true));
+        staged.pushed.quarantined.push((op.site_seq, refusal));
     }
-    let first_seq = if mergeable.is_empty() {
-        0
-    } else {
-        merge_and_log(
-            tx,
-            site_id,
-            &mergeable,
-            (first.site_seq, last.site_seq),
-            now_ms,
-        )?
-    };
+    if !staged.logged.is_empty() {
+        staged.moves = merge_rows(tx, &staged.logged, &mut locked)?;
+    }
+    tx.execute(
+        "UPDATE site SET last_seq = $2, last_hash = $3 WHERE id = $1",
+        &[&site_id, &(last.site_seq as i64), &last.hash],
+    )?;
+    Ok(staged)
+}
+
+/// Phase 2 (see the module's doc): takes the log's lock, which the transaction then holds to its
+/// commit, and gives the staged pushes their server_seqs and log records, in order.
+pub(super) fn log_staged(
+    tx: &mut Transaction<'_>,
+    staged: Vec<Staged<'_>>,
+    now_ms: u64,
+) -> Result<Vec<Pushed>> {
+    if staged.iter().all(|s| s.logged.is_empty()) {
+        return Ok(staged.into_iter().map(|s| finish(s, 0)).collect());
+    }
+    lock_log(tx)?;
+    let mut next = next_seq(tx)?;
+    let mut records = LogRecords::default();
+    let mut done = Vec::with_capacity(staged.len());
+    for one in staged {
+        if one.logged.is_empty() {
+            done.push(finish(one, 0));
+            continue;
+        }
+        let first_seq = next;
+        next += one.logged.len() as u64;
+        records.add(&one, first_seq, now_ms);
+        done.push(finish(one, first_seq));
+    }
+    records.write(tx)?;
+    Ok(done)
+}
+
+/// A staged push's answer once its first server_seq is known.
+fn finish(staged: Staged<'_>, first_seq: u64) -> Pushed {
+    let mut pushed = staged.pushed;
     let mut next = first_seq;
-    for op in new {
-        let held = pushed.quarantined.iter().any(|(s, _)| *s == op.site_seq);
+    for (site_seq, held) in staged.new {
         let server_seq = if held {
             0
         } else {
@@ -164,28 +269,120 @@ pub(super) fn push_locked(
             next - 1
         };
         pushed.acks.push(Ack {
-            site_seq: op.site_seq,
+            site_seq,
             server_seq,
         });
     }
     pushed.acks.sort_by_key(|a| a.site_seq);
-    tx.execute(
-        "UPDATE site SET last_seq = $2, last_hash = $3 WHERE id = $1",
-        &[&site_id, &(last.site_seq as i64), &last.hash],
-    )?;
-    Ok(pushed)
+    pushed
+}
+
+/// The log records of a group, written in one statement per table.
+#[derive(Default)]
+struct LogRecords {
+    first: Vec<i64>,
+    last: Vec<i64>,
+    origin: Vec<String>,
+    first_site_seq: Vec<i64>,
+    last_site_seq: Vec<i64>,
+    received: Vec<i64>,
+    ops: Vec<Vec<u8>>,
+    scope: Vec<String>,
+    scope_table: Vec<String>,
+    scope_first: Vec<i64>,
+    move_seq: Vec<i64>,
+    move_table: Vec<String>,
+    move_id: Vec<String>,
+    move_from: Vec<String>,
+    move_to: Vec<String>,
+}
+
+impl LogRecords {
+    fn add(&mut self, staged: &Staged<'_>, first_seq: u64, now_ms: u64) {
+        let count = staged.logged.len() as u64;
+        self.first.push(first_seq as i64);
+        self.last.push((first_seq + count - 1) as i64);
+        self.origin.push(staged.origin.clone());
+        self.first_site_seq.push(staged.site_seqs.0 as i64);
+        self.last_site_seq.push(staged.site_seqs.1 as i64);
+        self.received.push(now_ms as i64);
+        self.ops.push(codec::encode_ops(&staged.logged));
+        let mut pairs: Vec<(&str, &str)> = staged
+            .logged
+            .iter()
+            .map(|o| (o.scope.as_str(), o.table.as_str()))
+            .collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        for (scope, table) in pairs {
+            self.scope.push(scope.to_string());
+            self.scope_table.push(table.to_string());
+            self.scope_first.push(first_seq as i64);
+        }
+        for (table, id, from, to) in &staged.moves {
+            self.move_seq.push(first_seq as i64);
+            self.move_table.push(table.clone());
+            self.move_id.push(id.clone());
+            self.move_from.push(from.clone());
+            self.move_to.push(to.clone());
+        }
+    }
+
+    fn write(&self, tx: &mut Transaction<'_>) -> Result<()> {
+        tx.execute(
+            "INSERT INTO log_record (first_seq, last_seq, origin_site, first_site_seq, last_site_seq, received_at_ms, ops) \
+             SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bytea[])",
+            &[
+                &self.first,
+                &self.last,
+                &self.origin,
+                &self.first_site_seq,
+                &self.last_site_seq,
+                &self.received,
+                &self.ops,
+            ],
+        )?;
+        // Which records hold which (scope, table): a pull reads only the records of its scopes.
+        tx.execute(
+            "INSERT INTO log_scope (scope, tbl, first_seq) \
+             SELECT s, t, f FROM unnest($1::text[], $2::text[], $3::bigint[]) WITH ORDINALITY AS p(s, t, f, k) \
+             ORDER BY k ON CONFLICT DO NOTHING",
+            &[&self.scope, &self.scope_table, &self.scope_first],
+        )?;
+        // Issue 10 §5: rows whose owner changed, for the pulls of the sites they left (`n` keeps
+        // their order within the record).
+        if !self.move_seq.is_empty() {
+            tx.execute(
+                "INSERT INTO scope_move (seq, tbl, row_id, from_unit, to_unit) \
+                 SELECT q, t, i, f, o FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) \
+                 WITH ORDINALITY AS m(q, t, i, f, o, k) ORDER BY k",
+                &[
+                    &self.move_seq,
+                    &self.move_table,
+                    &self.move_id,
+                    &self.move_from,
+                    &self.move_to,
+                ],
+            )?;
+        }
+        Ok(())
+    }
 }
 
 /// The next server_seq (under the log lock).
 fn next_seq(tx: &mut Transaction<'_>) -> Result<u64> {
     let next: i64 = tx
-        .query_one("SELECT COALESCE(MAX(last_seq), 0) + 1 FROM log_record", &[])?
+        .query_one(
+            "SELECT COALESCE((SELECT last_seq FROM log_record ORDER BY first_seq DESC LIMIT 1), 0) + 1",
+            &[],
+        )?
         .get(0);
     Ok(next.max(1) as u64)
 }
 
 /// Merges operations into the master rows and appends them to the log as one record from `origin`
-/// (covering `site_seqs`); returns the record's first server_seq.
+/// (covering `site_seqs`), for the server's own decisions (a released quarantine item); the caller
+/// holds the log's lock. Returns the record's first server_seq.
 pub(super) fn merge_and_log(
     tx: &mut Transaction<'_>,
     origin: &str,
@@ -193,52 +390,24 @@ pub(super) fn merge_and_log(
     site_seqs: (u64, u64),
     now_ms: u64,
 ) -> Result<u64> {
+    let mut locked = LockedRows::lock(tx, row_keys(ops.iter().copied()))?;
+    let moves = merge_rows(tx, ops, &mut locked)?;
     let first_seq = next_seq(tx)?;
-    merge_rows(tx, ops, first_seq)?;
-    let mut scopes: Vec<String> = Vec::new();
-    let mut tables: Vec<String> = Vec::new();
-    for op in ops {
-        let pair = (op.scope.as_str(), op.table.as_str());
-        if !scopes
-            .iter()
-            .zip(tables.iter())
-            .any(|(s, t)| (s.as_str(), t.as_str()) == pair)
-        {
-            scopes.push(op.scope.clone());
-            tables.push(op.table.clone());
-        }
-    }
-    let last_seq = first_seq + ops.len() as u64 - 1;
-    tx.execute(
-        "INSERT INTO log_record (first_seq, last_seq, origin_site, first_site_seq, last_site_seq, received_at_ms, ops) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        &[
-            &(first_seq as i64),
-            &(last_seq as i64),
-            &origin,
-            &(site_seqs.0 as i64),
-            &(site_seqs.1 as i64),
-            &(now_ms as i64),
-            &codec::encode_ops(ops),
-        ],
-    )?;
-    tx.execute(
-        "INSERT INTO log_scope (scope, tbl, first_seq) SELECT s, t, $3 FROM unnest($1::text[], $2::text[]) AS p(s, t) \
-         ON CONFLICT DO NOTHING",
-        &[&scopes, &tables, &(first_seq as i64)],
-    )?;
+    let staged = Staged {
+        origin: origin.to_string(),
+        logged: ops.to_vec(),
+        new: Vec::new(),
+        site_seqs,
+        moves,
+        pushed: Pushed::default(),
+    };
+    let mut records = LogRecords::default();
+    records.add(&staged, first_seq, now_ms);
+    records.write(tx)?;
     Ok(first_seq)
 }
 
-/// A master row as the merge holds it.
-struct MergedRow {
-    def: &'static TableDef,
-    versions: RowVersions,
-    owner_before: Option<String>,
-    changed: bool,
-}
-
-/// The rows a batch touches, each once: (table, id), sorted.
+/// The rows a batch touches, each once: (table, id), sorted (the order rows are locked in).
 fn row_keys<'o>(ops: impl Iterator<Item = &'o Operation>) -> Vec<(&'o str, &'o str)> {
     let mut keys: Vec<(&str, &str)> = ops.map(|o| (o.table.as_str(), o.row_id.as_str())).collect();
     keys.sort_unstable();
@@ -246,60 +415,133 @@ fn row_keys<'o>(ops: impl Iterator<Item = &'o Operation>) -> Vec<(&'o str, &'o s
     keys
 }
 
-/// Core's merge rule over each touched row's whole history; rows written back in one statement.
-fn merge_rows(tx: &mut Transaction<'_>, ops: &[&Operation], seq: u64) -> Result<()> {
-    let keys = row_keys(ops.iter().copied());
-    let key_tables: Vec<&str> = keys.iter().map(|k| k.0).collect();
-    let key_ids: Vec<&str> = keys.iter().map(|k| k.1).collect();
-    let mut rows: HashMap<(String, String), MergedRow> = HashMap::with_capacity(keys.len());
-    for found in tx.query(
-        "SELECT m.tbl, m.id, m.owner, m.history FROM master_row m \
-         JOIN unnest($1::text[], $2::text[]) AS k(t, i) ON m.tbl = k.t AND m.id = k.i",
-        &[&key_tables, &key_ids],
-    )? {
-        let table: String = found.get(0);
-        let id: String = found.get(1);
-        let def = tables::table(&table)
-            .ok_or_else(|| ServerError::Store(format!("master row of unknown table {table}")))?;
-        let versions: RowVersions = codec::decode_row(found.get::<_, &[u8]>(3))
-            .map_err(|e| ServerError::Store(format!("{table} {id} history: {e}")))?;
-        let owner: String = found.get(2);
-        rows.insert(
-            (table, id),
-            MergedRow {
-                def,
-                versions,
-                owner_before: Some(owner).filter(|o| !o.is_empty()),
-                changed: false,
-            },
-        );
+/// A stored master row as read under its lock.
+struct StoredRow {
+    owner: String,
+    /// Visible values as JSON text (for the policy's questions).
+    vals: String,
+    history: Vec<u8>,
+}
+
+/// The master rows a push names, read and locked (`FOR UPDATE`, in key order) until the commit.
+/// A key the master does not hold maps to None.
+struct LockedRows {
+    rows: HashMap<(String, String), Option<StoredRow>>,
+}
+
+impl LockedRows {
+    fn lock(tx: &mut Transaction<'_>, keys: Vec<(&str, &str)>) -> Result<LockedRows> {
+        let mut rows: HashMap<(String, String), Option<StoredRow>> = keys
+            .iter()
+            .map(|(t, i)| ((t.to_string(), i.to_string()), None))
+            .collect();
+        let key_tables: Vec<&str> = keys.iter().map(|k| k.0).collect();
+        let key_ids: Vec<&str> = keys.iter().map(|k| k.1).collect();
+        // LockRows sits above the sort: rows are locked in key order, as every push locks them,
+        // so two pushes naming the same rows wait for each other rather than deadlock.
+        for found in tx.query(
+            "SELECT m.tbl, m.id, m.owner, m.vals::text, m.history FROM master_row m \
+             JOIN unnest($1::text[], $2::text[]) AS k(t, i) ON m.tbl = k.t AND m.id = k.i \
+             ORDER BY m.tbl, m.id FOR UPDATE OF m",
+            &[&key_tables, &key_ids],
+        )? {
+            rows.insert(
+                (found.get(0), found.get(1)),
+                Some(StoredRow {
+                    owner: found.get(2),
+                    vals: found.get(3),
+                    history: found.get(4),
+                }),
+            );
+        }
+        Ok(LockedRows { rows })
     }
+}
+
+/// A master row as the merge holds it.
+struct MergedRow {
+    def: &'static TableDef,
+    versions: RowVersions,
+    owner_before: Option<String>,
+    stored: bool,
+    changed: bool,
+}
+
+/// Core's merge rule over each touched row's whole history (the rows locked in `locked`); the rows
+/// written back, conflict items opened. Returns the rows whose owner changed.
+fn merge_rows(
+    tx: &mut Transaction<'_>,
+    ops: &[&Operation],
+    locked: &mut LockedRows,
+) -> Result<Vec<ScopeMove>> {
+    let (mut moves, lost) = merge_once(tx, ops, locked)?;
+    if !lost.is_empty() {
+        // Another push created these rows while this one merged them as new, and committed: merge
+        // this push's operations again over what it wrote (the insert waited for its commit, and
+        // the rows are now locked).
+        let again: Vec<&Operation> = ops
+            .iter()
+            .copied()
+            .filter(|o| lost.contains(&(o.table.clone(), o.row_id.clone())))
+            .collect();
+        *locked = LockedRows::lock(tx, row_keys(again.iter().copied()))?;
+        let (more, still) = merge_once(tx, &again, locked)?;
+        if !still.is_empty() {
+            return Err(ServerError::Store(format!(
+                "{} rows were created by another writer twice over",
+                still.len()
+            )));
+        }
+        moves.retain(|(t, i, _, _)| !lost.contains(&(t.clone(), i.clone())));
+        moves.extend(more);
+    }
+    Ok(moves)
+}
+
+/// One pass of [`merge_rows`]; also returns the keys of new rows another writer inserted first
+/// (none of their changes, conflict items included, were written).
+#[allow(clippy::type_complexity)]
+fn merge_once(
+    tx: &mut Transaction<'_>,
+    ops: &[&Operation],
+    locked: &LockedRows,
+) -> Result<(Vec<ScopeMove>, std::collections::HashSet<(String, String)>)> {
+    let mut rows: HashMap<(String, String), MergedRow> = HashMap::with_capacity(locked.rows.len());
     let mut conflicts = Vec::new();
     for op in ops {
-        let def =
-            tables::table(&op.table).ok_or_else(|| ServerError::UnknownTable(op.table.clone()))?;
-        let row = rows
-            .entry((op.table.clone(), op.row_id.clone()))
-            .or_insert_with(|| MergedRow {
-                def,
-                versions: RowVersions::default(),
-                owner_before: None,
-                changed: false,
-            });
+        let key = (op.table.clone(), op.row_id.clone());
+        let row = match rows.entry(key) {
+            std::collections::hash_map::Entry::Occupied(found) => found.into_mut(),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                let def = tables::table(&op.table)
+                    .ok_or_else(|| ServerError::UnknownTable(op.table.clone()))?;
+                let stored = locked.rows.get(slot.key()).and_then(Option::as_ref);
+                let versions = match stored {
+                    Some(row) => codec::decode_row(&row.history).map_err(|e| {
+                        ServerError::Store(format!("{} {} history: {e}", op.table, op.row_id))
+                    })?,
+                    None => RowVersions::default(),
+                };
+                slot.insert(MergedRow {
+                    def,
+                    versions,
+                    owner_before: stored.map(|r| r.owner.clone()).filter(|o| !o.is_empty()),
+                    stored: stored.is_some(),
+                    changed: false,
+                })
+            }
+        };
         if let Applied::New {
             conflicts: found, ..
-        } = row.versions.apply(op, def.merge)
+        } = row.versions.apply(op, row.def.merge)
         {
             row.changed = true;
-            conflicts.extend(found.into_iter().map(|c| (def, op.row_id.clone(), c)));
+            conflicts.extend(found.into_iter().map(|c| (row.def, op.row_id.clone(), c)));
         }
     }
-    let mut out_tables = Vec::new();
-    let mut out_ids = Vec::new();
-    let mut out_owners = Vec::new();
-    let mut out_vals = Vec::new();
-    let mut out_versions = Vec::new();
-    let mut moves: Vec<(String, String, String, String)> = Vec::new();
+    let mut updated = RowColumns::default();
+    let mut inserted = RowColumns::default();
+    let mut moves: Vec<ScopeMove> = Vec::new();
     for ((table, id), row) in rows {
         if !row.changed {
             continue;
@@ -315,20 +557,48 @@ fn merge_rows(tx: &mut Transaction<'_>, ops: &[&Operation], seq: u64) -> Result<
                 }
             }
         }
-        out_vals.push(serde_json::Value::Object(vals).to_string());
-        out_versions.push(codec::encode_row(&row.versions));
-        out_tables.push(table);
-        out_ids.push(id);
-        out_owners.push(owner);
+        let out = if row.stored {
+            &mut updated
+        } else {
+            &mut inserted
+        };
+        out.vals.push(serde_json::Value::Object(vals).to_string());
+        out.versions.push(codec::encode_row(&row.versions));
+        out.tables.push(table);
+        out.ids.push(id);
+        out.owners.push(owner);
     }
-    tx.execute(
-        "INSERT INTO master_row (tbl, id, owner, vals, history) \
-         SELECT t, i, o, v::jsonb, h FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[]) AS r(t, i, o, v, h) \
-         ON CONFLICT (tbl, id) DO UPDATE SET owner = EXCLUDED.owner, vals = EXCLUDED.vals, history = EXCLUDED.history",
-        &[&out_tables, &out_ids, &out_owners, &out_vals, &out_versions],
-    )?;
-    // Conflict items and scope moves in one statement each: a push of concurrent edits may open
-    // hundreds of items, and a statement per item costs a round trip each.
+    if !updated.tables.is_empty() {
+        tx.execute(
+            "UPDATE master_row m SET owner = r.o, vals = r.v::jsonb, history = r.h \
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[]) AS r(t, i, o, v, h) \
+             WHERE m.tbl = r.t AND m.id = r.i",
+            &updated.params(),
+        )?;
+    }
+    let mut lost: std::collections::HashSet<(String, String)> = Default::default();
+    if !inserted.tables.is_empty() {
+        let written: std::collections::HashSet<(String, String)> = tx
+            .query(
+                "INSERT INTO master_row (tbl, id, owner, vals, history) \
+                 SELECT t, i, o, v::jsonb, h FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[]) AS r(t, i, o, v, h) \
+                 ON CONFLICT (tbl, id) DO NOTHING RETURNING tbl, id",
+                &inserted.params(),
+            )?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        if written.len() < inserted.tables.len() {
+            lost = inserted
+                .tables
+                .into_iter()
+                .zip(inserted.ids)
+                .filter(|key| !written.contains(key))
+                .collect();
+        }
+    }
+    // Conflict items in one statement: a push of concurrent edits may open hundreds of items, and
+    // a statement per item costs a round trip each.
     let mut c_ids = Vec::with_capacity(conflicts.len());
     let mut c_tables = Vec::with_capacity(conflicts.len());
     let mut c_rows = Vec::with_capacity(conflicts.len());
@@ -336,6 +606,9 @@ fn merge_rows(tx: &mut Transaction<'_>, ops: &[&Operation], seq: u64) -> Result<
     let mut c_newer = Vec::with_capacity(conflicts.len());
     let mut c_older = Vec::with_capacity(conflicts.len());
     for (def, row_id, conflict) in conflicts {
+        if lost.contains(&(def.name.to_string(), row_id.clone())) {
+            continue;
+        }
         c_ids.push(conflict.id(def.name, &row_id));
         c_tables.push(def.name);
         c_fields.push(conflict.field.clone());
@@ -351,21 +624,29 @@ fn merge_rows(tx: &mut Transaction<'_>, ops: &[&Operation], seq: u64) -> Result<
             &[&c_ids, &c_tables, &c_rows, &c_fields, &c_newer, &c_older],
         )?;
     }
-    // Issue 10 §5: rows whose owner changed, for the pulls of the sites they left (`n` keeps their
-    // order within the record).
-    if !moves.is_empty() {
-        let m_tables: Vec<&str> = moves.iter().map(|m| m.0.as_str()).collect();
-        let m_ids: Vec<&str> = moves.iter().map(|m| m.1.as_str()).collect();
-        let m_from: Vec<&str> = moves.iter().map(|m| m.2.as_str()).collect();
-        let m_to: Vec<&str> = moves.iter().map(|m| m.3.as_str()).collect();
-        tx.execute(
-            "INSERT INTO scope_move (seq, tbl, row_id, from_unit, to_unit) \
-             SELECT $1, t, i, f, o FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) \
-             WITH ORDINALITY AS m(t, i, f, o, k) ORDER BY k",
-            &[&(seq as i64), &m_tables, &m_ids, &m_from, &m_to],
-        )?;
+    Ok((moves, lost))
+}
+
+/// Master rows to write, column by column (the statements take arrays).
+#[derive(Default)]
+struct RowColumns {
+    tables: Vec<String>,
+    ids: Vec<String>,
+    owners: Vec<String>,
+    vals: Vec<String>,
+    versions: Vec<Vec<u8>>,
+}
+
+impl RowColumns {
+    fn params(&self) -> [&(dyn postgres::types::ToSql + Sync); 5] {
+        [
+            &self.tables,
+            &self.ids,
+            &self.owners,
+            &self.vals,
+            &self.versions,
+        ]
     }
-    Ok(())
 }
 
 /// A row's visible values by field, as the SQLite master's columns give them back (every field; one
@@ -439,34 +720,22 @@ impl StoredOps {
 /// An author's (role code, org unit) as the directory holds them.
 type AuthorFacts = (Option<String>, Option<String>);
 
-/// The policy's questions answered from the master rows, inside the push's transaction. The rows and
-/// authors a push names are read up front in one query each (a statement per row would cost a round
-/// trip per row); anything else is asked on demand.
-struct Facts<'t, 'a> {
+/// The policy's questions answered from the master rows, inside the push's transaction. The rows a
+/// push names come from [`LockedRows`], and its authors are read up front in one query (a statement
+/// per row would cost a round trip per row); anything else is asked on demand.
+struct Facts<'t, 'a, 'r> {
     tx: RefCell<&'t mut Transaction<'a>>,
-    /// (table, id) → the row's visible values as JSON text; a key the push names that the master has
-    /// never seen maps to None.
-    rows: HashMap<(String, String), Option<String>>,
+    rows: &'r LockedRows,
     /// user id → (role code, org unit), for the push's authors; None for an id the master lacks.
     users: HashMap<String, Option<AuthorFacts>>,
 }
 
-impl<'t, 'a> Facts<'t, 'a> {
-    fn prefetched(tx: &'t mut Transaction<'a>, ops: &[Operation]) -> Result<Facts<'t, 'a>> {
-        let keys = row_keys(ops.iter());
-        let mut rows: HashMap<(String, String), Option<String>> = keys
-            .iter()
-            .map(|(t, i)| ((t.to_string(), i.to_string()), None))
-            .collect();
-        let key_tables: Vec<&str> = keys.iter().map(|k| k.0).collect();
-        let key_ids: Vec<&str> = keys.iter().map(|k| k.1).collect();
-        for found in tx.query(
-            "SELECT m.tbl, m.id, m.vals::text FROM master_row m \
-             JOIN unnest($1::text[], $2::text[]) AS k(t, i) ON m.tbl = k.t AND m.id = k.i",
-            &[&key_tables, &key_ids],
-        )? {
-            rows.insert((found.get(0), found.get(1)), Some(found.get(2)));
-        }
+impl<'t, 'a, 'r> Facts<'t, 'a, 'r> {
+    fn new(
+        tx: &'t mut Transaction<'a>,
+        rows: &'r LockedRows,
+        ops: &[Operation],
+    ) -> Result<Facts<'t, 'a, 'r>> {
         let mut authors: Vec<&str> = ops.iter().map(|o| o.user_id.as_str()).collect();
         authors.sort_unstable();
         authors.dedup();
@@ -487,8 +756,12 @@ impl<'t, 'a> Facts<'t, 'a> {
     }
 
     fn row_values(&self, def: &'static TableDef, row_id: &str) -> Result<Option<String>> {
-        if let Some(known) = self.rows.get(&(def.name.to_string(), row_id.to_string())) {
-            return Ok(known.clone());
+        if let Some(known) = self
+            .rows
+            .rows
+            .get(&(def.name.to_string(), row_id.to_string()))
+        {
+            return Ok(known.as_ref().map(|row| row.vals.clone()));
         }
         Ok(self
             .tx
@@ -501,7 +774,7 @@ impl<'t, 'a> Facts<'t, 'a> {
     }
 }
 
-impl MasterFacts for Facts<'_, '_> {
+impl MasterFacts for Facts<'_, '_, '_> {
     fn row(&self, def: &'static TableDef, row_id: &str) -> Result<Option<RowFacts>> {
         let Some(vals) = self.row_values(def, row_id)? else {
             return Ok(None);

@@ -70,12 +70,23 @@ pub struct PgMaster {
 }
 
 pub(super) fn connect(url: &str) -> Result<Client> {
-    Client::connect(url, NoTls).map_err(|e| {
+    let failed = |e: postgres::Error| {
         ServerError::Store(format!(
             "cannot connect to the PostgreSQL master ({}): {e}",
             redacted(url)
         ))
-    })
+    };
+    let mut config: postgres::Config = url.parse().map_err(failed)?;
+    // The server's statements are short, but the planner's estimate for some (a pull's join over
+    // the log, the upsert of a push's rows) crosses `jit_above_cost`, and compiling them with LLVM
+    // took a tenth of the cores under load, more than running them. Appended, so it wins over the
+    // URL's own options.
+    let options = match config.get_options() {
+        Some(own) => format!("{own} -c jit=off"),
+        None => "-c jit=off".to_string(),
+    };
+    config.options(&options);
+    config.connect(NoTls).map_err(failed)
 }
 
 /// The URL without its password, for messages.
@@ -221,7 +232,16 @@ impl PgMaster {
     ) -> Vec<Result<PushResponse>> {
         let count = items.len();
         let mut alarms: Vec<(String, String, String)> = Vec::new();
-        let outcome = self.push_many_in_transaction(&items, now_ms, &mut alarms);
+        let mut outcome = self.push_many_in_transaction(&items, now_ms, &mut alarms);
+        // A lock cycle that PostgreSQL broke at the group's own statements (the log's lock, the
+        // commit) rolled the whole group back: it is done again, as the pushes would be sent again.
+        for _ in 0..2 {
+            if !matches!(outcome, Err(ServerError::Contended(_))) {
+                break;
+            }
+            alarms.clear();
+            outcome = self.push_many_in_transaction(&items, now_ms, &mut alarms);
+        }
         for (site_id, code, detail) in &alarms {
             self.raise_alarm(Some(site_id), code, detail, now_ms);
         }
@@ -264,69 +284,132 @@ impl PgMaster {
     ) -> Result<Vec<Result<ingest::Pushed>>> {
         let max_drift_ms = self.max_drift_ms;
         let mut tx = self.db.transaction()?;
-        ingest::lock_log(&mut tx)?;
-        let mut results = Vec::with_capacity(items.len());
+        // Phase 1 (see `ingest`): each push staged in a savepoint of its own, beside other
+        // writers; the log's lock is taken once for the group, after.
+        let mut staged: Vec<ingest::Staged<'_>> = Vec::with_capacity(items.len());
+        let mut slots: Vec<std::result::Result<usize, ServerError>> =
+            Vec::with_capacity(items.len());
         for (site, request) in items {
             if request.ops.is_empty() {
-                results.push(Ok(ingest::Pushed::default()));
+                slots.push(Ok(staged.len()));
+                staged.push(ingest::Staged::empty(&site.site_id));
                 continue;
             }
             let sent_instance: String = request.db_instance_id.chars().take(64).collect();
-            let mut one = tx.savepoint("push")?;
-            let known_instance: Option<String> = one
-                .query_opt(
-                    "SELECT db_instance_id FROM site WHERE id = $1",
-                    &[&site.site_id],
-                )?
-                .and_then(|r| r.get(0));
-            if let Some(known) = known_instance.filter(|k| !k.is_empty() && *k != sent_instance) {
-                alarms.push((
-                    site.site_id.clone(),
-                    "instance_changed".to_string(),
-                    format!(
-                        "site {} pushed from database instance {} after {}: restored from a backup or copied to another PC",
-                        site.site_id, sent_instance, known
-                    ),
-                ));
-            }
-            let pushed = ingest::push_locked(
-                &mut one,
-                ingest::Pusher::Site(site),
-                &request.ops,
-                &request.divergent,
-                now_ms,
-                max_drift_ms,
-            );
-            match pushed {
-                Ok(pushed) => {
-                    one.execute(
-                        "UPDATE site SET db_instance_id = $2 WHERE id = $1",
-                        &[&site.site_id, &sent_instance],
-                    )?;
-                    one.commit()?;
-                    if !pushed.quarantined.is_empty() {
-                        let (code, detail) = super::shared::holds_alarm(&pushed.quarantined);
+            let mut attempt = 0;
+            let mut instance_alarm = None;
+            let outcome = loop {
+                attempt += 1;
+                let mut one = tx.savepoint("push")?;
+                let result = stage_one(
+                    &mut one,
+                    site,
+                    request,
+                    &sent_instance,
+                    now_ms,
+                    max_drift_ms,
+                    &mut instance_alarm,
+                );
+                match result {
+                    Ok(one_staged) => {
+                        one.commit()?;
+                        break Ok(one_staged);
+                    }
+                    // A lock cycle with another writer: PostgreSQL rolled this push's statements
+                    // back; dropping the savepoint releases its locks and the other goes on.
+                    Err(ServerError::Contended(_)) if attempt < 3 => drop(one),
+                    Err(e) => {
+                        drop(one);
+                        break Err(e);
+                    }
+                }
+            };
+            alarms.extend(instance_alarm);
+            match outcome {
+                Ok(one_staged) => {
+                    if !one_staged.quarantined().is_empty() {
+                        let (code, detail) = super::shared::holds_alarm(one_staged.quarantined());
                         alarms.push((site.site_id.clone(), code, detail));
                     }
-                    results.push(Ok(pushed));
+                    slots.push(Ok(staged.len()));
+                    staged.push(one_staged);
                 }
                 Err(e) => {
-                    // Dropping the savepoint rolls this push back; the group goes on.
-                    drop(one);
                     if matches!(e, ServerError::HashMismatch { .. }) {
                         let detail = format!("{e} (db instance {})", request.db_instance_id);
                         alarms.push((site.site_id.clone(), e.code().to_string(), detail));
                     }
-                    results.push(Err(e));
+                    slots.push(Err(e));
                 }
             }
         }
+        // Phase 2: the group's log records, under the log's lock, held to the commit.
+        let mut pushed: Vec<Option<ingest::Pushed>> = ingest::log_staged(&mut tx, staged, now_ms)?
+            .into_iter()
+            .map(Some)
+            .collect();
         if let Some(gate) = &self.gate {
             gate();
         }
         tx.commit()?;
-        Ok(results)
+        Ok(slots
+            .into_iter()
+            .map(|slot| {
+                slot.and_then(|i| {
+                    pushed
+                        .get_mut(i)
+                        .and_then(Option::take)
+                        .ok_or_else(|| ServerError::Store("a staged push was lost".to_string()))
+                })
+            })
+            .collect())
     }
+}
+
+/// Phase 1 of one push of a group: the site's database instance compared with the one it last
+/// pushed from (an alarm when it changed, whatever the push's outcome) and the push staged.
+fn stage_one<'o>(
+    tx: &mut postgres::Transaction<'_>,
+    site: &SiteAuth,
+    request: &'o PushRequest,
+    sent_instance: &str,
+    now_ms: u64,
+    max_drift_ms: u64,
+    alarm: &mut Option<(String, String, String)>,
+) -> Result<ingest::Staged<'o>> {
+    // Locks the site's row, which the push then holds to its commit: two pushes of one site see
+    // each other's instance and cursor.
+    let known_instance: Option<String> = tx
+        .query_opt(
+            "SELECT db_instance_id FROM site WHERE id = $1 FOR UPDATE",
+            &[&site.site_id],
+        )?
+        .and_then(|r| r.get(0));
+    *alarm = known_instance
+        .filter(|k| !k.is_empty() && k != sent_instance)
+        .map(|known| {
+            (
+                site.site_id.clone(),
+                "instance_changed".to_string(),
+                format!(
+                    "site {} pushed from database instance {} after {}: restored from a backup or copied to another PC",
+                    site.site_id, sent_instance, known
+                ),
+            )
+        });
+    let staged = ingest::stage(
+        tx,
+        ingest::Pusher::Site(site),
+        &request.ops,
+        &request.divergent,
+        now_ms,
+        max_drift_ms,
+    )?;
+    tx.execute(
+        "UPDATE site SET db_instance_id = $2 WHERE id = $1",
+        &[&site.site_id, &sent_instance],
+    )?;
+    Ok(staged)
 }
 
 fn migrate(db: &mut Client) -> Result<()> {
