@@ -93,7 +93,7 @@ impl PgMaster {
     ) -> Result<(Replica, T)> {
         let server_site = self.server_site_id.clone();
         let mut tx = self.db.transaction()?;
-        ingest::lock_log(&mut tx)?;
+        ingest::lock_log(&mut super::prepared::Sql::new(&mut tx, &mut self.prepared))?;
         replica.catch_up(&mut tx)?;
         let head = tx.query_one(
             "SELECT last_seq, last_hash FROM site WHERE id = $1",
@@ -105,7 +105,7 @@ impl PgMaster {
         let out = write(&mut replica.store)?;
         let ops = replica.store.unacked_ops(usize::MAX)?;
         let pushed = ingest::push_locked(
-            &mut tx,
+            &mut super::prepared::Sql::new(&mut tx, &mut self.prepared),
             ingest::Pusher::Server(&server_site),
             &ops,
             &[],
@@ -277,7 +277,7 @@ impl PgMaster {
         review::check_decidable(&item, release)?;
         let server_site = self.server_site_id.clone();
         let mut tx = self.db.transaction()?;
-        ingest::lock_log(&mut tx)?;
+        ingest::lock_log(&mut super::prepared::Sql::new(&mut tx, &mut self.prepared))?;
         // Decided once, even by two processes at once.
         let still_held = tx.query_opt(
             "SELECT 1 FROM quarantine WHERE site_id = $1 AND site_seq = $2 AND status = 'held' FOR UPDATE",
@@ -290,7 +290,7 @@ impl PgMaster {
         }
         if release {
             ingest::merge_and_log(
-                &mut tx,
+                &mut super::prepared::Sql::new(&mut tx, &mut self.prepared),
                 &server_site,
                 &[&item.op],
                 (item.op.site_seq, item.op.site_seq),

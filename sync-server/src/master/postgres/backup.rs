@@ -68,7 +68,10 @@ pub fn backup(url: &str, dir: &Path) -> Result<BackupSummary> {
         .query_one("SELECT pg_export_snapshot()", &[])?
         .get(0);
     let last_server_seq: i64 = snapshot
-        .query_one("SELECT COALESCE(MAX(last_seq), 0) FROM log_record", &[])?
+        .query_one(
+            "SELECT COALESCE((SELECT last_seq FROM log_record ORDER BY first_seq DESC LIMIT 1), 0)",
+            &[],
+        )?
         .get(0);
     // The exported snapshot lives while this transaction is open: dump while holding it.
     run(

@@ -13,6 +13,7 @@
 //! Before 2026-12-05 the whole push ran under the log's lock: 200 offices pushing at once kept the
 //! lock held all the time while the two cores stood a third idle (BENCHMARKS.md).
 
+use super::prepared::Sql;
 use crate::error::{Result, ServerError};
 use crate::master::shared::{self, Holds};
 use crate::master::SiteAuth;
@@ -25,7 +26,6 @@ use jiceng_core::store::merge_sql::{column_value, from_sql};
 use jiceng_core::tables::{self, TableDef, ROW_ID_SCOPE};
 use jiceng_core::validate::Refusal;
 use jiceng_core::wire::Ack;
-use postgres::Transaction;
 use std::cell::RefCell;
 use std::collections::HashMap;
 
@@ -36,7 +36,7 @@ use std::collections::HashMap;
 /// come first), so a push never holds it while waiting for another push.
 const LOG_LOCK: i64 = 0x6a69_6365_6e67_0001;
 
-pub(super) fn lock_log(tx: &mut Transaction<'_>) -> Result<()> {
+pub(super) fn lock_log(tx: &mut Sql<'_, '_>) -> Result<()> {
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOG_LOCK])?;
     Ok(())
 }
@@ -113,7 +113,7 @@ impl<'o> Staged<'o> {
 
 /// One push of one site's operations, whole (both phases), inside the caller's transaction.
 pub(super) fn push_locked(
-    tx: &mut Transaction<'_>,
+    tx: &mut Sql<'_, '_>,
     pusher: Pusher<'_>,
     ops: &[Operation],
     divergent: &[u64],
@@ -129,12 +129,33 @@ pub(super) fn push_locked(
 /// Phase 1 of a push (see the module's doc): everything but the log. Nothing of it is visible to
 /// anyone before the transaction commits.
 pub(super) fn stage<'o>(
-    tx: &mut Transaction<'_>,
+    tx: &mut Sql<'_, '_>,
     pusher: Pusher<'_>,
     ops: &'o [Operation],
     divergent: &[u64],
     now_ms: u64,
     max_drift_ms: u64,
+) -> Result<Staged<'o>> {
+    stage_from(tx, pusher, ops, divergent, now_ms, max_drift_ms, None)
+}
+
+/// The database instance a site's push came from (issue 11: a store restored from a backup or
+/// copied to another PC shows itself by a new one): `sent` is recorded with the push, and `known`
+/// gets the one recorded before, even when the push then fails.
+pub(super) struct Instance<'i> {
+    pub sent: &'i str,
+    pub known: &'i mut Option<String>,
+}
+
+/// [`stage`], noting the site's database instance.
+pub(super) fn stage_from<'o>(
+    tx: &mut Sql<'_, '_>,
+    pusher: Pusher<'_>,
+    ops: &'o [Operation],
+    divergent: &[u64],
+    now_ms: u64,
+    max_drift_ms: u64,
+    mut instance: Option<Instance<'_>>,
 ) -> Result<Staged<'o>> {
     let site_id = match &pusher {
         Pusher::Site(site) => site.site_id.as_str(),
@@ -144,12 +165,16 @@ pub(super) fn stage<'o>(
     // they move.
     let cursor = tx
         .query_opt(
-            "SELECT last_seq, last_hash FROM site WHERE id = $1 FOR UPDATE",
+            "SELECT last_seq, last_hash, db_instance_id FROM site WHERE id = $1 FOR UPDATE",
             &[&site_id],
         )?
         .ok_or_else(|| ServerError::NotFound(format!("site {site_id}")))?;
     let last_seq = cursor.get::<_, i64>(0).max(0) as u64;
     let last_hash: String = cursor.get(1);
+    if let Some(instance) = instance.as_mut() {
+        *instance.known = cursor.get(2);
+    }
+    let sent_instance = instance.as_ref().map(|i| i.sent);
     let mut locked = LockedRows::lock(tx, row_keys(ops.iter()))?;
     let (holds, max_drift_ms) = match &pusher {
         Pusher::Site(site) => {
@@ -189,6 +214,12 @@ pub(super) fn stage<'o>(
         pushed,
     };
     let (Some(first), Some(last)) = (new.first(), new.last()) else {
+        if let Some(sent) = sent_instance {
+            tx.execute(
+                "UPDATE site SET db_instance_id = $2 WHERE id = $1",
+                &[&site_id, &sent],
+            )?;
+        }
         return Ok(staged);
     };
     staged.site_seqs = (first.site_seq, last.site_seq);
@@ -223,8 +254,9 @@ pub(super) fn stage<'o>(
         staged.moves = merge_rows(tx, &staged.logged, &mut locked)?;
     }
     tx.execute(
-        "UPDATE site SET last_seq = $2, last_hash = $3 WHERE id = $1",
-        &[&site_id, &(last.site_seq as i64), &last.hash],
+        "UPDATE site SET last_seq = $2, last_hash = $3, db_instance_id = COALESCE($4, db_instance_id) \
+         WHERE id = $1",
+        &[&site_id, &(last.site_seq as i64), &last.hash, &sent_instance],
     )?;
     Ok(staged)
 }
@@ -232,7 +264,7 @@ pub(super) fn stage<'o>(
 /// Phase 2 (see the module's doc): takes the log's lock, which the transaction then holds to its
 /// commit, and gives the staged pushes their server_seqs and log records, in order.
 pub(super) fn log_staged(
-    tx: &mut Transaction<'_>,
+    tx: &mut Sql<'_, '_>,
     staged: Vec<Staged<'_>>,
     now_ms: u64,
 ) -> Result<Vec<Pushed>> {
@@ -328,7 +360,7 @@ impl LogRecords {
         }
     }
 
-    fn write(&self, tx: &mut Transaction<'_>) -> Result<()> {
+    fn write(&self, tx: &mut Sql<'_, '_>) -> Result<()> {
         tx.execute(
             "INSERT INTO log_record (first_seq, last_seq, origin_site, first_site_seq, last_site_seq, received_at_ms, ops) \
              SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bytea[])",
@@ -370,7 +402,7 @@ impl LogRecords {
 }
 
 /// The next server_seq (under the log lock).
-fn next_seq(tx: &mut Transaction<'_>) -> Result<u64> {
+fn next_seq(tx: &mut Sql<'_, '_>) -> Result<u64> {
     let next: i64 = tx
         .query_one(
             "SELECT COALESCE((SELECT last_seq FROM log_record ORDER BY first_seq DESC LIMIT 1), 0) + 1",
@@ -384,7 +416,7 @@ fn next_seq(tx: &mut Transaction<'_>) -> Result<u64> {
 /// (covering `site_seqs`), for the server's own decisions (a released quarantine item); the caller
 /// holds the log's lock. Returns the record's first server_seq.
 pub(super) fn merge_and_log(
-    tx: &mut Transaction<'_>,
+    tx: &mut Sql<'_, '_>,
     origin: &str,
     ops: &[&Operation],
     site_seqs: (u64, u64),
@@ -430,7 +462,7 @@ struct LockedRows {
 }
 
 impl LockedRows {
-    fn lock(tx: &mut Transaction<'_>, keys: Vec<(&str, &str)>) -> Result<LockedRows> {
+    fn lock(tx: &mut Sql<'_, '_>, keys: Vec<(&str, &str)>) -> Result<LockedRows> {
         let mut rows: HashMap<(String, String), Option<StoredRow>> = keys
             .iter()
             .map(|(t, i)| ((t.to_string(), i.to_string()), None))
@@ -470,7 +502,7 @@ struct MergedRow {
 /// Core's merge rule over each touched row's whole history (the rows locked in `locked`); the rows
 /// written back, conflict items opened. Returns the rows whose owner changed.
 fn merge_rows(
-    tx: &mut Transaction<'_>,
+    tx: &mut Sql<'_, '_>,
     ops: &[&Operation],
     locked: &mut LockedRows,
 ) -> Result<Vec<ScopeMove>> {
@@ -502,7 +534,7 @@ fn merge_rows(
 /// (none of their changes, conflict items included, were written).
 #[allow(clippy::type_complexity)]
 fn merge_once(
-    tx: &mut Transaction<'_>,
+    tx: &mut Sql<'_, '_>,
     ops: &[&Operation],
     locked: &LockedRows,
 ) -> Result<(Vec<ScopeMove>, std::collections::HashSet<(String, String)>)> {
@@ -677,7 +709,7 @@ struct StoredOps {
 impl StoredOps {
     fn find(
         &mut self,
-        tx: &mut Transaction<'_>,
+        tx: &mut Sql<'_, '_>,
         site_id: &str,
         seq: u64,
     ) -> Result<Option<(String, u64)>> {
@@ -723,19 +755,19 @@ type AuthorFacts = (Option<String>, Option<String>);
 /// The policy's questions answered from the master rows, inside the push's transaction. The rows a
 /// push names come from [`LockedRows`], and its authors are read up front in one query (a statement
 /// per row would cost a round trip per row); anything else is asked on demand.
-struct Facts<'t, 'a, 'r> {
-    tx: RefCell<&'t mut Transaction<'a>>,
+struct Facts<'t, 'x, 'a, 'r> {
+    tx: RefCell<&'t mut Sql<'x, 'a>>,
     rows: &'r LockedRows,
     /// user id → (role code, org unit), for the push's authors; None for an id the master lacks.
     users: HashMap<String, Option<AuthorFacts>>,
 }
 
-impl<'t, 'a, 'r> Facts<'t, 'a, 'r> {
+impl<'t, 'x, 'a, 'r> Facts<'t, 'x, 'a, 'r> {
     fn new(
-        tx: &'t mut Transaction<'a>,
+        tx: &'t mut Sql<'x, 'a>,
         rows: &'r LockedRows,
         ops: &[Operation],
-    ) -> Result<Facts<'t, 'a, 'r>> {
+    ) -> Result<Facts<'t, 'x, 'a, 'r>> {
         let mut authors: Vec<&str> = ops.iter().map(|o| o.user_id.as_str()).collect();
         authors.sort_unstable();
         authors.dedup();
@@ -774,7 +806,7 @@ impl<'t, 'a, 'r> Facts<'t, 'a, 'r> {
     }
 }
 
-impl MasterFacts for Facts<'_, '_, '_> {
+impl MasterFacts for Facts<'_, '_, '_, '_> {
     fn row(&self, def: &'static TableDef, row_id: &str) -> Result<Option<RowFacts>> {
         let Some(vals) = self.row_values(def, row_id)? else {
             return Ok(None);

@@ -16,6 +16,7 @@
 mod admin;
 pub mod backup;
 mod ingest;
+mod prepared;
 mod reads;
 mod sites;
 
@@ -47,6 +48,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
         3,
         include_str!("../../../../schema/server/postgres/0003_admin_actions.sql"),
     ),
+    (
+        4,
+        include_str!("../../../../schema/server/postgres/0004_lz4_toast.sql"),
+    ),
 ];
 /// Taken while migrating, so that two processes starting at once do not both migrate.
 const MIGRATION_LOCK: i64 = 0x6a69_6365_6e67_0002;
@@ -67,6 +72,8 @@ pub struct PgMaster {
     replica: std::sync::Arc<std::sync::Mutex<Option<admin::Replica>>>,
     clock: Option<WallClock>,
     gate: Option<CommitGate>,
+    /// This session's prepared statements (the push path's).
+    prepared: prepared::Prepared,
 }
 
 pub(super) fn connect(url: &str) -> Result<Client> {
@@ -156,6 +163,7 @@ impl PgMaster {
             replica: Default::default(),
             clock: None,
             gate: None,
+            prepared: Default::default(),
         })
     }
 
@@ -204,11 +212,12 @@ impl PgMaster {
                 .push(op.clone());
         }
         let mut tx = self.db.transaction()?;
-        ingest::lock_log(&mut tx)?;
+        let mut sql = prepared::Sql::new(&mut tx, &mut self.prepared);
+        ingest::lock_log(&mut sql)?;
         let mut duplicates = 0;
         for (site, ops) in by_site {
             let pushed = ingest::push_locked(
-                &mut tx,
+                &mut sql,
                 ingest::Pusher::Server(site),
                 &ops,
                 &[],
@@ -302,7 +311,7 @@ impl PgMaster {
                 attempt += 1;
                 let mut one = tx.savepoint("push")?;
                 let result = stage_one(
-                    &mut one,
+                    &mut prepared::Sql::new(&mut one, &mut self.prepared),
                     site,
                     request,
                     &sent_instance,
@@ -344,10 +353,14 @@ impl PgMaster {
             }
         }
         // Phase 2: the group's log records, under the log's lock, held to the commit.
-        let mut pushed: Vec<Option<ingest::Pushed>> = ingest::log_staged(&mut tx, staged, now_ms)?
-            .into_iter()
-            .map(Some)
-            .collect();
+        let mut pushed: Vec<Option<ingest::Pushed>> = ingest::log_staged(
+            &mut prepared::Sql::new(&mut tx, &mut self.prepared),
+            staged,
+            now_ms,
+        )?
+        .into_iter()
+        .map(Some)
+        .collect();
         if let Some(gate) = &self.gate {
             gate();
         }
@@ -366,10 +379,10 @@ impl PgMaster {
     }
 }
 
-/// Phase 1 of one push of a group: the site's database instance compared with the one it last
-/// pushed from (an alarm when it changed, whatever the push's outcome) and the push staged.
+/// Phase 1 of one push of a group: the push staged, and the site's database instance compared with
+/// the one it last pushed from (an alarm when it changed, whatever the push's outcome).
 fn stage_one<'o>(
-    tx: &mut postgres::Transaction<'_>,
+    tx: &mut prepared::Sql<'_, '_>,
     site: &SiteAuth,
     request: &'o PushRequest,
     sent_instance: &str,
@@ -377,15 +390,20 @@ fn stage_one<'o>(
     max_drift_ms: u64,
     alarm: &mut Option<(String, String, String)>,
 ) -> Result<ingest::Staged<'o>> {
-    // Locks the site's row, which the push then holds to its commit: two pushes of one site see
-    // each other's instance and cursor.
-    let known_instance: Option<String> = tx
-        .query_opt(
-            "SELECT db_instance_id FROM site WHERE id = $1 FOR UPDATE",
-            &[&site.site_id],
-        )?
-        .and_then(|r| r.get(0));
-    *alarm = known_instance
+    let mut known = None;
+    let staged = ingest::stage_from(
+        tx,
+        ingest::Pusher::Site(site),
+        &request.ops,
+        &request.divergent,
+        now_ms,
+        max_drift_ms,
+        Some(ingest::Instance {
+            sent: sent_instance,
+            known: &mut known,
+        }),
+    );
+    *alarm = known
         .filter(|k| !k.is_empty() && k != sent_instance)
         .map(|known| {
             (
@@ -397,19 +415,7 @@ fn stage_one<'o>(
                 ),
             )
         });
-    let staged = ingest::stage(
-        tx,
-        ingest::Pusher::Site(site),
-        &request.ops,
-        &request.divergent,
-        now_ms,
-        max_drift_ms,
-    )?;
-    tx.execute(
-        "UPDATE site SET db_instance_id = $2 WHERE id = $1",
-        &[&site.site_id, &sent_instance],
-    )?;
-    Ok(staged)
+    staged
 }
 
 fn migrate(db: &mut Client) -> Result<()> {
@@ -500,6 +506,7 @@ impl MasterReads for PgMaster {
     ) -> Result<PullResponse> {
         reads::pull(
             &mut self.db,
+            &mut self.prepared,
             &self.master_id,
             site,
             after,

@@ -122,6 +122,7 @@ pub(super) fn authenticate(db: &mut impl GenericClient, token: &str) -> Result<S
 
 pub(super) fn pull(
     db: &mut Client,
+    prepared: &mut super::prepared::Prepared,
     master_id: &str,
     site: &SiteAuth,
     after: u64,
@@ -161,29 +162,32 @@ pub(super) fn pull(
         .isolation_level(IsolationLevel::RepeatableRead)
         .read_only(true)
         .start()?;
-    let head: i64 = tx
-        .query_one("SELECT COALESCE(MAX(last_seq), 0) FROM log_record", &[])?
+    // Every pull runs the same few statements: prepared once per reader.
+    let mut sql = super::prepared::Sql::new(&mut tx, prepared);
+    let head: i64 = sql
+        .query_one(
+            "SELECT COALESCE((SELECT last_seq FROM log_record ORDER BY first_seq DESC LIMIT 1), 0)",
+            &[],
+        )?
         .get(0);
     let head = head.max(0) as u64;
     let readable: Vec<&str> = pulled.readable.clone();
     let own_unit: Vec<&str> = pulled.own_unit.clone();
     let downward: Vec<&str> = pulled.downward.clone();
     let own_unit_id = vec![site.org_unit_id.as_str()];
-    let statement = tx.prepare(
-        "SELECT first_seq, last_seq, ops FROM log_record WHERE first_seq IN ( \
+    let statement = "SELECT first_seq, last_seq, ops FROM log_record WHERE first_seq IN ( \
            SELECT first_seq FROM log_scope WHERE first_seq > $1 AND first_seq <= $9 AND ( \
              (scope = ANY($3) AND tbl = ANY($4)) \
              OR (tbl = ANY($8) AND scope = ANY($5)) \
              OR (tbl = ANY($6) AND scope = ANY($7)))) \
-         AND origin_site <> $2 ORDER BY first_seq LIMIT $10",
-    )?;
+         AND origin_site <> $2 ORDER BY first_seq LIMIT $10";
     let mut ops: Vec<Operation> = Vec::new();
     let mut next_cursor = head.max(after);
     let mut has_more = false;
     let mut from = after as i64;
     'records: loop {
-        let rows = tx.query(
-            &statement,
+        let rows = sql.query(
+            statement,
             &[
                 &from,
                 &site.site_id,
@@ -220,11 +224,11 @@ pub(super) fn pull(
     if !has_more {
         next_cursor = head.max(after);
     }
-    let site_last_seq: Option<i64> = tx
+    let site_last_seq: Option<i64> = sql
         .query_opt("SELECT last_seq FROM site WHERE id = $1", &[&site.site_id])?
         .map(|r| r.get(0));
     let moves = if next_cursor > after {
-        tx.query(
+        sql.query(
             "SELECT tbl, row_id, from_unit, to_unit FROM scope_move WHERE seq > $1 AND seq <= $2 ORDER BY seq, n",
             &[&(after as i64), &(next_cursor as i64)],
         )?
@@ -239,6 +243,7 @@ pub(super) fn pull(
     } else {
         Vec::new()
     };
+    drop(sql);
     tx.commit()?;
     let left_scope = shared::left_scope(site, moves, |t| pulled.reads_rows_of(t));
     Ok(PullResponse {
@@ -343,7 +348,10 @@ pub(super) fn snapshot_origin(
     master_id: &str,
 ) -> Result<(String, u64)> {
     let head: i64 = db
-        .query_one("SELECT COALESCE(MAX(last_seq), 0) FROM log_record", &[])?
+        .query_one(
+            "SELECT COALESCE((SELECT last_seq FROM log_record ORDER BY first_seq DESC LIMIT 1), 0)",
+            &[],
+        )?
         .get(0);
     Ok((master_id.to_string(), head.max(0) as u64))
 }
@@ -514,6 +522,7 @@ pub(super) use snapshot_reads;
 pub struct PgReader {
     db: Client,
     master_id: String,
+    prepared: super::prepared::Prepared,
 }
 
 impl PgReader {
@@ -521,6 +530,7 @@ impl PgReader {
         Ok(PgReader {
             db: super::connect(url)?,
             master_id: master_id.to_string(),
+            prepared: Default::default(),
         })
     }
 }
@@ -542,6 +552,7 @@ impl MasterReads for PgReader {
     ) -> Result<PullResponse> {
         pull(
             &mut self.db,
+            &mut self.prepared,
             &self.master_id,
             site,
             after,

@@ -109,7 +109,7 @@ impl ReadView<'_> {
         }
         let head: u64 = conn
             .query_row(
-                "SELECT last_seq FROM log_chunk ORDER BY first_seq DESC LIMIT 1",
+                "SELECT (SELECT last_seq FROM log_chunk ORDER BY first_seq DESC LIMIT 1)",
                 [],
                 |r| r.get::<_, i64>(0),
             )
@@ -266,10 +266,11 @@ pub(super) trait Viewed {
 
 impl ReadView<'_> {
     fn snapshot_origin(&self) -> Result<(String, u64)> {
-        let head: Option<i64> =
-            self.store
-                .connection()
-                .query_row("SELECT MAX(last_seq) FROM log_chunk", [], |r| r.get(0))?;
+        let head: Option<i64> = self.store.connection().query_row(
+            "SELECT (SELECT last_seq FROM log_chunk ORDER BY first_seq DESC LIMIT 1)",
+            [],
+            |r| r.get(0),
+        )?;
         Ok((self.master_id.clone(), head.unwrap_or(0).max(0) as u64))
     }
 
