@@ -505,8 +505,7 @@ impl MasterReads for PgMaster {
         now_ms: u64,
     ) -> Result<PullResponse> {
         reads::pull(
-            &mut self.db,
-            &mut self.prepared,
+            (&mut self.db, &mut self.prepared),
             &self.master_id,
             site,
             after,

@@ -120,9 +120,9 @@ pub(super) fn authenticate(db: &mut impl GenericClient, token: &str) -> Result<S
     site_auth(db, &site_id, &org_unit_id)
 }
 
+/// `session`: the connection and its prepared statements.
 pub(super) fn pull(
-    db: &mut Client,
-    prepared: &mut super::prepared::Prepared,
+    session: (&mut Client, &mut super::prepared::Prepared),
     master_id: &str,
     site: &SiteAuth,
     after: u64,
@@ -130,6 +130,7 @@ pub(super) fn pull(
     store_schema: u32,
     now_ms: u64,
 ) -> Result<PullResponse> {
+    let (db, prepared) = session;
     let pulled = PullScope::of(site, store_schema);
     let fingerprint = pulled.fingerprint()?;
     // Issue 10 §5: a cursor is only good for the tables it was given under.
@@ -243,7 +244,6 @@ pub(super) fn pull(
     } else {
         Vec::new()
     };
-    drop(sql);
     tx.commit()?;
     let left_scope = shared::left_scope(site, moves, |t| pulled.reads_rows_of(t));
     Ok(PullResponse {
@@ -551,8 +551,7 @@ impl MasterReads for PgReader {
         now_ms: u64,
     ) -> Result<PullResponse> {
         pull(
-            &mut self.db,
-            &mut self.prepared,
+            (&mut self.db, &mut self.prepared),
             &self.master_id,
             site,
             after,
