@@ -146,7 +146,7 @@ impl PgMaster {
                     )?
                     .map(|r| r.get::<_, String>(0))
             } else {
-                reads::org_ancestors(&mut self.db, &unit)?.pop()
+                reads::org_ancestors(&mut self.db, &mut self.prepared, &unit)?.pop()
             };
             let Some(district) = district else {
                 continue;

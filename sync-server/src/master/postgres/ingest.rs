@@ -533,21 +533,26 @@ fn merge_rows(
 /// One pass of [`merge_rows`]; also returns the keys of new rows another writer inserted first
 /// (none of their changes, conflict items included, were written).
 #[allow(clippy::type_complexity)]
-fn merge_once(
+fn merge_once<'o>(
     tx: &mut Sql<'_, '_>,
-    ops: &[&Operation],
+    ops: &[&'o Operation],
     locked: &LockedRows,
 ) -> Result<(Vec<ScopeMove>, std::collections::HashSet<(String, String)>)> {
-    let mut rows: HashMap<(String, String), MergedRow> = HashMap::with_capacity(locked.rows.len());
+    // Keyed by the operations' own strings: a key is copied once per row, not once per operation.
+    let mut rows: HashMap<(&'o str, &'o str), MergedRow> =
+        HashMap::with_capacity(locked.rows.len());
     let mut conflicts = Vec::new();
-    for op in ops {
-        let key = (op.table.clone(), op.row_id.clone());
+    for op in ops.iter().copied() {
+        let key = (op.table.as_str(), op.row_id.as_str());
         let row = match rows.entry(key) {
             std::collections::hash_map::Entry::Occupied(found) => found.into_mut(),
             std::collections::hash_map::Entry::Vacant(slot) => {
                 let def = tables::table(&op.table)
                     .ok_or_else(|| ServerError::UnknownTable(op.table.clone()))?;
-                let stored = locked.rows.get(slot.key()).and_then(Option::as_ref);
+                let stored = locked
+                    .rows
+                    .get(&(op.table.clone(), op.row_id.clone()))
+                    .and_then(Option::as_ref);
                 let versions = match stored {
                     Some(row) => codec::decode_row(&row.history).map_err(|e| {
                         ServerError::Store(format!("{} {} history: {e}", op.table, op.row_id))
@@ -578,6 +583,7 @@ fn merge_once(
         if !row.changed {
             continue;
         }
+        let (table, id) = (table.to_string(), id.to_string());
         let vals = visible_values(row.def, &row.versions);
         let owner = shared::owner_of(row.def, &id, |f| {
             vals.get(f).and_then(|v| v.as_str()).map(str::to_string)

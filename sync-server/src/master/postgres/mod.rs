@@ -493,7 +493,7 @@ impl MasterReads for PgMaster {
     reads::snapshot_reads!();
 
     fn authenticate(&mut self, token: &str) -> Result<SiteAuth> {
-        reads::authenticate(&mut self.db, token)
+        reads::authenticate(&mut self.db, &mut self.prepared, token)
     }
 
     fn pull_for_schema(
@@ -578,7 +578,7 @@ impl MasterStore for PgMaster {
     ) -> Result<String> {
         let parent_kind = match parent_id {
             Some(parent) => Some(
-                reads::org_unit_kind(&mut self.db, parent)?
+                reads::org_unit_kind(&mut self.db, &mut self.prepared, parent)?
                     .ok_or_else(|| ServerError::NotFound(format!("org unit {parent}")))?,
             ),
             None => None,
@@ -617,7 +617,7 @@ impl MasterStore for PgMaster {
     }
 
     fn add_site(&mut self, org_unit_id: &str, name: &str, now_ms: u64) -> Result<(String, String)> {
-        if reads::org_unit_kind(&mut self.db, org_unit_id)?.is_none() {
+        if reads::org_unit_kind(&mut self.db, &mut self.prepared, org_unit_id)?.is_none() {
             return Err(ServerError::NotFound(format!("org unit {org_unit_id}")));
         }
         let name = super::shared::site_name(name)?;

@@ -6,12 +6,28 @@
 
 use crate::error::Result;
 use postgres::types::ToSql;
-use postgres::{Row, Statement, Transaction};
+use postgres::{GenericClient, Row, Statement, Transaction};
 use std::collections::HashMap;
 
 /// A session's prepared statements, by their text.
 #[derive(Default)]
 pub(in crate::master) struct Prepared(HashMap<&'static str, Statement>);
+
+impl Prepared {
+    /// `sql` prepared on `db`'s connection, once.
+    pub fn statement(
+        &mut self,
+        db: &mut impl GenericClient,
+        sql: &'static str,
+    ) -> Result<Statement> {
+        if let Some(found) = self.0.get(sql) {
+            return Ok(found.clone());
+        }
+        let statement = db.prepare(sql)?;
+        self.0.insert(sql, statement.clone());
+        Ok(statement)
+    }
+}
 
 /// A transaction with its session's prepared statements: the push path's statements go through it.
 pub(in crate::master) struct Sql<'t, 'a> {
@@ -27,12 +43,7 @@ impl<'t, 'a> Sql<'t, 'a> {
     }
 
     fn statement(&mut self, sql: &'static str) -> Result<Statement> {
-        if let Some(found) = self.prepared.0.get(sql) {
-            return Ok(found.clone());
-        }
-        let statement = self.tx.prepare(sql)?;
-        self.prepared.0.insert(sql, statement.clone());
-        Ok(statement)
+        self.prepared.statement(self.tx, sql)
     }
 
     pub fn query(&mut self, sql: &'static str, params: Params<'_>) -> Result<Vec<Row>> {

@@ -4,6 +4,7 @@
 //! head is a safe watermark.
 
 use super::decode_record;
+use super::prepared::Prepared;
 use crate::error::{Result, ServerError};
 use crate::master::shared::{self, PullScope, ScopeMove};
 use crate::master::{MasterReads, RecordsPage, SiteAuth};
@@ -20,13 +21,18 @@ const RECORDS_PER_QUERY: i64 = 64;
 
 /// The site a token belongs to: (site id, org unit). A site's next token (after a rotation) is
 /// promoted by its first use. A revoked site's token is recognised and refused as revoked.
-pub(super) fn site_of_token(db: &mut impl GenericClient, token: &str) -> Result<(String, String)> {
+pub(super) fn site_of_token(
+    db: &mut impl GenericClient,
+    prepared: &mut Prepared,
+    token: &str,
+) -> Result<(String, String)> {
     let digest = auth::secret_digest(token);
-    let found = db.query_opt(
+    let statement = prepared.statement(
+        db,
         "SELECT id, org_unit_id, revoked, token_hash IS NOT DISTINCT FROM $1, revoked_at_ms FROM site \
          WHERE token_hash = $1 OR next_token_hash = $1",
-        &[&digest],
     )?;
+    let found = db.query_opt(&statement, &[&digest])?;
     let Some(found) = found else {
         return Err(ServerError::BadToken);
     };
@@ -47,12 +53,17 @@ pub(super) fn site_of_token(db: &mut impl GenericClient, token: &str) -> Result<
     Ok((site_id, org_unit_id))
 }
 
-pub(super) fn org_unit_kind(db: &mut impl GenericClient, id: &str) -> Result<Option<OrgKind>> {
+pub(super) fn org_unit_kind(
+    db: &mut impl GenericClient,
+    prepared: &mut Prepared,
+    id: &str,
+) -> Result<Option<OrgKind>> {
+    let statement = prepared.statement(
+        db,
+        "SELECT vals ->> 'kind' FROM master_row WHERE tbl = 'org_unit' AND id = $1",
+    )?;
     Ok(db
-        .query_opt(
-            "SELECT vals ->> 'kind' FROM master_row WHERE tbl = 'org_unit' AND id = $1",
-            &[&id],
-        )?
+        .query_opt(&statement, &[&id])?
         .and_then(|r| r.get::<_, Option<String>>(0))
         .and_then(|k| OrgKind::from_code(&k)))
 }
@@ -67,57 +78,75 @@ pub(super) fn org_unit_name(db: &mut impl GenericClient, id: &str) -> Result<Opt
 }
 
 /// The unit and every unit below it.
-pub(super) fn org_subtree(db: &mut impl GenericClient, root: &str) -> Result<Vec<String>> {
+pub(super) fn org_subtree(
+    db: &mut impl GenericClient,
+    prepared: &mut Prepared,
+    root: &str,
+) -> Result<Vec<String>> {
+    let statement = prepared.statement(
+        db,
+        "WITH RECURSIVE sub(id) AS (SELECT $1::text COLLATE \"C\" UNION SELECT o.id FROM master_row o \
+         JOIN sub ON o.tbl = 'org_unit' AND o.vals ->> 'parent_id' = sub.id) SELECT id FROM sub",
+    )?;
     Ok(db
-        .query(
-            "WITH RECURSIVE sub(id) AS (SELECT $1::text COLLATE \"C\" UNION SELECT o.id FROM master_row o \
-             JOIN sub ON o.tbl = 'org_unit' AND o.vals ->> 'parent_id' = sub.id) SELECT id FROM sub",
-            &[&root],
-        )?
+        .query(&statement, &[&root])?
         .iter()
         .map(|r| r.get(0))
         .collect())
 }
 
 /// `unit` and every unit above it, up to the district.
-pub(super) fn org_ancestors(db: &mut impl GenericClient, unit: &str) -> Result<Vec<String>> {
+pub(super) fn org_ancestors(
+    db: &mut impl GenericClient,
+    prepared: &mut Prepared,
+    unit: &str,
+) -> Result<Vec<String>> {
+    let statement = prepared.statement(
+        db,
+        "WITH RECURSIVE up(id, depth) AS (SELECT $1::text COLLATE \"C\", 0 UNION SELECT (o.vals ->> 'parent_id') COLLATE \"C\", up.depth + 1 \
+         FROM master_row o JOIN up ON o.tbl = 'org_unit' AND o.id = up.id WHERE o.vals ->> 'parent_id' IS NOT NULL) \
+         SELECT id FROM up ORDER BY depth",
+    )?;
     Ok(db
-        .query(
-            "WITH RECURSIVE up(id, depth) AS (SELECT $1::text COLLATE \"C\", 0 UNION SELECT (o.vals ->> 'parent_id') COLLATE \"C\", up.depth + 1 \
-             FROM master_row o JOIN up ON o.tbl = 'org_unit' AND o.id = up.id WHERE o.vals ->> 'parent_id' IS NOT NULL) \
-             SELECT id FROM up ORDER BY depth",
-            &[&unit],
-        )?
+        .query(&statement, &[&unit])?
         .iter()
         .map(|r| r.get(0))
         .collect())
 }
 
+/// Who a site is: its unit's kind, the units it covers and those above it (five statements, each
+/// request; prepared once per session).
 pub(super) fn site_auth(
     db: &mut impl GenericClient,
+    prepared: &mut Prepared,
     site_id: &str,
     org_unit_id: &str,
 ) -> Result<SiteAuth> {
-    let kind = org_unit_kind(db, org_unit_id)?.ok_or_else(|| {
+    let kind = org_unit_kind(db, prepared, org_unit_id)?.ok_or_else(|| {
         ServerError::Store(format!("site {site_id} is attached to an unknown org unit"))
     })?;
+    let statement = prepared.statement(db, "SELECT created_at_ms FROM site WHERE id = $1")?;
     let created_at_ms: i64 = db
-        .query_opt("SELECT created_at_ms FROM site WHERE id = $1", &[&site_id])?
+        .query_opt(&statement, &[&site_id])?
         .map(|r| r.get(0))
         .unwrap_or(0);
     Ok(SiteAuth {
         site_id: site_id.to_string(),
         org_unit_id: org_unit_id.to_string(),
         kind,
-        scope: org_subtree(db, org_unit_id)?,
-        ancestors: org_ancestors(db, org_unit_id)?,
+        scope: org_subtree(db, prepared, org_unit_id)?,
+        ancestors: org_ancestors(db, prepared, org_unit_id)?,
         created_at_ms: created_at_ms.max(0) as u64,
     })
 }
 
-pub(super) fn authenticate(db: &mut impl GenericClient, token: &str) -> Result<SiteAuth> {
-    let (site_id, org_unit_id) = site_of_token(db, token)?;
-    site_auth(db, &site_id, &org_unit_id)
+pub(super) fn authenticate(
+    db: &mut impl GenericClient,
+    prepared: &mut Prepared,
+    token: &str,
+) -> Result<SiteAuth> {
+    let (site_id, org_unit_id) = site_of_token(db, prepared, token)?;
+    site_auth(db, prepared, &site_id, &org_unit_id)
 }
 
 /// `session`: the connection and its prepared statements.
@@ -539,7 +568,7 @@ impl MasterReads for PgReader {
     snapshot_reads!();
 
     fn authenticate(&mut self, token: &str) -> Result<SiteAuth> {
-        authenticate(&mut self.db, token)
+        authenticate(&mut self.db, &mut self.prepared, token)
     }
 
     fn pull_for_schema(

@@ -242,7 +242,7 @@ impl PgMaster {
             .filter_map(|i| found.get::<_, Option<String>>(*i))
             .collect();
         Ok(BundleSite {
-            auth: reads::site_auth(&mut self.db, site_id, &org_unit_id)?,
+            auth: reads::site_auth(&mut self.db, &mut self.prepared, site_id, &org_unit_id)?,
             name: found.get(2),
             token_digests,
             revoked: found.get(1),
