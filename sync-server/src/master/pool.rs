@@ -30,8 +30,14 @@ pub const MAX_READERS: usize = 16;
 /// Writer sessions a PostgreSQL master opens at most per server process: enough to keep the
 /// database busy while one push waits on its commit, few enough not to crowd its connections.
 pub const MAX_PG_WRITERS: usize = 4;
+/// Pushes a PostgreSQL writer takes into one group at most. Pushes are merged side by side on
+/// several writers there (only their log records wait for one another), so the queue is better
+/// shared among the writers than taken whole by the first free one: one group of 80 pushes made
+/// each of them wait for all 80.
+pub const MAX_PG_GROUP: usize = 16;
 
 struct WaitingPush {
+    ticket: u64,
     site: SiteAuth,
     request: PushRequest,
     answer: mpsc::SyncSender<Result<PushResponse>>,
@@ -54,8 +60,11 @@ struct SessionState<S: ?Sized> {
 /// The shared master.
 pub struct MasterPool {
     writers: Sessions<dyn MasterStore>,
+    /// Pushes one writer takes from the queue at most (SQLite: all; its group splits itself).
+    max_group: usize,
     readers: Option<Sessions<dyn MasterReads>>,
     waiting: Mutex<Vec<WaitingPush>>,
+    tickets: std::sync::atomic::AtomicU64,
 }
 
 fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -145,9 +154,11 @@ impl MasterPool {
         let open = master.writer_factory();
         let max = if open.is_some() { MAX_PG_WRITERS } else { 1 };
         MasterPool {
+            max_group: if max > 1 { MAX_PG_GROUP } else { usize::MAX },
             writers: Sessions::new(Some(master), open, max),
             readers,
             waiting: Mutex::new(Vec::new()),
+            tickets: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -176,15 +187,26 @@ impl MasterPool {
     /// A push, group-committed with every push waiting when a writer is free.
     pub fn push(&self, site: SiteAuth, request: PushRequest, now_ms: u64) -> Result<PushResponse> {
         let (answer, answered) = mpsc::sync_channel(1);
+        let ticket = self
+            .tickets
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         locked(&self.waiting).push(WaitingPush {
+            ticket,
             site,
             request,
             answer,
         });
-        {
+        loop {
             let mut session = self.writers.checkout()?;
-            // Taken with a writer in hand: pushes queued meanwhile wait for the next holder.
-            let waiting = std::mem::take(&mut *locked(&self.waiting));
+            // Taken with a writer in hand, from the front: pushes queued meanwhile, or left over
+            // by a group's limit, wait for the next holder.
+            let (waiting, mine_left) = {
+                let mut queue = locked(&self.waiting);
+                let take = queue.len().min(self.max_group);
+                let waiting: Vec<WaitingPush> = queue.drain(..take).collect();
+                let mine_left = queue.iter().any(|w| w.ticket == ticket);
+                (waiting, mine_left)
+            };
             if !waiting.is_empty() {
                 let (items, answers): (Vec<_>, Vec<_>) = waiting
                     .into_iter()
@@ -195,7 +217,11 @@ impl MasterPool {
                     let _ = answer.send(result);
                 }
             }
-            // Otherwise an earlier holder merged this push and answers it.
+            // Until this push has been taken (by this thread or another holder, which answers it),
+            // this thread keeps taking groups: no push is left behind in the queue.
+            if !mine_left {
+                break;
+            }
         }
         answered
             .recv()
