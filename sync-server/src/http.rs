@@ -312,7 +312,7 @@ async fn enrol(State(master): State<SharedMaster>, body: Body) -> Result<Respons
         (status = 401, description = "`missing_token`, `bad_token`", body = ErrorBody),
         (status = 409, description = "`hash_mismatch`, `sequence_gap`", body = ErrorBody),
         (status = 413, description = "`body_too_large`", body = ErrorBody),
-        (status = 503, description = "`store_error`", body = ErrorBody)))]
+        (status = 503, description = "`store_error`; `contended`: another push held the same records in a lock cycle, nothing was written, send again", body = ErrorBody)))]
 async fn push(
     State(master): State<SharedMaster>,
     headers: HeaderMap,
