@@ -91,6 +91,11 @@ pub async fn serve(
     nightly: Nightly,
 ) -> std::io::Result<()> {
     let shared = std::sync::Arc::new(master::MasterPool::new(master));
+    let opening = shared.clone();
+    tokio::task::spawn_blocking(move || opening.open_sessions())
+        .await
+        .map_err(std::io::Error::other)?
+        .map_err(|e| std::io::Error::other(format!("opening the master's sessions: {e}")))?;
     let app = http::router_with_consolidation(
         shared.clone(),
         Some(nightly.dir.clone()),

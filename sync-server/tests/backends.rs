@@ -15,7 +15,7 @@ use jiceng_core::model::{OrgKind, Role};
 use jiceng_core::op::Operation;
 use jiceng_core::store::{SiteIdentity, Store, WriteChange};
 use jiceng_core::tables;
-use jiceng_core::wire::{EnrolRequest, PushRequest, QuarantineDecision};
+use jiceng_core::wire::{EnrolRequest, PushRequest, PushResponse, QuarantineDecision};
 use jiceng_server::error::ServerError;
 use jiceng_server::master::{
     MasterPool, MasterReads, MasterStore, PgMaster, RecordsPage, SiteAuth, SqliteMaster,
@@ -834,4 +834,95 @@ fn two_pushes_creating_one_row_at_once_both_merge_on_postgres() {
     );
     town.token.clear();
     other.token.clear();
+}
+
+/// Issue 12 §4: a push never waits for a writer of its own. While every writer is held, pushes
+/// are queued and their threads go on at once (over HTTP the request then only waits for its
+/// answer); whoever lets a writer go first merges the queue, in the order the pushes came, a group
+/// at a time, and answers each. Before, every push's thread had to take a writer before it could
+/// return, even when another writer's group had merged its push long before.
+#[test]
+fn pushes_queued_while_every_writer_is_held_are_merged_in_order_when_one_is_let_go() {
+    for (name, mut master) in backends("queued") {
+        let mut d = district(master.as_mut());
+        let all = write_cases(&mut d.town, 20, "q");
+        let requests: Vec<PushRequest> = all
+            .ops
+            .chunks(2)
+            .map(|ops| PushRequest {
+                db_instance_id: all.db_instance_id.clone(),
+                ops: ops.to_vec(),
+                divergent: Vec::new(),
+            })
+            .collect();
+        let count = requests.len();
+        let pool = MasterPool::new(master);
+        let writers = if name == "postgres" {
+            jiceng_server::master::MAX_PG_WRITERS
+        } else {
+            1
+        };
+        let mut held: Vec<_> = (0..writers)
+            .map(|_| pool.writer().expect("a writer"))
+            .collect();
+        type Answers = Vec<(usize, Result<PushResponse, ServerError>)>;
+        let answered: Arc<Mutex<Answers>> = Arc::default();
+        let (queued, all_queued) = std::sync::mpsc::channel();
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                for (i, request) in requests.into_iter().enumerate() {
+                    let answers = answered.clone();
+                    pool.enqueue_push(
+                        d.town.auth.clone(),
+                        request,
+                        NOW_MS,
+                        Box::new(move |result| answers.lock().unwrap().push((i, result))),
+                    );
+                }
+                queued.send(()).expect("queued");
+            });
+            all_queued
+                .recv_timeout(std::time::Duration::from_secs(30))
+                .unwrap_or_else(|_| panic!("{name}: queueing a push waited for a writer"));
+        });
+        assert!(
+            answered.lock().unwrap().is_empty(),
+            "{name}: nothing is merged while every writer is held"
+        );
+        drop(held.pop());
+        let answers = std::mem::take(&mut *answered.lock().unwrap());
+        let order: Vec<usize> = answers.iter().map(|(i, _)| *i).collect();
+        assert_eq!(
+            order,
+            (0..count).collect::<Vec<_>>(),
+            "{name}: the writer let go merged the whole queue, first come first merged"
+        );
+        let mut last_seq = 0;
+        for (i, answer) in answers {
+            let response = answer.unwrap_or_else(|e| panic!("{name}: push {i}: {e}"));
+            assert_eq!(response.acks.len(), 2, "{name}: push {i}");
+            for ack in &response.acks {
+                assert!(
+                    ack.server_seq > last_seq,
+                    "{name}: push {i} merged in order"
+                );
+                last_seq = ack.server_seq;
+            }
+        }
+        drop(held);
+        let pulled = pool
+            .read(|m| m.pull(&d.district.auth, 0, 10_000, NOW_MS))
+            .expect("pull");
+        let rows: std::collections::BTreeSet<&str> = pulled
+            .ops
+            .iter()
+            .filter(|op| op.row_id.starts_with("q-"))
+            .map(|op| op.row_id.as_str())
+            .collect();
+        assert_eq!(
+            rows.len(),
+            20,
+            "{name}: every queued push's rows are in the master"
+        );
+    }
 }

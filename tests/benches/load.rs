@@ -205,7 +205,7 @@ async fn main() {
             let mut pushed = 0usize;
             let mut cursor = 0u64;
             let token = Arc::new(office.token);
-            for body in office.bodies {
+            for (round, body) in office.bodies.into_iter().enumerate() {
                 if Instant::now() >= deadline {
                     break;
                 }
@@ -221,7 +221,7 @@ async fn main() {
                 match answer {
                     Ok(r) if r.status().is_success() => {
                         let _ = r.bytes().await;
-                        push_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+                        push_ms.push((round, t.elapsed().as_secs_f64() * 1000.0));
                         pushed += BATCH;
                     }
                     Ok(r) => errors.push(format!("push {}", r.status())),
@@ -264,7 +264,29 @@ async fn main() {
         "SQLite"
     };
     println!("{backend} master, {offices} offices at once for up to {secs} s ({elapsed:.1} s):");
-    summary("push", push_ms);
+    summary("push", push_ms.iter().map(|(_, ms)| *ms).collect());
+    // Where the slow pushes are: the first round starts all offices at once on a cold server.
+    let mut by_round: Vec<Vec<f64>> = Vec::new();
+    for (round, ms) in push_ms {
+        if by_round.len() <= round {
+            by_round.resize(round + 1, Vec::new());
+        }
+        by_round[round].push(ms);
+    }
+    let rounds: Vec<String> = by_round
+        .iter_mut()
+        .enumerate()
+        .map(|(i, ms)| {
+            ms.sort_by(|a, b| a.total_cmp(b));
+            format!(
+                "{}:{:.0}/{:.0}",
+                i + 1,
+                percentile(ms, 0.5),
+                percentile(ms, 0.99)
+            )
+        })
+        .collect();
+    println!("push by round (p50/p99 ms): {}", rounds.join(" "));
     summary("pull", pull_ms);
     println!(
         "{pushed} operations merged, {:.0} operations/s; errors: {}",

@@ -35,6 +35,10 @@ pub fn target_dir() -> PathBuf {
 /// resolves other features of the shared crates than the bench did, so each build undid the other
 /// and every bench run recompiled both (over a minute each).
 pub fn server_binary() -> PathBuf {
+    // A/B benchmarks of two builds of the server: the one to run, already built.
+    if let Some(path) = std::env::var_os("JICENG_SERVER_BIN") {
+        return PathBuf::from(path);
+    }
     let dir = target_dir();
     let release = dir.file_name().is_some_and(|n| n == "release");
     if !release {
