@@ -230,8 +230,18 @@ fn has_control(text: &str, multiline: bool) -> bool {
 }
 
 /// Checks one value of one field. Null (a cleared field) always passes.
+/// A field's name as `table.field`, written out only into a refusal.
+struct Qualified<'a>(&'a str, &'a str);
+
+impl std::fmt::Display for Qualified<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.0, self.1)
+    }
+}
+
 pub fn check_value(table: &TableDef, field: &FieldDef, value: &Value) -> Result<(), Refusal> {
-    let what = format!("{}.{}", table.name, field.name);
+    // Named only when refused: the server checks every operation of every push.
+    let what = Qualified(table.name, field.name);
     if !field.ty.accepts(value) {
         return Err(Refusal::new(
             "bad_value",
@@ -335,7 +345,7 @@ fn short(text: &str) -> String {
         .collect()
 }
 
-fn too_long(what: &str, max: usize) -> Refusal {
+fn too_long(what: &Qualified, max: usize) -> Refusal {
     Refusal::new(
         "too_long",
         format!("{what} is longer than {max} characters"),
@@ -343,7 +353,12 @@ fn too_long(what: &str, max: usize) -> Refusal {
     )
 }
 
-fn check_text(what: &str, text: &str, max_chars: usize, multiline: bool) -> Result<(), Refusal> {
+fn check_text(
+    what: &Qualified,
+    text: &str,
+    max_chars: usize,
+    multiline: bool,
+) -> Result<(), Refusal> {
     if text.chars().count() > max_chars {
         return Err(too_long(what, max_chars));
     }
@@ -357,7 +372,7 @@ fn check_text(what: &str, text: &str, max_chars: usize, multiline: bool) -> Resu
     Ok(())
 }
 
-fn check_date(what: &str, text: &str) -> Result<(), Refusal> {
+fn check_date(what: &Qualified, text: &str) -> Result<(), Refusal> {
     if text.is_empty() {
         return Ok(());
     }

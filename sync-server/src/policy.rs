@@ -146,10 +146,10 @@ impl<'a> Guard<'a> {
             let facts = self.facts.row(def, &op.row_id)?;
             self.rows.insert(key.clone(), facts);
         }
-        let known = self.rows.get(&key).cloned().flatten();
-        let verdict = match known {
+        // Borrowed, not cloned: a row's facts hold its visible values, and every operation asks.
+        let verdict = match self.rows.get(&key).and_then(Option::as_ref) {
             None => self.judge_new_row(def, op),
-            Some(row) => self.judge_existing_row(def, op, &row)?,
+            Some(row) => self.judge_existing_row(def, op, row)?,
         };
         if verdict == Verdict::Merge {
             let entry = self.rows.entry(key).or_insert(None);

@@ -826,3 +826,33 @@ impl MasterStore for PgMaster {
         Ok(len.max(0) as u64)
     }
 }
+
+/// The tests' throw-away cluster (`initdb` + `pg_ctl` on a free local port).
+#[cfg(test)]
+#[path = "../../../../tests/src/pg.rs"]
+#[allow(dead_code)]
+mod pg;
+
+#[cfg(test)]
+mod tests {
+    use super::pg;
+
+    /// The server's sessions run without PostgreSQL's JIT, even when the URL's own options turn it
+    /// on: compiling the push's and pull's statements took a tenth of the cores under load (issue 12
+    /// §4, BENCHMARKS.md). The URL's other options still apply.
+    #[test]
+    fn sessions_run_without_jit_whatever_the_url_asks() {
+        let cluster = pg::PgCluster::shared().unwrap_or_else(|e| panic!("{e}"));
+        let url = cluster.fresh_database("jit").unwrap();
+        let separator = if url.contains('?') { '&' } else { '?' };
+        let asking = format!("{url}{separator}options=-c%20jit%3Don%20-c%20work_mem%3D7MB");
+        for url in [&url, &asking] {
+            let mut session = super::connect(url).unwrap();
+            let jit: String = session.query_one("SHOW jit", &[]).unwrap().get(0);
+            assert_eq!(jit, "off", "{url}");
+        }
+        let mut session = super::connect(&asking).unwrap();
+        let work_mem: String = session.query_one("SHOW work_mem", &[]).unwrap().get(0);
+        assert_eq!(work_mem, "7MB", "the URL's other options still apply");
+    }
+}
