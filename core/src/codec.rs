@@ -8,6 +8,7 @@
 use crate::hlc::Hlc;
 use crate::merge::{FieldVersion, RowVersions};
 use crate::op::{Operation, Version};
+use crate::wire::PushRequest;
 
 #[derive(Debug, thiserror::Error)]
 #[error("corrupt encoded record: {0}")]
@@ -574,7 +575,8 @@ fn decode_ops_body(mut r: Reader<'_>) -> Result<Vec<Operation>, DecodeError> {
     if n > r.data.len() {
         return Err(DecodeError("too many operations"));
     }
-    let mut ops: Vec<Operation> = Vec::with_capacity(n);
+    // Reserved up to a push's worth: a count that a site's body claims is not trusted with memory.
+    let mut ops: Vec<Operation> = Vec::with_capacity(n.min(MAX_RESERVED_OPS));
     let [mut sites, mut tables, mut fields, mut users, mut scopes] =
         [(); 5].map(|_| RecentOwned { seen: Vec::new() });
     let (mut last_seq, mut last_hlc) = (0u64, 0u64);
@@ -652,6 +654,55 @@ pub fn decode_ops(data: &[u8]) -> Result<Vec<Operation>, DecodeError> {
         return Err(DecodeError("unknown operations format"));
     }
     decode_ops_body(r)
+}
+
+/// Operations a decoder reserves room for before it has read them.
+const MAX_RESERVED_OPS: usize = 1_000;
+
+/// A push's body in binary (`wire::PUSH_BINARY_TYPE`): the JSON body's fields, its operations in
+/// [`encode_ops`]'s format. A server decodes it in a fraction of the JSON's time (the JSON was a
+/// quarter of the server's CPU under 200 offices' load), and it is a sixth of the JSON's bytes.
+const PUSH_FORMAT: u8 = 5;
+
+pub fn encode_push(push: &PushRequest) -> Vec<u8> {
+    let ops: Vec<&Operation> = push.ops.iter().collect();
+    let encoded = encode_ops(&ops);
+    let mut out = Vec::with_capacity(encoded.len() + 48 + push.divergent.len() * 3);
+    out.push(PUSH_FORMAT);
+    put_bytes(&mut out, push.db_instance_id.as_bytes());
+    put_varint(&mut out, push.divergent.len() as u64);
+    let mut previous = 0u64;
+    for seq in &push.divergent {
+        put_varint(&mut out, seq.wrapping_sub(previous));
+        previous = *seq;
+    }
+    out.extend_from_slice(&encoded);
+    out
+}
+
+/// Decodes [`encode_push`]'s bytes; whatever a site sends is an error, never a panic.
+pub fn decode_push(data: &[u8]) -> Result<PushRequest, DecodeError> {
+    let mut r = Reader::new(data);
+    if r.byte()? != PUSH_FORMAT {
+        return Err(DecodeError("not a binary push"));
+    }
+    let db_instance_id = r.string()?;
+    let count = r.varint()? as usize;
+    if count > data.len() {
+        return Err(DecodeError("too many divergent operations"));
+    }
+    let mut divergent = Vec::with_capacity(count.min(MAX_RESERVED_OPS));
+    let mut previous = 0u64;
+    for _ in 0..count {
+        previous = previous.wrapping_add(r.varint()?);
+        divergent.push(previous);
+    }
+    let ops = decode_ops(&data[r.at..])?;
+    Ok(PushRequest {
+        db_instance_id,
+        ops,
+        divergent,
+    })
 }
 
 #[cfg(test)]
@@ -814,5 +865,71 @@ mod tests {
         }
         assert!(decode_row(&[1, 200, 200, 200]).is_err());
         assert!(decode_row(&[9]).is_err());
+    }
+
+    fn push_of(ops: Vec<Operation>, divergent: Vec<u64>) -> PushRequest {
+        PushRequest {
+            db_instance_id: "实例-𠀀-1".into(),
+            ops,
+            divergent,
+        }
+    }
+
+    #[test]
+    fn a_binary_push_decodes_to_the_push_sent() {
+        let a = op(1, "", json!("张𪚥"), None);
+        let b = op(2, &a.hash, json!(null), Some(a.version()));
+        let mut c = op(3, &b.hash, json!({"k": "v\n\"x\""}), None);
+        c.row_id = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b".into();
+        c.hash = c.compute_hash();
+        let d = op(4, &c.hash, json!(-7), None);
+        for push in [
+            push_of(vec![a.clone(), b, c, d], vec![4, 2, u64::MAX]),
+            push_of(Vec::new(), Vec::new()),
+            push_of(vec![a], Vec::new()),
+        ] {
+            let bytes = encode_push(&push);
+            let back = decode_push(&bytes).unwrap();
+            assert_eq!(back.db_instance_id, push.db_instance_id);
+            assert_eq!(back.ops, push.ops);
+            assert_eq!(back.divergent, push.divergent);
+            assert!(back.ops.iter().all(Operation::hash_is_valid));
+        }
+    }
+
+    #[test]
+    fn a_cut_or_altered_binary_push_is_an_error_never_a_panic() {
+        let a = op(1, "", json!("张𪚥"), None);
+        let b = op(2, &a.hash, json!(12), Some(a.version()));
+        let bytes = encode_push(&push_of(vec![a, b], vec![1]));
+        for end in 0..bytes.len() {
+            assert!(decode_push(&bytes[..end]).is_err(), "cut at {end}");
+        }
+        // Every byte altered in turn: decodes to something or fails, without panicking.
+        for at in 0..bytes.len() {
+            for delta in [1u8, 0x7f, 0x80, 0xff] {
+                let mut altered = bytes.clone();
+                altered[at] = altered[at].wrapping_add(delta);
+                let _ = decode_push(&altered);
+            }
+        }
+        // A count far beyond the body is refused before anything is reserved for it.
+        let mut claims = vec![PUSH_FORMAT, 0, 0, OPS_FORMAT];
+        put_varint(&mut claims, u64::MAX);
+        assert!(decode_push(&claims).is_err());
+        assert!(
+            decode_push(&[OPS_FORMAT, 0]).is_err(),
+            "an ops record is not a push"
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_decode_or_fail_without_panicking(bytes in proptest::collection::vec(0u8..=255, 0..400)) {
+            let _ = decode_push(&bytes);
+            let mut pushed = vec![PUSH_FORMAT];
+            pushed.extend_from_slice(&bytes);
+            let _ = decode_push(&pushed);
+        }
     }
 }

@@ -180,7 +180,24 @@ fn server_base(url: &str) -> &str {
     url.split(API_PREFIX).next().unwrap_or(url)
 }
 
+/// Issue 12 §4, §5: the servers (by base address) whose responses list the binary push body in
+/// `Accept-Post`; learnt and kept as [`ZSTD_SERVERS`] is. Others are sent JSON.
+static BINARY_PUSH_SERVERS: Mutex<std::collections::BTreeSet<String>> =
+    Mutex::new(std::collections::BTreeSet::new());
+
 fn note_request_encodings(url: &str, headers: &reqwest::header::HeaderMap) {
+    let takes_binary_push = headers
+        .get_all(crate::wire::ACCEPT_POST)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim().eq_ignore_ascii_case(crate::wire::PUSH_BINARY_TYPE));
+    if takes_binary_push {
+        BINARY_PUSH_SERVERS
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(server_base(url).to_string());
+    }
     let accepts_zstd = headers
         .get_all(reqwest::header::ACCEPT_ENCODING)
         .iter()
@@ -195,12 +212,37 @@ fn note_request_encodings(url: &str, headers: &reqwest::header::HeaderMap) {
     }
 }
 
+/// A push's body: binary to a server that takes it, else JSON; zstd-compressed when the server
+/// takes that: (bytes, Content-Type, Content-Encoding).
+fn push_body(
+    url: &str,
+    push: &PushRequest,
+) -> Result<(Vec<u8>, &'static str, Option<&'static str>), SyncError> {
+    let binary = BINARY_PUSH_SERVERS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .contains(server_base(url));
+    if !binary {
+        let (bytes, encoding) = request_body(url, push)?;
+        return Ok((bytes, "application/json", encoding));
+    }
+    let (bytes, encoding) = compressed_if_taken(url, crate::codec::encode_push(push))?;
+    Ok((bytes, crate::wire::PUSH_BINARY_TYPE, encoding))
+}
+
 /// A JSON request body, zstd-compressed when the server takes it: (bytes, Content-Encoding).
 fn request_body<T: serde::Serialize>(
     url: &str,
     value: &T,
 ) -> Result<(Vec<u8>, Option<&'static str>), SyncError> {
     let json = serde_json::to_vec(value).map_err(|e| SyncError::Protocol(e.to_string()))?;
+    compressed_if_taken(url, json)
+}
+
+fn compressed_if_taken(
+    url: &str,
+    json: Vec<u8>,
+) -> Result<(Vec<u8>, Option<&'static str>), SyncError> {
     let compress = ZSTD_SERVERS
         .lock()
         .unwrap_or_else(|p| p.into_inner())
@@ -536,13 +578,13 @@ async fn push_all(
             divergent,
         };
         // A push is idempotent on (site, site_seq): a lost or cut reply is simply sent again.
-        let (bytes, encoding) = request_body(&url, &body)?;
+        let (bytes, content_type, encoding) = push_body(&url, &body)?;
         let (url, bytes, token) = (&url, &bytes, &identity.token);
         let pushed: PushResponse = with_retries(store, &mut exchange.retries, || async move {
             let mut request = client
                 .post(url)
                 .bearer_auth(token)
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .header(reqwest::header::CONTENT_TYPE, content_type)
                 .body(bytes.clone());
             if let Some(encoding) = encoding {
                 request = request.header(reqwest::header::CONTENT_ENCODING, encoding);
@@ -828,5 +870,48 @@ mod tests {
             "{text}"
         );
         assert!(held_message(0, &[]).is_none());
+    }
+
+    /// Issue 12 §4, §5: a push goes in binary only to a server whose answers listed the binary body
+    /// in `Accept-Post`; to any other (an older release) it goes as JSON, and either way compressed
+    /// only where the server said it takes zstd.
+    #[test]
+    fn a_push_goes_binary_only_to_a_server_that_said_it_takes_it() {
+        let push = PushRequest {
+            db_instance_id: "i".into(),
+            ops: vec![op(1, "r1"), op(2, "r1")],
+            divergent: vec![2],
+        };
+        let (old, new) = ("http://old.test:1", "http://new.test:1");
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            crate::wire::ACCEPT_POST,
+            "application/json, application/vnd.jiceng.push"
+                .parse()
+                .unwrap(),
+        );
+        note_request_encodings(&format!("{new}{API_PREFIX}/pull"), &headers);
+        let (bytes, content_type, encoding) =
+            push_body(&format!("{old}{API_PREFIX}/push"), &push).unwrap();
+        assert_eq!((content_type, encoding), ("application/json", None));
+        let sent: PushRequest = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(sent.ops, push.ops);
+        let (bytes, content_type, encoding) =
+            push_body(&format!("{new}{API_PREFIX}/push"), &push).unwrap();
+        assert_eq!(
+            (content_type, encoding),
+            (crate::wire::PUSH_BINARY_TYPE, None)
+        );
+        let sent = crate::codec::decode_push(&bytes).unwrap();
+        assert_eq!(
+            (sent.ops, sent.divergent),
+            (push.ops.clone(), push.divergent.clone())
+        );
+        headers.insert(reqwest::header::ACCEPT_ENCODING, "zstd".parse().unwrap());
+        note_request_encodings(&format!("{new}{API_PREFIX}/pull"), &headers);
+        let (bytes, _, encoding) = push_body(&format!("{new}{API_PREFIX}/push"), &push).unwrap();
+        assert_eq!(encoding, Some("zstd"));
+        let sent = crate::codec::decode_push(&zstd::decode_all(bytes.as_slice()).unwrap()).unwrap();
+        assert_eq!(sent.ops, push.ops);
     }
 }

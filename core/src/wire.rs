@@ -6,6 +6,12 @@ use serde::{Deserialize, Serialize};
 
 pub const API_PREFIX: &str = "/api/v1";
 
+/// The media type of a push's body in binary (`codec::encode_push`). A server that takes it lists it
+/// in the `Accept-Post` header of its responses; any other server is sent JSON.
+pub const PUSH_BINARY_TYPE: &str = "application/vnd.jiceng.push";
+/// The response header listing the push bodies a server takes (as W3C LDP's `Accept-Post`).
+pub const ACCEPT_POST: &str = "accept-post";
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]

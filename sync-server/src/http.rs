@@ -125,7 +125,18 @@ pub fn router_with_consolidation(
             header::ACCEPT_ENCODING,
             header::HeaderValue::from_static(ACCEPTED_REQUEST_ENCODINGS),
         ))
+        // Issue 12 §4, §5: the push bodies taken, so a desktop sends the binary one only to a
+        // server that reads it.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::HeaderName::from_static(jiceng_core::wire::ACCEPT_POST),
+            header::HeaderValue::from_static(ACCEPTED_PUSH_BODIES),
+        ))
 }
+
+use jiceng_core::wire::PUSH_BINARY_TYPE as PUSH_BINARY;
+
+/// The push bodies the server reads, as it advertises them (`Accept-Post`).
+const ACCEPTED_PUSH_BODIES: &str = "application/json, application/vnd.jiceng.push";
 
 /// The request encodings the server decompresses, as it advertises them.
 pub const ACCEPTED_REQUEST_ENCODINGS: &str = "zstd, gzip";
@@ -170,11 +181,18 @@ async fn push_grouped(
     master: &SharedMaster,
     site: SiteAuth,
     body: Vec<u8>,
+    binary: bool,
 ) -> Result<PushResponse, ServerError> {
     let master = master.clone();
     let (answer, answered) = tokio::sync::oneshot::channel();
     let worker = tokio::task::spawn_blocking(move || {
-        let decoded: Result<PushRequest, ServerError> = decode_json(&body);
+        let decoded: Result<PushRequest, ServerError> = if binary {
+            jiceng_core::codec::decode_push(&body).map_err(|e| {
+                ServerError::BadRequest(format!("body is not a binary push ({PUSH_BINARY}): {e}"))
+            })
+        } else {
+            decode_json(&body)
+        };
         drop(body);
         let request = match decoded {
             Ok(request) => request,
@@ -347,7 +365,9 @@ async fn enrol(State(master): State<SharedMaster>, body: Body) -> Result<Respons
 }
 
 /// Pushes a site's operations (idempotent on site id and site_seq). Content the policy refuses is
-/// acknowledged and held in quarantine (`held`), never merged.
+/// acknowledged and held in quarantine (`held`), never merged. The body may instead be the same push
+/// in binary (`Content-Type: application/vnd.jiceng.push`, jiceng-core's `codec::encode_push`), which
+/// this server lists in the `Accept-Post` header of every response.
 #[utoipa::path(post, path = "/api/v1/push", tag = "sync", request_body = PushRequest,
     security(("site_token" = [])),
     responses(
@@ -363,8 +383,13 @@ async fn push(
     body: Body,
 ) -> Result<Response, ServerError> {
     let site = authenticate(&master, &headers).await?;
+    let binary = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case(PUSH_BINARY));
     let body = read_body_up_to(body, MAX_BODY_BYTES).await?;
-    let response = push_grouped(&master, site, body).await?;
+    let response = push_grouped(&master, site, body, binary).await?;
     Ok(Json(response).into_response())
 }
 

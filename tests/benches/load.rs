@@ -1,8 +1,8 @@
 //! Issue 12 §4: load. A master with `JICENG_LOAD_OFFICES` offices (default 200), each a township with
 //! its officer and an enrolled site. For `JICENG_LOAD_SECS` (default 20) every office pushes
 //! 1,000-operation batches (its own chain of case-file edits, each naming the version it overwrites as the
-//! desktop's write path does, zstd-compressed as the desktop sends
-//! them) and pulls after each push, all at once over loopback against the release server. Prints the
+//! desktop's write path does, in the binary push body and zstd-compressed as the desktop sends
+//! them to a server that takes both; `JICENG_LOAD_JSON=1` sends the JSON body instead) and pulls after each push, all at once over loopback against the release server. Prints the
 //! errors, p50/p95/p99 latency of push and pull, and throughput. Goal: 0 errors, p99 ≤ 1 s per
 //! 1,000-operation push on this 2-core machine.
 //!
@@ -14,7 +14,7 @@
 use jiceng_core::hlc::Hlc;
 use jiceng_core::model::{OrgKind, Role};
 use jiceng_core::op::{Operation, GENESIS_HASH, SCHEMA_VERSION};
-use jiceng_core::wire::EnrolRequest;
+use jiceng_core::wire::{EnrolRequest, PushRequest};
 use jiceng_tests::TestServer;
 use serde_json::json;
 use std::sync::Arc;
@@ -38,6 +38,10 @@ fn env(name: &str, default: u64) -> u64 {
 /// The clock the real server judges operations by (a bench against a running server, not a test).
 fn wall_ms() -> u64 {
     jiceng_server::now_ms()
+}
+
+fn json_bodies() -> bool {
+    env("JICENG_LOAD_JSON", 0) == 1
 }
 
 /// `batches` chained batches of case-file edits by `author` at `unit`, as zstd push bodies.
@@ -87,9 +91,19 @@ fn bodies(site_id: &str, unit: &str, author: &str, batches: usize) -> Vec<Vec<u8
                     op
                 })
                 .collect();
-            let json = serde_json::to_vec(&json!({ "db_instance_id": site_id, "ops": ops }))
-                .expect("json");
-            zstd::encode_all(json.as_slice(), 3).expect("zstd")
+            let push = PushRequest {
+                db_instance_id: site_id.to_string(),
+                ops,
+                divergent: Vec::new(),
+            };
+            // As the desktop sends a push to a server that takes it: binary (JSON with
+            // JICENG_LOAD_JSON=1, as to a server of an older release), zstd-compressed.
+            let body = if json_bodies() {
+                serde_json::to_vec(&push).expect("json")
+            } else {
+                jiceng_core::codec::encode_push(&push)
+            };
+            zstd::encode_all(body.as_slice(), 3).expect("zstd")
         })
         .collect()
 }
@@ -213,7 +227,14 @@ async fn main() {
                 let answer = client
                     .post(format!("{base}/api/v1/push"))
                     .bearer_auth(token.as_str())
-                    .header("content-type", "application/json")
+                    .header(
+                        "content-type",
+                        if json_bodies() {
+                            "application/json"
+                        } else {
+                            jiceng_core::wire::PUSH_BINARY_TYPE
+                        },
+                    )
                     .header("content-encoding", "zstd")
                     .body(body)
                     .send()

@@ -130,3 +130,119 @@ async fn pushes_and_pulls_are_compressed_when_both_sides_say_so() {
     office.sync().await.unwrap();
     drop(api);
 }
+
+/// Issue 12 §4, §5: the binary push body (jiceng-core's `codec::encode_push`) is merged like the JSON
+/// one, which the server says in `Accept-Post`; the same operations sent again as JSON are recognised
+/// as the same (one master, whichever body); a body that is not a binary push is a 400 with the
+/// server's code, and nothing is merged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_binary_push_is_merged_like_the_json_one() {
+    let (server, demo) = TestServer::start_demo("binary_push");
+    let office = Site::enrol(&server, &demo, "北新桥街道司法所").await;
+    let unit = jiceng_tests::raw::unit_of(&demo, "北新桥街道司法所");
+    let site = office.site_id();
+    let rows: Vec<String> = (0..100).map(|i| format!("binary-row-{i}")).collect();
+    let specs: Vec<(&str, &str, &str, Value, &str)> = rows
+        .iter()
+        .flat_map(|row| {
+            [
+                (
+                    "corr_case",
+                    row.as_str(),
+                    "org_unit_id",
+                    json!(unit),
+                    unit.as_str(),
+                ),
+                (
+                    "corr_case",
+                    row.as_str(),
+                    "name",
+                    json!("𪚥binary"),
+                    unit.as_str(),
+                ),
+            ]
+        })
+        .collect();
+    let ops = chain(&site, 1, GENESIS_HASH, &specs);
+    let push = jiceng_core::wire::PushRequest {
+        db_instance_id: "test".into(),
+        ops,
+        divergent: Vec::new(),
+    };
+    let binary = jiceng_core::codec::encode_push(&push);
+    let json_body = serde_json::to_vec(&push).unwrap();
+    assert!(
+        binary.len() * 4 < json_body.len(),
+        "{} vs {}",
+        binary.len(),
+        json_body.len()
+    );
+    let client = reqwest::Client::new();
+    let send = |body: Vec<u8>, content_type: &'static str| {
+        let client = client.clone();
+        let url = format!("{}/api/v1/push", server.url());
+        let token = office.token();
+        async move {
+            let response = client
+                .post(url)
+                .bearer_auth(token)
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let accepts = response
+                .headers()
+                .get("accept-post")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string();
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            (status, accepts, body)
+        }
+    };
+    // Not a binary push: the server's 400, nothing merged.
+    let (status, accepts, body) =
+        send(b"\x05garbage".to_vec(), "application/vnd.jiceng.push").await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["code"], "bad_request", "{body}");
+    assert!(accepts.contains("application/vnd.jiceng.push"), "{accepts}");
+    let cut = binary[..binary.len() / 2].to_vec();
+    let (status, _, body) = send(cut, "application/vnd.jiceng.push; charset=binary").await;
+    assert_eq!(status, 400, "a cut body: {body}");
+
+    let (status, _, binary_answer) = send(binary, "application/vnd.jiceng.push").await;
+    assert_eq!(status, 200, "{binary_answer}");
+    assert_eq!(binary_answer["acks"].as_array().map(Vec::len), Some(200));
+    assert_eq!(binary_answer["duplicates"], 0, "{binary_answer}");
+    let (status, _, json_answer) = send(json_body, "application/json").await;
+    assert_eq!(status, 200, "{json_answer}");
+    assert_eq!(json_answer["duplicates"], 200, "{json_answer}");
+    assert_eq!(
+        json_answer["acks"], binary_answer["acks"],
+        "the same operations, the same server_seqs"
+    );
+    // What the master holds is what was written, 4-byte characters included.
+    let records: Value = client
+        .get(format!(
+            "{}/api/v1/records/corr_case?limit=1000",
+            server.url()
+        ))
+        .bearer_auth(office.token())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let named = records["records"]
+        .as_array()
+        .map(|rs| {
+            rs.iter()
+                .filter(|r| r.to_string().contains("𪚥binary"))
+                .count()
+        })
+        .unwrap_or(0);
+    assert_eq!(named, 100, "{records}");
+}
