@@ -162,15 +162,36 @@ impl IntoResponse for ServerError {
     }
 }
 
-/// Runs a write off the async runtime (both backends block) on a writer session.
-async fn with_master<T: Send + 'static>(
+/// Runs a write off the async runtime (both backends block) on a writer session, and returns its
+/// result as soon as it has one: the thread then goes on to merge the pushes that queued for the
+/// writer meanwhile, which this request does not wait for.
+pub(crate) async fn with_master<T: Send + 'static>(
     master: &SharedMaster,
     f: impl FnOnce(&mut dyn MasterStore) -> Result<T, ServerError> + Send + 'static,
 ) -> Result<T, ServerError> {
     let master = master.clone();
-    tokio::task::spawn_blocking(move || master.write(f))
-        .await
-        .map_err(|e| ServerError::Store(format!("worker failed: {e}")))?
+    answered_off_runtime(move |answer| master.write_answering(f, answer)).await
+}
+
+/// Runs `work` on a blocking thread, which calls its answer once; returns that answer even while
+/// the thread goes on with other work.
+async fn answered_off_runtime<T: Send + 'static>(
+    work: impl FnOnce(Box<dyn FnOnce(Result<T, ServerError>) + Send>) + Send + 'static,
+) -> Result<T, ServerError> {
+    let (answer, answered) = tokio::sync::oneshot::channel();
+    let worker = tokio::task::spawn_blocking(move || {
+        work(Box::new(move |result| {
+            let _ = answer.send(result);
+        }))
+    });
+    match answered.await {
+        Ok(result) => result,
+        // The thread ended without answering: it panicked first.
+        Err(_) => Err(ServerError::Store(match worker.await {
+            Err(e) => format!("worker failed: {e}"),
+            Ok(()) => "the request was not answered".to_string(),
+        })),
+    }
 }
 
 /// A push, decoded and group-committed with the pushes waiting beside it, on a thread of its own:
@@ -184,8 +205,7 @@ async fn push_grouped(
     binary: bool,
 ) -> Result<PushResponse, ServerError> {
     let master = master.clone();
-    let (answer, answered) = tokio::sync::oneshot::channel();
-    let worker = tokio::task::spawn_blocking(move || {
+    answered_off_runtime(move |answer| {
         let decoded: Result<PushRequest, ServerError> = if binary {
             jiceng_core::codec::decode_push(&body).map_err(|e| {
                 ServerError::BadRequest(format!("body is not a binary push ({PUSH_BINARY}): {e}"))
@@ -196,10 +216,7 @@ async fn push_grouped(
         drop(body);
         let request = match decoded {
             Ok(request) => request,
-            Err(e) => {
-                let _ = answer.send(Err(e));
-                return;
-            }
+            Err(e) => return answer(Err(e)),
         };
         let count = request.ops.len();
         master.enqueue_push(
@@ -210,18 +227,11 @@ async fn push_grouped(
                 if let Ok(response) = &result {
                     tracing::debug!(count, duplicates = response.duplicates, "push accepted");
                 }
-                let _ = answer.send(result);
+                answer(result);
             }),
         );
-    });
-    match answered.await {
-        Ok(result) => result,
-        // The thread ended without answering: it panicked before the push was queued.
-        Err(_) => Err(ServerError::Store(match worker.await {
-            Err(e) => format!("worker failed: {e}"),
-            Ok(()) => "the push was not answered".to_string(),
-        })),
-    }
+    })
+    .await
 }
 
 /// A read, on a reader of its own when the master has them.

@@ -62,22 +62,19 @@ async fn run_nightly(master: http::SharedMaster, nightly: Nightly) {
             run_at.saturating_sub(now_ms()),
         ))
         .await;
-        let (master, nightly) = (master.clone(), nightly.clone());
-        let closed = tokio::task::spawn_blocking(move || {
-            master.write(|m| {
-                consolidate::consolidate(m, &nightly.dir, day, nightly.silent_days, now_ms())
-            })
+        let nightly = nightly.clone();
+        let closed = http::with_master(&master, move |m| {
+            consolidate::consolidate(m, &nightly.dir, day, nightly.silent_days, now_ms())
         })
         .await;
         match closed {
-            Ok(Ok(done)) => tracing::info!(
+            Ok(done) => tracing::info!(
                 "closed {}: {} rows, {} sites, in {}",
                 done.day,
                 done.rows,
                 done.sites.len(),
                 done.directory
             ),
-            Ok(Err(e)) => tracing::error!("the nightly consolidation of {day} failed: {e}"),
             Err(e) => tracing::error!("the nightly consolidation of {day} failed: {e}"),
         }
     }

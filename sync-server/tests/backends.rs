@@ -926,3 +926,78 @@ fn pushes_queued_while_every_writer_is_held_are_merged_in_order_when_one_is_let_
         );
     }
 }
+
+/// An administrative write is answered as soon as it is done: the pushes that queued for its writer
+/// meanwhile are merged after the answer, on the same thread, so under a steady stream of pushes the
+/// request is not held until the queue runs dry.
+#[test]
+fn an_administrative_write_is_answered_before_the_pushes_queued_behind_it_are_merged() {
+    for (name, mut master) in backends("answered") {
+        let mut d = district(master.as_mut());
+        let all = write_cases(&mut d.town, 3, "w");
+        let requests: Vec<PushRequest> = all
+            .ops
+            .chunks(2)
+            .map(|ops| PushRequest {
+                db_instance_id: all.db_instance_id.clone(),
+                ops: ops.to_vec(),
+                divergent: Vec::new(),
+            })
+            .collect();
+        let count = requests.len();
+        let pool = MasterPool::new(master);
+        let others = if name == "postgres" {
+            jiceng_server::master::MAX_PG_WRITERS - 1
+        } else {
+            0
+        };
+        let held: Vec<_> = (0..others)
+            .map(|_| pool.writer().expect("a writer"))
+            .collect();
+        let merged: Arc<Mutex<usize>> = Arc::default();
+        let (writing, queue_now) = std::sync::mpsc::channel();
+        let (queued, go_on) = std::sync::mpsc::channel();
+        let mut merged_when_answered = None;
+        let (shared, auth, counted) = (&pool, d.town.auth.clone(), merged.clone());
+        std::thread::scope(|scope| {
+            scope.spawn(move || {
+                queue_now.recv().expect("the write holds the last writer");
+                for request in requests {
+                    let merged = counted.clone();
+                    shared.enqueue_push(
+                        auth.clone(),
+                        request,
+                        NOW_MS,
+                        Box::new(move |result| {
+                            result.expect("merged");
+                            *merged.lock().unwrap() += 1;
+                        }),
+                    );
+                }
+                queued.send(()).expect("queued");
+            });
+            pool.write_answering(
+                |m| {
+                    writing.send(()).expect("writing");
+                    go_on.recv().expect("the pushes are queued");
+                    m.add_org_unit(Some(&d.town.unit), OrgKind::Community, "答社区")
+                },
+                |result| {
+                    assert!(result.is_ok(), "{name}: {result:?}");
+                    merged_when_answered = Some(*merged.lock().unwrap());
+                },
+            );
+        });
+        assert_eq!(
+            merged_when_answered,
+            Some(0),
+            "{name}: the write was answered before the queue behind it was merged"
+        );
+        assert_eq!(
+            *merged.lock().unwrap(),
+            count,
+            "{name}: and the queue was merged before its writer was let go"
+        );
+        drop(held);
+    }
+}

@@ -270,6 +270,24 @@ impl MasterPool {
         f(session.get())
     }
 
+    /// Runs a write and hands its result to `answer` before the writer is let go. Letting it go
+    /// merges the pushes queued meanwhile, which under load may take a while and, while pushes
+    /// keep coming, go on; a request needs only its own answer (`http::with_master`).
+    pub fn write_answering<T>(
+        &self,
+        f: impl FnOnce(&mut dyn MasterStore) -> Result<T>,
+        answer: impl FnOnce(Result<T>),
+    ) {
+        match self.writer() {
+            Ok(mut session) => {
+                let result = f(session.get());
+                answer(result);
+                drop(session);
+            }
+            Err(e) => answer(Err(e)),
+        }
+    }
+
     /// Runs a read on a reader of its own when the master has them, else on a writer session.
     pub fn read<T>(&self, f: impl FnOnce(&mut dyn MasterReads) -> Result<T>) -> Result<T> {
         let Some(pool) = &self.readers else {

@@ -15,6 +15,9 @@ use std::path::Path;
 use std::process::Command;
 use std::str::FromStr;
 
+/// How long a restore waits for the master database's last connections to close: 50 × 100 ms.
+const RESTORE_WAIT_POLLS: u32 = 50;
+
 /// The dump inside a backup directory (`pg_dump --format=custom`).
 pub const DUMP_FILE: &str = "master.pgdump";
 
@@ -130,12 +133,23 @@ pub fn restore(url: &str, dir: &Path, now_ms: u64) -> Result<Option<String>> {
         .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])?
         .is_some();
     let aside = if exists {
-        let busy: i64 = admin
-            .query_one(
-                "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = $1",
-                &[&name],
-            )?
-            .get(0);
+        // A server process stopped just before leaves its sessions' backends for a moment (each
+        // exits when it notices its client gone): they are given a few seconds to go.
+        let mut busy: i64;
+        let mut polls = 0;
+        loop {
+            busy = admin
+                .query_one(
+                    "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = $1",
+                    &[&name],
+                )?
+                .get(0);
+            if busy == 0 || polls == RESTORE_WAIT_POLLS {
+                break;
+            }
+            polls += 1;
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
         if busy > 0 {
             return Err(ServerError::BadRequest(format!(
                 "{busy} connections use database {name}: stop every server process before a restore"
