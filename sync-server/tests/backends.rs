@@ -836,6 +836,28 @@ fn two_pushes_creating_one_row_at_once_both_merge_on_postgres() {
     other.token.clear();
 }
 
+/// `rows` new cases written at `office`, as one push per row (its two operations), in chain order.
+fn pushes_of_one_row_each(office: &mut Office, rows: usize, tag: &str) -> Vec<PushRequest> {
+    let all = write_cases(office, rows, tag);
+    all.ops
+        .chunks(2)
+        .map(|ops| PushRequest {
+            db_instance_id: all.db_instance_id.clone(),
+            ops: ops.to_vec(),
+            divergent: Vec::new(),
+        })
+        .collect()
+}
+
+/// The writer sessions a pool opens at most on this backend.
+fn writers_of(backend: &str) -> usize {
+    if backend == "postgres" {
+        jiceng_server::master::MAX_PG_WRITERS
+    } else {
+        1
+    }
+}
+
 /// Issue 12 §4: a push never waits for a writer of its own. While every writer is held, pushes
 /// are queued and their threads go on at once (over HTTP the request then only waits for its
 /// answer); whoever lets a writer go first merges the queue, in the order the pushes came, a group
@@ -845,24 +867,10 @@ fn two_pushes_creating_one_row_at_once_both_merge_on_postgres() {
 fn pushes_queued_while_every_writer_is_held_are_merged_in_order_when_one_is_let_go() {
     for (name, mut master) in backends("queued") {
         let mut d = district(master.as_mut());
-        let all = write_cases(&mut d.town, 20, "q");
-        let requests: Vec<PushRequest> = all
-            .ops
-            .chunks(2)
-            .map(|ops| PushRequest {
-                db_instance_id: all.db_instance_id.clone(),
-                ops: ops.to_vec(),
-                divergent: Vec::new(),
-            })
-            .collect();
+        let requests = pushes_of_one_row_each(&mut d.town, 20, "q");
         let count = requests.len();
         let pool = MasterPool::new(master);
-        let writers = if name == "postgres" {
-            jiceng_server::master::MAX_PG_WRITERS
-        } else {
-            1
-        };
-        let mut held: Vec<_> = (0..writers)
+        let mut held: Vec<_> = (0..writers_of(name))
             .map(|_| pool.writer().expect("a writer"))
             .collect();
         type Answers = Vec<(usize, Result<PushResponse, ServerError>)>;
@@ -934,24 +942,10 @@ fn pushes_queued_while_every_writer_is_held_are_merged_in_order_when_one_is_let_
 fn an_administrative_write_is_answered_before_the_pushes_queued_behind_it_are_merged() {
     for (name, mut master) in backends("answered") {
         let mut d = district(master.as_mut());
-        let all = write_cases(&mut d.town, 3, "w");
-        let requests: Vec<PushRequest> = all
-            .ops
-            .chunks(2)
-            .map(|ops| PushRequest {
-                db_instance_id: all.db_instance_id.clone(),
-                ops: ops.to_vec(),
-                divergent: Vec::new(),
-            })
-            .collect();
+        let requests = pushes_of_one_row_each(&mut d.town, 3, "w");
         let count = requests.len();
         let pool = MasterPool::new(master);
-        let others = if name == "postgres" {
-            jiceng_server::master::MAX_PG_WRITERS - 1
-        } else {
-            0
-        };
-        let held: Vec<_> = (0..others)
+        let held: Vec<_> = (0..writers_of(name) - 1)
             .map(|_| pool.writer().expect("a writer"))
             .collect();
         let merged: Arc<Mutex<usize>> = Arc::default();

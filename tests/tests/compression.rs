@@ -9,6 +9,45 @@ use jiceng_tests::{Site, TestServer};
 use serde_json::{json, Value};
 use std::io::Write;
 
+/// A push sent as the test says: its status, headers and JSON answer.
+struct Push<'a> {
+    client: &'a reqwest::Client,
+    url: String,
+    token: &'a str,
+}
+
+impl Push<'_> {
+    async fn send(
+        self,
+        body: Vec<u8>,
+        content_type: &str,
+        encoding: Option<&str>,
+    ) -> (u16, reqwest::header::HeaderMap, Value) {
+        let mut request = self
+            .client
+            .post(self.url)
+            .bearer_auth(self.token)
+            .header("content-type", content_type)
+            .body(body);
+        if let Some(encoding) = encoding {
+            request = request.header("content-encoding", encoding);
+        }
+        let response = request.send().await.unwrap();
+        let headers = response.headers().clone();
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        (status, headers, body)
+    }
+}
+
+fn header(headers: &reqwest::header::HeaderMap, name: &str) -> String {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pushes_and_pulls_are_compressed_when_both_sides_say_so() {
     let (server, demo) = TestServer::start_demo("compression");
@@ -38,29 +77,16 @@ async fn pushes_and_pulls_are_compressed_when_both_sides_say_so() {
         .no_gzip()
         .build()
         .unwrap();
+    let token = office.token();
     let push = |body: Vec<u8>, encoding: &'static str| {
-        let client = client.clone();
-        let url = format!("{}/api/v1/push", server.url());
-        let token = office.token();
+        let sent = Push {
+            client: &client,
+            url: format!("{}/api/v1/push", server.url()),
+            token: &token,
+        };
         async move {
-            let response = client
-                .post(url)
-                .bearer_auth(token)
-                .header("content-type", "application/json")
-                .header("content-encoding", encoding)
-                .body(body)
-                .send()
-                .await
-                .unwrap();
-            let advertised = response
-                .headers()
-                .get("accept-encoding")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_string();
-            let status = response.status().as_u16();
-            let body: Value = response.json().await.unwrap_or(Value::Null);
-            (status, advertised, body)
+            let (status, headers, body) = sent.send(body, "application/json", Some(encoding)).await;
+            (status, header(&headers, "accept-encoding"), body)
         }
     };
     // zstd: merged, and the answer advertises what the server takes.
@@ -178,28 +204,16 @@ async fn a_binary_push_is_merged_like_the_json_one() {
         json_body.len()
     );
     let client = reqwest::Client::new();
+    let token = office.token();
     let send = |body: Vec<u8>, content_type: &'static str| {
-        let client = client.clone();
-        let url = format!("{}/api/v1/push", server.url());
-        let token = office.token();
+        let sent = Push {
+            client: &client,
+            url: format!("{}/api/v1/push", server.url()),
+            token: &token,
+        };
         async move {
-            let response = client
-                .post(url)
-                .bearer_auth(token)
-                .header("content-type", content_type)
-                .body(body)
-                .send()
-                .await
-                .unwrap();
-            let accepts = response
-                .headers()
-                .get("accept-post")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_string();
-            let status = response.status().as_u16();
-            let body: Value = response.json().await.unwrap_or(Value::Null);
-            (status, accepts, body)
+            let (status, headers, body) = sent.send(body, content_type, None).await;
+            (status, header(&headers, "accept-post"), body)
         }
     };
     // Not a binary push: the server's 400, nothing merged.

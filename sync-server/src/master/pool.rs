@@ -154,50 +154,23 @@ impl<S: ?Sized> Sessions<S> {
 
     /// Opens sessions until `max` are open, kept idle.
     fn open_all(&self) -> Result<()> {
-        let Some(open) = self.open.as_ref() else {
-            return Ok(());
-        };
-        loop {
-            {
-                let mut state = locked(&self.state);
-                if state.open >= self.max {
-                    return Ok(());
-                }
-                state.open += 1;
-            }
-            match open() {
-                Ok(session) => {
-                    locked(&self.state).idle.push(session);
-                    self.freed.notify_one();
-                }
-                Err(e) => {
-                    locked(&self.state).open -= 1;
-                    self.freed.notify_one();
-                    return Err(e);
-                }
-            }
+        while let Some(session) = self.open_one(locked(&self.state))? {
+            locked(&self.state).idle.push(session);
+            self.freed.notify_one();
         }
+        Ok(())
     }
 
-    /// A session if one is idle or may be opened now; never waits for one.
-    fn try_checkout(&self) -> Result<Option<Session<'_, S>>> {
-        let mut state = locked(&self.state);
-        if let Some(session) = state.idle.pop() {
-            return Ok(Some(Session {
-                pool: self,
-                session: Some(session),
-            }));
-        }
+    /// Opens one more session if `max` allows (the slot taken under `state`, the connection made
+    /// outside it); None when `max` are open.
+    fn open_one(&self, mut state: MutexGuard<'_, SessionState<S>>) -> Result<Option<Box<S>>> {
         let Some(open) = self.open.as_ref().filter(|_| state.open < self.max) else {
             return Ok(None);
         };
         state.open += 1;
         drop(state);
         match open() {
-            Ok(session) => Ok(Some(Session {
-                pool: self,
-                session: Some(session),
-            })),
+            Ok(session) => Ok(Some(session)),
             Err(e) => {
                 locked(&self.state).open -= 1;
                 self.freed.notify_one();
@@ -206,29 +179,34 @@ impl<S: ?Sized> Sessions<S> {
         }
     }
 
+    fn session(&self, session: Box<S>) -> Session<'_, S> {
+        Session {
+            pool: self,
+            session: Some(session),
+        }
+    }
+
+    /// A session if one is idle or may be opened now; never waits for one.
+    fn try_checkout(&self) -> Result<Option<Session<'_, S>>> {
+        let mut state = locked(&self.state);
+        if let Some(session) = state.idle.pop() {
+            return Ok(Some(self.session(session)));
+        }
+        Ok(self.open_one(state)?.map(|session| self.session(session)))
+    }
+
     fn checkout(&self) -> Result<Session<'_, S>> {
         let mut state = locked(&self.state);
         loop {
             if let Some(session) = state.idle.pop() {
-                return Ok(Session {
-                    pool: self,
-                    session: Some(session),
-                });
+                return Ok(self.session(session));
             }
-            if let Some(open) = self.open.as_ref().filter(|_| state.open < self.max) {
-                state.open += 1;
-                drop(state);
-                return match open() {
-                    Ok(session) => Ok(Session {
-                        pool: self,
-                        session: Some(session),
-                    }),
-                    Err(e) => {
-                        locked(&self.state).open -= 1;
-                        self.freed.notify_one();
-                        Err(e)
-                    }
-                };
+            if state.open < self.max && self.open.is_some() {
+                if let Some(session) = self.open_one(state)? {
+                    return Ok(self.session(session));
+                }
+                state = locked(&self.state);
+                continue;
             }
             state = self.freed.wait(state).unwrap_or_else(|p| p.into_inner());
         }
