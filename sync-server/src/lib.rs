@@ -88,11 +88,14 @@ pub async fn serve(
     nightly: Nightly,
 ) -> std::io::Result<()> {
     let shared = std::sync::Arc::new(master::MasterPool::new(master));
+    // Best effort: a database short of connections (several processes, a low max_connections)
+    // leaves the rest to be opened when needed, as before, rather than the server not starting.
     let opening = shared.clone();
-    tokio::task::spawn_blocking(move || opening.open_sessions())
-        .await
-        .map_err(std::io::Error::other)?
-        .map_err(|e| std::io::Error::other(format!("opening the master's sessions: {e}")))?;
+    match tokio::task::spawn_blocking(move || opening.open_sessions()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!("not every database session could be opened at start: {e}"),
+        Err(e) => tracing::warn!("opening the database sessions at start failed: {e}"),
+    }
     let app = http::router_with_consolidation(
         shared.clone(),
         Some(nightly.dir.clone()),
