@@ -8,7 +8,7 @@
 use crate::hlc::Hlc;
 use crate::merge::{FieldVersion, RowVersions};
 use crate::op::{Operation, Version};
-use crate::wire::PushRequest;
+use crate::wire::{PullResponse, PushRequest};
 
 #[derive(Debug, thiserror::Error)]
 #[error("corrupt encoded record: {0}")]
@@ -705,6 +705,43 @@ pub fn decode_push(data: &[u8]) -> Result<PushRequest, DecodeError> {
     })
 }
 
+/// A pull's answer in binary (`wire::PULL_BINARY_TYPE`, asked for in `Accept`): the JSON answer
+/// without its operations, then the operations in [`encode_ops`]'s format. A laptop back from weeks
+/// offline spent more time reading the JSON of what it pulled than merging it (issue 12 §5).
+const PULL_FORMAT: u8 = 6;
+
+pub fn encode_pull(pull: &PullResponse) -> Vec<u8> {
+    let head = PullResponse {
+        ops: Vec::new(),
+        master_id: pull.master_id.clone(),
+        left_scope: pull.left_scope.clone(),
+        reinitialise: pull.reinitialise.clone(),
+        ..*pull
+    };
+    // A struct of strings, numbers and lists: serialising it cannot fail.
+    let head = serde_json::to_vec(&head).unwrap_or_default();
+    let ops: Vec<&Operation> = pull.ops.iter().collect();
+    let encoded = encode_ops(&ops);
+    let mut out = Vec::with_capacity(1 + 5 + head.len() + encoded.len());
+    out.push(PULL_FORMAT);
+    put_bytes(&mut out, &head);
+    out.extend_from_slice(&encoded);
+    out
+}
+
+/// Decodes [`encode_pull`]'s bytes; whatever arrives is an error, never a panic.
+pub fn decode_pull(data: &[u8]) -> Result<PullResponse, DecodeError> {
+    let mut r = Reader::new(data);
+    if r.byte()? != PULL_FORMAT {
+        return Err(DecodeError("not a binary pull"));
+    }
+    let head = r.string()?;
+    let mut pull: PullResponse =
+        serde_json::from_str(&head).map_err(|_| DecodeError("a pull's head is not its JSON"))?;
+    pull.ops = decode_ops(&data[r.at..])?;
+    Ok(pull)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -923,6 +960,48 @@ mod tests {
         );
     }
 
+    fn pull_of(ops: Vec<Operation>) -> PullResponse {
+        PullResponse {
+            ops,
+            next_cursor: 9_000_000_001,
+            has_more: true,
+            server_time_ms: 1_790_000_000_123,
+            master_id: "master-𠀀".into(),
+            site_last_seq: Some(4),
+            left_scope: vec![crate::wire::RowRef {
+                table: "corr_case".into(),
+                id: "移走-𪚥".into(),
+            }],
+            reinitialise: None,
+        }
+    }
+
+    #[test]
+    fn a_binary_pull_decodes_to_the_answer_sent() {
+        let a = op(1, "", json!("张𪚥"), None);
+        let mut b = op(2, &a.hash, json!({"k": [1, "二"]}), Some(a.version()));
+        b.server_seq = Some(41);
+        let mut other = op(7, "", json!(3.5), None);
+        other.site_id = "another-site".into();
+        other.server_seq = Some(40);
+        other.hash = other.compute_hash();
+        let mut reinitialise = pull_of(Vec::new());
+        reinitialise.reinitialise = Some("scope changed".into());
+        reinitialise.site_last_seq = None;
+        for pull in [pull_of(vec![other, a, b]), reinitialise] {
+            let bytes = encode_pull(&pull);
+            let back = decode_pull(&bytes).unwrap();
+            assert_eq!(
+                serde_json::to_value(&back).unwrap(),
+                serde_json::to_value(&pull).unwrap()
+            );
+            for end in 0..bytes.len() {
+                assert!(decode_pull(&bytes[..end]).is_err(), "cut at {end}");
+            }
+        }
+        assert!(decode_pull(&encode_push(&push_of(Vec::new(), Vec::new()))).is_err());
+    }
+
     proptest::proptest! {
         #[test]
         fn any_bytes_decode_or_fail_without_panicking(bytes in proptest::collection::vec(0u8..=255, 0..400)) {
@@ -930,6 +1009,9 @@ mod tests {
             let mut pushed = vec![PUSH_FORMAT];
             pushed.extend_from_slice(&bytes);
             let _ = decode_push(&pushed);
+            let mut pulled = vec![PULL_FORMAT];
+            pulled.extend_from_slice(&bytes);
+            let _ = decode_pull(&pulled);
         }
     }
 }

@@ -14,6 +14,7 @@
 //! Domain rules cite DOMAIN.md ids (C-…, L-…, W-…, D-…).
 
 pub mod accounts;
+pub mod ack_runs;
 pub mod auth;
 pub mod backups;
 pub mod bundle;
@@ -50,6 +51,7 @@ pub mod stats;
 pub mod store;
 pub mod supervision;
 pub mod sync;
+mod sync_push;
 pub mod sync_snapshot;
 pub mod table_export;
 pub mod tables;

@@ -7,9 +7,7 @@
 use crate::error::CoreError;
 use crate::model::{AppInfo, SyncStatus};
 use crate::store::{SiteIdentity, Store};
-use crate::wire::{
-    EnrolRequest, EnrolResponse, ErrorBody, PullResponse, PushRequest, PushResponse, API_PREFIX,
-};
+use crate::wire::{EnrolRequest, EnrolResponse, ErrorBody, PullResponse, PushRequest, API_PREFIX};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 use thiserror::Error;
@@ -91,7 +89,7 @@ impl SyncError {
     }
 }
 
-fn lock(store: &Mutex<Store>) -> MutexGuard<'_, Store> {
+pub(crate) fn lock(store: &Mutex<Store>) -> MutexGuard<'_, Store> {
     // A panic while holding the lock leaves the store consistent (SQLite rolled the transaction back).
     store
         .lock()
@@ -143,7 +141,7 @@ fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-async fn read<T: serde::de::DeserializeOwned>(
+pub(crate) async fn read<T: serde::de::DeserializeOwned>(
     url: &str,
     response: reqwest::Response,
 ) -> Result<T, SyncError> {
@@ -214,7 +212,7 @@ fn note_request_encodings(url: &str, headers: &reqwest::header::HeaderMap) {
 
 /// A push's body: binary to a server that takes it, else JSON; zstd-compressed when the server
 /// takes that: (bytes, Content-Type, Content-Encoding).
-fn push_body(
+pub(crate) fn push_body(
     url: &str,
     push: &PushRequest,
 ) -> Result<(Vec<u8>, &'static str, Option<&'static str>), SyncError> {
@@ -258,7 +256,7 @@ fn compressed_if_taken(
 /// zstd's default level: about 1 ms per 1,000 operations, a fifth of the bytes.
 const PUSH_ZSTD_LEVEL: i32 = 3;
 
-fn network(url: &str, e: reqwest::Error) -> SyncError {
+pub(crate) fn network(url: &str, e: reqwest::Error) -> SyncError {
     // A certificate other than the pinned one is not a network failure: say so (issue 11 §2).
     let mut source: Option<&dyn std::error::Error> = Some(&e);
     while let Some(cause) = source {
@@ -434,14 +432,14 @@ fn adopted_message(adopted: crate::store::Adopted) -> Option<String> {
 }
 
 /// What one push-then-pull saw.
-struct Exchange {
+pub(crate) struct Exchange {
     server_time_ms: u64,
     /// Operations the server acknowledged but held in quarantine.
-    quarantined: usize,
+    pub(crate) quarantined: usize,
     /// Why (issue 9).
-    held: Vec<crate::wire::HeldOperation>,
+    pub(crate) held: Vec<crate::wire::HeldOperation>,
     /// Requests sent again after a network failure or a cut answer.
-    retries: u32,
+    pub(crate) retries: u32,
     /// What catching up with the master's copy of this site's log took and set aside.
     adopted: crate::store::Adopted,
     /// Rows the server said left this site's scope (issue 10 §5).
@@ -465,7 +463,7 @@ async fn push_then_pull(store: &Mutex<Store>) -> Result<Exchange, SyncError> {
     // A master restored from a backup (issue 10 §6) makes the site pull again and send again what it
     // lacks: then push and pull once more. A few rounds at most, whatever the server answers.
     for round in 1..=MAX_RESYNC_ROUNDS {
-        let pushed = push_all(store, &identity, &client, &mut exchange).await;
+        let pushed = crate::sync_push::push_all(store, &identity, &client, &mut exchange).await;
         // A gap means the master lacks operations it once acknowledged; a hash mismatch, that it holds
         // other operations under this store's numbers (a restored or copied store): the pull says
         // which, and the store catches up.
@@ -546,69 +544,6 @@ pub async fn fetch_recovery_code(store: &Mutex<Store>) -> Result<String, SyncErr
 /// Rounds of push-then-pull one sync may take to catch up with a restored master.
 const MAX_RESYNC_ROUNDS: u32 = 4;
 
-/// Pushes every unacknowledged operation, batch after batch.
-async fn push_all(
-    store: &Mutex<Store>,
-    identity: &SiteIdentity,
-    client: &reqwest::Client,
-    exchange: &mut Exchange,
-) -> Result<(), SyncError> {
-    loop {
-        let (mut ops, instance) = {
-            let guard = lock(store);
-            (guard.unacked_ops(PUSH_BATCH)?, guard.instance_id()?)
-        };
-        if ops.len() == PUSH_BATCH {
-            keep_rows_whole(&mut ops);
-        }
-        if ops.is_empty() {
-            return Ok(());
-        }
-        {
-            let guard = lock(store);
-            let waiting = guard.unacked_count()?;
-            guard.set_sync_activity(Some(format!("正在上传（还有{waiting}条）")));
-        }
-        let url = format!("{}{API_PREFIX}/push", identity.server_url);
-        let seqs: Vec<u64> = ops.iter().map(|o| o.site_seq).collect();
-        let divergent = lock(store).reissued_among(&seqs)?;
-        let body = PushRequest {
-            db_instance_id: instance,
-            ops,
-            divergent,
-        };
-        // A push is idempotent on (site, site_seq): a lost or cut reply is simply sent again.
-        let (bytes, content_type, encoding) = push_body(&url, &body)?;
-        let (url, bytes, token) = (&url, &bytes, &identity.token);
-        let pushed: PushResponse = with_retries(store, &mut exchange.retries, || async move {
-            let mut request = client
-                .post(url)
-                .bearer_auth(token)
-                .header(reqwest::header::CONTENT_TYPE, content_type)
-                .body(bytes.clone());
-            if let Some(encoding) = encoding {
-                request = request.header(reqwest::header::CONTENT_ENCODING, encoding);
-            }
-            let response = request.send().await.map_err(|e| network(url, e))?;
-            read(url, response).await
-        })
-        .await?;
-        exchange.quarantined += pushed.quarantined.len();
-        exchange.held.extend(pushed.held.iter().cloned());
-        if pushed.acks.is_empty() {
-            return Err(SyncError::Protocol(
-                "the server acknowledged nothing".to_string(),
-            ));
-        }
-        let acks: Vec<(u64, u64)> = pushed
-            .acks
-            .iter()
-            .map(|a| (a.site_seq, a.server_seq))
-            .collect();
-        lock(store).mark_acked(&acks)?;
-    }
-}
-
 /// Pulls until nothing is left; returns the server's clock, or None when the master turned out to be
 /// another copy (restored) and the site must push and pull again. The store's page cache is large
 /// for the pull's merges and small again after it, however the pull ends (store/page_cache.rs).
@@ -638,15 +573,26 @@ async fn pull_all_merging(
             .await?;
     }
     lock(store).set_sync_activity(Some("正在下载".to_string()));
+    let mut next_page: Option<PrefetchedPage> = None;
     loop {
         let cursor = lock(store).pull_cursor()?;
-        let url = format!(
-            "{}{API_PREFIX}/pull?after={cursor}&limit={PULL_LIMIT}&store_schema={}",
-            identity.server_url,
-            crate::store::STORE_SCHEMA
-        );
-        let pulled: PullResponse =
-            get_with_retries(store, client, &url, &identity.token, &mut exchange.retries).await?;
+        let url = pull_url(identity, cursor);
+        let prefetched = match next_page.take() {
+            Some(mut page) if page.after == cursor => {
+                (&mut page.task).await.ok().and_then(Result::ok)
+            }
+            _ => None,
+        };
+        let pulled = match prefetched {
+            Some(pulled) => pulled,
+            None => {
+                let (url, token) = (&url, &identity.token);
+                with_retries(store, &mut exchange.retries, || async move {
+                    fetch_pull(client, url, token).await
+                })
+                .await?
+            }
+        };
         if let Some(reason) = &pulled.reinitialise {
             // Issue 10 §5: the cursor was given under another scope or schema; the server answers a
             // cursor of 0 in full, so a second request to re-initialise is a broken server.
@@ -682,6 +628,11 @@ async fn pull_all_merging(
                 return Ok(None);
             }
         }
+        if pulled.has_more {
+            // The next page is asked for while this one merges: on a laptop back from weeks offline
+            // the two take about as long (issue 12 §5). Taken only if the cursor is where it expected.
+            next_page = Some(PrefetchedPage::ask(client, identity, pulled.next_cursor));
+        }
         lock(store).apply_pull(&pulled.ops, &pulled.left_scope, pulled.next_cursor)?;
         exchange.left_scope += pulled.left_scope.len();
         if !pulled.has_more {
@@ -690,6 +641,71 @@ async fn pull_all_merging(
             }
             return Ok(Some(pulled.server_time_ms));
         }
+    }
+}
+
+fn pull_url(identity: &SiteIdentity, after: u64) -> String {
+    format!(
+        "{}{API_PREFIX}/pull?after={after}&limit={PULL_LIMIT}&store_schema={}",
+        identity.server_url,
+        crate::store::STORE_SCHEMA
+    )
+}
+
+/// One pull request, its answer in binary when the server has it (`codec::encode_pull`), else JSON.
+async fn fetch_pull(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+) -> Result<PullResponse, SyncError> {
+    let accept = format!("{}, application/json;q=0.5", crate::wire::PULL_BINARY_TYPE);
+    let response = client
+        .get(url)
+        .bearer_auth(token)
+        .header(reqwest::header::ACCEPT, accept)
+        .send()
+        .await
+        .map_err(|e| network(url, e))?;
+    let binary = response.status().is_success()
+        && response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.trim().eq_ignore_ascii_case(crate::wire::PULL_BINARY_TYPE));
+    if !binary {
+        return read(url, response).await;
+    }
+    note_request_encodings(url, response.headers());
+    let bytes = response.bytes().await.map_err(|e| network(url, e))?;
+    crate::codec::decode_pull(&bytes)
+        .map_err(|e| SyncError::Protocol(format!("the server's binary pull answer: {e}")))
+}
+
+/// The next pull page, asked for (once, without retries) while the current one merges. If it fails,
+/// or the cursor moved elsewhere (a restored master, a re-initialisation), it is dropped and the page
+/// asked for again the usual way.
+struct PrefetchedPage {
+    after: u64,
+    task: tokio::task::JoinHandle<Result<PullResponse, SyncError>>,
+}
+
+impl PrefetchedPage {
+    fn ask(client: &reqwest::Client, identity: &SiteIdentity, after: u64) -> Self {
+        let (client, url, token) = (
+            client.clone(),
+            pull_url(identity, after),
+            identity.token.clone(),
+        );
+        PrefetchedPage {
+            after,
+            task: tokio::spawn(async move { fetch_pull(&client, &url, &token).await }),
+        }
+    }
+}
+
+impl Drop for PrefetchedPage {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }
 
@@ -756,13 +772,13 @@ pub fn backoff_ms(attempt: u32, jitter: f64) -> u64 {
 }
 
 /// Whether a failed request may simply be sent again: the network failed, or the answer was cut.
-fn retryable(e: &SyncError) -> bool {
+pub(crate) fn retryable(e: &SyncError) -> bool {
     matches!(e, SyncError::Network { .. } | SyncError::Protocol(_))
 }
 
 /// Runs `request` until it succeeds, fails for a reason a retry cannot fix, or has been tried
 /// REQUEST_ATTEMPTS times; counts the retries.
-async fn with_retries<T, F, Fut>(
+pub(crate) async fn with_retries<T, F, Fut>(
     store: &Mutex<Store>,
     retries: &mut u32,
     mut request: F,

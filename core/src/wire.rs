@@ -9,6 +9,9 @@ pub const API_PREFIX: &str = "/api/v1";
 /// The media type of a push's body in binary (`codec::encode_push`). A server that takes it lists it
 /// in the `Accept-Post` header of its responses; any other server is sent JSON.
 pub const PUSH_BINARY_TYPE: &str = "application/vnd.jiceng.push";
+/// The media type of a pull's answer in binary (`codec::encode_pull`). A desktop asks for it in
+/// `Accept` beside JSON; a server of an older release ignores that and answers JSON.
+pub const PULL_BINARY_TYPE: &str = "application/vnd.jiceng.pull";
 /// The response header listing the push bodies a server takes (as W3C LDP's `Accept-Post`).
 pub const ACCEPT_POST: &str = "accept-post";
 

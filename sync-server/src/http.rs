@@ -476,7 +476,7 @@ fn percent_decode(text: &str) -> Option<String> {
         ("limit" = Option<u64>, Query, description = "Operations per page (at most 10,000)"),
         ("store_schema" = Option<u64>, Query, description = "The site's store schema (its last migration); rows of later tables are left out. Absent: the previous release's")),
     responses(
-        (status = 200, description = "A page of operations", body = PullResponse),
+        (status = 200, description = "A page of operations. In binary instead (`application/vnd.jiceng.pull`: the JSON answer without its operations, then the operations in the audit log's codec; jiceng_core::codec::encode_pull) when `Accept` names that type", body = PullResponse),
         (status = 400, description = "`bad_request`: a bad query parameter", body = ErrorBody),
         (status = 401, description = "`missing_token`, `bad_token`", body = ErrorBody),
         (status = 503, description = "`store_error`", body = ErrorBody)))]
@@ -495,14 +495,41 @@ async fn pull(
         u64::from(jiceng_core::store::PREVIOUS_RELEASE_SCHEMA),
     )?
     .min(u64::from(u32::MAX)) as u32;
+    let binary = accepts(&headers, jiceng_core::wire::PULL_BINARY_TYPE);
     // Serialised on the reader's thread too, off the runtime's workers (see `push_grouped`).
-    let json = with_reader(&master, move |m| {
+    let (body, content_type) = with_reader(&master, move |m| {
         let response = m.pull_for_schema(&site, after, limit, store_schema, now_ms())?;
-        serde_json::to_vec(&response)
-            .map_err(|e| ServerError::Store(format!("pull could not be written as JSON: {e}")))
+        if binary {
+            return Ok((
+                jiceng_core::codec::encode_pull(&response),
+                jiceng_core::wire::PULL_BINARY_TYPE,
+            ));
+        }
+        let json = serde_json::to_vec(&response)
+            .map_err(|e| ServerError::Store(format!("pull could not be written as JSON: {e}")))?;
+        Ok((json, "application/json"))
     })
     .await?;
-    Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::VARY, "accept"),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// Whether the request's `Accept` lists `media_type` (its parameters, such as `q`, are not weighed:
+/// a client that names the type takes it).
+fn accepts(headers: &HeaderMap, media_type: &str) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|item| item.split(';').next())
+        .any(|t| t.trim().eq_ignore_ascii_case(media_type))
 }
 
 /// Issue 12 §6: one page of the site's scoped snapshot (a new office or a replaced laptop starts

@@ -185,42 +185,55 @@ impl MasterView {
             .collect()
     }
 
-    /// Every operation in the audit log, in log order.
+    /// Every operation in the audit log, in log order, each with the server_seq the master gave it
+    /// (a record holds consecutive numbers from its first).
     pub fn logged_operations(&self) -> Vec<Operation> {
-        let blobs: Vec<Vec<u8>> = match self {
+        let records: Vec<(i64, Vec<u8>)> = match self {
             MasterView::Sqlite(conn) => {
                 let db = conn.path().expect("master file").to_string();
                 let mut stmt = conn
                     .prepare(
-                        "SELECT segment, byte_offset, byte_len FROM log_chunk ORDER BY first_seq",
+                        "SELECT first_seq, segment, byte_offset, byte_len FROM log_chunk ORDER BY first_seq",
                     )
                     .expect("prepare");
-                let chunks: Vec<(i64, i64, i64)> = stmt
-                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                let chunks: Vec<(i64, i64, i64, i64)> = stmt
+                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
                     .expect("query")
                     .map(|r| r.expect("chunk"))
                     .collect();
                 let mut segments: BTreeMap<i64, Vec<u8>> = BTreeMap::new();
                 chunks
                     .into_iter()
-                    .map(|(segment, offset, len)| {
+                    .map(|(first_seq, segment, offset, len)| {
                         // `<master file>-oplog-000001`, … (sync-server/src/master/log_files.rs).
                         let file = segments.entry(segment).or_insert_with(|| {
                             std::fs::read(format!("{db}-oplog-{segment:06}")).expect("log segment")
                         });
-                        file[offset as usize..(offset + len) as usize].to_vec()
+                        (
+                            first_seq,
+                            file[offset as usize..(offset + len) as usize].to_vec(),
+                        )
                     })
                     .collect()
             }
             MasterView::Postgres(_) => self
-                .pg_query("SELECT ops FROM log_record ORDER BY first_seq", &[])
+                .pg_query(
+                    "SELECT first_seq, ops FROM log_record ORDER BY first_seq",
+                    &[],
+                )
                 .into_iter()
-                .map(|r| r.get::<_, Vec<u8>>(0))
+                .map(|r| (r.get::<_, i64>(0), r.get::<_, Vec<u8>>(1)))
                 .collect(),
         };
-        blobs
+        records
             .iter()
-            .flat_map(|blob| jiceng_core::codec::decode_ops(blob).expect("logged ops"))
+            .flat_map(|(first_seq, blob)| {
+                let ops = jiceng_core::codec::decode_ops(blob).expect("logged ops");
+                ops.into_iter().enumerate().map(move |(i, mut op)| {
+                    op.server_seq = op.server_seq.or(Some(*first_seq as u64 + i as u64));
+                    op
+                })
+            })
             .collect()
     }
 

@@ -260,3 +260,70 @@ async fn a_binary_push_is_merged_like_the_json_one() {
         .unwrap_or(0);
     assert_eq!(named, 100, "{records}");
 }
+
+/// Issue 12 §5: a pull's answer comes in binary (`codec::encode_pull`) to a client that names the
+/// type in `Accept`, and it is the JSON answer of the same request, operation for operation; a
+/// client that does not name it (an older desktop, a browser, `*/*`) gets JSON. The desktop's own
+/// sync asks for it (every multi-site test syncs through it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pull_comes_in_binary_to_a_client_that_asks_and_says_the_same() {
+    let (server, demo) = TestServer::start_demo("binary_pull");
+    let office = Site::enrol(&server, &demo, "北新桥街道司法所").await;
+    let district = Site::enrol(&server, &demo, "区司法局").await;
+    let user = office.login("officer1");
+    for n in 0..40 {
+        jiceng_tests::write_record(&mut office.lock(), &user, "拉取𪚥", 0, n).unwrap();
+    }
+    office.sync().await.unwrap();
+    let client = reqwest::Client::new();
+    let token = district.token();
+    let pull = |accept: &'static str| {
+        let request = client
+            .get(format!(
+                "{}/api/v1/pull?after=0&limit=10000&store_schema={}",
+                server.url(),
+                jiceng_core::store::STORE_SCHEMA
+            ))
+            .bearer_auth(&token)
+            .header("accept", accept);
+        async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            let content_type = header(response.headers(), "content-type");
+            (content_type, response.bytes().await.unwrap().to_vec())
+        }
+    };
+    let (json_type, json_body) = pull("application/json").await;
+    assert_eq!(json_type, "application/json");
+    let from_json: jiceng_core::wire::PullResponse = serde_json::from_slice(&json_body).unwrap();
+    assert!(
+        from_json
+            .ops
+            .iter()
+            .filter(|o| o.site_id == office.site_id())
+            .count()
+            >= 40,
+        "the office's operations reach the district"
+    );
+    for anything in ["*/*", "text/html, application/xhtml+xml;q=0.9"] {
+        assert_eq!(pull(anything).await.0, "application/json", "{anything}");
+    }
+    let (binary_type, binary_body) =
+        pull("application/vnd.jiceng.pull, application/json;q=0.5").await;
+    assert_eq!(binary_type, "application/vnd.jiceng.pull");
+    let from_binary = jiceng_core::codec::decode_pull(&binary_body).unwrap();
+    // Both answers as JSON values: the same page, the same operations (server_seqs included), the
+    // same cursor; only the server's clock may have moved between the two requests.
+    let mut json_value = serde_json::to_value(&from_json).unwrap();
+    let mut binary_value = serde_json::to_value(&from_binary).unwrap();
+    for value in [&mut json_value, &mut binary_value] {
+        value["server_time_ms"] = Value::Null;
+    }
+    assert_eq!(binary_value, json_value);
+    assert!(
+        binary_body.len() * 3 < json_body.len(),
+        "{} binary bytes vs {} JSON",
+        binary_body.len(),
+        json_body.len()
+    );
+}

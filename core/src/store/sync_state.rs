@@ -15,10 +15,18 @@ pub const DEFAULT_SYNC_INTERVAL_SECS: u32 = 300;
 impl Store {
     /// Operations written here and not yet acknowledged, oldest first.
     pub fn unacked_ops(&self, limit: usize) -> Result<Vec<Operation>> {
+        self.unacked_ops_after(None, limit)
+    }
+
+    /// [`Store::unacked_ops`] after `after` (a batch read ahead while the one before it is in flight).
+    pub fn unacked_ops_after(&self, after: Option<u64>, limit: usize) -> Result<Vec<Operation>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT op_json FROM oplog WHERE server_seq IS NULL ORDER BY site_seq LIMIT ?1",
+            "SELECT op_json FROM oplog WHERE server_seq IS NULL AND site_seq > ?1 \
+             ORDER BY site_seq LIMIT ?2",
         )?;
-        let rows = stmt.query_map([limit as i64], |r| r.get::<_, String>(0))?;
+        let after = after.map_or(i64::MIN, |seq| i64::try_from(seq).unwrap_or(i64::MAX));
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![after, limit], |r| r.get::<_, String>(0))?;
         rows.map(|text| {
             let text = text?;
             serde_json::from_str(&text).map_err(|e| CoreError::Corrupt(format!("oplog entry: {e}")))
@@ -51,11 +59,18 @@ impl Store {
     pub fn mark_acked(&mut self, acks: &[(u64, u64)]) -> Result<()> {
         let tx = self.conn.transaction()?;
         {
+            // A push's acknowledgements are mostly one run (consecutive site_seqs given consecutive
+            // server_seqs): one statement per run, not per operation (issue 12 §5).
             let mut stmt = tx.prepare_cached(
-                "UPDATE oplog SET server_seq = ?2 WHERE site_seq = ?1 AND server_seq IS NULL",
+                "UPDATE oplog SET server_seq = ?3 + (site_seq - ?1) \
+                 WHERE site_seq BETWEEN ?1 AND ?2 AND server_seq IS NULL",
             )?;
-            for (site_seq, server_seq) in acks {
-                stmt.execute(params![*site_seq as i64, *server_seq as i64])?;
+            for run in crate::ack_runs::ack_runs(acks) {
+                stmt.execute(params![
+                    run.first_site_seq as i64,
+                    run.last_site_seq as i64,
+                    run.first_server_seq as i64
+                ])?;
             }
         }
         tx.commit()?;
