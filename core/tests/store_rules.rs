@@ -1139,6 +1139,35 @@ fn a_store_made_by_the_previous_release_opens_in_this_one_with_every_record_inta
         "every record and the whole log kept"
     );
     assert_eq!(new.held_write_count().unwrap(), 0);
+
+    // Issue 12 §5: the log goes on in binary (schema 34) after the older release's JSON entries; one
+    // chain, read back whole, and sent from the first unsent whichever way each entry is kept.
+    let mut new = new.with_clock(common_setup::fixed_clock());
+    let user = new.login("officer", "password-1").unwrap();
+    new.save_case(&user, case_input("郑𪚥", "110101199003078777"))
+        .unwrap();
+    let (json_entries, binary_entries): (i64, i64) = new
+        .connection()
+        .query_row(
+            "SELECT SUM(op_bin IS NULL), SUM(op_bin IS NOT NULL) FROM oplog",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(json_entries as usize, before.2.len());
+    assert!(binary_entries > 0);
+    let log = new.own_log().unwrap();
+    assert_eq!(log.len(), before.2.len() + binary_entries as usize);
+    assert_eq!(&log[..before.2.len()], &before.2[..]);
+    for pair in log.windows(2) {
+        assert_eq!(
+            pair[1].prev_hash, pair[0].hash,
+            "one chain across both formats"
+        );
+        assert_eq!(pair[1].site_seq, pair[0].site_seq + 1);
+    }
+    assert!(log.iter().all(|op| op.hash_is_valid()));
+    assert_eq!(new.unacked_ops(usize::MAX).unwrap(), log);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -4,7 +4,7 @@
 //! kept in `divergent_op` and written again under new numbers, which the server holds for the
 //! district's review (`divergent_copy`). Nothing either copy wrote is lost.
 
-use super::{merge_sql, meta, Store};
+use super::{merge_sql, meta, oplog_entry, Store};
 use crate::error::{CoreError, Result};
 use crate::op::Operation;
 use rusqlite::{params, OptionalExtension};
@@ -27,14 +27,25 @@ impl Store {
             return Ok(Adopted::default());
         };
         let tx = self.conn.transaction()?;
-        let local: Vec<(u64, String, String)> = {
-            let mut stmt = tx.prepare(
-                "SELECT site_seq, hash, op_json FROM oplog WHERE site_seq >= ?1 ORDER BY site_seq",
-            )?;
+        let format = oplog_entry::Format::of(&tx)?;
+        let local: Vec<(u64, String, Operation)> = {
+            let mut stmt = tx.prepare(&format!(
+                "SELECT site_seq, hash, {} FROM oplog WHERE site_seq >= ?1 ORDER BY site_seq",
+                format.columns()
+            ))?;
             let rows = stmt.query_map([first.site_seq as i64], |r| {
-                Ok((r.get::<_, i64>(0)? as u64, r.get(1)?, r.get(2)?))
+                Ok((
+                    r.get::<_, i64>(0)? as u64,
+                    r.get::<_, String>(1)?,
+                    oplog_entry::read(r, 2)?,
+                ))
             })?;
-            rows.collect::<rusqlite::Result<_>>()?
+            let mut local = Vec::new();
+            for row in rows {
+                let (seq, hash, op) = row?;
+                local.push((seq, hash, op?));
+            }
+            local
         };
         // The first number under which the store holds something the server does not: everything
         // the store wrote from there on hangs on it and diverges.
@@ -48,11 +59,12 @@ impl Store {
                         .is_none_or(|op| &op.hash != hash)
             })
             .map(|(seq, _, _)| *seq);
-        let divergent: Vec<&(u64, String, String)> = match diverges_at {
+        let divergent: Vec<&(u64, String, Operation)> = match diverges_at {
             Some(at) => local.iter().filter(|(seq, _, _)| *seq >= at).collect(),
             None => Vec::new(),
         };
-        for (seq, hash, json) in &divergent {
+        for (seq, hash, op) in &divergent {
+            let json = serde_json::to_string(op).map_err(|e| CoreError::Corrupt(e.to_string()))?;
             tx.execute(
                 "INSERT OR IGNORE INTO divergent_op (site_seq, hash, op_json, set_aside_at_ms) VALUES (?1, ?2, ?3, ?4)",
                 params![*seq as i64, hash, json, now_ms as i64],
@@ -61,7 +73,6 @@ impl Store {
         }
         let mut taken = 0;
         for op in server_ops {
-            let json = serde_json::to_string(op).map_err(|e| CoreError::Corrupt(e.to_string()))?;
             let stored: Option<String> = tx
                 .query_row(
                     "SELECT hash FROM oplog WHERE site_seq = ?1",
@@ -77,17 +88,7 @@ impl Store {
                     )?;
                 }
                 None => {
-                    tx.execute(
-                        "INSERT INTO oplog (site_seq, hash, tbl, row_id, op_json, server_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                        params![
-                            op.site_seq as i64,
-                            op.hash,
-                            op.table,
-                            op.row_id,
-                            json,
-                            op.server_seq.unwrap_or(0) as i64
-                        ],
-                    )?;
+                    oplog_entry::insert(&tx, format, op, Some(op.server_seq.unwrap_or(0)))?;
                     taken += 1;
                 }
             }
@@ -106,20 +107,15 @@ impl Store {
             [],
             |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)),
         )?;
-        for (old_seq, old_hash, json) in &divergent {
-            let mut op: Operation = serde_json::from_str(json)
-                .map_err(|e| CoreError::Corrupt(format!("oplog entry: {e}")))?;
+        for (old_seq, old_hash, op) in &divergent {
+            let mut op = op.clone();
             seq += 1;
             op.site_seq = seq;
             op.prev_hash = prev.clone();
             op.server_seq = None;
             op.hash = op.compute_hash();
             prev = op.hash.clone();
-            let json = serde_json::to_string(&op).map_err(|e| CoreError::Corrupt(e.to_string()))?;
-            tx.execute(
-                "INSERT INTO oplog (site_seq, hash, tbl, row_id, op_json) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![seq as i64, op.hash, op.table, op.row_id, json],
-            )?;
+            oplog_entry::insert(&tx, format, &op, None)?;
             tx.execute(
                 "UPDATE divergent_op SET reissued_as = ?3 WHERE site_seq = ?1 AND hash = ?2",
                 params![*old_seq as i64, old_hash, seq as i64],

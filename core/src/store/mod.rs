@@ -24,6 +24,7 @@ mod location;
 pub mod mediation;
 pub mod merge_sql;
 mod meta;
+mod oplog_entry;
 mod oversight;
 pub mod page_cache;
 mod people;
@@ -199,6 +200,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         33,
         include_str!("../../../schema/migrations/0033_name_search.sql"),
     ),
+    (
+        34,
+        include_str!("../../../schema/migrations/0034_oplog_binary.sql"),
+    ),
 ];
 
 /// Migrations whose rows need Rust (a derived column's function) after their SQL, in the same
@@ -212,7 +217,7 @@ fn after_migration(conn: &Connection, version: u32) -> Result<()> {
 
 /// The schema (the last migration) this build's stores have; a site sends it with every pull so that
 /// the server never sends it rows of a table it does not know (issue 10 §4).
-pub const STORE_SCHEMA: u32 = 33;
+pub const STORE_SCHEMA: u32 = 34;
 /// The schema of the previous release's stores: what a site that does not say is assumed to have.
 pub const PREVIOUS_RELEASE_SCHEMA: u32 = 27;
 

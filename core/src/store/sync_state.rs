@@ -1,7 +1,7 @@
 //! What sync needs from the store: unacknowledged operations, acknowledgements, received operations,
 //! the pull cursor and the status shown in the desktop's status bar.
 
-use super::{merge_sql, meta, MergeStats, Store};
+use super::{merge_sql, meta, oplog_entry, MergeStats, Store};
 use crate::error::{CoreError, Result};
 use crate::hlc::Hlc;
 use crate::model::SyncStatus;
@@ -20,18 +20,15 @@ impl Store {
 
     /// [`Store::unacked_ops`] after `after` (a batch read ahead while the one before it is in flight).
     pub fn unacked_ops_after(&self, after: Option<u64>, limit: usize) -> Result<Vec<Operation>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT op_json FROM oplog WHERE server_seq IS NULL AND site_seq > ?1 \
-             ORDER BY site_seq LIMIT ?2",
-        )?;
+        let columns = oplog_entry::Format::of(&self.conn)?.columns();
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {columns} FROM oplog WHERE server_seq IS NULL AND site_seq > ?1 \
+             ORDER BY site_seq LIMIT ?2"
+        ))?;
         let after = after.map_or(i64::MIN, |seq| i64::try_from(seq).unwrap_or(i64::MAX));
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = stmt.query_map(params![after, limit], |r| r.get::<_, String>(0))?;
-        rows.map(|text| {
-            let text = text?;
-            serde_json::from_str(&text).map_err(|e| CoreError::Corrupt(format!("oplog entry: {e}")))
-        })
-        .collect()
+        let rows = stmt.query_map(params![after, limit], |r| oplog_entry::read(r, 0))?;
+        rows.map(|op| op?).collect()
     }
 
     pub fn unacked_count(&self) -> Result<u32> {
@@ -44,15 +41,12 @@ impl Store {
 
     /// Every operation this site ever wrote, in order (the site's own log).
     pub fn own_log(&self) -> Result<Vec<Operation>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT op_json FROM oplog ORDER BY site_seq")?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-        rows.map(|text| {
-            serde_json::from_str(&text?)
-                .map_err(|e| CoreError::Corrupt(format!("oplog entry: {e}")))
-        })
-        .collect()
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {} FROM oplog ORDER BY site_seq",
+            oplog_entry::Format::of(&self.conn)?.columns()
+        ))?;
+        let rows = stmt.query_map([], |r| oplog_entry::read(r, 0))?;
+        rows.map(|op| op?).collect()
     }
 
     /// Marks operations as stored by the server. Called only after the server acknowledged them.

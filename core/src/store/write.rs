@@ -7,7 +7,6 @@ use crate::hlc::Hlc;
 use crate::merge::{base_of, RowVersions};
 use crate::op::{Operation, GENESIS_HASH, SCHEMA_VERSION};
 use crate::tables::{MergeKind, TableDef, DELETED_FIELD, ROW_ID_SCOPE};
-use rusqlite::params;
 
 /// One field a command wants to set.
 #[derive(Debug, Clone)]
@@ -82,6 +81,7 @@ impl Store {
         let site_id = self.require_identity()?.site_id;
         let wall = self.corrected_wall_millis()?;
         let tx = self.conn.transaction()?;
+        let format = super::oplog_entry::Format::of(&tx)?;
         let row = merge_sql::load_versions(&tx, table, row_id)?.unwrap_or_default();
         if table.merge == MergeKind::AppendOnly && !row.is_empty() {
             let edited = changes.iter().find(|c| {
@@ -156,9 +156,7 @@ impl Store {
             };
             op.hash = op.compute_hash();
             prev_hash = op.hash.clone();
-            let json = serde_json::to_string(&op).map_err(|e| CoreError::Corrupt(e.to_string()))?;
-            tx.prepare_cached("INSERT INTO oplog (site_seq, hash, tbl, row_id, op_json) VALUES (?1, ?2, ?3, ?4, ?5)")?
-                .execute(params![seq as i64, op.hash, op.table, op.row_id, json])?;
+            super::oplog_entry::insert(&tx, format, &op, None)?;
             ops.push(op);
         }
         if ops.is_empty() {
