@@ -935,6 +935,75 @@ fn pushes_queued_while_every_writer_is_held_are_merged_in_order_when_one_is_let_
     }
 }
 
+/// A defect that makes a merge panic must not strand the pushes queued behind it, nor the writer:
+/// the group's pushes are answered with an error (the site sends them again), and the next pushes,
+/// the same ones among them, merge as if nothing had happened.
+#[test]
+fn a_merge_that_panics_answers_its_group_with_an_error_and_the_queue_goes_on() {
+    for (name, mut master) in backends("merge_panic") {
+        let mut d = district(master.as_mut());
+        let requests = pushes_of_one_row_each(&mut d.town, 6, "p");
+        let pool = MasterPool::new(master);
+        type Answers = Arc<Mutex<Vec<(usize, Result<PushResponse, ServerError>)>>>;
+        let enqueue = |answers: &Answers, requests: &[PushRequest]| {
+            for (i, request) in requests.iter().enumerate() {
+                let answers = answers.clone();
+                pool.enqueue_push(
+                    d.town.auth.clone(),
+                    request.clone(),
+                    NOW_MS,
+                    Box::new(move |result| answers.lock().unwrap().push((i, result))),
+                );
+            }
+        };
+        // Every writer held while the first three queue: they are merged as one group, which panics.
+        let held: Vec<_> = (0..writers_of(name))
+            .map(|_| pool.writer().expect("a writer"))
+            .collect();
+        let failed: Answers = Arc::default();
+        enqueue(&failed, &requests[..3]);
+        pool.panic_in_next_merges(1);
+        drop(held);
+        let failed = std::mem::take(&mut *failed.lock().unwrap());
+        assert_eq!(
+            failed.len(),
+            3,
+            "{name}: every push of the group is answered"
+        );
+        for (i, answer) in &failed {
+            match answer {
+                Err(ServerError::Store(message)) => {
+                    assert!(message.contains("nothing was written"), "{name}: {message}")
+                }
+                other => panic!("{name}: push {i} of the panicked group: {other:?}"),
+            }
+        }
+        // The same pushes and the rest, sent again: merged, none of them a duplicate.
+        let merged: Answers = Arc::default();
+        enqueue(&merged, &requests);
+        let merged = std::mem::take(&mut *merged.lock().unwrap());
+        assert_eq!(merged.len(), requests.len(), "{name}");
+        for (i, answer) in merged {
+            let response = answer.unwrap_or_else(|e| panic!("{name}: push {i} again: {e}"));
+            assert_eq!(
+                response.duplicates, 0,
+                "{name}: push {i}: nothing was written before"
+            );
+            assert_eq!(response.acks.len(), 2, "{name}: push {i}");
+        }
+        let pulled = pool
+            .read(|m| m.pull(&d.district.auth, 0, 10_000, NOW_MS))
+            .expect("pull");
+        let rows: std::collections::BTreeSet<&str> = pulled
+            .ops
+            .iter()
+            .filter(|op| op.row_id.starts_with("p-"))
+            .map(|op| op.row_id.as_str())
+            .collect();
+        assert_eq!(rows.len(), 6, "{name}: every row in the master");
+    }
+}
+
 /// An administrative write is answered as soon as it is done: the pushes that queued for its writer
 /// meanwhile are merged after the answer, on the same thread, so under a steady stream of pushes the
 /// request is not held until the queue runs dry.

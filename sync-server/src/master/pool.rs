@@ -81,6 +81,9 @@ pub struct MasterPool {
     /// queue is not empty, a writer is held by a thread that will look at it again before it
     /// lets the writer go (see [`WriterSession`]'s drop).
     waiting: Mutex<VecDeque<WaitingPush>>,
+    /// Groups whose merge is made to panic before it starts, for the test that a defect in the merge
+    /// strands nothing ([`MasterPool::panic_in_next_merges`]); 0 outside that test.
+    injected_panics: std::sync::atomic::AtomicUsize,
 }
 
 fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -231,7 +234,17 @@ impl MasterPool {
             readers,
             authenticators,
             waiting: Mutex::new(VecDeque::new()),
+            injected_panics: std::sync::atomic::AtomicUsize::new(0),
         }
+    }
+
+    /// Makes the next `groups` merges of queued pushes panic as they start, as a defect in the
+    /// merge would. Only the test of `drain_then_release`'s guard calls it (sync-server/tests/
+    /// backends.rs); no request can.
+    #[doc(hidden)]
+    pub fn panic_in_next_merges(&self, groups: usize) {
+        self.injected_panics
+            .store(groups, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// A writer session, for as long as the caller holds it (pushes wait for it on SQLite).
@@ -374,6 +387,14 @@ impl MasterPool {
                 .unzip();
             let count = answers.len();
             let results = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let injected = self.injected_panics.fetch_update(
+                    std::sync::atomic::Ordering::SeqCst,
+                    std::sync::atomic::Ordering::SeqCst,
+                    |n| n.checked_sub(1),
+                );
+                if injected.is_ok() {
+                    panic!("a panic injected into the merge (MasterPool::panic_in_next_merges)");
+                }
                 session.get().push_group(items, now_ms)
             }));
             match results {
