@@ -2,7 +2,7 @@
 //! its officer and an enrolled site. For `JICENG_LOAD_SECS` (default 20) every office pushes
 //! 1,000-operation batches (its own chain of case-file edits, each naming the version it overwrites as the
 //! desktop's write path does, in the binary push body and zstd-compressed as the desktop sends
-//! them to a server that takes both; `JICENG_LOAD_JSON=1` sends the JSON body instead) and pulls after each push, all at once over loopback against the release server. Prints the
+//! them to a server that takes both; `JICENG_LOAD_JSON=1` sends the JSON body instead) and pulls after each push (the answer in binary, as the desktop asks; JSON with `JICENG_LOAD_JSON=1`), all at once over loopback against the release server. Prints the
 //! errors, p50/p95/p99 latency of push and pull, and throughput. Goal: 0 errors, p99 ≤ 1 s per
 //! 1,000-operation push on this 2-core machine.
 //!
@@ -249,17 +249,32 @@ async fn main() {
                     Err(e) => errors.push(format!("push {e}")),
                 }
                 let t = Instant::now();
+                // Asked and read as the desktop does: in binary, unless JICENG_LOAD_JSON=1.
+                let accept = if json_bodies() {
+                    "application/json"
+                } else {
+                    jiceng_core::wire::PULL_BINARY_TYPE
+                };
                 let answer = client
                     .get(format!("{base}/api/v1/pull?after={cursor}&limit=5000"))
                     .bearer_auth(token.as_str())
+                    .header("accept", accept)
                     .send()
                     .await;
                 match answer {
-                    Ok(r) if r.status().is_success() => match r.json::<serde_json::Value>().await {
-                        Ok(v) => {
-                            cursor = v["next_cursor"].as_u64().unwrap_or(cursor);
+                    Ok(r) if r.status().is_success() => match r.bytes().await.map(|body| {
+                        if json_bodies() {
+                            serde_json::from_slice::<jiceng_core::wire::PullResponse>(&body)
+                                .map_err(|e| e.to_string())
+                        } else {
+                            jiceng_core::codec::decode_pull(&body).map_err(|e| e.to_string())
+                        }
+                    }) {
+                        Ok(Ok(page)) => {
+                            cursor = page.next_cursor;
                             pull_ms.push(t.elapsed().as_secs_f64() * 1000.0);
                         }
+                        Ok(Err(e)) => errors.push(format!("pull body {e}")),
                         Err(e) => errors.push(format!("pull body {e}")),
                     },
                     Ok(r) => errors.push(format!("pull {}", r.status())),

@@ -133,10 +133,12 @@ impl PgCluster {
                 "UTF8",
             ],
         )?;
+        // JICENG_PG_OPTIONS: more `-c name=value` settings, for trying a setting out in the benches.
         let options = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=128MB",
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=128MB {}",
             cluster.port,
-            path_str(&cluster.dir)
+            path_str(&cluster.dir),
+            std::env::var("JICENG_PG_OPTIONS").unwrap_or_default()
         );
         cluster.run(
             "pg_ctl",
