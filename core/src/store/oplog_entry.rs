@@ -53,7 +53,10 @@ impl Format {
     }
 
     pub(super) fn of(conn: &Connection) -> Result<Format> {
-        let schema: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        // Asked at every write: a cached statement, not a fresh parse each time.
+        let schema: u32 = conn
+            .prepare_cached("PRAGMA user_version")?
+            .query_row([], |r| r.get(0))?;
         Ok(if schema >= BINARY_SINCE {
             Format::Binary
         } else {
