@@ -1064,3 +1064,91 @@ fn an_administrative_write_is_answered_before_the_pushes_queued_behind_it_are_me
         drop(held);
     }
 }
+
+/// A real lock cycle on PostgreSQL (issue 12 §4): another transaction holds the second push's site
+/// row and then asks for the first push's, which the group holds. PostgreSQL breaks the cycle at the
+/// group's statement (its sessions keep the default `deadlock_timeout`; the other one waits longer),
+/// the group rolls that push back to its savepoint and tries it again, three times in all, then
+/// answers it `contended` (503: send again) and commits the rest. Sent again once the other
+/// transaction is gone, it is merged whole: nothing of it was written before.
+#[test]
+fn a_lock_cycle_is_retried_then_answered_contended_and_the_rest_of_the_group_commits() {
+    let (mut setup, url) = postgres("lock_cycle");
+    let d = district(setup.as_mut());
+    let mut town = d.town;
+    let mut other = d.other_town;
+    drop(setup);
+    let first = write_cases(&mut town, 2, "cycle-a");
+    let second = write_cases(&mut other, 2, "cycle-b");
+    let (town_auth, other_auth) = (town.auth.clone(), other.auth.clone());
+
+    let mut blocker = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    blocker
+        .batch_execute("SET deadlock_timeout = '60s'; BEGIN")
+        .unwrap();
+    blocker
+        .execute(
+            "SELECT 1 FROM site WHERE id = $1 FOR UPDATE",
+            &[&other_auth.site_id],
+        )
+        .unwrap();
+
+    let mut writer = PgMaster::open(&url).unwrap().with_clock(clock());
+    let group = {
+        let (first, second) = (first.clone(), second.clone());
+        let (town_auth, other_auth) = (town_auth.clone(), other_auth.clone());
+        std::thread::spawn(move || {
+            let started = std::time::Instant::now();
+            let results = writer.push_group(vec![(town_auth, first), (other_auth, second)], NOW_MS);
+            (results, started.elapsed(), writer)
+        })
+    };
+    // The group has staged the first push (its site row locked) and waits for the second's.
+    let mut watcher = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let waiting = |watcher: &mut postgres::Client| -> i64 {
+        watcher
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()",
+                &[],
+            )
+            .unwrap()
+            .get(0)
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while waiting(&mut watcher) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the group never waited"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // Now the cycle: this transaction asks for the first push's site row, held by the group. It
+    // gets it once the group commits.
+    let closing = std::thread::spawn(move || {
+        blocker
+            .execute(
+                "SELECT 1 FROM site WHERE id = $1 FOR UPDATE",
+                &[&town_auth.site_id],
+            )
+            .unwrap();
+        blocker.batch_execute("ROLLBACK").unwrap();
+    });
+    let (results, took, mut writer) = group.join().unwrap();
+    closing.join().unwrap();
+    assert_eq!(results.len(), 2);
+    let merged = results[0].as_ref().expect("the first push commits");
+    assert_eq!(merged.acks.len(), first.ops.len());
+    match &results[1] {
+        Err(e) => assert_eq!(e.code(), "contended", "{e}"),
+        Ok(_) => panic!("the push in the lock cycle was merged"),
+    }
+    // Three attempts, each broken after the default deadlock_timeout of 1 s.
+    assert!(took >= std::time::Duration::from_millis(2_500), "{took:?}");
+
+    let again = writer.push(&other_auth, second.clone(), NOW_MS).unwrap();
+    assert_eq!(
+        again.duplicates, 0,
+        "nothing of the contended push was written"
+    );
+    assert_eq!(again.acks.len(), second.ops.len());
+}
