@@ -849,6 +849,23 @@ fn pushes_of_one_row_each(office: &mut Office, rows: usize, tag: &str) -> Vec<Pu
         .collect()
 }
 
+/// The rows whose ids start with `prefix` among what the district pulls from the start.
+fn rows_the_district_pulls(
+    pool: &MasterPool,
+    district: &SiteAuth,
+    prefix: &str,
+) -> std::collections::BTreeSet<String> {
+    let pulled = pool
+        .read(|m| m.pull(district, 0, 10_000, NOW_MS))
+        .expect("pull");
+    pulled
+        .ops
+        .into_iter()
+        .filter(|op| op.row_id.starts_with(prefix))
+        .map(|op| op.row_id)
+        .collect()
+}
+
 /// The writer sessions a pool opens at most on this backend.
 fn writers_of(backend: &str) -> usize {
     if backend == "postgres" {
@@ -918,15 +935,7 @@ fn pushes_queued_while_every_writer_is_held_are_merged_in_order_when_one_is_let_
             }
         }
         drop(held);
-        let pulled = pool
-            .read(|m| m.pull(&d.district.auth, 0, 10_000, NOW_MS))
-            .expect("pull");
-        let rows: std::collections::BTreeSet<&str> = pulled
-            .ops
-            .iter()
-            .filter(|op| op.row_id.starts_with("q-"))
-            .map(|op| op.row_id.as_str())
-            .collect();
+        let rows = rows_the_district_pulls(&pool, &d.district.auth, "q-");
         assert_eq!(
             rows.len(),
             20,
@@ -991,15 +1000,7 @@ fn a_merge_that_panics_answers_its_group_with_an_error_and_the_queue_goes_on() {
             );
             assert_eq!(response.acks.len(), 2, "{name}: push {i}");
         }
-        let pulled = pool
-            .read(|m| m.pull(&d.district.auth, 0, 10_000, NOW_MS))
-            .expect("pull");
-        let rows: std::collections::BTreeSet<&str> = pulled
-            .ops
-            .iter()
-            .filter(|op| op.row_id.starts_with("p-"))
-            .map(|op| op.row_id.as_str())
-            .collect();
+        let rows = rows_the_district_pulls(&pool, &d.district.auth, "p-");
         assert_eq!(rows.len(), 6, "{name}: every row in the master");
     }
 }
