@@ -772,13 +772,29 @@ pub fn backoff_ms(attempt: u32, jitter: f64) -> u64 {
 }
 
 /// Whether a failed request may simply be sent again: the network failed, or the answer was cut.
-pub(crate) fn retryable(e: &SyncError) -> bool {
+fn retryable(e: &SyncError) -> bool {
     matches!(e, SyncError::Network { .. } | SyncError::Protocol(_))
 }
 
 /// Runs `request` until it succeeds, fails for a reason a retry cannot fix, or has been tried
 /// REQUEST_ATTEMPTS times; counts the retries.
 pub(crate) async fn with_retries<T, F, Fut>(
+    store: &Mutex<Store>,
+    retries: &mut u32,
+    request: F,
+) -> Result<T, SyncError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, SyncError>>,
+{
+    with_retries_after(None, store, retries, request).await
+}
+
+/// [`with_retries`] when the first attempt was made elsewhere (the pipelined push's, on a task of its
+/// own) and `first` is its result: a retryable failure is followed by the same backoff and the rest of
+/// the attempts.
+pub(crate) async fn with_retries_after<T, F, Fut>(
+    mut first: Option<Result<T, SyncError>>,
     store: &Mutex<Store>,
     retries: &mut u32,
     mut request: F,
@@ -789,7 +805,11 @@ where
 {
     let mut attempt = 1;
     loop {
-        match request().await {
+        let result = match first.take() {
+            Some(result) => result,
+            None => request().await,
+        };
+        match result {
             Err(e) if retryable(&e) && attempt < REQUEST_ATTEMPTS => {
                 let jitter: f64 = rand::random();
                 let wait = backoff_ms(attempt, jitter);
@@ -870,6 +890,71 @@ mod tests {
         assert_eq!(backoff_ms(1, 0.0), 100, "half at the least");
         assert_eq!(backoff_ms(1, 0.999_999), 299, "one and a half at the most");
         assert!(backoff_ms(40, 0.5) <= 200 * 1024, "bounded");
+    }
+
+    /// The pipelined push makes its first attempt on a task of its own and hands the result here:
+    /// a success or a refusal is returned as it is, a network failure is followed by the usual
+    /// backoff and the remaining attempts (not an immediate resend, not one attempt too many).
+    #[tokio::test]
+    async fn a_first_attempt_made_elsewhere_counts_as_the_first_of_the_attempts() {
+        let store = Mutex::new(Store::open_in_memory().unwrap());
+        let lost = || SyncError::Network {
+            url: "http://127.0.0.1:9".into(),
+            detail: "reset".into(),
+        };
+        let refused = SyncError::Server {
+            status: 409,
+            code: "sequence_gap".into(),
+            message: "gap".into(),
+        };
+        let calls = std::cell::Cell::new(0u32);
+        let mut retries = 0;
+        let answer = with_retries_after(Some(Ok(7)), &store, &mut retries, || async {
+            calls.set(calls.get() + 1);
+            Ok(8)
+        })
+        .await;
+        assert_eq!((answer.unwrap(), calls.get(), retries), (7, 0, 0));
+
+        let answer: Result<u32, SyncError> =
+            with_retries_after(Some(Err(refused)), &store, &mut retries, || async {
+                calls.set(calls.get() + 1);
+                Ok(8)
+            })
+            .await;
+        assert_eq!(answer.unwrap_err().code(), "sequence_gap");
+        assert_eq!(
+            (calls.get(), retries),
+            (0, 0),
+            "a refusal is not sent again"
+        );
+
+        let started = std::time::Instant::now();
+        let answer = with_retries_after(Some(Err(lost())), &store, &mut retries, || async {
+            calls.set(calls.get() + 1);
+            Ok(9)
+        })
+        .await;
+        assert_eq!((answer.unwrap(), calls.get(), retries), (9, 1, 1));
+        assert!(
+            started.elapsed() >= Duration::from_millis(backoff_ms(1, 0.0)),
+            "the first retry waits its backoff"
+        );
+
+        calls.set(0);
+        retries = 0;
+        let answer: Result<u32, SyncError> =
+            with_retries_after(Some(Err(lost())), &store, &mut retries, || async {
+                calls.set(calls.get() + 1);
+                Err(lost())
+            })
+            .await;
+        assert!(answer.is_err());
+        assert_eq!(
+            calls.get() + 1,
+            REQUEST_ATTEMPTS,
+            "the first attempt and the rest make REQUEST_ATTEMPTS"
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@
 
 use crate::store::{SiteIdentity, Store};
 use crate::sync::{
-    keep_rows_whole, lock, network, push_body, read, retryable, with_retries, Exchange, SyncError,
+    keep_rows_whole, lock, network, push_body, read, with_retries_after, Exchange, SyncError,
     PUSH_BATCH,
 };
 use crate::wire::{PushRequest, PushResponse, API_PREFIX};
@@ -97,18 +97,17 @@ pub(crate) async fn push_all(
         }
         let last_sent = batch.seqs.last().copied();
         let read_ahead = read_batch(store, last_sent);
-        let pushed = match first_attempt.await {
-            Ok(Ok(pushed)) => pushed,
-            Ok(Err(e)) if !retryable(&e) => return Err(e),
-            // A network failure, a cut answer or a lost task: sent again like any failed request.
-            _ => {
-                exchange.retries += 1;
-                with_retries(store, &mut exchange.retries, || {
-                    send(client, &url, token, &body)
-                })
-                .await?
-            }
-        };
+        let first = first_attempt.await.unwrap_or_else(|lost| {
+            // The task itself was lost (the runtime stopping): a failed attempt like a cut answer.
+            Err(SyncError::Protocol(format!(
+                "the push's request was lost: {lost}"
+            )))
+        });
+        // A network failure or a cut answer: sent again like any request, with the same backoff.
+        let pushed = with_retries_after(Some(first), store, &mut exchange.retries, || {
+            send(client, &url, token, &body)
+        })
+        .await?;
         exchange.quarantined += pushed.quarantined.len();
         exchange.held.extend(pushed.held.iter().cloned());
         if pushed.acks.is_empty() {
