@@ -520,16 +520,27 @@ async fn pull(
         .into_response())
 }
 
-/// Whether the request's `Accept` lists `media_type` (its parameters, such as `q`, are not weighed:
-/// a client that names the type takes it).
+/// Whether the request's `Accept` names `media_type` with a weight above 0 (`q=0` says "not this").
+/// Other weights are not compared: a client that names the type takes it.
 fn accepts(headers: &HeaderMap, media_type: &str) -> bool {
     headers
         .get_all(header::ACCEPT)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .filter_map(|item| item.split(';').next())
-        .any(|t| t.trim().eq_ignore_ascii_case(media_type))
+        .any(|item| {
+            let mut parts = item.split(';');
+            let named = parts
+                .next()
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case(media_type));
+            let refused = parts.any(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|q| q.trim().parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            named && !refused
+        })
 }
 
 /// Issue 12 §6: one page of the site's scoped snapshot (a new office or a replaced laptop starts

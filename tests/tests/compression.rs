@@ -305,7 +305,12 @@ async fn a_pull_comes_in_binary_to_a_client_that_asks_and_says_the_same() {
             >= 40,
         "the office's operations reach the district"
     );
-    for anything in ["*/*", "text/html, application/xhtml+xml;q=0.9"] {
+    for anything in [
+        "*/*",
+        "text/html, application/xhtml+xml;q=0.9",
+        "application/vnd.jiceng.pull;q=0, application/json",
+        "application/vnd.jiceng.pull; q=0.0",
+    ] {
         assert_eq!(pull(anything).await.0, "application/json", "{anything}");
     }
     let (binary_type, binary_body) =
