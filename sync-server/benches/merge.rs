@@ -13,6 +13,10 @@ mod workload;
 use jiceng_server::master::{MasterStore, SqliteMaster};
 use rusqlite::params;
 use std::time::Instant;
+
+/// The server binary's allocator (`src/main.rs`), so that the merge is measured as the server runs it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use workload::{
     batches, district_with_sites, generate, process_cpu, CASE_FIELDS, ROWS_PER_SITE, SITES,
 };
