@@ -16,6 +16,11 @@ use jiceng_tests::{write_record, Site, TestServer};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+/// The allocator of the server and desktop binaries, so that the merges measured here in-process
+/// run as they do in those binaries.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Writes `records` case files at `site` until it holds at least `ops` unsent operations.
 fn write_until(site: &Site, tag: &str, slot: u64, ops: u64) -> u64 {
     let user = site.login("officer1");

@@ -17,6 +17,11 @@ use jiceng_tests::{write_record, Site, TestServer};
 use std::io::Write;
 use std::time::Instant;
 
+/// The allocator of the server and desktop binaries, so that the merges measured here in-process
+/// run as they do in those binaries.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn env(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
