@@ -52,6 +52,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
         4,
         include_str!("../../../../schema/server/postgres/0004_lz4_toast.sql"),
     ),
+    (
+        5,
+        include_str!("../../../../schema/server/postgres/0005_lean_rows.sql"),
+    ),
 ];
 /// Taken while migrating, so that two processes starting at once do not both migrate.
 const MIGRATION_LOCK: i64 = 0x6a69_6365_6e67_0002;
