@@ -142,6 +142,15 @@ impl From<postgres::Error> for ServerError {
         {
             return ServerError::Contended(format!("postgresql: {detail}"));
         }
+        // A master row another push created while this one merged it as new: that push committed
+        // first (the insert waited for it), and this one is staged again over the row it wrote.
+        if code == Some(&postgres::error::SqlState::UNIQUE_VIOLATION)
+            && e.as_db_error().and_then(|db| db.constraint()) == Some("master_row_pkey")
+        {
+            return ServerError::Contended(format!(
+                "postgresql: another push created the same row at the same moment ({detail})"
+            ));
+        }
         ServerError::Store(format!("postgresql: {detail}"))
     }
 }

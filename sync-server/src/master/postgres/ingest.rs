@@ -501,43 +501,17 @@ struct MergedRow {
 
 /// Core's merge rule over each touched row's whole history (the rows locked in `locked`); the rows
 /// written back, conflict items opened. Returns the rows whose owner changed.
-fn merge_rows(
-    tx: &mut Sql<'_, '_>,
-    ops: &[&Operation],
-    locked: &mut LockedRows,
-) -> Result<Vec<ScopeMove>> {
-    let (mut moves, lost) = merge_once(tx, ops, locked)?;
-    if !lost.is_empty() {
-        // Another push created these rows while this one merged them as new, and committed: merge
-        // this push's operations again over what it wrote (the insert waited for its commit, and
-        // the rows are now locked).
-        let again: Vec<&Operation> = ops
-            .iter()
-            .copied()
-            .filter(|o| lost.contains(&(o.table.clone(), o.row_id.clone())))
-            .collect();
-        *locked = LockedRows::lock(tx, row_keys(again.iter().copied()))?;
-        let (more, still) = merge_once(tx, &again, locked)?;
-        if !still.is_empty() {
-            return Err(ServerError::Store(format!(
-                "{} rows were created by another writer twice over",
-                still.len()
-            )));
-        }
-        moves.retain(|(t, i, _, _)| !lost.contains(&(t.clone(), i.clone())));
-        moves.extend(more);
-    }
-    Ok(moves)
-}
-
-/// One pass of [`merge_rows`]; also returns the keys of new rows another writer inserted first
-/// (none of their changes, conflict items included, were written).
-#[allow(clippy::type_complexity)]
-fn merge_once<'o>(
+///
+/// A row this push creates may be created by another writer at the same moment: the insert then
+/// waits for that writer's commit and fails on the row's key, answered `Contended`, and the push is
+/// staged again in a fresh savepoint (`PgMaster::push_many_in_transaction`), where the row is found
+/// and locked. A plain insert: `ON CONFLICT` made every new row a speculative insertion (an
+/// extra index probe and a confirmation record each) for a race that is rare.
+fn merge_rows<'o>(
     tx: &mut Sql<'_, '_>,
     ops: &[&'o Operation],
     locked: &LockedRows,
-) -> Result<(Vec<ScopeMove>, std::collections::HashSet<(String, String)>)> {
+) -> Result<Vec<ScopeMove>> {
     // Keyed by the operations' own strings: a key is copied once per row, not once per operation.
     let mut rows: HashMap<(&'o str, &'o str), MergedRow> =
         HashMap::with_capacity(locked.rows.len());
@@ -614,26 +588,12 @@ fn merge_once<'o>(
             &updated.params(),
         )?;
     }
-    let mut lost: std::collections::HashSet<(String, String)> = Default::default();
     if !inserted.tables.is_empty() {
-        let written: std::collections::HashSet<(String, String)> = tx
-            .query(
-                "INSERT INTO master_row (tbl, id, owner, vals, history) \
-                 SELECT t, i, o, v::jsonb, h FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[]) AS r(t, i, o, v, h) \
-                 ON CONFLICT (tbl, id) DO NOTHING RETURNING tbl, id",
-                &inserted.params(),
-            )?
-            .iter()
-            .map(|r| (r.get(0), r.get(1)))
-            .collect();
-        if written.len() < inserted.tables.len() {
-            lost = inserted
-                .tables
-                .into_iter()
-                .zip(inserted.ids)
-                .filter(|key| !written.contains(key))
-                .collect();
-        }
+        tx.execute(
+            "INSERT INTO master_row (tbl, id, owner, vals, history) \
+             SELECT t, i, o, v::jsonb, h FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[]) AS r(t, i, o, v, h)",
+            &inserted.params(),
+        )?;
     }
     // Conflict items in one statement: a push of concurrent edits may open hundreds of items, and
     // a statement per item costs a round trip each.
@@ -644,9 +604,6 @@ fn merge_once<'o>(
     let mut c_newer = Vec::with_capacity(conflicts.len());
     let mut c_older = Vec::with_capacity(conflicts.len());
     for (def, row_id, conflict) in conflicts {
-        if lost.contains(&(def.name.to_string(), row_id.clone())) {
-            continue;
-        }
         c_ids.push(conflict.id(def.name, &row_id));
         c_tables.push(def.name);
         c_fields.push(conflict.field.clone());
@@ -662,7 +619,7 @@ fn merge_once<'o>(
             &[&c_ids, &c_tables, &c_rows, &c_fields, &c_newer, &c_older],
         )?;
     }
-    Ok((moves, lost))
+    Ok(moves)
 }
 
 /// Master rows to write, column by column (the statements take arrays).
