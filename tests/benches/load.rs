@@ -354,6 +354,14 @@ async fn main() {
         })
         .collect();
     println!("push by round (p50/p99 ms): {}", rounds.join(" "));
+    if let Some(first) = by_round.first() {
+        // All offices start at once: the first round's latencies are its completion times.
+        let at: Vec<String> = [0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0]
+            .iter()
+            .map(|p| format!("{:.0}%:{:.0}", p * 100.0, percentile(first, *p)))
+            .collect();
+        println!("first round's pushes answered by (ms): {}", at.join(" "));
+    }
     summary("pull", pull_ms);
     println!(
         "{pushed} operations merged, {:.0} operations/s; errors: {}",
