@@ -686,16 +686,17 @@ struct OwnerWrite {
     seq: u64,
 }
 
-/// The rows of the batch that already exist and whose owner field is written (issue 10 §5). New rows
-/// name their owner in their first operation too: they have no owner yet and are not looked at again.
+/// The rows of the batch that already exist and whose owner field is written (issue 10 §5), each
+/// with the last server_seq that writes it. New rows name their owner in their first operation too:
+/// they have no owner yet and are not looked at again.
 fn owners_of_moved_rows(
     conn: &Connection,
     ops: &[&Operation],
     records: &[u64],
 ) -> Result<Vec<OwnerWrite>> {
-    let mut found: Vec<OwnerWrite> = Vec::new();
+    // The rows whose owner field the batch writes, in the order first written.
+    let mut candidates: Vec<(&'static TableDef, &str, u64)> = Vec::new();
     let mut index: FxHashMap<(&str, &str), usize> = FxHashMap::default();
-    let mut new_rows: FxHashMap<(&str, &str), ()> = FxHashMap::default();
     // A batch is runs of one table's operations: the last table's definition is reused, which is
     // cheaper than the lookup's hash (a twentieth of the ingest's time, looked up per operation).
     let mut last: Option<&'static tables::TableDef> = None;
@@ -713,37 +714,52 @@ fn owners_of_moved_rows(
         if def.scope_field == ROW_ID_SCOPE || op.field != def.scope_field {
             continue;
         }
-        let key = (op.table.as_str(), op.row_id.as_str());
-        if let Some(&i) = index.get(&key) {
-            found[i].seq = *seq;
-            continue;
-        }
-        if new_rows.contains_key(&key) {
-            continue;
-        }
-        let before: Option<Option<String>> = conn
-            .prepare_cached(&format!(
-                "SELECT {} FROM {} WHERE id = ?1",
-                def.scope_field, def.name
-            ))?
-            .query_row([&op.row_id], |r| r.get(0))
-            .optional()?;
-        match before.flatten() {
-            Some(before) => {
-                index.insert(key, found.len());
-                found.push(OwnerWrite {
-                    def,
-                    row_id: op.row_id.clone(),
-                    before,
-                    seq: *seq,
-                });
-            }
-            None => {
-                new_rows.insert(key, ());
+        match index.entry((op.table.as_str(), op.row_id.as_str())) {
+            std::collections::hash_map::Entry::Occupied(at) => candidates[*at.get()].2 = *seq,
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(candidates.len());
+                candidates.push((def, op.row_id.as_str(), *seq));
             }
         }
     }
-    Ok(found)
+    // Their owners before the batch: one statement per table. A statement per row was a twentieth
+    // of the ingest (most rows of a batch are new, and each asked in vain).
+    let mut tables_named: Vec<&'static TableDef> = candidates.iter().map(|c| c.0).collect();
+    tables_named.sort_unstable_by_key(|def| def.name);
+    tables_named.dedup_by_key(|def| def.name);
+    let mut owners: FxHashMap<&str, FxHashMap<String, String>> = FxHashMap::default();
+    for def in tables_named {
+        let ids: Vec<&str> = candidates
+            .iter()
+            .filter(|c| c.0.name == def.name)
+            .map(|c| c.1)
+            .collect();
+        let ids = serde_json::to_string(&ids)
+            .map_err(|e| ServerError::Store(format!("row ids as JSON: {e}")))?;
+        let mut statement = conn.prepare_cached(&format!(
+            "SELECT id, {scope} FROM {table} WHERE id IN (SELECT value FROM json_each(?1)) AND {scope} IS NOT NULL",
+            scope = def.scope_field,
+            table = def.name
+        ))?;
+        let found = statement
+            .query_map([ids], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })?
+            .collect::<rusqlite::Result<FxHashMap<String, String>>>()?;
+        owners.insert(def.name, found);
+    }
+    Ok(candidates
+        .into_iter()
+        .filter_map(|(def, row_id, seq)| {
+            let before = owners.get(def.name)?.get(row_id)?;
+            Some(OwnerWrite {
+                def,
+                row_id: row_id.to_string(),
+                before: before.clone(),
+                seq,
+            })
+        })
+        .collect())
 }
 
 /// Notes every row whose owner the merge changed, for the pulls of the sites it left.
