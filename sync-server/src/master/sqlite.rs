@@ -537,9 +537,6 @@ impl SqliteMaster {
             ));
         }
         tx.commit()?;
-        if !acks.is_sorted_by_key(|a| a.site_seq) {
-            acks.sort_by_key(|a| a.site_seq);
-        }
         Ok(Ingested {
             acks,
             duplicates,
@@ -923,6 +920,8 @@ pub const MAX_FUTURE_DRIFT_MS: u64 = DEFAULT_MAX_DRIFT_MS;
 /// What one ingest did.
 #[derive(Debug, Clone, Default)]
 pub struct Ingested {
+    /// Every acknowledgement: the duplicates', then the merged operations', each part site by site
+    /// (sites in id order, each site's in site_seq order). [`Ingested::by_site`] has them per site.
     pub acks: Vec<Ack>,
     pub duplicates: u64,
     /// site_seqs stored but held back in quarantine, with why.
