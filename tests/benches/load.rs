@@ -10,6 +10,11 @@
 //! `JICENG_TEST_MASTER=postgres` on a PostgreSQL master (a throw-away cluster, tests/src/pg.rs). The
 //! bench builds the release server first when it is not current. The bodies are built before the clock starts,
 //! so the load generator's own work is not what is measured (it still shares the two cores).
+//!
+//! The offices start as offices that have synced before: each pulls to the head, untimed, and the
+//! server is then restarted, so the run starts cold, as after a restart with every office pushing at
+//! once. `JICENG_LOAD_FROM_ZERO=1` starts every office's pulls at cursor 0 instead (the bench before
+//! 2026-12-06: each office's first pull then also brings the district's org tree, users and sites).
 
 use jiceng_core::hlc::Hlc;
 use jiceng_core::model::{OrgKind, Role};
@@ -24,6 +29,8 @@ const BATCH: usize = 1_000;
 
 struct Office {
     token: String,
+    /// Where the office's pulls start: 0, or the head it reached before the clock started.
+    cursor: u64,
     /// Pre-built push bodies (zstd), in chain order.
     bodies: Vec<Vec<u8>>,
 }
@@ -157,6 +164,59 @@ fn cpu_seconds_of(comm: &str) -> f64 {
         .sum()
 }
 
+/// One pull page after `cursor`, asked and read as the desktop does: in binary, unless
+/// JICENG_LOAD_JSON=1.
+async fn pull_page(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    cursor: u64,
+) -> Result<jiceng_core::wire::PullResponse, String> {
+    let accept = if json_bodies() {
+        "application/json"
+    } else {
+        jiceng_core::wire::PULL_BINARY_TYPE
+    };
+    let answer = client
+        .get(format!("{base}/api/v1/pull?after={cursor}&limit=5000"))
+        .bearer_auth(token)
+        .header("accept", accept)
+        .send()
+        .await
+        .map_err(|e| format!("pull {e}"))?;
+    if !answer.status().is_success() {
+        return Err(format!("pull {}", answer.status()));
+    }
+    let body = answer.bytes().await.map_err(|e| format!("pull body {e}"))?;
+    if json_bodies() {
+        serde_json::from_slice(&body).map_err(|e| format!("pull body {e}"))
+    } else {
+        jiceng_core::codec::decode_pull(&body).map_err(|e| format!("pull body {e}"))
+    }
+}
+
+/// Every office pulls what it may see up to the head, as an office that has synced before: the
+/// timed run then starts from where a working day does (JICENG_LOAD_FROM_ZERO=1: from cursor 0,
+/// each office's first pull also bringing the district's org tree, users and site directory).
+/// Returns the operations pulled by each office.
+async fn sync_before(client: &reqwest::Client, base: &str, offices: &mut [Office]) -> usize {
+    let mut pulled = 0;
+    for office in offices.iter_mut() {
+        pulled = 0;
+        loop {
+            let page = pull_page(client, base, &office.token, office.cursor)
+                .await
+                .expect("pull before the run");
+            office.cursor = page.next_cursor;
+            pulled += page.ops.len();
+            if !page.has_more {
+                break;
+            }
+        }
+    }
+    pulled
+}
+
 /// Adds `offices` townships, each with its officer and an enrolled site, straight into the master
 /// before it serves: (site id, unit, author, token) each.
 fn add_offices(
@@ -218,11 +278,12 @@ async fn main() {
     let built =
         std::thread::scope(|scope| scope.spawn(|| add_offices(&master_name, offices)).join())
             .expect("adding the offices");
-    let offices_ready: Vec<Office> = built
+    let mut offices_ready: Vec<Office> = built
         .into_iter()
         .map(|(site, unit, author, token)| Office {
             bodies: bodies(&site, &unit, &author, batches),
             token,
+            cursor: 0,
         })
         .collect();
     println!(
@@ -231,6 +292,22 @@ async fn main() {
     );
     server.start();
     let base = server.url();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(offices)
+        .timeout(Duration::from_secs(120))
+        .build()
+        .expect("client");
+    if env("JICENG_LOAD_FROM_ZERO", 0) == 0 {
+        let pulled = sync_before(&client, &base, &mut offices_ready).await;
+        // A cold server, as after a restart: its sessions, caches and threads start afresh.
+        server.kill();
+        server.start();
+        println!(
+            "offices synced before the run ({pulled} operations each, untimed); server restarted"
+        );
+    } else {
+        println!("offices pull from cursor 0 (JICENG_LOAD_FROM_ZERO=1)");
+    }
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(offices)
         .timeout(Duration::from_secs(120))
@@ -247,7 +324,7 @@ async fn main() {
             let mut pull_ms = Vec::new();
             let mut errors = Vec::new();
             let mut pushed = 0usize;
-            let mut cursor = 0u64;
+            let mut cursor = office.cursor;
             let token = Arc::new(office.token);
             for (round, body) in office.bodies.into_iter().enumerate() {
                 if Instant::now() >= deadline {
@@ -279,36 +356,12 @@ async fn main() {
                     Err(e) => errors.push(format!("push {e}")),
                 }
                 let t = Instant::now();
-                // Asked and read as the desktop does: in binary, unless JICENG_LOAD_JSON=1.
-                let accept = if json_bodies() {
-                    "application/json"
-                } else {
-                    jiceng_core::wire::PULL_BINARY_TYPE
-                };
-                let answer = client
-                    .get(format!("{base}/api/v1/pull?after={cursor}&limit=5000"))
-                    .bearer_auth(token.as_str())
-                    .header("accept", accept)
-                    .send()
-                    .await;
-                match answer {
-                    Ok(r) if r.status().is_success() => match r.bytes().await.map(|body| {
-                        if json_bodies() {
-                            serde_json::from_slice::<jiceng_core::wire::PullResponse>(&body)
-                                .map_err(|e| e.to_string())
-                        } else {
-                            jiceng_core::codec::decode_pull(&body).map_err(|e| e.to_string())
-                        }
-                    }) {
-                        Ok(Ok(page)) => {
-                            cursor = page.next_cursor;
-                            pull_ms.push(t.elapsed().as_secs_f64() * 1000.0);
-                        }
-                        Ok(Err(e)) => errors.push(format!("pull body {e}")),
-                        Err(e) => errors.push(format!("pull body {e}")),
-                    },
-                    Ok(r) => errors.push(format!("pull {}", r.status())),
-                    Err(e) => errors.push(format!("pull {e}")),
+                match pull_page(&client, &base, &token, cursor).await {
+                    Ok(page) => {
+                        cursor = page.next_cursor;
+                        pull_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+                    }
+                    Err(e) => errors.push(e),
                 }
             }
             (push_ms, pull_ms, errors, pushed)
