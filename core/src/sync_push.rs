@@ -1,7 +1,7 @@
 //! The desktop's push (issue 12 §5): unsent operations in batches, oldest first, pipelined. While one
-//! batch travels and the master merges it, the desktop marks the batch before it as sent and reads the
-//! next one from its log; on a laptop back from weeks offline that local work took as long as the
-//! requests. The requests themselves stay one at a time and in order, so the master sees the same
+//! batch travels and the master merges it, the desktop marks the batch before it as sent, reads the
+//! next one from its log and encodes it; on a laptop back from weeks offline that local work took as
+//! long as the requests. The requests themselves stay one at a time and in order, so the master sees the same
 //! sequence as before and a gap means what it always meant.
 //!
 //! An operation is marked sent only after the server acknowledged it; a failed or cut push is sent again
@@ -43,12 +43,20 @@ fn read_batch(store: &Mutex<Store>, after: Option<u64>) -> Result<Option<Batch>,
     Ok(Some(Batch { push, seqs }))
 }
 
+/// A push's body as sent: (bytes, Content-Type, Content-Encoding).
+type Body = (Vec<u8>, &'static str, Option<&'static str>);
+
+/// Whether `body` is binary and compressed: the best form there is, which no answer improves on.
+fn is_best_form(body: &Body) -> bool {
+    body.1 == crate::wire::PUSH_BINARY_TYPE && body.2.is_some()
+}
+
 /// One attempt at sending `body`; owns what it needs, so it can run as a task of its own.
 fn send(
     client: &reqwest::Client,
     url: &str,
     token: &str,
-    body: &(Vec<u8>, &'static str, Option<&'static str>),
+    body: &Body,
 ) -> impl Future<Output = Result<PushResponse, SyncError>> + Send + 'static {
     let (bytes, content_type, encoding) = body;
     let mut request = client
@@ -85,11 +93,16 @@ pub(crate) async fn push_all(
     let mut waiting = lock(store).unacked_count()?;
     let mut next = read_batch(store, None)?;
     let mut acked_not_marked: Option<Vec<(u64, u64)>> = None;
+    let mut encoded_ahead: Option<Body> = None;
     while let Some(batch) = next.take() {
         lock(store).set_sync_activity(Some(format!("正在上传（还有{waiting}条）")));
         waiting = waiting.saturating_sub(batch.seqs.len() as u32);
-        // Encoded now, not when read: the first answer tells whether the server takes binary and zstd.
-        let body = push_body(&url, &batch.push)?;
+        // Encoded when sent unless encoded ahead: an answer may tell that the server takes binary
+        // and zstd.
+        let body = match encoded_ahead.take() {
+            Some(body) => body,
+            None => push_body(&url, &batch.push)?,
+        };
         let first_attempt = tokio::spawn(send(client, &url, token, &body));
         // While it travels and merges: the previous batch is marked sent, the next one read.
         if let Some(acks) = acked_not_marked.take() {
@@ -97,6 +110,12 @@ pub(crate) async fn push_all(
         }
         let last_sent = batch.seqs.last().copied();
         let read_ahead = read_batch(store, last_sent);
+        // And encoded, when this body is already in the best form the server takes (binary,
+        // compressed), so no answer can change the next one's.
+        let ahead = match &read_ahead {
+            Ok(Some(next_batch)) if is_best_form(&body) => Some(push_body(&url, &next_batch.push)?),
+            _ => None,
+        };
         let first = first_attempt.await.unwrap_or_else(|lost| {
             // The task itself was lost (the runtime stopping): a failed attempt like a cut answer.
             Err(SyncError::Protocol(format!(
@@ -124,6 +143,7 @@ pub(crate) async fn push_all(
             Ok(read_ahead) if acknowledges_all(&batch.seqs, &acks) => {
                 acked_not_marked = Some(acks);
                 next = read_ahead;
+                encoded_ahead = ahead;
             }
             read_ahead => {
                 // Part of the batch was not acknowledged: it goes again, from the first unsent.
