@@ -175,7 +175,7 @@ pub(super) fn stage_from<'o>(
         *instance.known = cursor.get(2);
     }
     let sent_instance = instance.as_ref().map(|i| i.sent);
-    let mut locked = LockedRows::lock(tx, row_keys(ops.iter()))?;
+    let locked = LockedRows::lock(tx, row_keys(ops.iter()))?;
     let (holds, max_drift_ms) = match &pusher {
         Pusher::Site(site) => {
             let facts = Facts::new(&mut *tx, &locked, ops)?;
@@ -251,7 +251,7 @@ pub(super) fn stage_from<'o>(
         staged.pushed.quarantined.push((op.site_seq, refusal));
     }
     if !staged.logged.is_empty() {
-        staged.moves = merge_rows(tx, &staged.logged, &mut locked)?;
+        staged.moves = merge_rows(tx, &staged.logged, &locked)?;
     }
     tx.execute(
         "UPDATE site SET last_seq = $2, last_hash = $3, db_instance_id = COALESCE($4, db_instance_id) \
@@ -422,8 +422,8 @@ pub(super) fn merge_and_log(
     site_seqs: (u64, u64),
     now_ms: u64,
 ) -> Result<u64> {
-    let mut locked = LockedRows::lock(tx, row_keys(ops.iter().copied()))?;
-    let moves = merge_rows(tx, ops, &mut locked)?;
+    let locked = LockedRows::lock(tx, row_keys(ops.iter().copied()))?;
+    let moves = merge_rows(tx, ops, &locked)?;
     let first_seq = next_seq(tx)?;
     let staged = Staged {
         origin: origin.to_string(),
