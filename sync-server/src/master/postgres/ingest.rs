@@ -644,8 +644,6 @@ impl RowColumns {
     }
 }
 
-/// A row's visible values by field, as the SQLite master's columns give them back (every field; one
-/// never written is null).
 /// A row's visible values as stored in `vals`: the fields that have one. A field without a value is
 /// left out rather than stored as `null` (every read takes a missing key as NULL): a case under
 /// load carries two or three of its seventeen fields, and the nulls were two thirds of its `vals`.
