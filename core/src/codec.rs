@@ -743,12 +743,19 @@ pub fn decode_pull(data: &[u8]) -> Result<PullResponse, DecodeError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::tables::MergeKind;
     use serde_json::json;
 
-    fn op(seq: u64, prev: &str, value: serde_json::Value, base: Option<Version>) -> Operation {
+    /// A hash-chained operation of one site for tests (a 4-byte character in the site id); the
+    /// store's log tests use it too.
+    pub(crate) fn op(
+        seq: u64,
+        prev: &str,
+        value: serde_json::Value,
+        base: Option<Version>,
+    ) -> Operation {
         let mut op = Operation {
             site_id: "site-𠀀".into(),
             site_seq: seq,

@@ -107,28 +107,10 @@ pub(super) fn insert(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hlc::Hlc;
     use serde_json::json;
 
     fn op(value: serde_json::Value) -> Operation {
-        let mut op = Operation {
-            site_id: "site-𠀀".into(),
-            site_seq: 7,
-            prev_hash: "0".repeat(64),
-            hash: String::new(),
-            table: "corr_case".into(),
-            row_id: "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b".into(),
-            field: "name".into(),
-            value,
-            hlc: Hlc::from_parts(1_790_000_000_000, 3),
-            base: None,
-            user_id: "u1".into(),
-            schema_version: 1,
-            scope: "office".into(),
-            server_seq: None,
-        };
-        op.hash = op.compute_hash();
-        op
+        crate::codec::tests::op(7, &"0".repeat(64), value, None)
     }
 
     #[test]
