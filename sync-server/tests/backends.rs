@@ -715,6 +715,45 @@ fn a_postgres_master_with_json_histories_is_converted_at_its_next_start() {
     );
 }
 
+/// Issue 12 §4 on PostgreSQL (migration 5): a master row's `vals` keeps only the fields that have a
+/// value, and a field never written still reads back as null. The nulls were two thirds of a case's
+/// `vals` under load.
+#[test]
+fn a_postgres_row_stores_only_the_fields_it_has_and_reads_the_rest_as_null() {
+    let (mut master, url) = postgres("lean_vals");
+    let mut d = district(master.as_mut());
+    let cases = write_cases(&mut d.town, 3, "lean");
+    master.push(&d.town.auth, cases, NOW_MS).unwrap();
+    let mut db = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let (rows, with_nulls, most_keys): (i64, i64, i32) = {
+        let row = db
+            .query_one(
+                "SELECT COUNT(*), COUNT(*) FILTER (WHERE vals <> jsonb_strip_nulls(vals)), \
+                 MAX((SELECT COUNT(*) FROM jsonb_object_keys(vals)))::int \
+                 FROM master_row WHERE tbl = 'corr_case' AND id LIKE 'lean-%'",
+                &[],
+            )
+            .unwrap();
+        (row.get(0), row.get(1), row.get(2))
+    };
+    assert_eq!(rows, 3);
+    assert_eq!(with_nulls, 0, "no field stored as null");
+    let written = tables::table("corr_case").unwrap().fields.len() as i32;
+    assert!(
+        most_keys < written,
+        "a case with two fields written keeps {most_keys} of its {written} fields"
+    );
+    let record = master
+        .record(&d.district.auth, "corr_case", "lean-1")
+        .unwrap();
+    assert_eq!(record["name"], serde_json::json!("𠀀lean1"));
+    assert!(
+        record["id_number"].is_null(),
+        "a field never written reads as null"
+    );
+    d.town.token.clear();
+}
+
 /// Issue 12 §4 on PostgreSQL: pushes are judged, merged and written beside each other, and only
 /// their log records wait for the log's lock. Two offices creating one row at once (the same id
 /// from two PCs of different units: a cloned store, or a hostile site) end as if they had come one
