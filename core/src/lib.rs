@@ -14,7 +14,7 @@
 //! Domain rules cite DOMAIN.md ids (C-…, L-…, W-…, D-…).
 
 pub mod accounts;
-pub mod ack_runs;
+pub mod acked_ranges;
 pub mod auth;
 pub mod backups;
 pub mod bundle;

@@ -1,14 +1,14 @@
 //! Issue 12 §5: the desktop's push is pipelined (core/src/sync_push.rs): while one batch travels and
 //! merges, the batch before it is marked sent and the next one is read. The master must still receive
-//! a long unsent log once and in order, and the store must mark each operation with the server_seq
-//! the master gave it (marked by runs, core/src/ack_runs.rs). Runs on both backends.
+//! a long unsent log once and in order, and the store must mark exactly those operations acknowledged
+//! (as ranges of site_seqs, core/src/acked_ranges.rs). Runs on both backends.
 
 use jiceng_core::sync::PUSH_BATCH;
 use jiceng_tests::{write_record, Site, TestServer};
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_long_unsent_log_reaches_the_master_once_in_order_and_each_operation_keeps_its_number() {
+async fn a_long_unsent_log_reaches_the_master_once_in_order_and_each_operation_is_marked_sent() {
     let (server, demo) = TestServer::start_demo("push-pipeline");
     let office = Site::enrol(&server, &demo, "北新桥街道司法所").await;
     let user = office.login("officer1");
@@ -44,11 +44,14 @@ async fn a_long_unsent_log_reaches_the_master_once_in_order_and_each_operation_k
         "each operation once, numbered by the master in the order the site wrote them"
     );
 
-    // What the store marked is what the master numbered, operation by operation.
-    let marked: BTreeMap<u64, u64> = {
+    // What the store marked acknowledged is what the master numbered: every operation of the log,
+    // kept as one range (a row per range, not a number per operation: store schema 35).
+    let marked: Vec<(u64, u64)> = {
         let db = rusqlite::Connection::open(&office.path).unwrap();
         let mut stmt = db
-            .prepare("SELECT site_seq, server_seq FROM oplog")
+            .prepare(
+                "SELECT first_site_seq, last_site_seq FROM oplog_acked ORDER BY first_site_seq",
+            )
             .unwrap();
         let rows = stmt
             .query_map([], |r| {
@@ -57,10 +60,20 @@ async fn a_long_unsent_log_reaches_the_master_once_in_order_and_each_operation_k
             .unwrap();
         rows.map(Result::unwrap).collect()
     };
-    let numbered: BTreeMap<u64, u64> = logged
-        .iter()
-        .map(|(server, site)| (*site, *server))
-        .collect();
-    assert_eq!(marked, numbered);
-    assert!(marked.len() > 3 * PUSH_BATCH, "{} operations", marked.len());
+    let numbered: BTreeSet<u64> = logged.iter().map(|(_, site)| *site).collect();
+    let (first, last) = (
+        *numbered.first().expect("numbered"),
+        *numbered.last().expect("numbered"),
+    );
+    assert_eq!(
+        numbered.len() as u64,
+        last - first + 1,
+        "the log has no holes"
+    );
+    assert_eq!(marked, vec![(first, last)]);
+    assert!(
+        numbered.len() > 3 * PUSH_BATCH,
+        "{} operations",
+        numbered.len()
+    );
 }

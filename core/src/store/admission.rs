@@ -3,6 +3,7 @@
 //! and approves it with the funding that comes with the work (费随事转) or refuses it with reasons.
 //! Money is integer fen.
 
+use super::acked::row_has_unsent_entry;
 use super::input::{day_text, needle, optional, past_date, required};
 use super::{Store, WriteChange};
 use crate::error::{CoreError, Result};
@@ -49,11 +50,13 @@ fn fen(value: i64, field: &'static str, zh: &str) -> Result<i64> {
     }
 }
 
-const COLUMNS: &str =
+const COLUMNS: &str = concat!(
     "a.id, a.org_unit_id, o.name, a.department, a.work_item, a.description, a.applied_on, \
      COALESCE(a.funding_offered_fen, 0), a.status, a.decided_by, a.decided_on, a.decision_reasons, \
      COALESCE(a.funding_approved_fen, 0), COALESCE(a._deleted, 0), \
-     EXISTS (SELECT 1 FROM oplog l WHERE l.row_id = a.id AND l.server_seq IS NULL)";
+     ",
+    row_has_unsent_entry!("a.id")
+);
 
 fn text(r: &Row<'_>, i: usize) -> rusqlite::Result<String> {
     Ok(r.get::<_, Option<String>>(i)?.unwrap_or_default())

@@ -4,7 +4,7 @@
 //! kept in `divergent_op` and written again under new numbers, which the server holds for the
 //! district's review (`divergent_copy`). Nothing either copy wrote is lost.
 
-use super::{merge_sql, meta, oplog_entry, Store};
+use super::{acked, merge_sql, meta, oplog_entry, Store};
 use crate::error::{CoreError, Result};
 use crate::op::Operation;
 use rusqlite::{params, OptionalExtension};
@@ -63,6 +63,11 @@ impl Store {
             Some(at) => local.iter().filter(|(seq, _, _)| *seq >= at).collect(),
             None => Vec::new(),
         };
+        if let Some(at) = diverges_at {
+            // What diverges leaves the log and comes back under new numbers, unsent; nothing at or
+            // after `at` stays acknowledged but what the server holds, marked below.
+            acked::forget_after(&tx, at.saturating_sub(1))?;
+        }
         for (seq, hash, op) in &divergent {
             let json = serde_json::to_string(op).map_err(|e| CoreError::Corrupt(e.to_string()))?;
             tx.execute(
@@ -80,19 +85,13 @@ impl Store {
                     |r| r.get(0),
                 )
                 .optional()?;
-            match stored {
-                Some(_) => {
-                    tx.execute(
-                        "UPDATE oplog SET server_seq = ?2 WHERE site_seq = ?1 AND server_seq IS NULL",
-                        params![op.site_seq as i64, op.server_seq.unwrap_or(0) as i64],
-                    )?;
-                }
-                None => {
-                    oplog_entry::insert(&tx, format, op, Some(op.server_seq.unwrap_or(0)))?;
-                    taken += 1;
-                }
+            if stored.is_none() {
+                oplog_entry::insert(&tx, format, op)?;
+                taken += 1;
             }
         }
+        // The server holds every one of them: acknowledged, whether the store had it or not.
+        acked::mark(&tx, server_ops.iter().map(|op| op.site_seq))?;
         // Operations the server holds in quarantine (server_seq 0) stay in the log, for its chain, but
         // out of the records, as on the master.
         let merged: Vec<&Operation> = server_ops
@@ -115,7 +114,7 @@ impl Store {
             op.server_seq = None;
             op.hash = op.compute_hash();
             prev = op.hash.clone();
-            oplog_entry::insert(&tx, format, &op, None)?;
+            oplog_entry::insert(&tx, format, &op)?;
             tx.execute(
                 "UPDATE divergent_op SET reissued_as = ?3 WHERE site_seq = ?1 AND hash = ?2",
                 params![*old_seq as i64, old_hash, seq as i64],

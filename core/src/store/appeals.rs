@@ -1,5 +1,6 @@
 //! W-2 residents' appeals and complaints with the L-14 (信访) and L-15 (12345) clocks from the rule table.
 
+use super::acked::row_has_unsent_entry;
 use super::input::optional_id_number;
 use super::{Store, WriteChange};
 use crate::deadlines::Moment;
@@ -67,11 +68,11 @@ pub fn handling_due(
     }
 }
 
-const COLUMNS: &str = "a.id, a.channel, a.class, a.category, a.petitioner_name, a.petitioner_phone, a.subject, a.content, \
+const COLUMNS: &str = concat!("a.id, a.channel, a.class, a.category, a.petitioner_name, a.petitioner_phone, a.subject, a.content, \
      a.received_on, a.departments, a.lead_department, a.status, COALESCE(a.extended, 0), a.result, a.resolved_on, \
      a.satisfaction, a.followed_up_on, COALESCE(a.reminders, 0), \
-     EXISTS (SELECT 1 FROM oplog l WHERE l.row_id = a.id AND l.server_seq IS NULL), \
-     a.petitioner_id_number, COALESCE(a.whistleblower, 0), a.complained_department";
+     ", row_has_unsent_entry!("a.id"), ", \
+     a.petitioner_id_number, COALESCE(a.whistleblower, 0), a.complained_department");
 
 struct RawAppeal {
     record: AppealRecord,

@@ -1,5 +1,6 @@
 //! Corrections cases (C-1, C-7) and check-ins (C-16) on the local store.
 
+use super::acked::row_has_unsent_entry;
 use super::{merge_sql, Store, WriteChange};
 use crate::error::{CoreError, Result};
 use crate::idcard;
@@ -26,18 +27,17 @@ fn checkin_table() -> Result<&'static TableDef> {
     tables::table("corr_checkin").ok_or(CoreError::NotFound("table corr_checkin"))
 }
 
-const CASE_COLUMNS: &str =
-    "c.id, c.name, c.id_number, c.sex, c.birth_date, c.kind, c.sentence_start, c.sentence_end, \
+const CASE_COLUMNS: &str = concat!("c.id, c.name, c.id_number, c.sex, c.birth_date, c.kind, c.sentence_start, c.sentence_end, \
      c.org_unit_id, o.name, c.status, COALESCE(c._deleted, 0), \
      EXISTS (SELECT 1 FROM conflict k WHERE k.row_id = c.id AND NOT EXISTS ( \
        SELECT 1 FROM corr_conflict_resolution x WHERE x.id = k.id AND COALESCE(x._deleted, 0) = 0)), \
-     EXISTS (SELECT 1 FROM oplog l WHERE l.row_id = c.id AND l.server_seq IS NULL), \
+     ", row_has_unsent_entry!("c.id"), ", \
      c.judgment_effective_on, c.reported_on, c.supervision_level, COALESCE(c.sealed_minor, 0), c.address, \
      (SELECT t.status FROM corr_transfer t WHERE t.case_id = c.id AND COALESCE(t._deleted, 0) = 0 \
         AND t.status IN ('applied', 'in_transit') ORDER BY t.applied_on DESC, t.id DESC LIMIT 1), \
      (SELECT t.to_org_unit_name FROM corr_transfer t WHERE t.case_id = c.id AND COALESCE(t._deleted, 0) = 0 \
         AND t.status = 'completed' AND t.from_org_unit_id = c.org_unit_id LIMIT 1), \
-     c.officer_id, (SELECT u.display_name FROM app_user u WHERE u.id = c.officer_id), c.priority_groups";
+     c.officer_id, (SELECT u.display_name FROM app_user u WHERE u.id = c.officer_id), c.priority_groups");
 
 fn case_from_row(r: &Row<'_>) -> rusqlite::Result<CaseRecord> {
     let kind: Option<String> = r.get(5)?;

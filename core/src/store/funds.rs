@@ -8,6 +8,7 @@
 //! the same community could still together exceed it after sync; the summary then shows a negative
 //! remainder and flags the fund as overspent instead of hiding or dropping either entry.
 
+use super::acked::row_has_unsent_entry;
 use super::input::{day_text, needle, past_date, required};
 use super::{Store, WriteChange};
 use crate::error::{CoreError, Result};
@@ -62,10 +63,12 @@ fn allotment(fund: CommunityFund) -> Result<(i64, String, String)> {
     Ok((rule.amount_fen, rule.id.clone(), rule.source.clone()))
 }
 
-const COLUMNS: &str =
+const COLUMNS: &str = concat!(
     "e.id, e.org_unit_id, o.name, e.year, e.fund, e.amount_fen, e.spent_on, e.purpose, \
      e.recorded_by, COALESCE(e._deleted, 0), \
-     EXISTS (SELECT 1 FROM oplog l WHERE l.row_id = e.id AND l.server_seq IS NULL)";
+     ",
+    row_has_unsent_entry!("e.id")
+);
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Option<FundEntryRecord>> {
     let text = |i: usize| -> rusqlite::Result<String> {

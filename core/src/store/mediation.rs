@@ -3,6 +3,7 @@
 //! (人民调解法 第三十三条), the follow-up visit and the escalation-risk report to the police station
 //! (第二十五条). Mediation is free (第四条): nothing here records a fee.
 
+use super::acked::row_has_unsent_entry;
 use super::input::{
     day_text, digest_task, needle, optional, optional_id_number, past_date, phone, required,
 };
@@ -48,12 +49,14 @@ pub fn court_confirmation_due(
     rule_due(engine, "L-16.court_confirmation", agreement)
 }
 
-const COLUMNS: &str =
+const COLUMNS: &str = concat!(
     "m.id, m.org_unit_id, o.name, m.dispute_type, m.summary, m.accepted_on, m.mediator, \
      m.outcome, m.concluded_on, m.agreement_text, m.agreement_on, m.court_confirmation_applied_on, \
      m.follow_up_on, m.follow_up_result, COALESCE(m.escalation_risk, 0), m.risk_flagged_on, \
      m.police_reported_on, COALESCE(m._deleted, 0), \
-     EXISTS (SELECT 1 FROM oplog l WHERE l.row_id = m.id AND l.server_seq IS NULL)";
+     ",
+    row_has_unsent_entry!("m.id")
+);
 
 fn text(r: &Row<'_>, i: usize) -> rusqlite::Result<String> {
     Ok(r.get::<_, Option<String>>(i)?.unwrap_or_default())

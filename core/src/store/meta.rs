@@ -137,11 +137,7 @@ impl super::Store {
     /// (read under the master's log lock). Refused while operations of its own wait to be sent.
     pub fn adopt_site_log_head(&mut self, last_seq: u64, last_hash: &str) -> Result<()> {
         let tx = self.conn.transaction()?;
-        let waiting: i64 = tx.query_row(
-            "SELECT COUNT(*) FROM oplog WHERE server_seq IS NULL",
-            [],
-            |r| r.get(0),
-        )?;
+        let waiting = super::acked::unsent_count(&tx)?;
         if waiting > 0 {
             return Err(crate::error::CoreError::Corrupt(
                 "operations of this store wait to be sent: its log cannot be moved".to_string(),

@@ -5,6 +5,7 @@
 //! transaction) or from operations received through sync.
 
 mod accounts;
+mod acked;
 pub mod admission;
 mod adopt;
 mod appeal_reads;
@@ -204,6 +205,10 @@ const MIGRATIONS: &[(u32, &str)] = &[
         34,
         include_str!("../../../schema/migrations/0034_oplog_binary.sql"),
     ),
+    (
+        35,
+        include_str!("../../../schema/migrations/0035_oplog_acked.sql"),
+    ),
 ];
 
 /// Migrations whose rows need Rust (a derived column's function) after their SQL, in the same
@@ -217,7 +222,7 @@ fn after_migration(conn: &Connection, version: u32) -> Result<()> {
 
 /// The schema (the last migration) this build's stores have; a site sends it with every pull so that
 /// the server never sends it rows of a table it does not know (issue 10 §4).
-pub const STORE_SCHEMA: u32 = 34;
+pub const STORE_SCHEMA: u32 = 35;
 /// The schema of the previous release's stores: what a site that does not say is assumed to have.
 pub const PREVIOUS_RELEASE_SCHEMA: u32 = 27;
 
@@ -291,6 +296,14 @@ impl Store {
             sync_activity: std::cell::RefCell::new(None),
         };
         store.migrate_to(version)?;
+        if version < 35 {
+            // This build's reads ask `oplog_acked` (schema 35) for the lists' "not yet sent" mark. A
+            // table of the connection's temp schema answers them and leaves the file as the older
+            // release had it.
+            store.conn.execute_batch(
+                "CREATE TEMP TABLE oplog_acked (first_site_seq INTEGER PRIMARY KEY, last_site_seq INTEGER NOT NULL)",
+            )?;
+        }
         store.ensure_instance_id()?;
         Ok(store)
     }

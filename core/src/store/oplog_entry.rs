@@ -65,19 +65,13 @@ impl Format {
     }
 }
 
-/// Appends `op` to the log; `server_seq` is set for an operation the server already holds.
-pub(super) fn insert(
-    conn: &Connection,
-    format: Format,
-    op: &Operation,
-    server_seq: Option<u64>,
-) -> Result<()> {
-    let server_seq = server_seq.map(|s| s as i64);
+/// Appends `op` to the log, not yet acknowledged (acknowledgements: `store/acked.rs`).
+pub(super) fn insert(conn: &Connection, format: Format, op: &Operation) -> Result<()> {
     match format {
         Format::Binary => conn
             .prepare_cached(
-                "INSERT INTO oplog (site_seq, hash, tbl, row_id, op_json, op_bin, server_seq) \
-                 VALUES (?1, ?2, ?3, ?4, '', ?5, ?6)",
+                "INSERT INTO oplog (site_seq, hash, tbl, row_id, op_json, op_bin) \
+                 VALUES (?1, ?2, ?3, ?4, '', ?5)",
             )?
             .execute(params![
                 op.site_seq as i64,
@@ -85,12 +79,11 @@ pub(super) fn insert(
                 op.table,
                 op.row_id,
                 codec::encode_ops(&[op]),
-                server_seq
             ])?,
         Format::Json => conn
             .prepare_cached(
-                "INSERT INTO oplog (site_seq, hash, tbl, row_id, op_json, server_seq) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO oplog (site_seq, hash, tbl, row_id, op_json) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
             )?
             .execute(params![
                 op.site_seq as i64,
@@ -98,7 +91,6 @@ pub(super) fn insert(
                 op.table,
                 op.row_id,
                 serde_json::to_string(op).map_err(|e| CoreError::Corrupt(e.to_string()))?,
-                server_seq
             ])?,
     };
     Ok(())

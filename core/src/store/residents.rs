@@ -1,5 +1,6 @@
 //! W-1 residents' register (人口信息) of a community workstation.
 
+use super::acked::row_has_unsent_entry;
 use super::{Store, WriteChange};
 use crate::error::{CoreError, Result};
 use crate::idcard;
@@ -16,11 +17,14 @@ const MAX_ADDRESS_PART_CHARS: usize = 20;
 const MAX_NOTE_CHARS: usize = 500;
 const MAX_PAGE_SIZE: u32 = 200;
 
-const COLUMNS: &str =
+const COLUMNS: &str = concat!(
     "r.id, r.name, r.id_number, r.sex, r.birth_date, r.phone, r.building, r.unit, r.room, \
      r.household_head, r.special_groups, r.note, r.org_unit_id, o.name, COALESCE(r._deleted, 0), \
-     EXISTS (SELECT 1 FROM oplog l WHERE l.row_id = r.id AND l.server_seq IS NULL), \
-     EXISTS (SELECT 1 FROM conflict k WHERE k.row_id = r.id)";
+     ",
+    row_has_unsent_entry!("r.id"),
+    ", \
+     EXISTS (SELECT 1 FROM conflict k WHERE k.row_id = r.id)"
+);
 
 fn text(r: &Row<'_>, i: usize) -> rusqlite::Result<String> {
     Ok(r.get::<_, Option<String>>(i)?.unwrap_or_default())

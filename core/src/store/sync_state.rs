@@ -1,13 +1,12 @@
 //! What sync needs from the store: unacknowledged operations, acknowledgements, received operations,
 //! the pull cursor and the status shown in the desktop's status bar.
 
-use super::{merge_sql, meta, oplog_entry, MergeStats, Store};
+use super::{acked, merge_sql, meta, oplog_entry, MergeStats, Store};
 use crate::error::{CoreError, Result};
 use crate::hlc::Hlc;
 use crate::model::SyncStatus;
 use crate::op::Operation;
 use crate::tables;
-use rusqlite::params;
 
 /// Default seconds between automatic syncs.
 pub const DEFAULT_SYNC_INTERVAL_SECS: u32 = 300;
@@ -20,23 +19,11 @@ impl Store {
 
     /// [`Store::unacked_ops`] after `after` (a batch read ahead while the one before it is in flight).
     pub fn unacked_ops_after(&self, after: Option<u64>, limit: usize) -> Result<Vec<Operation>> {
-        let columns = oplog_entry::Format::of(&self.conn)?.columns();
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {columns} FROM oplog WHERE server_seq IS NULL AND site_seq > ?1 \
-             ORDER BY site_seq LIMIT ?2"
-        ))?;
-        let after = after.map_or(i64::MIN, |seq| i64::try_from(seq).unwrap_or(i64::MAX));
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = stmt.query_map(params![after, limit], |r| oplog_entry::read(r, 0))?;
-        rows.map(|op| op?).collect()
+        acked::unsent_after(&self.conn, after.unwrap_or(0), limit)
     }
 
     pub fn unacked_count(&self) -> Result<u32> {
-        Ok(self.conn.query_row(
-            "SELECT COUNT(*) FROM oplog WHERE server_seq IS NULL",
-            [],
-            |r| r.get(0),
-        )?)
+        Ok(u32::try_from(acked::unsent_count(&self.conn)?).unwrap_or(u32::MAX))
     }
 
     /// Every operation this site ever wrote, in order (the site's own log).
@@ -51,22 +38,10 @@ impl Store {
 
     /// Marks operations as stored by the server. Called only after the server acknowledged them.
     pub fn mark_acked(&mut self, acks: &[(u64, u64)]) -> Result<()> {
+        // A range of site_seqs, one row for a whole batch (issue 12 §5); the server's numbers are
+        // not kept, nothing here reads them.
         let tx = self.conn.transaction()?;
-        {
-            // A push's acknowledgements are mostly one run (consecutive site_seqs given consecutive
-            // server_seqs): one statement per run, not per operation (issue 12 §5).
-            let mut stmt = tx.prepare_cached(
-                "UPDATE oplog SET server_seq = ?3 + (site_seq - ?1) \
-                 WHERE site_seq BETWEEN ?1 AND ?2 AND server_seq IS NULL",
-            )?;
-            for run in crate::ack_runs::ack_runs(acks) {
-                stmt.execute(params![
-                    run.first_site_seq as i64,
-                    run.last_site_seq as i64,
-                    run.first_server_seq as i64
-                ])?;
-            }
-        }
+        acked::mark(&tx, acks.iter().map(|(site_seq, _)| *site_seq))?;
         tx.commit()?;
         Ok(())
     }
@@ -78,12 +53,7 @@ impl Store {
 
     /// The highest site_seq the server acknowledged.
     pub fn acked_up_to(&self) -> Result<u64> {
-        let last: Option<i64> = self.conn.query_row(
-            "SELECT MAX(site_seq) FROM oplog WHERE server_seq IS NOT NULL",
-            [],
-            |r| r.get(0),
-        )?;
-        Ok(last.unwrap_or(0).max(0) as u64)
+        acked::highest(&self.conn)
     }
 
     /// Applies what [`crate::resync::resync`] decided, in one transaction: operations after
@@ -93,10 +63,7 @@ impl Store {
         let tx = self.conn.transaction()?;
         let mut resent = 0;
         if let Some(after) = decided.resend_after {
-            resent = tx.execute(
-                "UPDATE oplog SET server_seq = NULL WHERE site_seq > ?1 AND server_seq IS NOT NULL",
-                [after as i64],
-            )? as u64;
+            resent = acked::forget_after(&tx, after)?;
         }
         if decided.restart_pull {
             meta::set(&tx, meta::PULL_CURSOR, "0")?;

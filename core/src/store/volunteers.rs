@@ -4,6 +4,7 @@
 //! C-22: a volunteer may be marked available as a community-corrections volunteer; the judicial office
 //! pairs them with subjects on its side.
 
+use super::acked::row_has_unsent_entry;
 use super::input::{day_text, needle, optional, optional_id_number, past_date, phone, required};
 use super::{Store, WriteChange};
 use crate::error::{CoreError, Result};
@@ -29,11 +30,11 @@ fn hours_of(minutes: i64) -> f64 {
     minutes as f64 / MINUTES_PER_HOUR
 }
 
-const COLUMNS: &str = "v.id, v.org_unit_id, o.name, v.name, v.id_number, v.phone, v.skills, \
+const COLUMNS: &str = concat!("v.id, v.org_unit_id, o.name, v.name, v.id_number, v.phone, v.skills, \
      COALESCE(v.building_leader, 0), v.building, COALESCE(v.corrections_volunteer, 0), v.note, \
      (SELECT COALESCE(SUM(s.minutes), 0) FROM volunteer_service s WHERE s.volunteer_id = v.id AND COALESCE(s._deleted, 0) = 0), \
      COALESCE(v._deleted, 0), \
-     EXISTS (SELECT 1 FROM oplog l WHERE l.row_id = v.id AND l.server_seq IS NULL)";
+     ", row_has_unsent_entry!("v.id"), "");
 
 fn text(r: &Row<'_>, i: usize) -> rusqlite::Result<String> {
     Ok(r.get::<_, Option<String>>(i)?.unwrap_or_default())

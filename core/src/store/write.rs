@@ -156,7 +156,7 @@ impl Store {
             };
             op.hash = op.compute_hash();
             prev_hash = op.hash.clone();
-            super::oplog_entry::insert(&tx, format, &op, None)?;
+            super::oplog_entry::insert(&tx, format, &op)?;
             ops.push(op);
         }
         if ops.is_empty() {
