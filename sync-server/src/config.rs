@@ -38,6 +38,8 @@ pub struct Layer {
     pub log_level: Option<String>,
     /// Where a SQLite master's audit-log segment files live (default: beside the master file).
     pub oplog_dir: Option<PathBuf>,
+    /// Where a PostgreSQL master's server processes keep their admin replicas between runs.
+    pub replica_dir: Option<PathBuf>,
     /// Where `backup` writes when no `--to` is given (a new dated directory inside it).
     pub backup_dir: Option<PathBuf>,
 }
@@ -59,6 +61,7 @@ impl Layer {
             log_format: self.log_format.or(below.log_format),
             log_level: self.log_level.or(below.log_level),
             oplog_dir: self.oplog_dir.or(below.oplog_dir),
+            replica_dir: self.replica_dir.or(below.replica_dir),
             backup_dir: self.backup_dir.or(below.backup_dir),
         }
     }
@@ -76,6 +79,7 @@ impl Layer {
         rebase(&mut self.tls_key);
         rebase(&mut self.consolidation_dir);
         rebase(&mut self.oplog_dir);
+        rebase(&mut self.replica_dir);
         rebase(&mut self.backup_dir);
         if let Some(db) = self.db.as_mut() {
             if !is_postgres(db) {
@@ -128,6 +132,7 @@ pub struct Settings {
     pub log_format: LogFormat,
     pub log_level: String,
     pub oplog_dir: Option<PathBuf>,
+    pub replica_dir: Option<PathBuf>,
     pub backup_dir: Option<PathBuf>,
 }
 
@@ -275,6 +280,7 @@ pub fn merge(given: Layer, file: Layer, file_path: Option<&Path>) -> Result<Sett
         log_format,
         log_level,
         oplog_dir: merged.oplog_dir,
+        replica_dir: merged.replica_dir,
         backup_dir: merged.backup_dir,
     })
 }
@@ -313,13 +319,18 @@ mod tests {
         assert_eq!(s.log_format, LogFormat::Text);
         assert_eq!(s.log_level, "info");
         assert_eq!((s.oplog_dir, s.backup_dir), (None, None));
+        assert_eq!(
+            s.replica_dir, None,
+            "the admin replica in memory unless asked"
+        );
     }
 
     #[test]
     fn the_command_line_wins_over_the_file_which_wins_over_the_defaults() {
         let from_file = file(
             "db = \"/srv/jiceng/master.sqlite\"\nlisten = \"0.0.0.0:9000\"\nlog_format = \"json\"\n\
-             max_clock_drift_minutes = 15\nconsolidate_at = \"off\"\noplog_dir = \"oplog\"\n",
+             max_clock_drift_minutes = 15\nconsolidate_at = \"off\"\noplog_dir = \"oplog\"\n\
+             replica_dir = \"replica\"\n",
         );
         let given = Layer {
             listen: Some("127.0.0.1:9100".to_string()),
@@ -335,6 +346,7 @@ mod tests {
         assert_eq!(s.consolidate_at, None);
         // A relative path in the file is the file's directory's.
         assert_eq!(s.oplog_dir, Some(PathBuf::from("/etc/jiceng/oplog")));
+        assert_eq!(s.replica_dir, Some(PathBuf::from("/etc/jiceng/replica")));
         assert_eq!(
             s.consolidation_dir,
             PathBuf::from("/srv/jiceng/master.sqlite-consolidated")

@@ -24,7 +24,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 struct Cli {
     /// A TOML config file whose keys are the settings' long names with `_` (db, listen, tls_cert,
     /// tls_key, max_clock_drift_minutes, consolidate_at, consolidation_dir, silent_days, log_format,
-    /// log_level, oplog_dir, backup_dir); see packaging/server.toml.example.
+    /// log_level, oplog_dir, replica_dir, backup_dir); see packaging/server.toml.example.
     #[arg(long, env = "JICENG_CONFIG", global = true)]
     config: Option<PathBuf>,
     /// The master record: a SQLite file path (embedded backend) or postgres://… [default:
@@ -42,6 +42,11 @@ struct Cli {
     /// where the master last kept them]
     #[arg(long, env = "JICENG_OPLOG_DIR", global = true)]
     oplog_dir: Option<PathBuf>,
+    /// Where a PostgreSQL master's server processes keep the replica their own writes are made on,
+    /// between runs (one file per process) [default: in memory, rebuilt from the whole log at the
+    /// first administrative write after each start]
+    #[arg(long, env = "JICENG_REPLICA_DIR", global = true)]
+    replica_dir: Option<PathBuf>,
     /// Where `backup` writes (a new directory inside it) when no --to is given.
     #[arg(long, env = "JICENG_BACKUP_DIR", global = true)]
     backup_dir: Option<PathBuf>,
@@ -270,6 +275,7 @@ fn settings(cli: &Cli) -> Result<InForce, String> {
         log_format: cli.log_format.clone(),
         log_level: cli.log_level.clone(),
         oplog_dir: cli.oplog_dir.clone(),
+        replica_dir: cli.replica_dir.clone(),
         backup_dir: cli.backup_dir.clone(),
         ..Layer::default()
     };
@@ -328,6 +334,7 @@ fn init_logging(in_force: &InForce) {
 fn run(cli: Cli, settings: Settings) -> Result<(), String> {
     let db = settings.db.as_str();
     let oplog_dir = settings.oplog_dir.as_deref();
+    let replica_dir = settings.replica_dir.as_deref();
     match &cli.command {
         Command::Openapi => {
             print!("{}", jiceng_server::api_doc::openapi_json());
@@ -367,7 +374,7 @@ fn run(cli: Cli, settings: Settings) -> Result<(), String> {
             let aside =
                 master::restore_from(db, oplog_dir, from, now_ms()).map_err(|e| e.to_string())?;
             // Opening runs any migration the backup predates and checks its log.
-            master::open_with(db, oplog_dir).map_err(|e| e.to_string())?;
+            master::open_with(db, oplog_dir, replica_dir).map_err(|e| e.to_string())?;
             print_json(&serde_json::json!({
                 "restored_from": from.display().to_string(),
                 "replaced_files_kept_at": aside,
@@ -376,7 +383,7 @@ fn run(cli: Cli, settings: Settings) -> Result<(), String> {
         }
         _ => {}
     }
-    let mut master = master::open_with(db, oplog_dir).map_err(|e| e.to_string())?;
+    let mut master = master::open_with(db, oplog_dir, replica_dir).map_err(|e| e.to_string())?;
     match cli.command {
         Command::Serve { .. } => {
             let listen = settings.listen;

@@ -1207,3 +1207,176 @@ fn a_lock_cycle_is_retried_then_answered_contended_and_the_rest_of_the_group_com
     );
     assert_eq!(again.acks.len(), second.ops.len());
 }
+
+/// The replica a PostgreSQL process makes its administrative writes on, kept in `replica_dir`
+/// between runs: a restarted process merges what the log gained meanwhile, not the whole log. A file
+/// that may disagree with the master (unreadable, holding a write the master may lack, another
+/// master's) is started again from the whole log, and two processes never share one.
+#[test]
+fn a_postgres_admin_replica_kept_in_a_directory_resumes_after_a_restart_and_starts_again_when_it_may_disagree(
+) {
+    let cluster = pg::PgCluster::shared().unwrap_or_else(|e| panic!("{e}"));
+    let url = cluster.fresh_database("replica-dir").unwrap();
+    let dir = std::env::temp_dir().join(format!("jiceng-replica-{}", uuid::Uuid::now_v7()));
+    let open = |dir: &std::path::Path| {
+        PgMaster::open_with_replica(&url, Some(dir))
+            .unwrap()
+            .with_clock(clock())
+    };
+    let slot0 = dir.join("admin-replica-0.sqlite");
+
+    // First run: the district and its townships.
+    let (district, cursor) = {
+        let mut master = open(&dir);
+        let district = master
+            .add_org_unit(None, OrgKind::District, "示范区")
+            .unwrap();
+        for i in 0..12 {
+            master
+                .add_org_unit(Some(&district), OrgKind::Township, &format!("𠀀{i}镇"))
+                .unwrap();
+        }
+        let state = master.admin_replica_state().expect("made by the writes");
+        assert_eq!(state.file.as_deref(), Some(slot0.as_path()));
+        assert_eq!(
+            state.cursor,
+            master.log_len().unwrap(),
+            "caught up to the head"
+        );
+        (district, state.cursor)
+    };
+
+    // Meanwhile a process without the directory writes (its replica in memory).
+    let other_unit = {
+        let mut other = PgMaster::open(&url).unwrap().with_clock(clock());
+        other
+            .add_org_unit(Some(&district), OrgKind::Township, "乙镇")
+            .unwrap()
+    };
+    let gained = {
+        let mut plain = PgMaster::open(&url).unwrap();
+        plain.log_len().unwrap() - cursor
+    };
+    assert!(gained > 0);
+
+    // Second run: its first write merges only what the log gained, and sees the other's unit (its
+    // parent must exist for core's write path to take the new unit).
+    {
+        let mut master = open(&dir);
+        let before = master.log_len().unwrap();
+        master
+            .add_org_unit(Some(&other_unit), OrgKind::Community, "乙镇社区")
+            .unwrap();
+        let state = master.admin_replica_state().unwrap();
+        assert_eq!(state.file.as_deref(), Some(slot0.as_path()));
+        assert_eq!(
+            state.merged_since_open,
+            before - cursor,
+            "resumed from its cursor ({cursor}), not from the start of {before} operations"
+        );
+        assert!(state.merged_since_open < before);
+        assert_eq!(state.cursor, master.log_len().unwrap());
+        // Two processes at once: the second takes the next file.
+        let mut second = open(&dir);
+        second
+            .add_org_unit(Some(&district), OrgKind::Township, "丙镇")
+            .unwrap();
+        assert_eq!(
+            second.admin_replica_state().unwrap().file,
+            Some(dir.join("admin-replica-1.sqlite"))
+        );
+    }
+
+    // A file holding a write the master may lack (made here behind the server's back): started
+    // again from the whole log; the master never sees that write.
+    {
+        let mut store = Store::open(&slot0).unwrap();
+        store
+            .create_org_unit("setup", "behind-the-back", None, OrgKind::District, "别区")
+            .unwrap();
+    }
+    let mut master = open(&dir);
+    let before = master.log_len().unwrap();
+    master
+        .add_org_unit(Some(&district), OrgKind::Township, "丁镇")
+        .unwrap();
+    assert_eq!(
+        master.admin_replica_state().unwrap().merged_since_open,
+        before,
+        "the whole log merged again"
+    );
+    assert!(master
+        .org_units()
+        .unwrap()
+        .iter()
+        .all(|u| u.id != "behind-the-back"));
+    drop(master);
+
+    // A file that does not open as a store: started again.
+    std::fs::write(&slot0, b"not a database at all").unwrap();
+    for stale in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{stale}", slot0.display()));
+    }
+    let mut master = open(&dir);
+    let before = master.log_len().unwrap();
+    master
+        .add_org_unit(Some(&district), OrgKind::Township, "戊镇")
+        .unwrap();
+    assert_eq!(
+        master.admin_replica_state().unwrap().merged_since_open,
+        before
+    );
+    drop(master);
+
+    // The same master given a new master_id (what a restore from a backup does): started again.
+    {
+        let mut db = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        db.execute(
+            "UPDATE server_meta SET value = 'restored-master' WHERE key = 'master_id'",
+            &[],
+        )
+        .unwrap();
+    }
+    let mut master = open(&dir);
+    let before = master.log_len().unwrap();
+    master
+        .add_org_unit(Some(&district), OrgKind::Township, "己镇")
+        .unwrap();
+    assert_eq!(
+        master.admin_replica_state().unwrap().merged_since_open,
+        before
+    );
+    drop(master);
+
+    // Another master's replica, its log longer than the file's cursor: started again for this one
+    // (taken as it was, it would lack the first operations of this master's log).
+    let other_url = cluster.fresh_database("replica-dir-other").unwrap();
+    let other_district = {
+        let mut other = PgMaster::open(&other_url).unwrap().with_clock(clock());
+        let district = other.add_org_unit(None, OrgKind::District, "他区").unwrap();
+        for i in 0..40 {
+            other
+                .add_org_unit(Some(&district), OrgKind::Township, &format!("他{i}镇"))
+                .unwrap();
+        }
+        district
+    };
+    let other_dir = std::env::temp_dir().join(format!("jiceng-replica-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&other_dir).unwrap();
+    std::fs::copy(&slot0, other_dir.join("admin-replica-0.sqlite")).unwrap();
+    let mut other = PgMaster::open_with_replica(&other_url, Some(&other_dir))
+        .unwrap()
+        .with_clock(clock());
+    let before = other.log_len().unwrap();
+    assert!(before > cursor, "longer than the copied file's cursor");
+    other
+        .add_org_unit(Some(&other_district), OrgKind::Township, "他新镇")
+        .unwrap();
+    assert_eq!(
+        other.admin_replica_state().unwrap().merged_since_open,
+        before
+    );
+    assert!(other.org_units().unwrap().iter().all(|u| u.id != district));
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::remove_dir_all(&other_dir).ok();
+}

@@ -158,11 +158,11 @@ async fn main() {
         (sent + received) as f64 / moved as f64
     );
     println!(
-        "end to end (push + pull over loopback): {end_to_end:.2} s; merge alone: master {master_merge:.2} s + laptop {site_merge:.2} s = {:.2} s; merge ÷ end to end = {:.2} (goal ≥ 0.5)",
+        "end to end (push + pull over loopback): {end_to_end:.3} s; merge alone: master {master_merge:.3} s + laptop {site_merge:.3} s = {:.3} s; merge ÷ end to end = {:.2} (goal ≥ 0.5)",
         master_merge + site_merge,
         (master_merge + site_merge) / end_to_end
     );
     println!(
-        "for comparison: the master answering the same pulls in process took {pull_serving:.2} s (not counted as merge)"
+        "for comparison: the master answering the same pulls in process took {pull_serving:.3} s (not counted as merge)"
     );
 }

@@ -280,6 +280,13 @@ impl TestServer {
         command
             .arg("--consolidation-dir")
             .arg(self.consolidation_dir());
+        if self.master.to_string_lossy().starts_with("postgres://") {
+            // The admin replica kept between runs, as a packaged server keeps it: a restarted test
+            // server resumes it, and every PostgreSQL test runs over it.
+            command
+                .arg("--replica-dir")
+                .arg(self.dir.join("admin-replica"));
+        }
         if let Some((cert, key, _)) = &self.tls {
             command
                 .arg("--tls-cert")

@@ -104,5 +104,32 @@ async fn two_server_processes_over_one_postgres_master_serve_one_district() {
         vec!["和平里新案".to_string()]
     );
     assert_eq!(case_names(&office, "officer1").len(), 5);
+
+    // The admin CLI given a replica_dir makes its writes on a replica file there, which the next
+    // run takes up again (a district of its own for the check; what it does to the records is
+    // the backends' suite's, sync-server/tests/backends.rs).
+    let replica_dir = first.dir.join("cli-replica");
+    let replica_dir = replica_dir.to_str().expect("utf-8 path");
+    for name in ["甲区", "乙区"] {
+        jiceng_tests::run_cli(
+            &first.master_path(),
+            &[
+                "--replica-dir",
+                replica_dir,
+                "admin",
+                "org-add",
+                "--kind",
+                "district",
+                "--name",
+                name,
+            ],
+        );
+    }
+    let files: Vec<String> = std::fs::read_dir(replica_dir)
+        .expect("the replica_dir made")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".sqlite"))
+        .collect();
+    assert_eq!(files, vec!["admin-replica-0.sqlite".to_string()]);
     drop(second);
 }

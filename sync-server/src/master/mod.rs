@@ -12,7 +12,7 @@ pub mod snapshot;
 mod sqlite;
 
 pub use pool::{MasterPool, WriterFactory, WriterSession, MAX_PG_WRITERS};
-pub use postgres::{CommitGate, PgMaster, PgReader};
+pub use postgres::{CommitGate, PgMaster, PgReader, ReplicaState};
 pub use sqlite::{Ingested, SqliteMaster, MAX_FUTURE_DRIFT_MS};
 
 use crate::error::Result;
@@ -306,13 +306,18 @@ pub fn restore_from(
 /// Opens the master named by `uri`: a file path (or `sqlite://path`) for the embedded SQLite backend,
 /// `postgres://user:password@host:port/database` for PostgreSQL.
 pub fn open(uri: &str) -> Result<Box<dyn MasterStore>> {
-    open_with(uri, None)
+    open_with(uri, None, None)
 }
 
 /// [`open`], a SQLite master's audit-log segments in `oplog_dir` (issue 14 §2; None: where the
 /// master recorded them, else beside the file). A PostgreSQL master keeps its log in the database
-/// and ignores the setting.
-pub fn open_with(uri: &str, oplog_dir: Option<&std::path::Path>) -> Result<Box<dyn MasterStore>> {
+/// and ignores the setting; it keeps the replica of the server's own writes in `replica_dir` between
+/// runs (None: in memory), which a SQLite master has no need of (it writes on its own store).
+pub fn open_with(
+    uri: &str,
+    oplog_dir: Option<&std::path::Path>,
+    replica_dir: Option<&std::path::Path>,
+) -> Result<Box<dyn MasterStore>> {
     if is_postgres(uri) {
         if let Some(dir) = oplog_dir {
             tracing::warn!(
@@ -320,7 +325,13 @@ pub fn open_with(uri: &str, oplog_dir: Option<&std::path::Path>) -> Result<Box<d
                 dir.display()
             );
         }
-        return Ok(Box::new(PgMaster::open(uri)?));
+        return Ok(Box::new(PgMaster::open_with_replica(uri, replica_dir)?));
+    }
+    if let Some(dir) = replica_dir {
+        tracing::warn!(
+            "replica_dir {} is ignored: a SQLite master makes its own writes on its own file",
+            dir.display()
+        );
     }
     let path = uri.strip_prefix("sqlite://").unwrap_or(uri);
     Ok(Box::new(SqliteMaster::open_with(

@@ -1,45 +1,137 @@
 //! The server's own writes on the PostgreSQL master: the org tree, users, the site directory, the
-//! quarantine items. Each goes through core's one write path (its validation, its operations) on an
-//! in-memory replica of the master, which catches up from the log under the log lock first; its
-//! operations are then pushed in the same transaction, as the server site's. Whichever process
-//! writes, the server site keeps one hash chain: the replica takes up the chain where the master's
-//! copy ends before each write.
+//! quarantine items. Each goes through core's one write path (its validation, its operations) on a
+//! replica of the master, which catches up from the log under the log lock first; its operations
+//! are then pushed in the same transaction, as the server site's. Whichever process writes, the
+//! server site keeps one hash chain: the replica takes up the chain where the master's copy ends
+//! before each write.
+//!
+//! The replica is in memory unless the server is given a `replica_dir`: then it is a site store file
+//! there, kept between runs, and a restarted process merges only what the log gained meanwhile
+//! instead of the whole log (minutes on a province's master) at its first administrative write. The
+//! file is a cache of the master, never a source: one that may disagree with it (another master's,
+//! one ahead of the log, one holding a write the master may not have, one that does not open) is
+//! replaced by an empty one, which catches up from the start.
 
 use super::{decode_record, ingest, reads, PgMaster, ADMIN_ACTOR};
 use crate::error::{Result, ServerError};
 use crate::master::review::{self, Held};
 use crate::master::SiteAuth;
+use jiceng_core::store::WallClock;
 use jiceng_core::store::{SiteIdentity, Store};
 use jiceng_core::tables;
 use jiceng_core::wire::QuarantineDecision;
 use postgres::Transaction;
+use std::path::{Path, PathBuf};
 
 /// Log records the replica reads per query while catching up.
 const CATCH_UP_RECORDS: i64 = 256;
+
+/// Replica files a `replica_dir` may hold: one per server process of the host.
+const REPLICA_SLOTS: usize = 16;
 
 /// The replica the server's own writes are made on.
 pub(super) struct Replica {
     store: Store,
     /// The last server_seq merged into it.
     cursor: u64,
+    /// Operations merged into it since this process opened it.
+    merged: u64,
+    /// Its file, when kept between runs.
+    home: Option<ReplicaFile>,
+}
+
+/// A replica's file in the `replica_dir`, locked by this process while it uses it.
+struct ReplicaFile {
+    path: PathBuf,
+    /// Holds the lock on `<file>.lock`: two processes never write one file.
+    _lock: std::fs::File,
+}
+
+/// What a replica needs to know of its master.
+pub(super) struct ReplicaFor<'a> {
+    pub(super) server_site_id: &'a str,
+    pub(super) master_id: &'a str,
+    pub(super) clock: Option<WallClock>,
+    pub(super) dir: Option<&'a Path>,
+}
+
+/// Where a replica stands, for tests and logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplicaState {
+    /// The last server_seq merged into it.
+    pub cursor: u64,
+    /// Operations merged into it since this process opened it.
+    pub merged_since_open: u64,
+    /// Its file, if it is kept between runs.
+    pub file: Option<PathBuf>,
 }
 
 impl Replica {
-    fn new(server_site_id: &str, clock: Option<jiceng_core::store::WallClock>) -> Result<Replica> {
-        let mut store = Store::open_in_memory()?;
-        if let Some(clock) = clock {
-            store = store.with_clock(clock);
+    fn open(of: &ReplicaFor<'_>) -> Result<Replica> {
+        let home = match of.dir {
+            Some(dir) => take_slot(dir)?,
+            None => None,
+        };
+        let Some(home) = home else {
+            let store = fresh(Store::open_in_memory()?, of)?;
+            return Ok(Replica {
+                store,
+                cursor: 0,
+                merged: 0,
+                home: None,
+            });
+        };
+        let kept =
+            Store::open(&home.path)
+                .map_err(|e| e.to_string())
+                .and_then(|store| match agrees(&store, of) {
+                    Ok(true) => Ok(store),
+                    Ok(false) => {
+                        Err("made for another master, or holding an unsent write".to_string())
+                    }
+                    Err(e) => Err(e.to_string()),
+                });
+        let store = match kept {
+            Ok(store) => with_clock(store, of),
+            Err(why) => {
+                tracing::info!(
+                    file = %home.path.display(),
+                    "the admin replica is started again from the whole log: {why}"
+                );
+                replace_with_empty(&home.path, of)?
+            }
+        };
+        let cursor = store.pull_cursor()?;
+        Ok(Replica {
+            store,
+            cursor,
+            merged: 0,
+            home: Some(home),
+        })
+    }
+
+    /// The replica emptied, to catch up from the start (it was ahead of the master's log).
+    fn emptied(self, of: &ReplicaFor<'_>) -> Result<Replica> {
+        let Replica { store, home, .. } = self;
+        drop(store);
+        let store = match &home {
+            Some(home) => replace_with_empty(&home.path, of)?,
+            None => fresh(Store::open_in_memory()?, of)?,
+        };
+        Ok(Replica {
+            store,
+            cursor: 0,
+            merged: 0,
+            home,
+        })
+    }
+
+    pub(super) fn state(&self) -> ReplicaState {
+        ReplicaState {
+            cursor: self.cursor,
+            merged_since_open: self.merged,
+            file: self.home.as_ref().map(|h| h.path.clone()),
         }
-        store.set_identity(&SiteIdentity {
-            site_id: server_site_id.to_string(),
-            site_name: "同步服务器".to_string(),
-            org_unit_id: String::new(),
-            org_unit_name: String::new(),
-            server_url: String::new(),
-            token: String::new(),
-            tls_pin: None,
-        })?;
-        Ok(Replica { store, cursor: 0 })
     }
 
     /// Merges every log record after its cursor (the whole master, the first time).
@@ -59,11 +151,129 @@ impl Replica {
             }
             self.store.apply_remote(&ops, cursor)?;
             self.cursor = cursor;
+            self.merged += ops.len() as u64;
         }
     }
 }
 
+/// The last server_seq of the master's log (0: empty).
+fn log_head(tx: &mut Transaction<'_>) -> Result<u64> {
+    let head: i64 = tx
+        .query_opt(
+            "SELECT last_seq FROM log_record ORDER BY first_seq DESC LIMIT 1",
+            &[],
+        )?
+        .map_or(0, |r| r.get(0));
+    Ok(head.max(0) as u64)
+}
+
+/// The first slot of `dir` no other process holds; None when all are held.
+fn take_slot(dir: &Path) -> Result<Option<ReplicaFile>> {
+    let failed = |what: &str, path: &Path, e: std::io::Error| {
+        ServerError::Store(format!(
+            "replica_dir: cannot {what} {}: {e}",
+            path.display()
+        ))
+    };
+    std::fs::create_dir_all(dir).map_err(|e| failed("create", dir, e))?;
+    for slot in 0..REPLICA_SLOTS {
+        let path = dir.join(format!("admin-replica-{slot}.sqlite"));
+        let lock_path = path.with_extension("sqlite.lock");
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| failed("open", &lock_path, e))?;
+        match lock.try_lock() {
+            Ok(()) => return Ok(Some(ReplicaFile { path, _lock: lock })),
+            Err(std::fs::TryLockError::WouldBlock) => continue,
+            Err(std::fs::TryLockError::Error(e)) => return Err(failed("lock", &lock_path, e)),
+        }
+    }
+    tracing::warn!(
+        dir = %dir.display(),
+        "every admin replica file of replica_dir is in use by another process: this one keeps its replica in memory"
+    );
+    Ok(None)
+}
+
+/// Whether a kept replica may go on for this master: the server site's, the same master's, and
+/// holding no write of its own the master may lack (a process stopped between the two).
+fn agrees(store: &Store, of: &ReplicaFor<'_>) -> jiceng_core::error::Result<bool> {
+    let site = store.identity()?.map(|i| i.site_id);
+    Ok(site.as_deref() == Some(of.server_site_id)
+        && store.known_master_id()?.as_deref() == Some(of.master_id)
+        && store.unacked_count()? == 0)
+}
+
+/// Deletes the replica file at `path` (a cache of the master) and makes an empty one there.
+fn replace_with_empty(path: &Path, of: &ReplicaFor<'_>) -> Result<Store> {
+    for file in [
+        path.to_path_buf(),
+        PathBuf::from(format!("{}-wal", path.display())),
+        PathBuf::from(format!("{}-shm", path.display())),
+    ] {
+        match std::fs::remove_file(&file) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(ServerError::Store(format!(
+                    "cannot replace the admin replica {}: {e}",
+                    file.display()
+                )))
+            }
+        }
+    }
+    fresh(Store::open(path)?, of)
+}
+
+fn with_clock(store: Store, of: &ReplicaFor<'_>) -> Store {
+    match &of.clock {
+        Some(clock) => store.with_clock(clock.clone()),
+        None => store,
+    }
+}
+
+/// An empty store made the server site's replica of this master.
+fn fresh(store: Store, of: &ReplicaFor<'_>) -> Result<Store> {
+    let mut store = with_clock(store, of);
+    store.set_identity(&SiteIdentity {
+        site_id: of.server_site_id.to_string(),
+        site_name: "同步服务器".to_string(),
+        org_unit_id: String::new(),
+        org_unit_name: String::new(),
+        server_url: String::new(),
+        token: String::new(),
+        tls_pin: None,
+    })?;
+    store.apply_resync(&jiceng_core::resync::Resync {
+        remember: Some(of.master_id.to_string()),
+        ..Default::default()
+    })?;
+    Ok(store)
+}
+
 impl PgMaster {
+    fn replica_for(&self) -> ReplicaFor<'_> {
+        ReplicaFor {
+            server_site_id: &self.server_site_id,
+            master_id: &self.master_id,
+            clock: self.clock.clone(),
+            dir: self.replica_dir.as_deref(),
+        }
+    }
+
+    /// Where this process's admin replica stands (None before its first administrative write).
+    #[doc(hidden)]
+    pub fn admin_replica_state(&self) -> Option<ReplicaState> {
+        self.replica
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(Replica::state)
+    }
+
     /// Runs one of the server's own writes on the replica and pushes its operations, in one
     /// transaction under the log lock. A failure drops the replica (rebuilt at the next write), so it
     /// never holds a write the master does not.
@@ -78,7 +288,7 @@ impl PgMaster {
         let mut slot = shared.lock().unwrap_or_else(|p| p.into_inner());
         let replica = match slot.take() {
             Some(replica) => replica,
-            None => Replica::new(&self.server_site_id, self.clock.clone())?,
+            None => Replica::open(&self.replica_for())?,
         };
         let (replica, out) = self.write_on(replica, now_ms, write)?;
         *slot = Some(replica);
@@ -94,6 +304,16 @@ impl PgMaster {
         let server_site = self.server_site_id.clone();
         let mut tx = self.db.transaction()?;
         ingest::lock_log(&mut super::prepared::Sql::new(&mut tx, &mut self.prepared))?;
+        if replica.cursor > log_head(&mut tx)? {
+            // Ahead of the log it replicates: not this log's copy. Never the case while the
+            // master keeps its id (a restored master gets a new one), checked all the same.
+            replica = replica.emptied(&ReplicaFor {
+                server_site_id: &self.server_site_id,
+                master_id: &self.master_id,
+                clock: self.clock.clone(),
+                dir: self.replica_dir.as_deref(),
+            })?;
+        }
         replica.catch_up(&mut tx)?;
         let head = tx.query_one(
             "SELECT last_seq, last_hash FROM site WHERE id = $1",
@@ -112,6 +332,9 @@ impl PgMaster {
             now_ms,
             u64::MAX,
         )?;
+        // Under the log's lock since the catch-up: the log gained only this write's records,
+        // which the replica holds already (it made them).
+        let end = log_head(&mut tx)?;
         tx.commit()?;
         let pairs: Vec<(u64, u64)> = pushed
             .acks
@@ -119,6 +342,8 @@ impl PgMaster {
             .map(|a| (a.site_seq, a.server_seq))
             .collect();
         replica.store.mark_acked(&pairs)?;
+        replica.store.apply_remote(&[], end)?;
+        replica.cursor = end;
         Ok((replica, out))
     }
 

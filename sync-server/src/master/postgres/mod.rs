@@ -20,6 +20,7 @@ mod prepared;
 mod reads;
 mod sites;
 
+pub use admin::ReplicaState;
 pub use reads::PgReader;
 
 use super::{
@@ -74,6 +75,9 @@ pub struct PgMaster {
     /// Shared by every session of this process ([`MasterStore::writer_factory`]): the replica is
     /// caught up from the log once, not once per session.
     replica: std::sync::Arc<std::sync::Mutex<Option<admin::Replica>>>,
+    /// Where the replica is kept between runs (`replica_dir`); None: in memory, rebuilt from the
+    /// whole log at the first administrative write of each run.
+    replica_dir: Option<std::path::PathBuf>,
     clock: Option<WallClock>,
     gate: Option<CommitGate>,
     /// This session's prepared statements (the push path's).
@@ -133,7 +137,14 @@ impl PgMaster {
     /// Connects to the master database at `url` (`postgres://user:password@host:port/db`), creating
     /// or migrating its tables.
     pub fn open(url: &str) -> Result<PgMaster> {
+        PgMaster::open_with_replica(url, None)
+    }
+
+    /// [`PgMaster::open`], the replica of the server's own writes kept in `replica_dir` between
+    /// runs (see `admin.rs`).
+    pub fn open_with_replica(url: &str, replica_dir: Option<&std::path::Path>) -> Result<PgMaster> {
         let mut master = PgMaster::connect_session(url)?;
+        master.replica_dir = replica_dir.map(std::path::Path::to_path_buf);
         let now = master.wall_millis();
         // Names are for display: a master that cannot write them still serves.
         if let Err(e) = master.name_sites(now) {
@@ -165,6 +176,7 @@ impl PgMaster {
             master_id,
             max_drift_ms: DEFAULT_MAX_DRIFT_MS,
             replica: Default::default(),
+            replica_dir: None,
             clock: None,
             gate: None,
             prepared: Default::default(),
@@ -539,11 +551,13 @@ impl MasterStore for PgMaster {
         let clock = self.clock.clone();
         let max_drift_ms = self.max_drift_ms;
         let replica = self.replica.clone();
+        let replica_dir = self.replica_dir.clone();
         Some(Box::new(move || {
             let mut session = PgMaster::connect_session(&url)?;
             session.clock = clock.clone();
             session.max_drift_ms = max_drift_ms;
             session.replica = replica.clone();
+            session.replica_dir = replica_dir.clone();
             Ok(Box::new(session) as Box<dyn MasterStore>)
         }))
     }
