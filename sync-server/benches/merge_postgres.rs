@@ -8,6 +8,9 @@
 //! and hash chain, core's merge rule over each touched row's whole field history, the rows written
 //! back, and the audit log's record, in one transaction per 10,000-operation batch. Wall time only:
 //! the database's work is in its own processes, which this process's CPU clock does not see.
+//!
+//! The first round also times a restarted process's first administrative write over that master:
+//! its replica in memory (merged from the whole log) against one kept in a `replica_dir`.
 
 #[path = "../../tests/src/pg.rs"]
 mod pg;
@@ -95,6 +98,33 @@ fn copy_floor(url: &str, rows: &[Vec<Option<String>>], batches: usize) -> f64 {
     started.elapsed().as_secs_f64()
 }
 
+/// Seconds of one administrative write (a community under `unit`) by a process just opened.
+fn timed_admin_write(
+    url: &str,
+    replica_dir: Option<&std::path::Path>,
+    unit: &str,
+    name: &str,
+) -> f64 {
+    let mut master = PgMaster::open_with_replica(url, replica_dir).expect("master");
+    let started = Instant::now();
+    master
+        .add_org_unit(Some(unit), jiceng_core::model::OrgKind::Community, name)
+        .expect("admin write");
+    started.elapsed().as_secs_f64()
+}
+
+fn first_admin_write_after_a_start(url: &str, unit: &str, log_len: usize) {
+    let dir = std::env::temp_dir().join(format!("jiceng-bench-replica-{}", uuid::Uuid::now_v7()));
+    let in_memory = timed_admin_write(url, None, unit, "计时社区一");
+    let building = timed_admin_write(url, Some(&dir), unit, "计时社区二");
+    let kept = timed_admin_write(url, Some(&dir), unit, "计时社区三");
+    println!(
+        "first administrative write after a start, master of {log_len} operations: replica in memory {in_memory:.3} s; kept in replica_dir {kept:.3} s (building the file, once: {building:.3} s); {:.0}x",
+        in_memory / kept
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 fn main() {
     let rounds: usize = std::env::var("JICENG_BENCH_ROUNDS")
         .ok()
@@ -132,6 +162,9 @@ fn main() {
             "every op logged once"
         );
         drop(master);
+        if round == 1 {
+            first_admin_write_after_a_start(&url, &unit, log_before + total_ops);
+        }
         let rows = final_rows(&url);
         assert_eq!(rows.len(), SITES * ROWS_PER_SITE);
         let floor_url = cluster.fresh_database("copy").expect("database");

@@ -1238,6 +1238,15 @@ fn a_postgres_admin_replica_kept_in_a_directory_resumes_after_a_restart_and_star
         }
         let state = master.admin_replica_state().expect("made by the writes");
         assert_eq!(state.file.as_deref(), Some(slot0.as_path()));
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
+            assert_eq!(
+                mode & 0o777,
+                0o700,
+                "the district's records for the server's user only"
+            );
+        }
         assert_eq!(
             state.cursor,
             master.log_len().unwrap(),

@@ -175,7 +175,13 @@ fn take_slot(dir: &Path) -> Result<Option<ReplicaFile>> {
             path.display()
         ))
     };
-    std::fs::create_dir_all(dir).map_err(|e| failed("create", dir, e))?;
+    // The replica holds the whole district's records: a directory of this user's only, as the
+    // master's own data.
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).map_err(|e| failed("create", dir, e))?;
     for slot in 0..REPLICA_SLOTS {
         let path = dir.join(format!("admin-replica-{slot}.sqlite"));
         let lock_path = path.with_extension("sqlite.lock");
