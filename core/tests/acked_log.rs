@@ -5,8 +5,8 @@
 
 mod common_setup;
 
-use common_setup::{fixed_clock, identity, office_store, seed_office_user};
-use jiceng_core::model::{CaseInput, CaseKind, CaseQuery, SessionUser};
+use common_setup::{case_input, fixed_clock, identity, office_store, seed_office_user};
+use jiceng_core::model::{CaseQuery, SessionUser};
 use jiceng_core::op::Operation;
 use jiceng_core::resync::Resync;
 use jiceng_core::store::Store;
@@ -20,31 +20,13 @@ const ID_NUMBERS: [&str; 5] = [
     "11010119900307109X",
 ];
 
-fn case(name: &str, id_number: &str) -> CaseInput {
-    CaseInput {
-        id: None,
-        name: name.to_string(),
-        id_number: id_number.to_string(),
-        kind: CaseKind::Probation,
-        sentence_start: "2026-03-01".to_string(),
-        sentence_end: "2027-02-28".to_string(),
-        org_unit_id: None,
-        status: None,
-        judgment_effective_on: None,
-        reported_on: None,
-        supervision_level: None,
-        sealed_minor: None,
-        address: None,
-    }
-}
-
 /// Five cases (names with 4-byte characters); each case's id and the site_seqs of its operations.
 fn five_cases(store: &mut Store, user: &SessionUser) -> Vec<(String, Vec<u64>)> {
     let mut cases = Vec::new();
     for (i, id_number) in ID_NUMBERS.iter().enumerate() {
         let before = store.own_log().unwrap().len();
         let saved = store
-            .save_case(user, case(&format!("𠀀案{i}"), id_number))
+            .save_case(user, case_input(&format!("𠀀案{i}"), id_number))
             .unwrap();
         let seqs = store.own_log().unwrap()[before..]
             .iter()
@@ -151,7 +133,7 @@ fn acknowledgements_in_any_order_and_part_leave_exactly_the_rest_waiting() {
     // Written after: waits, and only it.
     let later = store.own_log().unwrap().len();
     store
-        .save_case(&user, case("𪚥新", "110101199003071110"))
+        .save_case(&user, case_input("𪚥新", "110101199003071110"))
         .unwrap();
     let new: Vec<u64> = seqs(&store.own_log().unwrap()[later..]);
     assert_eq!(seqs(&store.unacked_ops(usize::MAX).unwrap()), new);

@@ -3,10 +3,9 @@
 //! rule named, not only numbered.
 
 mod common_setup;
+use common_setup::case_input;
 
-use jiceng_core::model::{
-    CaseInput, CaseKind, CaseQuery, CaseStatus, ResidentInput, ResidentQuery, SessionUser,
-};
+use jiceng_core::model::{CaseQuery, CaseStatus, ResidentInput, ResidentQuery, SessionUser};
 use jiceng_core::store::Store;
 
 /// Every spelling a clerk may type for 买买提·艾力 (issue 14 §5).
@@ -33,24 +32,6 @@ fn resident(name: &str, id_number: &str) -> ResidentInput {
         household_head: true,
         special_groups: vec![],
         note: String::new(),
-    }
-}
-
-fn case_input(name: &str, id_number: &str) -> CaseInput {
-    CaseInput {
-        id: None,
-        name: name.to_string(),
-        id_number: id_number.to_string(),
-        kind: CaseKind::Probation,
-        sentence_start: "2026-03-01".to_string(),
-        sentence_end: "2027-02-28".to_string(),
-        org_unit_id: None,
-        status: None,
-        judgment_effective_on: None,
-        reported_on: None,
-        supervision_level: None,
-        sealed_minor: None,
-        address: None,
     }
 }
 

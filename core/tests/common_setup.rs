@@ -1,7 +1,7 @@
 // Shared set-up for core's integration tests (included with `mod common_setup;`).
 #![allow(dead_code)]
 
-use jiceng_core::model::{OrgKind, Role, SessionUser};
+use jiceng_core::model::{CaseInput, CaseKind, OrgKind, Role, SessionUser};
 use jiceng_core::store::{NewUser, SiteIdentity, Store, WallClock};
 use std::sync::Arc;
 
@@ -144,4 +144,24 @@ pub fn community_store_at(site_id: &str, clock: WallClock) -> (Store, SessionUse
         .expect("clerk");
     let clerk = store.login("clerk", "password-9").expect("login");
     (store, clerk)
+}
+
+/// A probation case of `name` and `id_number` (a valid GB 11643 number), sentence 2026-03-01 to
+/// 2027-02-28 (before and after `NOW_MS`), the rest left to the defaults.
+pub fn case_input(name: &str, id_number: &str) -> CaseInput {
+    CaseInput {
+        id: None,
+        name: name.to_string(),
+        id_number: id_number.to_string(),
+        kind: CaseKind::Probation,
+        sentence_start: "2026-03-01".to_string(),
+        sentence_end: "2027-02-28".to_string(),
+        org_unit_id: None,
+        status: None,
+        judgment_effective_on: None,
+        reported_on: None,
+        supervision_level: None,
+        sealed_minor: None,
+        address: None,
+    }
 }

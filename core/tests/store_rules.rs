@@ -2,32 +2,14 @@
 
 mod common_setup;
 
-use common_setup::office_store;
+use common_setup::{case_input, office_store};
 use jiceng_core::hlc::Hlc;
-use jiceng_core::model::{CaseInput, CaseKind, CaseQuery, CaseStatus, CheckinInput, CheckinMethod};
+use jiceng_core::model::{CaseQuery, CaseStatus, CheckinInput, CheckinMethod};
 use jiceng_core::op::GENESIS_HASH;
 use jiceng_core::store::Store;
 use jiceng_core::CoreError;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-
-fn case_input(name: &str, id_number: &str) -> CaseInput {
-    CaseInput {
-        id: None,
-        name: name.to_string(),
-        id_number: id_number.to_string(),
-        kind: CaseKind::Probation,
-        sentence_start: "2026-03-01".to_string(),
-        sentence_end: "2027-02-28".to_string(),
-        org_unit_id: None,
-        status: None,
-        judgment_effective_on: None,
-        reported_on: None,
-        supervision_level: None,
-        sealed_minor: None,
-        address: None,
-    }
-}
 
 fn dump(store: &Store, table: &str) -> Vec<Vec<String>> {
     let conn = store.connection();

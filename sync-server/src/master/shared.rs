@@ -12,6 +12,19 @@ use jiceng_core::validate::Refusal;
 use jiceng_core::wire::RowRef;
 use std::collections::HashMap;
 
+/// The identity of the store the server's own writes are made on, as the server site `site_id`.
+pub(crate) fn server_site_identity(site_id: &str) -> jiceng_core::store::SiteIdentity {
+    jiceng_core::store::SiteIdentity {
+        site_id: site_id.to_string(),
+        site_name: "同步服务器".to_string(),
+        org_unit_id: String::new(),
+        org_unit_name: String::new(),
+        server_url: String::new(),
+        token: String::new(),
+        tls_pin: None,
+    }
+}
+
 /// Operations the policy holds, by site id and site_seq, with why.
 pub type Holds = HashMap<String, HashMap<u64, Refusal>>;
 

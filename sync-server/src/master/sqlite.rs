@@ -12,7 +12,7 @@ use jiceng_core::merge::RowVersions;
 use jiceng_core::model::{OrgKind, Role};
 use jiceng_core::op::Operation;
 use jiceng_core::store::merge_sql::master::{self as merge, OperationLog, RowCache};
-use jiceng_core::store::{NewUser, SiteIdentity, Store};
+use jiceng_core::store::{NewUser, Store};
 use jiceng_core::tables::{self, TableDef, ROW_ID_SCOPE};
 use jiceng_core::validate::Refusal;
 use jiceng_core::wire::{
@@ -193,15 +193,7 @@ impl SqliteMaster {
             Some(identity) => identity.site_id,
             None => {
                 let site_id = format!("server-{}", uuid::Uuid::now_v7());
-                store.set_identity(&SiteIdentity {
-                    site_id: site_id.clone(),
-                    site_name: "同步服务器".to_string(),
-                    org_unit_id: String::new(),
-                    org_unit_name: String::new(),
-                    server_url: String::new(),
-                    token: String::new(),
-                    tls_pin: None,
-                })?;
+                store.set_identity(&shared::server_site_identity(&site_id))?;
                 store.connection().execute(
                     "INSERT INTO site (id, name, org_unit_id, created_at_ms) VALUES (?1, 'sync server', '', 0)",
                     [&site_id],

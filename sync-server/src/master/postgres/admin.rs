@@ -16,8 +16,8 @@ use super::{decode_record, ingest, reads, PgMaster, ADMIN_ACTOR};
 use crate::error::{Result, ServerError};
 use crate::master::review::{self, Held};
 use crate::master::SiteAuth;
+use jiceng_core::store::Store;
 use jiceng_core::store::WallClock;
-use jiceng_core::store::{SiteIdentity, Store};
 use jiceng_core::tables;
 use jiceng_core::wire::QuarantineDecision;
 use postgres::Transaction;
@@ -244,15 +244,9 @@ fn with_clock(store: Store, of: &ReplicaFor<'_>) -> Store {
 /// An empty store made the server site's replica of this master.
 fn fresh(store: Store, of: &ReplicaFor<'_>) -> Result<Store> {
     let mut store = with_clock(store, of);
-    store.set_identity(&SiteIdentity {
-        site_id: of.server_site_id.to_string(),
-        site_name: "同步服务器".to_string(),
-        org_unit_id: String::new(),
-        org_unit_name: String::new(),
-        server_url: String::new(),
-        token: String::new(),
-        tls_pin: None,
-    })?;
+    store.set_identity(&crate::master::shared::server_site_identity(
+        of.server_site_id,
+    ))?;
     store.apply_resync(&jiceng_core::resync::Resync {
         remember: Some(of.master_id.to_string()),
         ..Default::default()
