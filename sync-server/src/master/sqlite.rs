@@ -100,6 +100,10 @@ pub struct SqliteMaster {
     master_id: String,
     /// The master file, for readers beside this writer (None in memory).
     path: Option<std::path::PathBuf>,
+    /// A read connection of this writer's, opened at the first ingest (a file master only): it asks
+    /// the owners of the rows a batch moves on the merge's second thread, from the last commit,
+    /// which is the state before the batch while the writer holds its transaction.
+    owners_reader: Option<std::sync::Mutex<Connection>>,
 }
 
 impl SqliteMaster {
@@ -212,6 +216,7 @@ impl SqliteMaster {
             max_drift_ms: DEFAULT_MAX_DRIFT_MS,
             master_id,
             path: None,
+            owners_reader: None,
         };
         // Names are for display: a master that cannot write them still serves.
         if let Err(e) = master.name_sites(master.store.wall_millis()) {
@@ -484,6 +489,18 @@ impl SqliteMaster {
                     ])?;
                 }
             }
+            let moving = rows_moving_owner(&mergeable, &records);
+            if self.owners_reader.is_none() {
+                if let Some(path) = &self.path {
+                    self.owners_reader = Some(std::sync::Mutex::new(open_owners_reader(path)?));
+                }
+            }
+            let reader = self.owners_reader.as_ref();
+            // Without a reader (a master in memory), asked here, before the merge.
+            let owners_here = match reader {
+                Some(_) => None,
+                None => Some(owners_before(&tx, &moving)?),
+            };
             // The records are checked, encoded, written and synced by the merge's planning thread
             // when it has planned ahead of the writer: they depend only on the numbering above.
             let write_records = || {
@@ -498,9 +515,15 @@ impl SqliteMaster {
                 }
                 let locations = append_records(files, head, &pending)?;
                 let written: Vec<WrittenRecord<'_>> = pending.into_iter().zip(locations).collect();
-                Ok::<_, ServerError>((record_acks, written))
+                let owners = match reader {
+                    Some(reader) => Some(owners_before(
+                        &reader.lock().unwrap_or_else(|p| p.into_inner()),
+                        &moving,
+                    )?),
+                    None => None,
+                };
+                Ok::<_, ServerError>((record_acks, written, owners))
             };
-            let owners_before = owners_of_moved_rows(&tx, &mergeable, &records)?;
             let log = LogRecords { conn: &tx, files };
             let (merged, recorded) =
                 merge::merge_then(&tx, &mergeable, &records, &log, rows, write_records);
@@ -511,7 +534,7 @@ impl SqliteMaster {
                     "the merge's planning thread stopped before writing the audit log".to_string(),
                 ));
             };
-            let (record_acks, written) = recorded?;
+            let (record_acks, written, owners_there) = recorded?;
             merged?;
             for (site_id, site_acks) in record_acks {
                 let out = by_site_out.entry(site_id.to_string()).or_default();
@@ -521,7 +544,8 @@ impl SqliteMaster {
             }
             // The records are on disk (fdatasync) before the commit that makes them part of the log.
             index_log(&tx, now_ms, &written)?;
-            record_scope_moves(&tx, owners_before)?;
+            let owners = owners_there.or(owners_here).unwrap_or_default();
+            record_scope_moves(&tx, owners)?;
         }
         if std::mem::take(&mut self.crash_before_commit) {
             return Err(ServerError::Store(
@@ -678,13 +702,22 @@ struct OwnerWrite {
 /// The rows of the batch that already exist and whose owner field is written (issue 10 §5), each
 /// with the last server_seq that writes it. New rows name their owner in their first operation too:
 /// they have no owner yet and are not looked at again.
-fn owners_of_moved_rows(
-    conn: &Connection,
-    ops: &[&Operation],
-    records: &[u64],
-) -> Result<Vec<OwnerWrite>> {
-    // The rows whose owner field the batch writes, in the order first written.
-    let mut candidates: Vec<(&'static TableDef, &str, u64)> = Vec::new();
+/// A row whose owner field a batch writes: its table, id and the log record of the last such write.
+type MovingRow<'a> = (&'static TableDef, &'a str, u64);
+
+/// A second connection to the master file, which only reads (see `SqliteMaster::owners_reader`).
+fn open_owners_reader(path: &Path) -> Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(conn)
+}
+
+/// The rows whose owner field the batch writes, in the order first written.
+fn rows_moving_owner<'a>(ops: &[&'a Operation], records: &[u64]) -> Vec<MovingRow<'a>> {
+    let mut candidates: Vec<MovingRow<'a>> = Vec::new();
     let mut index: FxHashMap<(&str, &str), usize> = FxHashMap::default();
     // A batch is runs of one table's operations: the last table's definition is reused, which is
     // cheaper than the lookup's hash (a twentieth of the ingest's time, looked up per operation).
@@ -711,8 +744,14 @@ fn owners_of_moved_rows(
             }
         }
     }
-    // Their owners before the batch: one statement per table. A statement per row was a twentieth
-    // of the ingest (most rows of a batch are new, and each asked in vain).
+    candidates
+}
+
+/// The owners of `candidates` before the batch, on `conn`: the writer's own transaction before the
+/// merge, or a reader of the last commit while the writer merges (the same state: the writer holds
+/// the write lock). One statement per table: a statement per row was a twentieth of the ingest (most
+/// rows of a batch are new, and each asked in vain).
+fn owners_before(conn: &Connection, candidates: &[MovingRow<'_>]) -> Result<Vec<OwnerWrite>> {
     let mut tables_named: Vec<&'static TableDef> = candidates.iter().map(|c| c.0).collect();
     tables_named.sort_unstable_by_key(|def| def.name);
     tables_named.dedup_by_key(|def| def.name);
@@ -738,8 +777,8 @@ fn owners_of_moved_rows(
         owners.insert(def.name, found);
     }
     Ok(candidates
-        .into_iter()
-        .filter_map(|(def, row_id, seq)| {
+        .iter()
+        .filter_map(|&(def, row_id, seq)| {
             let before = owners.get(def.name)?.get(row_id)?;
             Some(OwnerWrite {
                 def,
