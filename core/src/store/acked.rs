@@ -33,13 +33,16 @@ pub(super) fn all(conn: &Connection) -> Result<Vec<SeqRange>> {
     let mut stmt = conn.prepare_cached(
         "SELECT first_site_seq, last_site_seq FROM oplog_acked ORDER BY first_site_seq",
     )?;
-    let rows = stmt.query_map([], |r| {
-        Ok(SeqRange {
-            first: r.get::<_, i64>(0)?.max(0) as u64,
-            last: r.get::<_, i64>(1)?.max(0) as u64,
-        })
-    })?;
+    let rows = stmt.query_map([], range_of)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// A range from a row whose first two columns are `first_site_seq, last_site_seq`.
+fn range_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<SeqRange> {
+    Ok(SeqRange {
+        first: r.get::<_, i64>(0)?.max(0) as u64,
+        last: r.get::<_, i64>(1)?.max(0) as u64,
+    })
 }
 
 /// Records `seqs` as acknowledged, joined with the ranges they touch. Call inside the transaction
@@ -54,12 +57,10 @@ pub(super) fn mark(conn: &Connection, seqs: impl IntoIterator<Item = u64>) -> Re
             "SELECT first_site_seq, last_site_seq FROM oplog_acked \
              WHERE first_site_seq <= ?2 + 1 AND last_site_seq + 1 >= ?1",
         )?;
-        let rows = stmt.query_map(params![sql_seq(lowest.first), sql_seq(highest.last)], |r| {
-            Ok(SeqRange {
-                first: r.get::<_, i64>(0)?.max(0) as u64,
-                last: r.get::<_, i64>(1)?.max(0) as u64,
-            })
-        })?;
+        let rows = stmt.query_map(
+            params![sql_seq(lowest.first), sql_seq(highest.last)],
+            range_of,
+        )?;
         rows.collect::<rusqlite::Result<_>>()?
     };
     replace(conn, &touching, &acked_ranges::union(&touching, &new))

@@ -699,9 +699,6 @@ struct OwnerWrite {
     seq: u64,
 }
 
-/// The rows of the batch that already exist and whose owner field is written (issue 10 §5), each
-/// with the last server_seq that writes it. New rows name their owner in their first operation too:
-/// they have no owner yet and are not looked at again.
 /// A row whose owner field a batch writes: its table, id and the log record of the last such write.
 type MovingRow<'a> = (&'static TableDef, &'a str, u64);
 
@@ -747,8 +744,11 @@ fn rows_moving_owner<'a>(ops: &[&'a Operation], records: &[u64]) -> Vec<MovingRo
     candidates
 }
 
-/// The owners of `candidates` before the batch, on `conn`: the writer's own transaction before the
-/// merge, or a reader of the last commit while the writer merges (the same state: the writer holds
+/// The rows among `candidates` that already exist (issue 10 §5), with their owners before the
+/// batch and the last server_seq that writes the owner field. New rows name their owner in their
+/// first operation too: they have no owner yet and are not looked at again.
+///
+/// Asked on `conn`: the writer's own transaction before the merge, or a reader of the last commit while the writer merges (the same state: the writer holds
 /// the write lock). One statement per table: a statement per row was a twentieth of the ingest (most
 /// rows of a batch are new, and each asked in vain).
 fn owners_before(conn: &Connection, candidates: &[MovingRow<'_>]) -> Result<Vec<OwnerWrite>> {
