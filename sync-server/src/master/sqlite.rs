@@ -438,7 +438,8 @@ impl SqliteMaster {
         // merged and never delivered.
         let max_drift_ms = self.max_drift_ms;
         let refusal = |op: &Operation| shared::refusal_of(op, holds, now_ms, max_drift_ms);
-        // Checked three times per operation: no allocation unless something is held.
+        // Checked twice per operation (here and by the log writer): no allocation unless something
+        // is held.
         let held = |op: &Operation| shared::is_held(op, holds, now_ms, max_drift_ms);
         let mut quarantined = Vec::new();
         if !fresh.is_empty() {
@@ -448,23 +449,24 @@ impl SqliteMaster {
             let mut mergeable: Vec<&Operation> = Vec::with_capacity(ops.len());
             let mut records: Vec<u64> = Vec::with_capacity(ops.len());
             let mut record = next_seq;
-            for (_, _, site_ops) in &fresh {
+            let files = &self.log;
+            let rows = &mut self.rows;
+            // One pass over each site's operations (a batch is larger than the CPU's caches): what
+            // merges, what is held; then the site's cursor and quarantine, which the merge does not
+            // depend on.
+            for (site_id, _, site_ops) in &fresh {
                 let before = mergeable.len();
-                mergeable.extend(site_ops.iter().copied().filter(|op| !held(op)));
+                let mut site_held: Vec<(&Operation, Refusal)> = Vec::new();
+                for op in site_ops.iter().copied() {
+                    if !held(op) {
+                        mergeable.push(op);
+                    } else if let Some(refused) = refusal(op) {
+                        site_held.push((op, refused));
+                    }
+                }
                 let count = (mergeable.len() - before) as u64;
                 records.resize(mergeable.len(), record);
                 record += count;
-            }
-            let files = &self.log;
-            let rows = &mut self.rows;
-            // The site cursors and the quarantine do not depend on the merge: written first.
-            for (site_id, _, site_ops) in &fresh {
-                let site_held: Vec<(&Operation, Refusal)> = site_ops
-                    .iter()
-                    .copied()
-                    .filter(|op| held(op))
-                    .filter_map(|op| refusal(op).map(|r| (op, r)))
-                    .collect();
                 if !site_held.is_empty() {
                     quarantine(&tx, site_id, &site_held, now_ms)?;
                     let held: Vec<(u64, Refusal)> = site_held
@@ -489,18 +491,22 @@ impl SqliteMaster {
                     ])?;
                 }
             }
-            let moving = rows_moving_owner(&mergeable, &records);
             if self.owners_reader.is_none() {
                 if let Some(path) = &self.path {
                     self.owners_reader = Some(std::sync::Mutex::new(open_owners_reader(path)?));
                 }
             }
             let reader = self.owners_reader.as_ref();
-            // Without a reader (a master in memory), asked here, before the merge.
+            // Without a reader (a master in memory), asked here, before the merge; with one, found
+            // and asked on the merge's second thread.
             let owners_here = match reader {
                 Some(_) => None,
-                None => Some(owners_before(&tx, &moving)?),
+                None => Some(owners_before(
+                    &tx,
+                    &rows_moving_owner(&mergeable, &records),
+                )?),
             };
+            let (mergeable_ref, records_ref) = (&mergeable, &records);
             // The records are checked, encoded, written and synced by the merge's planning thread
             // when it has planned ahead of the writer: they depend only on the numbering above.
             let write_records = || {
@@ -518,7 +524,7 @@ impl SqliteMaster {
                 let owners = match reader {
                     Some(reader) => Some(owners_before(
                         &reader.lock().unwrap_or_else(|p| p.into_inner()),
-                        &moving,
+                        &rows_moving_owner(mergeable_ref, records_ref),
                     )?),
                     None => None,
                 };

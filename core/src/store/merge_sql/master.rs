@@ -33,6 +33,7 @@ use std::fmt::Write as _;
 use std::ops::Range;
 use std::sync::Arc;
 
+mod borrowing;
 mod pipeline;
 mod statements;
 

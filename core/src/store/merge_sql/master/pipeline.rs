@@ -494,7 +494,7 @@ impl<'s> Writer<'_, '_, 's> {
                     let inserted = self
                         .statements
                         .insert(def, shape)?
-                        .execute(rusqlite::params_from_iter(arena.bind(params)))?;
+                        .execute(arena.bind(params))?;
                     if inserted == 1 {
                         counts.add_to(self.stats);
                     } else {
@@ -506,9 +506,7 @@ impl<'s> Writer<'_, '_, 's> {
                     params,
                     counts,
                 } => {
-                    self.statements
-                        .update(shape)?
-                        .execute(rusqlite::params_from_iter(arena.bind(params)))?;
+                    self.statements.update(shape)?.execute(arena.bind(params))?;
                     counts.add_to(self.stats);
                 }
                 Plan::Unchanged(counts) => counts.add_to(self.stats),
@@ -576,12 +574,10 @@ impl<'s> Writer<'_, '_, 's> {
                     &self.values,
                     &mut self.arena,
                 );
-                let inserted =
-                    self.statements
-                        .insert(def, shape)?
-                        .execute(rusqlite::params_from_iter(
-                            self.arena.bind(0..self.arena.params.len()),
-                        ))?;
+                let inserted = self
+                    .statements
+                    .insert(def, shape)?
+                    .execute(self.arena.bind(0..self.arena.params.len()))?;
                 if inserted == 1 {
                     write_outcome(conn, def, row_id, &outcome, self.stats)?;
                     self.merged.push((def.name, row_id, row));
@@ -599,9 +595,7 @@ impl<'s> Writer<'_, '_, 's> {
         if let Some(shape) = update_params(def, &mut row, &outcome, &self.values, &mut self.arena) {
             self.statements
                 .update(shape)?
-                .execute(rusqlite::params_from_iter(
-                    self.arena.bind(0..self.arena.params.len()),
-                ))?;
+                .execute(self.arena.bind(0..self.arena.params.len()))?;
         }
         self.merged.push((def.name, row_id, row));
         Ok(())

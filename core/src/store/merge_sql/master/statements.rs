@@ -1,7 +1,9 @@
 //! The master merge's statements: their shapes, SQL and parameters (kept in arenas per chunk of
 //! rows, so that the planning thread allocates them and the writer frees none).
 
+use super::borrowing::BorrowingStatement;
 use super::*;
+use rusqlite::types::ValueRef;
 
 /// Appends a row's winning clocks (codec format 2) to `out`.
 pub(super) fn encode_winners_into(out: &mut Vec<u8>, row: &MasterRow) {
@@ -23,8 +25,8 @@ pub(super) struct Prepared<'c, 'a> {
     pub(super) conn: &'c Connection,
     pub(super) insert_sql: &'a mut FxHashMap<InsertShape, String>,
     pub(super) update_sql: &'a mut FxHashMap<Shape, String>,
-    pub(super) inserts: FxHashMap<InsertShape, rusqlite::CachedStatement<'c>>,
-    pub(super) updates: FxHashMap<Shape, rusqlite::CachedStatement<'c>>,
+    pub(super) inserts: FxHashMap<InsertShape, BorrowingStatement<'c>>,
+    pub(super) updates: FxHashMap<Shape, BorrowingStatement<'c>>,
 }
 
 impl<'c> Prepared<'c, '_> {
@@ -32,7 +34,7 @@ impl<'c> Prepared<'c, '_> {
         &mut self,
         def: &'static TableDef,
         shape: InsertShape,
-    ) -> Result<&mut rusqlite::CachedStatement<'c>> {
+    ) -> Result<&mut BorrowingStatement<'c>> {
         use std::collections::hash_map::Entry;
         Ok(match self.inserts.entry(shape) {
             Entry::Occupied(e) => e.into_mut(),
@@ -41,12 +43,12 @@ impl<'c> Prepared<'c, '_> {
                     .insert_sql
                     .entry(shape)
                     .or_insert_with(|| insert_sql(def, shape));
-                e.insert(self.conn.prepare_cached(sql)?)
+                e.insert(BorrowingStatement::prepare(self.conn, sql)?)
             }
         })
     }
 
-    pub(super) fn update(&mut self, shape: Shape) -> Result<&mut rusqlite::CachedStatement<'c>> {
+    pub(super) fn update(&mut self, shape: Shape) -> Result<&mut BorrowingStatement<'c>> {
         use std::collections::hash_map::Entry;
         Ok(match self.updates.entry(shape) {
             Entry::Occupied(e) => e.into_mut(),
@@ -57,7 +59,7 @@ impl<'c> Prepared<'c, '_> {
                     .update_sql
                     .entry(shape)
                     .or_insert_with(|| update_sql(def, shape));
-                e.insert(self.conn.prepare_cached(sql)?)
+                e.insert(BorrowingStatement::prepare(self.conn, sql)?)
             }
         })
     }
@@ -117,29 +119,14 @@ impl<'a> ParamArena<'a> {
         }
     }
 
-    pub(super) fn bind(&self, range: Range<usize>) -> impl Iterator<Item = Bound<'_, 'a>> {
-        self.params[range].iter().map(|param| Bound {
-            param,
-            bytes: &self.bytes,
-        })
-    }
-}
-
-/// A parameter with its arena, as rusqlite binds it.
-pub(super) struct Bound<'p, 'a> {
-    pub(super) param: &'p Param<'a>,
-    pub(super) bytes: &'p [u8],
-}
-
-impl rusqlite::ToSql for Bound<'_, '_> {
-    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-        use rusqlite::types::{ToSqlOutput, ValueRef};
-        Ok(ToSqlOutput::Borrowed(match self.param {
+    /// The parameters in `range` as SQLite takes them (borrowed: see [`BorrowingStatement`]).
+    pub(super) fn bind(&self, range: Range<usize>) -> impl Iterator<Item = ValueRef<'_>> {
+        self.params[range].iter().map(|param| match param {
             Param::Text(s) => ValueRef::Text(s.as_bytes()),
             Param::Value(v) => ValueRef::from(v),
             Param::Blob(range) => ValueRef::Blob(&self.bytes[range.clone()]),
             Param::ArenaText(range) => ValueRef::Text(&self.bytes[range.clone()]),
-        }))
+        })
     }
 }
 
