@@ -281,3 +281,32 @@ fn a_second_writer_on_the_same_master_appends_after_the_first_never_over_it() {
     let mut reopened = SqliteMaster::open(&f.db).unwrap();
     assert_eq!(pull_all(&mut reopened, &reader), everyone);
 }
+
+/// The merge keeps its row statements between batches (prepared once, bound in place): dropping the
+/// master must still close its file. SQLite refuses to close a connection with statements left, and
+/// a connection that stays open keeps its `-wal` file, which a clean close removes.
+#[test]
+fn a_master_that_merged_closes_its_file_when_dropped() {
+    let (f, mut master) = fixture();
+    let mut store = site_store(&f.sites[0], &f.unit);
+    // 300 cases (900 operations: the two-thread merge), then 10 more (the small batch's path).
+    let ops = cases(&mut store, &f.unit, 300);
+    assert!(ops.len() >= 512, "{} operations", ops.len());
+    master.ingest(&ops, NOW_MS).unwrap();
+    let more = cases(&mut store, &f.unit, 10);
+    master.ingest(&more[ops.len()..], NOW_MS).unwrap();
+    let wal = PathBuf::from(format!("{}-wal", f.db.display()));
+    assert!(wal.exists(), "the master writes through its WAL");
+    drop(master);
+    assert!(
+        !wal.exists(),
+        "the master's connection stayed open after the master was dropped"
+    );
+    // And it opens again with every row.
+    let reopened = SqliteMaster::open(&f.db).unwrap();
+    let count: i64 = reopened
+        .connection()
+        .query_row("SELECT COUNT(*) FROM corr_case", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(count, 310);
+}

@@ -83,12 +83,14 @@ enum LogPlace<'a> {
 }
 
 pub struct SqliteMaster {
+    /// Winning clocks of recently merged rows (the server is the master's only writer while it runs),
+    /// and the merge's statements. Declared before `store` so that it is dropped first: SQLite does
+    /// not close a connection whose statements are not finalized.
+    rows: RowCache,
     store: Store,
     /// The audit log's records (segment files beside the master file; `log_chunk` is their index).
     log: LogFiles,
     server_site_id: String,
-    /// Winning clocks of recently merged rows (the server is the master's only writer while it runs).
-    rows: RowCache,
     /// `PRAGMA data_version` when `rows` was last known to match the file: another connection (the
     /// admin CLI) committing changes it, and the cache is then dropped.
     data_version: i64,

@@ -37,6 +37,7 @@ mod borrowing;
 mod pipeline;
 mod statements;
 
+use borrowing::BorrowingStatement;
 pub use pipeline::{merge, merge_then};
 use statements::{InsertShape, Shape};
 
@@ -119,10 +120,12 @@ pub struct RowCache {
     rows: FxHashMap<&'static str, FxHashMap<Box<str>, MasterRow>>,
     len: usize,
     sites: Sites,
-    /// UPDATE statements by shape (table and columns written).
-    updates: FxHashMap<Shape, String>,
-    /// INSERT statements by shape (table and columns written).
-    inserts: FxHashMap<InsertShape, String>,
+    /// UPDATE statements by shape (table and columns written), prepared on the master's
+    /// connection and kept between batches. Whoever owns the cache drops it before the
+    /// connection (else the connection cannot close: see `borrowing`).
+    updates: FxHashMap<Shape, BorrowingStatement>,
+    /// INSERT statements by shape (table and columns written), kept like `updates`.
+    inserts: FxHashMap<InsertShape, BorrowingStatement>,
     capacity: usize,
     /// A transaction that merged into the cache has not committed (yet).
     uncommitted: bool,

@@ -6,9 +6,15 @@
 //! parameters already sit in memory that outlives the statement's run (the batch's operations and
 //! the chunk's arena), so they are bound with `SQLITE_STATIC` here: SQLite reads them in place.
 //!
-//! Soundness rests on one rule, kept by [`BorrowingStatement::execute`] alone: SQLite holds a
-//! parameter's pointer only between its bind and the end of the same call, which resets the
-//! statement and clears every binding before it returns, whether the run succeeded or not.
+//! Soundness rests on two rules:
+//! - SQLite holds a parameter's pointer only between its bind and the end of the same call:
+//!   [`BorrowingStatement::execute`] resets the statement and clears every binding before it
+//!   returns, whether the run succeeded or not;
+//! - a statement outlives the borrow of the connection it was prepared on (the master keeps its
+//!   statements between batches, as rusqlite's statement cache would), and its connection handle
+//!   stays valid as long as it exists: SQLite refuses to close a connection (`SQLITE_BUSY`, the
+//!   connection stays open) while it has unfinalized statements. The master drops its statements
+//!   before its connection, so that the close succeeds; `execute` refuses another connection.
 
 use crate::error::CoreError;
 use rusqlite::ffi;
@@ -18,22 +24,31 @@ use std::ffi::{c_int, CStr};
 use std::ptr::NonNull;
 
 /// A prepared statement of one connection that binds text and blobs in place (see the module).
-pub(super) struct BorrowingStatement<'c> {
-    // Ties the statement to its connection: it is finalized (dropped) before the connection closes.
-    _conn: &'c Connection,
+pub(super) struct BorrowingStatement {
     db: NonNull<ffi::sqlite3>,
     stmt: NonNull<ffi::sqlite3_stmt>,
     params: usize,
 }
 
-impl<'c> BorrowingStatement<'c> {
+// SAFETY: like rusqlite's `Connection` (which is `Send`), a statement may move to another thread
+// with the master that owns it; it is used through `&mut self` only, by whichever thread holds the
+// master (SQLite's multi-thread mode: one thread at a time per connection).
+unsafe impl Send for BorrowingStatement {}
+
+impl std::fmt::Debug for BorrowingStatement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BorrowingStatement")
+            .field("params", &self.params)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BorrowingStatement {
     /// Prepares one SQL statement on `conn`.
-    pub(super) fn prepare(conn: &'c Connection, sql: &str) -> Result<Self, CoreError> {
+    pub(super) fn prepare(conn: &Connection, sql: &str) -> Result<Self, CoreError> {
         let len = c_int::try_from(sql.len())
             .map_err(|_| CoreError::Corrupt("a statement longer than 2 GiB".to_string()))?;
-        // SAFETY: the handle is only used while `conn` is borrowed (the lifetime 'c), on the thread
-        // that owns `conn` (`Connection` is not `Sync`, and this type is neither `Send` nor `Sync`
-        // because of its raw pointers).
+        // SAFETY: the handle is only compared and passed to SQLite (see the module on its life).
         let db = NonNull::new(unsafe { conn.handle() })
             .ok_or_else(|| CoreError::Corrupt("a closed connection".to_string()))?;
         let mut stmt = std::ptr::null_mut();
@@ -58,7 +73,6 @@ impl<'c> BorrowingStatement<'c> {
         // SAFETY: `stmt` is the statement just prepared.
         let params = unsafe { ffi::sqlite3_bind_parameter_count(stmt.as_ptr()) };
         let statement = BorrowingStatement {
-            _conn: conn,
             db,
             stmt,
             params: usize::try_from(params).unwrap_or(0),
@@ -77,13 +91,26 @@ impl<'c> BorrowingStatement<'c> {
         Ok(statement)
     }
 
-    /// Runs the statement once with `params` bound in order (exactly as many as it has) and
-    /// returns the number of rows it changed. Returns rows of no kind: for INSERT, UPDATE and
-    /// DELETE statements.
+    /// Whether the statement was prepared on `conn`.
+    pub(super) fn belongs_to(&self, conn: &Connection) -> bool {
+        // SAFETY: the handle is only compared.
+        std::ptr::eq(self.db.as_ptr(), unsafe { conn.handle() })
+    }
+
+    /// Runs the statement once on `conn` (the connection it was prepared on) with `params` bound
+    /// in order (exactly as many as it has) and returns the number of rows it changed. For INSERT,
+    /// UPDATE and DELETE statements: one that returns rows is an error.
     pub(super) fn execute<'p>(
         &mut self,
+        conn: &Connection,
         params: impl IntoIterator<Item = ValueRef<'p>>,
     ) -> Result<usize, CoreError> {
+        // Borrowing `conn` here also keeps it from closing while the statement runs.
+        if !self.belongs_to(conn) {
+            return Err(CoreError::Corrupt(
+                "a statement run on a connection it was not prepared on".to_string(),
+            ));
+        }
         let bound = self.bind_all(params);
         let stepped = match bound {
             // SAFETY: every parameter is bound to memory borrowed for this call ('p).
@@ -94,7 +121,7 @@ impl<'c> BorrowingStatement<'c> {
             }
         };
         let result = match stepped {
-            // SAFETY: the connection is open (borrowed for 'c).
+            // SAFETY: the connection is open (borrowed by this call).
             ffi::SQLITE_DONE => Ok(unsafe { ffi::sqlite3_changes64(self.db.as_ptr()) }),
             ffi::SQLITE_ROW => Err(CoreError::Corrupt(
                 "a row statement returned rows".to_string(),
@@ -170,9 +197,9 @@ impl<'c> BorrowingStatement<'c> {
     }
 }
 
-impl Drop for BorrowingStatement<'_> {
+impl Drop for BorrowingStatement {
     fn drop(&mut self) {
-        // SAFETY: finalized once, while its connection is still open (borrowed for 'c).
+        // SAFETY: finalized once; its connection is still open (see the module).
         unsafe {
             ffi::sqlite3_finalize(self.stmt.as_ptr());
         }
@@ -234,13 +261,16 @@ mod tests {
             let id = format!("𠀀𡈽-{i}"); // 4-byte UTF-8 (生僻字)
             let blob = vec![i as u8; 1000];
             let changed = insert
-                .execute([
-                    ValueRef::Text(id.as_bytes()),
-                    ValueRef::Integer(i64::MAX - i),
-                    ValueRef::Real(0.5),
-                    ValueRef::Blob(&blob),
-                    ValueRef::Text(b""),
-                ])
+                .execute(
+                    &conn,
+                    [
+                        ValueRef::Text(id.as_bytes()),
+                        ValueRef::Integer(i64::MAX - i),
+                        ValueRef::Real(0.5),
+                        ValueRef::Blob(&blob),
+                        ValueRef::Text(b""),
+                    ],
+                )
                 .expect("insert");
             assert_eq!(changed, 1);
             drop((id, blob));
@@ -250,7 +280,10 @@ mod tests {
                 .expect("prepare");
         assert_eq!(
             empty
-                .execute([ValueRef::Text(b"e"), ValueRef::Null, ValueRef::Blob(&[])])
+                .execute(
+                    &conn,
+                    [ValueRef::Text(b"e"), ValueRef::Null, ValueRef::Blob(&[])]
+                )
                 .expect("insert"),
             1
         );
@@ -279,19 +312,19 @@ mod tests {
         .expect("prepare");
         assert_eq!(
             insert
-                .execute([ValueRef::Text(b"a"), ValueRef::Integer(1)])
+                .execute(&conn, [ValueRef::Text(b"a"), ValueRef::Integer(1)])
                 .unwrap(),
             1
         );
         assert_eq!(
             insert
-                .execute([ValueRef::Text(b"a"), ValueRef::Integer(2)])
+                .execute(&conn, [ValueRef::Text(b"a"), ValueRef::Integer(2)])
                 .unwrap(),
             0
         );
         assert_eq!(
             insert
-                .execute([ValueRef::Text(b"b"), ValueRef::Integer(3)])
+                .execute(&conn, [ValueRef::Text(b"b"), ValueRef::Integer(3)])
                 .unwrap(),
             1
         );
@@ -299,7 +332,7 @@ mod tests {
             .expect("prepare");
         assert_eq!(
             update
-                .execute([ValueRef::Integer(9), ValueRef::Integer(5)])
+                .execute(&conn, [ValueRef::Integer(9), ValueRef::Integer(5)])
                 .unwrap(),
             2
         );
@@ -313,10 +346,10 @@ mod tests {
             BorrowingStatement::prepare(&conn, "INSERT INTO t (id, n) VALUES (?1, ?2)")
                 .expect("prepare");
         insert
-            .execute([ValueRef::Text(b"a"), ValueRef::Integer(1)])
+            .execute(&conn, [ValueRef::Text(b"a"), ValueRef::Integer(1)])
             .unwrap();
         let duplicate = insert
-            .execute([ValueRef::Text(b"a"), ValueRef::Integer(2)])
+            .execute(&conn, [ValueRef::Text(b"a"), ValueRef::Integer(2)])
             .expect_err("a second row with the same key");
         match duplicate {
             CoreError::Database(rusqlite::Error::SqliteFailure(e, Some(message))) => {
@@ -331,12 +364,15 @@ mod tests {
         }
         // STRICT: a text in an INTEGER column is refused by type, not by key.
         let mistyped = insert
-            .execute([ValueRef::Text(b"c"), ValueRef::Text(b"not a number")])
+            .execute(
+                &conn,
+                [ValueRef::Text(b"c"), ValueRef::Text(b"not a number")],
+            )
             .expect_err("STRICT refuses the text");
         assert!(matches!(mistyped, CoreError::Database(_)), "{mistyped:?}");
         assert_eq!(
             insert
-                .execute([ValueRef::Text(b"b"), ValueRef::Integer(2)])
+                .execute(&conn, [ValueRef::Text(b"b"), ValueRef::Integer(2)])
                 .unwrap(),
             1
         );
@@ -350,13 +386,16 @@ mod tests {
         let mut insert =
             BorrowingStatement::prepare(&conn, "INSERT INTO t (id, n) VALUES (?1, ?2)")
                 .expect("prepare");
-        assert!(insert.execute([ValueRef::Text(b"a")]).is_err());
+        assert!(insert.execute(&conn, [ValueRef::Text(b"a")]).is_err());
         assert!(insert
-            .execute([
-                ValueRef::Text(b"a"),
-                ValueRef::Integer(1),
-                ValueRef::Integer(2)
-            ])
+            .execute(
+                &conn,
+                [
+                    ValueRef::Text(b"a"),
+                    ValueRef::Integer(1),
+                    ValueRef::Integer(2)
+                ]
+            )
             .is_err());
         let count: i64 = conn
             .query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
@@ -364,7 +403,7 @@ mod tests {
         assert_eq!(count, 0, "nothing ran");
         assert_eq!(
             insert
-                .execute([ValueRef::Text(b"a"), ValueRef::Integer(1)])
+                .execute(&conn, [ValueRef::Text(b"a"), ValueRef::Integer(1)])
                 .unwrap(),
             1
         );

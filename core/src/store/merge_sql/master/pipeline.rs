@@ -90,10 +90,8 @@ pub(super) fn merge_inner<T: Send, F: FnOnce() -> T + Send>(
         log,
         statements: Prepared {
             conn,
-            insert_sql: inserts,
-            update_sql: updates,
-            inserts: FxHashMap::default(),
-            updates: FxHashMap::default(),
+            inserts,
+            updates,
         },
         sites: Sites::default(),
         values: Vec::new(),
@@ -491,10 +489,7 @@ impl<'s> Writer<'_, '_, 's> {
                     params,
                     counts,
                 } => {
-                    let inserted = self
-                        .statements
-                        .insert(def, shape)?
-                        .execute(arena.bind(params))?;
+                    let inserted = self.statements.insert(def, shape, arena.bind(params))?;
                     if inserted == 1 {
                         counts.add_to(self.stats);
                     } else {
@@ -506,7 +501,7 @@ impl<'s> Writer<'_, '_, 's> {
                     params,
                     counts,
                 } => {
-                    self.statements.update(shape)?.execute(arena.bind(params))?;
+                    self.statements.update(shape, arena.bind(params))?;
                     counts.add_to(self.stats);
                 }
                 Plan::Unchanged(counts) => counts.add_to(self.stats),
@@ -574,10 +569,11 @@ impl<'s> Writer<'_, '_, 's> {
                     &self.values,
                     &mut self.arena,
                 );
-                let inserted = self
-                    .statements
-                    .insert(def, shape)?
-                    .execute(self.arena.bind(0..self.arena.params.len()))?;
+                let inserted = self.statements.insert(
+                    def,
+                    shape,
+                    self.arena.bind(0..self.arena.params.len()),
+                )?;
                 if inserted == 1 {
                     write_outcome(conn, def, row_id, &outcome, self.stats)?;
                     self.merged.push((def.name, row_id, row));
@@ -594,8 +590,7 @@ impl<'s> Writer<'_, '_, 's> {
         self.arena.clear();
         if let Some(shape) = update_params(def, &mut row, &outcome, &self.values, &mut self.arena) {
             self.statements
-                .update(shape)?
-                .execute(self.arena.bind(0..self.arena.params.len()))?;
+                .update(shape, self.arena.bind(0..self.arena.params.len()))?;
         }
         self.merged.push((def.name, row_id, row));
         Ok(())

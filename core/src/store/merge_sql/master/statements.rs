@@ -19,50 +19,59 @@ pub(super) fn encode_winners_into(out: &mut Vec<u8>, row: &MasterRow) {
     );
 }
 
-/// The row statements one merge uses, prepared once per shape for the whole batch (the SQL text of
-/// each shape is built once per cache).
+/// The row statements of the merge, prepared once per shape on the master's connection and kept in
+/// its [`RowCache`] between batches (the SQL text is built only to prepare them).
 pub(super) struct Prepared<'c, 'a> {
     pub(super) conn: &'c Connection,
-    pub(super) insert_sql: &'a mut FxHashMap<InsertShape, String>,
-    pub(super) update_sql: &'a mut FxHashMap<Shape, String>,
-    pub(super) inserts: FxHashMap<InsertShape, BorrowingStatement<'c>>,
-    pub(super) updates: FxHashMap<Shape, BorrowingStatement<'c>>,
+    pub(super) inserts: &'a mut FxHashMap<InsertShape, BorrowingStatement>,
+    pub(super) updates: &'a mut FxHashMap<Shape, BorrowingStatement>,
 }
 
-impl<'c> Prepared<'c, '_> {
-    pub(super) fn insert(
+impl Prepared<'_, '_> {
+    /// Runs the INSERT of `shape` with `params`; returns the rows inserted (0 when a row with the
+    /// id is stored: `ON CONFLICT DO NOTHING`).
+    pub(super) fn insert<'p>(
         &mut self,
         def: &'static TableDef,
         shape: InsertShape,
-    ) -> Result<&mut BorrowingStatement<'c>> {
-        use std::collections::hash_map::Entry;
-        Ok(match self.inserts.entry(shape) {
-            Entry::Occupied(e) => e.into_mut(),
-            Entry::Vacant(e) => {
-                let sql = self
-                    .insert_sql
-                    .entry(shape)
-                    .or_insert_with(|| insert_sql(def, shape));
-                e.insert(BorrowingStatement::prepare(self.conn, sql)?)
-            }
-        })
+        params: impl Iterator<Item = ValueRef<'p>>,
+    ) -> Result<usize> {
+        let conn = self.conn;
+        let statement = cached(self.inserts, conn, shape, || insert_sql(def, shape))?;
+        statement.execute(conn, params)
     }
 
-    pub(super) fn update(&mut self, shape: Shape) -> Result<&mut BorrowingStatement<'c>> {
-        use std::collections::hash_map::Entry;
-        Ok(match self.updates.entry(shape) {
-            Entry::Occupied(e) => e.into_mut(),
-            Entry::Vacant(e) => {
-                let def = tables::table(shape.table)
-                    .ok_or_else(|| CoreError::Corrupt(format!("unknown table {}", shape.table)))?;
-                let sql = self
-                    .update_sql
-                    .entry(shape)
-                    .or_insert_with(|| update_sql(def, shape));
-                e.insert(BorrowingStatement::prepare(self.conn, sql)?)
-            }
-        })
+    /// Runs the UPDATE of `shape` with `params`.
+    pub(super) fn update<'p>(
+        &mut self,
+        shape: Shape,
+        params: impl Iterator<Item = ValueRef<'p>>,
+    ) -> Result<usize> {
+        let def = tables::table(shape.table)
+            .ok_or_else(|| CoreError::Corrupt(format!("unknown table {}", shape.table)))?;
+        let conn = self.conn;
+        let statement = cached(self.updates, conn, shape, || update_sql(def, shape))?;
+        statement.execute(conn, params)
     }
+}
+
+/// The statement of `shape` in `statements`, prepared on `conn` if it is not there yet (or was
+/// prepared on another connection: a cache handed to a new connection starts again).
+fn cached<'s, K: std::hash::Hash + Eq>(
+    statements: &'s mut FxHashMap<K, BorrowingStatement>,
+    conn: &Connection,
+    shape: K,
+    sql: impl FnOnce() -> String,
+) -> Result<&'s mut BorrowingStatement> {
+    use std::collections::hash_map::Entry;
+    Ok(match statements.entry(shape) {
+        Entry::Occupied(e) if e.get().belongs_to(conn) => e.into_mut(),
+        Entry::Occupied(mut e) => {
+            e.insert(BorrowingStatement::prepare(conn, &sql())?);
+            e.into_mut()
+        }
+        Entry::Vacant(e) => e.insert(BorrowingStatement::prepare(conn, &sql())?),
+    })
 }
 
 /// A statement parameter: the operation's text borrowed, a small value, or bytes kept in the
