@@ -248,6 +248,11 @@ mod tests {
         .expect("row")
     }
 
+    /// `INSERT INTO t (id, n) VALUES (?1, ?2)`, prepared on `conn`.
+    fn insert_id_and_n(conn: &Connection) -> BorrowingStatement {
+        BorrowingStatement::prepare(conn, "INSERT INTO t (id, n) VALUES (?1, ?2)").expect("prepare")
+    }
+
     #[test]
     fn every_kind_of_value_is_stored_as_bound_and_the_memory_may_go_at_once() {
         let conn = table();
@@ -342,9 +347,7 @@ mod tests {
     #[test]
     fn a_refused_row_is_a_constraint_error_and_the_statement_goes_on_working() {
         let conn = table();
-        let mut insert =
-            BorrowingStatement::prepare(&conn, "INSERT INTO t (id, n) VALUES (?1, ?2)")
-                .expect("prepare");
+        let mut insert = insert_id_and_n(&conn);
         insert
             .execute(&conn, [ValueRef::Text(b"a"), ValueRef::Integer(1)])
             .unwrap();
@@ -383,9 +386,7 @@ mod tests {
     #[test]
     fn too_few_or_too_many_parameters_are_refused_before_the_statement_runs() {
         let conn = table();
-        let mut insert =
-            BorrowingStatement::prepare(&conn, "INSERT INTO t (id, n) VALUES (?1, ?2)")
-                .expect("prepare");
+        let mut insert = insert_id_and_n(&conn);
         assert!(insert.execute(&conn, [ValueRef::Text(b"a")]).is_err());
         assert!(insert
             .execute(
