@@ -308,6 +308,18 @@ async fn main() {
     } else {
         println!("offices pull from cursor 0 (JICENG_LOAD_FROM_ZERO=1)");
     }
+    if server.is_postgres() && env("JICENG_LOAD_ANALYZE", 0) == 1 {
+        // The statistics of a district just onboarded: autovacuum analysed the master while it held
+        // little more than the org tree (it does so within a minute of the tree's writes).
+        let url = server.master_path().to_string_lossy().into_owned();
+        tokio::task::spawn_blocking(move || {
+            let mut db = postgres::Client::connect(&url, postgres::NoTls).expect("connecting");
+            db.batch_execute("ANALYZE").expect("ANALYZE");
+        })
+        .await
+        .expect("analysing");
+        println!("the master analysed before the run (JICENG_LOAD_ANALYZE=1)");
+    }
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(offices)
         .timeout(Duration::from_secs(120))

@@ -12,7 +12,7 @@ pub mod snapshot;
 mod sqlite;
 
 pub use pool::{MasterPool, WriterFactory, WriterSession, MAX_PG_WRITERS};
-pub use postgres::{CommitGate, PgMaster, PgReader, ReplicaState};
+pub use postgres::{CommitGate, PgMaster, PgReader, ReplicaState, ORG_TREE_LOOKUPS};
 pub use sqlite::{Ingested, SqliteMaster, MAX_FUTURE_DRIFT_MS};
 
 use crate::error::Result;

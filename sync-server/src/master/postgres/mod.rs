@@ -19,9 +19,10 @@ mod ingest;
 mod prepared;
 mod reads;
 mod sites;
+mod statistics;
 
 pub use admin::ReplicaState;
-pub use reads::PgReader;
+pub use reads::{PgReader, ORG_TREE_LOOKUPS};
 
 use super::{
     AdminActionRecord, Alarm, BundleSite, MasterReads, MasterStore, OrgUnitSummary, QuarantineItem,
@@ -82,6 +83,8 @@ pub struct PgMaster {
     gate: Option<CommitGate>,
     /// This session's prepared statements (the push path's).
     prepared: prepared::Prepared,
+    /// Shared by every session of this process: when the tables were last checked.
+    statistics: std::sync::Arc<statistics::Statistics>,
 }
 
 pub(super) fn connect(url: &str) -> Result<Client> {
@@ -180,6 +183,7 @@ impl PgMaster {
             clock: None,
             gate: None,
             prepared: Default::default(),
+            statistics: std::sync::Arc::new(statistics::Statistics::new(url)),
         })
     }
 
@@ -243,6 +247,7 @@ impl PgMaster {
             duplicates += pushed.duplicates;
         }
         tx.commit()?;
+        self.statistics.after_merge(&mut self.db, ops.len() as u64);
         Ok(duplicates)
     }
 
@@ -271,7 +276,16 @@ impl PgMaster {
             self.raise_alarm(Some(site_id), code, detail, now_ms);
         }
         let results = match outcome {
-            Ok(results) => results,
+            Ok(results) => {
+                let merged: usize = items
+                    .iter()
+                    .zip(&results)
+                    .filter(|(_, result)| result.is_ok())
+                    .map(|((_, request), _)| request.ops.len())
+                    .sum();
+                self.statistics.after_merge(&mut self.db, merged as u64);
+                results
+            }
             Err(e) => {
                 let why = e.to_string();
                 return (0..count)
@@ -552,8 +566,10 @@ impl MasterStore for PgMaster {
         let max_drift_ms = self.max_drift_ms;
         let replica = self.replica.clone();
         let replica_dir = self.replica_dir.clone();
+        let statistics = self.statistics.clone();
         Some(Box::new(move || {
             let mut session = PgMaster::connect_session(&url)?;
+            session.statistics = statistics.clone();
             session.clock = clock.clone();
             session.max_drift_ms = max_drift_ms;
             session.replica = replica.clone();

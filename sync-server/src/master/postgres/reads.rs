@@ -77,17 +77,28 @@ pub(super) fn org_unit_name(db: &mut impl GenericClient, id: &str) -> Result<Opt
         .and_then(|r| r.get::<_, Option<String>>(0)))
 }
 
+/// The units at and below the unit `$1`.
+const ORG_SUBTREE: &str =
+    "WITH RECURSIVE sub(id) AS (SELECT $1::text COLLATE \"C\" UNION SELECT o.id FROM master_row o \
+     JOIN sub ON o.tbl = 'org_unit' AND o.vals ->> 'parent_id' = sub.id) SELECT id FROM sub";
+
+/// The unit `$1` and the units above it, nearest first.
+const ORG_ANCESTORS: &str = "WITH RECURSIVE up(id, depth) AS (SELECT $1::text COLLATE \"C\", 0 UNION SELECT (o.vals ->> 'parent_id') COLLATE \"C\", up.depth + 1 \
+     FROM master_row o JOIN up ON o.tbl = 'org_unit' AND o.id = up.id WHERE o.vals ->> 'parent_id' IS NOT NULL) \
+     SELECT id FROM up ORDER BY depth";
+
+/// The org tree's lookups every request makes (`site_auth`), each taking a unit id: a test
+/// looks at their plans.
+#[doc(hidden)]
+pub const ORG_TREE_LOOKUPS: [&str; 2] = [ORG_SUBTREE, ORG_ANCESTORS];
+
 /// The unit and every unit below it.
 pub(super) fn org_subtree(
     db: &mut impl GenericClient,
     prepared: &mut Prepared,
     root: &str,
 ) -> Result<Vec<String>> {
-    let statement = prepared.statement(
-        db,
-        "WITH RECURSIVE sub(id) AS (SELECT $1::text COLLATE \"C\" UNION SELECT o.id FROM master_row o \
-         JOIN sub ON o.tbl = 'org_unit' AND o.vals ->> 'parent_id' = sub.id) SELECT id FROM sub",
-    )?;
+    let statement = prepared.statement(db, ORG_SUBTREE)?;
     Ok(db
         .query(&statement, &[&root])?
         .iter()
@@ -101,12 +112,7 @@ pub(super) fn org_ancestors(
     prepared: &mut Prepared,
     unit: &str,
 ) -> Result<Vec<String>> {
-    let statement = prepared.statement(
-        db,
-        "WITH RECURSIVE up(id, depth) AS (SELECT $1::text COLLATE \"C\", 0 UNION SELECT (o.vals ->> 'parent_id') COLLATE \"C\", up.depth + 1 \
-         FROM master_row o JOIN up ON o.tbl = 'org_unit' AND o.id = up.id WHERE o.vals ->> 'parent_id' IS NOT NULL) \
-         SELECT id FROM up ORDER BY depth",
-    )?;
+    let statement = prepared.statement(db, ORG_ANCESTORS)?;
     Ok(db
         .query(&statement, &[&unit])?
         .iter()
