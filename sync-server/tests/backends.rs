@@ -1475,5 +1475,23 @@ fn a_postgres_master_analyses_its_tables_once_pushes_outgrow_their_statistics() 
             "the org tree read through every row of the master:\n{plan}"
         );
     }
+    // The analyses are cheap (schema/server/postgres/0006): no statistics of the values and
+    // histories, a histogram of ten buckets for the ids.
+    let described: Vec<(String, i32)> = db
+        .query(
+            "SELECT attname::text, COALESCE(array_length(histogram_bounds::text::text[], 1), 0) \
+             FROM pg_stats WHERE tablename = 'master_row' ORDER BY attname",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let names: Vec<&str> = described.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["id", "owner", "tbl"], "{described:?}");
+    assert!(
+        described.iter().all(|(_, bounds)| *bounds <= 11),
+        "{described:?}"
+    );
     d.town.token.clear();
 }

@@ -15,6 +15,11 @@
 //! server is then restarted, so the run starts cold, as after a restart with every office pushing at
 //! once. `JICENG_LOAD_FROM_ZERO=1` starts every office's pulls at cursor 0 instead (the bench before
 //! 2026-12-06: each office's first pull then also brings the district's org tree, users and sites).
+//!
+//! On PostgreSQL: `JICENG_LOAD_ANALYZE=1` analyses the master before the run (the statistics of a
+//! district just onboarded, BENCHMARKS.md "statistics"); `JICENG_LOAD_PG_STATEMENTS=1` prints
+//! PostgreSQL's time by statement after it (with
+//! `JICENG_PG_OPTIONS="-c shared_preload_libraries=pg_stat_statements"`).
 
 use jiceng_core::hlc::Hlc;
 use jiceng_core::model::{OrgKind, Role};
@@ -311,14 +316,18 @@ async fn main() {
     if server.is_postgres() && env("JICENG_LOAD_ANALYZE", 0) == 1 {
         // The statistics of a district just onboarded: autovacuum analysed the master while it held
         // little more than the org tree (it does so within a minute of the tree's writes).
-        let url = server.master_path().to_string_lossy().into_owned();
-        tokio::task::spawn_blocking(move || {
-            let mut db = postgres::Client::connect(&url, postgres::NoTls).expect("connecting");
-            db.batch_execute("ANALYZE").expect("ANALYZE");
-        })
-        .await
-        .expect("analysing");
+        on_master(&server, "ANALYZE").await;
         println!("the master analysed before the run (JICENG_LOAD_ANALYZE=1)");
+    }
+    // Where PostgreSQL's time goes, by statement (the cluster must preload it:
+    // JICENG_PG_OPTIONS="-c shared_preload_libraries=pg_stat_statements").
+    let statements = server.is_postgres() && env("JICENG_LOAD_PG_STATEMENTS", 0) == 1;
+    if statements {
+        on_master(
+            &server,
+            "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT pg_stat_statements_reset()",
+        )
+        .await;
     }
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(offices)
@@ -443,4 +452,37 @@ async fn main() {
     for e in errors.iter().take(10) {
         println!("  error: {e}");
     }
+    if statements {
+        let report = on_master(
+            &server,
+            "SELECT round(total_exec_time)::text || ' ms  ' || calls::text || ' calls  ' || \
+             round((total_exec_time / greatest(calls, 1))::numeric, 3)::text || ' ms each  ' || \
+             left(regexp_replace(query, '\\s+', ' ', 'g'), 110) \
+             FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15",
+        )
+        .await;
+        println!("PostgreSQL's time by statement (JICENG_LOAD_PG_STATEMENTS=1):");
+        for line in report {
+            println!("  {line}");
+        }
+    }
+}
+
+/// Runs `sql` on the PostgreSQL master, returning the first column of its last statement's rows.
+async fn on_master(server: &TestServer, sql: &str) -> Vec<String> {
+    let url = server.master_path().to_string_lossy().into_owned();
+    let sql = sql.to_string();
+    tokio::task::spawn_blocking(move || {
+        let mut db = postgres::Client::connect(&url, postgres::NoTls).expect("connecting");
+        db.simple_query(&sql)
+            .expect("a statement on the master")
+            .into_iter()
+            .filter_map(|m| match m {
+                postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_string),
+                _ => None,
+            })
+            .collect()
+    })
+    .await
+    .expect("a statement on the master")
 }

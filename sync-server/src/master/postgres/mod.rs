@@ -58,6 +58,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
         5,
         include_str!("../../../../schema/server/postgres/0005_lean_rows.sql"),
     ),
+    (
+        6,
+        include_str!("../../../../schema/server/postgres/0006_statistics_targets.sql"),
+    ),
 ];
 /// Taken while migrating, so that two processes starting at once do not both migrate.
 const MIGRATION_LOCK: i64 = 0x6a69_6365_6e67_0002;
