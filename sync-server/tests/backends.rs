@@ -1495,3 +1495,45 @@ fn a_postgres_master_analyses_its_tables_once_pushes_outgrow_their_statistics() 
     );
     d.town.token.clear();
 }
+
+/// Issue 12 §4 on PostgreSQL: a process keeps its sites' places in the org tree (kind, the units they
+/// cover, those above them) while the tree keeps its version, instead of walking the tree at every
+/// request. A unit another process adds below a township is in that township's scope, and in the
+/// district's, at their next request to this process, on its writer sessions and on its readers.
+#[test]
+fn a_unit_another_process_adds_is_in_the_sites_scopes_at_their_next_request() {
+    let (mut master, url) = postgres("org_places");
+    let d = district(master.as_mut());
+    let reader_factory = master
+        .reader_factory()
+        .expect("a PostgreSQL master has readers");
+    let mut reader = reader_factory().unwrap();
+    let town_before = master.authenticate(&d.town.token).unwrap();
+    assert_eq!(town_before.scope, vec![d.town.unit.clone()]);
+    let district_before = reader.authenticate(&d.district.token).unwrap();
+    // The same answers again, now from what the process kept.
+    assert_eq!(master.authenticate(&d.town.token).unwrap(), town_before);
+    assert_eq!(
+        reader.authenticate(&d.district.token).unwrap(),
+        district_before
+    );
+
+    let mut other = PgMaster::open(&url).unwrap().with_clock(clock());
+    let village = other
+        .add_org_unit(Some(&d.town.unit), OrgKind::Community, "𠀀村社区")
+        .unwrap();
+
+    let town_after = reader.authenticate(&d.town.token).unwrap();
+    assert!(town_after.covers(&village), "{town_after:?}");
+    assert!(master.authenticate(&d.town.token).unwrap().covers(&village));
+    let district_after = master.authenticate(&d.district.token).unwrap();
+    assert!(district_after.covers(&village), "{district_after:?}");
+    assert_eq!(district_after.scope.len(), district_before.scope.len() + 1);
+    let other_town = reader.authenticate(&d.other_town.token).unwrap();
+    assert!(!other_town.covers(&village));
+    assert_eq!(
+        other_town.ancestors,
+        vec![d.other_town.unit.clone(), d.district.unit.clone()]
+    );
+    assert_eq!(other_town.created_at_ms, NOW_MS - 86_400_000);
+}

@@ -21,7 +21,7 @@ use jiceng_core::wire::{EnrolRequest, EnrolResponse, PullResponse, PushRequest, 
 use serde::Serialize;
 
 /// An authenticated site and what it may see.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SiteAuth {
     pub site_id: String,
     pub org_unit_id: String,

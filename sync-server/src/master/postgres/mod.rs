@@ -16,6 +16,7 @@
 mod admin;
 pub mod backup;
 mod ingest;
+mod org_places;
 mod prepared;
 mod reads;
 mod sites;
@@ -62,6 +63,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
         6,
         include_str!("../../../../schema/server/postgres/0006_statistics_targets.sql"),
     ),
+    (
+        7,
+        include_str!("../../../../schema/server/postgres/0007_org_version.sql"),
+    ),
 ];
 /// Taken while migrating, so that two processes starting at once do not both migrate.
 const MIGRATION_LOCK: i64 = 0x6a69_6365_6e67_0002;
@@ -89,6 +94,8 @@ pub struct PgMaster {
     prepared: prepared::Prepared,
     /// Shared by every session of this process: when the tables were last checked.
     statistics: std::sync::Arc<statistics::Statistics>,
+    /// Shared by every session and reader of this process: the sites' places in the org tree.
+    places: std::sync::Arc<org_places::OrgPlaces>,
 }
 
 pub(super) fn connect(url: &str) -> Result<Client> {
@@ -188,6 +195,7 @@ impl PgMaster {
             gate: None,
             prepared: Default::default(),
             statistics: std::sync::Arc::new(statistics::Statistics::new(url)),
+            places: Default::default(),
         })
     }
 
@@ -527,7 +535,7 @@ impl MasterReads for PgMaster {
     reads::snapshot_reads!();
 
     fn authenticate(&mut self, token: &str) -> Result<SiteAuth> {
-        reads::authenticate(&mut self.db, &mut self.prepared, token)
+        reads::authenticate(&mut self.db, &mut self.prepared, &self.places, token)
     }
 
     fn pull_for_schema(
@@ -571,9 +579,11 @@ impl MasterStore for PgMaster {
         let replica = self.replica.clone();
         let replica_dir = self.replica_dir.clone();
         let statistics = self.statistics.clone();
+        let places = self.places.clone();
         Some(Box::new(move || {
             let mut session = PgMaster::connect_session(&url)?;
             session.statistics = statistics.clone();
+            session.places = places.clone();
             session.clock = clock.clone();
             session.max_drift_ms = max_drift_ms;
             session.replica = replica.clone();
@@ -585,8 +595,9 @@ impl MasterStore for PgMaster {
     fn reader_factory(&self) -> Option<super::ReaderFactory> {
         let url = self.url.clone();
         let master_id = self.master_id.clone();
+        let places = self.places.clone();
         Some(Box::new(move || {
-            Ok(Box::new(PgReader::open(&url, &master_id)?) as Box<dyn MasterReads>)
+            Ok(Box::new(PgReader::open(&url, &master_id, places.clone())?) as Box<dyn MasterReads>)
         }))
     }
 

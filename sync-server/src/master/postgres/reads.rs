@@ -4,6 +4,7 @@
 //! head is a safe watermark.
 
 use super::decode_record;
+use super::org_places::OrgPlaces;
 use super::prepared::Prepared;
 use crate::error::{Result, ServerError};
 use crate::master::shared::{self, PullScope, ScopeMove};
@@ -25,12 +26,12 @@ pub(super) fn site_of_token(
     db: &mut impl GenericClient,
     prepared: &mut Prepared,
     token: &str,
-) -> Result<(String, String)> {
+) -> Result<SiteRow> {
     let digest = auth::secret_digest(token);
     let statement = prepared.statement(
         db,
-        "SELECT id, org_unit_id, revoked, token_hash IS NOT DISTINCT FROM $1, revoked_at_ms FROM site \
-         WHERE token_hash = $1 OR next_token_hash = $1",
+        "SELECT id, org_unit_id, revoked, token_hash IS NOT DISTINCT FROM $1, revoked_at_ms, created_at_ms \
+         FROM site WHERE token_hash = $1 OR next_token_hash = $1",
     )?;
     let found = db.query_opt(&statement, &[&digest])?;
     let Some(found) = found else {
@@ -50,7 +51,11 @@ pub(super) fn site_of_token(
             &[&site_id, &digest],
         )?;
     }
-    Ok((site_id, org_unit_id))
+    Ok(SiteRow {
+        site_id,
+        org_unit_id,
+        created_at_ms: found.get(5),
+    })
 }
 
 pub(super) fn org_unit_kind(
@@ -120,39 +125,47 @@ pub(super) fn org_ancestors(
         .collect())
 }
 
-/// Who a site is: its unit's kind, the units it covers and those above it (five statements, each
-/// request; prepared once per session).
+/// A site as its requests are judged: its unit's kind, the units it covers and those above it
+/// (kept per process while the org tree does not change: `org_places`).
 pub(super) fn site_auth(
     db: &mut impl GenericClient,
     prepared: &mut Prepared,
-    site_id: &str,
-    org_unit_id: &str,
+    places: &OrgPlaces,
+    site: SiteRow,
 ) -> Result<SiteAuth> {
-    let kind = org_unit_kind(db, prepared, org_unit_id)?.ok_or_else(|| {
-        ServerError::Store(format!("site {site_id} is attached to an unknown org unit"))
-    })?;
-    let statement = prepared.statement(db, "SELECT created_at_ms FROM site WHERE id = $1")?;
-    let created_at_ms: i64 = db
-        .query_opt(&statement, &[&site_id])?
-        .map(|r| r.get(0))
-        .unwrap_or(0);
+    let place = places
+        .place(db, prepared, &site.org_unit_id)?
+        .ok_or_else(|| {
+            ServerError::Store(format!(
+                "site {} is attached to an unknown org unit",
+                site.site_id
+            ))
+        })?;
     Ok(SiteAuth {
-        site_id: site_id.to_string(),
-        org_unit_id: org_unit_id.to_string(),
-        kind,
-        scope: org_subtree(db, prepared, org_unit_id)?,
-        ancestors: org_ancestors(db, prepared, org_unit_id)?,
-        created_at_ms: created_at_ms.max(0) as u64,
+        site_id: site.site_id,
+        org_unit_id: site.org_unit_id,
+        kind: place.kind,
+        scope: place.scope.clone(),
+        ancestors: place.ancestors.clone(),
+        created_at_ms: site.created_at_ms.max(0) as u64,
     })
+}
+
+/// What `site_auth` needs of the site's own row.
+pub(super) struct SiteRow {
+    pub site_id: String,
+    pub org_unit_id: String,
+    pub created_at_ms: i64,
 }
 
 pub(super) fn authenticate(
     db: &mut impl GenericClient,
     prepared: &mut Prepared,
+    places: &OrgPlaces,
     token: &str,
 ) -> Result<SiteAuth> {
-    let (site_id, org_unit_id) = site_of_token(db, prepared, token)?;
-    site_auth(db, prepared, &site_id, &org_unit_id)
+    let site = site_of_token(db, prepared, token)?;
+    site_auth(db, prepared, places, site)
 }
 
 /// `session`: the connection and its prepared statements.
@@ -558,14 +571,20 @@ pub struct PgReader {
     db: Client,
     master_id: String,
     prepared: super::prepared::Prepared,
+    places: std::sync::Arc<OrgPlaces>,
 }
 
 impl PgReader {
-    pub(super) fn open(url: &str, master_id: &str) -> Result<PgReader> {
+    pub(super) fn open(
+        url: &str,
+        master_id: &str,
+        places: std::sync::Arc<OrgPlaces>,
+    ) -> Result<PgReader> {
         Ok(PgReader {
             db: super::connect(url)?,
             master_id: master_id.to_string(),
             prepared: Default::default(),
+            places,
         })
     }
 }
@@ -574,7 +593,7 @@ impl MasterReads for PgReader {
     snapshot_reads!();
 
     fn authenticate(&mut self, token: &str) -> Result<SiteAuth> {
-        authenticate(&mut self.db, &mut self.prepared, token)
+        authenticate(&mut self.db, &mut self.prepared, &self.places, token)
     }
 
     fn pull_for_schema(

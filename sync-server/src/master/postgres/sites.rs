@@ -227,8 +227,8 @@ impl PgMaster {
     /// The site a sync bundle names, with the token digests its bundles may be signed under.
     pub(super) fn bundle_signer(&mut self, site_id: &str) -> Result<BundleSite> {
         let found = self.db.query_opt(
-            "SELECT org_unit_id, revoked, name, token_hash, next_token_hash, prev_token_hash FROM site \
-             WHERE id = $1 AND org_unit_id <> '' AND token_hash IS NOT NULL",
+            "SELECT org_unit_id, revoked, name, token_hash, next_token_hash, prev_token_hash, created_at_ms \
+             FROM site WHERE id = $1 AND org_unit_id <> '' AND token_hash IS NOT NULL",
             &[&site_id],
         )?;
         let Some(found) = found else {
@@ -242,7 +242,16 @@ impl PgMaster {
             .filter_map(|i| found.get::<_, Option<String>>(*i))
             .collect();
         Ok(BundleSite {
-            auth: reads::site_auth(&mut self.db, &mut self.prepared, site_id, &org_unit_id)?,
+            auth: reads::site_auth(
+                &mut self.db,
+                &mut self.prepared,
+                &self.places,
+                reads::SiteRow {
+                    site_id: site_id.to_string(),
+                    org_unit_id,
+                    created_at_ms: found.get(6),
+                },
+            )?,
             name: found.get(2),
             token_digests,
             revoked: found.get(1),
