@@ -182,11 +182,9 @@ pub(super) fn pull(
     let pulled = PullScope::of(site, store_schema);
     let fingerprint = pulled.fingerprint()?;
     // Issue 10 §5: a cursor is only good for the tables it was given under.
+    let statement = prepared.statement(db, "SELECT pull_fingerprint FROM site WHERE id = $1")?;
     let given_under: Option<String> = db
-        .query_opt(
-            "SELECT pull_fingerprint FROM site WHERE id = $1",
-            &[&site.site_id],
-        )?
+        .query_opt(&statement, &[&site.site_id])?
         .and_then(|r| r.get(0));
     if given_under.as_deref() != Some(fingerprint.as_str()) {
         if after > 0 && given_under.is_some() {
