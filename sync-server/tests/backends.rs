@@ -1536,4 +1536,14 @@ fn a_unit_another_process_adds_is_in_the_sites_scopes_at_their_next_request() {
         vec![d.other_town.unit.clone(), d.district.unit.clone()]
     );
     assert_eq!(other_town.created_at_ms, NOW_MS - 86_400_000);
+
+    // A unit this process adds itself, after the other township's place was kept.
+    let hamlet = master
+        .add_org_unit(Some(&d.other_town.unit), OrgKind::Community, "乙村")
+        .unwrap();
+    assert!(reader
+        .authenticate(&d.other_town.token)
+        .unwrap()
+        .covers(&hamlet));
+    assert!(!master.authenticate(&d.town.token).unwrap().covers(&hamlet));
 }

@@ -88,7 +88,9 @@ impl OrgPlaces {
     }
 }
 
-/// The tree's version; None on a database whose trigger is missing (nothing is then cached).
+/// The tree's version; None when its row is missing (nothing is then cached). Migration 0007 makes
+/// the row and the trigger together. A database loaded with its triggers disabled is loaded while no
+/// server runs (as `restore` requires), and the processes started after it read the tree afresh.
 fn tree_version(db: &mut impl GenericClient, prepared: &mut Prepared) -> Result<Option<String>> {
     let statement = prepared.statement(
         db,

@@ -64,6 +64,9 @@ pub(super) struct Statistics {
     url: String,
     merged_ops: AtomicU64,
     analysing: AtomicBool,
+    /// A check fell due while an analysis ran: the next merge checks instead of waiting for the
+    /// next 10,000 operations (the analysis may not have covered what grew meanwhile).
+    recheck: AtomicBool,
 }
 
 impl Statistics {
@@ -72,6 +75,7 @@ impl Statistics {
             url: url.to_string(),
             merged_ops: AtomicU64::new(0),
             analysing: AtomicBool::new(false),
+            recheck: AtomicBool::new(false),
         }
     }
 
@@ -79,12 +83,7 @@ impl Statistics {
     /// watched tables on `db` (outside any transaction) and starts their analysis when they have
     /// outgrown their statistics. A failed check is logged: the push it follows has committed.
     pub fn after_merge(self: &Arc<Self>, db: &mut Client, ops: u64) {
-        if ops == 0 {
-            return;
-        }
-        let before = self.merged_ops.fetch_add(ops, Ordering::Relaxed);
-        let due = before == 0 || before / CHECK_EVERY_OPS != (before + ops) / CHECK_EVERY_OPS;
-        if !due || self.analysing.load(Ordering::Acquire) {
+        if !self.check_due(ops) {
             return;
         }
         match outgrown_tables(db) {
@@ -92,6 +91,28 @@ impl Statistics {
             Ok(_) => {}
             Err(e) => tracing::warn!("could not read the master's table statistics: {e}"),
         }
+    }
+
+    /// Counts `ops` merged operations; whether the tables are to be checked now: at the first merge,
+    /// then each time the count crosses a multiple of [`CHECK_EVERY_OPS`], and at the first merge
+    /// after an analysis during which a check fell due.
+    fn check_due(&self, ops: u64) -> bool {
+        if ops == 0 {
+            return false;
+        }
+        let before = self.merged_ops.fetch_add(ops, Ordering::Relaxed);
+        let due = before == 0
+            || before / CHECK_EVERY_OPS != (before + ops) / CHECK_EVERY_OPS
+            || self.recheck.load(Ordering::Acquire);
+        if !due {
+            return false;
+        }
+        if self.analysing.load(Ordering::Acquire) {
+            self.recheck.store(true, Ordering::Release);
+            return false;
+        }
+        self.recheck.store(false, Ordering::Release);
+        true
     }
 
     /// Analyses `tables` on a thread and connection of their own.
@@ -103,6 +124,8 @@ impl Statistics {
         let spawned = std::thread::Builder::new()
             .name("pg-analyze".to_string())
             .spawn(move || {
+                // Cleared however the thread ends, a panic included.
+                let _done = AnalysisDone(Arc::clone(&this));
                 match analyse(&this.url, &tables) {
                     Ok(true) => tracing::info!(
                         "analysed {} on the PostgreSQL master: it had outgrown its statistics",
@@ -114,12 +137,20 @@ impl Statistics {
                         tables.join(", ")
                     ),
                 }
-                this.analysing.store(false, Ordering::Release);
             });
         if let Err(e) = spawned {
             self.analysing.store(false, Ordering::Release);
             tracing::warn!("could not start the analysis of the master's tables: {e}");
         }
+    }
+}
+
+/// Clears the process's "analysing" flag when the analysis thread ends.
+struct AnalysisDone(Arc<Statistics>);
+
+impl Drop for AnalysisDone {
+    fn drop(&mut self) {
+        self.0.analysing.store(false, Ordering::Release);
     }
 }
 
@@ -161,7 +192,12 @@ fn analyse(url: &str, tables: &[String]) -> Result<bool> {
         .iter()
         .filter_map(|t| WATCHED.iter().find(|w| **w == t.as_str()).copied())
         .collect();
-    db.batch_execute(&format!("ANALYZE {}", names.join(", ")))?;
+    // ANALYZE waits for a VACUUM or an index build on the same table; it gives up instead (the next
+    // check tries again) rather than hold the analysis lock and the process's flag meanwhile.
+    db.batch_execute(&format!(
+        "SET lock_timeout = '5s'; ANALYZE {}",
+        names.join(", ")
+    ))?;
     Ok(true)
 }
 
@@ -196,6 +232,25 @@ mod tests {
     fn a_table_never_analysed_counts_as_described_empty() {
         assert!(outgrown(&size(0, MIN_GROWTH_PAGES, -1.0, 0)));
         assert!(outgrown(&size(0, 1, -1.0, MIN_CHANGED_ROWS)));
+    }
+
+    #[test]
+    fn checks_fall_due_at_the_first_merge_every_ten_thousand_and_after_a_busy_analysis() {
+        let statistics = Statistics::new("postgres://unused");
+        assert!(!statistics.check_due(0), "nothing merged");
+        assert!(statistics.check_due(10), "the first merge");
+        assert!(!statistics.check_due(CHECK_EVERY_OPS - 20));
+        assert!(statistics.check_due(20), "the count crossed 10,000");
+        assert!(!statistics.check_due(1_000));
+        statistics.analysing.store(true, Ordering::Release);
+        assert!(
+            !statistics.check_due(CHECK_EVERY_OPS),
+            "due, but an analysis is running"
+        );
+        assert!(!statistics.check_due(1), "still running");
+        statistics.analysing.store(false, Ordering::Release);
+        assert!(statistics.check_due(1), "the check that fell due meanwhile");
+        assert!(!statistics.check_due(1));
     }
 
     #[test]
