@@ -92,7 +92,8 @@ pub struct PgMaster {
     gate: Option<CommitGate>,
     /// This session's prepared statements (the push path's).
     prepared: prepared::Prepared,
-    /// Shared by every session of this process: when the tables were last checked.
+    /// Shared by every session of this process: the operations merged since the tables were last
+    /// checked against their statistics, and whether an analysis is running.
     statistics: std::sync::Arc<statistics::Statistics>,
     /// Shared by every session and reader of this process: the sites' places in the org tree.
     places: std::sync::Arc<org_places::OrgPlaces>,
