@@ -58,7 +58,7 @@ fn district_reader(master: &mut dyn MasterStore) -> Result<SiteAuth> {
         site_id: "consolidation".to_string(),
         org_unit_id: district.id.clone(),
         kind: OrgKind::District,
-        scope,
+        scope: scope.into(),
         ancestors: vec![district.id.clone()],
         created_at_ms: 0,
     })

@@ -529,7 +529,7 @@ fn admin_command(
                 site_id: "admin-cli".to_string(),
                 org_unit_id: String::new(),
                 kind: OrgKind::District,
-                scope: Vec::new(),
+                scope: Default::default(),
                 ancestors: Vec::new(),
                 created_at_ms: 0,
             };

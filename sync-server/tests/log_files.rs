@@ -70,7 +70,7 @@ fn reader(f: &Fixture) -> SiteAuth {
         site_id: "reader".to_string(),
         org_unit_id: f.district.clone(),
         kind: OrgKind::District,
-        scope: vec![f.district.clone(), f.unit.clone()],
+        scope: vec![f.district.clone(), f.unit.clone()].into(),
         ancestors: vec![f.district.clone()],
         created_at_ms: 0,
     }

@@ -263,7 +263,7 @@ fn a_pull_keeps_only_the_operations_of_its_scope_from_a_mixed_log_record() {
             site_id: format!("reader-{unit}"),
             org_unit_id: unit.clone(),
             kind: OrgKind::Township,
-            scope: vec![unit.clone()],
+            scope: vec![unit.clone()].into(),
             ancestors: vec![unit.clone()],
             created_at_ms: 0,
         };
@@ -428,7 +428,7 @@ fn the_masters_own_writes_keep_the_history_complete() {
         site_id: s.sites[0].clone(),
         org_unit_id: s.unit.clone(),
         kind: OrgKind::Township,
-        scope: vec![s.unit.clone()],
+        scope: vec![s.unit.clone()].into(),
         ancestors: vec![s.unit.clone()],
         created_at_ms: 0,
     };

@@ -7,12 +7,14 @@ pub mod log_files;
 mod pool;
 mod postgres;
 pub mod review;
+mod scope_units;
 pub mod shared;
 pub mod snapshot;
 mod sqlite;
 
 pub use pool::{MasterPool, WriterFactory, WriterSession, MAX_PG_WRITERS};
 pub use postgres::{CommitGate, PgMaster, PgReader, ReplicaState, ORG_TREE_LOOKUPS};
+pub use scope_units::ScopeUnits;
 pub use sqlite::{Ingested, SqliteMaster, MAX_FUTURE_DRIFT_MS};
 
 use crate::error::Result;
@@ -27,7 +29,7 @@ pub struct SiteAuth {
     pub org_unit_id: String,
     pub kind: OrgKind,
     /// The site's org unit and every unit below it.
-    pub scope: Vec<String>,
+    pub scope: ScopeUnits,
     /// The site's org unit and every unit above it (the district's settings reach down to every site).
     pub ancestors: Vec<String>,
     /// When the district registered the site: none of its operations can be older (less the drift).
@@ -36,7 +38,7 @@ pub struct SiteAuth {
 
 impl SiteAuth {
     pub fn covers(&self, unit: &str) -> bool {
-        self.scope.iter().any(|u| u == unit)
+        self.scope.contains(unit)
     }
 }
 

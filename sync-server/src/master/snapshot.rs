@@ -37,7 +37,7 @@ fn tables_of(site: &SiteAuth, store_schema: u32) -> Vec<(&'static TableDef, Vec<
         .iter()
         .filter_map(|def| {
             let units = if pulled.readable.contains(&def.name) {
-                site.scope.clone()
+                site.scope.to_vec()
             } else if pulled.own_unit.contains(&def.name) {
                 vec![site.org_unit_id.clone()]
             } else if pulled.downward.contains(&def.name) {

@@ -2042,7 +2042,7 @@ mod tests {
             site_id: "s".into(),
             org_unit_id: "u".into(),
             kind: OrgKind::District,
-            scope: vec!["u".into()],
+            scope: vec!["u".to_string()].into(),
             ancestors: vec!["u".into()],
             created_at_ms: 0,
         };

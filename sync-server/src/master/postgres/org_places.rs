@@ -13,6 +13,7 @@
 use super::prepared::Prepared;
 use super::reads;
 use crate::error::Result;
+use crate::master::ScopeUnits;
 use jiceng_core::model::OrgKind;
 use postgres::GenericClient;
 use std::collections::HashMap;
@@ -23,7 +24,7 @@ use std::sync::{Arc, Mutex};
 pub(super) struct OrgPlace {
     pub kind: OrgKind,
     /// The unit and every unit below it.
-    pub scope: Vec<String>,
+    pub scope: ScopeUnits,
     /// The unit and every unit above it, nearest first.
     pub ancestors: Vec<String>,
 }
@@ -61,7 +62,7 @@ impl OrgPlaces {
         };
         let place = Arc::new(OrgPlace {
             kind,
-            scope: reads::org_subtree(db, prepared, unit)?,
+            scope: ScopeUnits::new(reads::org_subtree(db, prepared, unit)?),
             ancestors: reads::org_ancestors(db, prepared, unit)?,
         });
         if version.is_some() {

@@ -238,7 +238,7 @@ pub(super) fn pull(
             &[
                 &from,
                 &site.site_id,
-                &site.scope,
+                &&*site.scope,
                 &readable,
                 &own_unit_id,
                 &downward,
@@ -372,7 +372,7 @@ pub(super) fn records(
     let units: Vec<String> = if scope::only_at_own_unit(site.kind, def) {
         vec![site.org_unit_id.clone()]
     } else {
-        site.scope.clone()
+        site.scope.to_vec()
     };
     let limit = i64::try_from(page.limit).unwrap_or(i64::MAX);
     let offset = i64::try_from(page.offset).unwrap_or(i64::MAX);

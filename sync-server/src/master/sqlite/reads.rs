@@ -43,7 +43,7 @@ impl ReadView<'_> {
             site_id: site_id.to_string(),
             org_unit_id: org_unit_id.to_string(),
             kind,
-            scope: self.store.org_subtree(org_unit_id)?,
+            scope: self.store.org_subtree(org_unit_id)?.into(),
             ancestors: self.store.org_ancestors(org_unit_id)?,
             created_at_ms: created_at_ms.max(0) as u64,
         })
