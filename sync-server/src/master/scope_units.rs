@@ -4,7 +4,8 @@
 //! (the operation's scope, its author's unit, its row's owner), and a district's scope holds every
 //! unit of the district: a city that consolidates districts has thousands. A list scanned from the
 //! front cost a 1,000-operation push from such a site more than the rest of its judging; sorted, a
-//! lookup is a binary search. Shared (`Arc`), so a request's copy of a kept place is no copy.
+//! lookup is a binary search. Shared (`Arc`): a request's copy of an org place the PostgreSQL backend
+//! keeps is no copy (the SQLite backend reads the subtree at each request).
 
 use serde::{Serialize, Serializer};
 use std::ops::Deref;

@@ -31,17 +31,18 @@ pub struct SnapshotRequest {
 /// The site's tables in snapshot order, each with the units whose rows it holds: as a pull delivers
 /// them (`PullScope`): its subtree's rows, its own unit's users and held items, and the settings and
 /// site names flowing down from the units above it.
-fn tables_of(site: &SiteAuth, store_schema: u32) -> Vec<(&'static TableDef, Vec<String>)> {
+fn tables_of(site: &SiteAuth, store_schema: u32) -> Vec<(&'static TableDef, &[String])> {
     let pulled = PullScope::of(site, store_schema);
     tables::TABLES
         .iter()
         .filter_map(|def| {
-            let units = if pulled.readable.contains(&def.name) {
-                site.scope.to_vec()
+            // Borrowed: a district's scope is every unit of the district, and each page asks.
+            let units: &[String] = if pulled.readable.contains(&def.name) {
+                &site.scope
             } else if pulled.own_unit.contains(&def.name) {
-                vec![site.org_unit_id.clone()]
+                std::slice::from_ref(&site.org_unit_id)
             } else if pulled.downward.contains(&def.name) {
-                site.ancestors.clone()
+                &site.ancestors
             } else {
                 return None;
             };

@@ -369,10 +369,10 @@ pub(super) fn records(
     page: RecordsPage,
 ) -> Result<Vec<serde_json::Value>> {
     let def = readable(site, table)?;
-    let units: Vec<String> = if scope::only_at_own_unit(site.kind, def) {
-        vec![site.org_unit_id.clone()]
+    let units: &[String] = if scope::only_at_own_unit(site.kind, def) {
+        std::slice::from_ref(&site.org_unit_id)
     } else {
-        site.scope.to_vec()
+        &site.scope
     };
     let limit = i64::try_from(page.limit).unwrap_or(i64::MAX);
     let offset = i64::try_from(page.offset).unwrap_or(i64::MAX);
